@@ -1,0 +1,105 @@
+package contact
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// ErrPhoneNoCountry reports a phone number written without a country code
+// when no default region was set explicitly.
+var ErrPhoneNoCountry = errors.New("phone number has no country code (write it as +886912345678 or 886912345678)")
+
+// ErrPhoneInvalid reports a phone number that is not a valid number under
+// libphonenumber's rules.
+var ErrPhoneInvalid = errors.New("not a valid international phone number")
+
+// ErrEmailInvalid reports a malformed e-mail address.
+var ErrEmailInvalid = errors.New("not a valid e-mail address")
+
+// NormalizePhone returns raw as E.164. The number must carry its country
+// code, with or without a leading "+"; spaces, dots, dashes and brackets are
+// allowed. A number without a country code is accepted only when
+// defaultRegion (an ISO 3166 code such as "TW") is set, and a country is
+// never guessed otherwise.
+func NormalizePhone(raw, defaultRegion string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", ErrPhoneInvalid
+	}
+	digits := make([]byte, 0, len(s))
+	plus := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == '+' && len(digits) == 0 && !plus:
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '\t':
+		default:
+			return "", fmt.Errorf("%w: unexpected character %q", ErrPhoneInvalid, c)
+		}
+	}
+	if len(digits) < 4 || len(digits) > 17 {
+		return "", ErrPhoneInvalid
+	}
+	var candidates []string
+	if plus {
+		candidates = []string{"+" + string(digits)}
+	} else if digits[0] == '0' {
+		// A leading 0 is a national trunk prefix or an international
+		// dialling prefix; both need a region to mean anything.
+		if defaultRegion == "" {
+			return "", ErrPhoneNoCountry
+		}
+		candidates = []string{string(digits)}
+	} else {
+		// "886912345678": the country code without "+". With a region set,
+		// a national number ("912345678") is also tried, second.
+		candidates = []string{"+" + string(digits)}
+		if defaultRegion != "" {
+			candidates = append(candidates, string(digits))
+		}
+	}
+	region := defaultRegion
+	if region == "" {
+		region = "ZZ"
+	}
+	for _, c := range candidates {
+		num, err := phonenumbers.Parse(c, region)
+		if err != nil {
+			continue
+		}
+		if phonenumbers.IsValidNumber(num) {
+			return phonenumbers.Format(num, phonenumbers.E164), nil
+		}
+	}
+	return "", ErrPhoneInvalid
+}
+
+// NormalizeEmail trims and lower-cases an e-mail address and checks its
+// syntax.
+func NormalizeEmail(raw string) (string, error) {
+	s := strings.ToLower(strings.TrimSpace(raw))
+	if s == "" || len(s) > 254 {
+		return "", ErrEmailInvalid
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return "", ErrEmailInvalid
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasSuffix(s, ".") {
+		return "", ErrEmailInvalid
+	}
+	return s, nil
+}
+
+// NormalizeMemberID trims a member ID; matching on it is otherwise exact.
+func NormalizeMemberID(raw string) string {
+	return strings.TrimSpace(raw)
+}
