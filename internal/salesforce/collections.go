@@ -1,0 +1,151 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// CollectionLimit is the most records one sObject Collections call takes;
+// the Create/Update/Upsert methods split larger inputs into calls of this
+// size (SPEC X4: writes batched up to 200 a call).
+const CollectionLimit = 200
+
+// SaveResult is Salesforce's outcome for one record of a collection write,
+// mapped back to the record's position in the caller's slice.
+type SaveResult struct {
+	Index   int    // index of the record in the input slice
+	ID      string // the record's ID; empty when a create failed
+	Success bool
+	Created bool // upsert: true if inserted, false if updated
+	Errors  []RecordError
+}
+
+// RecordError is one error of a failed record (a SaveResult error uses
+// "statusCode", not "errorCode").
+type RecordError struct {
+	StatusCode string   `json:"statusCode"`
+	Message    string   `json:"message"`
+	Fields     []string `json:"fields"`
+}
+
+func (e RecordError) Error() string { return e.StatusCode + ": " + e.Message }
+
+type wireSaveResult struct {
+	ID      string        `json:"id"`
+	Success bool          `json:"success"`
+	Created bool          `json:"created"`
+	Errors  []RecordError `json:"errors"`
+}
+
+// CreateRecords inserts records of type sobject (POST /composite/sobjects,
+// allOrNone=false), 200 per call. Records must not contain Id. The result
+// has one SaveResult per input record, in input order. If a call fails as a
+// whole, the results of the chunks before it are returned with the error.
+//
+// A create whose connection drops after sending is not retried (Salesforce
+// may have committed it); the error says so and the caller must reconcile.
+func (c *Client) CreateRecords(ctx context.Context, sobject string, records []Record) ([]SaveResult, error) {
+	for i, r := range records {
+		if _, ok := lookupFold(r, "Id"); ok {
+			return nil, fmt.Errorf("salesforce: create record %d has an Id", i)
+		}
+	}
+	return c.collection(ctx, sobject, records, http.MethodPost, versionPath("composite", "sobjects"), true)
+}
+
+// UpdateRecords updates records of type sobject (PATCH /composite/sobjects,
+// allOrNone=false), 200 per call. Each record must carry its Id; fields not
+// present are left unchanged, null clears a field.
+func (c *Client) UpdateRecords(ctx context.Context, sobject string, records []Record) ([]SaveResult, error) {
+	for i, r := range records {
+		if id, ok := lookupFold(r, "Id"); !ok || id == nil || id == "" {
+			return nil, fmt.Errorf("salesforce: update record %d has no Id", i)
+		}
+	}
+	return c.collection(ctx, sobject, records, http.MethodPatch, versionPath("composite", "sobjects"), false)
+}
+
+// UpsertRecords inserts or updates records of type sobject matched on the
+// external ID field extIDField (PATCH /composite/sobjects/{sobject}/{field},
+// allOrNone=false), 200 per call. Each record must carry extIDField.
+// SaveResult.Created tells inserts from updates.
+func (c *Client) UpsertRecords(ctx context.Context, sobject, extIDField string, records []Record) ([]SaveResult, error) {
+	if !ValidFieldName(extIDField) || strings.Contains(extIDField, ".") {
+		return nil, fmt.Errorf("salesforce: invalid external id field %q", extIDField)
+	}
+	for i, r := range records {
+		if v, ok := lookupFold(r, extIDField); !ok || v == nil || v == "" {
+			return nil, fmt.Errorf("salesforce: upsert record %d has no %s", i, extIDField)
+		}
+	}
+	return c.collection(ctx, sobject, records, http.MethodPatch, versionPath("composite", "sobjects", sobject, extIDField), false)
+}
+
+func (c *Client) collection(ctx context.Context, sobject string, records []Record, method, path string, unsafe bool) ([]SaveResult, error) {
+	if !ValidObjectName(sobject) {
+		return nil, fmt.Errorf("salesforce: invalid object name %q", sobject)
+	}
+	results := make([]SaveResult, 0, len(records))
+	for start := 0; start < len(records); start += CollectionLimit {
+		chunk := records[start:min(start+CollectionLimit, len(records))]
+		body, err := collectionBody(sobject, chunk)
+		if err != nil {
+			return results, err
+		}
+		var wire []wireSaveResult
+		err = c.do(ctx, request{method: method, path: path, body: body, unsafe: unsafe}, func(resp *http.Response) error {
+			wire = nil
+			return json.NewDecoder(resp.Body).Decode(&wire)
+		})
+		if err != nil {
+			return results, fmt.Errorf("salesforce: records %d..%d: %w", start, start+len(chunk)-1, err)
+		}
+		if len(wire) != len(chunk) {
+			return results, fmt.Errorf("salesforce: records %d..%d: got %d results for %d records",
+				start, start+len(chunk)-1, len(wire), len(chunk))
+		}
+		for i, w := range wire {
+			results = append(results, SaveResult{Index: start + i, ID: w.ID, Success: w.Success, Created: w.Created, Errors: w.Errors})
+		}
+	}
+	return results, nil
+}
+
+// collectionBody encodes {"allOrNone":false,"records":[...]} with each
+// record's attributes.type set, without touching the caller's maps.
+func collectionBody(sobject string, records []Record) ([]byte, error) {
+	type attrs struct {
+		Type string `json:"type"`
+	}
+	out := make([]map[string]any, len(records))
+	for i, r := range records {
+		m := make(map[string]any, len(r)+1)
+		for k, v := range r {
+			if k != "attributes" {
+				m[k] = v
+			}
+		}
+		m["attributes"] = attrs{Type: sobject}
+		out[i] = m
+	}
+	return json.Marshal(struct {
+		AllOrNone bool             `json:"allOrNone"`
+		Records   []map[string]any `json:"records"`
+	}{false, out})
+}
+
+// lookupFold finds a field case-insensitively, as Salesforce matches names.
+func lookupFold(r Record, name string) (any, bool) {
+	if v, ok := r[name]; ok {
+		return v, true
+	}
+	for k, v := range r {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
