@@ -1,0 +1,855 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+)
+
+// ContactConflict reports that a unique value (member ID, phone, e-mail or
+// a social identity) already belongs to another contact.
+type ContactConflict struct {
+	Field     string // "member_id", "phone", "email" or "social_identities[i]"
+	Value     string
+	ContactID string // the contact that holds it
+}
+
+func (c *ContactConflict) Error() string {
+	return fmt.Sprintf("%s %q already belongs to contact %s", c.Field, c.Value, c.ContactID)
+}
+
+// Unwrap makes a ContactConflict match ErrConflict.
+func (c *ContactConflict) Unwrap() error { return ErrConflict }
+
+// Outbox operations.
+const (
+	OpCreate        = "create"
+	OpUpdate        = "update"
+	OpDelete        = "delete"
+	OpSocialAdded   = "social_added"
+	OpSocialRemoved = "social_removed"
+)
+
+// OutboxEntry is one recorded contact change, written in the same
+// transaction as the change itself.
+type OutboxEntry struct {
+	ID            int64                   `json:"id"`
+	TenantID      string                  `json:"tenant_id"`
+	ContactID     string                  `json:"contact_id"`
+	Op            string                  `json:"op"`
+	ChangedFields []string                `json:"changed_fields"`
+	Social        *contact.SocialIdentity `json:"social,omitempty"`
+	Origin        contact.Origin          `json:"origin"`
+	Created       time.Time               `json:"created_at"`
+}
+
+// lockTenant serialises contact writes per tenant on PostgreSQL, so the
+// uniqueness pre-checks below cannot race. SQLite's single connection and
+// immediate transactions serialise them already.
+func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenantID string) error {
+	if s.Dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "contacts:"+tenantID)
+	return mapErr(err)
+}
+
+const contactCols = `id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version`
+
+func scanContact(row interface{ Scan(...any) error }, tenantID string) (contact.Contact, error) {
+	var c contact.Contact
+	var memberID, name, phone, email, birthday, gender sql.NullString
+	var tags, custom string
+	var created, updated int64
+	if err := row.Scan(&c.ID, &memberID, &name, &phone, &email, &birthday, &gender, &tags, &custom, &created, &updated, &c.Version); err != nil {
+		return c, mapErr(err)
+	}
+	c.TenantID = tenantID
+	c.MemberID, c.Name, c.Phone, c.Email, c.Birthday = memberID.String, name.String, phone.String, email.String, birthday.String
+	c.Gender = contact.Gender(gender.String)
+	c.Created, c.Updated = fromMicros(created), fromMicros(updated)
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return c, fmt.Errorf("contact %s: tags: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(custom), &c.Custom); err != nil {
+		return c, fmt.Errorf("contact %s: custom fields: %w", c.ID, err)
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Custom == nil {
+		c.Custom = map[string]any{}
+	}
+	c.Social = []contact.SocialIdentity{}
+	return c, nil
+}
+
+// GetContact returns one contact with its social identities.
+func (s *Store) GetContact(ctx context.Context, tenantID, id string) (contact.Contact, error) {
+	return s.getContact(ctx, s.DB, tenantID, id)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) getContact(ctx context.Context, q querier, tenantID, id string) (contact.Contact, error) {
+	c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
+	if err != nil {
+		return c, err
+	}
+	list := []*contact.Contact{&c}
+	return c, s.loadSocial(ctx, q, tenantID, list)
+}
+
+// loadSocial fills the social identities of the given contacts.
+func (s *Store) loadSocial(ctx context.Context, q querier, tenantID string, list []*contact.Contact) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[string]*contact.Contact, len(list))
+	ids := make([]any, 0, len(list))
+	for _, c := range list {
+		byID[c.ID] = c
+		ids = append(ids, c.ID)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := append([]any{tenantID}, chunk...)
+		rows, err := q.QueryContext(ctx, `SELECT contact_id, channel_type, channel_id, user_id FROM social_identities
+			WHERE tenant_id = $1 AND contact_id IN (`+placeholders(2, len(chunk))+`) ORDER BY created_at, channel_type, channel_id, user_id`, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		for rows.Next() {
+			var cid string
+			var si contact.SocialIdentity
+			if err := rows.Scan(&cid, &si.ChannelType, &si.ChannelID, &si.UserID); err != nil {
+				rows.Close()
+				return err
+			}
+			if c := byID[cid]; c != nil {
+				c.Social = append(c.Social, si)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// placeholders returns "$from, $from+1, …" n times.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// ContactFilter selects contacts for ListContacts. Identity values must
+// already be normalised (contact.NormalizePhone, NormalizeEmail).
+type ContactFilter struct {
+	MemberID     string
+	Phone        string
+	Email        string
+	Social       *contact.SocialIdentity // ChannelID may be empty: any channel of that type
+	UpdatedSince time.Time
+	// After is the last ID of the previous page ("" for the first page).
+	After string
+	Limit int
+}
+
+// ListContacts returns up to f.Limit contacts ordered by ID, after f.After.
+func (s *Store) ListContacts(ctx context.Context, tenantID string, f ContactFilter) ([]contact.Contact, error) {
+	where := []string{"c.tenant_id = $1"}
+	args := []any{tenantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.MemberID != "" {
+		add("c.member_id = ?", f.MemberID)
+	}
+	if f.Phone != "" {
+		add("c.phone = ?", f.Phone)
+	}
+	if f.Email != "" {
+		add("c.email = ?", f.Email)
+	}
+	if !f.UpdatedSince.IsZero() {
+		add("c.updated_at >= ?", micros(f.UpdatedSince))
+	}
+	if f.After != "" {
+		add("c.id > ?", f.After)
+	}
+	if f.Social != nil {
+		cond := "EXISTS (SELECT 1 FROM social_identities si WHERE si.tenant_id = c.tenant_id AND si.contact_id = c.id"
+		args = append(args, f.Social.ChannelType, f.Social.UserID)
+		cond += fmt.Sprintf(" AND si.channel_type = $%d AND si.user_id = $%d", len(args)-1, len(args))
+		if f.Social.ChannelID != "" {
+			args = append(args, f.Social.ChannelID)
+			cond += fmt.Sprintf(" AND si.channel_id = $%d", len(args))
+		}
+		where = append(where, cond+")")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit)
+	q := `SELECT ` + prefixCols("c.", contactCols) + ` FROM contacts c WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(` ORDER BY c.id LIMIT $%d`, len(args))
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []contact.Contact
+	for rows.Next() {
+		c, err := scanContact(rows, tenantID)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	ptrs := make([]*contact.Contact, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return out, s.loadSocial(ctx, s.DB, tenantID, ptrs)
+}
+
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, p := range parts {
+		parts[i] = prefix + p
+	}
+	return strings.Join(parts, ", ")
+}
+
+// CreateContact stores a new contact from a normalised input.
+func (s *Store) CreateContact(ctx context.Context, tenantID string, in contact.Input, origin contact.Origin) (contact.Contact, error) {
+	res, err := s.writeContacts(ctx, tenantID, []contact.Input{in}, writeCreate, "", origin)
+	if err != nil {
+		return contact.Contact{}, err
+	}
+	if res[0].Err != nil {
+		return contact.Contact{}, res[0].Err
+	}
+	return res[0].Contact, nil
+}
+
+// UpdateContact applies a normalised partial update to contact id. Present
+// fields are set, null fields cleared; social_identities, when present,
+// replace the contact's whole list. changed is false when nothing differed.
+func (s *Store) UpdateContact(ctx context.Context, tenantID, id string, in contact.Input, origin contact.Origin) (c contact.Contact, changed bool, err error) {
+	// In update mode the key is the contact's ID.
+	res, err := s.writeContacts(ctx, tenantID, []contact.Input{in}, writeUpdate, id, origin)
+	if err != nil {
+		return contact.Contact{}, false, err
+	}
+	r := res[0]
+	return r.Contact, r.Outcome == OutcomeUpdated, r.Err
+}
+
+// DeleteContact deletes a contact and records it in the outbox.
+func (s *Store) DeleteContact(ctx context.Context, tenantID, id string, origin contact.Origin) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockTenant(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2`, tenantID, id); err != nil {
+			return mapErr(err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err := affected(res, err); err != nil {
+			return err
+		}
+		return s.insertOutbox(ctx, tx, []OutboxEntry{{TenantID: tenantID, ContactID: id, Op: OpDelete, Origin: origin}})
+	})
+}
+
+// Bulk upsert outcomes.
+const (
+	OutcomeCreated   = "created"
+	OutcomeUpdated   = "updated"
+	OutcomeUnchanged = "unchanged"
+	OutcomeFailed    = "failed"
+)
+
+// UpsertResult is the outcome for one input of BulkUpsert.
+type UpsertResult struct {
+	Outcome string
+	Contact contact.Contact
+	Err     error
+}
+
+// BulkUpsert creates or updates each normalised input, matched by the
+// given identity. Social identities in an input are added to the matched
+// contact's. Every item gets its own result; one bad item never fails the
+// others. The whole batch is written in one transaction.
+func (s *Store) BulkUpsert(ctx context.Context, tenantID string, items []contact.Input, matchBy contact.Identity, origin contact.Origin) ([]UpsertResult, error) {
+	switch matchBy {
+	case contact.IdentityMemberID, contact.IdentityPhone, contact.IdentityEmail:
+	default:
+		return nil, fmt.Errorf("match_by %q: must be member_id, phone or email", matchBy)
+	}
+	return s.writeContacts(ctx, tenantID, items, writeUpsert, string(matchBy), origin)
+}
+
+type writeMode int
+
+const (
+	writeCreate writeMode = iota
+	writeUpdate
+	writeUpsert
+)
+
+// writeContacts is the one write path for contacts. It loads every
+// contact that any input could touch in a few IN queries, decides each
+// item in memory in order (so duplicates inside one batch behave as if
+// written one by one), then writes the changes and their outbox rows.
+func (s *Store) writeContacts(ctx context.Context, tenantID string, items []contact.Input, mode writeMode, key string, origin contact.Origin) ([]UpsertResult, error) {
+	results := make([]UpsertResult, len(items))
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockTenant(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		w := &batch{s: s, tx: tx, tenantID: tenantID, origin: origin, now: s.Now().UTC().Truncate(time.Microsecond)}
+		if err := w.load(ctx, items, mode, key); err != nil {
+			return err
+		}
+		for i := range items {
+			results[i] = w.decide(items[i], mode, key)
+		}
+		if mode == writeUpdate && errors.Is(results[0].Err, ErrNotFound) {
+			return nil
+		}
+		return w.flush(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+type batch struct {
+	s        *Store
+	tx       *sql.Tx
+	tenantID string
+	origin   contact.Origin
+	now      time.Time
+
+	byID     map[string]*contact.Contact
+	byMember map[string]*contact.Contact
+	byPhone  map[string]*contact.Contact
+	byEmail  map[string]*contact.Contact
+	bySocial map[string]*contact.Contact
+
+	created   []*contact.Contact
+	updated   []*contact.Contact
+	socialAdd []socialRow
+	socialDel []socialRow
+	outbox    []OutboxEntry
+}
+
+type socialRow struct {
+	contactID string
+	si        contact.SocialIdentity
+}
+
+func (w *batch) load(ctx context.Context, items []contact.Input, mode writeMode, updateID string) error {
+	w.byID = map[string]*contact.Contact{}
+	w.byMember, w.byPhone, w.byEmail, w.bySocial = map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}
+	var members, phones, emails, socialUsers []any
+	for _, in := range items {
+		if v := in.MemberID; v.Set && !v.Null {
+			members = append(members, v.Value)
+		}
+		if v := in.Phone; v.Set && !v.Null {
+			phones = append(phones, v.Value)
+		}
+		if v := in.Email; v.Set && !v.Null {
+			emails = append(emails, v.Value)
+		}
+		if in.Social.Set {
+			for _, si := range in.Social.Value {
+				socialUsers = append(socialUsers, si.UserID)
+			}
+		}
+	}
+	var found []*contact.Contact
+	loadWhere := func(col string, vals []any) error {
+		for chunk := range slices.Chunk(vals, 500) {
+			args := append([]any{w.tenantID}, chunk...)
+			if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if mode == writeUpdate {
+		if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id = $2`, w.tenantID, updateID); err != nil {
+			return err
+		}
+	}
+	if err := loadWhere("member_id", members); err != nil {
+		return err
+	}
+	if err := loadWhere("phone", phones); err != nil {
+		return err
+	}
+	if err := loadWhere("email", emails); err != nil {
+		return err
+	}
+	// Contacts that own any of the social identities named.
+	var socialOwners []any
+	for chunk := range slices.Chunk(socialUsers, 500) {
+		args := append([]any{w.tenantID}, chunk...)
+		rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			socialOwners = append(socialOwners, id)
+		}
+		rows.Close()
+	}
+	if err := loadWhere("id", socialOwners); err != nil {
+		return err
+	}
+	var uniq []*contact.Contact
+	for _, c := range found {
+		if w.byID[c.ID] == nil {
+			w.byID[c.ID] = c
+			uniq = append(uniq, c)
+		}
+	}
+	if err := w.s.loadSocial(ctx, w.tx, w.tenantID, uniq); err != nil {
+		return err
+	}
+	for _, c := range uniq {
+		w.index(c)
+	}
+	return nil
+}
+
+func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
+	rows, err := w.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanContact(rows, w.tenantID)
+		if err != nil {
+			return err
+		}
+		*into = append(*into, &c)
+	}
+	return mapErr(rows.Err())
+}
+
+func (w *batch) index(c *contact.Contact) {
+	if c.MemberID != "" {
+		w.byMember[c.MemberID] = c
+	}
+	if c.Phone != "" {
+		w.byPhone[c.Phone] = c
+	}
+	if c.Email != "" {
+		w.byEmail[c.Email] = c
+	}
+	for _, si := range c.Social {
+		w.bySocial[si.Key()] = c
+	}
+}
+
+func (w *batch) unindex(c *contact.Contact) {
+	for m, v := range map[*map[string]*contact.Contact]string{&w.byMember: c.MemberID, &w.byPhone: c.Phone, &w.byEmail: c.Email} {
+		if v != "" && (*m)[v] == c {
+			delete(*m, v)
+		}
+	}
+	for _, si := range c.Social {
+		if w.bySocial[si.Key()] == c {
+			delete(w.bySocial, si.Key())
+		}
+	}
+}
+
+func (w *batch) decide(in contact.Input, mode writeMode, key string) UpsertResult {
+	var target *contact.Contact
+	switch mode {
+	case writeUpdate:
+		target = w.byID[key]
+		if target == nil {
+			return UpsertResult{Outcome: OutcomeFailed, Err: ErrNotFound}
+		}
+	case writeUpsert:
+		var v Opt
+		var idx map[string]*contact.Contact
+		switch contact.Identity(key) {
+		case contact.IdentityMemberID:
+			v, idx = Opt(in.MemberID), w.byMember
+		case contact.IdentityPhone:
+			v, idx = Opt(in.Phone), w.byPhone
+		case contact.IdentityEmail:
+			v, idx = Opt(in.Email), w.byEmail
+		}
+		if !v.Set || v.Null {
+			return UpsertResult{Outcome: OutcomeFailed, Err: contact.FieldErrors{{Field: key, Reason: "is required to match contacts (match_by=" + key + ")"}}}
+		}
+		target = idx[v.Value]
+	}
+
+	var next contact.Contact
+	if target != nil {
+		next = cloneContact(*target)
+	} else {
+		next = contact.Contact{ID: NewID("c_"), TenantID: w.tenantID, Tags: []string{}, Custom: map[string]any{}, Social: []contact.SocialIdentity{}, Created: w.now, Version: 0}
+	}
+	replaceSocial := mode == writeUpdate
+	applyInput(&next, in, replaceSocial)
+
+	// Unique values must not belong to another contact.
+	owner := func(c *contact.Contact) bool { return c != nil && (target == nil || c.ID != target.ID) }
+	if c := w.byMember[next.MemberID]; next.MemberID != "" && owner(c) {
+		return conflict("member_id", next.MemberID, c)
+	}
+	if c := w.byPhone[next.Phone]; next.Phone != "" && owner(c) {
+		return conflict("phone", next.Phone, c)
+	}
+	if c := w.byEmail[next.Email]; next.Email != "" && owner(c) {
+		return conflict("email", next.Email, c)
+	}
+	for i, si := range next.Social {
+		if c := w.bySocial[si.Key()]; owner(c) {
+			return conflict(fmt.Sprintf("social_identities[%d]", i), si.ChannelType+":"+si.UserID, c)
+		}
+	}
+
+	if target == nil {
+		next.Version = 1
+		next.Updated = w.now
+		c := &next
+		w.created = append(w.created, c)
+		w.index(c)
+		w.byID[c.ID] = c
+		w.outbox = append(w.outbox, OutboxEntry{ContactID: c.ID, Op: OpCreate, ChangedFields: changedFields(contact.Contact{}, *c)})
+		for _, si := range c.Social {
+			w.socialAdd = append(w.socialAdd, socialRow{c.ID, si})
+		}
+		return UpsertResult{Outcome: OutcomeCreated, Contact: cloneContact(*c)}
+	}
+	changed := changedFields(*target, next)
+	if len(changed) == 0 {
+		return UpsertResult{Outcome: OutcomeUnchanged, Contact: cloneContact(*target)}
+	}
+	added, removed := socialDiff(target.Social, next.Social)
+	next.Version = target.Version + 1
+	next.Updated = w.now
+	w.unindex(target)
+	wasCreated := slices.Contains(w.created, target)
+	*target = next
+	w.index(target)
+	if !wasCreated && !slices.Contains(w.updated, target) {
+		w.updated = append(w.updated, target)
+	}
+	for _, si := range added {
+		w.socialAdd = append(w.socialAdd, socialRow{target.ID, si})
+	}
+	for _, si := range removed {
+		w.socialDel = append(w.socialDel, socialRow{target.ID, si})
+	}
+	if scalar := slices.DeleteFunc(slices.Clone(changed), func(f string) bool { return f == "social_identities" }); len(scalar) > 0 {
+		w.outbox = append(w.outbox, OutboxEntry{ContactID: target.ID, Op: OpUpdate, ChangedFields: scalar})
+	}
+	for _, si := range added {
+		si := si
+		w.outbox = append(w.outbox, OutboxEntry{ContactID: target.ID, Op: OpSocialAdded, ChangedFields: []string{"social_identities"}, Social: &si})
+	}
+	for _, si := range removed {
+		si := si
+		w.outbox = append(w.outbox, OutboxEntry{ContactID: target.ID, Op: OpSocialRemoved, ChangedFields: []string{"social_identities"}, Social: &si})
+	}
+	return UpsertResult{Outcome: OutcomeUpdated, Contact: cloneContact(*target)}
+}
+
+// Opt is contact.Opt[string], shortened for the match switch above.
+type Opt = contact.Opt[string]
+
+func conflict(field, value string, c *contact.Contact) UpsertResult {
+	return UpsertResult{Outcome: OutcomeFailed, Err: &ContactConflict{Field: field, Value: value, ContactID: c.ID}}
+}
+
+func cloneContact(c contact.Contact) contact.Contact {
+	c.Tags = slices.Clone(c.Tags)
+	c.Custom = maps.Clone(c.Custom)
+	c.Social = slices.Clone(c.Social)
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Custom == nil {
+		c.Custom = map[string]any{}
+	}
+	if c.Social == nil {
+		c.Social = []contact.SocialIdentity{}
+	}
+	return c
+}
+
+func setStr(dst *string, o contact.Opt[string]) {
+	if o.Set {
+		if o.Null {
+			*dst = ""
+		} else {
+			*dst = o.Value
+		}
+	}
+}
+
+// applyInput writes the present fields of in onto c.
+func applyInput(c *contact.Contact, in contact.Input, replaceSocial bool) {
+	setStr(&c.MemberID, in.MemberID)
+	setStr(&c.Name, in.Name)
+	setStr(&c.Phone, in.Phone)
+	setStr(&c.Email, in.Email)
+	setStr(&c.Birthday, in.Birthday)
+	var g string
+	if in.Gender.Set {
+		setStr(&g, in.Gender)
+		c.Gender = contact.Gender(g)
+	}
+	if in.Tags.Set {
+		c.Tags = slices.Clone(in.Tags.Value)
+		if c.Tags == nil {
+			c.Tags = []string{}
+		}
+	}
+	for k, v := range in.Custom {
+		if v.Null {
+			delete(c.Custom, k)
+		} else {
+			c.Custom[k] = v.Value
+		}
+	}
+	if in.Social.Set {
+		if replaceSocial {
+			c.Social = slices.Clone(in.Social.Value)
+			if c.Social == nil {
+				c.Social = []contact.SocialIdentity{}
+			}
+		} else {
+			for _, si := range in.Social.Value {
+				if !slices.Contains(c.Social, si) {
+					c.Social = append(c.Social, si)
+				}
+			}
+		}
+	}
+}
+
+// changedFields lists the fields that differ between a and b.
+func changedFields(a, b contact.Contact) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		x, y string
+	}{{"member_id", a.MemberID, b.MemberID}, {"name", a.Name, b.Name}, {"phone", a.Phone, b.Phone}, {"email", a.Email, b.Email},
+		{"birthday", a.Birthday, b.Birthday}, {"gender", string(a.Gender), string(b.Gender)}} {
+		if f.x != f.y {
+			out = append(out, f.name)
+		}
+	}
+	if !slices.Equal(a.Tags, b.Tags) && !(len(a.Tags) == 0 && len(b.Tags) == 0) {
+		out = append(out, "tags")
+	}
+	keys := map[string]bool{}
+	for k := range a.Custom {
+		keys[k] = true
+	}
+	for k := range b.Custom {
+		keys[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !reflect.DeepEqual(a.Custom[k], b.Custom[k]) {
+			out = append(out, "custom_fields."+k)
+		}
+	}
+	if added, removed := socialDiff(a.Social, b.Social); len(added)+len(removed) > 0 {
+		out = append(out, "social_identities")
+	}
+	return out
+}
+
+func socialDiff(old, next []contact.SocialIdentity) (added, removed []contact.SocialIdentity) {
+	for _, si := range next {
+		if !slices.Contains(old, si) {
+			added = append(added, si)
+		}
+	}
+	for _, si := range old {
+		if !slices.Contains(next, si) {
+			removed = append(removed, si)
+		}
+	}
+	return added, removed
+}
+
+func (w *batch) flush(ctx context.Context) error {
+	// Social identities removed first, so one moved within the batch can
+	// be inserted again.
+	for _, r := range w.socialDel {
+		if _, err := w.tx.ExecContext(ctx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2 AND channel_type = $3 AND channel_id = $4 AND user_id = $5`,
+			w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID); err != nil {
+			return mapErr(err)
+		}
+	}
+	// Updated contacts: clear their unique values first, so that values
+	// swapped between contacts inside one batch don't collide mid-way.
+	if len(w.updated) > 1 {
+		for _, c := range w.updated {
+			if _, err := w.tx.ExecContext(ctx, `UPDATE contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND id = $2`, w.tenantID, c.ID); err != nil {
+				return mapErr(err)
+			}
+		}
+	}
+	for _, c := range w.updated {
+		tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
+		if _, err := w.tx.ExecContext(ctx, `UPDATE contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
+			tags = $9, custom = $10, updated_at = $11, version = $12 WHERE tenant_id = $1 AND id = $2`,
+			w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
+			nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
+			return mapErr(err)
+		}
+	}
+	const perContact = 13
+	for chunk := range slices.Chunk(w.created, 400) {
+		args := make([]any, 0, len(chunk)*perContact)
+		var vals []string
+		for i, c := range chunk {
+			vals = append(vals, "("+placeholders(i*perContact+1, perContact)+")")
+			args = append(args, w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email),
+				nullString(c.Birthday), nullString(string(c.Gender)), mustJSON(c.Tags), mustJSON(c.Custom), micros(c.Created), micros(c.Updated), c.Version)
+		}
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+			VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	const perSocial = 6
+	for chunk := range slices.Chunk(w.socialAdd, 500) {
+		args := make([]any, 0, len(chunk)*perSocial)
+		var vals []string
+		for i, r := range chunk {
+			vals = append(vals, "("+placeholders(i*perSocial+1, perSocial)+")")
+			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
+		}
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	for i := range w.outbox {
+		w.outbox[i].TenantID = w.tenantID
+		w.outbox[i].Origin = w.origin
+	}
+	return w.s.insertOutbox(ctx, w.tx, w.outbox)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("store: marshal %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
+	const per = 7
+	now := micros(s.Now())
+	for chunk := range slices.Chunk(entries, 500) {
+		args := make([]any, 0, len(chunk)*per)
+		var vals []string
+		for i, e := range chunk {
+			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			fields := e.ChangedFields
+			if fields == nil {
+				fields = []string{}
+			}
+			detail := "{}"
+			if e.Social != nil {
+				detail = mustJSON(map[string]any{"social": e.Social})
+			}
+			args = append(args, e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin), now)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// ListOutbox returns a tenant's outbox entries with ID > after, oldest first.
+func (s *Store) ListOutbox(ctx context.Context, tenantID string, after int64, limit int) ([]OutboxEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, contact_id, op, changed_fields, detail, origin, created_at FROM outbox
+		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		e := OutboxEntry{TenantID: tenantID}
+		var fields, detail, origin string
+		var created int64
+		if err := rows.Scan(&e.ID, &e.ContactID, &e.Op, &fields, &detail, &origin, &created); err != nil {
+			return nil, err
+		}
+		e.Origin, e.Created = contact.Origin(origin), fromMicros(created)
+		if err := json.Unmarshal([]byte(fields), &e.ChangedFields); err != nil {
+			return nil, err
+		}
+		var d struct {
+			Social *contact.SocialIdentity `json:"social"`
+		}
+		if err := json.Unmarshal([]byte(detail), &d); err != nil {
+			return nil, err
+		}
+		e.Social = d.Social
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeleteOutbox removes a tenant's outbox entries up to and including ID upTo,
+// once the sync engine has had them acknowledged.
+func (s *Store) DeleteOutbox(ctx context.Context, tenantID string, upTo int64) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id <= $2`, tenantID, upTo)
+	return mapErr(err)
+}

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+)
+
+// CreateCustomField defines a new custom field for a tenant's contacts.
+func (s *Store) CreateCustomField(ctx context.Context, tenantID string, d contact.CustomFieldDef) (contact.CustomFieldDef, error) {
+	if err := d.Validate(); err != nil {
+		return d, err
+	}
+	if d.Options == nil {
+		d.Options = []string{}
+	}
+	d.Created = s.Now().UTC().Truncate(time.Microsecond)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO custom_field_defs (tenant_id, key, label, type, options, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		tenantID, d.Key, d.Label, string(d.Type), mustJSON(d.Options), micros(d.Created))
+	if err := mapErr(err); err != nil {
+		var uv *UniqueViolation
+		if errors.As(err, &uv) {
+			return d, &ContactConflict{Field: "key", Value: d.Key}
+		}
+		return d, err
+	}
+	return d, nil
+}
+
+// ListCustomFields returns a tenant's custom field definitions by key.
+func (s *Store) ListCustomFields(ctx context.Context, tenantID string) ([]contact.CustomFieldDef, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT key, label, type, options, created_at FROM custom_field_defs WHERE tenant_id = $1 ORDER BY key`, tenantID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []contact.CustomFieldDef{}
+	for rows.Next() {
+		var d contact.CustomFieldDef
+		var typ, opts string
+		var created int64
+		if err := rows.Scan(&d.Key, &d.Label, &typ, &opts, &created); err != nil {
+			return nil, err
+		}
+		d.Type, d.Created = contact.FieldType(typ), fromMicros(created)
+		if err := json.Unmarshal([]byte(opts), &d.Options); err != nil {
+			return nil, fmt.Errorf("custom field %s: options: %w", d.Key, err)
+		}
+		out = append(out, d)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeleteCustomField removes a definition. Values already stored on
+// contacts stay until the contacts are next written.
+func (s *Store) DeleteCustomField(ctx context.Context, tenantID, key string) error {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM custom_field_defs WHERE tenant_id = $1 AND key = $2`, tenantID, key)
+	return affected(res, err)
+}
+
+// ContactRules returns the validation rules for a tenant's contacts.
+func (s *Store) ContactRules(ctx context.Context, tenantID string) (contact.Rules, error) {
+	t, err := s.GetTenant(ctx, tenantID)
+	if err != nil {
+		return contact.Rules{}, err
+	}
+	defs, err := s.ListCustomFields(ctx, tenantID)
+	if err != nil {
+		return contact.Rules{}, err
+	}
+	r := contact.Rules{PhoneRegion: t.PhoneRegion, Fields: map[string]contact.CustomFieldDef{}}
+	for _, d := range defs {
+		r.Fields[d.Key] = d
+	}
+	return r, nil
+}

@@ -1,0 +1,416 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/tenant"
+)
+
+// Run runs the conformance suite against the given dialect.
+func Run(t *testing.T, d store.Dialect) {
+	tests := map[string]func(t *testing.T, s *store.Store){
+		"Tenants":            testTenants,
+		"AdminsAndKeys":      testAdminsAndKeys,
+		"ContactCRUD":        testContactCRUD,
+		"ContactUniqueness":  testContactUniqueness,
+		"ContactList":        testContactList,
+		"BulkUpsert":         testBulkUpsert,
+		"BulkUpsertSwap":     testBulkUpsertSwap,
+		"OutboxAtomic":       testOutboxAtomic,
+		"CustomFields":       testCustomFields,
+		"TenantIsolation":    testTenantIsolation,
+		"MigrateTwiceIsNoop": testMigrateTwice,
+	}
+	for _, name := range slices.Sorted(mapsKeys(tests)) {
+		fn := tests[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, Open(t, d))
+		})
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// NewTenant creates a tenant with the Salesforce add-on for a test.
+func NewTenant(t testing.TB, s *store.Store, name string) tenant.Tenant {
+	t.Helper()
+	tn, err := s.CreateTenant(context.Background(), tenant.Tenant{Name: name, Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
+	if err != nil {
+		t.Fatalf("create tenant: %v", err)
+	}
+	return tn
+}
+
+func str(v string) contact.Opt[string] { return contact.Some(v) }
+
+func mustNormalize(t testing.TB, in contact.Input) contact.Input {
+	t.Helper()
+	out, err := contact.Rules{}.Normalize(in)
+	if err != nil {
+		t.Fatalf("normalize: %v", err)
+	}
+	return out
+}
+
+func testTenants(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	got, err := s.GetTenant(ctx, a.ID)
+	if err != nil || got.Name != "Acme" || !got.Plan.SalesforceAddon || got.Plan.SocialCDP || got.PhoneRegion != "" {
+		t.Fatalf("GetTenant = %+v, %v; want Acme with the add-on only and no phone region", got, err)
+	}
+	got.Plan.SocialCDP = true
+	got.PhoneRegion = "TW"
+	if err := s.UpdateTenant(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.GetTenant(ctx, a.ID)
+	if !again.Plan.SocialCDP || again.PhoneRegion != "TW" {
+		t.Errorf("after update got %+v, want social_cdp and TW", again)
+	}
+	if _, err := s.GetTenant(ctx, "t_missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetTenant(missing) error = %v, want ErrNotFound", err)
+	}
+	list, _ := s.ListTenants(ctx)
+	if len(list) != 1 {
+		t.Errorf("got %d tenants, want 1", len(list))
+	}
+}
+
+func testAdminsAndKeys(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	admin, err := s.CreateAdmin(ctx, a.ID, "Boss@Acme.test", "s3cret-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAdmin(ctx, a.ID, "boss@acme.test", "another-pass"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate admin error = %v, want ErrConflict", err)
+	}
+	got, err := s.Authenticate(ctx, "boss@acme.test ", "s3cret-pass")
+	if err != nil || got.ID != admin.ID || got.TenantID != a.ID {
+		t.Errorf("Authenticate = %+v, %v; want admin %s", got, err, admin.ID)
+	}
+	if _, err := s.Authenticate(ctx, "boss@acme.test", "wrong-pass"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Authenticate(wrong password) error = %v, want ErrNotFound", err)
+	}
+	key, secret, err := s.CreateAPIKey(ctx, a.ID, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tid, err := s.TenantForAPIKey(ctx, secret); err != nil || tid != a.ID {
+		t.Errorf("TenantForAPIKey = %q, %v; want %q", tid, err, a.ID)
+	}
+	var stored int
+	s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE hash = $1`, secret).Scan(&stored)
+	if stored != 0 {
+		t.Error("the plaintext key is stored, want only its hash")
+	}
+	if err := s.RevokeAPIKey(ctx, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TenantForAPIKey(ctx, secret); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("revoked key lookup error = %v, want ErrNotFound", err)
+	}
+}
+
+func testContactCRUD(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	c, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{
+		MemberID: str("M001"), Name: str("王小明"), Phone: str("886912345678"), Email: str(" Ming@Example.com "),
+		Tags:   contact.Some([]string{"vip"}),
+		Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA1", UserID: "U1"}}),
+	}), contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Phone != "+886912345678" || c.Email != "ming@example.com" || c.Version != 1 {
+		t.Errorf("created %+v, want normalised phone and e-mail, version 1", c)
+	}
+	got, err := s.GetContact(ctx, a.ID, c.ID)
+	if err != nil || got.Name != "王小明" || len(got.Social) != 1 || got.Social[0].UserID != "U1" {
+		t.Fatalf("GetContact = %+v, %v", got, err)
+	}
+	// Partial update: name changes, phone is cleared, the rest stays.
+	upd, changed, err := s.UpdateContact(ctx, a.ID, c.ID, contact.Input{Name: str("王大明"), Phone: contact.Opt[string]{Set: true, Null: true}}, contact.OriginAdmin)
+	if err != nil || !changed {
+		t.Fatalf("UpdateContact = %v, changed=%v", err, changed)
+	}
+	if upd.Name != "王大明" || upd.Phone != "" || upd.Email != "ming@example.com" || upd.Version != 2 {
+		t.Errorf("updated %+v, want new name, no phone, same e-mail, version 2", upd)
+	}
+	_, changed, err = s.UpdateContact(ctx, a.ID, c.ID, contact.Input{Name: str("王大明")}, contact.OriginAdmin)
+	if err != nil || changed {
+		t.Errorf("same-value update: changed=%v err=%v, want unchanged", changed, err)
+	}
+	if _, _, err := s.UpdateContact(ctx, a.ID, "c_missing", contact.Input{Name: str("x")}, contact.OriginAdmin); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("update missing error = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteContact(ctx, a.ID, c.ID, contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetContact(ctx, a.ID, c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("get after delete error = %v, want ErrNotFound", err)
+	}
+	entries, err := s.ListOutbox(ctx, a.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range entries {
+		ops = append(ops, e.Op+"/"+string(e.Origin))
+	}
+	want := []string{"create/api", "update/admin", "delete/api"}
+	if !slices.Equal(ops, want) {
+		t.Errorf("outbox ops = %v, want %v", ops, want)
+	}
+	if len(entries) == 3 && !slices.Equal(entries[1].ChangedFields, []string{"name", "phone"}) {
+		t.Errorf("update changed fields = %v, want [name phone]", entries[1].ChangedFields)
+	}
+}
+
+func testContactUniqueness(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	first, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str("M1"), Phone: str("+886912345678"), Email: str("a@x.test"),
+		Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA", UserID: "U1"}})}), contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		field string
+		in    contact.Input
+	}{
+		{"member_id", contact.Input{MemberID: str("M1")}},
+		{"phone", contact.Input{Phone: str("886 912 345 678")}},
+		{"email", contact.Input{Email: str("A@X.test")}},
+		{"social_identities[0]", contact.Input{Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA", UserID: "U1"}})}},
+	}
+	for _, tt := range tests {
+		_, err := s.CreateContact(ctx, a.ID, mustNormalize(t, tt.in), contact.OriginAPI)
+		var cc *store.ContactConflict
+		if !errors.As(err, &cc) || cc.Field != tt.field || cc.ContactID != first.ID {
+			t.Errorf("duplicate %s: error = %v, want a conflict on %s with contact %s", tt.field, err, tt.field, first.ID)
+		}
+	}
+	// The same values are fine in another tenant.
+	b := NewTenant(t, s, "Other")
+	if _, err := s.CreateContact(ctx, b.ID, mustNormalize(t, contact.Input{MemberID: str("M1"), Phone: str("+886912345678")}), contact.OriginAPI); err != nil {
+		t.Errorf("same member ID in another tenant: %v, want success", err)
+	}
+}
+
+func testContactList(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	var ids []string
+	for i := range 7 {
+		c, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str(fmt.Sprintf("M%d", i)), Email: str(fmt.Sprintf("u%d@x.test", i)),
+			Social: contact.Some([]contact.SocialIdentity{{ChannelType: "facebook", ChannelID: "P1", UserID: fmt.Sprintf("PSID%d", i)}})}), contact.OriginAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	var paged []string
+	after := ""
+	for {
+		page, err := s.ListContacts(ctx, a.ID, store.ContactFilter{After: after, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			paged = append(paged, c.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if !slices.Equal(paged, ids) {
+		t.Errorf("paged IDs = %v, want %v", paged, ids)
+	}
+	byEmail, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{Email: "u3@x.test"})
+	if len(byEmail) != 1 || byEmail[0].ID != ids[3] {
+		t.Errorf("filter by e-mail got %d contacts, want contact %s", len(byEmail), ids[3])
+	}
+	bySocial, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{Social: &contact.SocialIdentity{ChannelType: "facebook", UserID: "PSID5"}})
+	if len(bySocial) != 1 || bySocial[0].ID != ids[5] || len(bySocial[0].Social) != 1 {
+		t.Errorf("filter by social identity got %+v, want contact %s with its identity", bySocial, ids[5])
+	}
+}
+
+func testBulkUpsert(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	if _, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str("M1"), Name: str("Amy")}), contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str("M9"), Email: str("taken@x.test")}), contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	items := []contact.Input{
+		{MemberID: str("M1"), Name: str("Amy")},                    // unchanged
+		{MemberID: str("M1"), Name: str("Amy Lin")},                // updated
+		{MemberID: str("M2"), Name: str("Ben")},                    // created
+		{MemberID: str("M2"), Tags: contact.Some([]string{"new"})}, // updated (created earlier in this batch)
+		{MemberID: str("M3"), Email: str("taken@x.test")},          // failed: e-mail of M9
+		{Name: str("No key")},                                      // failed: no member_id
+		{MemberID: str("M4"), Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA", UserID: "U4"}})}, // created
+	}
+	for i := range items {
+		items[i] = mustNormalize(t, items[i])
+	}
+	res, err := s.BulkUpsert(ctx, a.ID, items, contact.IdentityMemberID, contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"unchanged", "updated", "created", "updated", "failed", "failed", "created"}
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Outcome)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("outcomes = %v, want %v (errors: %v %v)", got, want, res[4].Err, res[5].Err)
+	}
+	var cc *store.ContactConflict
+	if !errors.As(res[4].Err, &cc) || cc.Field != "email" {
+		t.Errorf("item 4 error = %v, want an e-mail conflict", res[4].Err)
+	}
+	m2, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: "M2"})
+	if len(m2) != 1 || m2[0].Name != "Ben" || !slices.Equal(m2[0].Tags, []string{"new"}) {
+		t.Errorf("M2 = %+v, want Ben tagged new", m2)
+	}
+	// Re-running the same batch changes nothing.
+	res, err = s.BulkUpsert(ctx, a.ID, items[6:], contact.IdentityMemberID, contact.OriginAPI)
+	if err != nil || res[0].Outcome != store.OutcomeUnchanged {
+		t.Errorf("re-run outcome = %+v, %v; want unchanged", res, err)
+	}
+}
+
+func testBulkUpsertSwap(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	for _, in := range []contact.Input{{MemberID: str("A"), Email: str("a@x.test")}, {MemberID: str("B"), Email: str("b@x.test")}} {
+		if _, err := s.CreateContact(ctx, a.ID, mustNormalize(t, in), contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two contacts swap e-mail addresses in one batch. Items are decided
+	// in order, so A first releases its address; then every step is valid
+	// and the writes must not trip over the unique index mid-way.
+	items := []contact.Input{
+		{MemberID: str("A"), Email: contact.Opt[string]{Set: true, Null: true}},
+		{MemberID: str("B"), Email: str("a@x.test")},
+		{MemberID: str("A"), Email: str("b@x.test")},
+	}
+	res, err := s.BulkUpsert(ctx, a.ID, items, contact.IdentityMemberID, contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Outcome != store.OutcomeUpdated {
+			t.Fatalf("item %d outcome = %s (%v), want updated", i, r.Outcome, r.Err)
+		}
+	}
+	ca, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: "A"})
+	cb, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: "B"})
+	if ca[0].Email != "b@x.test" || cb[0].Email != "a@x.test" {
+		t.Errorf("after swap A=%s B=%s, want A=b@x.test B=a@x.test", ca[0].Email, cb[0].Email)
+	}
+}
+
+func testOutboxAtomic(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	// Make the outbox insert fail: the contact written before it in the
+	// same transaction must not survive.
+	if _, err := s.DB.ExecContext(ctx, `ALTER TABLE outbox RENAME TO outbox_gone`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str("M1")}), contact.OriginAPI)
+	if err == nil {
+		t.Fatal("create with a broken outbox succeeded, want an error")
+	}
+	if _, err := s.DB.ExecContext(ctx, `ALTER TABLE outbox_gone RENAME TO outbox`); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{})
+	entries, _ := s.ListOutbox(ctx, a.ID, 0, 10)
+	if len(list) != 0 || len(entries) != 0 {
+		t.Errorf("after a failed transaction got %d contacts and %d outbox rows, want 0 and 0", len(list), len(entries))
+	}
+}
+
+func testCustomFields(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	if _, err := s.CreateCustomField(ctx, a.ID, contact.CustomFieldDef{Key: "tier", Label: "Tier", Type: contact.FieldSelect, Options: []string{"gold", "silver"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateCustomField(ctx, a.ID, contact.CustomFieldDef{Key: "tier", Label: "Tier", Type: contact.FieldText}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate key error = %v, want ErrConflict", err)
+	}
+	rules, err := s.ContactRules(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Normalize(contact.Input{Custom: map[string]contact.Opt[any]{"tier": contact.Some[any]("bronze")}}); err == nil {
+		t.Error("bronze accepted for a gold/silver select, want an error")
+	}
+	in, err := rules.Normalize(contact.Input{MemberID: str("M1"), Custom: map[string]contact.Opt[any]{"tier": contact.Some[any]("gold")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CreateContact(ctx, a.ID, in, contact.OriginAPI)
+	if err != nil || c.Custom["tier"] != "gold" {
+		t.Errorf("custom value = %v, %v; want gold", c.Custom, err)
+	}
+}
+
+func testTenantIsolation(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a, b := NewTenant(t, s, "A"), NewTenant(t, s, "B")
+	c, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str("M1")}), contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetContact(ctx, b.ID, c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tenant B reading A's contact: %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.UpdateContact(ctx, b.ID, c.ID, contact.Input{Name: str("x")}, contact.OriginAPI); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tenant B updating A's contact: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteContact(ctx, b.ID, c.ID, contact.OriginAPI); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tenant B deleting A's contact: %v, want ErrNotFound", err)
+	}
+	if list, _ := s.ListContacts(ctx, b.ID, store.ContactFilter{}); len(list) != 0 {
+		t.Errorf("tenant B lists %d contacts, want 0", len(list))
+	}
+	if e, _ := s.ListOutbox(ctx, b.ID, 0, 10); len(e) != 0 {
+		t.Errorf("tenant B sees %d outbox rows, want 0", len(e))
+	}
+}
+
+func testMigrateTwice(t *testing.T, s *store.Store) {
+	n, err := s.Migrate(context.Background())
+	if err != nil || n != 0 {
+		t.Errorf("second Migrate applied %d, %v; want 0, nil", n, err)
+	}
+}
