@@ -251,7 +251,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 		resp, err := c.send(ctx, r, u, token, attempt)
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("salesforce: %s %s: %w", r.method, u.Path, ctx.Err())
+				return c.ctxError(r, u, ctx.Err(), lastErr)
 			}
 			lastErr = fmt.Errorf("salesforce: %s %s: %w", r.method, u.Path, err)
 			if !retryableTransport(err) || (r.unsafe && !errors.Is(err, errNotSent)) {
@@ -267,7 +267,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 				return nil
 			}
 			if ctx.Err() != nil {
-				return fmt.Errorf("salesforce: %s %s: %w", r.method, u.Path, ctx.Err())
+				return c.ctxError(r, u, ctx.Err(), lastErr)
 			}
 			if r.unsafe || !retryableTransport(err) {
 				return err
@@ -299,6 +299,16 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 		}
 	}
 	return lastErr
+}
+
+// ctxError reports the caller's context ending, with the error of the
+// previous attempt, if any, so that both errors.Is(err,
+// context.DeadlineExceeded) and errors.As(err, &apiErr) work.
+func (c *Client) ctxError(r request, u *url.URL, ctxErr, lastErr error) error {
+	if lastErr != nil {
+		return fmt.Errorf("salesforce: %s %s: %w (previous attempt: %w)", r.method, u.Path, ctxErr, lastErr)
+	}
+	return fmt.Errorf("salesforce: %s %s: %w", r.method, u.Path, ctxErr)
 }
 
 // errNotSent marks transport errors where the request cannot have reached
