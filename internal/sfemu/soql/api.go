@@ -1,27 +1,27 @@
-// Package soql parses and evaluates the subset of SOQL that the Salesforce
-// emulator serves. It is the emulator's query engine and the reference the
-// sync configuration's SOQL compiler is tested against.
-//
+package soql
+
 // Contract (relied on by internal/sfemu and internal/syncconf):
 //
-//	q, err := soql.Parse(src)              // syntax only; err is *Error (MALFORMED_QUERY)
-//	plan, err := soql.Compile(q, schema, now) // binds names and types; err is *Error (INVALID_FIELD, INVALID_TYPE ...)
+//	q, err := soql.Parse(src)                 // syntax only; err is *Error
+//	plan, err := soql.Compile(q, schema, now) // binds names and types; err is *Error
 //	plan.Match(rec), plan.Less(a, b), plan.Fields, plan.Limit, plan.Offset, plan.Count
 //
 // Record values, by describe type:
 //
 //	nil                            null
-//	string                         id, reference, string, textarea, email, phone, url, picklist, multipicklist, combobox
+//	string                         id, reference, string, textarea, email, phone, url, picklist, multipicklist, combobox, encryptedstring
 //	float64                        double, currency, percent, int, long
 //	bool                           boolean
 //	time.Time (UTC)                datetime; date is midnight UTC of that day
-package soql
-
-import "time"
+//
+// A value whose Go type does not match its field's describe type, and the
+// empty string, are evaluated as null.
 
 // FieldInfo describes one queryable field, as a Schema resolves it.
 type FieldInfo struct {
-	Name       string // canonical spelling, e.g. "LastName"
+	// Name is the canonical spelling, e.g. "LastName". For a parent
+	// relationship path it is the canonical dotted path, e.g. "Owner.Email".
+	Name       string
 	Type       string // Salesforce describe type: "string", "email", "date", "datetime", "double", "boolean", "picklist", ...
 	Index      int    // position passed to Record.Value
 	Filterable bool
@@ -32,8 +32,21 @@ type FieldInfo struct {
 type Schema interface {
 	// Object is the sObject's API name, e.g. "Contact".
 	Object() string
-	// Field resolves a field name as written in the query.
+	// Field resolves a field name as written in the query. Parent
+	// relationship paths are passed whole, e.g. "owner.email".
 	Field(name string) (FieldInfo, bool)
+}
+
+// RelationshipSchema may be implemented by a Schema that knows parent
+// relationships. Compile uses it only to word errors for dotted paths the
+// way Salesforce does ("Didn't understand relationship 'X' in field path"
+// versus "No such column 'Y' on entity 'User'").
+type RelationshipSchema interface {
+	Schema
+	// Relationship resolves a relationship path as written in the query
+	// (e.g. "Owner" or "Account.Owner") to the API name of its target
+	// sObject (e.g. "User").
+	Relationship(path string) (object string, ok bool)
 }
 
 // Record gives the evaluator a record's values by FieldInfo.Index.
@@ -41,35 +54,73 @@ type Record interface {
 	Value(index int) any
 }
 
-// Error is a SOQL error carrying Salesforce's errorCode and message. For
-// syntax errors Row and Column are 1-based positions in the query text.
+// Error codes produced by this package.
+const (
+	CodeMalformedQuery     = "MALFORMED_QUERY"
+	CodeInvalidField       = "INVALID_FIELD"
+	CodeInvalidType        = "INVALID_TYPE"
+	CodeInvalidFilterOp    = "INVALID_QUERY_FILTER_OPERATOR"
+	CodeNumberOutsideRange = "NUMBER_OUTSIDE_VALID_RANGE"
+)
+
+const (
+	maxOffset      = 2000   // OFFSET above this is NUMBER_OUTSIDE_VALID_RANGE
+	maxQueryLength = 100000 // characters (UTF-16 units) in one statement
+)
+
+// Error is a SOQL error carrying Salesforce's errorCode and message.
+//
+// Row and Column are the 1-based position of the offending token in the
+// query text (Column counts UTF-16 code units, as Salesforce's Java parser
+// does); both are 0 when the error has no position. For most errors Message
+// carries Salesforce's position prefix:
+//
+//	"\n" + <query line> + "\n" + <Column-1 spaces> + "^\nERROR at Row:<r>:Column:<c>\n" + <text>
+//
+// Text is the bare text after the prefix (e.g. "unexpected token: 'OR'").
 type Error struct {
 	Code    string // "MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE", ...
 	Message string // Salesforce's full message text, as sent in the error body
 	Row     int
 	Column  int
+	Text    string // the message without the position prefix
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Order is one ORDER BY item.
+// Order is one ORDER BY item, bound to its field.
 type Order struct {
-	Field     string
+	Field     string // canonical field name
 	Desc      bool
-	NullsLast bool
+	NullsLast bool // explicit or defaulted: ASC → NULLS FIRST, DESC → NULLS LAST
 }
 
-// Plan is a compiled query, ready to run over records.
+// Aggregate is one COUNT(field) item of an aggregate query. Its result is
+// the number of matching records whose field is not null.
+type Aggregate struct {
+	Alias string    // "expr0", "expr1", ... unless aliased in the query
+	Field FieldInfo // the counted field
+}
+
+// Plan is a compiled query, ready to run over records. Its functions are
+// safe for concurrent use.
 type Plan struct {
-	Object string
-	Fields []FieldInfo // SELECT list in order; empty when Count
-	Count  bool        // SELECT COUNT() FROM ...
+	Object string      // canonical sObject name, from Schema.Object
+	Fields []FieldInfo // SELECT list in order; empty when Count or aggregate
+	Count  bool        // SELECT COUNT() FROM ...: the answer is totalSize only
+	// Aggregates is the COUNT(field) list of an aggregate query
+	// (SELECT COUNT(Id) n FROM ...), in select order; such a query answers
+	// one AggregateResult record. Empty otherwise.
+	Aggregates []Aggregate
 	// Match reports whether a record satisfies the WHERE clause (true when there is none).
 	Match func(Record) bool
 	// Less orders two records by ORDER BY; nil when the query has none.
+	// It is a strict weak ordering: records equal on every ORDER BY field
+	// are equivalent, so callers wanting a deterministic order should sort
+	// stably (Salesforce itself does not promise one).
 	Less   func(a, b Record) bool
-	Limit  int // -1 when absent
-	Offset int // 0 when absent
+	Order  []Order // the ORDER BY items, bound; empty when none
+	Limit  int     // -1 when absent
+	Offset int     // 0 when absent
+	Query  *Query  // the parsed query this plan was compiled from
 }
-
-var _ = time.Time{}
