@@ -171,7 +171,9 @@ func TestValidateRules(t *testing.T) {
 			[]wantErr{{"conditions[0].operator", "invalid_operator"}}},
 		{"operator missing", func(c *Config, e *Env) { c.Conditions[0].Operator = "" },
 			[]wantErr{{"conditions[0].operator", "required"}}},
-		{"gt on text", func(c *Config, e *Env) { c.Conditions[0] = Condition{SalesforceField: "Email", Operator: OpGT, Value: "a"} },
+		{"gt on text", func(c *Config, e *Env) {
+			c.Conditions[0] = Condition{SalesforceField: "Email", Operator: OpGT, Value: "a"}
+		},
 			[]wantErr{{"conditions[0].operator", "operator_type"}}},
 		{"contains on a date", func(c *Config, e *Env) {
 			c.Conditions[0] = Condition{SalesforceField: "Birthdate", Operator: OpContains, Value: "2020"}
