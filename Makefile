@@ -1,0 +1,35 @@
+# Everyday commands. `make test` is what CI runs (through .ci/run).
+GO       ?= go
+PKGS     ?= ./...
+BENCHOUT ?= bench.out
+
+.PHONY: test test-race bench soak lint demo build run fmt
+
+## test: vet and run every test (PostgreSQL tests need SFSYNC_TEST_POSTGRES_URL; they skip loudly without it, except on CI)
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 14m $(PKGS)
+
+## test-race: the same under the race detector (slower)
+test-race:
+	$(GO) test -count=1 -race -timeout 30m $(PKGS)
+
+## bench: every benchmark once, figures to $(BENCHOUT); copy them into BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) | tee $(BENCHOUT)
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## build: the sfsync binary into ./bin
+build:
+	$(GO) build -o bin/sfsync ./cmd/sfsync
+
+## run: the service with zero configuration (SQLite in ./sfsync-data)
+run:
+	$(GO) run ./cmd/sfsync serve
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,75 @@
+// Command sfsync is two-way contact sync between the platform's contact
+// store and Salesforce. Run `sfsync help` for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `sfsync — two-way contact sync between the platform and Salesforce
+
+Usage: sfsync <command> [flags]
+
+Service:
+  serve        run the web server (admin UI, JSON API) and the sync workers
+  migrate      apply database migrations and exit
+  version      print the version
+
+Administration:
+  tenant create --name N [--language zh-TW|en] [--phone-region TW] [--salesforce-addon] [--social-cdp]
+  tenant list
+  tenant set-plan --tenant ID [--salesforce-addon=true|false] [--social-cdp=true|false]
+  admin create --tenant ID --email E [--password P]   (password read from SFSYNC_ADMIN_PASSWORD if not given)
+  apikey create --tenant ID [--name N]
+  apikey revoke --id KEY_ID
+
+Tools:
+  emulator     run the Salesforce API emulator on its own
+
+Every command accepts the service settings as flags or SFSYNC_* environment
+variables; run "sfsync serve --help" to list them.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "sfsync:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv)
+	case "migrate":
+		return migrate(ctx, rest, stdout, getenv)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "sfsync", version())
+		return nil
+	case "tenant", "admin", "apikey":
+		return adminCommand(ctx, cmd, rest, stdout, getenv)
+	case "emulator":
+		return emulator(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; run sfsync help", cmd)
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// cli runs the sfsync command in-process against a fresh data directory.
+func cli(t *testing.T, dataDir string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	env := map[string]string{"SFSYNC_DATA_DIR": dataDir, "SFSYNC_ADMIN_PASSWORD": "demo-pass-123"}
+	err := run(context.Background(), args, &out, func(k string) string { return env[k] })
+	return out.String(), err
+}
+
+func TestAdminCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, err := cli(t, dir, "tenant", "create", "--name", "Acme", "--language", "en", "--salesforce-addon=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := regexp.MustCompile(`t_[0-9a-z]+`).FindString(out)
+	if id == "" {
+		t.Fatalf("tenant create printed %q, want a tenant ID", out)
+	}
+	if _, err := cli(t, dir, "tenant", "set-plan", "--tenant", id, "--social-cdp=true"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = cli(t, dir, "tenant", "list")
+	if !strings.Contains(out, id) || !regexp.MustCompile(`Acme\s+true\s+true\s+en`).MatchString(out) {
+		t.Errorf("tenant list = %q, want Acme with both entitlements", out)
+	}
+	if out, err := cli(t, dir, "admin", "create", "--tenant", id, "--email", "boss@acme.test"); err != nil || !strings.Contains(out, "boss@acme.test") {
+		t.Errorf("admin create = %q, %v", out, err)
+	}
+	key, err := cli(t, dir, "apikey", "create", "--tenant", id, "--name", "ci")
+	if err != nil || !strings.HasPrefix(key, "sfs_") {
+		t.Fatalf("apikey create = %q, %v; want a key starting sfs_", key, err)
+	}
+	if _, err := cli(t, dir, "apikey", "revoke", "--id", "k_missing"); err == nil {
+		t.Error("revoking an unknown key succeeded, want an error")
+	}
+	if _, err := cli(t, dir, "tenant", "set-plan", "--tenant", id, "--social-cdp=maybe"); err == nil || !strings.Contains(err.Error(), "--social-cdp") {
+		t.Errorf("bad boolean error = %v, want one naming --social-cdp", err)
+	}
+	if _, err := cli(t, dir, "tenant", "create"); err == nil || !strings.Contains(err.Error(), "--name") {
+		t.Errorf("missing name error = %v, want one naming --name", err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
+	if _, err := cli(t, t.TempDir(), "frobnicate"); err == nil {
+		t.Error("unknown command succeeded, want an error")
+	}
+	out, err := cli(t, t.TempDir(), "version")
+	if err != nil || !strings.HasPrefix(out, "sfsync ") {
+		t.Errorf("version = %q, %v", out, err)
+	}
+}

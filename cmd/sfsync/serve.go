@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/app"
+	"github.com/sfsync/sfsync/internal/config"
+)
+
+func version() string { return app.Version }
+
+func serve(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, _, err := config.Parse("serve", args, getenv)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Logger()
+	a, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SFSYNC_ADDR): %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("sfsync serving", "version", app.Version, "addr", "http://"+ln.Addr().String(), "database", a.Store.Dialect)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg, _, err := config.Parse("migrate", args, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, cfg.Logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "database (%s) is up to date\n", a.Store.Dialect)
+	return nil
+}

@@ -1,0 +1,219 @@
+// Package config reads sfsync's settings from flags and SFSYNC_*
+// environment variables (flags win), validates them once at start, and
+// names the bad setting when one is wrong.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/secret"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	// SecretKeys is the comma-separated AES key list (primary first). When
+	// empty, a key is generated and kept in DataDir/secret.key (0600).
+	SecretKeys string
+	// BaseURL is the public URL of this service, used for the OAuth callback.
+	BaseURL   string
+	LogLevel  slog.Level
+	LogFormat string
+
+	SalesforceClientID     string
+	SalesforceClientSecret string
+	SalesforceLoginURL     string
+
+	PollInterval time.Duration
+	Workers      int
+}
+
+// setting describes one configurable value.
+type setting struct {
+	flag, env, usage, def string
+	set                   func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"addr", "SFSYNC_ADDR", "listen address host:port", "127.0.0.1:8080", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return err
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"data-dir", "SFSYNC_DATA_DIR", "directory for the embedded SQLite database and the generated secret key", "./sfsync-data", func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		c.DataDir = v
+		return nil
+	}},
+	{"database-url", "SFSYNC_DATABASE_URL", "postgres://… for PostgreSQL; empty for SQLite in the data directory", "", func(c *Config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
+			return errors.New("must start with postgres://, postgresql:// or sqlite:")
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"secret-key", "SFSYNC_SECRET_KEY", "base64 AES-256 key(s) encrypting tokens at rest, comma-separated, newest first", "", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := secret.ParseKeys(v); err != nil {
+				return err
+			}
+		}
+		c.SecretKeys = v
+		return nil
+	}},
+	{"base-url", "SFSYNC_BASE_URL", "public URL of this service (default http://ADDR)", "", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http(s) URL")
+			}
+		}
+		c.BaseURL = strings.TrimSuffix(v, "/")
+		return nil
+	}},
+	{"log-level", "SFSYNC_LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"log-format", "SFSYNC_LOG_FORMAT", "text or json", "text", func(c *Config, v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("must be text or json")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"salesforce-client-id", "SFSYNC_SALESFORCE_CLIENT_ID", "Connected App consumer key", "", func(c *Config, v string) error {
+		c.SalesforceClientID = v
+		return nil
+	}},
+	{"salesforce-client-secret", "SFSYNC_SALESFORCE_CLIENT_SECRET", "Connected App consumer secret", "", func(c *Config, v string) error {
+		c.SalesforceClientSecret = v
+		return nil
+	}},
+	{"salesforce-login-url", "SFSYNC_SALESFORCE_LOGIN_URL", "default login host: https://login.salesforce.com, https://test.salesforce.com or a My Domain URL", "https://login.salesforce.com", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return errors.New("must be a bare https URL such as https://login.salesforce.com")
+		}
+		c.SalesforceLoginURL = strings.TrimSuffix(v, "/")
+		return nil
+	}},
+	{"poll-interval", "SFSYNC_POLL_INTERVAL", "how often Salesforce changes are pulled", "15m", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		if d < time.Minute {
+			return errors.New("must be at least 1m")
+		}
+		c.PollInterval = d
+		return nil
+	}},
+	{"workers", "SFSYNC_WORKERS", "concurrent sync jobs per process", "4", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return errors.New("must be a whole number from 1 to 256")
+		}
+		c.Workers = n
+		return nil
+	}},
+}
+
+// Usage returns a table of every setting, for --help and the README.
+func Usage() string {
+	var b strings.Builder
+	for _, s := range settings {
+		fmt.Fprintf(&b, "  --%-26s %-32s %s (default %q)\n", s.flag, s.env, s.usage, s.def)
+	}
+	return b.String()
+}
+
+// Parse reads settings from the environment and then args (flags win) and
+// validates them. Arguments left after the flags are returned.
+func Parse(name string, args []string, getenv func(string) string) (*Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	vals := make([]*string, len(settings))
+	for i, s := range settings {
+		vals[i] = fs.String(s.flag, s.def, s.usage+" ["+s.env+"]")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: sfsync %s [flags]\n\nSettings (flag, environment variable):\n%s", name, Usage())
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	c := &Config{}
+	for i, s := range settings {
+		v, source := *vals[i], "--"+s.flag
+		if !given[s.flag] {
+			if ev, ok := lookup(getenv, s.env); ok {
+				v, source = ev, s.env
+			}
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, nil, fmt.Errorf("config: %s=%q: %w", source, v, err)
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	return c, fs.Args(), nil
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+// DatabaseDSN is the store DSN: the PostgreSQL URL, or the SQLite file in
+// the data directory.
+func (c *Config) DatabaseDSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "sfsync.db")
+}
+
+// Keyring returns the token-encryption keyring: SFSYNC_SECRET_KEY, or the
+// key file in the data directory (created on first use).
+func (c *Config) Keyring() (*secret.Keyring, error) {
+	keys := c.SecretKeys
+	if keys == "" {
+		if c.DatabaseURL != "" {
+			return nil, errors.New("config: SFSYNC_SECRET_KEY is required with PostgreSQL, so that every process shares the key")
+		}
+		k, err := secret.LoadOrCreateKeyFile(filepath.Join(c.DataDir, "secret.key"))
+		if err != nil {
+			return nil, fmt.Errorf("config: secret key file: %w", err)
+		}
+		keys = k
+	}
+	return secret.ParseKeys(keys)
+}
+
+// Logger builds the process logger.
+func (c *Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, rest, err := Parse("serve", nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || len(rest) != 0 {
+		t.Errorf("got %+v (dsn %s), want the zero-configuration defaults", c, c.DatabaseDSN())
+	}
+	if c.BaseURL != "http://127.0.0.1:8080" {
+		t.Errorf("BaseURL = %q, want http://127.0.0.1:8080", c.BaseURL)
+	}
+}
+
+func TestFlagsBeatEnv(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", []string{"--addr", "127.0.0.1:9000"}, env(map[string]string{"SFSYNC_ADDR": "127.0.0.1:7000", "SFSYNC_WORKERS": "8"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" || c.Workers != 8 {
+		t.Errorf("addr=%s workers=%d, want the flag's 127.0.0.1:9000 and the env's 8", c.Addr, c.Workers)
+	}
+}
+
+func TestBadSettingIsNamed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{env: map[string]string{"SFSYNC_ADDR": "nonsense"}, want: "SFSYNC_ADDR"},
+		{args: []string{"--database-url", "mysql://x"}, want: "--database-url"},
+		{env: map[string]string{"SFSYNC_SECRET_KEY": "short"}, want: "SFSYNC_SECRET_KEY"},
+		{env: map[string]string{"SFSYNC_POLL_INTERVAL": "5s"}, want: "SFSYNC_POLL_INTERVAL"},
+		{env: map[string]string{"SFSYNC_SALESFORCE_LOGIN_URL": "login.salesforce.com"}, want: "SFSYNC_SALESFORCE_LOGIN_URL"},
+		{env: map[string]string{"SFSYNC_LOG_LEVEL": "loud"}, want: "SFSYNC_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		_, _, err := Parse("serve", tt.args, env(tt.env))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%v, %v) error = %v, want one naming %s", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
