@@ -20,7 +20,7 @@ import (
 
 // setup starts handler on a test server and returns a Client for it with
 // fast backoff. Options can be adjusted by mod before the Client is built.
-func setup(t *testing.T, handler http.Handler, mod ...func(*Options)) (*Client, *httptest.Server) {
+func setup(t testing.TB, handler http.Handler, mod ...func(*Options)) (*Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
