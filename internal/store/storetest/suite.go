@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -412,5 +413,62 @@ func testMigrateTwice(t *testing.T, s *store.Store) {
 	n, err := s.Migrate(context.Background())
 	if err != nil || n != 0 {
 		t.Errorf("second Migrate applied %d, %v; want 0, nil", n, err)
+	}
+}
+
+func testConnections(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	if _, err := s.GetConnection(ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetConnection before connecting: %v, want ErrNotFound", err)
+	}
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	c := store.SalesforceConnection{TenantID: a.ID, Status: store.ConnConnected, LoginURL: "https://login.salesforce.com",
+		InstanceURL: "https://acme.my.salesforce.com", OrgID: "00D000000000001AAA", UserID: "005000000000001AAA", Username: "admin@acme.test",
+		IdentityURL: "https://login.salesforce.com/id/00D/005", AccessTokenEnc: "v1:k:a", RefreshTokenEnc: "v1:k:r", APIBudget: 0.5,
+		ConnectedAt: now, UpdatedAt: now}
+	if err := s.SaveConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateConnectionTokens(ctx, a.ID, "v1:k:a2", "v1:k:r2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetConnection(ctx, a.ID)
+	if err != nil || got.AccessTokenEnc != "v1:k:a2" || got.RefreshTokenEnc != "v1:k:r2" || got.Username != "admin@acme.test" || !got.ConnectedAt.Equal(now) {
+		t.Fatalf("GetConnection = %+v, %v; want the refreshed tokens", got, err)
+	}
+	if err := s.MarkConnectionBroken(ctx, a.ID, "refresh token revoked"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetConnection(ctx, a.ID)
+	if got.Status != store.ConnBroken || got.BrokenReason != "refresh token revoked" || got.AccessTokenEnc != "" {
+		t.Errorf("after MarkConnectionBroken got status=%s reason=%q access=%q, want broken with reason and no access token", got.Status, got.BrokenReason, got.AccessTokenEnc)
+	}
+	b := NewTenant(t, s, "B")
+	if _, err := s.GetConnection(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tenant B sees a connection: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteConnection(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetConnection(ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetConnection after delete: %v, want ErrNotFound", err)
+	}
+}
+
+func testOAuthStates(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	st := store.OAuthState{StateHash: "h1", TenantID: a.ID, Binding: "session:1", VerifierEnc: "v1:k:v", LoginURL: "https://login.salesforce.com",
+		ExpiresAt: s.Now().Add(10 * time.Minute)}
+	if err := s.SaveOAuthState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ConsumeOAuthState(ctx, "h1")
+	if err != nil || got.TenantID != a.ID || got.Binding != "session:1" {
+		t.Fatalf("ConsumeOAuthState = %+v, %v", got, err)
+	}
+	if _, err := s.ConsumeOAuthState(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second ConsumeOAuthState: %v, want ErrNotFound (single use)", err)
 	}
 }
