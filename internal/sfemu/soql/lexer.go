@@ -19,6 +19,7 @@ const (
 	tDateTime         // 2024-01-31T10:00:00Z
 	tPunct            // ( ) , . : ; * + -
 	tOp               // = != < <= > >= <>
+	tError            // a lexical error; the parser reports it when it reaches it
 )
 
 type token struct {

@@ -31,18 +31,7 @@ func parse(src string) (*Query, *Error) {
 	if utf16Len(src) > maxQueryLength {
 		return nil, plainError(CodeMalformedQuery, "SOQL statements cannot be longer than 100,000 characters.")
 	}
-	p := &parser{src: src, cur: Pos{Row: 1, Column: 1}}
-	lx := lexer{src: src}
-	for {
-		t, err := lx.next()
-		if err != nil {
-			return nil, err
-		}
-		p.toks = append(p.toks, t)
-		if t.kind == tEOF {
-			break
-		}
-	}
+	p := &parser{src: src, lx: lexer{src: src}, cur: Pos{Row: 1, Column: 1}}
 	return p.query()
 }
 
@@ -61,16 +50,44 @@ func utf16Len(s string) int {
 	return n
 }
 
+// parser is a recursive-descent parser over a lazily lexed token stream:
+// like Salesforce's, it reports the first unexpected token even when a
+// lexical error lies further on (WHERE Name = 'O'Brien' fails at Brien).
 type parser struct {
-	src  string
-	toks []token
-	i    int
-	cur  Pos // position cache: positions are asked for mostly in order
+	src    string
+	lx     lexer
+	toks   []token // tokens lexed so far; the last may be tEOF or tError
+	lexErr *Error  // the error behind a tError token
+	i      int
+	cur    Pos // position cache: positions are asked for mostly in order
 }
 
-func (p *parser) tok() token       { return p.toks[p.i] }
-func (p *parser) peek(n int) token { return p.toks[min(p.i+n, len(p.toks)-1)] }
-func (p *parser) advance()         { p.i = min(p.i+1, len(p.toks)-1) }
+// fill lexes until token i exists, or the stream has ended.
+func (p *parser) fill(i int) {
+	for len(p.toks) <= i {
+		if n := len(p.toks); n > 0 && (p.toks[n-1].kind == tEOF || p.toks[n-1].kind == tError) {
+			return
+		}
+		t, err := p.lx.next()
+		if err != nil {
+			p.lexErr = err
+			t = token{kind: tError, off: p.lx.off}
+		}
+		p.toks = append(p.toks, t)
+	}
+}
+
+func (p *parser) tok() token { return p.peek(0) }
+
+func (p *parser) peek(n int) token {
+	p.fill(p.i + n)
+	return p.toks[min(p.i+n, len(p.toks)-1)]
+}
+
+func (p *parser) advance() {
+	p.fill(p.i + 1)
+	p.i = min(p.i+1, len(p.toks)-1)
+}
 
 // pos returns the position of a byte offset, scanning forward from the
 // last position computed.
@@ -115,6 +132,9 @@ func (p *parser) unexpected() *Error {
 }
 
 func (p *parser) unexpectedAt(t token) *Error {
+	if t.kind == tError {
+		return p.lexErr
+	}
 	text := t.text
 	if t.kind == tEOF {
 		text = "<EOF>"
