@@ -2,6 +2,7 @@ package syncconf
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -151,7 +152,7 @@ var messages = map[string]messageTemplate{
 		"%s：「%s」超出欄位範圍（整數部分最多 %[3]d 位）"},
 	"not_an_integer":   {"%s: %q is not a whole number", "%s：「%s」不是整數"},
 	"required_value":   {"%[1]s: Salesforce requires a value, so it cannot be cleared", "%[1]s：Salesforce 此欄位為必填，不可清空"},
-	"unsupported_type": {"%s: a value of type %T cannot be converted", "%s：無法轉換類型為 %T 的值"},
+	"unsupported_type": {"%[1]s: a value of type %[3]s cannot be converted", "%[1]s：無法轉換類型為 %[3]s 的值"},
 	"invalid_text":     {"%s: %q contains %q, which this field cannot hold", "%s：「%s」含有此欄位無法儲存的字元「%s」"},
 }
 
@@ -194,7 +195,19 @@ func recordError(field string, value any, reason string, cause error, args ...an
 		Field:   field,
 		Value:   value,
 		Reason:  reason,
-		Message: message(reason, append([]any{field, value}, args...)...),
+		Message: message(reason, append([]any{field, displayValue(value)}, args...)...),
 		Err:     cause,
 	}
+}
+
+// displayValue writes a value for a message: text as is, numbers without
+// exponents, anything else as Go prints it.
+func displayValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }

@@ -234,7 +234,7 @@ func textOf(field string, v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(x), nil
 	}
-	return "", recordError(field, v, "unsupported_type", nil)
+	return "", recordError(field, v, "unsupported_type", nil, fmt.Sprintf("%T", v))
 }
 
 func normalizePhone(field, s string) (string, error) {
@@ -356,14 +356,14 @@ func tagsOf(field string, v any) ([]string, error) {
 		for _, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				return nil, recordError(field, v, "unsupported_type", nil)
+				return nil, recordError(field, v, "unsupported_type", nil, fmt.Sprintf("%T", v))
 			}
 			tags = append(tags, s)
 		}
 	case string:
 		tags = []string{x}
 	default:
-		return nil, recordError(field, v, "unsupported_type", nil)
+		return nil, recordError(field, v, "unsupported_type", nil, fmt.Sprintf("%T", v))
 	}
 	for _, t := range tags {
 		if strings.Contains(t, tagSeparator) {
