@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -230,13 +231,14 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 		u.RawQuery = r.query.Encode()
 	}
 	var (
-		lastErr   error
-		refreshed bool
-		token     string
+		lastErr    error
+		refreshed  bool
+		token      string
+		retryAfter time.Duration // from the last answer's Retry-After
 	)
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		if attempt > 1 {
-			if err := c.backoff(ctx, attempt-1); err != nil {
+			if err := c.backoff(ctx, attempt-1, retryAfter); err != nil {
 				return fmt.Errorf("%w (giving up retries: %v)", lastErr, err)
 			}
 		}
@@ -293,6 +295,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 			return &LimitError{APIError: ae, Used: u.Used, Max: u.Max}
 		case retryableAPIError(ae):
 			lastErr = ae
+			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.backoffMax)
 			continue
 		default:
 			return ae
@@ -395,11 +398,12 @@ func (c *Client) trustedHost(u *url.URL) bool {
 }
 
 // backoff sleeps before retry number n (1-based): a uniform random delay in
-// [0, min(BackoffMax, BackoffBase·2^(n-1))). If the context's deadline comes
-// before the delay ends, it returns at once with an error: the call will not
-// succeed in time, so its last error is more useful than a wait.
-func (c *Client) backoff(ctx context.Context, n int) error {
-	d := backoffDelay(c.backoffBase, c.backoffMax, n)
+// [0, min(BackoffMax, BackoffBase·2^(n-1))), but at least atLeast (the
+// server's Retry-After). If the context's deadline comes before the delay
+// ends, it returns at once with an error: the call will not succeed in
+// time, so its last error is more useful than a wait.
+func (c *Client) backoff(ctx context.Context, n int, atLeast time.Duration) error {
+	d := max(backoffDelay(c.backoffBase, c.backoffMax, n), atLeast)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		return errors.New("context deadline is before the next retry")
 	}
@@ -411,6 +415,15 @@ func (c *Client) backoff(ctx context.Context, n int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// parseRetryAfter reads a Retry-After header in seconds, capped at limit.
+func parseRetryAfter(h string, limit time.Duration) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return min(time.Duration(secs)*time.Second, limit)
 }
 
 func backoffDelay(base, limit time.Duration, n int) time.Duration {

@@ -487,3 +487,23 @@ func TestIdentityURLHostMustBeTrusted(t *testing.T) {
 		t.Errorf("Identity: got %+v, %v, want ada@acme.com with urls", id, err)
 	}
 }
+
+func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	c, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			sfError(w, 429, "", "slow down")
+			return
+		}
+		writeJSON(w, 200, map[string]any{})
+	}), func(o *Options) { o.BackoffMax = 2 * time.Second })
+	start := time.Now()
+	if _, err := c.Limits(t.Context()); err != nil {
+		t.Fatalf("Limits: %v", err)
+	}
+	if el := time.Since(start); el < time.Second {
+		t.Errorf("retried after %v, want at least the 1s Retry-After", el)
+	}
+}
