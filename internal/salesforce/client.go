@@ -241,6 +241,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 			if err := c.backoff(ctx, attempt-1, retryAfter); err != nil {
 				return fmt.Errorf("%w (giving up retries: %v)", lastErr, err)
 			}
+			retryAfter = 0
 		}
 		if err := c.usage.check(c.now(), c.budget); err != nil {
 			return err
@@ -271,10 +272,10 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 			if ctx.Err() != nil {
 				return c.ctxError(r, u, ctx.Err(), lastErr)
 			}
-			if r.unsafe || !retryableTransport(err) {
-				return err
-			}
 			lastErr = fmt.Errorf("salesforce: %s %s: reading response: %w", r.method, u.Path, err)
+			if r.unsafe || !retryableTransport(err) {
+				return lastErr
+			}
 			continue
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
