@@ -1,0 +1,254 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+)
+
+// bulkResult reports what happened to one item of a bulk request.
+type bulkResult struct {
+	Index  int            `json:"index"`
+	Status string         `json:"status"`
+	ID     string         `json:"id,omitempty"`
+	Errors []fieldProblem `json:"errors,omitempty"`
+}
+
+type bulkCounts struct {
+	Total     int `json:"total"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Failed    int `json:"failed"`
+}
+
+type bulkResponse struct {
+	Results []bulkResult `json:"results"`
+	Counts  bulkCounts   `json:"counts"`
+}
+
+var matchByValues = []contact.Identity{contact.IdentityMemberID, contact.IdentityPhone, contact.IdentityEmail}
+
+// bulkUpsert creates or updates up to maxBulkItems contacts, matched by
+// member ID, phone or e-mail. Items are decoded and normalised one by one,
+// so a bad item fails alone; the valid ones go to the store in one call
+// and one transaction, and every item is reported in order.
+func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenantID := r.Context(), tenantFrom(r.Context())
+	q := r.URL.Query()
+	for k := range q {
+		if k != "match_by" {
+			return invalidField(k, "unknown query parameter; the only one is match_by")
+		}
+	}
+	matchBy := contact.Identity(q.Get("match_by"))
+	if !slices.Contains(matchByValues, matchBy) {
+		return invalidField("match_by", fmt.Sprintf("%q: must be member_id, phone or email", q.Get("match_by")))
+	}
+	ndjson, err := bulkFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	rules, err := s.store.ContactRules(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+
+	var results []bulkResult
+	var valid []contact.Input
+	var validIndex []int
+	item := func(raw []byte) error {
+		i := len(results)
+		if i == maxBulkItems {
+			return errorf(codeTooLarge, "a bulk request holds at most %d items; split it", maxBulkItems)
+		}
+		in, err := decodeContact(raw)
+		if err == nil {
+			in, err = rules.Normalize(in)
+		}
+		if err != nil {
+			results = append(results, bulkResult{Index: i, Status: store.OutcomeFailed, Errors: itemProblems(err)})
+			return nil
+		}
+		results = append(results, bulkResult{Index: i})
+		valid = append(valid, in)
+		validIndex = append(validIndex, i)
+		return nil
+	}
+	body := http.MaxBytesReader(w, r.Body, maxBulkBytes)
+	if ndjson {
+		err = readNDJSON(body, item)
+	} else {
+		err = readJSONArray(body, item)
+	}
+	if err != nil {
+		return err
+	}
+
+	if len(valid) > 0 {
+		out, err := s.store.BulkUpsert(ctx, tenantID, valid, matchBy, contact.OriginAPI)
+		if err != nil {
+			return err
+		}
+		for j, res := range out {
+			br := &results[validIndex[j]]
+			br.Status = res.Outcome
+			if res.Err != nil {
+				br.Status = store.OutcomeFailed
+				br.Errors = s.storeItemProblems(r, res.Err)
+				continue
+			}
+			br.ID = res.Contact.ID
+		}
+	}
+
+	resp := bulkResponse{Results: results, Counts: bulkCounts{Total: len(results)}}
+	if resp.Results == nil {
+		resp.Results = []bulkResult{}
+	}
+	for _, br := range results {
+		switch br.Status {
+		case store.OutcomeCreated:
+			resp.Counts.Created++
+		case store.OutcomeUpdated:
+			resp.Counts.Updated++
+		case store.OutcomeUnchanged:
+			resp.Counts.Unchanged++
+		default:
+			resp.Counts.Failed++
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// bulkFormat tells NDJSON from a JSON array by the Content-Type.
+func bulkFormat(ct string) (ndjson bool, err error) {
+	if ct == "" {
+		return false, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case mt == "application/json":
+		return false, nil
+	case mt == "application/x-ndjson", mt == "application/ndjson", mt == "application/jsonl":
+		return true, nil
+	}
+	return false, errorf(codeUnsupportedMedia, "send a JSON array as application/json or one object per line as application/x-ndjson, not %q", ct)
+}
+
+// itemProblems describes why one item could not be decoded or normalised.
+// Its field names are relative to the item.
+func itemProblems(err error) []fieldProblem {
+	var fe contact.FieldErrors
+	if !errors.As(err, &fe) {
+		return []fieldProblem{{Field: "(item)", Reason: err.Error()}}
+	}
+	out := fieldProblems(fe)
+	for i := range out {
+		if out[i].Field == "(body)" || out[i].Field == "" {
+			out[i].Field = "(item)"
+		}
+	}
+	return out
+}
+
+// storeItemProblems describes why the store refused one item.
+func (s *server) storeItemProblems(r *http.Request, err error) []fieldProblem {
+	var fe contact.FieldErrors
+	var cc *store.ContactConflict
+	switch {
+	case errors.As(err, &cc):
+		return []fieldProblem{conflictProblem(cc)}
+	case errors.As(err, &fe):
+		return itemProblems(fe)
+	}
+	s.logger.ErrorContext(r.Context(), "bulk item refused by the store", "tenant_id", tenantFrom(r.Context()), "err", err)
+	return []fieldProblem{{Field: "(item)", Reason: "could not be stored"}}
+}
+
+// readJSONArray calls item with each element of a JSON array. A syntax
+// error breaks the stream, so it fails the whole request; type errors and
+// unknown fields inside an element are the element's own problem.
+func readJSONArray(body io.Reader, item func([]byte) error) error {
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return arrayError(err, 0)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return invalidField("(body)", "must be a JSON array of contacts (or NDJSON sent as application/x-ndjson)")
+	}
+	for n := 0; dec.More(); n++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return arrayError(err, n)
+		}
+		if err := item(raw); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return arrayError(err, -1)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			return invalidField("(body)", "unexpected content after the JSON array")
+		}
+		return arrayError(err, -1)
+	}
+	return nil
+}
+
+func arrayError(err error, index int) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errorf(codeTooLarge, "a bulk request body is at most %d bytes; split it", mbe.Limit)
+	}
+	where := "the body"
+	if index >= 0 {
+		where = fmt.Sprintf("item %d", index)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalidField("(body)", where+": the JSON array is cut short; nothing was imported")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return invalidField("(body)", fmt.Sprintf("%s: malformed JSON at byte %d (%v); nothing was imported", where, se.Offset, se))
+	}
+	return err
+}
+
+// readNDJSON calls item with each non-blank line. A malformed line is that
+// item's own failure.
+func readNDJSON(body io.Reader, item func([]byte) error) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), maxBulkBytes)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := item(line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(codeTooLarge, "a bulk request body is at most %d bytes; split it", mbe.Limit)
+		}
+		return err
+	}
+	return nil
+}
