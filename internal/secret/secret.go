@@ -92,6 +92,17 @@ func NewKeyring(raw ...[]byte) (*Keyring, error) {
 	return kr, nil
 }
 
+// WithPrimary returns a keyring that encrypts with raw and still decrypts
+// with every key of k.
+func (k *Keyring) WithPrimary(raw []byte) (*Keyring, error) {
+	nk, err := NewKeyring(raw)
+	if err != nil {
+		return nil, err
+	}
+	nk.keys = append(nk.keys, k.keys...)
+	return nk, nil
+}
+
 // PrimaryID identifies the key new ciphertexts are made with.
 func (k *Keyring) PrimaryID() string { return k.keys[0].id }
 
