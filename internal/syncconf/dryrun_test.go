@@ -151,18 +151,18 @@ func dryRunSetup(t *testing.T) (*fakeSource, *fakePlatform) {
 	const older, newer = "2026-01-01T00:00:00.000+0000", "2026-03-01T00:00:00.000+0000"
 	feb := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	src := &fakeSource{d: testDescribe(t), records: []map[string]any{
-		sfContact("003A", "A@x.com", "Web", "886912345678", "Chen", newer),  // unchanged
-		sfContact("003B", "b@x.com", "Web", "", "Lin", newer),               // update: Salesforce newer
-		sfContact("003C", "c@x.com", "Web", "+886912000111", "Wu", older),   // create
-		sfContact("003D", "d@x.com", "Web", "0912345678", "Ho", older),      // rejected: phone without country code
-		sfContact("003E", "not-an-email", "Web", "", "Yu", older),           // rejected: bad identity
-		sfContact("003F", "e@x.com", "Web", "", "Tsai", older),              // rejected: duplicate in Salesforce
-		sfContact("003G", " E@X.com", "Web", "", "Tsai", older),             // rejected: duplicate in Salesforce
-		sfContact("003H", "f@x.com", "Web", "", "Kao", older),               // rejected: two platform contacts
-		sfContact("003I", "g@x.com", "Other", "", "Out", older),             // not selected: condition
-		sfContact("003J", "", "Web", "", "NoMail", older),                   // not selected: identity empty
-		sfContact("003K", "h@x.com", "Web", "", "Hsu", older),               // update: social identity to attach
-		sfContact("003L", "i@x.com", "Web", "", "Salesforce-old", older),    // unchanged: platform newer wins
+		sfContact("003A", "A@x.com", "Web", "886912345678", "Chen", newer), // unchanged
+		sfContact("003B", "b@x.com", "Web", "", "Lin", newer),              // update: Salesforce newer
+		sfContact("003C", "c@x.com", "Web", "+886912000111", "Wu", older),  // create
+		sfContact("003D", "d@x.com", "Web", "0912345678", "Ho", older),     // rejected: phone without country code
+		sfContact("003E", "not-an-email", "Web", "", "Yu", older),          // rejected: bad identity
+		sfContact("003F", "e@x.com", "Web", "", "Tsai", older),             // rejected: duplicate in Salesforce
+		sfContact("003G", " E@X.com", "Web", "", "Tsai", older),            // rejected: duplicate in Salesforce
+		sfContact("003H", "f@x.com", "Web", "", "Kao", older),              // rejected: two platform contacts
+		sfContact("003I", "g@x.com", "Other", "", "Out", older),            // not selected: condition
+		sfContact("003J", "", "Web", "", "NoMail", older),                  // not selected: identity empty
+		sfContact("003K", "h@x.com", "Web", "", "Hsu", older),              // update: social identity to attach
+		sfContact("003L", "i@x.com", "Web", "", "Salesforce-old", older),   // unchanged: platform newer wins
 	}}
 	src.records[10]["LINE_UID__c"] = "U-h"
 	src.records[0]["LINE_UID__c"] = "U-a"
