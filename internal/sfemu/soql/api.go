@@ -1,22 +1,5 @@
 package soql
 
-// Contract (relied on by internal/sfemu and internal/syncconf):
-//
-//	q, err := soql.Parse(src)                 // syntax only; err is *Error
-//	plan, err := soql.Compile(q, schema, now) // binds names and types; err is *Error
-//	plan.Match(rec), plan.Less(a, b), plan.Fields, plan.Limit, plan.Offset, plan.Count
-//
-// Record values, by describe type:
-//
-//	nil                            null
-//	string                         id, reference, string, textarea, email, phone, url, picklist, multipicklist, combobox, encryptedstring
-//	float64                        double, currency, percent, int, long
-//	bool                           boolean
-//	time.Time (UTC)                datetime; date is midnight UTC of that day
-//
-// A value whose Go type does not match its field's describe type, and the
-// empty string, are evaluated as null.
-
 // FieldInfo describes one queryable field, as a Schema resolves it.
 type FieldInfo struct {
 	// Name is the canonical spelling, e.g. "LastName". For a parent
@@ -49,7 +32,17 @@ type RelationshipSchema interface {
 	Relationship(path string) (object string, ok bool)
 }
 
-// Record gives the evaluator a record's values by FieldInfo.Index.
+// Record gives the evaluator a record's values by FieldInfo.Index, with
+// these Go types by describe type:
+//
+//	nil             null
+//	string          id, reference, string, textarea, email, phone, url, picklist, multipicklist, combobox, encryptedstring
+//	float64         double, currency, percent, int, long
+//	bool            boolean
+//	time.Time (UTC) datetime; date is midnight UTC of that day
+//
+// A value whose Go type does not match its field's describe type, and the
+// empty string, are evaluated as null.
 type Record interface {
 	Value(index int) any
 }
@@ -118,9 +111,12 @@ type Plan struct {
 	// It is a strict weak ordering: records equal on every ORDER BY field
 	// are equivalent, so callers wanting a deterministic order should sort
 	// stably (Salesforce itself does not promise one).
-	Less   func(a, b Record) bool
-	Order  []Order // the ORDER BY items, bound; empty when none
-	Limit  int     // -1 when absent
-	Offset int     // 0 when absent
-	Query  *Query  // the parsed query this plan was compiled from
+	Less func(a, b Record) bool
+	// Compare is the three-way form of Less, for slices.SortStableFunc;
+	// nil when the query has no ORDER BY.
+	Compare func(a, b Record) int
+	Order   []Order // the ORDER BY items, bound; empty when none
+	Limit   int     // -1 when absent
+	Offset  int     // 0 when absent
+	Query   *Query  // the parsed query this plan was compiled from
 }

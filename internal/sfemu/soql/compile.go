@@ -108,17 +108,19 @@ func compile(q *Query, s Schema, now time.Time) (*Plan, *Error) {
 	switch len(cmps) {
 	case 0:
 	case 1:
-		c0 := cmps[0]
-		plan.Less = func(a, b Record) bool { return c0(a, b) < 0 }
+		plan.Compare = cmps[0]
 	default:
-		plan.Less = func(a, b Record) bool {
+		plan.Compare = func(a, b Record) int {
 			for _, c := range cmps {
 				if r := c(a, b); r != 0 {
-					return r < 0
+					return r
 				}
 			}
-			return false
+			return 0
 		}
+	}
+	if compare := plan.Compare; compare != nil {
+		plan.Less = func(a, b Record) bool { return compare(a, b) < 0 }
 	}
 	return plan, nil
 }

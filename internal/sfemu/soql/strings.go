@@ -322,6 +322,21 @@ func hasPrefixFold(s, prefix string) bool {
 		if s == "" {
 			return false
 		}
+		if c1, c2 := s[0], prefix[0]; c1|c2 < utf8.RuneSelf { // ASCII fast path
+			if c1 != c2 {
+				if c1 >= 'A' && c1 <= 'Z' {
+					c1 += 'a' - 'A'
+				}
+				if c2 >= 'A' && c2 <= 'Z' {
+					c2 += 'a' - 'A'
+				}
+				if c1 != c2 {
+					return false
+				}
+			}
+			s, prefix = s[1:], prefix[1:]
+			continue
+		}
 		r1, w1 := decodeFold(s)
 		r2, w2 := decodeFold(prefix)
 		if r1 != r2 {
