@@ -472,3 +472,32 @@ func testOAuthStates(t *testing.T, s *store.Store) {
 		t.Errorf("second ConsumeOAuthState: %v, want ErrNotFound (single use)", err)
 	}
 }
+
+func testSyncConfigVersions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a, b := NewTenant(t, s, "A"), NewTenant(t, s, "B")
+	if _, err := s.GetSyncConfig(ctx, a.ID, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("latest config before any save: %v, want ErrNotFound", err)
+	}
+	for i, body := range []string{`{"v":1}`, `{"v":2}`} {
+		v, err := s.SaveSyncConfig(ctx, a.ID, "u_admin", []byte(body))
+		if err != nil || v.Version != int64(i+1) {
+			t.Fatalf("save %d = %+v, %v; want version %d", i, v, err, i+1)
+		}
+	}
+	if v, _ := s.SaveSyncConfig(ctx, b.ID, "u_b", []byte(`{"b":1}`)); v.Version != 1 {
+		t.Errorf("tenant B's first version = %d, want 1 (numbers are per tenant)", v.Version)
+	}
+	latest, err := s.GetSyncConfig(ctx, a.ID, 0)
+	if err != nil || latest.Version != 2 || string(latest.Config) != `{"v":2}` || latest.SavedBy != "u_admin" {
+		t.Errorf("latest = %+v, %v; want version 2 by u_admin", latest, err)
+	}
+	first, _ := s.GetSyncConfig(ctx, a.ID, 1)
+	if string(first.Config) != `{"v":1}` {
+		t.Errorf("version 1 = %s, want it unchanged", first.Config)
+	}
+	list, _ := s.ListSyncConfigs(ctx, a.ID)
+	if len(list) != 2 || list[0].Version != 2 {
+		t.Errorf("list = %d versions starting at %d, want 2 newest first", len(list), list[0].Version)
+	}
+}
