@@ -501,3 +501,35 @@ func testSyncConfigVersions(t *testing.T, s *store.Store) {
 		t.Errorf("list = %d versions starting at %d, want 2 newest first", len(list), list[0].Version)
 	}
 }
+
+func testAdminSessions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "A")
+	admin, err := s.CreateAdmin(ctx, a.ID, "x@a.test", "password-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sess, err := s.CreateSession(ctx, admin.ID, a.ID, time.Hour)
+	if err != nil || sess.CSRFToken == "" || len(id) < 40 {
+		t.Fatalf("CreateSession = %q, %+v, %v", id, sess, err)
+	}
+	got, err := s.GetSession(ctx, id)
+	if err != nil || got.AdminID != admin.ID || got.TenantID != a.ID || got.CSRFToken != sess.CSRFToken {
+		t.Errorf("GetSession = %+v, %v; want the session", got, err)
+	}
+	var n int
+	s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM admin_sessions WHERE id_hash = $1`, id).Scan(&n)
+	if n != 0 {
+		t.Error("the raw session ID is stored, want only its hash")
+	}
+	if err := s.DeleteSession(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSession(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSession after logout: %v, want ErrNotFound", err)
+	}
+	expired, _, _ := s.CreateSession(ctx, admin.ID, a.ID, -time.Second)
+	if _, err := s.GetSession(ctx, expired); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSession of an expired session: %v, want ErrNotFound", err)
+	}
+}
