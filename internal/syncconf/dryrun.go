@@ -283,14 +283,18 @@ func classify(ctx context.Context, b *Bound, rec map[string]any, platform Platfo
 		if !fb.Direction.Pulls() {
 			continue
 		}
-		to, err := ToPlatform(fb, recordValue(rec, fb.Salesforce.Name))
+		raw := recordValue(rec, fb.Salesforce.Name)
+		if current != nil && !salesforceWins(fb, isBlank(raw), sfModified, current.Updated) {
+			continue // the platform's value stands, whatever Salesforce holds
+		}
+		to, err := ToPlatform(fb, raw)
 		if err != nil {
 			return reject(r, err)
 		}
 		var from any
 		if current != nil {
 			from = PlatformValue(*current, fb.Platform.Name)
-			if samePlatformValue(fb.Platform.Kind, from, to) || !salesforceWins(fb, to, sfModified, current.Updated) {
+			if samePlatformValue(fb.Platform.Kind, from, to) {
 				continue
 			}
 		} else if to == nil {
@@ -324,8 +328,9 @@ func classify(ctx context.Context, b *Bound, rec map[string]any, platform Platfo
 }
 
 // salesforceWins reports whether a differing Salesforce value would be
-// written to the platform under the mapping's direction and conflict rule.
-func salesforceWins(b Binding, sfValue any, sfModified, platformModified time.Time) bool {
+// written to an existing platform contact under the mapping's direction
+// and conflict rule.
+func salesforceWins(b Binding, sfBlank bool, sfModified, platformModified time.Time) bool {
 	if b.Direction != DirBoth {
 		return true
 	}
@@ -335,7 +340,7 @@ func salesforceWins(b Binding, sfValue any, sfModified, platformModified time.Ti
 	case AlwaysPlatform:
 		return false
 	case PreferSalesforceUnlessBlank:
-		return sfValue != nil
+		return !sfBlank
 	}
 	return sfModified.After(platformModified)
 }

@@ -372,3 +372,29 @@ func TestDryRunPushOnly(t *testing.T) {
 		t.Errorf("got pulls %v, matching %d, scanned %d, calls %d, lookups %d; want false, 10, 0, 1, 0", rep.Pulls, rep.Matching, rep.Scanned, src.calls, plat.calls)
 	}
 }
+
+func TestDryRunBadValueOnlyRejectsWhenSalesforceWins(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		rule ConflictRule
+		want string // outcome of 003A
+	}{{AlwaysPlatform, "unchanged"}, {AlwaysSalesforce, "rejected"}} {
+		src, plat := dryRunSetup(t)
+		src.records[0]["MobilePhone"] = "0912345678"
+		cfg := dryRunConfig()
+		cfg.Fields[0].Direction, cfg.Fields[0].Conflict = DirBoth, tt.rule
+		rep, err := DryRun(context.Background(), &cfg, testEnv(t), src, plat, DryRunOptions{})
+		if err != nil {
+			t.Fatalf("%s: DryRun error: %v", tt.rule, err)
+		}
+		got := "other"
+		if slices.Contains(ids(rep.Unchanged), "003A") {
+			got = "unchanged"
+		} else if slices.Contains(ids(rep.Rejected), "003A") {
+			got = "rejected"
+		}
+		if got != tt.want {
+			t.Errorf("%s: 003A with a phone without country code: got %s, want %s", tt.rule, got, tt.want)
+		}
+	}
+}
