@@ -14,66 +14,6 @@ import (
 // maxLiteralLen is Salesforce's limit on a string literal in WHERE.
 const maxLiteralLen = 4000
 
-// QuoteString returns s as a SOQL string literal, escaped by Salesforce's
-// rules ("Quoted String Escape Sequences"): backslash, both quotes,
-// newline, carriage return, tab, backspace and form feed get their
-// backslash escapes, other control characters \uXXXX.
-func QuoteString(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	escapeInto(&b, s, false)
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// quoteLike returns a LIKE pattern literal matching s literally, between
-// the wildcards prefix and suffix ("%" or "").
-func quoteLike(prefix, s, suffix string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 4)
-	b.WriteByte('\'')
-	b.WriteString(prefix)
-	escapeInto(&b, s, true)
-	b.WriteString(suffix)
-	b.WriteByte('\'')
-	return b.String()
-}
-
-func escapeInto(b *strings.Builder, s string, like bool) {
-	for _, r := range s {
-		switch r {
-		case '\\':
-			b.WriteString(`\\`)
-		case '\'':
-			b.WriteString(`\'`)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '%', '_':
-			if like {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-}
-
 // conditionError builds a ValidationError of the conditions step.
 func conditionError(path, code string, args ...any) ValidationError {
 	return ValidationError{Step: StepConditions, Path: path, Code: code, Message: message(code, args...)}
@@ -101,6 +41,8 @@ func invalidValue(path, raw, sfType string) ValidationError {
 
 // literal turns a condition value typed by the admin into a SOQL literal
 // for a comparison with f. like gives the wildcards around a LIKE pattern.
+// Text is quoted by the Salesforce client's QuoteString and
+// QuoteLikePattern, so every query the project builds escapes alike.
 func literal(path string, f salesforce.Field, raw string, like *[2]string) (string, *ValidationError) {
 	fail := func(e ValidationError) (string, *ValidationError) { return "", &e }
 	switch {
@@ -123,19 +65,19 @@ func literal(path string, f salesforce.Field, raw string, like *[2]string) (stri
 		if err != nil {
 			return fail(invalidValue(path, raw, f.Type))
 		}
-		return t.Format(time.DateOnly), nil
+		return salesforce.FormatDate(t), nil
 	case f.Type == sfDatetime:
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(raw))
 		if err != nil || t.Nanosecond() != 0 {
 			return fail(invalidValue(path, raw, f.Type))
 		}
-		return t.UTC().Format("2006-01-02T15:04:05Z"), nil
+		return salesforce.FormatDateTime(t), nil
 	case f.Type == sfPicklist:
 		v, ok := picklistValue(f, raw)
 		if !ok {
 			return fail(conditionError(path, "picklist_value_unknown", raw, f.Name))
 		}
-		return QuoteString(v), nil
+		return salesforce.QuoteString(v), nil
 	}
 	if raw == "" {
 		return fail(conditionError(path, "required"))
@@ -147,9 +89,9 @@ func literal(path string, f salesforce.Field, raw string, like *[2]string) (stri
 		return fail(conditionError(path, "value_too_long", maxLiteralLen))
 	}
 	if like != nil {
-		return quoteLike(like[0], raw, like[1]), nil
+		return salesforce.QuoteLikePattern(like[0], raw, like[1]), nil
 	}
-	return QuoteString(raw), nil
+	return salesforce.QuoteString(raw), nil
 }
 
 // bindCondition validates condition i against the describe and compiles

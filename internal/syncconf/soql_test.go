@@ -6,26 +6,6 @@ import (
 	"testing"
 )
 
-func TestQuoteString(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"plain", `'plain'`},
-		{"O'Brien", `'O\'Brien'`},
-		{`back\slash`, `'back\\slash'`},
-		{`"q"`, `'\"q\"'`},
-		{"a\nb\rc\td\be\ff", `'a\nb\rc\td\be\ff'`},
-		{"bell\x07", `'bell\u0007'`},
-		{"50%_off", `'50%_off'`},
-		{"台北", `'台北'`},
-		{`\'`, `'\\\''`},
-	}
-	for _, tt := range tests {
-		if got := QuoteString(tt.in); got != tt.want {
-			t.Errorf("QuoteString(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestWhereClause(t *testing.T) {
 	t.Parallel()
 	d := testDescribe(t)
