@@ -267,7 +267,7 @@ func classify(ctx context.Context, b *Bound, rec map[string]any, platform Platfo
 		r.row.Reason = ReasonAmbiguousPlatform
 		r.row.Message = map[string]string{
 			LangEN:   fmt.Sprintf("%d platform contacts have the identity value %q", len(matches), key),
-			LangZHTW: fmt.Sprintf("有 %d 位 Omnichat 聯絡人的身份識別值皆為「%s」", len(matches), key),
+			LangZHTW: fmt.Sprintf("有 %d 位平台聯絡人的身份識別值皆為「%s」", len(matches), key),
 		}
 		return r, nil
 	case len(matches) == 0 && id.ToPlatformNoMatch != NoMatchCreate:

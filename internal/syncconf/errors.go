@@ -86,7 +86,7 @@ var messages = map[string]messageTemplate{
 	"field_not_createable": {"Salesforce field %s cannot be set on new contacts, but new Salesforce contacts are created when nothing matches",
 		"Salesforce 欄位「%s」無法在新增聯絡人時寫入，但查無對應聯絡人時的處理方式為「新增聯絡人」"},
 	"invalid_direction": {"direction %q is not one of to_platform, to_salesforce, both",
-		"同步方向「%s」無效，請選擇 → Omnichat、→ Salesforce 或雙向"},
+		"同步方向「%s」無效，請選擇 → 平台、→ Salesforce 或雙向"},
 	"invalid_conflict_rule": {"conflict rule %q is not one of newest_wins, prefer_salesforce_unless_blank, always_salesforce, always_platform",
 		"衝突處理規則「%s」無效"},
 	"conflict_rule_one_way": {"a conflict rule applies only to two-way mappings",
@@ -96,13 +96,13 @@ var messages = map[string]messageTemplate{
 
 	// Identity.
 	"invalid_identity": {"platform identity %q is not one of member_id, phone, email",
-		"Omnichat 身份識別欄位「%s」無效，請選擇會員編號、電話或 Email"},
+		"平台身份識別欄位「%s」無效，請選擇會員編號、電話或 Email"},
 	"identity_type": {"Salesforce field %s (type %s) cannot identify contacts by %s",
-		"Salesforce 欄位「%s」（類型 %s）無法比對 Omnichat 的%s"},
+		"Salesforce 欄位「%s」（類型 %s）無法比對平台的%s"},
 	"invalid_no_match_policy": {"%q is not a valid choice; use create or update_only",
 		"「%s」不是有效的選項，請選擇「新增聯絡人」或「僅更新現有聯絡人」"},
 	"required_field_unmapped": {"new Salesforce contacts need a value for %s, so map a platform field to it or choose update_only",
-		"新增 Salesforce 聯絡人時必須填寫「%s」，請設定同步到此欄位的 Omnichat 欄位，或改為「僅更新現有聯絡人」"},
+		"新增 Salesforce 聯絡人時必須填寫「%s」，請設定同步到此欄位的平台欄位，或改為「僅更新現有聯絡人」"},
 	"nothing_to_sync": {"the configuration syncs nothing in either direction: add a mapping or let a direction create contacts",
 		"目前的設定不會同步任何資料：請新增同步欄位，或將查無對應聯絡人時的處理方式設為「新增聯絡人」"},
 
@@ -115,17 +115,17 @@ var messages = map[string]messageTemplate{
 		"Salesforce 欄位「%s」（類型 %s）無法儲存社群 ID，請選擇文字欄位"},
 
 	// Field mappings.
-	"unknown_platform_field": {"the platform has no field %q", "Omnichat 沒有「%s」欄位"},
+	"unknown_platform_field": {"the platform has no field %q", "平台沒有「%s」欄位"},
 	"platform_field_is_identity": {"platform field %s is the identity and cannot be overwritten by another Salesforce field",
-		"Omnichat 欄位「%s」已用於身份識別，不可由其他 Salesforce 欄位覆寫"},
+		"平台欄位「%s」已用於身份識別，不可由其他 Salesforce 欄位覆寫"},
 	"type_incompatible": {"Salesforce field %s (type %s) and platform field %s (%s) are not compatible in direction %s",
-		"Salesforce 欄位「%s」（類型 %s）與 Omnichat 欄位「%s」（%s）在此同步方向（%s）下類型不相容"},
+		"Salesforce 欄位「%s」（類型 %s）與平台欄位「%s」（%s）在此同步方向（%s）下類型不相容"},
 	"duplicate_platform_target": {"platform field %s already receives values from another mapping (field_mappings[%d])",
-		"Omnichat 欄位「%s」已由另一組同步欄位寫入（field_mappings[%d]）"},
+		"平台欄位「%s」已由另一組同步欄位寫入（field_mappings[%d]）"},
 	"duplicate_salesforce_target": {"Salesforce field %s already receives values from another mapping (field_mappings[%d])",
 		"Salesforce 欄位「%s」已由另一組同步欄位寫入（field_mappings[%d]）"},
 	"picklist_option_missing": {"option %q of platform field %s is not a value of Salesforce picklist %s",
-		"Omnichat 欄位「%[2]s」的選項「%[1]s」不在 Salesforce 挑選清單「%[3]s」的值中"},
+		"平台欄位「%[2]s」的選項「%[1]s」不在 Salesforce 挑選清單「%[3]s」的值中"},
 
 	// Conditions.
 	"invalid_operator": {"operator %q is not known", "條件運算子「%s」無效"},
