@@ -252,7 +252,11 @@ func writeValue(b *strings.Builder, v Value) {
 	case KindString:
 		// The raw text keeps the distinction between an escaped and a
 		// wildcard % in LIKE patterns.
-		b.WriteString(v.Text)
+		if v.Text != "" {
+			b.WriteString(v.Text)
+		} else {
+			b.WriteString(QuoteString(v.Str))
+		}
 	case KindNumber:
 		b.WriteString(strconv.FormatFloat(v.Num, 'f', -1, 64))
 	case KindBool:
@@ -260,7 +264,13 @@ func writeValue(b *strings.Builder, v Value) {
 	case KindDate:
 		b.WriteString(v.Time.Format(time.DateOnly))
 	case KindDateTime:
-		b.WriteString(v.Time.Format("2006-01-02T15:04:05.999999999Z"))
+		if y := v.Time.Year(); y < 0 || y > 9999 {
+			// In UTC the year left the four digits the syntax allows
+			// (0000-01-01T00:00:00+01:00): keep the text as written.
+			b.WriteString(v.Text)
+		} else {
+			b.WriteString(v.Time.Format("2006-01-02T15:04:05.999999999Z"))
+		}
 	case KindDateLiteral:
 		b.WriteString(v.DateLiteral)
 		if dateLiterals[v.DateLiteral].takesN {

@@ -347,7 +347,7 @@ func (c *compiler) comparison(e *Comparison) (func(Record) bool, *Error) {
 		return nil, c.operatorError(fi, e.OpPos)
 	}
 	// The empty string is null in Salesforce, in data and in literals.
-	if v.Kind == KindNull || v.Kind == KindString && v.Str == "" && (e.Op == OpEq || e.Op == OpNe) {
+	if v.Kind == KindNull || v.Kind == KindString && v.Str == "" {
 		isNull := nullTest(k, idx)
 		switch e.Op {
 		case OpEq:

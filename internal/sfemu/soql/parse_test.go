@@ -34,6 +34,8 @@ func TestParseCanonical(t *testing.T) {
 		{"SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T10:00:00Z", "SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T10:00:00Z"},
 		{"SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T10:00:00+02:00", "SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T08:00:00Z"},
 		{"SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T10:00:00.123-0130", "SELECT Id FROM Contact WHERE SystemModstamp >= 2024-01-31T11:30:00.123Z"},
+		{"SELECT Id FROM Contact WHERE CreatedDate > 0000-01-01T00:00:00+01:00", "SELECT Id FROM Contact WHERE CreatedDate > 0000-01-01T00:00:00+01:00"},
+		{"SELECT Id FROM Contact WHERE CreatedDate < 9999-12-31T23:30:00-01:00", "SELECT Id FROM Contact WHERE CreatedDate < 9999-12-31T23:30:00-01:00"},
 		{"SELECT Id FROM Contact WHERE CreatedDate = today", "SELECT Id FROM Contact WHERE CreatedDate = TODAY"},
 		{"SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:30", "SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:30"},
 		{"SELECT Id FROM Contact WHERE CreatedDate > n_days_ago : 3", "SELECT Id FROM Contact WHERE CreatedDate > N_DAYS_AGO:3"},

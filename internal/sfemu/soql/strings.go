@@ -257,6 +257,11 @@ func foldRune(r rune) rune {
 	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 		m = min(m, f)
 	}
+	if m >= 'A' && m <= 'Z' {
+		// The orbit holds an ASCII letter (K and the Kelvin sign, S and
+		// the long s): agree with the ASCII fast paths, which lower-case.
+		m += 'a' - 'A'
+	}
 	return m
 }
 
