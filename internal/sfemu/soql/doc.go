@@ -65,8 +65,9 @@
 //     comparing with null by <, <=, >, >= matches nothing. A null in an IN
 //     list makes IN match nulls and NOT IN exclude them. Logic is two-valued:
 //     NOT inverts the result of its operand.
-//   - The empty string is null, in record values and in literals
-//     (`Email = ”` is `Email = null`), because Salesforce stores "" as null.
+//   - The empty string is null, in record values and in literals, because
+//     Salesforce stores "" as null: an empty string literal compares like
+//     null (so with = it finds nulls, and with > it matches nothing).
 //   - LIKE: % is any run of characters, _ exactly one character (rune);
 //     only on string-typed fields (else INVALID_QUERY_FILTER_OPERATOR
 //     "invalid operator on <type> field").
