@@ -98,6 +98,9 @@ type problem struct {
 func fieldProblems(fe contact.FieldErrors) []fieldProblem {
 	out := make([]fieldProblem, len(fe))
 	for i, e := range fe {
+		if e.Field == "" {
+			e.Field = "(body)"
+		}
 		out[i] = fieldProblem{Field: e.Field, Reason: e.Reason}
 	}
 	return out
@@ -125,11 +128,12 @@ func asAPIError(err error) *apiError {
 	case errors.As(err, &mbe):
 		return errorf(codeTooLarge, "the request body is larger than %d bytes", mbe.Limit)
 	case errors.As(err, &fe):
-		details := make([]string, len(fe))
-		for i, e := range fe {
-			details[i] = e.Field + ": " + e.Reason
+		fields := fieldProblems(fe)
+		details := make([]string, len(fields))
+		for i, f := range fields {
+			details[i] = f.Field + ": " + f.Reason
 		}
-		return &apiError{code: codeInvalid, detail: strings.Join(details, "; "), fields: fieldProblems(fe)}
+		return &apiError{code: codeInvalid, detail: strings.Join(details, "; "), fields: fields}
 	case errors.As(err, &cc):
 		fp := conflictProblem(cc)
 		return &apiError{code: codeConflict, detail: fp.Field + ": " + fp.Reason, fields: []fieldProblem{fp}, conflictingContactID: cc.ContactID}
