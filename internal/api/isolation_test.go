@@ -35,7 +35,9 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 	id := url.PathEscape(a.contactID)
 	identity := `{"channel_type":"` + a.channelType + `","channel_id":"` + a.channelID + `","user_id":"` + a.userID + `"}`
 	aValues := `"member_id":"` + a.memberID + `","phone":"` + a.phone + `","email":"` + a.email + `","social_identities":[` + identity + `]`
-	list := func(q string) isolationCase { return isolationCase{method: "GET", path: "/api/v1/contacts" + q, want: "empty"} }
+	list := func(q string) isolationCase {
+		return isolationCase{method: "GET", path: "/api/v1/contacts" + q, want: "empty"}
+	}
 	return map[string][]isolationCase{
 		"GET /openapi.json": {{method: "GET", path: "/api/v1/openapi.json", want: "own"}},
 		"GET /contacts": {
