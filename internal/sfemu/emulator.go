@@ -217,22 +217,22 @@ type Server struct {
 	opts   Options
 	logger *slog.Logger
 
-	mu         sync.Mutex // guards the fields below (not org data)
-	baseURL    string
-	offset     time.Duration
-	orgs       []*Org
-	orgByID    map[string]*Org // key: 15-char id
-	usernames  map[string]*Org // lower-cased username → org
-	apps       map[string]*ConnectedApp
-	appOrder   []string
-	tokens     map[string]*token
-	codes      map[string]*authCode
-	sessions   map[string]loginSession
-	approvals  map[string]bool // clientID+"/"+userID
-	orgSeq     int
-	idSeq      int64 // server-wide sequence for ids that are not per-org (locators, jobs)
-	faults     *faultState
-	persistErr error
+	mu        sync.Mutex // guards the fields below (not org data)
+	baseURL   string
+	offset    time.Duration
+	orgs      []*Org
+	orgByID   map[string]*Org // key: 15-char id
+	usernames map[string]*Org // lower-cased username → org
+	apps      map[string]*ConnectedApp
+	appOrder  []string
+	tokens    map[string]*token
+	codes     map[string]*authCode
+	sessions  map[string]loginSession
+	approvals map[string]bool // clientID+"/"+userID
+	orgSeq    int
+	idSeq     int64 // server-wide sequence for ids that are not per-org (locators, jobs)
+	faults    *faultState
+	dataFile  string
 }
 
 // New returns an emulator with no orgs. Use CreateOrg and

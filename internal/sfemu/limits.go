@@ -80,6 +80,9 @@ func (o *Org) SetAPIUsage(n int) {
 
 // SetAPIAllocation changes the daily allocation.
 func (o *Org) SetAPIAllocation(max int) {
+	o.mu.Lock()
+	o.allocOverride = true
+	o.mu.Unlock()
 	o.usage.mu.Lock()
 	o.usage.max = max
 	o.usage.mu.Unlock()

@@ -40,6 +40,9 @@ type Org struct {
 	created time.Time
 	adminID string
 	humanID string
+	// licenses and allocOverride decide the allocation when the edition changes.
+	licenses      int
+	allocOverride bool
 
 	txMu sync.Mutex
 	mu   sync.RWMutex
@@ -72,6 +75,7 @@ func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
 		o.tz = "Asia/Taipei"
 	}
 	o.usage.max = opts.APIAllocation
+	o.licenses, o.allocOverride = opts.Licenses, opts.APIAllocation > 0
 	if o.usage.max <= 0 {
 		o.usage.max = opts.Edition.DefaultAPIAllocation(opts.Licenses)
 	}
@@ -126,11 +130,17 @@ func (o *Org) Edition() Edition {
 }
 
 // SetEdition changes the edition (e.g. to turn the API add-on on or off).
-// The API allocation is left alone.
+// Unless the allocation was overridden, it becomes the new edition's default.
 func (o *Org) SetEdition(e Edition) {
 	o.mu.Lock()
 	o.edition = e
+	override, licenses := o.allocOverride, o.licenses
 	o.mu.Unlock()
+	if !override {
+		o.usage.mu.Lock()
+		o.usage.max = e.DefaultAPIAllocation(licenses)
+		o.usage.mu.Unlock()
+	}
 }
 
 // Admin returns the org's System Administrator created with it.

@@ -192,11 +192,15 @@ type tx struct {
 
 func (t *tx) onUndo(f func()) { t.undo = append(t.undo, f) }
 
-func (t *tx) rollback() {
-	for i := len(t.undo) - 1; i >= 0; i-- {
+func (t *tx) rollback() { t.rollbackTo(0) }
+
+// rollbackTo undoes the steps after mark (a len(t.undo) taken earlier), so
+// an operation inside a composite transaction undoes only its own work.
+func (t *tx) rollbackTo(mark int) {
+	for i := len(t.undo) - 1; i >= mark; i-- {
 		t.undo[i]()
 	}
-	t.undo = nil
+	t.undo = t.undo[:mark]
 }
 
 type txKey struct{}

@@ -1,0 +1,167 @@
+package sfemu
+
+import (
+	"net/http"
+)
+
+func (s *Server) describeGlobal(w http.ResponseWriter, c *call) {
+	var list []any
+	for _, key := range objectOrder {
+		obj, _ := c.org.object(key)
+		list = append(list, globalEntry(c, obj))
+	}
+	writeRaw(w, 200, orderedJSON{{"encoding", "UTF-8"}, {"maxBatchSize", 200}, {"sobjects", list}}.marshal())
+}
+
+func objectURLs(c *call, obj *objectDef, full bool) map[string]string {
+	v := c.vpath() + "/sobjects/" + obj.Name
+	u := map[string]string{"sobject": v, "describe": v + "/describe", "rowTemplate": v + "/{ID}"}
+	if full {
+		base := c.s.base(c.r)
+		u["compactLayouts"] = v + "/describe/compactLayouts"
+		u["approvalLayouts"] = v + "/describe/approvalLayouts"
+		u["uiDetailTemplate"] = base + "/{ID}"
+		u["uiEditTemplate"] = base + "/{ID}/e"
+		u["listviews"] = v + "/listviews"
+		u["uiNewRecord"] = base + "/" + obj.KeyPrefix + "/e"
+		u["quickActions"] = v + "/quickActions"
+		u["layouts"] = v + "/describe/layouts"
+	}
+	return u
+}
+
+// globalEntry is one sobjects entry of Describe Global (alphabetical keys).
+func globalEntry(c *call, obj *objectDef) map[string]any {
+	var prefix any = obj.KeyPrefix
+	if obj.KeyPrefix == "" {
+		prefix = nil
+	}
+	return map[string]any{
+		"activateable": false, "associateEntityType": nil, "associateParentEntity": nil, "createable": obj.Createable,
+		"custom": obj.Custom, "customSetting": false, "deepCloneable": false, "deletable": obj.Deletable,
+		"deprecatedAndHidden": false, "feedEnabled": obj.Name == "Contact" || obj.Name == "User", "hasSubtypes": false,
+		"isInterface": false, "isSubtype": false, "keyPrefix": prefix, "label": obj.Label, "labelPlural": obj.LabelPlural,
+		"layoutable": obj.Createable, "mergeable": obj.Name == "Contact", "mruEnabled": obj.Createable, "name": obj.Name,
+		"queryable": true, "replicateable": obj.Replicate, "retrieveable": true, "searchable": obj.Searchable,
+		"triggerable": obj.Createable, "undeletable": obj.Deletable, "updateable": obj.Updateable,
+		"urls": objectURLs(c, obj, false),
+	}
+}
+
+// describeObject renders sObject Describe with Salesforce's top-level keys.
+func describeObject(c *call, obj *objectDef) map[string]any {
+	c.org.mu.RLock()
+	fields := make([]any, 0, len(obj.fields))
+	for _, f := range obj.fields {
+		if !f.Hidden {
+			fields = append(fields, describeField(f))
+		}
+	}
+	c.org.mu.RUnlock()
+	d := globalEntry(c, obj)
+	d["actionOverrides"] = []any{}
+	d["childRelationships"] = childRelationships(obj)
+	d["compactLayoutable"] = obj.Createable
+	d["defaultImplementation"] = nil
+	d["extendedBy"] = nil
+	d["extendsInterfaces"] = nil
+	d["fields"] = fields
+	d["implementedBy"] = nil
+	d["implementsInterfaces"] = nil
+	d["listviewable"] = nil
+	d["lookupLayoutable"] = nil
+	d["namedLayoutInfos"] = []any{}
+	d["networkScopeFieldName"] = nil
+	d["recordTypeInfos"] = []any{map[string]any{
+		"active": true, "available": true, "defaultRecordTypeMapping": true, "developerName": "Master", "master": true,
+		"name": "Master", "recordTypeId": "012000000000000AAA",
+		"urls": map[string]string{"layout": c.vpath() + "/sobjects/" + obj.Name + "/describe/layouts/012000000000000AAA"},
+	}}
+	d["searchLayoutable"] = obj.Searchable
+	d["sobjectDescribeOption"] = "FULL"
+	d["supportedScopes"] = []any{}
+	if obj.Name == "Contact" {
+		d["supportedScopes"] = []any{
+			map[string]string{"label": "All contacts", "name": "everything"}, map[string]string{"label": "My contacts", "name": "mine"},
+			map[string]string{"label": "Filter by scope", "name": "scopingRule"}, map[string]string{"label": "My team's contacts", "name": "team"},
+		}
+	}
+	d["urls"] = objectURLs(c, obj, true)
+	return d
+}
+
+func childRelationships(obj *objectDef) []any {
+	if obj.Name != "Contact" {
+		return []any{}
+	}
+	rel := func(child, field, name string, cascade bool) map[string]any {
+		var n any = name
+		if name == "" {
+			n = nil
+		}
+		return map[string]any{"cascadeDelete": cascade, "childSObject": child, "deprecatedAndHidden": false, "field": field,
+			"junctionIdListNames": []any{}, "junctionReferenceTo": []any{}, "relationshipName": n, "restrictedDelete": false}
+	}
+	return []any{
+		rel("Contact", "MasterRecordId", "", false),
+		rel("Contact", "ReportsToId", "", false),
+	}
+}
+
+// describeField renders one field entry with all 57 keys (alphabetical).
+func describeField(f *fieldDef) map[string]any {
+	byteLength := 0
+	if isStringType(f.Type) || f.Type == "id" || f.Type == "reference" {
+		byteLength = f.Length * 3
+	}
+	picklist := []any{}
+	for i, v := range f.Picklist {
+		picklist = append(picklist, map[string]any{"active": true, "defaultValue": i == 0 && f.DefaultValue != nil, "label": v, "validFor": nil, "value": v})
+	}
+	refTo := []string{}
+	if f.ReferenceTo != nil {
+		refTo = f.ReferenceTo
+	}
+	nullable := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	var extra any
+	switch {
+	case f.Type == "textarea":
+		extra = "plaintextarea"
+	case f.Name == "Name" && f.NameField && f.Compound == "":
+		extra = "personname"
+	case f.Type == "url" && f.Name == "PhotoUrl":
+		extra = "imageurl"
+	}
+	var defVal any
+	if b, ok := f.DefaultValue.(bool); ok {
+		defVal = b
+	}
+	digits := 0
+	if f.Type == "int" {
+		digits = 9
+	}
+	return map[string]any{
+		"aggregatable": f.Type != "textarea" && f.Type != "address", "aiPredictionField": false,
+		"autoNumber": false, "byteLength": byteLength, "calculated": f.Calculated, "calculatedFormula": nil,
+		"cascadeDelete": false, "caseSensitive": f.CaseSensitive, "compoundFieldName": nullable(f.Compound),
+		"controllerName": nil, "createable": f.Createable, "custom": f.Custom, "defaultValue": defVal,
+		"defaultValueFormula": nil, "defaultedOnCreate": f.DefaultedOnCreate, "dependentPicklist": false,
+		"deprecatedAndHidden": false, "digits": digits, "displayLocationInDecimal": false, "encrypted": false,
+		"externalId": f.ExternalID, "extraTypeInfo": extra, "filterable": f.Filterable, "filteredLookupInfo": nil,
+		"formulaTreatNullNumberAsZero": false, "groupable": f.Groupable, "highScaleNumber": false,
+		"htmlFormatted": false, "idLookup": f.IDLookup, "inlineHelpText": nil, "label": f.Label,
+		"length": f.Length, "mask": nil, "maskType": nil, "name": f.Name, "nameField": f.NameField,
+		"namePointing": false, "nillable": f.Nillable, "permissionable": f.Nillable && f.Createable && !f.Custom || f.Custom && f.Nillable,
+		"picklistValues": picklist, "polymorphicForeignKey": false, "precision": f.Precision,
+		"queryByDistance": false, "referenceTargetField": nil, "referenceTo": refTo,
+		"relationshipName": nullable(f.Relationship), "relationshipOrder": nil, "restrictedDelete": false,
+		"restrictedPicklist": f.Restricted, "scale": f.Scale, "searchPrefilterable": f.Type == "reference",
+		"soapType": f.SoapType, "sortable": f.Sortable, "type": f.Type, "unique": f.Unique,
+		"updateable": f.Updateable, "writeRequiresMasterRead": false,
+	}
+}

@@ -1,0 +1,269 @@
+package sfemu
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/sfemu/soql"
+)
+
+// maxCursorsPerUser is Salesforce's limit of open query cursors per user;
+// opening one more closes the least recently used.
+const maxCursorsPerUser = 10
+
+// cursor is a query result snapshot that nextRecordsUrl pages through.
+type cursor struct {
+	id       string
+	userID   string
+	obj      *objectDef
+	fields   []*fieldDef
+	recs     []*record // the whole result, fixed at the first page
+	all      bool      // queryAll
+	batch    int
+	lastUsed time.Time
+}
+
+func invalidLocator() *apiError {
+	return plainErr(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+}
+
+func soqlErr(err error) *apiError {
+	var se *soql.Error
+	if errors.As(err, &se) {
+		return plainErr(400, se.Code, se.Message)
+	}
+	return plainErr(400, "MALFORMED_QUERY", err.Error())
+}
+
+// batchSize reads Sforce-Query-Options: batchSize=N (200..2000, default 2000).
+func batchSize(r *http.Request) int {
+	for _, part := range strings.FieldsFunc(r.Header.Get("Sforce-Query-Options"), func(r rune) bool { return r == ',' || r == ';' }) {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "batchSize") {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return 2000
+			}
+			return min(max(n, 200), 2000)
+		}
+	}
+	return 2000
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, c *call, all bool, segs []string) {
+	if len(segs) == 1 {
+		b, e := s.queryPage(c, segs[0])
+		if e != nil {
+			writeErrors(w, []*apiError{e})
+			return
+		}
+		writeRaw(w, 200, b)
+		return
+	}
+	if len(segs) > 1 {
+		writeErrors(w, []*apiError{errNotFound()})
+		return
+	}
+	src := c.r.URL.Query().Get("q")
+	if strings.TrimSpace(src) == "" {
+		writeErrors(w, []*apiError{plainErr(400, "MALFORMED_QUERY", "A query string has to be specified")})
+		return
+	}
+	b, e := s.runQuery(c, src, all, batchSize(c.r))
+	if e != nil {
+		writeErrors(w, []*apiError{e})
+		return
+	}
+	writeRaw(w, 200, b)
+}
+
+// result is a query evaluated over a snapshot of an org's rows.
+type result struct {
+	obj    *objectDef
+	plan   *soql.Plan
+	fields []*fieldDef
+	recs   []*record
+}
+
+// evaluate parses, compiles and runs a query (without paging).
+func (c *call) evaluate(src string, all bool) (*result, *apiError) {
+	q, err := soql.Parse(src)
+	if err != nil {
+		return nil, soqlErr(err)
+	}
+	obj, ok := c.org.object(q.Object)
+	if !ok {
+		return nil, soqlErr(q.UnknownObjectError())
+	}
+	plan, err := soql.Compile(q, soqlSchema{obj}, c.s.Now())
+	if err != nil {
+		return nil, soqlErr(err)
+	}
+	res := &result{obj: obj, plan: plan}
+	for _, fi := range plan.Fields {
+		res.fields = append(res.fields, obj.fields[fi.Index])
+	}
+	if obj.Name == "UserPermissionAccess" {
+		c.org.mu.RLock()
+		u, _ := c.org.userByID(c.user.ID)
+		p := c.org.permissions(u)
+		c.org.mu.RUnlock()
+		f := func(n string) int { x, _ := obj.field(n); return x.index }
+		r := newRecord("", map[int]any{f("PermissionsModifyAllData"): p.ModifyAllData, f("PermissionsCustomizeApplication"): p.CustomizeApplication,
+			f("PermissionsViewSetup"): p.ViewSetup, f("PermissionsApiEnabled"): p.APIEnabled})
+		if plan.Match(r) {
+			res.recs = []*record{r}
+		}
+	} else {
+		if all {
+			c.org.mu.Lock()
+			c.org.purgeLocked(c.s.Now())
+			c.org.mu.Unlock()
+		}
+		// Rows are immutable versions: the pointers collected under the
+		// read lock stay a consistent snapshot after it is released.
+		out := make([]*record, 0, 64)
+		c.org.mu.RLock()
+		t := c.org.tables[strings.ToLower(obj.Name)]
+		res.obj = t.obj
+		for _, r := range t.recs {
+			if r == nil || (!all && r.deletedAt != 0) {
+				continue
+			}
+			if plan.Match(r) {
+				out = append(out, r)
+			}
+		}
+		c.org.mu.RUnlock()
+		res.recs = out
+	}
+	if plan.Less != nil {
+		slices.SortStableFunc(res.recs, func(a, b *record) int {
+			if plan.Less(a, b) {
+				return -1
+			}
+			if plan.Less(b, a) {
+				return 1
+			}
+			return 0
+		})
+	}
+	if plan.Offset > 0 {
+		res.recs = res.recs[min(plan.Offset, len(res.recs)):]
+	}
+	if plan.Limit >= 0 && plan.Limit < len(res.recs) {
+		res.recs = res.recs[:plan.Limit]
+	}
+	return res, nil
+}
+
+// runQuery answers the first page of a query.
+func (s *Server) runQuery(c *call, src string, all bool, batch int) ([]byte, *apiError) {
+	res, e := c.evaluate(src, all)
+	if e != nil {
+		return nil, e
+	}
+	if res.plan.Count {
+		b := []byte(`{"totalSize":`)
+		b = strconv.AppendInt(b, int64(len(res.recs)), 10)
+		return append(b, `,"done":true,"records":[]}`...), nil
+	}
+	if len(res.plan.Aggregates) > 0 {
+		b := []byte(`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"AggregateResult"}`)
+		for _, a := range res.plan.Aggregates {
+			n := 0
+			for _, r := range res.recs {
+				if r.Value(a.Field.Index) != nil {
+					n++
+				}
+			}
+			b = append(b, ',')
+			b = appendJSONString(b, a.Alias)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		return append(b, `}]}`...), nil
+	}
+	cur := &cursor{userID: c.user.ID, obj: res.obj, fields: res.fields, recs: res.recs, all: all, batch: batch, lastUsed: s.Now()}
+	if len(res.recs) > batch {
+		cur.id = makeID("01g", c.org.seq, s.nextSeq())
+		c.org.openCursor(cur)
+	}
+	return c.page(cur, 0, batch), nil
+}
+
+func (o *Org) openCursor(cur *cursor) {
+	o.curMu.Lock()
+	defer o.curMu.Unlock()
+	var mine []*cursor
+	for _, x := range o.cursors {
+		if x.userID == cur.userID {
+			mine = append(mine, x)
+		}
+	}
+	if len(mine) >= maxCursorsPerUser {
+		slices.SortFunc(mine, func(a, b *cursor) int { return a.lastUsed.Compare(b.lastUsed) })
+		for _, x := range mine[:len(mine)-maxCursorsPerUser+1] {
+			delete(o.cursors, x.id)
+		}
+	}
+	o.cursors[cur.id] = cur
+}
+
+// page renders records [from, from+batch) of a cursor.
+func (c *call) page(cur *cursor, from, batch int) []byte {
+	to := min(from+batch, len(cur.recs))
+	b := make([]byte, 0, 64+(to-from)*256)
+	b = append(b, `{"totalSize":`...)
+	b = strconv.AppendInt(b, int64(len(cur.recs)), 10)
+	if to < len(cur.recs) {
+		b = append(b, `,"done":false,"nextRecordsUrl":`...)
+		res := "/query/"
+		if cur.all {
+			res = "/queryAll/"
+		}
+		b = appendJSONString(b, c.vpath()+res+cur.id+"-"+strconv.Itoa(to))
+	} else {
+		b = append(b, `,"done":true`...)
+	}
+	b = append(b, `,"records":[`...)
+	for i := from; i < to; i++ {
+		if i > from {
+			b = append(b, ',')
+		}
+		b = c.appendRecord(b, cur.obj, cur.recs[i], cur.fields)
+	}
+	return append(b, `]}`...)
+}
+
+// queryPage answers GET /query/{locator}-{offset}.
+func (s *Server) queryPage(c *call, loc string) ([]byte, *apiError) {
+	id, off, ok := strings.Cut(loc, "-")
+	from, err := strconv.Atoi(off)
+	if !ok || err != nil || from < 0 || len(id) < 15 {
+		return nil, invalidLocator()
+	}
+	now := s.Now()
+	c.org.curMu.Lock()
+	cur := c.org.cursors[id]
+	if cur != nil && (cur.userID != c.user.ID || now.Sub(cur.lastUsed) > s.opts.QueryLocatorLifetime) {
+		delete(c.org.cursors, id)
+		cur = nil
+	}
+	if cur != nil {
+		cur.lastUsed = now
+	}
+	c.org.curMu.Unlock()
+	if cur == nil || from > len(cur.recs) {
+		return nil, invalidLocator()
+	}
+	batch := cur.batch
+	if c.r.Header.Get("Sforce-Query-Options") != "" {
+		batch = batchSize(c.r)
+	}
+	return c.page(cur, from, batch), nil
+}

@@ -1,0 +1,216 @@
+package sfemu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+var (
+	zhSurnames = []string{"陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊", "許", "鄭", "謝", "郭", "洪", "曾", "邱", "廖", "賴", "周"}
+	zhSurnameR = []string{"chen", "lin", "huang", "chang", "lee", "wang", "wu", "liu", "tsai", "yang", "hsu", "cheng", "hsieh", "kuo", "hung", "tseng", "chiu", "liao", "lai", "chou"}
+	zhGiven    = []string{"怡君", "志明", "雅婷", "家豪", "淑芬", "俊傑", "美玲", "建宏", "佳穎", "冠宇", "欣怡", "宗翰", "詩涵", "承恩", "宜蓁", "柏翰", "思妤", "彥廷", "靜怡", "子軒"}
+	zhGivenR   = []string{"yijun", "zhiming", "yating", "jiahao", "shufen", "junjie", "meiling", "jianhong", "jiaying", "guanyu", "xinyi", "zonghan", "shihan", "chengen", "yizhen", "bohan", "siyu", "yanting", "jingyi", "zixuan"}
+	enFirst    = []string{"James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Susan", "Emily", "Daniel", "Sophia", "Kevin", "Grace", "Jason", "Olivia", "Ryan"}
+	enLast     = []string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Martin", "Jackson", "Lee", "Walker", "Hall", "Young", "O'Brien"}
+	domains    = []string{"gmail.com", "yahoo.com.tw", "hotmail.com", "outlook.com", "example.com", "msa.hinet.net", "icloud.com", "acme.com.tw"}
+	cities     = []struct{ city, country string }{{"Taipei", "TW"}, {"New Taipei", "TW"}, {"Taichung", "TW"}, {"Kaohsiung", "TW"}, {"Tainan", "TW"}, {"Hsinchu", "TW"}, {"Tokyo", "JP"}, {"Hong Kong", "HK"}, {"San Francisco", "US"}, {"Singapore", "SG"}}
+	tiers      = []string{"Gold", "Silver", "Bronze"}
+)
+
+// seedPhone returns a phone number in one of the mixed formats real orgs
+// hold: mostly valid international numbers, some national-only or junk.
+func seedPhone(rng *rand.Rand) string {
+	d := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		return string(b)
+	}
+	mobile := "9" + d(8) // Taiwan mobile without the leading 0
+	switch k := rng.IntN(100); {
+	case k < 25:
+		return "+886 " + mobile[:3] + "-" + mobile[3:6] + "-" + mobile[6:]
+	case k < 40:
+		return "886" + mobile
+	case k < 55:
+		return "+886" + mobile
+	case k < 65:
+		return "0" + mobile[:3] + "-" + mobile[3:6] + "-" + mobile[6:]
+	case k < 72:
+		return "+1 415-555-0" + d(3)
+	case k < 78:
+		return "+81 90-" + d(4) + "-" + d(4)
+	case k < 83:
+		return "+852 " + d(4) + " " + d(4)
+	case k < 88:
+		return "(02) " + d(4) + "-" + d(4)
+	case k < 95:
+		return "0" + mobile // national format only: no country code
+	default:
+		return d(5) // junk
+	}
+}
+
+func hexString(rng *rand.Rand, n int) string {
+	const hexd = "0123456789abcdef"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = hexd[rng.IntN(16)]
+	}
+	return string(b)
+}
+
+// SeedContacts adds n realistic Contacts owned by the admin, generated
+// deterministically from seed: Chinese and English names, mixed-format
+// phones (some malformed), e-mails, birthdays, LINE UIDs, member numbers,
+// and a few duplicated identity values. It returns the ids created. Seeded
+// rows are pre-existing data: they are not in the change history.
+func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("negative contact count")
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	now := o.srv.Now().Truncate(time.Second)
+	ids := make([]string, 0, n)
+	var emails, lines []string
+	const batch = 20000
+	for done := 0; done < n; {
+		o.mu.Lock()
+		t := o.tables["contact"]
+		obj := t.obj
+		fi := func(name string) int {
+			if f, ok := obj.field(name); ok {
+				return f.index
+			}
+			return -1
+		}
+		idx := struct {
+			first, last, email, mobile, phone, birth, line, psid, member, tier, since, city, country int
+		}{fi("FirstName"), fi("LastName"), fi("Email"), fi("MobilePhone"), fi("Phone"), fi("Birthdate"), fi("LINE_UID__c"),
+			fi("Facebook_PSID__c"), fi("Member_Number__c"), fi("Tier__c"), fi("Customer_Since__c"), fi("MailingCity"), fi("MailingCountry")}
+		memberUnique := idx.member >= 0 && obj.fields[idx.member].Unique
+		owner := o.intern(o.adminID)
+		for end := min(n, done+batch); done < end; done++ {
+			ch := make(map[int]any, 24)
+			set := func(i int, v any) {
+				if i >= 0 {
+					ch[i] = v
+				}
+			}
+			var first, last, local string
+			if rng.IntN(100) < 45 {
+				s, g := rng.IntN(len(zhSurnames)), rng.IntN(len(zhGiven))
+				first, last = zhGiven[g], zhSurnames[s]
+				local = zhGivenR[g] + "." + zhSurnameR[s]
+			} else {
+				first, last = enFirst[rng.IntN(len(enFirst))], enLast[rng.IntN(len(enLast))]
+				local = strings.ToLower(first + "." + strings.ReplaceAll(last, "'", ""))
+			}
+			if rng.IntN(100) < 95 {
+				set(idx.first, first)
+			}
+			set(idx.last, last)
+			if rng.IntN(100) < 85 {
+				var email string
+				if len(emails) > 0 && rng.IntN(100) < 3 {
+					email = emails[rng.IntN(len(emails))] // a shared family or duplicate address
+				} else {
+					email = fmt.Sprintf("%s%d@%s", local, rng.IntN(10000), domains[rng.IntN(len(domains))])
+					if rng.IntN(100) < 5 {
+						email = strings.ToUpper(email[:1]) + email[1:]
+					}
+					emails = append(emails, email)
+					if len(emails) > 1000 {
+						emails = emails[len(emails)-1000:]
+					}
+				}
+				set(idx.email, email)
+			}
+			if rng.IntN(100) < 80 {
+				set(idx.mobile, seedPhone(rng))
+			}
+			if rng.IntN(100) < 25 {
+				set(idx.phone, seedPhone(rng))
+			}
+			if rng.IntN(100) < 60 {
+				set(idx.birth, time.Date(1950+rng.IntN(55), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC))
+			}
+			if rng.IntN(100) < 50 {
+				var uid string
+				if len(lines) > 0 && rng.IntN(100) < 2 {
+					uid = lines[rng.IntN(len(lines))]
+				} else {
+					uid = "U" + hexString(rng, 32)
+					lines = append(lines, uid)
+					if len(lines) > 1000 {
+						lines = lines[len(lines)-1000:]
+					}
+				}
+				set(idx.line, uid)
+			}
+			if rng.IntN(100) < 20 {
+				set(idx.psid, fmt.Sprintf("%d", 1000000000000000+rng.Int64N(8999999999999999)))
+			}
+			if rng.IntN(100) < 70 && idx.member >= 0 {
+				m := fmt.Sprintf("M%08d", t.seq+1)
+				if _, taken := t.uniq[idx.member][strings.ToLower(m)]; !memberUnique || !taken {
+					set(idx.member, m)
+				}
+			}
+			if rng.IntN(100) < 40 && idx.tier >= 0 {
+				set(idx.tier, o.intern(tiers[rng.IntN(len(tiers))]))
+			}
+			if rng.IntN(100) < 50 {
+				set(idx.since, time.Date(2015+rng.IntN(10), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC))
+			}
+			if rng.IntN(100) < 50 {
+				c := cities[rng.IntN(len(cities))]
+				set(idx.city, o.intern(c.city))
+				set(idx.country, o.intern(c.country))
+			}
+			id := o.nextID(t)
+			created := now.Add(-time.Duration(1+rng.IntN(2*365*24*60)) * time.Minute)
+			modified := created
+			if rng.IntN(100) < 40 {
+				modified = created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)))) + 0).Truncate(time.Second)
+			}
+			var cBox, mBox any = created, modified
+			if modified.Equal(created) {
+				mBox = cBox
+			}
+			name := strings.TrimSpace(func() string {
+				if v, ok := ch[idx.first].(string); ok {
+					return v + " " + last
+				}
+				return last
+			}())
+			ch[obj.idIdx] = id
+			ch[obj.nameIdx] = name
+			ch[obj.ownerIdx] = owner
+			ch[obj.createdIdx] = cBox
+			ch[obj.createdByIdx] = owner
+			ch[obj.modifiedIdx] = mBox
+			ch[obj.modifiedByIdx] = owner
+			ch[obj.modstampIdx] = mBox
+			ch[obj.isDeletedIdx] = false
+			if f, ok := obj.field("IsEmailBounced"); ok {
+				ch[f.index] = false
+			}
+			r := newRecord(id, ch)
+			p := int32(len(t.recs))
+			t.recs = append(t.recs, r)
+			t.pos[id[:15]] = p
+			for i, ix := range t.uniq {
+				if v := r.Value(i); v != nil {
+					ix[uniqKey(obj.fields[i], v)] = p
+				}
+			}
+			ids = append(ids, id)
+		}
+		o.mu.Unlock()
+	}
+	return ids, nil
+}
