@@ -367,41 +367,6 @@ func recordValue(rec map[string]any, name string) any {
 	return nil
 }
 
-// PlatformValue returns a platform field's value on c, in the form
-// ToPlatform produces and ToSalesforce takes: strings, []string for tags,
-// the custom field's stored value, nil when unset.
-func PlatformValue(c contact.Contact, field string) any {
-	var s string
-	switch field {
-	case "member_id":
-		s = c.MemberID
-	case "name":
-		s = c.Name
-	case "phone":
-		s = c.Phone
-	case "email":
-		s = c.Email
-	case "birthday":
-		s = c.Birthday
-	case "gender":
-		s = string(c.Gender)
-	case "tags":
-		if len(c.Tags) == 0 {
-			return nil
-		}
-		return c.Tags
-	default:
-		if key, ok := strings.CutPrefix(field, CustomFieldPrefix); ok {
-			return c.Custom[key]
-		}
-		return nil
-	}
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // samePlatformValue compares two values of a platform field of kind k:
 // blank equals blank, e-mail and select values ignore case, tags ignore
 // order, numbers compare numerically.

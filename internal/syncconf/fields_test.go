@@ -83,3 +83,39 @@ func TestOperatorsFor(t *testing.T) {
 		t.Errorf("OperatorsFor returned the shared table, want a copy")
 	}
 }
+
+func TestSetPlatformValue(t *testing.T) {
+	t.Parallel()
+	values := map[string]any{
+		"member_id": "M1", "name": "王小明", "phone": "+886912345678", "email": "a@x.com", "birthday": "2000-01-02",
+		"gender": "other", "tags": []string{"a", "b"}, "custom.points": 3.0, "custom.vip": "Gold", "custom.opt_in": true,
+	}
+	var c contact.Contact
+	for field, v := range values {
+		if err := SetPlatformValue(&c, field, v); err != nil {
+			t.Fatalf("SetPlatformValue(%s, %#v) error: %v", field, v, err)
+		}
+	}
+	for field, v := range values {
+		if got := PlatformValue(c, field); !slices.Equal(toStrings(got), toStrings(v)) {
+			t.Errorf("after SetPlatformValue(%s, %#v): PlatformValue = %#v", field, v, got)
+		}
+	}
+	for field := range values {
+		if err := SetPlatformValue(&c, field, nil); err != nil {
+			t.Fatalf("SetPlatformValue(%s, nil) error: %v", field, err)
+		}
+		if got := PlatformValue(c, field); got != nil {
+			t.Errorf("after clearing %s: PlatformValue = %#v, want nil", field, got)
+		}
+	}
+	bad := []struct {
+		field string
+		v     any
+	}{{"gender", "robot"}, {"tags", "a;b"}, {"name", 3.0}, {"fax", "1"}}
+	for _, b := range bad {
+		if err := SetPlatformValue(&c, b.field, b.v); err == nil {
+			t.Errorf("SetPlatformValue(%s, %#v) error = nil, want an error", b.field, b.v)
+		}
+	}
+}
