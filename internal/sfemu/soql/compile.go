@@ -358,22 +358,36 @@ func (c *compiler) comparison(e *Comparison) (func(Record) bool, *Error) {
 		return never, nil // ordering against null matches nothing
 	}
 
+	f, err := c.valueCompare(fi, e.Op, v)
+	if err != nil {
+		return nil, err
+	}
+	if e.Op == OpNe && !NotEqualMatchesNull {
+		isNull := nullTest(k, idx)
+		return func(r Record) bool { return !isNull(r) && f(r) }, nil
+	}
+	return f, nil
+}
+
+// valueCompare compares a field with a non-null literal of a suitable type.
+func (c *compiler) valueCompare(fi FieldInfo, op Op, v Value) (func(Record) bool, *Error) {
+	k, idx := kindOf(fi.Type), fi.Index
 	switch k {
 	case kString:
-		return stringCompare(idx, e.Op, v.Str), nil
+		return stringCompare(idx, op, v.Str), nil
 	case kID:
-		return idCompare(idx, e.Op, canonicalID15(v.Str)), nil
+		return idCompare(idx, op, canonicalID15(v.Str)), nil
 	case kNumber:
-		return numberCompare(idx, e.Op, v.Num), nil
+		return numberCompare(idx, op, v.Num), nil
 	case kBool:
 		lit := v.Bool
-		if e.Op == OpEq {
+		if op == OpEq {
 			return func(r Record) bool { b, ok := r.Value(idx).(bool); return ok && b == lit }, nil
 		}
 		return func(r Record) bool { b, ok := r.Value(idx).(bool); return !ok || b != lit }, nil
 	case kDate, kDateTime:
 		start, end := c.timeRange(v)
-		return timeCompare(idx, e.Op, start, end), nil
+		return timeCompare(idx, op, start, end), nil
 	}
 	return nil, c.criterionError(fi, v)
 }
