@@ -135,7 +135,7 @@ var messages = map[string]messageTemplate{
 	"invalid_value":          {"%q is not a valid %s value", "「%s」不是有效的%s值"},
 	"picklist_value_unknown": {"%q is not a value of picklist %s", "「%s」不是挑選清單「%s」的選項"},
 	"value_too_long":         {"the value is longer than %d characters", "條件值超過 %d 個字元"},
-	"value_control_character": {"the value contains a character that cannot be used (NUL or invalid UTF-8)",
+	"value_control_character": {"the value contains a character that cannot be used (a control character or invalid UTF-8)",
 		"條件值含有無法使用的字元"},
 
 	// Per-record transform errors (RecordError).

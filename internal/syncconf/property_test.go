@@ -233,7 +233,12 @@ func randomCondition(r *rand.Rand, d *salesforce.SObjectDescribe) Condition {
 		case "boolean":
 			return []string{"true", "false", "TRUE"}[r.IntN(3)]
 		}
-		return randomText(r)
+		for {
+			// Control characters other than \n, \r, \t, \b and \f are refused at save.
+			if s := randomText(r); !strings.ContainsFunc(s, unusableControl) {
+				return s
+			}
+		}
 	}
 	switch c.Operator {
 	case OpIsEmpty, OpIsNotEmpty:

@@ -82,7 +82,7 @@ func literal(path string, f salesforce.Field, raw string, like *[2]string) (stri
 	if raw == "" {
 		return fail(conditionError(path, "required"))
 	}
-	if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
+	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, unusableControl) {
 		return fail(conditionError(path, "value_control_character"))
 	}
 	if utf8.RuneCountInString(raw) > maxLiteralLen {
@@ -92,6 +92,18 @@ func literal(path string, f salesforce.Field, raw string, like *[2]string) (stri
 		return salesforce.QuoteLikePattern(like[0], raw, like[1]), nil
 	}
 	return salesforce.QuoteString(raw), nil
+}
+
+// unusableControl reports control characters a condition value may not
+// hold: all but newline, carriage return, tab, backspace and form feed,
+// which SOQL literals write as escapes. Admins do not type the others, and
+// refusing them keeps raw control characters out of every query.
+func unusableControl(r rune) bool {
+	switch r {
+	case '\n', '\r', '\t', '\b', '\f':
+		return false
+	}
+	return r < 0x20 || r == 0x7f
 }
 
 // bindCondition validates condition i against the describe and compiles

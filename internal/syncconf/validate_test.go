@@ -234,6 +234,9 @@ func TestValidateRules(t *testing.T) {
 		{"text value with NUL", func(c *Config, e *Env) {
 			c.Conditions[0] = Condition{SalesforceField: "Title", Operator: OpEquals, Value: "a\x00b"}
 		}, []wantErr{{"conditions[0].value", "value_control_character"}}},
+		{"text value with a bell", func(c *Config, e *Env) {
+			c.Conditions[0] = Condition{SalesforceField: "Title", Operator: OpContains, Value: "ding\x07"}
+		}, []wantErr{{"conditions[0].value", "value_control_character"}}},
 		{"text value not UTF-8", func(c *Config, e *Env) {
 			c.Conditions[0] = Condition{SalesforceField: "Title", Operator: OpEquals, Value: "a\xffb"}
 		}, []wantErr{{"conditions[0].value", "value_control_character"}}},
