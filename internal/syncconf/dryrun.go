@@ -60,7 +60,8 @@ type DryRunReport struct {
 	// Matching is the number of Salesforce contacts the conditions select.
 	Matching int `json:"matching"`
 	// Scanned is the number of them read and classified; less than
-	// Matching when Truncated.
+	// Matching when Truncated (or when records changed between the count
+	// and the read).
 	Scanned   int  `json:"scanned"`
 	Truncated bool `json:"truncated"`
 	// Pulls is false when the configuration moves nothing to the platform;
@@ -180,7 +181,7 @@ func DryRun(ctx context.Context, cfg *Config, env Env, src DryRunSource, platfor
 		return DryRunReport{}, fmt.Errorf("dry run: read contacts: %w", err)
 	}
 	rep.Scanned = len(rows)
-	rep.Truncated = rep.Scanned < rep.Matching
+	rep.Truncated = rep.Scanned >= opts.MaxRecords && rep.Matching > rep.Scanned
 	rep.APICalls += max(1, (rep.Scanned+queryPageSize-1)/queryPageSize)
 
 	// Several Salesforce contacts with one identity are held, never guessed (X3).
