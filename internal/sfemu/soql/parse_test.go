@@ -43,6 +43,8 @@ func TestParseCanonical(t *testing.T) {
 		{"SELECT Id FROM Contact ORDER BY LastName DESC, Id", "SELECT Id FROM Contact ORDER BY LastName DESC NULLS LAST, Id ASC NULLS FIRST"},
 		{"SELECT Id FROM Contact ORDER BY LastName desc nulls first, Email asc nulls last", "SELECT Id FROM Contact ORDER BY LastName DESC NULLS FIRST, Email ASC NULLS LAST"},
 		{"SELECT Id FROM Contact LIMIT 10", "SELECT Id FROM Contact LIMIT 10"},
+		{"SELECT Id FROM Order ORDER BY Id", "SELECT Id FROM Order ORDER BY Id ASC NULLS FIRST"},
+		{"SELECT Id FROM group", "SELECT Id FROM group"},
 		{"SELECT Id FROM Contact LIMIT 0", "SELECT Id FROM Contact LIMIT 0"},
 		{"SELECT Id FROM Contact LIMIT 10 OFFSET 2000", "SELECT Id FROM Contact LIMIT 10 OFFSET 2000"},
 		{"SELECT Id FROM Contact OFFSET 5", "SELECT Id FROM Contact OFFSET 5"},

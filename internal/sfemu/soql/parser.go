@@ -170,7 +170,8 @@ func (p *parser) query() (*Query, *Error) {
 		return nil, err
 	}
 	t := p.tok()
-	if t.kind != tIdent || reserved[strings.ToUpper(t.text)] {
+	if up := strings.ToUpper(t.text); t.kind != tIdent || reserved[up] && up != "ORDER" && up != "GROUP" {
+		// Order and Group are standard objects: FROM Order is a query.
 		return nil, p.unexpected()
 	}
 	q.Object, q.ObjectPos = t.text, p.pos(t.off)
