@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -50,6 +49,8 @@ type OutboxEntry struct {
 	Social        *contact.SocialIdentity `json:"social,omitempty"`
 	Origin        contact.Origin          `json:"origin"`
 	Created       time.Time               `json:"created_at"`
+	Attempts      int                     `json:"attempts,omitempty"`
+	LastError     string                  `json:"last_error,omitempty"`
 }
 
 // lockTenant serialises contact writes per tenant on PostgreSQL, so the
@@ -249,7 +250,7 @@ func prefixCols(prefix, cols string) string {
 
 // CreateContact stores a new contact from a normalised input.
 func (s *Store) CreateContact(ctx context.Context, tenantID string, in contact.Input, origin contact.Origin) (contact.Contact, error) {
-	res, err := s.writeContacts(ctx, tenantID, []contact.Input{in}, writeCreate, "", origin)
+	res, err := s.writeContacts(ctx, tenantID, []writeItem{{in: in, mode: writeCreate}}, origin, nil)
 	if err != nil {
 		return contact.Contact{}, err
 	}
@@ -264,7 +265,7 @@ func (s *Store) CreateContact(ctx context.Context, tenantID string, in contact.I
 // replace the contact's whole list. changed is false when nothing differed.
 func (s *Store) UpdateContact(ctx context.Context, tenantID, id string, in contact.Input, origin contact.Origin) (c contact.Contact, changed bool, err error) {
 	// In update mode the key is the contact's ID.
-	res, err := s.writeContacts(ctx, tenantID, []contact.Input{in}, writeUpdate, id, origin)
+	res, err := s.writeContacts(ctx, tenantID, []writeItem{{in: in, mode: writeUpdate, key: id}}, origin, nil)
 	if err != nil {
 		return contact.Contact{}, false, err
 	}
@@ -314,10 +315,46 @@ func (s *Store) BulkUpsert(ctx context.Context, tenantID string, items []contact
 	default:
 		return nil, fmt.Errorf("match_by %q: must be member_id, phone or email", matchBy)
 	}
-	return s.writeContacts(ctx, tenantID, items, writeUpsert, string(matchBy), origin)
+	w := make([]writeItem, len(items))
+	for i, in := range items {
+		w[i] = writeItem{in: in, mode: writeUpsert, key: string(matchBy)}
+	}
+	return s.writeContacts(ctx, tenantID, w, origin, nil)
+}
+
+// ContactOp is one write of ApplyContacts: an update of contact ID (present
+// fields set, null fields cleared, social identities replaced when
+// present), or a create when ID is empty.
+type ContactOp struct {
+	ID    string
+	Input contact.Input
+}
+
+// ApplyContacts writes ops in one transaction, like BulkUpsert but
+// addressed by contact ID, and then calls then (if not nil) inside the
+// same transaction with the results, so the caller can record links and
+// logs atomically with the contacts. An error from then rolls back all.
+func (s *Store) ApplyContacts(ctx context.Context, tenantID string, ops []ContactOp, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error) ([]UpsertResult, error) {
+	w := make([]writeItem, len(ops))
+	for i, op := range ops {
+		if op.ID == "" {
+			w[i] = writeItem{in: op.Input, mode: writeCreate}
+		} else {
+			w[i] = writeItem{in: op.Input, mode: writeUpdate, key: op.ID}
+		}
+	}
+	return s.writeContacts(ctx, tenantID, w, origin, then)
 }
 
 type writeMode int
+
+// writeItem is one input of writeContacts: key is the match identity for
+// writeUpsert and the contact ID for writeUpdate.
+type writeItem struct {
+	in   contact.Input
+	mode writeMode
+	key  string
+}
 
 const (
 	writeCreate writeMode = iota
@@ -329,23 +366,26 @@ const (
 // contact that any input could touch in a few IN queries, decides each
 // item in memory in order (so duplicates inside one batch behave as if
 // written one by one), then writes the changes and their outbox rows.
-func (s *Store) writeContacts(ctx context.Context, tenantID string, items []contact.Input, mode writeMode, key string, origin contact.Origin) ([]UpsertResult, error) {
+func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writeItem, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error) ([]UpsertResult, error) {
 	results := make([]UpsertResult, len(items))
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
 		w := &batch{s: s, tx: tx, tenantID: tenantID, origin: origin, now: s.Now().UTC().Truncate(time.Microsecond)}
-		if err := w.load(ctx, items, mode, key); err != nil {
+		if err := w.load(ctx, items); err != nil {
 			return err
 		}
-		for i := range items {
-			results[i] = w.decide(items[i], mode, key)
+		for i, it := range items {
+			results[i] = w.decide(it.in, it.mode, it.key)
 		}
-		if mode == writeUpdate && errors.Is(results[0].Err, ErrNotFound) {
-			return nil
+		if err := w.flush(ctx); err != nil {
+			return err
 		}
-		return w.flush(ctx)
+		if then != nil {
+			return then(tx, results)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -378,11 +418,15 @@ type socialRow struct {
 	si        contact.SocialIdentity
 }
 
-func (w *batch) load(ctx context.Context, items []contact.Input, mode writeMode, updateID string) error {
+func (w *batch) load(ctx context.Context, items []writeItem) error {
 	w.byID = map[string]*contact.Contact{}
 	w.byMember, w.byPhone, w.byEmail, w.bySocial = map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}
-	var members, phones, emails, socialUsers []any
-	for _, in := range items {
+	var members, phones, emails, socialUsers, updateIDs []any
+	for _, it := range items {
+		in := it.in
+		if it.mode == writeUpdate {
+			updateIDs = append(updateIDs, it.key)
+		}
 		if v := in.MemberID; v.Set && !v.Null {
 			members = append(members, v.Value)
 		}
@@ -408,10 +452,8 @@ func (w *batch) load(ctx context.Context, items []contact.Input, mode writeMode,
 		}
 		return nil
 	}
-	if mode == writeUpdate {
-		if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id = $2`, w.tenantID, updateID); err != nil {
-			return err
-		}
+	if err := loadWhere("id", updateIDs); err != nil {
+		return err
 	}
 	if err := loadWhere("member_id", members); err != nil {
 		return err
@@ -817,8 +859,66 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 
 // ListOutbox returns a tenant's outbox entries with ID > after, oldest first.
 func (s *Store) ListOutbox(ctx context.Context, tenantID string, after int64, limit int) ([]OutboxEntry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, contact_id, op, changed_fields, detail, origin, created_at FROM outbox
-		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit)
+	return s.listOutbox(ctx, `WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, after, limit)
+}
+
+// DueOutbox returns a tenant's outbox entries due for pushing at now
+// (new ones, and failed ones whose retry time has come), oldest first.
+func (s *Store) DueOutbox(ctx context.Context, tenantID string, now time.Time, limit int) ([]OutboxEntry, error) {
+	return s.listOutbox(ctx, `WHERE tenant_id = $1 AND next_attempt_at <= $2 ORDER BY id LIMIT $3`, tenantID, micros(now), limit)
+}
+
+// CountOutbox returns how many outbox entries a tenant has waiting.
+func (s *Store) CountOutbox(ctx context.Context, tenantID string) (int64, error) {
+	var n int64
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, tenantID).Scan(&n)
+	return n, mapErr(err)
+}
+
+// AckOutboxTx deletes outbox entries that Salesforce acknowledged (or that
+// need no push), inside a transaction.
+func (s *Store) AckOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, ids []int64) error {
+	for chunk := range slices.Chunk(ids, 500) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// FailOutboxTx records a failed push of entries: attempts+1, the error,
+// and the next attempt's time from next(attempts).
+func (s *Store) FailOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, failed map[int64]string, next func(attempts int) time.Time) error {
+	for id, reason := range failed {
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `SELECT attempts FROM outbox WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&attempts); err != nil {
+			if err == sql.ErrNoRows {
+				continue
+			}
+			return mapErr(err)
+		}
+		attempts++
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = $3, next_attempt_at = $4, last_error = $5 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id, attempts, micros(next(attempts)), reason); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// RetryOutboxNow makes every waiting outbox entry of a tenant due now.
+func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
+	return mapErr(err)
+}
+
+func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
+	tenantID := args[0].(string)
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, contact_id, op, changed_fields, detail, origin, created_at, attempts, last_error FROM outbox `+where, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -828,7 +928,7 @@ func (s *Store) ListOutbox(ctx context.Context, tenantID string, after int64, li
 		e := OutboxEntry{TenantID: tenantID}
 		var fields, detail, origin string
 		var created int64
-		if err := rows.Scan(&e.ID, &e.ContactID, &e.Op, &fields, &detail, &origin, &created); err != nil {
+		if err := rows.Scan(&e.ID, &e.ContactID, &e.Op, &fields, &detail, &origin, &created, &e.Attempts, &e.LastError); err != nil {
 			return nil, err
 		}
 		e.Origin, e.Created = contact.Origin(origin), fromMicros(created)
@@ -852,4 +952,40 @@ func (s *Store) ListOutbox(ctx context.Context, tenantID string, after int64, li
 func (s *Store) DeleteOutbox(ctx context.Context, tenantID string, upTo int64) error {
 	_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id <= $2`, tenantID, upTo)
 	return mapErr(err)
+}
+
+// GetContacts returns the contacts with the given IDs (with their social
+// identities), by ID; missing IDs are absent from the map.
+func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) (map[string]contact.Contact, error) {
+	out := make(map[string]contact.Contact, len(ids))
+	var list []*contact.Contact
+	for chunk := range slices.Chunk(ids, 500) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for rows.Next() {
+			c, err := scanContact(rows, tenantID)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			list = append(list, &c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	if err := s.loadSocial(ctx, s.DB, tenantID, list); err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		out[c.ID] = *c
+	}
+	return out, nil
 }

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -531,5 +533,103 @@ func testAdminSessions(t *testing.T, s *store.Store) {
 	expired, _, _ := s.CreateSession(ctx, admin.ID, a.ID, -time.Second)
 	if _, err := s.GetSession(ctx, expired); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetSession of an expired session: %v, want ErrNotFound", err)
+	}
+}
+
+func testSyncEngineTables(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a, b := NewTenant(t, s, "A"), NewTenant(t, s, "B")
+	now := s.Now()
+	// Sync state and the durable schedule.
+	if err := s.SaveSyncState(ctx, store.SyncState{TenantID: a.ID, PullEnabled: true, PushEnabled: true, NextPullAt: now.Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveSyncState(ctx, store.SyncState{TenantID: b.ID, PullEnabled: true, NextPullAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := s.DueForPull(ctx, now)
+	if len(due) != 1 || due[0] != a.ID {
+		t.Errorf("DueForPull = %v, want only %s", due, a.ID)
+	}
+	// Contacts, applied with links and run records in one transaction.
+	run, err := s.CreateRun(ctx, store.SyncRun{TenantID: a.ID, Direction: "to_platform", Trigger: "initial", Status: "running", Total: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M1")})}, {Input: mustNormalize(t, contact.Input{MemberID: str("M2")})}}
+	res, err := s.ApplyContacts(ctx, a.ID, ops, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
+		links := []store.Link{{SalesforceID: "003A", ContactID: res[0].Contact.ID, SFValues: map[string]any{"name": "x"}}, {SalesforceID: "003B", ContactID: res[1].Contact.ID}}
+		if err := s.SaveLinksTx(ctx, tx, a.ID, links); err != nil {
+			return err
+		}
+		cp := "003B"
+		if err := s.UpdateRunTx(ctx, tx, a.ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Scanned: 2, Created: 2}, Processed: 2, Checkpoint: &cp}); err != nil {
+			return err
+		}
+		return s.AddRunRecordsTx(ctx, tx, a.ID, []store.SyncRunRecord{{RunID: run.ID, Kind: "failed", SalesforceID: "003C", Field: "Phone", ReasonCode: "invalid_phone", Reason: "Phone \"12345\": not valid"}})
+	})
+	if err != nil || res[0].Outcome != store.OutcomeCreated {
+		t.Fatalf("ApplyContacts = %+v, %v", res, err)
+	}
+	links, _ := s.LinksBySalesforceID(ctx, a.ID, []string{"003A", "003B", "003Z"})
+	if len(links) != 2 || links["003A"].ContactID != res[0].Contact.ID || links["003A"].SFValues["name"] != "x" {
+		t.Errorf("links = %+v, want 003A and 003B linked", links)
+	}
+	byContact, _ := s.LinksByContactID(ctx, a.ID, []string{res[1].Contact.ID})
+	if byContact[res[1].Contact.ID].SalesforceID != "003B" {
+		t.Errorf("link by contact = %+v, want 003B", byContact)
+	}
+	if other, _ := s.LinksBySalesforceID(ctx, b.ID, []string{"003A"}); len(other) != 0 {
+		t.Error("tenant B sees tenant A's link")
+	}
+	got, _ := s.GetRun(ctx, a.ID, run.ID)
+	if got.Counts.Created != 2 || got.Processed != 2 || got.Checkpoint != "003B" || got.Percent() != 100*2/2 {
+		t.Errorf("run = %+v, want 2 created, processed 2, checkpoint 003B", got)
+	}
+	if _, err := s.GetRun(ctx, b.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tenant B reading A's run: %v, want ErrNotFound", err)
+	}
+	groups, _ := s.ReasonGroups(ctx, a.ID, run.ID)
+	if len(groups) != 1 || groups[0].ReasonCode != "invalid_phone" || groups[0].Count != 1 {
+		t.Errorf("reason groups = %+v", groups)
+	}
+	var csvOut strings.Builder
+	if err := s.WriteRunCSV(ctx, a.ID, run.ID, &csvOut); err != nil || !strings.Contains(csvOut.String(), "003C") {
+		t.Errorf("CSV = %q, %v", csvOut.String(), err)
+	}
+	// A failed transaction leaves no contact and no link.
+	_, err = s.ApplyContacts(ctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M3")})}}, contact.OriginSalesforce,
+		func(tx *sql.Tx, res []store.UpsertResult) error { return errors.New("boom") })
+	if err == nil {
+		t.Fatal("ApplyContacts with a failing callback succeeded")
+	}
+	if m3, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: "M3"}); len(m3) != 0 {
+		t.Error("a contact survived its rolled-back transaction")
+	}
+	// Outbox: sync-origin rows exist, due, fail with backoff, ack.
+	entries, _ := s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
+	if len(entries) != 2 || entries[0].Origin != contact.OriginSalesforce {
+		t.Fatalf("due outbox = %+v, want 2 salesforce-origin rows", entries)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.FailOutboxTx(ctx, tx, a.ID, map[int64]string{entries[0].ID: "INVALID_EMAIL_ADDRESS"}, func(n int) time.Time { return now.Add(time.Hour) }); err != nil {
+			return err
+		}
+		return s.AckOutboxTx(ctx, tx, a.ID, []int64{entries[1].ID})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ = s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
+	if len(entries) != 0 {
+		t.Errorf("due outbox after fail+ack = %d rows, want 0", len(entries))
+	}
+	left, _ := s.ListOutbox(ctx, a.ID, 0, 10)
+	if len(left) != 1 || left[0].Attempts != 1 || left[0].LastError != "INVALID_EMAIL_ADDRESS" {
+		t.Errorf("outbox after fail = %+v, want one row with 1 attempt and its error", left)
+	}
+	pushDue, _ := s.DueForPush(ctx, now.Add(2*time.Hour))
+	if len(pushDue) != 1 || pushDue[0] != a.ID {
+		t.Errorf("DueForPush = %v, want %s", pushDue, a.ID)
 	}
 }

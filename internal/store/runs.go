@@ -1,0 +1,398 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SyncCounts are a run's per-outcome record counts.
+type SyncCounts struct {
+	Scanned    int64 `json:"scanned"`
+	Created    int64 `json:"created"`
+	Updated    int64 `json:"updated"`
+	Unchanged  int64 `json:"unchanged"`
+	Skipped    int64 `json:"skipped"` // by the no-match policy
+	OutOfScope int64 `json:"out_of_scope"`
+	Ambiguous  int64 `json:"ambiguous"`
+	Failed     int64 `json:"failed"`
+	Conflicts  int64 `json:"conflicts"`
+	Unlinked   int64 `json:"unlinked"` // deleted in Salesforce
+}
+
+// Add adds o to c.
+func (c *SyncCounts) Add(o SyncCounts) {
+	c.Scanned += o.Scanned
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Skipped += o.Skipped
+	c.OutOfScope += o.OutOfScope
+	c.Ambiguous += o.Ambiguous
+	c.Failed += o.Failed
+	c.Conflicts += o.Conflicts
+	c.Unlinked += o.Unlinked
+}
+
+// SyncRun is one sync run (S21).
+type SyncRun struct {
+	ID            int64      `json:"id"`
+	TenantID      string     `json:"-"`
+	Direction     string     `json:"direction"`
+	Trigger       string     `json:"trigger"`
+	Status        string     `json:"status"`
+	ConfigVersion int64      `json:"config_version"`
+	StartedAt     time.Time  `json:"started_at"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Counts        SyncCounts `json:"counts"`
+	// Total is the number of records a full sync expects (COUNT()); 0 when unknown.
+	Total      int64  `json:"total"`
+	Processed  int64  `json:"processed"`
+	APICalls   int64  `json:"api_calls"`
+	Checkpoint string `json:"-"`
+	Message    string `json:"message,omitempty"`
+}
+
+// Percent is the run's progress in percent (0–100), from Processed/Total.
+func (r SyncRun) Percent() float64 {
+	if r.Status == "succeeded" || r.Status == "partially_failed" {
+		return 100
+	}
+	if r.Total <= 0 {
+		return 0
+	}
+	p := float64(r.Processed) * 100 / float64(r.Total)
+	if p > 100 {
+		p = 100
+	}
+	return p
+}
+
+// SyncRunRecord is one per-record log entry of a run.
+type SyncRunRecord struct {
+	ID           int64     `json:"id"`
+	RunID        int64     `json:"run_id"`
+	Kind         string    `json:"kind"`
+	SalesforceID string    `json:"salesforce_id,omitempty"`
+	ContactID    string    `json:"contact_id,omitempty"`
+	Field        string    `json:"field,omitempty"`
+	ReasonCode   string    `json:"reason_code"`
+	Reason       string    `json:"reason"`
+	Detail       string    `json:"detail,omitempty"`
+	Created      time.Time `json:"created_at"`
+}
+
+// ReasonGroup counts a run's records by kind and reason code.
+type ReasonGroup struct {
+	Kind       string `json:"kind"`
+	ReasonCode string `json:"reason_code"`
+	Example    string `json:"example"`
+	Count      int64  `json:"count"`
+}
+
+const runCols = `id, direction, trigger, status, config_version, started_at, finished_at, scanned, created, updated, unchanged, skipped,
+	out_of_scope, ambiguous, failed, conflicts, unlinked, total, processed, api_calls, checkpoint, message`
+
+func scanRun(row interface{ Scan(...any) error }, tenantID string) (SyncRun, error) {
+	r := SyncRun{TenantID: tenantID}
+	var started int64
+	var finished sql.NullInt64
+	c := &r.Counts
+	err := row.Scan(&r.ID, &r.Direction, &r.Trigger, &r.Status, &r.ConfigVersion, &started, &finished, &c.Scanned, &c.Created, &c.Updated,
+		&c.Unchanged, &c.Skipped, &c.OutOfScope, &c.Ambiguous, &c.Failed, &c.Conflicts, &c.Unlinked, &r.Total, &r.Processed, &r.APICalls,
+		&r.Checkpoint, &r.Message)
+	r.StartedAt = fromMicros(started)
+	if finished.Valid {
+		f := fromMicros(finished.Int64)
+		r.FinishedAt = &f
+	}
+	return r, mapErr(err)
+}
+
+// CreateRun starts a run and returns it with its ID.
+func (s *Store) CreateRun(ctx context.Context, r SyncRun) (SyncRun, error) {
+	r.StartedAt = s.Now().UTC().Truncate(time.Microsecond)
+	err := s.DB.QueryRowContext(ctx, `INSERT INTO sync_runs (tenant_id, direction, trigger, status, config_version, started_at, total, message)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		r.TenantID, r.Direction, r.Trigger, r.Status, r.ConfigVersion, micros(r.StartedAt), r.Total, r.Message).Scan(&r.ID)
+	return r, mapErr(err)
+}
+
+// GetRun returns one of a tenant's runs.
+func (s *Store) GetRun(ctx context.Context, tenantID string, id int64) (SyncRun, error) {
+	return scanRun(s.DB.QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
+}
+
+// ListRuns returns a tenant's runs, newest first; direction "" means all.
+func (s *Store) ListRuns(ctx context.Context, tenantID, direction string, limit int, beforeID int64) ([]SyncRun, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := `SELECT ` + runCols + ` FROM sync_runs WHERE tenant_id = $1`
+	args := []any{tenantID}
+	if direction != "" {
+		args = append(args, direction)
+		q += fmt.Sprintf(" AND direction = $%d", len(args))
+	}
+	if beforeID > 0 {
+		args = append(args, beforeID)
+		q += fmt.Sprintf(" AND id < $%d", len(args))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []SyncRun
+	for rows.Next() {
+		r, err := scanRun(rows, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// RunProgress is what a page of work adds to a run.
+type RunProgress struct {
+	Counts     SyncCounts
+	Processed  int64
+	APICalls   int64
+	Checkpoint *string // nil: unchanged
+	Total      *int64  // nil: unchanged
+	Status     string  // "": unchanged
+	Message    *string // nil: unchanged
+	Finished   bool
+}
+
+// UpdateRunTx adds progress to a run inside a transaction.
+func (s *Store) UpdateRunTx(ctx context.Context, tx *sql.Tx, tenantID string, runID int64, p RunProgress) error {
+	return s.updateRun(ctx, tx, tenantID, runID, p)
+}
+
+// UpdateRun adds progress to a run.
+func (s *Store) UpdateRun(ctx context.Context, tenantID string, runID int64, p RunProgress) error {
+	return s.updateRun(ctx, s.DB, tenantID, runID, p)
+}
+
+func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID int64, p RunProgress) error {
+	c := p.Counts
+	sets := []string{"scanned = scanned + $3", "created = created + $4", "updated = updated + $5", "unchanged = unchanged + $6",
+		"skipped = skipped + $7", "out_of_scope = out_of_scope + $8", "ambiguous = ambiguous + $9", "failed = failed + $10",
+		"conflicts = conflicts + $11", "unlinked = unlinked + $12", "processed = processed + $13", "api_calls = api_calls + $14"}
+	args := []any{tenantID, runID, c.Scanned, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OutOfScope, c.Ambiguous, c.Failed,
+		c.Conflicts, c.Unlinked, p.Processed, p.APICalls}
+	add := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if p.Checkpoint != nil {
+		add("checkpoint", *p.Checkpoint)
+	}
+	if p.Total != nil {
+		add("total", *p.Total)
+	}
+	if p.Status != "" {
+		add("status", p.Status)
+	}
+	if p.Message != nil {
+		add("message", *p.Message)
+	}
+	if p.Finished {
+		add("finished_at", micros(s.Now()))
+	}
+	res, err := q.ExecContext(ctx, `UPDATE sync_runs SET `+strings.Join(sets, ", ")+` WHERE tenant_id = $1 AND id = $2`, args...)
+	return affected(res, err)
+}
+
+// AddRunRecordsTx writes per-record log entries inside a transaction.
+func (s *Store) AddRunRecordsTx(ctx context.Context, tx *sql.Tx, tenantID string, recs []SyncRunRecord) error {
+	return s.addRunRecords(ctx, tx, tenantID, recs)
+}
+
+// AddRunRecords writes per-record log entries.
+func (s *Store) AddRunRecords(ctx context.Context, tenantID string, recs []SyncRunRecord) error {
+	return s.addRunRecords(ctx, s.DB, tenantID, recs)
+}
+
+func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
+	now := micros(s.Now())
+	const per = 10
+	for start := 0; start < len(recs); start += 300 {
+		chunk := recs[start:min(start+300, len(recs))]
+		args := make([]any, 0, len(chunk)*per)
+		vals := make([]string, 0, len(chunk))
+		for i, r := range chunk {
+			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			args = append(args, r.RunID, tenantID, r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
+			VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// RunRecords lists a run's per-record entries, optionally of one kind and
+// reason code.
+func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]SyncRunRecord, error) {
+	q := `SELECT id, run_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`
+	args := []any{tenantID, runID}
+	if kind != "" {
+		args = append(args, kind)
+		q += fmt.Sprintf(" AND kind = $%d", len(args))
+	}
+	if reasonCode != "" {
+		args = append(args, reasonCode)
+		q += fmt.Sprintf(" AND reason_code = $%d", len(args))
+	}
+	if limit > 0 {
+		args = append(args, limit)
+		q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	} else {
+		q += " ORDER BY id"
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []SyncRunRecord
+	for rows.Next() {
+		var r SyncRunRecord
+		var created int64
+		if err := rows.Scan(&r.ID, &r.RunID, &r.Kind, &r.SalesforceID, &r.ContactID, &r.Field, &r.ReasonCode, &r.Reason, &r.Detail, &created); err != nil {
+			return nil, err
+		}
+		r.Created = fromMicros(created)
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ReasonGroups counts a run's records by kind and reason.
+func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]ReasonGroup, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
+		WHERE tenant_id = $1 AND run_id = $2 GROUP BY kind, reason_code ORDER BY COUNT(*) DESC, kind, reason_code`, tenantID, runID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []ReasonGroup
+	for rows.Next() {
+		var g ReasonGroup
+		if err := rows.Scan(&g.Kind, &g.ReasonCode, &g.Example, &g.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// WriteRunCSV writes a run's per-record entries as CSV.
+func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, w io.Writer) error {
+	recs, err := s.RunRecords(ctx, tenantID, runID, "", "", 0)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"run_id", "kind", "salesforce_id", "contact_id", "field", "reason_code", "reason", "detail", "created_at"})
+	for _, r := range recs {
+		cw.Write([]string{strconv.FormatInt(r.RunID, 10), r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe defuses spreadsheet formulas in exported text.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// PruneRunRecords deletes per-record entries older than before (retention)
+// and returns how many went.
+func (s *Store) PruneRunRecords(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return res.RowsAffected()
+}
+
+// PullRetry is a Salesforce record whose sync to the platform failed and
+// is retried on later runs (X7).
+type PullRetry struct {
+	SalesforceID string
+	Attempts     int
+	NextAt       time.Time
+	LastError    string
+}
+
+// DuePullRetries lists a tenant's failed pull records due for a retry.
+func (s *Store) DuePullRetries(ctx context.Context, tenantID string, now time.Time, limit int) ([]PullRetry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT salesforce_id, attempts, next_at, last_error FROM pull_retries WHERE tenant_id = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3`,
+		tenantID, micros(now), limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []PullRetry
+	for rows.Next() {
+		var p PullRetry
+		var next int64
+		if err := rows.Scan(&p.SalesforceID, &p.Attempts, &next, &p.LastError); err != nil {
+			return nil, err
+		}
+		p.NextAt = fromMicros(next)
+		out = append(out, p)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// SetPullRetriesTx records failures (attempts+1, next time) and clears
+// successes inside a transaction.
+func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID string, failed map[string]string, next func(attempts int) time.Time, succeeded []string) error {
+	for id, reason := range failed {
+		var attempts int
+		err := tx.QueryRowContext(ctx, `SELECT attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id = $2`, tenantID, id).Scan(&attempts)
+		if err != nil && err != sql.ErrNoRows {
+			return mapErr(err)
+		}
+		attempts++
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`,
+			tenantID, id, attempts, micros(next(attempts)), reason); err != nil {
+			return mapErr(err)
+		}
+	}
+	for start := 0; start < len(succeeded); start += 500 {
+		chunk := succeeded[start:min(start+500, len(succeeded))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// ClearPullRetries makes every failed pull record of a tenant due now
+// ("retry failed records").
+func (s *Store) ClearPullRetries(ctx context.Context, tenantID string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
+	return mapErr(err)
+}

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SyncState is a tenant's durable sync schedule and cursors.
+type SyncState struct {
+	TenantID      string
+	ConfigVersion int64
+	PullEnabled   bool
+	PushEnabled   bool
+	InitialRunID  int64
+	PullCursor    time.Time // SystemModstamp high-water mark of the incremental pull
+	NextPullAt    time.Time
+	PausedUntil   time.Time
+	PushRunID     int64 // the open real-time push run
+}
+
+func timeOrZero(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
+
+func microsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
+}
+
+// GetSyncState returns a tenant's sync state; a tenant that never synced
+// gets a zero state (not an error).
+func (s *Store) GetSyncState(ctx context.Context, tenantID string) (SyncState, error) {
+	st := SyncState{TenantID: tenantID}
+	var cursor, next, paused int64
+	err := s.DB.QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id
+		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID)
+	if err == sql.ErrNoRows {
+		return st, nil
+	}
+	st.PullCursor, st.NextPullAt, st.PausedUntil = timeOrZero(cursor), timeOrZero(next), timeOrZero(paused)
+	return st, mapErr(err)
+}
+
+// SaveSyncState writes a tenant's whole sync state.
+func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
+	return s.saveSyncState(ctx, s.DB, st)
+}
+
+// SaveSyncStateTx is SaveSyncState inside a transaction.
+func (s *Store) SaveSyncStateTx(ctx context.Context, tx *sql.Tx, st SyncState) error {
+	return s.saveSyncState(ctx, tx, st)
+}
+
+func (s *Store) saveSyncState(ctx context.Context, q querier, st SyncState) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO sync_state (tenant_id, config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (tenant_id) DO UPDATE SET config_version = excluded.config_version, pull_enabled = excluded.pull_enabled,
+			push_enabled = excluded.push_enabled, initial_run_id = excluded.initial_run_id, pull_cursor = excluded.pull_cursor,
+			next_pull_at = excluded.next_pull_at, paused_until = excluded.paused_until, push_run_id = excluded.push_run_id, updated_at = excluded.updated_at`,
+		st.TenantID, st.ConfigVersion, st.PullEnabled, st.PushEnabled, st.InitialRunID, microsOrZero(st.PullCursor), microsOrZero(st.NextPullAt),
+		microsOrZero(st.PausedUntil), st.PushRunID, micros(s.Now()))
+	return mapErr(err)
+}
+
+// DueForPull lists tenants whose scheduled pull is due at now.
+func (s *Store) DueForPull(ctx context.Context, now time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT tenant_id FROM sync_state WHERE pull_enabled = $1 AND next_pull_at <= $2 AND paused_until <= $2 ORDER BY next_pull_at`, true, micros(now))
+}
+
+// DueForPush lists tenants with pushable outbox rows due at now.
+func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT DISTINCT o.tenant_id FROM outbox o JOIN sync_state st ON st.tenant_id = o.tenant_id
+		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2`, true, micros(now))
+}
+
+func (s *Store) tenantIDs(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Link pairs a Salesforce contact with a platform contact (X3). SFValues
+// and PFValues hold, per mapping key, the value last synced on each side
+// in the platform's form; the engine's echo guard and conflict detection
+// compare against them.
+type Link struct {
+	SalesforceID string
+	ContactID    string
+	SFValues     map[string]any
+	PFValues     map[string]any
+	OutOfScope   bool
+	SFModstamp   time.Time
+}
+
+const linkCols = `salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp`
+
+func scanLink(row interface{ Scan(...any) error }) (Link, error) {
+	var l Link
+	var sfv, pfv string
+	var ms int64
+	if err := row.Scan(&l.SalesforceID, &l.ContactID, &sfv, &pfv, &l.OutOfScope, &ms); err != nil {
+		return l, mapErr(err)
+	}
+	l.SFModstamp = timeOrZero(ms)
+	if err := json.Unmarshal([]byte(sfv), &l.SFValues); err != nil {
+		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
+	}
+	if err := json.Unmarshal([]byte(pfv), &l.PFValues); err != nil {
+		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
+	}
+	if l.SFValues == nil {
+		l.SFValues = map[string]any{}
+	}
+	if l.PFValues == nil {
+		l.PFValues = map[string]any{}
+	}
+	return l, nil
+}
+
+// LinksBySalesforceID returns the links of the given Salesforce IDs.
+func (s *Store) LinksBySalesforceID(ctx context.Context, tenantID string, ids []string) (map[string]Link, error) {
+	return s.links(ctx, "salesforce_id", tenantID, ids, func(l Link) string { return l.SalesforceID })
+}
+
+// LinksByContactID returns the links of the given platform contacts.
+func (s *Store) LinksByContactID(ctx context.Context, tenantID string, ids []string) (map[string]Link, error) {
+	return s.links(ctx, "contact_id", tenantID, ids, func(l Link) string { return l.ContactID })
+}
+
+func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, key func(Link) string) (map[string]Link, error) {
+	out := make(map[string]Link, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+col+` IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for rows.Next() {
+			l, err := scanLink(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[key(l)] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}
+
+// CountLinks returns how many links a tenant has.
+func (s *Store) CountLinks(ctx context.Context, tenantID string) (int64, error) {
+	var n int64
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE tenant_id = $1`, tenantID).Scan(&n)
+	return n, mapErr(err)
+}
+
+// SaveLinksTx creates or updates links inside a transaction.
+func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, links []Link) error {
+	now := micros(s.Now())
+	const per = 9
+	for chunk := range slices.Chunk(links, 300) {
+		args := make([]any, 0, len(chunk)*per)
+		vals := make([]string, 0, len(chunk))
+		for i, l := range chunk {
+			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			sfv, pfv := l.SFValues, l.PFValues
+			if sfv == nil {
+				sfv = map[string]any{}
+			}
+			if pfv == nil {
+				pfv = map[string]any{}
+			}
+			args = append(args, tenantID, l.SalesforceID, l.ContactID, mustJSON(sfv), mustJSON(pfv), l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
+			VALUES `+strings.Join(vals, ", ")+`
+			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET contact_id = excluded.contact_id, sf_values = excluded.sf_values,
+				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at`, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// DeleteLinksTx removes links by Salesforce ID (the platform contacts stay).
+func (s *Store) DeleteLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, salesforceIDs []string) error {
+	for chunk := range slices.Chunk(salesforceIDs, 500) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND salesforce_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// DeleteLinksOfContactsTx removes the links of deleted platform contacts.
+func (s *Store) DeleteLinksOfContactsTx(ctx context.Context, tx *sql.Tx, tenantID string, contactIDs []string) error {
+	for chunk := range slices.Chunk(contactIDs, 500) {
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND contact_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// FindContactsByIdentity returns the contacts whose identity column
+// (member_id, phone or email) holds one of the keys, by key.
+func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column string, keys []string) (map[string]string, error) {
+	switch column {
+	case "member_id", "phone", "email":
+	default:
+		return nil, fmt.Errorf("store: %q is not an identity column", column)
+	}
+	out := make(map[string]string, len(keys))
+	for chunk := range slices.Chunk(keys, 500) {
+		args := []any{tenantID}
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+column+` IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for rows.Next() {
+			var id, key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[key] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}
