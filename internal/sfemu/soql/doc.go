@@ -103,20 +103,20 @@
 // 'X' is not supported...", INVALID_FIELD "No such column 'X' on entity
 // 'Y'...", "field 'X' can not be filtered in a query call", "duplicate
 // field selected", "Maximum SOQL offset allowed is 2000",
-// INVALID_QUERY_FILTER_OPERATOR "invalid ID field: X" and "invalid operator
-// on id field", "Bind variables only allowed in Apex code", and the
-// filter-criterion message for date fields.
+// INVALID_QUERY_FILTER_OPERATOR "invalid ID field: X" and "invalid
+// operator on id field", "Bind variables only allowed in Apex code", and
+// the filter-criterion message for date fields.
 //
-// Unverified, chosen to look like Salesforce: lexical errors in the
-// lexer's "line 1:40 no viable alternative at character '\"'" form (0-based
-// column, no caret prefix; Error.Row/Column are still 1-based); the
+// Unverified, chosen to look like Salesforce: lexical errors in the form
+// "line 1:40 no viable alternative at character 'X'" (0-based column, no
+// caret prefix; Error.Row and Error.Column are still 1-based); the
 // "Invalid string literal ... Illegal character sequence" text; the type
-// names in criterion errors other than date, dateTime and string (id,
+// names in filter-criterion errors other than date (dateTime, string, id,
 // double, int, long, boolean); "field 'X' can not be sorted in a query
 // call"; "Field must be grouped or aggregated: X"; "Ordered field must be
-// grouped or aggregated: X"; "numeric value out of range: N"; "Didn't
-// understand relationship 'X' in field path..." (needs a
-// RelationshipSchema); the 100,000-character message. Salesforce echoes
-// only a window of tokens around the error for long lines; this package
+// grouped or aggregated: X"; "duplicate alias: X"; "numeric value out of
+// range: N"; "Didn't understand relationship 'X' in field path..." (needs a
+// RelationshipSchema); the 100,000-character message. For long lines
+// Salesforce echoes only a window of tokens around the error; this package
 // echoes the whole offending line.
 package soql
