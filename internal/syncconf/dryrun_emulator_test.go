@@ -46,11 +46,11 @@ func TestDryRunAgainstEmulator(t *testing.T) {
 
 	rows := []map[string]any{
 		{"LastName": "Chen", "Email": "a@x.com", "MobilePhone": "886912345678", "LeadSource": "Web", "LINE_UID__c": "U-a"}, // unchanged
-		{"LastName": "Lin", "Email": "B@X.com", "LeadSource": "Web"},                                                      // update
-		{"LastName": "Wu", "Email": "c@x.com", "MobilePhone": "+886 912 000 111", "LeadSource": "Web"},                    // create
-		{"LastName": "Ho", "Email": "d@x.com", "MobilePhone": "0912345678", "LeadSource": "Web"},                          // rejected: phone
-		{"LastName": "O'Brien", "Email": "o@x.com", "LeadSource": "Other"},                                                // not selected
-		{"LastName": "NoMail", "LeadSource": "Web"},                                                                       // not selected
+		{"LastName": "Lin", "Email": "B@X.com", "LeadSource": "Web"},                                                       // update
+		{"LastName": "Wu", "Email": "c@x.com", "MobilePhone": "+886 912 000 111", "LeadSource": "Web"},                     // create
+		{"LastName": "Ho", "Email": "d@x.com", "MobilePhone": "0912345678", "LeadSource": "Web"},                           // rejected: phone
+		{"LastName": "O'Brien", "Email": "o@x.com", "LeadSource": "Other"},                                                 // not selected
+		{"LastName": "NoMail", "LeadSource": "Web"},                                                                        // not selected
 	}
 	for i := range 2100 {
 		rows = append(rows, map[string]any{"LastName": fmt.Sprintf("Bulk %d", i), "Email": fmt.Sprintf("bulk%d@x.com", i), "LeadSource": "Web"})
