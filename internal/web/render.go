@@ -1,0 +1,222 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/tenant"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// staticHandler serves the embedded CSS and JavaScript.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	fsrv := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// pages holds one template set per page: the layout, the shared partials
+// and the page's own file.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	},
+	"whenp": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	},
+	"str":    func(v any) string { return fmt.Sprint(v) },
+	"join":   strings.Join,
+	"anchor": anchor,
+	"conflictRules": func() []string {
+		return []string{string(syncconf.NewestWins), string(syncconf.PreferSalesforceUnlessBlank), string(syncconf.AlwaysSalesforce), string(syncconf.AlwaysPlatform)}
+	},
+	"identities": func() []string {
+		return []string{string(contact.IdentityMemberID), string(contact.IdentityPhone), string(contact.IdentityEmail)}
+	},
+}
+
+func mustParsePages() *pages {
+	shared := []string{"templates/layout.html", "templates/partials.html"}
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := strings.TrimSuffix(path.Base(e), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, e)...))
+		p.byName[name] = t
+	}
+	return p
+}
+
+// view is the data of every page. Its T method looks up the catalogue of
+// the page's language and fails the rendering on an unknown key, so a
+// missing translation is a test failure, not a blank on screen.
+type view struct {
+	Lang     string
+	Platform string
+	Admin    *tenant.Admin
+	Tenant   *tenant.Tenant
+	CSRF     string
+	Path     string
+	// AdminLang is the admin's own choice ("" = the tenant's default).
+	AdminLang string
+	Title     string // catalogue key
+	Flash     string // catalogue key
+	D         any
+}
+
+// T returns the text of key in the page's language, formatted with args,
+// with "{platform}" replaced by the platform's name.
+func (v *view) T(key string, args ...any) (string, error) {
+	msg, err := translate(v.Lang, key, args...)
+	return strings.ReplaceAll(msg, "{platform}", v.Platform), err
+}
+
+// P is T; templates use it where the text names the platform.
+func (v *view) P(key string, args ...any) (string, error) { return v.T(key, args...) }
+
+func (s *server) platformName(lang string) string {
+	if s.opts.PlatformName != "" {
+		return s.opts.PlatformName
+	}
+	name, _ := translate(lang, "platform")
+	return name
+}
+
+// renderPage renders a page of a signed-in admin (rc may be nil for
+// pages without a session).
+func (s *server) renderPage(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, name string, d any) {
+	lang := langFromRequest(r)
+	v := &view{Lang: lang, Path: r.URL.RequestURI(), D: d}
+	if rc != nil {
+		v.Lang, v.Admin, v.Tenant, v.CSRF, v.AdminLang = rc.Lang, &rc.Admin, &rc.Tenant, rc.Session.CSRFToken, rc.Admin.Language
+	}
+	v.Platform = s.platformName(v.Lang)
+	if f := r.URL.Query().Get("done"); f != "" && flashes[f] {
+		v.Flash = "flash." + f
+	}
+	s.execute(w, r, status, name, v)
+}
+
+func (s *server) execute(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		s.log.ErrorContext(r.Context(), "no such page template", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.ErrorContext(r.Context(), "rendering page failed", "page", name, "lang", v.Lang, "error", err)
+		http.Error(w, "internal error: "+name+" could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// flashes are the one-line notices a redirect may ask for with ?done=.
+var flashes = map[string]bool{
+	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
+	"saved": true, "language": true, "signed_out": true,
+}
+
+type errorView struct {
+	Message string // catalogue key
+	Back    string
+}
+
+func (s *server) renderError(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, key string) {
+	back := "/admin/integrations"
+	if rc == nil {
+		back = "/login"
+	}
+	s.renderPage(w, r, rc, status, "error", errorView{Message: key, Back: back})
+}
+
+// refusal is a connect failure page: a title by code and the message
+// sfconn wrote for it.
+type refusal struct {
+	Code    string
+	Title   string // catalogue key
+	Message string
+}
+
+func refusalView(ref *sfconn.Refusal, lang string) refusal {
+	key := "refusal." + ref.Code
+	if !hasKey(key) {
+		key = "refusal.other"
+	}
+	return refusal{Code: ref.Code, Title: key, Message: ref.Message(lang)}
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localPath accepts only a path on this site (no scheme, no host, no
+// "//" or backslash tricks), so redirects after login or a language
+// switch cannot leave it.
+func localPath(p, fallback string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return fallback
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return fallback
+	}
+	return p
+}

@@ -1,0 +1,60 @@
+// sfsync admin: small progressive enhancements. Every page works without
+// this file; it only (1) shows the first sync's progress live and
+// (2) refreshes a condition's operator list when its field changes.
+(function () {
+  "use strict";
+
+  function show(box, p) {
+    var bar = box.querySelector("progress");
+    var set = function (id, v) { var el = document.getElementById(id); if (el) el.textContent = v; };
+    if (bar) bar.value = Math.round(p.percent);
+    set("sync-pct", Math.round(p.percent));
+    set("sync-status", p.label);
+    set("sync-processed", p.processed);
+    set("sync-total", p.total);
+    if (p.done) {
+      var fin = document.getElementById("sync-finished");
+      if (fin) fin.hidden = false;
+      // Reload once so the page shows the final counts from the server.
+      setTimeout(function () { window.location.reload(); }, 800);
+    }
+  }
+
+  function poll(box) {
+    var url = box.getAttribute("data-progress-json");
+    var tick = function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (p) { if (p.found) show(box, p); if (!p.done) setTimeout(tick, 1000); })
+        .catch(function () { setTimeout(tick, 3000); });
+    };
+    tick();
+  }
+
+  function live(box) {
+    if (!window.EventSource) { poll(box); return; }
+    var es = new EventSource(box.getAttribute("data-progress"));
+    es.addEventListener("progress", function (ev) {
+      var p = JSON.parse(ev.data);
+      if (p.found) show(box, p);
+      if (p.done) es.close();
+    });
+    es.addEventListener("error", function () { es.close(); poll(box); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.documentElement.classList.add("js");
+    var boxes = document.querySelectorAll("[data-progress]");
+    for (var i = 0; i < boxes.length; i++) live(boxes[i]);
+
+    var autos = document.querySelectorAll("select[data-autosubmit]");
+    for (var j = 0; j < autos.length; j++) {
+      autos[j].addEventListener("change", function (ev) {
+        var form = ev.target.form;
+        var btn = form && form.querySelector("button[value=refresh]");
+        if (!btn) return;
+        if (form.requestSubmit) form.requestSubmit(btn); else btn.click();
+      });
+    }
+  });
+})();

@@ -1,0 +1,323 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+// startView is step 6 (設定完成，開始同步).
+type startView struct {
+	Pulls, Pushes bool
+	HasRun        bool
+	Run           syncer.Run
+	Done          bool
+	DryRun        *syncconf.DryRunReport
+	DryRunError   string
+}
+
+func runDone(r syncer.Run) bool { return r.Status != syncer.StatusRunning }
+
+func (s *server) startPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx := r.Context()
+	cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Redirect(w, r, "/admin/salesforce/setup/identity", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	v := startView{Pulls: cfg.PullsFromSalesforce(), Pushes: cfg.PushesToSalesforce()}
+	if v.Pulls {
+		run, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID)
+		if err != nil {
+			s.fail(w, r, rc, err)
+			return
+		}
+		v.HasRun, v.Run, v.Done = ok, run, ok && runDone(run)
+		if !ok {
+			// The dry run comes before the first sync (X8).
+			rep, err := s.opts.Engine.DryRun(ctx, rc.Tenant.ID, cfg)
+			var ref interface{ Message(string) string }
+			switch {
+			case err == nil:
+				v.DryRun = &rep
+			case errors.As(err, &ref):
+				v.DryRunError = ref.Message(rc.Lang)
+			default:
+				s.log.WarnContext(ctx, "dry run failed", "tenant_id", rc.Tenant.ID, "error", err)
+				v.DryRunError, _ = translate(rc.Lang, "start.dry_run_failed")
+			}
+		}
+	}
+	s.renderPage(w, r, rc, http.StatusOK, "start", v)
+}
+
+func (s *server) startSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx := r.Context()
+	if _, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	} else if !ok {
+		if _, err := s.opts.Engine.StartInitialSync(ctx, rc.Tenant.ID); err != nil {
+			s.fail(w, r, rc, err)
+			return
+		}
+		s.log.InfoContext(ctx, "first sync started", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID)
+	}
+	// A second click (or a reload of the POST) shows the running sync.
+	http.Redirect(w, r, "/admin/salesforce/start", http.StatusSeeOther)
+}
+
+// progress is what the progress stream and JSON report (S18). It comes
+// from the engine's record of the first sync, never from page state, so a
+// page opened later shows the same percentage.
+type progress struct {
+	Found     bool    `json:"found"`
+	Status    string  `json:"status"`
+	Percent   float64 `json:"percent"`
+	Processed int64   `json:"processed"`
+	Total     int64   `json:"total"`
+	Done      bool    `json:"done"`
+	Label     string  `json:"label"`
+}
+
+func (s *server) progressOf(r *http.Request, rc *reqCtx) (progress, error) {
+	run, ok, err := s.opts.Engine.InitialRun(r.Context(), rc.Tenant.ID)
+	if err != nil || !ok {
+		return progress{}, err
+	}
+	p := progress{Found: true, Status: run.Status, Percent: run.Percent(), Processed: run.Processed, Total: run.Total, Done: runDone(run)}
+	p.Label, err = translate(rc.Lang, "status."+run.Status)
+	return p, err
+}
+
+func (s *server) progressJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	p, err := s.progressOf(r, rc)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "reading progress failed", "tenant_id", rc.Tenant.ID, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(p)
+}
+
+// progressEvents streams the first sync's progress as server-sent events
+// until it finishes or the page goes away.
+func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	rcw := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	tick := time.NewTicker(s.opts.ProgressInterval)
+	defer tick.Stop()
+	var last []byte
+	for {
+		p, err := s.progressOf(r, rc)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "reading progress failed", "tenant_id", rc.Tenant.ID, "error", err)
+			fmt.Fprint(w, "event: error\ndata: {}\n\n")
+			rcw.Flush()
+			return
+		}
+		b, _ := json.Marshal(p)
+		if !bytes.Equal(b, last) {
+			fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b)
+		} else {
+			fmt.Fprint(w, ": keep-alive\n\n")
+		}
+		if err := rcw.Flush(); err != nil {
+			return
+		}
+		last = b
+		if p.Done {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// infoView is the sync information page (S19–S21).
+type infoView struct {
+	Direction string
+	Filters   []filterLink
+	Runs      []syncer.Run
+	Older     string
+	Used, Max int
+	Budget    float64
+	BudgetMax int
+	UsageErr  string
+	Pulls     bool
+}
+
+type filterLink struct {
+	Key, Href string
+	Current   bool
+}
+
+const runsPerPage = 25
+
+func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	dir := q.Get("direction")
+	if dir != syncer.DirToPlatform && dir != syncer.DirToSalesforce {
+		dir = ""
+	}
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	runs, err := s.opts.Engine.ListRuns(ctx, rc.Tenant.ID, syncer.RunFilter{Direction: dir, Limit: runsPerPage + 1, BeforeID: before})
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	v := infoView{Direction: dir}
+	for _, f := range []struct{ dir, key string }{{"", "info.filter_both"}, {syncer.DirToPlatform, "dir.to_platform"}, {syncer.DirToSalesforce, "dir.to_salesforce"}} {
+		href := "/admin/salesforce/info"
+		if f.dir != "" {
+			href += "?direction=" + f.dir
+		}
+		v.Filters = append(v.Filters, filterLink{Key: f.key, Href: href, Current: f.dir == dir})
+	}
+	if len(runs) > runsPerPage {
+		runs = runs[:runsPerPage]
+		v.Older = fmt.Sprintf("/admin/salesforce/info?before=%d", runs[len(runs)-1].ID)
+		if dir != "" {
+			v.Older += "&direction=" + dir
+		}
+	}
+	v.Runs = runs
+	if cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID); err == nil {
+		v.Pulls = cfg.PullsFromSalesforce()
+	}
+	used, max, budget, err := s.opts.Engine.Usage(ctx, rc.Tenant.ID)
+	if err != nil {
+		var ref interface{ Message(string) string }
+		if errors.As(err, &ref) {
+			v.UsageErr = ref.Message(rc.Lang)
+		} else {
+			s.log.WarnContext(ctx, "reading API usage failed", "tenant_id", rc.Tenant.ID, "error", err)
+			v.UsageErr, _ = translate(rc.Lang, "info.usage_unavailable")
+		}
+	} else {
+		v.Used, v.Max, v.Budget, v.BudgetMax = used, max, budget*100, int(float64(max)*budget)
+	}
+	s.renderPage(w, r, rc, http.StatusOK, "info", v)
+}
+
+// manualSync serves the three buttons of the sync information page.
+func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx, tid := r.Context(), rc.Tenant.ID
+	var err error
+	var done string
+	switch r.URL.Path {
+	case "/admin/salesforce/sync-now":
+		_, err = s.opts.Engine.SyncNow(ctx, tid)
+		done = "sync_started"
+	case "/admin/salesforce/full-resync":
+		_, err = s.opts.Engine.FullResync(ctx, tid)
+		done = "full_resync_started"
+	default:
+		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0)
+		done = "retry_started"
+	}
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.log.InfoContext(ctx, "manual sync requested", "tenant_id", tid, "admin_id", rc.Admin.ID, "kind", done)
+	http.Redirect(w, r, "/admin/salesforce/info?done="+done, http.StatusSeeOther)
+}
+
+type runView struct {
+	Run     syncer.Run
+	Groups  []syncer.ReasonGroup
+	Records []syncer.RunRecord
+	Kind    string
+	Reason  string
+	Limit   int
+}
+
+const recordsPerPage = 200
+
+func (s *server) runID(w http.ResponseWriter, r *http.Request, rc *reqCtx) (syncer.Run, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.renderError(w, r, rc, http.StatusNotFound, "error.not_found")
+		return syncer.Run{}, false
+	}
+	// The engine looks the run up within the signed-in tenant only.
+	run, err := s.opts.Engine.GetRun(r.Context(), rc.Tenant.ID, id)
+	if err == nil && run.TenantID != "" && run.TenantID != rc.Tenant.ID {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return syncer.Run{}, false
+	}
+	return run, true
+}
+
+func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	run, ok := s.runID(w, r, rc)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	v := runView{Run: run, Kind: r.URL.Query().Get("kind"), Reason: r.URL.Query().Get("reason"), Limit: recordsPerPage}
+	var err error
+	if v.Groups, err = s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, v.Kind, v.Reason, recordsPerPage); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.renderPage(w, r, rc, http.StatusOK, "run", v)
+}
+
+func (s *server) retryRun(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	run, ok := s.runID(w, r, rc)
+	if !ok {
+		return
+	}
+	if _, err := s.opts.Engine.RetryFailed(r.Context(), rc.Tenant.ID, run.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/salesforce/info?done=retry_started", http.StatusSeeOther)
+}
+
+func (s *server) exportRun(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	run, ok := s.runID(w, r, rc)
+	if !ok {
+		return
+	}
+	// Buffer the CSV so a failure midway is an error page, not half a file.
+	var buf bytes.Buffer
+	if err := s.opts.Engine.WriteRunCSV(r.Context(), rc.Tenant.ID, run.ID, &buf); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="sfsync-run-%d.csv"`, run.ID))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
