@@ -503,7 +503,7 @@ func mustNotContain(t *testing.T, p page, bad ...string) {
 func validConfig() syncconf.Config {
 	return syncconf.Config{Identity: syncconf.IdentityMapping{SalesforceField: "Email", PlatformIdentity: contact.IdentityEmail,
 		ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},
-		Fields: []syncconf.FieldMapping{{SalesforceField: "FirstName", PlatformField: "name", Direction: syncconf.DirBoth}},
+		Fields:     []syncconf.FieldMapping{{SalesforceField: "FirstName", PlatformField: "name", Direction: syncconf.DirBoth}},
 		Conditions: []syncconf.Condition{{SalesforceField: "LeadSource", Operator: syncconf.OpEquals, Value: "Web"}}}
 }
 

@@ -666,9 +666,9 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 	}
 
 	for path, call := range map[string]string{
-		"/admin/salesforce/sync-now":     "SyncNow",
-		"/admin/salesforce/full-resync":  "FullResync",
-		"/admin/salesforce/retry-failed": "RetryFailed(0)",
+		"/admin/salesforce/sync-now":                            "SyncNow",
+		"/admin/salesforce/full-resync":                         "FullResync",
+		"/admin/salesforce/retry-failed":                        "RetryFailed(0)",
 		fmt.Sprintf("/admin/salesforce/runs/%d/retry", pull.ID): fmt.Sprintf("RetryFailed(%d)", pull.ID),
 	} {
 		p := c.post(path, nil)
