@@ -327,6 +327,7 @@ type setupOpts struct {
 	trustXFF   bool
 	conn       *sfconn.Service
 	tenantLang string
+	loginLimit int
 }
 
 func setup(t *testing.T, o setupOpts) *testEnv {
@@ -364,7 +365,7 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 	}
 	clock := &testClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	eng := newFakeEngine()
-	h := New(Options{Store: st, Conn: conn, Engine: eng, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now,
+	h := New(Options{Store: st, Conn: conn, Engine: eng, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
 		ProgressInterval: 10 * time.Millisecond})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
