@@ -217,9 +217,11 @@ type Server struct {
 	opts   Options
 	logger *slog.Logger
 
+	clockMu sync.Mutex
+	offset  time.Duration
+
 	mu        sync.Mutex // guards the fields below (not org data)
 	baseURL   string
-	offset    time.Duration
 	orgs      []*Org
 	orgByID   map[string]*Org // key: 15-char id
 	usernames map[string]*Org // lower-cased username → org
@@ -298,9 +300,9 @@ func (s *Server) base(r *http.Request) string {
 
 // Now is the emulator clock: Options.Now plus every Advance so far.
 func (s *Server) Now() time.Time {
-	s.mu.Lock()
+	s.clockMu.Lock()
 	off := s.offset
-	s.mu.Unlock()
+	s.clockMu.Unlock()
 	now := time.Now
 	if s.opts.Now != nil {
 		now = s.opts.Now
@@ -311,9 +313,9 @@ func (s *Server) Now() time.Time {
 // Advance moves the emulator clock forward by d (token expiry, locator
 // expiry, replication windows and the rolling API usage window follow it).
 func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
+	s.clockMu.Lock()
 	s.offset += d
-	s.mu.Unlock()
+	s.clockMu.Unlock()
 }
 
 // CreateOrg creates an org with an admin user (System Administrator), a

@@ -155,8 +155,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sid := randomToken(40)
+		expires := s.Now().Add(2 * time.Hour)
 		s.mu.Lock()
-		sess = loginSession{org: org, userID: u.ID, expires: s.Now().Add(2 * time.Hour)}
+		sess = loginSession{org: org, userID: u.ID, expires: expires}
 		s.sessions[sid] = sess
 		s.mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
@@ -300,10 +301,11 @@ func (s *Server) checkPassword(username, password string) (*Org, User, bool) {
 
 func (s *Server) newCode(app *ConnectedApp, org *Org, userID, redirect, challenge, method, scope string) string {
 	code := "aPrx" + randomToken(80) + "=="
+	expires := s.Now().Add(authCodeTTL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[code] = &authCode{code: code, app: app, org: org, userID: userID, redirect: redirect, challenge: challenge,
-		method: method, scope: scope, expires: s.Now().Add(authCodeTTL)}
+		method: method, scope: scope, expires: expires}
 	return code
 }
 

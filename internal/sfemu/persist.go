@@ -81,8 +81,10 @@ func (s *Server) Save() error {
 		return errors.New("no data file configured")
 	}
 	snap := savedServer{Version: 1, SavedAt: s.Now(), Apps: s.ConnectedApps()}
-	s.mu.Lock()
+	s.clockMu.Lock()
 	snap.Offset = s.offset
+	s.clockMu.Unlock()
+	s.mu.Lock()
 	for k, ok := range s.approvals {
 		if ok {
 			snap.Approved = append(snap.Approved, k)
@@ -178,9 +180,9 @@ func (s *Server) Load(path string) error {
 	if len(s.Orgs()) > 0 {
 		return errors.New("load data file: the server already has orgs")
 	}
-	s.mu.Lock()
+	s.clockMu.Lock()
 	s.offset = snap.Offset
-	s.mu.Unlock()
+	s.clockMu.Unlock()
 	for _, app := range snap.Apps {
 		if _, err := s.RegisterConnectedApp(ConnectedAppOptions(app)); err != nil {
 			return fmt.Errorf("load data file: %w", err)
