@@ -111,7 +111,7 @@ var (
 func browserLogin(t *testing.T, e *emuEnv, authURL, username, password string) *url.URL {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	br := &http.Client{Jar: jar, Transport: e.srv.Client().Transport,
+	br := &http.Client{Jar: jar, Transport: e.srv.Client().Transport, Timeout: 10 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if strings.HasPrefix(req.URL.String(), emuCallback) {
 				return http.ErrUseLastResponse

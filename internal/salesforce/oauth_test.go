@@ -357,3 +357,39 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestConcurrent401sShareOneRefresh(t *testing.T) {
+	t.Parallel()
+	f := newFakeLogin(t)
+	o := f.oauth(t, nil)
+	ctx := t.Context()
+	v := NewVerifier()
+	tok, err := o.Exchange(ctx, f.authorize(t, o.AuthCodeURL("s", v)), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	refreshes := 0
+	ts := o.TokenSource(tok, func(context.Context, Token) { mu.Lock(); refreshes++; mu.Unlock() })
+	c, _ := New(Options{InstanceURL: tok.InstanceURL, Tokens: ts, HTTPClient: f.srv.Client(), Logger: slog.New(slog.DiscardHandler)})
+	f.mu.Lock()
+	delete(f.access, tok.AccessToken)
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			if _, err := c.Limits(ctx); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Limits: %v", err)
+	}
+	if refreshes != 1 {
+		t.Errorf("refreshes: got %d, want 1 shared by all callers", refreshes)
+	}
+}
