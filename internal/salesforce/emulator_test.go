@@ -433,6 +433,14 @@ func TestEmuRecordsRoundTrip(t *testing.T) {
 	if err != nil || rec["LastName"] != "Changed" || rec["Member_Number__c"] != "M-000" {
 		t.Errorf("GetRecord: got %v, %v, want LastName Changed", rec, err)
 	}
+	if _, err := c.GetRecord(ctx, "Contact", "003000000000000AAA"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetRecord of a missing id: got %v, want ErrNotFound", err)
+	}
+	bad := c.Query(ctx, "SELECT Id, Foo__c FROM Contact", QueryOptions{})
+	var ae *APIError
+	if bad.Next() || !errors.As(bad.Err(), &ae) || ae.StatusCode != 400 || ae.ErrorCode != "INVALID_FIELD" || !strings.Contains(ae.Message, "Foo__c") {
+		t.Errorf("query of an unknown field: got %v, want 400 INVALID_FIELD naming Foo__c", bad.Err())
+	}
 	created, err := c.CreateRecords(ctx, "Contact", []Record{{"LastName": "Plain"}})
 	if err != nil || !created[0].Success {
 		t.Errorf("create: %+v, %v", created, err)
@@ -487,6 +495,28 @@ func TestEmuBulkQuery(t *testing.T) {
 	}
 	if fmt.Sprint(rows.Columns()) != "[Id LastName Email]" {
 		t.Errorf("columns: got %v, want [Id LastName Email]", rows.Columns())
+	}
+
+	// Again with 503s and dropped connections on every kind of bulk call.
+	fc, _ := e.client(t, e.admin, func(o *Options) { o.MaxAttempts = 10 })
+	e.emu.SetFaults(sfemu.Faults{Seed: 3, UnavailableRate: 0.2, DropRate: 0.2})
+	rows, err = fc.BulkQuery(t.Context(), "SELECT Id FROM Contact", BulkQueryOptions{MaxRecords: 500})
+	if err != nil {
+		t.Fatalf("BulkQuery under faults: %v", err)
+	}
+	n := 0
+	for _, err := range rows.All() {
+		if err != nil {
+			t.Fatalf("rows under faults: %v", err)
+		}
+		n++
+	}
+	if n != 1200 {
+		t.Errorf("rows under faults: got %d, want 1200", n)
+	}
+	// Without faults: create, two status polls, three pages.
+	if fc.Calls() <= 6 {
+		t.Errorf("calls under faults: got %d, want more than 6 (retries)", fc.Calls())
 	}
 }
 
