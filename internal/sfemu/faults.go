@@ -158,14 +158,23 @@ func stripVersion(p string) string {
 // slowWriter trickles the body out in small flushed chunks.
 type slowWriter struct {
 	http.ResponseWriter
-	delay time.Duration
-	done  <-chan struct{}
+	delay   time.Duration
+	done    <-chan struct{}
+	started bool
 }
 
 func (w *slowWriter) Write(b []byte) (int, error) {
 	const chunk = 512
 	n := 0
 	for len(b) > 0 {
+		if w.started {
+			select {
+			case <-time.After(w.delay):
+			case <-w.done:
+				return n, http.ErrHandlerTimeout
+			}
+		}
+		w.started = true
 		c := min(chunk, len(b))
 		m, err := w.ResponseWriter.Write(b[:c])
 		n += m
@@ -176,13 +185,6 @@ func (w *slowWriter) Write(b []byte) (int, error) {
 			f.Flush()
 		}
 		b = b[c:]
-		if len(b) > 0 {
-			select {
-			case <-time.After(w.delay):
-			case <-w.done:
-				return n, http.ErrHandlerTimeout
-			}
-		}
 	}
 	return n, nil
 }
