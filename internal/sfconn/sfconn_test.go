@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -27,9 +26,10 @@ import (
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
 	"github.com/sfsync/sfsync/internal/tenant"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
-const callback = "http://127.0.0.1:9/oauth/salesforce/callback"
+const callback = testenv.Callback
 
 type env struct {
 	emu      *sfemu.Server
@@ -48,8 +48,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // tokenRecorder remembers every token the emulator hands out, so a test
 // can check they never reach logs or the database, and use them directly.
@@ -119,61 +123,8 @@ func setup(t *testing.T, edition sfemu.Edition, plan tenant.Plan) *env {
 	return &env{emu: emu, emuURL: srv.URL, org: org, svc: svc, store: s, tenantID: tn.ID, logs: logs, tokens: rec, dbPath: dbPath}
 }
 
-// authorize walks the emulator's real login page like a browser: it opens
-// the authorize URL, submits the login form (and the Allow button when
-// asked), and returns the query of the redirect to our callback.
 func authorize(t *testing.T, authURL, username, password, choice string) url.Values {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	var final *url.URL
-	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), callback) {
-			final = req.URL
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	resp, err := c.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for step := 0; step < 4 && final == nil; step++ {
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		page := string(body)
-		form := url.Values{}
-		for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
-			form.Set(m[1], htmlUnescape(m[2]))
-		}
-		action := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindStringSubmatch(page)
-		if action == nil {
-			t.Fatalf("no form on the emulator's page (status %d):\n%s", resp.StatusCode, page)
-		}
-		switch {
-		case strings.Contains(page, `name="password"`):
-			form.Set("username", username)
-			form.Set("password", password)
-			form.Set("action", "login")
-		default:
-			form.Set("action", choice)
-		}
-		target, _ := url.Parse(authURL)
-		target, _ = target.Parse(htmlUnescape(action[1]))
-		resp, err = c.PostForm(target.String(), form)
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if final == nil {
-		body, _ := io.ReadAll(resp.Body)
-		t.Fatalf("never redirected to the callback; last page %d:\n%s", resp.StatusCode, body)
-	}
-	resp.Body.Close()
-	return final.Query()
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+	return testenv.BrowserAuthorize(t, authURL, username, password, choice)
 }
 
 func params(q url.Values) sfconn.CallbackParams {
