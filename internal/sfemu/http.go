@@ -444,8 +444,13 @@ func (c *call) appendRecord(b []byte, obj *objectDef, r *record, fields []*field
 	b = append(b, `{"attributes":{"type":`...)
 	b = appendJSONString(b, obj.Name)
 	if obj.KeyPrefix != "" {
-		b = append(b, `,"url":`...)
-		b = appendJSONString(b, c.vpath()+"/sobjects/"+obj.Name+"/"+r.id)
+		b = append(b, `,"url":"/services/data/v`...)
+		b = append(b, c.version...)
+		b = append(b, "/sobjects/"...)
+		b = append(b, obj.Name...)
+		b = append(b, '/')
+		b = append(b, r.id...)
+		b = append(b, '"')
 	}
 	b = append(b, '}')
 	var done map[string]bool

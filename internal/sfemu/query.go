@@ -126,9 +126,13 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 		}
 		// Rows are immutable versions: the pointers collected under the
 		// read lock stay a consistent snapshot after it is released.
-		out := make([]*record, 0, 64)
 		c.org.mu.RLock()
 		t := c.org.tables[strings.ToLower(obj.Name)]
+		size := 64
+		if q.Where == nil {
+			size = len(t.recs) // one allocation instead of repeated growth
+		}
+		out := make([]*record, 0, size)
 		res.obj = t.obj
 		for _, r := range t.recs {
 			if r == nil || (!all && r.deletedAt != 0) {
