@@ -123,7 +123,7 @@ func (s *Server) bulkCreate(w http.ResponseWriter, c *call) {
 	}
 	for _, f := range res.fields {
 		if f.Type == "address" {
-			writeErrors(w, []*apiError{bulkErr(400, "API_ERROR", "Implementation restriction: compound field "+f.Name+" is not supported by Bulk API 2.0 query")})
+			writeErrors(w, []*apiError{bulkErr(400, "API_ERROR", "Selecting compound data not supported in Bulk Query: "+f.Name)})
 			return
 		}
 	}

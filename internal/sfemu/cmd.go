@@ -24,7 +24,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // credentials and callback URLs, the admin login and a ready access token.
 //
 //	sfsync emulator --addr 127.0.0.1:8383 [--contacts N] [--edition E] [--data FILE]
-//	                [--token-ttl D] [--callback URL]... [--seed N]
+//	                [--token-ttl D] [--callback URL]... [--seed N] [--client-id ID --client-secret S]
+//	                [--fault-seed N --fault-latency D --fault-500-rate R --fault-503-rate R --fault-drop-rate R --fault-slow-rate R]
 func Main(ctx context.Context, args []string, stdout io.Writer) error {
 	fsFlags := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fsFlags.SetOutput(stdout)
@@ -37,6 +38,12 @@ func Main(ctx context.Context, args []string, stdout io.Writer) error {
 	clientID := fsFlags.String("client-id", "", "Connected App client id (generated when empty)")
 	clientSecret := fsFlags.String("client-secret", "", "Connected App client secret (generated when empty)")
 	rotate := fsFlags.Bool("rotate-refresh-tokens", false, "return a new refresh token on every refresh")
+	faultSeed := fsFlags.Uint64("fault-seed", 1, "seed for injected faults")
+	faultLatency := fsFlags.Duration("fault-latency", 0, "latency added to every /services answer")
+	fault500 := fsFlags.Float64("fault-500-rate", 0, "share of /services requests answered 500 UNKNOWN_EXCEPTION")
+	fault503 := fsFlags.Float64("fault-503-rate", 0, "share of /services requests answered 503 SERVER_UNAVAILABLE")
+	faultDrop := fsFlags.Float64("fault-drop-rate", 0, "share of /services requests whose connection is dropped")
+	faultSlow := fsFlags.Float64("fault-slow-rate", 0, "share of /services answers sent slowly")
 	var callbacks stringList
 	fsFlags.Var(&callbacks, "callback", "accepted OAuth callback URL (repeatable)")
 	if err := fsFlags.Parse(args); err != nil {
@@ -52,7 +59,9 @@ func Main(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := New(Options{BaseURL: base, TokenLifetime: *tokenTTL, RotateRefreshTokens: *rotate, Logger: logger})
+	s := New(Options{BaseURL: base, TokenLifetime: *tokenTTL, RotateRefreshTokens: *rotate, Logger: logger,
+		Faults: Faults{Seed: *faultSeed, Latency: *faultLatency, ServerErrorRate: *fault500, UnavailableRate: *fault503,
+			DropRate: *faultDrop, SlowBodyRate: *faultSlow}})
 	loaded := false
 	if *dataFile != "" {
 		s.SetDataFile(*dataFile)

@@ -656,3 +656,25 @@ func TestGzip(t *testing.T) {
 		t.Errorf("gzip body: got %s", body)
 	}
 }
+
+func TestMultiOrg(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	other, err := e.srv.CreateOrg(OrgOptions{Edition: Enterprise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, _ := e.srv.IssueToken(other, other.Admin().Username)
+	if !strings.HasPrefix(otherTok.AccessToken, other.ID()[:15]+"!") {
+		t.Errorf("token prefix: got %s, want %s!", otherTok.AccessToken[:16], other.ID()[:15])
+	}
+	mine := e.create(map[string]any{"LastName": "Mine"})
+	wantErrorCode(t, e.doToken(otherTok.AccessToken, "GET", "sobjects/Contact/"+mine, nil), 404, "NOT_FOUND")
+	r := e.doToken(otherTok.AccessToken, "GET", "query?q="+url.QueryEscape("SELECT COUNT() FROM Contact"), nil)
+	if string(r.body) != `{"totalSize":0,"done":true,"records":[]}` {
+		t.Errorf("other org count: got %s", r.body)
+	}
+	if got := r.header.Get("Sforce-Limit-Info"); got != "api-usage=2/110000" {
+		t.Errorf("other org usage: got %q, want api-usage=2/110000", got)
+	}
+}
