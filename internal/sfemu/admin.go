@@ -32,6 +32,8 @@ import (
 //	GET    /__emulator__/orgs/{org}/api-usage          {used, max}
 //	PUT    /__emulator__/orgs/{org}/api-usage          {used, max}
 //	POST   /__emulator__/orgs/{org}/fields             add a Contact custom field {name, type, length, externalId, unique, picklist, restricted}
+//	POST   /__emulator__/orgs/{org}/validation-rules   add a Contact validation rule {name, field, pattern, message, showOnField}
+//	DELETE /__emulator__/orgs/{org}/validation-rules   remove all validation rules
 //	POST   /__emulator__/orgs/{org}/users              add a user {username, password, firstName, lastName, profile, permissionSets}
 //	POST   /__emulator__/orgs/{org}/tokens             issue a token {username} (admin when empty)
 //	POST   /__emulator__/orgs/{org}/tokens/expire      expire the org's access tokens
@@ -356,6 +358,19 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 201, map[string]any{"fields": o.ContactFields()})
+	case r.Method == "POST" && rest == "validation-rules":
+		var body ValidationRule
+		if !decode(&body) {
+			return
+		}
+		if err := o.AddValidationRule(body); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 201, body)
+	case r.Method == "DELETE" && rest == "validation-rules":
+		o.ClearValidationRules()
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == "POST" && rest == "users":
 		var body UserOptions
 		if !decode(&body) {
@@ -400,7 +415,7 @@ var adminRoutes = []string{
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch",
 	"GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
-	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST /__emulator__/orgs/{org}/users",
+	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",
 	"GET|PUT /__emulator__/faults", "GET /__emulator__/clock", "POST /__emulator__/clock/advance", "POST /__emulator__/save",

@@ -58,6 +58,7 @@ type Org struct {
 	lastPurge int64
 	jobs      map[string]*bulkJob
 	jobOrder  []string
+	rules     []compiledRule
 
 	curMu   sync.Mutex
 	cursors map[string]*cursor

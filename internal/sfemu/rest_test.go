@@ -678,3 +678,23 @@ func TestMultiOrg(t *testing.T) {
 		t.Errorf("other org usage: got %q, want api-usage=2/110000", got)
 	}
 }
+
+func TestValidationRules(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	r := e.doToken("", "POST", "/__emulator__/orgs/default/validation-rules", map[string]any{
+		"name": "Mobile_E164", "field": "MobilePhone", "pattern": `^\+[1-9]\d{6,14}$`, "message": "Mobile must be in E.164 format", "showOnField": true})
+	wantStatus(t, r, 201)
+	got := wantErrorCode(t, e.do("POST", "sobjects/Contact", map[string]any{"LastName": "x", "MobilePhone": "0912345678"}), 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+	if got["message"] != "Mobile must be in E.164 format" || fmt.Sprint(got["fields"]) != "[MobilePhone]" {
+		t.Errorf("rule error: got %v", got)
+	}
+	id := e.create(map[string]any{"LastName": "x", "MobilePhone": "+886912345678"})
+	wantErrorCode(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"MobilePhone": "12345"}), 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"Title": "unrelated"}), 204)
+	if err := e.org.ModifyAsHuman(id, map[string]any{"MobilePhone": "abc"}); err == nil {
+		t.Errorf("human edit breaking the rule: got nil error, want FIELD_CUSTOM_VALIDATION_EXCEPTION")
+	}
+	wantStatus(t, e.doToken("", "DELETE", "/__emulator__/orgs/default/validation-rules", nil), 204)
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"MobilePhone": "12345"}), 204)
+}

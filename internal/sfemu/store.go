@@ -533,6 +533,9 @@ func (o *Org) insertLocked(tx *tx, t *table, a actor, in writeInput, now time.Ti
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, -1)...); len(errs) > 0 {
 		return "", errs
 	}
+	if errs := o.checkRules(t.obj, nil, changes); len(errs) > 0 {
+		return "", errs
+	}
 	for _, f := range t.obj.fields {
 		if f.DefaultValue != nil && changes[f.index] == nil {
 			changes[f.index] = f.DefaultValue
@@ -602,6 +605,9 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 		return errs
 	}
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, p)...); len(errs) > 0 {
+		return errs
+	}
+	if errs := o.checkRules(t.obj, r, changes); len(errs) > 0 {
 		return errs
 	}
 	o.applyLocked(tx, t, a, p, changes, now, "UPDATE", true)
