@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -244,6 +245,49 @@ func TestBulkUpsertRequestErrors(t *testing.T) {
 		r := e.do("POST", "/api/v1/contacts/bulk?match_by=email", `[]`)
 		if r.status != http.StatusOK || strings.TrimSpace(string(r.body)) != `{"results":[],"counts":{"total":0,"created":0,"updated":0,"unchanged":0,"failed":0}}` {
 			t.Errorf("empty array: got %s, want 200 with no results", r)
+		}
+	})
+}
+
+// TestBulkUpsertManyItemsKeepOrder sends enough items to be decoded on
+// several goroutines and checks every result stays at its own index.
+func TestBulkUpsertManyItemsKeepOrder(t *testing.T) {
+	t.Parallel()
+	forDialects(t, func(t *testing.T, e *env) {
+		const n = 1500
+		var lines []string
+		for i := range n {
+			switch {
+			case i%7 == 3:
+				lines = append(lines, fmt.Sprintf(`{"member_id":"M%d","phone":"09%08d"}`, i, i)) // no country code
+			case i%11 == 5:
+				lines = append(lines, fmt.Sprintf(`{"member_id":"M%d","bogus":%d}`, i, i))
+			default:
+				lines = append(lines, fmt.Sprintf(`{"member_id":"M%d","phone":"+8869%08d"}`, i, 10_000_000+i))
+			}
+		}
+		r := e.doKey(e.key, "POST", "/api/v1/contacts/bulk?match_by=member_id", strings.Join(lines, "\n"), "application/x-ndjson")
+		var resp bulkResponse
+		if r.status != http.StatusOK || jsonUnmarshal(r.body, &resp) != nil || len(resp.Results) != n {
+			t.Fatalf("bulk of %d: got %d results (%d %.200s), want %d", n, len(resp.Results), r.status, r.body, n)
+		}
+		for i, got := range resp.Results {
+			want, field := "created", ""
+			switch {
+			case i%7 == 3:
+				want, field = "failed", "phone"
+			case i%11 == 5:
+				want, field = "failed", "bogus"
+			}
+			if got.Index != i || got.Status != want || field != "" && got.Errors[0].Field != field {
+				t.Fatalf("result %d = %+v, want index %d status %s field %q", i, got, i, want, field)
+			}
+			if want == "created" {
+				c, err := e.store.GetContact(context.Background(), e.tenant, got.ID)
+				if err != nil || c.MemberID != fmt.Sprintf("M%d", i) {
+					t.Fatalf("result %d id %s is contact %+v (%v), want member M%d", i, got.ID, c.MemberID, err, i)
+				}
+			}
 		}
 	})
 }
