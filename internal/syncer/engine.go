@@ -1,0 +1,478 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+)
+
+// Pull modes.
+const (
+	ModeFull        = "full"        // every matching Salesforce contact (first sync, full resync)
+	ModeIncremental = "incremental" // changes since the cursor, with a lookback
+)
+
+// Enqueuer puts sync work on the job queue (River); internal/jobs
+// implements it. Without one, the engine's callers run work directly.
+type Enqueuer interface {
+	EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error
+	EnqueuePush(ctx context.Context, tenantID string) error
+}
+
+// Engine runs sync for every tenant. Its exported methods are what the
+// admin UI and the JSON API call; RunPull, RunPush and Tick are what the
+// job workers call.
+type Engine struct {
+	Store  *store.Store
+	Conn   *sfconn.Service
+	Logger *slog.Logger
+	Now    func() time.Time
+	Queue  Enqueuer
+
+	// PollInterval is the incremental pull's period (SPEC S16: 15 minutes).
+	PollInterval time.Duration
+	// Lookback is re-read on every incremental pull, because
+	// SystemModstamp values can commit late (X6). Default 10 minutes.
+	Lookback time.Duration
+	// PageSize is the number of records applied per transaction (2,000).
+	PageSize int
+	// BulkThreshold is the record count above which a full sync reads
+	// through Bulk API 2.0 instead of REST queries (default 50,000).
+	BulkThreshold int64
+	// PushBatch is the number of contacts per Salesforce collections call
+	// (at most 200).
+	PushBatch int
+	// Retention is how long per-record log entries are kept (90 days).
+	Retention time.Duration
+	// RecycleBinWindow is how far back Salesforce still reports deletions
+	// (15 days); a cursor older than that triggers a full pass.
+	RecycleBinWindow time.Duration
+	// PushWindow groups real-time pushes into one logged run (15 minutes).
+	PushWindow time.Duration
+	// SliceDuration bounds one job of a long REST full sync (4 minutes);
+	// the run then continues in a fresh job from its checkpoint.
+	SliceDuration time.Duration
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (e *Engine) pollInterval() time.Duration { return orDefault(e.PollInterval, 15*time.Minute) }
+func (e *Engine) lookback() time.Duration     { return orDefault(e.Lookback, 10*time.Minute) }
+func (e *Engine) pageSize() int               { return orDefault(e.PageSize, 2000) }
+func (e *Engine) bulkThreshold() int64        { return orDefault(e.BulkThreshold, 50000) }
+func (e *Engine) pushBatch() int              { return min(orDefault(e.PushBatch, 200), 200) }
+func (e *Engine) retention() time.Duration    { return orDefault(e.Retention, 90*24*time.Hour) }
+func (e *Engine) recycleBin() time.Duration   { return orDefault(e.RecycleBinWindow, 15*24*time.Hour) }
+func (e *Engine) pushWindow() time.Duration   { return orDefault(e.PushWindow, 15*time.Minute) }
+func (e *Engine) sliceDuration() time.Duration {
+	return orDefault(e.SliceDuration, 4*time.Minute)
+}
+
+// ErrNotConfigured reports a tenant with no saved sync configuration.
+var ErrNotConfigured = errors.New("syncer: no sync configuration has been saved")
+
+// ErrNoPull reports a sync that needs the Salesforce → platform direction
+// when the configuration has none.
+var ErrNoPull = errors.New("syncer: the configuration syncs nothing from Salesforce to the platform")
+
+// Env gathers what a configuration is validated against: the org's
+// describe of Contact, the tenant's custom fields and its entitlements.
+func (e *Engine) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
+	c, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	d, err := c.DescribeSObject(ctx, "Contact")
+	if err != nil {
+		return syncconf.Env{}, fmt.Errorf("describe Contact: %w", err)
+	}
+	return e.envWith(ctx, tenantID, d)
+}
+
+func (e *Engine) envWith(ctx context.Context, tenantID string, d *salesforce.SObjectDescribe) (syncconf.Env, error) {
+	t, err := e.Store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	defs, err := e.Store.ListCustomFields(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	env := syncconf.Env{Describe: d, CustomFields: defs}
+	if t.Plan.SocialCDP {
+		env.Entitlements = append(env.Entitlements, syncconf.EntitlementSocialCDP)
+	}
+	return env, nil
+}
+
+// ValidateConfig checks a configuration against the org (S13). It returns
+// syncconf.ValidationErrors when the configuration is invalid.
+func (e *Engine) ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error {
+	env, err := e.Env(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate(env)
+}
+
+// SaveConfig validates and stores a new configuration version and makes
+// it the one runs use from the next run on (S15). A configuration that
+// pushes starts real-time sync at once (S17); one that pulls waits for
+// the admin's Start sync (S16) unless a first sync already ran, in which
+// case the schedule goes on with the new version.
+func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg syncconf.Config) (store.SyncConfigVersion, error) {
+	env, err := e.Env(ctx, tenantID)
+	if err != nil {
+		return store.SyncConfigVersion{}, err
+	}
+	if err := cfg.Validate(env); err != nil {
+		return store.SyncConfigVersion{}, err
+	}
+	body, err := cfg.CanonicalJSON()
+	if err != nil {
+		return store.SyncConfigVersion{}, err
+	}
+	v, err := e.Store.SaveSyncConfig(ctx, tenantID, adminID, body)
+	if err != nil {
+		return v, err
+	}
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return v, err
+	}
+	st.ConfigVersion = v.Version
+	st.PushEnabled = cfg.PushesToSalesforce()
+	if !cfg.PullsFromSalesforce() {
+		st.PullEnabled = false
+	} else if st.InitialRunID != 0 {
+		st.PullEnabled = true
+	}
+	if err := e.Store.SaveSyncState(ctx, st); err != nil {
+		return v, err
+	}
+	e.log().InfoContext(ctx, "sync configuration saved", "tenant_id", tenantID, "version", v.Version,
+		"pull", cfg.PullsFromSalesforce(), "push", cfg.PushesToSalesforce())
+	if st.PushEnabled && e.Queue != nil {
+		if err := e.Queue.EnqueuePush(ctx, tenantID); err != nil {
+			e.log().WarnContext(ctx, "enqueue push after save failed", "tenant_id", tenantID, "error", err)
+		}
+	}
+	return v, nil
+}
+
+// CurrentConfig returns the configuration runs use now and its version.
+func (e *Engine) CurrentConfig(ctx context.Context, tenantID string) (syncconf.Config, int64, error) {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return syncconf.Config{}, 0, err
+	}
+	v, err := e.Store.GetSyncConfig(ctx, tenantID, st.ConfigVersion)
+	if err != nil {
+		return syncconf.Config{}, 0, err
+	}
+	cfg, err := syncconf.DecodeConfig(v.Config)
+	return cfg, v.Version, err
+}
+
+// DryRun previews a configuration against the org (X8).
+func (e *Engine) DryRun(ctx context.Context, tenantID string, cfg syncconf.Config) (syncconf.DryRunReport, error) {
+	c, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
+		return syncconf.DryRunReport{}, err
+	}
+	d, err := c.DescribeSObject(ctx, "Contact")
+	if err != nil {
+		return syncconf.DryRunReport{}, err
+	}
+	env, err := e.envWith(ctx, tenantID, d)
+	if err != nil {
+		return syncconf.DryRunReport{}, err
+	}
+	return syncconf.DryRun(ctx, &cfg, env, syncconf.ClientSource{Client: c}, platformLookup{e.Store, tenantID}, syncconf.DryRunOptions{})
+}
+
+// platformLookup finds platform contacts by identity for the dry run.
+type platformLookup struct {
+	s        *store.Store
+	tenantID string
+}
+
+func (p platformLookup) FindByIdentity(ctx context.Context, identity contact.Identity, key string) ([]contact.Contact, error) {
+	f := store.ContactFilter{Limit: 2}
+	switch identity {
+	case contact.IdentityMemberID:
+		f.MemberID = key
+	case contact.IdentityPhone:
+		f.Phone = key
+	case contact.IdentityEmail:
+		f.Email = key
+	}
+	return p.s.ListContacts(ctx, p.tenantID, f)
+}
+
+// StartInitialSync begins the first full Salesforce → platform sync (S16)
+// in the background; its progress survives closing the page (S18).
+func (e *Engine) StartInitialSync(ctx context.Context, tenantID string) (Run, error) {
+	return e.startPull(ctx, tenantID, ModeFull, TriggerInitial)
+}
+
+// SyncNow pulls Salesforce's changes now (S20).
+func (e *Engine) SyncNow(ctx context.Context, tenantID string) (Run, error) {
+	return e.startPull(ctx, tenantID, ModeIncremental, TriggerManual)
+}
+
+// FullResync re-reads every matching Salesforce contact.
+func (e *Engine) FullResync(ctx context.Context, tenantID string) (Run, error) {
+	return e.startPull(ctx, tenantID, ModeFull, TriggerFull)
+}
+
+// RetryFailed makes every failed record due now, in both directions, and
+// starts a pull that retries the Salesforce → platform ones (X7).
+func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64) (Run, error) {
+	if err := e.Store.ClearPullRetries(ctx, tenantID); err != nil {
+		return Run{}, err
+	}
+	if err := e.Store.RetryOutboxNow(ctx, tenantID); err != nil {
+		return Run{}, err
+	}
+	if e.Queue != nil {
+		if err := e.Queue.EnqueuePush(ctx, tenantID); err != nil {
+			return Run{}, err
+		}
+	}
+	cfg, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	if !cfg.PullsFromSalesforce() {
+		return Run{}, nil
+	}
+	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
+}
+
+func (e *Engine) startPull(ctx context.Context, tenantID, mode, trigger string) (Run, error) {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	if st.ConfigVersion == 0 {
+		return Run{}, ErrNotConfigured
+	}
+	cfg, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	if !cfg.PullsFromSalesforce() {
+		return Run{}, ErrNoPull
+	}
+	if _, err := e.Conn.Client(ctx, tenantID); err != nil {
+		return Run{}, err
+	}
+	if running, ok, err := e.runningPull(ctx, tenantID); err != nil {
+		return Run{}, err
+	} else if ok {
+		return running, nil // one run at a time per tenant and direction
+	}
+	run, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: trigger, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		return Run{}, err
+	}
+	if trigger == TriggerInitial {
+		st.InitialRunID = run.ID
+	}
+	st.PullEnabled = true
+	if st.NextPullAt.IsZero() {
+		st.NextPullAt = e.now().Add(e.pollInterval())
+	}
+	if err := e.Store.SaveSyncState(ctx, st); err != nil {
+		return Run{}, err
+	}
+	if e.Queue != nil {
+		if err := e.Queue.EnqueuePull(ctx, tenantID, mode, trigger, run.ID, time.Time{}); err != nil {
+			return run, err
+		}
+	}
+	return run, nil
+}
+
+// runningPull returns the tenant's Salesforce → platform run that is
+// still running or paused, if any.
+func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, error) {
+	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 5, 0)
+	if err != nil {
+		return Run{}, false, err
+	}
+	for _, r := range runs {
+		if r.Status == StatusRunning || r.Status == StatusPaused {
+			return r, true, nil
+		}
+	}
+	return Run{}, false, nil
+}
+
+// InitialRun returns the tenant's first full sync, for its progress bar.
+func (e *Engine) InitialRun(ctx context.Context, tenantID string) (Run, bool, error) {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil || st.InitialRunID == 0 {
+		return Run{}, false, err
+	}
+	r, err := e.Store.GetRun(ctx, tenantID, st.InitialRunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Run{}, false, nil
+	}
+	return r, err == nil, err
+}
+
+// ListRuns lists a tenant's runs, newest first (S21).
+func (e *Engine) ListRuns(ctx context.Context, tenantID string, f RunFilter) ([]Run, error) {
+	return e.Store.ListRuns(ctx, tenantID, f.Direction, f.Limit, f.BeforeID)
+}
+
+// GetRun returns one run.
+func (e *Engine) GetRun(ctx context.Context, tenantID string, runID int64) (Run, error) {
+	return e.Store.GetRun(ctx, tenantID, runID)
+}
+
+// RunRecords lists a run's per-record entries.
+func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]RunRecord, error) {
+	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
+		return nil, err
+	}
+	return e.Store.RunRecords(ctx, tenantID, runID, kind, reasonCode, limit)
+}
+
+// ReasonGroups groups a run's records by reason (X7).
+func (e *Engine) ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]ReasonGroup, error) {
+	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
+		return nil, err
+	}
+	return e.Store.ReasonGroups(ctx, tenantID, runID)
+}
+
+// WriteRunCSV exports a run's records as CSV.
+func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, w io.Writer) error {
+	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
+		return err
+	}
+	return e.Store.WriteRunCSV(ctx, tenantID, runID, w)
+}
+
+// Usage reports the org's API usage and sfsync's budget share (X4).
+func (e *Engine) Usage(ctx context.Context, tenantID string) (used, max int, budget float64, err error) {
+	c, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if _, err := c.Limits(ctx); err != nil {
+		return 0, 0, 0, err
+	}
+	u := c.Usage()
+	return u.Used, u.Max, c.Budget(), nil
+}
+
+// Disconnect stops the tenant's schedules and pushes, revokes the token
+// and forgets the connection; contacts and links stay (S22).
+func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	st.PullEnabled, st.PushEnabled = false, false
+	if err := e.Store.SaveSyncState(ctx, st); err != nil {
+		return err
+	}
+	if r, ok, err := e.runningPull(ctx, tenantID); err == nil && ok {
+		msg := "stopped: Salesforce was disconnected"
+		e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true})
+	}
+	return e.Conn.Disconnect(ctx, tenantID)
+}
+
+// RunProgress is store.RunProgress, named here for the engine's code.
+type RunProgress = store.RunProgress
+
+// SchedulePulls enqueues the incremental pull of every tenant whose
+// durable schedule (sync_state.next_pull_at) is due. The job queue's
+// uniqueness keeps one pull per tenant queued or running.
+func (e *Engine) SchedulePulls(ctx context.Context) (int, error) {
+	if e.Queue == nil {
+		return 0, nil
+	}
+	due, err := e.Store.DueForPull(ctx, e.now())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range due {
+		if err := e.Queue.EnqueuePull(ctx, t, ModeIncremental, TriggerScheduled, 0, time.Time{}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// DispatchPushes enqueues a push for every tenant with outbox entries due.
+func (e *Engine) DispatchPushes(ctx context.Context) (int, error) {
+	if e.Queue == nil {
+		return 0, nil
+	}
+	due, err := e.Store.DueForPush(ctx, e.now())
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range due {
+		if err := e.Queue.EnqueuePush(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+
+// Maintain closes real-time push runs whose window passed and prunes log
+// entries older than the retention period.
+func (e *Engine) Maintain(ctx context.Context) error {
+	tenants, err := e.Store.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+			return err
+		}
+	}
+	n, err := e.Store.PruneRunRecords(ctx, e.now().Add(-e.retention()))
+	if n > 0 {
+		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
+	}
+	return err
+}

@@ -1,0 +1,795 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"database/sql"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+)
+
+// session is everything one run needs about its tenant.
+type session struct {
+	tenantID string
+	client   *salesforce.Client
+	describe *salesforce.SObjectDescribe
+	cfg      syncconf.Config
+	bound    *syncconf.Bound
+	maps     []mapping
+	rules    contact.Rules
+	run      Run
+	calls0   int64
+}
+
+// describeCache keeps each tenant's describe of Contact between runs, so
+// an idle incremental poll costs one API call, not two.
+type describeCache struct {
+	mu sync.Mutex
+	m  map[string]describeEntry
+}
+
+type describeEntry struct {
+	d   *salesforce.SObjectDescribe
+	org string
+	at  time.Time
+}
+
+var describes = &describeCache{m: map[string]describeEntry{}}
+
+const describeTTL = time.Hour
+
+func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*session, error) {
+	client, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := e.Store.GetConnection(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	describes.mu.Lock()
+	ent, ok := describes.m[tenantID]
+	describes.mu.Unlock()
+	if !ok || ent.org != conn.OrgID || e.now().Sub(ent.at) > describeTTL {
+		d, err := client.DescribeSObject(ctx, "Contact")
+		if err != nil {
+			return nil, fmt.Errorf("describe Contact: %w", err)
+		}
+		ent = describeEntry{d: d, org: conn.OrgID, at: e.now()}
+		describes.mu.Lock()
+		describes.m[tenantID] = ent
+		describes.mu.Unlock()
+	}
+	v, err := e.Store.GetSyncConfig(ctx, tenantID, run.ConfigVersion)
+	if err != nil {
+		return nil, fmt.Errorf("config version %d: %w", run.ConfigVersion, err)
+	}
+	cfg, err := syncconf.DecodeConfig(v.Config)
+	if err != nil {
+		return nil, err
+	}
+	env, err := e.envWith(ctx, tenantID, ent.d)
+	if err != nil {
+		return nil, err
+	}
+	bound, err := cfg.Bind(env)
+	if err != nil {
+		// The org changed under a saved configuration (a field was
+		// deleted…); the describe may be stale, so read it again once.
+		describes.mu.Lock()
+		delete(describes.m, tenantID)
+		describes.mu.Unlock()
+		return nil, fmt.Errorf("configuration version %d no longer fits the org: %w", run.ConfigVersion, err)
+	}
+	rules, err := e.Store.ContactRules(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return &session{tenantID: tenantID, client: client, describe: ent.d, cfg: cfg, bound: bound, maps: mappingsOf(bound),
+		rules: rules, run: run, calls0: client.Calls()}, nil
+}
+
+func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
+
+// RunPull executes a Salesforce → platform run; the job worker calls it.
+// runID 0 starts a new scheduled run. It returns an error only for
+// transient failures, which the job queue retries; the run then resumes
+// from its last checkpoint. Everything else ends the run with a status.
+func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, runID int64) error {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	var run Run
+	if runID != 0 {
+		if run, err = e.Store.GetRun(ctx, tenantID, runID); err != nil {
+			return err
+		}
+		if run.Status != StatusRunning && run.Status != StatusPaused {
+			return nil // finished already: a duplicate delivery
+		}
+	} else {
+		if !st.PullEnabled || st.ConfigVersion == 0 {
+			return nil
+		}
+		// A run started by the admin whose own job was merged into this
+		// one (jobs are unique per tenant) is carried on here.
+		existing, busy, err := e.runningPull(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		if busy {
+			run, mode, trigger = existing, modeOf(existing.Trigger), existing.Trigger
+		} else if run, err = e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: trigger, Status: StatusRunning, ConfigVersion: st.ConfigVersion}); err != nil {
+			return err
+		}
+	}
+	if run.Status == StatusPaused {
+		msg := ""
+		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg})
+	}
+	sess, err := e.openSession(ctx, tenantID, run)
+	if err != nil {
+		return e.endPull(ctx, tenantID, run, nil, err)
+	}
+	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
+	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
+	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
+		// No cursor yet, or one older than Salesforce's recycle bin:
+		// deletions may be gone from queryAll, so read everything.
+		mode = ModeFull
+	}
+	var cursor time.Time
+	if mode == ModeFull {
+		err = e.pullFull(ctx, sess)
+		cursor = run.StartedAt
+	} else {
+		cursor, err = e.pullIncremental(ctx, sess, st.PullCursor)
+	}
+	return e.endPull(ctx, tenantID, run, sess, err, cursor)
+}
+
+func modeOf(trigger string) string {
+	if trigger == TriggerInitial || trigger == TriggerFull {
+		return ModeFull
+	}
+	return ModeIncremental
+}
+
+// endPull records how a run ended, and schedules the next one.
+func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *session, runErr error, cursor ...time.Time) error {
+	var calls int64
+	if sess != nil {
+		calls = sess.calls()
+	}
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	var budget *salesforce.BudgetError
+	var limit *salesforce.LimitError
+	switch {
+	case runErr == nil:
+		final, err := e.Store.GetRun(ctx, tenantID, run.ID)
+		if err != nil {
+			return err
+		}
+		status := StatusSucceeded
+		if final.Counts.Failed > 0 || final.Counts.Ambiguous > 0 {
+			status = StatusPartiallyFailed
+		}
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: status, Finished: true}); err != nil {
+			return err
+		}
+		if len(cursor) > 0 && cursor[0].After(st.PullCursor) {
+			st.PullCursor = cursor[0]
+		}
+		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.PausedUntil = time.Time{}
+		e.log().InfoContext(ctx, "pull finished", "tenant_id", tenantID, "run_id", run.ID, "status", status, "api_calls", calls)
+		return e.Store.SaveSyncState(ctx, st)
+	case errors.As(runErr, &budget) || errors.As(runErr, &limit):
+		until := e.now().Add(time.Hour)
+		if budget != nil && budget.Until.After(e.now()) {
+			until = budget.Until
+		}
+		msg := fmt.Sprintf("paused: the Salesforce API budget is spent until %s; the run resumes by itself", until.Format(time.RFC3339))
+		if limit != nil {
+			msg = fmt.Sprintf("paused: Salesforce answered REQUEST_LIMIT_EXCEEDED; the run resumes by itself after %s", until.Format(time.RFC3339))
+		}
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); err != nil {
+			return err
+		}
+		st.PausedUntil = until
+		st.NextPullAt = until
+		if err := e.Store.SaveSyncState(ctx, st); err != nil {
+			return err
+		}
+		e.log().WarnContext(ctx, "pull paused for the API budget", "tenant_id", tenantID, "run_id", run.ID, "until", until)
+		if e.Queue != nil {
+			return e.Queue.EnqueuePull(ctx, tenantID, modeOf(run.Trigger), run.Trigger, run.ID, until)
+		}
+		return nil
+	case errors.Is(runErr, ErrContinue):
+		if calls > 0 {
+			if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}); err != nil {
+				return err
+			}
+		}
+		return ErrContinue
+	case transient(runErr):
+		if calls > 0 {
+			e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
+		}
+		e.log().WarnContext(ctx, "pull interrupted; it will resume from its checkpoint", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
+		return runErr
+	default:
+		msg := "failed: " + runErr.Error()
+		var ref *sfconn.Refusal
+		if errors.As(runErr, &ref) {
+			msg = "failed: " + ref.MessageEN
+		}
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return err
+		}
+		st.NextPullAt = e.now().Add(e.pollInterval())
+		e.log().ErrorContext(ctx, "pull failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
+		return e.Store.SaveSyncState(ctx, st)
+	}
+}
+
+// ErrContinue is returned by RunPull when a run used its time slice and
+// must go on in a new job (the worker snoozes the job for no time). Short
+// jobs let a crashed worker's job be rescued quickly and resumed from its
+// checkpoint.
+var ErrContinue = errors.New("syncer: run continues in the next job")
+
+// transient reports errors worth retrying the job for: Salesforce or
+// network trouble, or the process being stopped mid-run.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, store.ErrBusy) {
+		return true
+	}
+	var ref *sfconn.Refusal
+	if errors.As(err, &ref) || errors.Is(err, salesforce.ErrRefreshRevoked) {
+		return false
+	}
+	return salesforce.Retryable(err)
+}
+
+func (s *session) selectList(extra ...string) ([]string, error) {
+	return s.cfg.SelectFields(s.describe, append([]string{"Id", "SystemModstamp", "LastModifiedDate", "LastModifiedById"}, extra...))
+}
+
+// pullFull reads every Salesforce contact that matches the conditions,
+// page by page, committing a checkpoint (the last Id) with every page, so
+// a crash or restart resumes where it stopped.
+func (e *Engine) pullFull(ctx context.Context, s *session) error {
+	run, err := e.Store.GetRun(ctx, s.tenantID, s.run.ID)
+	if err != nil {
+		return err
+	}
+	where, err := s.cfg.WhereClause(s.describe)
+	if err != nil {
+		return err
+	}
+	if run.Total == 0 {
+		q, err := s.cfg.CountSOQL(s.describe)
+		if err != nil {
+			return err
+		}
+		n, err := s.client.Count(ctx, q)
+		if err != nil {
+			return err
+		}
+		total := int64(n)
+		if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Total: &total}); err != nil {
+			return err
+		}
+		run.Total = total
+	}
+	fields, err := s.selectList()
+	if err != nil {
+		return err
+	}
+	p := &pager{e: e, s: s, size: e.pageSize(), deadline: e.now().Add(e.sliceDuration())}
+	if run.Total > e.bulkThreshold() && run.Checkpoint == "" {
+		// A Bulk API result cannot be resumed part-way in a new job, so
+		// the bulk read runs in one slice; applying is idempotent if a
+		// crash makes it start over.
+		p.deadline = time.Time{}
+		rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := p.add(ctx, rows.Record()); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return p.flush(ctx)
+	}
+	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE " + where
+	if run.Checkpoint != "" {
+		q = "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE (" + where + ") AND Id > " + salesforce.QuoteString(run.Checkpoint)
+	}
+	it := s.client.Query(ctx, q+" ORDER BY Id", salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+	for it.Next() {
+		if err := p.add(ctx, it.Record()); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return p.flush(ctx)
+}
+
+// pullIncremental reads what changed since the cursor (minus the
+// lookback), deleted records included, plus failed records due for a
+// retry, and returns the new cursor: the newest SystemModstamp seen.
+func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
+	where, err := s.cfg.WhereClause(s.describe)
+	if err != nil {
+		return cursor, err
+	}
+	sc, err := newScope(s.describe, where, e.now())
+	if err != nil {
+		return cursor, err
+	}
+	// The conditions are evaluated here, so their fields are read too.
+	extra := []string{"IsDeleted"}
+	for _, c := range s.cfg.Conditions {
+		extra = append(extra, c.SalesforceField)
+	}
+	fields, err := s.selectList(extra...)
+	if err != nil {
+		return cursor, err
+	}
+	p := &pager{e: e, s: s, size: e.pageSize(), scope: sc}
+	since := cursor.Add(-e.lookback())
+	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE SystemModstamp > " + salesforce.FormatDateTime(since) + " ORDER BY SystemModstamp, Id"
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+	newest := cursor
+	seen := map[string]bool{}
+	for it.Next() {
+		rec := it.Record()
+		if t := parseSFTime(fieldValue(rec, "SystemModstamp")); t.After(newest) {
+			newest = t
+		}
+		id, _ := rec["Id"].(string)
+		seen[id] = true
+		if err := p.add(ctx, rec); err != nil {
+			return cursor, err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return cursor, err
+	}
+	if err := p.flush(ctx); err != nil {
+		return cursor, err
+	}
+	// Failed records whose retry is due (X7), unless just re-read.
+	due, err := e.Store.DuePullRetries(ctx, s.tenantID, e.now(), 500)
+	if err != nil {
+		return cursor, err
+	}
+	var ids []string
+	for _, r := range due {
+		if !seen[r.SalesforceID] {
+			ids = append(ids, salesforce.QuoteString(r.SalesforceID))
+		}
+	}
+	if len(ids) > 0 {
+		it := s.client.QueryAll(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE Id IN ("+strings.Join(ids, ", ")+")", salesforce.QueryOptions{})
+		for it.Next() {
+			if err := p.add(ctx, it.Record()); err != nil {
+				return cursor, err
+			}
+		}
+		if err := it.Err(); err != nil {
+			return cursor, err
+		}
+		if err := p.flush(ctx); err != nil {
+			return cursor, err
+		}
+	}
+	return newest, nil
+}
+
+func parseSFTime(v any) time.Time {
+	s, _ := v.(string)
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// pager gathers records into pages and applies each in one transaction.
+type pager struct {
+	e     *Engine
+	s     *session
+	size  int
+	scope *scope // nil: every record is in scope (the query filtered)
+	buf   []map[string]any
+	// deadline ends the job's slice after the page that passes it.
+	deadline time.Time
+}
+
+func (p *pager) add(ctx context.Context, rec map[string]any) error {
+	p.buf = append(p.buf, rec)
+	if len(p.buf) >= p.size {
+		return p.flush(ctx)
+	}
+	return nil
+}
+
+func (p *pager) flush(ctx context.Context) error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	err := p.e.applyPage(ctx, p.s, p.buf, p.scope)
+	p.buf = p.buf[:0]
+	if err == nil && !p.deadline.IsZero() && p.e.now().After(p.deadline) {
+		return ErrContinue
+	}
+	return err
+}
+
+// pullItem is one Salesforce record on its way to the platform.
+type pullItem struct {
+	rec       map[string]any
+	sfID      string
+	key       string
+	link      *store.Link // existing link
+	contactID string      // matched or linked contact
+	newLink   bool
+	done      bool // decided without a write
+}
+
+// applyPage applies one page of Salesforce records in one transaction:
+// match by link, else by identity; create or update per the no-match
+// policy (S7); social identities (S9); mapped fields (S11) through their
+// transforms; echo guard (X1) and conflict rules (X2) against each link's
+// last-synced values; then links, log entries, retries and the run's
+// progress and checkpoint, all committed together.
+func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]any, sc *scope) error {
+	t := s.tenantID
+	var prog RunProgress
+	var logs []RunRecord
+	failedRetry := map[string]string{}
+	var okRetry, unlink []string
+	record := func(kind, sfID, contactID, field, code, reason, detail string) {
+		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
+	}
+	fail := func(it *pullItem, field, code, reason string) {
+		prog.Counts.Failed++
+		record(KindFailed, it.sfID, it.contactID, field, code, reason, "")
+		failedRetry[it.sfID] = reason
+		it.done = true
+	}
+
+	items := make([]*pullItem, 0, len(recs))
+	ids := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		id, _ := rec["Id"].(string)
+		if id == "" {
+			continue
+		}
+		items = append(items, &pullItem{rec: rec, sfID: id})
+		ids = append(ids, id)
+	}
+	prog.Counts.Scanned = int64(len(items))
+	prog.Processed = int64(len(items))
+	links, err := e.Store.LinksBySalesforceID(ctx, t, ids)
+	if err != nil {
+		return err
+	}
+	identity := s.maps[0]
+	var changedLinks []store.Link
+	byKey := map[string][]*pullItem{}
+	for _, it := range items {
+		if l, ok := links[it.sfID]; ok {
+			it.link = &l
+			it.contactID = l.ContactID
+		}
+		if del, _ := it.rec["IsDeleted"].(bool); del {
+			it.done = true
+			if it.link != nil {
+				unlink = append(unlink, it.sfID)
+				prog.Counts.Unlinked++
+				record(KindUnlinked, it.sfID, it.contactID, "", "deleted_in_salesforce", "deleted in Salesforce; the platform contact is kept and unlinked", "")
+			}
+			continue
+		}
+		keyVal, err := identity.fromSalesforce(it.rec)
+		key, _ := keyVal.(string)
+		inScope := sc == nil || sc.match(it.rec)
+		if err == nil && key == "" {
+			inScope = false
+		}
+		if !inScope {
+			it.done = true
+			if it.link != nil {
+				prog.Counts.OutOfScope++
+				if !it.link.OutOfScope {
+					it.link.OutOfScope = true
+					changedLinks = append(changedLinks, *it.link)
+					record(KindOutOfScope, it.sfID, it.contactID, "", "out_of_scope", "no longer matches the sync conditions; it stays linked but is not updated", "")
+				}
+			}
+			continue
+		}
+		if err != nil {
+			var re *syncconf.RecordError
+			if errors.As(err, &re) {
+				fail(it, identity.sfField, re.Reason, re.Error())
+			} else {
+				fail(it, identity.sfField, "invalid_value", err.Error())
+			}
+			continue
+		}
+		it.key = key
+		if it.link == nil {
+			byKey[key] = append(byKey[key], it)
+		}
+	}
+	// Match unlinked records by identity; several Salesforce contacts with
+	// one identity value are ambiguous, never guessed (X3).
+	var keys []string
+	for k, group := range byKey {
+		if len(group) > 1 {
+			var cands []string
+			for _, it := range group {
+				cands = append(cands, it.sfID)
+			}
+			for _, it := range group {
+				prog.Counts.Ambiguous++
+				it.done = true
+				record(KindAmbiguous, it.sfID, "", identity.sfField, "ambiguous_salesforce", fmt.Sprintf("%d Salesforce contacts share the identity value %q", len(group), k), "candidates: "+strings.Join(cands, ", "))
+			}
+			continue
+		}
+		keys = append(keys, k)
+	}
+	matched, err := e.Store.FindContactsByIdentity(ctx, t, identity.binding.Platform.Name, keys)
+	if err != nil {
+		return err
+	}
+	var matchedIDs []string
+	for _, cid := range matched {
+		matchedIDs = append(matchedIDs, cid)
+	}
+	taken, err := e.Store.LinksByContactID(ctx, t, matchedIDs)
+	if err != nil {
+		return err
+	}
+	var contactIDs []string
+	for _, it := range items {
+		if it.done {
+			continue
+		}
+		if it.link == nil {
+			cid, ok := matched[it.key]
+			if ok {
+				if other, linked := taken[cid]; linked && other.SalesforceID != it.sfID {
+					prog.Counts.Ambiguous++
+					it.done = true
+					record(KindAmbiguous, it.sfID, cid, identity.sfField, "ambiguous_salesforce",
+						fmt.Sprintf("the platform contact with identity %q is already linked to another Salesforce contact", it.key),
+						"candidates: "+other.SalesforceID+", "+it.sfID)
+					continue
+				}
+				it.contactID = cid
+			}
+			it.newLink = true
+		}
+		if it.contactID != "" {
+			contactIDs = append(contactIDs, it.contactID)
+		}
+	}
+	contacts, err := e.Store.GetContacts(ctx, t, contactIDs)
+	if err != nil {
+		return err
+	}
+
+	var ops []store.ContactOp
+	var opItems []*pullItem
+	var opLinks []store.Link
+	var keepLinks []store.Link
+	for _, it := range items {
+		if it.done {
+			continue
+		}
+		cur, exists := contacts[it.contactID]
+		if it.contactID != "" && !exists {
+			// The linked contact was deleted on the platform: unlink, and
+			// treat the record as unmatched.
+			unlink = append(unlink, it.sfID)
+			it.link, it.contactID, it.newLink, exists = nil, "", true, false
+		}
+		if !exists && s.cfg.Identity.ToPlatformNoMatch != syncconf.NoMatchCreate {
+			prog.Counts.Skipped++
+			continue
+		}
+		if !exists {
+			cur = contact.Contact{Custom: map[string]any{}}
+		}
+		link := store.Link{SalesforceID: it.sfID, ContactID: it.contactID, SFValues: map[string]any{}, PFValues: map[string]any{}}
+		if it.link != nil {
+			link = *it.link
+			link.OutOfScope = false
+		}
+		link.SFModstamp = parseSFTime(fieldValue(it.rec, "SystemModstamp"))
+		next := cloneContact(cur)
+		failed := false
+		for _, m := range s.maps {
+			if !m.pulls {
+				continue
+			}
+			sfv, err := m.fromSalesforce(it.rec)
+			if err != nil {
+				var re *syncconf.RecordError
+				if errors.As(err, &re) {
+					fail(it, m.sfField, re.Reason, re.Error())
+				} else {
+					fail(it, m.sfField, "invalid_value", err.Error())
+				}
+				failed = true
+				break
+			}
+			pv := m.fromPlatform(cur)
+			lastSF, hadSF := link.SFValues[m.key]
+			lastPF, hadPF := link.PFValues[m.key]
+			if it.link != nil && hadSF && same(sfv, lastSF) {
+				continue // unchanged in Salesforce, or our own write echoing back
+			}
+			if !exists {
+				if err := m.setPlatform(&next, sfv); err != nil {
+					fail(it, m.sfField, "invalid_value", err.Error())
+					failed = true
+					break
+				}
+				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+				continue
+			}
+			if it.link == nil && isBlank(sfv) {
+				// First match: an empty Salesforce value tells nothing;
+				// keep the platform's.
+				link.SFValues[m.key], link.PFValues[m.key] = nil, jsonable(pv)
+				continue
+			}
+			platformChanged := m.pushes && !same(pv, sfv) && (it.link == nil && !isBlank(pv) || hadPF && !same(pv, lastPF))
+			if platformChanged {
+				winner := decide(m.rule, sfv, pv, parseSFTime(fieldValue(it.rec, "LastModifiedDate")), cur.Updated)
+				prog.Counts.Conflicts++
+				record(KindConflict, it.sfID, it.contactID, m.sfField, "conflict_"+string(m.rule),
+					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
+					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
+				if winner == "platform" {
+					// Keep the platform's value; the push sends it.
+					link.SFValues[m.key] = jsonable(sfv)
+					if it.link == nil {
+						link.PFValues[m.key] = jsonable(sfv)
+					}
+					continue
+				}
+			}
+			if err := m.setPlatform(&next, sfv); err != nil {
+				fail(it, m.sfField, "invalid_value", err.Error())
+				failed = true
+				break
+			}
+			link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+		}
+		if failed {
+			continue
+		}
+		in := inputFrom(cur, next)
+		if !inputEmpty(in) {
+			norm, err := s.rules.Normalize(in)
+			if err != nil {
+				fail(it, "", "invalid_value", err.Error())
+				continue
+			}
+			ops = append(ops, store.ContactOp{ID: it.contactID, Input: norm})
+			opItems = append(opItems, it)
+			opLinks = append(opLinks, link)
+			continue
+		}
+		prog.Counts.Unchanged++
+		okRetry = append(okRetry, it.sfID)
+		keepLinks = append(keepLinks, link)
+	}
+	keepLinks = append(keepLinks, changedLinks...)
+
+	_, err = e.Store.ApplyContacts(ctx, t, ops, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
+		saved := keepLinks
+		for i, r := range res {
+			it := opItems[i]
+			switch r.Outcome {
+			case store.OutcomeCreated:
+				prog.Counts.Created++
+			case store.OutcomeUpdated:
+				prog.Counts.Updated++
+			case store.OutcomeUnchanged:
+				prog.Counts.Unchanged++
+			default:
+				var cc *store.ContactConflict
+				if errors.As(r.Err, &cc) {
+					fail(it, cc.Field, "platform_conflict", fmt.Sprintf("%s %q already belongs to platform contact %s", cc.Field, cc.Value, cc.ContactID))
+				} else {
+					fail(it, "", "platform_rejected", fmt.Sprint(r.Err))
+				}
+				continue
+			}
+			l := opLinks[i]
+			l.ContactID = r.Contact.ID
+			saved = append(saved, l)
+			okRetry = append(okRetry, it.sfID)
+		}
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+			return err
+		}
+		if err := e.Store.SaveLinksTx(ctx, tx, t, saved); err != nil {
+			return err
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {
+			return err
+		}
+		if sc == nil && len(ids) > 0 {
+			cp := ids[len(ids)-1]
+			prog.Checkpoint = &cp
+		}
+		prog.APICalls = 0
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+	})
+	return err
+}
+
+// retryAt is when a record that failed for the attempts-th time is tried
+// again: 1, 2, 4 … minutes, at most 6 hours.
+func (e *Engine) retryAt(attempts int) time.Time {
+	d := time.Minute << min(attempts-1, 9)
+	if d > 6*time.Hour {
+		d = 6 * time.Hour
+	}
+	return e.now().Add(d)
+}
+
+// decide applies a conflict rule to a field both sides changed (X2).
+func decide(rule syncconf.ConflictRule, sfv, pv any, sfTime, pfTime time.Time) string {
+	switch rule {
+	case syncconf.AlwaysSalesforce:
+		return "salesforce"
+	case syncconf.AlwaysPlatform:
+		return "platform"
+	case syncconf.PreferSalesforceUnlessBlank:
+		if isBlank(sfv) {
+			return "platform"
+		}
+		return "salesforce"
+	}
+	if pfTime.After(sfTime) {
+		return "platform"
+	}
+	return "salesforce"
+}

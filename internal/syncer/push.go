@@ -1,0 +1,501 @@
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+)
+
+// RunPush pushes the tenant's platform changes to Salesforce (S8, S17):
+// it drains the outbox in batches of up to PushBatch contacts, each costing
+// one SOQL query (to find targets by link or identity and read their
+// current values) and one collections call per kind of write. An outbox
+// entry is removed only after Salesforce acknowledged it; a refused record
+// keeps its entries, retried with backoff (X7). It returns an error only
+// for transient failures, which the job queue retries.
+func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil || !st.PushEnabled {
+		return err
+	}
+	if st.PausedUntil.After(e.now()) {
+		return nil
+	}
+	deadline := e.now().Add(time.Minute) // yield to other tenants now and then
+	for e.now().Before(deadline) {
+		entries, err := e.Store.DueOutbox(ctx, tenantID, e.now(), 2000)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		if err := e.pushEntries(ctx, tenantID, st, entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pushRun returns the open real-time push run, or opens a new one: pushes
+// are logged in windows of PushWindow rather than one run per change.
+func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncState) (Run, error) {
+	if st.PushRunID != 0 {
+		r, err := e.Store.GetRun(ctx, tenantID, st.PushRunID)
+		if err == nil && r.Status == StatusRunning && e.now().Sub(r.StartedAt) < e.pushWindow() && r.ConfigVersion == st.ConfigVersion {
+			return r, nil
+		}
+		if err == nil && r.Status == StatusRunning {
+			e.finishPushRun(ctx, tenantID, r)
+		}
+	}
+	r, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToSalesforce, Trigger: TriggerRealtime, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		return r, err
+	}
+	cur, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return r, err
+	}
+	cur.PushRunID = r.ID
+	return r, e.Store.SaveSyncState(ctx, cur)
+}
+
+func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) {
+	status := StatusSucceeded
+	if r.Counts.Failed > 0 || r.Counts.Ambiguous > 0 {
+		status = StatusPartiallyFailed
+	}
+	e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
+}
+
+// CloseIdlePushRuns finishes real-time push runs whose window has passed.
+func (e *Engine) closeIdlePushRun(ctx context.Context, tenantID string) error {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil || st.PushRunID == 0 {
+		return err
+	}
+	r, err := e.Store.GetRun(ctx, tenantID, st.PushRunID)
+	if err != nil {
+		return nil
+	}
+	if r.Status == StatusRunning && e.now().Sub(r.StartedAt) >= e.pushWindow() {
+		e.finishPushRun(ctx, tenantID, r)
+	}
+	return nil
+}
+
+type pushItem struct {
+	c         contact.Contact
+	entryIDs  []int64
+	link      *store.Link
+	key       string // identity key on the platform
+	sfID      string
+	sfRec     map[string]any
+	record    salesforce.Record
+	newLink   store.Link
+	create    bool
+	pfUpdates contact.Contact // platform values that won a conflict for Salesforce
+	pfChanged bool
+}
+
+func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.SyncState, entries []store.OutboxEntry) error {
+	t := tenantID
+	run, err := e.pushRun(ctx, t, st)
+	if err != nil {
+		return err
+	}
+	sess, err := e.openSession(ctx, t, run)
+	if err != nil {
+		msg := "failed: " + err.Error()
+		e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg})
+		if transient(err) {
+			return err
+		}
+		// Not connected or the configuration no longer fits: pushes wait.
+		st.PausedUntil = e.now().Add(e.pollInterval())
+		return e.Store.SaveSyncState(ctx, st)
+	}
+	// Coalesce per contact; our own writes (origin salesforce) and deletes
+	// need no push.
+	var ack []int64
+	var deletedContacts []string
+	byContact := map[string][]int64{}
+	var order []string
+	for _, en := range entries {
+		switch {
+		case en.Origin == contact.OriginSalesforce:
+			ack = append(ack, en.ID)
+		case en.Op == store.OpDelete:
+			ack = append(ack, en.ID)
+			deletedContacts = append(deletedContacts, en.ContactID)
+			delete(byContact, en.ContactID)
+		default:
+			if _, ok := byContact[en.ContactID]; !ok {
+				order = append(order, en.ContactID)
+			}
+			byContact[en.ContactID] = append(byContact[en.ContactID], en.ID)
+		}
+	}
+	order = slices.DeleteFunc(order, func(id string) bool { _, ok := byContact[id]; return !ok })
+	if len(ack) > 0 || len(deletedContacts) > 0 {
+		err := e.Store.Tx(ctx, func(tx *sql.Tx) error {
+			if err := e.Store.DeleteLinksOfContactsTx(ctx, tx, t, deletedContacts); err != nil {
+				return err
+			}
+			return e.Store.AckOutboxTx(ctx, tx, t, ack)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(order); start += e.pushBatch() {
+		batch := order[start:min(start+e.pushBatch(), len(order))]
+		if err := e.pushBatchOf(ctx, sess, batch, byContact); err != nil {
+			return e.pushFailed(ctx, t, run, sess, err)
+		}
+	}
+	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
+}
+
+// pushFailed handles an error that stopped a push batch.
+func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
+	calls := sess.calls()
+	var budget *salesforce.BudgetError
+	var limit *salesforce.LimitError
+	if errors.As(err, &budget) || errors.As(err, &limit) {
+		until := e.now().Add(time.Hour)
+		if budget != nil && budget.Until.After(e.now()) {
+			until = budget.Until
+		}
+		msg := fmt.Sprintf("paused: the Salesforce API budget is spent until %s; pushes resume by themselves", until.Format(time.RFC3339))
+		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg})
+		st, serr := e.Store.GetSyncState(ctx, tenantID)
+		if serr != nil {
+			return serr
+		}
+		st.PausedUntil = until
+		st.PushRunID = 0
+		return e.Store.SaveSyncState(ctx, st)
+	}
+	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
+	if transient(err) {
+		return err
+	}
+	msg := "push stopped: " + err.Error()
+	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Message: &msg})
+	return err
+}
+
+func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64) error {
+	t := s.tenantID
+	contacts, err := e.Store.GetContacts(ctx, t, ids)
+	if err != nil {
+		return err
+	}
+	links, err := e.Store.LinksByContactID(ctx, t, ids)
+	if err != nil {
+		return err
+	}
+	identity := s.maps[0]
+	var prog RunProgress
+	var logs []RunRecord
+	failed := map[int64]string{}
+	var ack []int64
+	record := func(kind string, it *pushItem, field, code, reason, detail string) {
+		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: it.sfID, ContactID: it.c.ID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
+	}
+	fail := func(it *pushItem, field, code, reason string) {
+		prog.Counts.Failed++
+		record(KindFailed, it, field, code, reason, "")
+		for _, id := range it.entryIDs {
+			failed[id] = reason
+		}
+	}
+	var items []*pushItem
+	var linkedIDs, keyLits []string
+	for _, id := range ids {
+		c, ok := contacts[id]
+		if !ok {
+			ack = append(ack, byContact[id]...) // deleted since
+			continue
+		}
+		it := &pushItem{c: c, entryIDs: byContact[id]}
+		if l, ok := links[id]; ok {
+			it.link = &l
+			it.sfID = l.SalesforceID
+			linkedIDs = append(linkedIDs, salesforce.QuoteString(l.SalesforceID))
+		} else if v := identity.fromPlatform(c); !isBlank(v) {
+			it.key, _ = v.(string)
+			for _, lit := range identityLiterals(identity, it.key) {
+				keyLits = append(keyLits, salesforce.QuoteString(lit))
+			}
+		}
+		items = append(items, it)
+	}
+	prog.Counts.Scanned = int64(len(items))
+	prog.Processed = int64(len(items))
+
+	// One query finds the targets: by link (Id) and by identity, with the
+	// current values of every pushed field for conflict detection.
+	found := map[string]map[string]any{}
+	byKey := map[string][]map[string]any{}
+	if len(linkedIDs)+len(keyLits) > 0 {
+		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
+		for _, m := range s.maps {
+			if m.pushes && !slices.Contains(fields, m.sfField) {
+				fields = append(fields, m.sfField)
+			}
+		}
+		var conds []string
+		if len(linkedIDs) > 0 {
+			conds = append(conds, "Id IN ("+strings.Join(linkedIDs, ", ")+")")
+		}
+		if len(keyLits) > 0 {
+			conds = append(conds, identity.sfField+" IN ("+strings.Join(keyLits, ", ")+")")
+		}
+		it := s.client.Query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+strings.Join(conds, " OR "), salesforce.QueryOptions{})
+		for it.Next() {
+			rec := it.Record()
+			id, _ := rec["Id"].(string)
+			found[id] = rec
+			if k, err := identity.fromSalesforce(rec); err == nil && k != nil {
+				byKey[k.(string)] = append(byKey[k.(string)], rec)
+			}
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	var updates, creates []*pushItem
+	var unlink []string
+	for _, it := range items {
+		if it.link != nil {
+			rec, ok := found[it.sfID]
+			if !ok {
+				// Deleted in Salesforce: the link goes; the next change is
+				// matched afresh.
+				unlink = append(unlink, it.sfID)
+				prog.Counts.Unlinked++
+				record(KindUnlinked, it, "", "deleted_in_salesforce", "the linked Salesforce contact no longer exists", "")
+				ack = append(ack, it.entryIDs...)
+				continue
+			}
+			it.sfRec = rec
+		} else if it.key != "" {
+			cands := byKey[it.key]
+			var free []map[string]any
+			for _, rec := range cands {
+				free = append(free, rec)
+			}
+			switch {
+			case len(free) > 1:
+				var ids []string
+				for _, r := range free {
+					ids = append(ids, r["Id"].(string))
+				}
+				prog.Counts.Ambiguous++
+				record(KindAmbiguous, it, identity.sfField, "ambiguous_salesforce", fmt.Sprintf("%d Salesforce contacts share the identity value %q", len(free), it.key), "candidates: "+strings.Join(ids, ", "))
+				for _, id := range it.entryIDs {
+					failed[id] = "ambiguous identity"
+				}
+				continue
+			case len(free) == 1:
+				it.sfRec = free[0]
+				it.sfID = free[0]["Id"].(string)
+			}
+		}
+		if it.sfRec == nil {
+			if it.key == "" || s.cfg.Identity.ToSalesforceNoMatch != syncconf.NoMatchCreate {
+				prog.Counts.Skipped++
+				ack = append(ack, it.entryIDs...)
+				continue
+			}
+			it.create = true
+		}
+		link := store.Link{SalesforceID: it.sfID, ContactID: it.c.ID, SFValues: map[string]any{}, PFValues: map[string]any{}}
+		if it.link != nil {
+			link = *it.link
+		}
+		rec := salesforce.Record{}
+		bad := false
+		pf := cloneContact(it.c)
+		for _, m := range s.maps {
+			if !m.pushes {
+				continue
+			}
+			pv := m.fromPlatform(it.c)
+			lastPF, hadPF := link.PFValues[m.key]
+			if it.link != nil && hadPF && same(pv, lastPF) {
+				continue // unchanged on the platform, or written by the pull
+			}
+			var sfv any
+			if it.sfRec != nil {
+				v, err := m.fromSalesforce(it.sfRec)
+				if err == nil {
+					sfv = v
+				}
+			}
+			if it.sfRec != nil && same(pv, sfv) {
+				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
+				continue // Salesforce already holds it
+			}
+			if it.link == nil && it.sfRec != nil && isBlank(pv) {
+				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), nil
+				continue // first match: an empty platform value tells nothing
+			}
+			lastSF, hadSF := link.SFValues[m.key]
+			sfChanged := m.pulls && it.sfRec != nil && !isBlank(sfv) && (it.link == nil || hadSF && !same(sfv, lastSF))
+			if sfChanged {
+				winner := decide(m.rule, sfv, pv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
+				prog.Counts.Conflicts++
+				record(KindConflict, it, m.sfField, "conflict_"+string(m.rule), fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
+					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
+				if winner == "salesforce" {
+					if err := m.setPlatform(&pf, sfv); err == nil {
+						it.pfChanged = true
+						link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+					}
+					continue
+				}
+			}
+			v, err := m.toSalesforce(it.c)
+			if err != nil {
+				var re *syncconf.RecordError
+				if errors.As(err, &re) {
+					fail(it, m.sfField, re.Reason, re.Error())
+				} else {
+					fail(it, m.sfField, "invalid_value", err.Error())
+				}
+				bad = true
+				break
+			}
+			rec[m.sfField] = v
+			link.SFValues[m.key], link.PFValues[m.key] = jsonable(pv), jsonable(pv)
+		}
+		if bad {
+			continue
+		}
+		it.newLink = link
+		it.pfUpdates = pf
+		if it.create {
+			if _, ok := rec[identity.sfField]; !ok {
+				v, err := identity.toSalesforce(it.c)
+				if err != nil {
+					fail(it, identity.sfField, "invalid_value", err.Error())
+					continue
+				}
+				rec[identity.sfField] = v
+			}
+			it.record = rec
+			creates = append(creates, it)
+			continue
+		}
+		if len(rec) == 0 {
+			prog.Counts.Unchanged++
+			ack = append(ack, it.entryIDs...)
+			if it.link == nil || it.pfChanged {
+				updates = append(updates, it) // save the new link (and conflict winners) without a call
+			}
+			continue
+		}
+		rec["Id"] = it.sfID
+		it.record = rec
+		updates = append(updates, it)
+	}
+
+	var saveLinks []store.Link
+	var pfOps []store.ContactOp
+	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
+		var recs []salesforce.Record
+		var sent []*pushItem
+		for _, it := range list {
+			if it.record == nil {
+				saveLinks = append(saveLinks, it.newLink)
+				if it.pfChanged {
+					pfOps = append(pfOps, store.ContactOp{ID: it.c.ID, Input: inputFrom(it.c, it.pfUpdates)})
+				}
+				continue
+			}
+			recs = append(recs, it.record)
+			sent = append(sent, it)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		res, err := call(ctx, "Contact", recs)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			it := sent[r.Index]
+			if !r.Success {
+				var msgs, fields []string
+				code := "salesforce_error"
+				for _, re := range r.Errors {
+					msgs = append(msgs, re.StatusCode+": "+re.Message)
+					fields = append(fields, re.Fields...)
+					code = re.StatusCode
+				}
+				fail(it, strings.Join(fields, ","), code, strings.Join(msgs, "; "))
+				continue
+			}
+			if created {
+				prog.Counts.Created++
+				it.newLink.SalesforceID = r.ID
+			} else {
+				prog.Counts.Updated++
+			}
+			saveLinks = append(saveLinks, it.newLink)
+			if it.pfChanged {
+				pfOps = append(pfOps, store.ContactOp{ID: it.c.ID, Input: inputFrom(it.c, it.pfUpdates)})
+			}
+			ack = append(ack, it.entryIDs...)
+		}
+		return nil
+	}
+	if err := write(updates, s.client.UpdateRecords, false); err != nil {
+		return err
+	}
+	if err := write(creates, s.client.CreateRecords, true); err != nil {
+		return err
+	}
+	_, err = e.Store.ApplyContacts(ctx, t, pfOps, contact.OriginSalesforce, func(tx *sql.Tx, _ []store.UpsertResult) error {
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+			return err
+		}
+		if err := e.Store.SaveLinksTx(ctx, tx, t, saveLinks); err != nil {
+			return err
+		}
+		if err := e.Store.AckOutboxTx(ctx, tx, t, ack); err != nil {
+			return err
+		}
+		if err := e.Store.FailOutboxTx(ctx, tx, t, failed, e.retryAt); err != nil {
+			return err
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+	})
+	return err
+}
+
+// identityLiterals are the spellings an identity key may have in
+// Salesforce, where phone fields are free text: E.164 with and without
+// the plus. Other formats are matched only once read by a pull.
+func identityLiterals(m mapping, key string) []string {
+	if contact.Identity(m.binding.Platform.Name) == contact.IdentityPhone {
+		return []string{key, strings.TrimPrefix(key, "+")}
+	}
+	return []string{key}
+}
