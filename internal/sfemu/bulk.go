@@ -265,6 +265,9 @@ func (s *Server) bulkResults(w http.ResponseWriter, c *call, id string) {
 		size = n
 	}
 	to := min(from+size, len(j.res.recs))
+	if j.res.rs != nil {
+		c.org.mu.RLock()
+	}
 	delim := delimiters[j.delimiter]
 	eol := "\n"
 	if j.lineEnd == "CRLF" {
@@ -283,9 +286,16 @@ func (s *Server) bulkResults(w http.ResponseWriter, c *call, id string) {
 			if i > 0 {
 				b = append(b, delim...)
 			}
-			b = appendCSV(b, csvValue(f, r.Value(f.index)))
+			v := r.Value(f.index)
+			if j.res.rs != nil {
+				v = j.res.rs.value(r, f.index)
+			}
+			b = appendCSV(b, csvValue(f, v))
 		}
 		b = append(b, eol...)
+	}
+	if j.res.rs != nil {
+		c.org.mu.RUnlock()
 	}
 	next := "null"
 	if to < len(j.res.recs) {

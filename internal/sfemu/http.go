@@ -89,6 +89,7 @@ type call struct {
 	client  string
 	inner   bool // a composite subrequest
 	now     time.Time
+	rs      *relResolver // set while rendering relationship fields
 }
 
 func (c *call) actor() actor {
@@ -499,6 +500,13 @@ func (c *call) appendRelated(b []byte, obj *objectDef, r *record, rel string, fi
 	if refID == nil {
 		return append(b, "null"...)
 	}
+	if c.rs != nil {
+		if t := c.rs.tables[strings.ToLower(target)]; t != nil {
+			if _, _, ok := t.get(refID.(string)); !ok {
+				return append(b, "null"...)
+			}
+		}
+	}
 	b = append(b, `{"attributes":{"type":`...)
 	b = appendJSONString(b, target)
 	b = append(b, `,"url":`...)
@@ -508,7 +516,11 @@ func (c *call) appendRelated(b []byte, obj *objectDef, r *record, rel string, fi
 		b = append(b, ',')
 		b = appendJSONString(b, strings.TrimPrefix(f.Name, rel+"."))
 		b = append(b, ':')
-		b = appendValue(b, f, r.Value(f.index))
+		v := r.Value(f.index)
+		if c.rs != nil {
+			v = c.rs.value(r, f.index)
+		}
+		b = appendValue(b, f, v)
 	}
 	return append(b, '}')
 }

@@ -21,8 +21,9 @@ type cursor struct {
 	userID   string
 	obj      *objectDef
 	fields   []*fieldDef
-	recs     []*record // the whole result, fixed at the first page
-	all      bool      // queryAll
+	rs       *relResolver // non-nil when relationship fields are selected
+	recs     []*record    // the whole result, fixed at the first page
+	all      bool         // queryAll
 	batch    int
 	lastUsed time.Time
 }
@@ -87,6 +88,7 @@ type result struct {
 	plan   *soql.Plan
 	fields []*fieldDef
 	recs   []*record
+	rs     *relResolver // non-nil when the query uses relationship fields
 }
 
 // evaluate parses, compiles and runs a query (without paging).
@@ -99,13 +101,29 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 	if !ok {
 		return nil, soqlErr(q.UnknownObjectError())
 	}
-	plan, err := soql.Compile(q, soqlSchema{obj}, c.s.Now())
+	c.org.mu.RLock()
+	objects := make(map[string]*objectDef, len(c.org.objects))
+	for k, v := range c.org.objects {
+		objects[k] = v
+	}
+	c.org.mu.RUnlock()
+	schema := &soqlSchema{obj: obj, objects: objects}
+	plan, err := soql.Compile(q, schema, c.s.Now())
 	if err != nil {
 		return nil, soqlErr(err)
 	}
 	res := &result{obj: obj, plan: plan}
 	for _, fi := range plan.Fields {
-		res.fields = append(res.fields, obj.fields[fi.Index])
+		res.fields = append(res.fields, schema.fieldFor(fi))
+	}
+	less := func(a, b *record) int {
+		if plan.Less(a, b) {
+			return -1
+		}
+		if plan.Less(b, a) {
+			return 1
+		}
+		return 0
 	}
 	if obj.Name == "UserPermissionAccess" {
 		c.org.mu.RLock()
@@ -128,33 +146,56 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 		// read lock stay a consistent snapshot after it is released.
 		c.org.mu.RLock()
 		t := c.org.tables[strings.ToLower(obj.Name)]
+		res.obj = t.obj
 		size := 64
 		if q.Where == nil {
 			size = len(t.recs) // one allocation instead of repeated growth
 		}
 		out := make([]*record, 0, size)
-		res.obj = t.obj
-		for _, r := range t.recs {
-			if r == nil || (!all && r.deletedAt != 0) {
-				continue
+		if schema.usedRel {
+			// Parent rows are read through the tables, so matching and
+			// sorting stay under the read lock.
+			res.rs = &relResolver{obj: t.obj, tables: map[string]*table{}}
+			for k, v := range c.org.tables {
+				res.rs.tables[k] = v
 			}
-			if plan.Match(r) {
-				out = append(out, r)
+			w := &relRecord{rs: res.rs}
+			for _, r := range t.recs {
+				if r == nil || (!all && r.deletedAt != 0) {
+					continue
+				}
+				if w.r = r; plan.Match(w) {
+					out = append(out, r)
+				}
+			}
+			if plan.Less != nil {
+				wa, wb := &relRecord{rs: res.rs}, &relRecord{rs: res.rs}
+				slices.SortStableFunc(out, func(a, b *record) int {
+					wa.r, wb.r = a, b
+					if plan.Less(wa, wb) {
+						return -1
+					}
+					if plan.Less(wb, wa) {
+						return 1
+					}
+					return 0
+				})
+			}
+		} else {
+			for _, r := range t.recs {
+				if r == nil || (!all && r.deletedAt != 0) {
+					continue
+				}
+				if plan.Match(r) {
+					out = append(out, r)
+				}
 			}
 		}
 		c.org.mu.RUnlock()
 		res.recs = out
 	}
-	if plan.Less != nil {
-		slices.SortStableFunc(res.recs, func(a, b *record) int {
-			if plan.Less(a, b) {
-				return -1
-			}
-			if plan.Less(b, a) {
-				return 1
-			}
-			return 0
-		})
+	if plan.Less != nil && res.rs == nil {
+		slices.SortStableFunc(res.recs, less)
 	}
 	if plan.Offset > 0 {
 		res.recs = res.recs[min(plan.Offset, len(res.recs)):]
@@ -192,7 +233,7 @@ func (s *Server) runQuery(c *call, src string, all bool, batch int) ([]byte, *ap
 		}
 		return append(b, `}]}`...), nil
 	}
-	cur := &cursor{userID: c.user.ID, obj: res.obj, fields: res.fields, recs: res.recs, all: all, batch: batch, lastUsed: s.Now()}
+	cur := &cursor{userID: c.user.ID, obj: res.obj, fields: res.fields, rs: res.rs, recs: res.recs, all: all, batch: batch, lastUsed: s.Now()}
 	if len(res.recs) > batch {
 		cur.id = makeID("01g", c.org.seq, s.nextSeq())
 		c.org.openCursor(cur)
@@ -220,6 +261,12 @@ func (o *Org) openCursor(cur *cursor) {
 
 // page renders records [from, from+batch) of a cursor.
 func (c *call) page(cur *cursor, from, batch int) []byte {
+	if cur.rs != nil {
+		c.org.mu.RLock()
+		defer c.org.mu.RUnlock()
+		c.rs = cur.rs
+		defer func() { c.rs = nil }()
+	}
 	to := min(from+batch, len(cur.recs))
 	b := make([]byte, 0, 64+(to-from)*256)
 	b = append(b, `{"totalSize":`...)

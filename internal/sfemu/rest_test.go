@@ -698,3 +698,45 @@ func TestValidationRules(t *testing.T) {
 	wantStatus(t, e.doToken("", "DELETE", "/__emulator__/orgs/default/validation-rules", nil), 204)
 	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"MobilePhone": "12345"}), 204)
 }
+
+func TestRelationshipFields(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	boss := e.create(map[string]any{"LastName": "Boss"})
+	id := e.create(map[string]any{"LastName": "Report", "ReportsToId": boss})
+	if err := e.org.ModifyAsHuman(id, map[string]any{"Title": "Edited"}); err != nil {
+		t.Fatal(err)
+	}
+	admin, human := e.org.Admin(), e.org.Human()
+	src := fmt.Sprintf("SELECT Id, Owner.Email, LastModifiedBy.Name, ReportsTo.LastName FROM Contact WHERE Owner.Email = '%s' ORDER BY ReportsTo.LastName DESC NULLS LAST", admin.Email)
+	r := e.do("GET", "query?q="+url.QueryEscape(src), nil)
+	wantStatus(t, r, 200)
+	var page struct {
+		TotalSize int              `json:"totalSize"`
+		Records   []map[string]any `json:"records"`
+	}
+	r.json(t, &page)
+	if page.TotalSize != 2 || page.Records[0]["Id"] != id {
+		t.Fatalf("relationship query: got %s", r.body)
+	}
+	first := page.Records[0]
+	if got := first["Owner"].(map[string]any)["Email"]; got != admin.Email {
+		t.Errorf("Owner.Email: got %v, want %s", got, admin.Email)
+	}
+	if got := first["LastModifiedBy"].(map[string]any)["Name"]; got != human.Name() {
+		t.Errorf("LastModifiedBy.Name: got %v, want %s", got, human.Name())
+	}
+	if got := first["ReportsTo"].(map[string]any)["LastName"]; got != "Boss" {
+		t.Errorf("ReportsTo.LastName: got %v, want Boss", got)
+	}
+	if page.Records[1]["ReportsTo"] != nil {
+		t.Errorf("null lookup: got %v, want null", page.Records[1]["ReportsTo"])
+	}
+	if attrs := first["Owner"].(map[string]any)["attributes"].(map[string]any); attrs["type"] != "User" {
+		t.Errorf("Owner attributes: got %v", attrs)
+	}
+	got := wantErrorCode(t, e.do("GET", "query?q="+url.QueryEscape("SELECT Id, Nobody.Name FROM Contact"), nil), 400, "INVALID_FIELD")
+	if !strings.Contains(got["message"].(string), "Didn't understand relationship 'Nobody'") {
+		t.Errorf("bad relationship message: got %q", got["message"])
+	}
+}

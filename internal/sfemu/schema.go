@@ -98,18 +98,115 @@ func (o *objectDef) clone() *objectDef {
 	return c.finish()
 }
 
-// soqlSchema adapts an objectDef to soql.Schema.
-type soqlSchema struct{ obj *objectDef }
+// Relationship fields (Owner.Email, ReportsTo.LastName) get virtual
+// indexes: relBase + referenceFieldIndex*relStride + targetFieldIndex.
+const (
+	relBase   = 1 << 20
+	relStride = 1 << 10
+)
 
-func (s soqlSchema) Object() string { return s.obj.Name }
+// soqlSchema adapts an objectDef to soql.Schema and soql.RelationshipSchema,
+// resolving one level of parent relationships through the org's objects.
+type soqlSchema struct {
+	obj     *objectDef
+	objects map[string]*objectDef // the org's objects by lower-cased name
+	usedRel bool                  // a relationship field was resolved
+}
 
-func (s soqlSchema) Field(name string) (soql.FieldInfo, bool) {
-	f, ok := s.obj.field(name)
+func (s *soqlSchema) Object() string { return s.obj.Name }
+
+func (s *soqlSchema) refField(rel string) (*fieldDef, bool) {
+	for _, f := range s.obj.fields {
+		if f.Relationship != "" && strings.EqualFold(f.Relationship, rel) {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+func (s *soqlSchema) Relationship(path string) (string, bool) {
+	f, ok := s.refField(path)
+	if !ok {
+		return "", false
+	}
+	return f.ReferenceTo[0], true
+}
+
+func (s *soqlSchema) Field(name string) (soql.FieldInfo, bool) {
+	if f, ok := s.obj.field(name); ok {
+		return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable}, true
+	}
+	rel, col, dotted := strings.Cut(name, ".")
+	if !dotted {
+		return soql.FieldInfo{}, false
+	}
+	ref, ok := s.refField(rel)
 	if !ok {
 		return soql.FieldInfo{}, false
 	}
-	return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable}, true
+	target, ok := s.objects[strings.ToLower(ref.ReferenceTo[0])]
+	if !ok {
+		return soql.FieldInfo{}, false
+	}
+	tf, ok := target.field(col)
+	if !ok || tf.Hidden || tf.index >= relStride {
+		return soql.FieldInfo{}, false
+	}
+	s.usedRel = true
+	return soql.FieldInfo{Name: ref.Relationship + "." + tf.Name, Type: tf.Type, Index: relBase + ref.index*relStride + tf.index,
+		Filterable: tf.Filterable, Sortable: tf.Sortable}, true
 }
+
+// fieldFor returns the fieldDef behind a resolved FieldInfo, making one
+// for a relationship field.
+func (s *soqlSchema) fieldFor(fi soql.FieldInfo) *fieldDef {
+	if fi.Index < relBase {
+		return s.obj.fields[fi.Index]
+	}
+	j := fi.Index - relBase
+	ref := s.obj.fields[j/relStride]
+	target := s.objects[strings.ToLower(ref.ReferenceTo[0])]
+	f := *target.fields[j%relStride]
+	f.Name = fi.Name
+	f.index = fi.Index
+	return &f
+}
+
+// relResolver reads parent records for relationship fields. Callers hold
+// the org's read lock while using it.
+type relResolver struct {
+	obj    *objectDef
+	tables map[string]*table
+}
+
+func (rs *relResolver) value(r *record, i int) any {
+	if i < relBase {
+		return r.Value(i)
+	}
+	j := i - relBase
+	ref := rs.obj.fields[j/relStride]
+	id, _ := r.Value(ref.index).(string)
+	if id == "" {
+		return nil
+	}
+	t := rs.tables[strings.ToLower(ref.ReferenceTo[0])]
+	if t == nil {
+		return nil
+	}
+	pr, _, ok := t.get(id)
+	if !ok {
+		return nil
+	}
+	return pr.Value(j % relStride)
+}
+
+// relRecord is a record seen through a resolver, for soql evaluation.
+type relRecord struct {
+	r  *record
+	rs *relResolver
+}
+
+func (w *relRecord) Value(i int) any { return w.rs.value(w.r, i) }
 
 var soapTypes = map[string]string{
 	"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "string": "xsd:string", "picklist": "xsd:string",
