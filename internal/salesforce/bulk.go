@@ -120,6 +120,7 @@ type BulkRows struct {
 	columns  []string
 	row      []string
 	pageRows int // rows returned from the current page
+	pageWant int // the page's Sforce-NumberOfRecords, or -1 if not sent
 	rows     int64
 	pages    int
 	reopens  int
@@ -208,6 +209,11 @@ func (r *BulkRows) Next() bool {
 			}
 		}
 		row, err := r.cr.Read()
+		if errors.Is(err, io.EOF) && r.pageWant >= 0 && r.pageRows < r.pageWant {
+			// A body that ends early and cleanly (no chunked framing to
+			// notice) is still a dropped connection.
+			err = fmt.Errorf("page ended after %d of %d rows: %w", r.pageRows, r.pageWant, io.ErrUnexpectedEOF)
+		}
 		switch {
 		case err == nil:
 			r.row = row
@@ -274,6 +280,10 @@ func (r *BulkRows) open(skip int) error {
 			}
 		}
 		r.next = resp.Header.Get("Sforce-Locator")
+		r.pageWant = -1
+		if n, err := strconv.Atoi(resp.Header.Get("Sforce-NumberOfRecords")); err == nil && n >= 0 {
+			r.pageWant = n
+		}
 		// Keep the body open for Next; do closes only what we leave.
 		r.body = resp.Body
 		resp.Body = http.NoBody

@@ -28,6 +28,9 @@ type bulkHandler struct {
 	dropPage   int
 	dropAt     int
 	dropped    atomic.Bool
+	// truncate makes the drop a clean end of body (Content-Length of the
+	// rows sent) instead of a broken connection.
+	truncate bool
 }
 
 func (h *bulkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +68,12 @@ func (h *bulkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Sforce-Locator", next)
 		w.Header().Set("Sforce-NumberOfRecords", strconv.Itoa(len(h.pages[page])))
 		w.Header().Set("Content-Type", "text/csv")
+		if h.truncate && h.dropAt > 0 && page == h.dropPage && !h.dropped.Swap(true) {
+			body := h.header + "\n" + strings.Join(h.pages[page][:h.dropAt], "\n") + "\n"
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			io.WriteString(w, body)
+			return
+		}
 		w.WriteHeader(200)
 		io.WriteString(w, h.header+"\n")
 		for i, line := range h.pages[page] {
@@ -143,6 +152,30 @@ func TestBulkQueryRefetchesDroppedPage(t *testing.T) {
 	}
 	if !h.dropped.Load() || h.fetches.Load() != 4 {
 		t.Errorf("dropped %v, fetches %d, want a drop and 4 fetches", h.dropped.Load(), h.fetches.Load())
+	}
+}
+
+func TestBulkQueryRefetchesShortPage(t *testing.T) {
+	t.Parallel()
+	h := &bulkHandler{t: t, finalState: BulkJobComplete, header: `"Id"`, dropPage: 0, dropAt: 1, truncate: true,
+		pages: [][]string{{`"a1"`, `"a2"`, `"a3"`}, {`"b1"`}}}
+	c, _ := setup(t, h)
+	rows, err := c.BulkQuery(t.Context(), "SELECT Id FROM Contact", BulkQueryOptions{MaxRecords: 3})
+	if err != nil {
+		t.Fatalf("BulkQuery: %v", err)
+	}
+	var ids []string
+	for rec, err := range rows.All() {
+		if err != nil {
+			t.Fatalf("row error: %v", err)
+		}
+		ids = append(ids, rec["Id"].(string))
+	}
+	if got := strings.Join(ids, ","); got != "a1,a2,a3,b1" {
+		t.Errorf("ids: got %s, want a1,a2,a3,b1 (a short page is fetched again)", got)
+	}
+	if !h.dropped.Load() || h.fetches.Load() != 3 {
+		t.Errorf("truncated %v, fetches %d, want a truncation and 3 fetches", h.dropped.Load(), h.fetches.Load())
 	}
 }
 
