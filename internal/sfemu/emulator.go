@@ -235,6 +235,7 @@ type Server struct {
 	idSeq     int64 // server-wide sequence for ids that are not per-org (locators, jobs)
 	faults    *faultState
 	dataFile  string
+	idKey     signingKey
 }
 
 // New returns an emulator with no orgs. Use CreateOrg and

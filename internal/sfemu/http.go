@@ -62,6 +62,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.handleUserinfo(w, r)
 	case p == "/services/oauth2/introspect":
 		s.handleIntrospect(w, r)
+	case p == "/id/keys":
+		s.handleKeys(w, r)
 	case strings.HasPrefix(p, "/id/"):
 		s.handleIdentity(w, r)
 	case p == "/.well-known/openid-configuration":

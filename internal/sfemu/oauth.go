@@ -27,6 +27,7 @@ type authCode struct {
 	challenge string
 	method    string
 	scope     string
+	nonce     string
 	expires   time.Time
 	used      bool
 }
@@ -194,7 +195,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	code := s.newCode(app, sess.org, sess.userID, redirect, p.Get("code_challenge"), method, scope)
+	code := s.newCode(app, sess.org, sess.userID, redirect, p.Get("code_challenge"), method, scope, p.Get("nonce"))
 	q := url.Values{"code": {code}}
 	if state != "" {
 		q.Set("state", state)
@@ -299,13 +300,13 @@ func (s *Server) checkPassword(username, password string) (*Org, User, bool) {
 	return org, u, true
 }
 
-func (s *Server) newCode(app *ConnectedApp, org *Org, userID, redirect, challenge, method, scope string) string {
+func (s *Server) newCode(app *ConnectedApp, org *Org, userID, redirect, challenge, method, scope, nonce string) string {
 	code := "aPrx" + randomToken(80) + "=="
 	expires := s.Now().Add(authCodeTTL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[code] = &authCode{code: code, app: app, org: org, userID: userID, redirect: redirect, challenge: challenge,
-		method: method, scope: scope, expires: expires}
+		method: method, scope: scope, nonce: nonce, expires: expires}
 	return code
 }
 
@@ -342,7 +343,7 @@ func (s *Server) Authorize(req AuthorizeRequest) (string, error) {
 	if !ok {
 		return "", errString("invalid_scope")
 	}
-	code := s.newCode(app, org, u.ID, req.RedirectURI, req.CodeChallenge, req.CodeChallengeMethod, scope)
+	code := s.newCode(app, org, u.ID, req.RedirectURI, req.CodeChallenge, req.CodeChallengeMethod, scope, "")
 	q := url.Values{"code": {code}}
 	if req.State != "" {
 		q.Set("state", req.State)
@@ -360,6 +361,7 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Signature    string `json:"signature"`
 	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
 	InstanceURL  string `json:"instance_url"`
 	ID           string `json:"id"`
 	TokenType    string `json:"token_type"`
@@ -404,6 +406,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.Now()
 	var access, refresh *token
+	nonce := ""
 	switch grant {
 	case "authorization_code":
 		s.mu.Lock()
@@ -448,6 +451,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		access, refresh = s.issue(code.org, u, app, code.scope, hasScope(code.scope, "refresh_token", "offline_access"))
+		nonce = code.nonce
 	case "refresh_token":
 		s.mu.Lock()
 		rt := s.tokens[f.Get("refresh_token")]
@@ -515,6 +519,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		InstanceURL: base, ID: id, TokenType: "Bearer", IssuedAt: issued}
 	if refresh != nil {
 		resp.RefreshToken = refresh.value
+	}
+	if hasScope(access.scope, "openid") {
+		idt, err := s.idToken(base, app.ClientID, access, nonce)
+		if err != nil {
+			writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
+			return
+		}
+		resp.IDToken = idt
 	}
 	w.Header().Set("Cache-Control", "no-cache,must-revalidate,max-age=0,no-store,private")
 	writeJSON(w, http.StatusOK, resp)

@@ -1,11 +1,14 @@
 package sfemu
 
 import (
+	"crypto"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -352,4 +355,47 @@ func TestOpenIDConfiguration(t *testing.T) {
 		t.Errorf("openid configuration: got %v", cfg)
 	}
 	_ = sfapi.Version
+}
+
+func TestIDToken(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u, err := e.srv.Authorize(AuthorizeRequest{ClientID: e.app.ClientID, RedirectURI: callback, Username: e.org.Admin().Username, Scope: "api openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := url.Parse(u)
+	status, tok := tokenCall(t, e, url.Values{"grant_type": {"authorization_code"}, "code": {p.Query().Get("code")}, "redirect_uri": {callback}}, true)
+	if status != 200 {
+		t.Fatalf("token: got %d %v", status, tok)
+	}
+	idt, _ := tok["id_token"].(string)
+	parts := strings.Split(idt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("id_token: got %q", idt)
+	}
+	res, err := http.Get(e.ts.URL + "/id/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwks struct {
+		Keys []struct{ N, E string } `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(readAll(t, res)), &jwks); err != nil || len(jwks.Keys) != 1 {
+		t.Fatalf("jwks: %v %+v", err, jwks)
+	}
+	n, _ := base64.RawURLEncoding.DecodeString(jwks.Keys[0].N)
+	eb, _ := base64.RawURLEncoding.DecodeString(jwks.Keys[0].E)
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(eb).Int64())}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+		t.Errorf("id_token signature: %v", err)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims map[string]any
+	_ = json.Unmarshal(payload, &claims)
+	if claims["aud"] != e.app.ClientID || claims["iss"] != e.ts.URL || claims["user_id"] != e.org.Admin().ID {
+		t.Errorf("claims: got %v", claims)
+	}
 }

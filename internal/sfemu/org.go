@@ -59,6 +59,7 @@ type Org struct {
 	jobs      map[string]*bulkJob
 	jobOrder  []string
 	rules     []compiledRule
+	schemaAt  time.Time // when Contact's fields last changed (describe Last-Modified)
 
 	curMu   sync.Mutex
 	cursors map[string]*cursor
@@ -75,6 +76,7 @@ func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
 	if o.tz == "" {
 		o.tz = "Asia/Taipei"
 	}
+	o.schemaAt = o.created
 	o.usage.max = opts.APIAllocation
 	o.licenses, o.allocOverride = opts.Licenses, opts.APIAllocation > 0
 	if o.usage.max <= 0 {
@@ -402,6 +404,7 @@ func (o *Org) AddCustomField(cf CustomField) error {
 	obj.finish()
 	t.obj = obj
 	o.objects["contact"] = obj
+	o.schemaAt = o.srv.Now().Truncate(time.Second)
 	if f.Unique {
 		t.uniq[f.index] = map[string]int32{}
 	}

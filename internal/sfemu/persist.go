@@ -36,6 +36,7 @@ type savedOrg struct {
 	CustomFields []CustomField     `json:"customFields"`
 	Users        []User            `json:"users"`
 	PermSets     []PermissionSet   `json:"permissionSets"`
+	Rules        []ValidationRule  `json:"validationRules"`
 	Contacts     []map[string]any  `json:"contacts"`
 	Deleted      map[string]int64  `json:"deleted"`
 	Clients      map[string]string `json:"-"`
@@ -110,6 +111,9 @@ func (s *Server) Save() error {
 			Deleted: map[string]int64{}}
 		t := o.tables["contact"]
 		so.CustomFields = customFieldsOf(t.obj)
+		for _, r := range o.rules {
+			so.Rules = append(so.Rules, r.ValidationRule)
+		}
 		for _, u := range o.users {
 			so.Users = append(so.Users, *u)
 		}
@@ -211,6 +215,11 @@ func (s *Server) Load(path string) error {
 		for _, u := range so.Users[2:] {
 			if _, err := o.CreateUser(UserOptions{Username: u.Username, Password: u.Password, FirstName: u.FirstName, LastName: u.LastName,
 				Email: u.Email, Profile: u.Profile, PermissionSets: u.PermissionSets, APIDisabled: !u.APIEnabled, Inactive: !u.Active}); err != nil {
+				return fmt.Errorf("load data file: %w", err)
+			}
+		}
+		for _, r := range so.Rules {
+			if err := o.AddValidationRule(r); err != nil {
 				return fmt.Errorf("load data file: %w", err)
 			}
 		}

@@ -50,6 +50,14 @@ func (s *Server) handleSObjects(w http.ResponseWriter, c *call, method string, s
 				methodNotAllowed(w, method, "GET,HEAD")
 				return
 			}
+			c.org.mu.RLock()
+			changed := c.org.schemaAt
+			c.org.mu.RUnlock()
+			w.Header().Set("Last-Modified", changed.UTC().Format(http.TimeFormat))
+			if ims, err := http.ParseTime(c.r.Header.Get("If-Modified-Since")); err == nil && !changed.After(ims) {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 			writeJSON(w, 200, describeObject(c, obj))
 			return
 		case "updated", "deleted":

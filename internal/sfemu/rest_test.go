@@ -740,3 +740,23 @@ func TestRelationshipFields(t *testing.T) {
 		t.Errorf("bad relationship message: got %q", got["message"])
 	}
 }
+
+func TestDescribeIfModifiedSince(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	r := e.do("GET", "sobjects/Contact/describe", nil)
+	lm := r.header.Get("Last-Modified")
+	if lm == "" {
+		t.Fatal("describe has no Last-Modified")
+	}
+	wantStatus(t, e.do("GET", "sobjects/Contact/describe", nil, "If-Modified-Since", lm), 304)
+	e.advance(time.Hour)
+	if err := e.org.AddCustomField(CustomField{Name: "WeChat_ID__c"}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("GET", "sobjects/Contact/describe", nil, "If-Modified-Since", lm)
+	wantStatus(t, r, 200)
+	if !strings.Contains(string(r.body), `"name":"WeChat_ID__c"`) {
+		t.Errorf("describe after AddCustomField lacks WeChat_ID__c")
+	}
+}
