@@ -325,7 +325,9 @@ func (c *testClock) Advance(d time.Duration) {
 type setupOpts struct {
 	secure     bool
 	trustXFF   bool
-	conn       *sfconn.Service
+	// conn adjusts the Salesforce connection service (its RedirectURL is
+	// already the test server's callback).
+	conn       func(*sfconn.Service)
 	tenantLang string
 	loginLimit int
 }
@@ -350,25 +352,24 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 			t.Fatal(err)
 		}
 	}
-	conn := o.conn
-	if conn == nil {
-		key := make([]byte, 32)
-		rand.Read(key)
-		kr, err := secret.NewKeyring(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn = &sfconn.Service{Store: st, Keyring: kr, ClientID: "test-client", ClientSecret: "s", RedirectURL: "http://127.0.0.1:1" + CallbackPath,
-			DefaultLoginURL: "http://127.0.0.1:1"}
-	} else {
-		conn.Store = st
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	key := make([]byte, 32)
+	rand.Read(key)
+	kr, err := secret.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := &sfconn.Service{Store: st, Keyring: kr, ClientID: "test-client", ClientSecret: "s", RedirectURL: srv.URL + CallbackPath,
+		DefaultLoginURL: "http://127.0.0.1:1"}
+	if o.conn != nil {
+		o.conn(conn)
 	}
 	clock := &testClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	eng := newFakeEngine()
-	h := New(Options{Store: st, Conn: conn, Engine: eng, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	handler = New(Options{Store: st, Conn: conn, Engine: eng, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 
@@ -394,9 +395,11 @@ type client struct {
 
 func (e *testEnv) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, hc: &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+	c := &client{e: e, hc: &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{}, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
+	e.t.Cleanup(c.hc.CloseIdleConnections)
+	return c
 }
 
 type page struct {
