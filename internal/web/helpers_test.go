@@ -323,8 +323,8 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 type setupOpts struct {
-	secure     bool
-	trustXFF   bool
+	secure   bool
+	trustXFF bool
 	// conn adjusts the Salesforce connection service (its RedirectURL is
 	// already the test server's callback).
 	conn       func(*sfconn.Service)
