@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
+
+	"github.com/sfsync/sfsync/internal/sfemu"
 )
 
 func emulator(ctx context.Context, args []string, stdout io.Writer) error {
-	return errors.New("emulator: not built yet")
+	return sfemu.Main(ctx, args, stdout)
 }

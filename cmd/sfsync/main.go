@@ -19,6 +19,8 @@ Usage: sfsync <command> [flags]
 
 Service:
   serve        run the web server (admin UI, JSON API) and the sync workers
+  worker       run only the sync workers (several may share one PostgreSQL)
+  demo         run the whole product with an embedded Salesforce emulator (try it first)
   migrate      apply database migrations and exit
   version      print the version
 
@@ -32,6 +34,7 @@ Administration:
 
 Tools:
   emulator     run the Salesforce API emulator on its own
+               (--addr 127.0.0.1:PORT --contacts N --edition E; see sfsync emulator --help)
 
 Every command accepts the service settings as flags or SFSYNC_* environment
 variables; run "sfsync serve --help" to list them.
@@ -58,6 +61,10 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv)
+	case "worker":
+		return worker(ctx, rest, getenv)
+	case "demo":
+		return runDemo(ctx, rest, stdout)
 	case "migrate":
 		return migrate(ctx, rest, stdout, getenv)
 	case "version", "--version":

@@ -26,6 +26,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 		return err
 	}
 	defer a.Close()
+	if err := a.StartWorkers(ctx); err != nil {
+		return fmt.Errorf("start sync workers: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (SFSYNC_ADDR): %w", cfg.Addr, err)
@@ -59,5 +62,30 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(s
 	}
 	defer a.Close()
 	fmt.Fprintf(stdout, "database (%s) is up to date\n", a.Store.Dialect)
+	return nil
+}
+
+// worker runs the sync workers without the web server; several worker
+// processes on one PostgreSQL database share the jobs.
+func worker(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, _, err := config.Parse("worker", args, getenv)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Logger()
+	a, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.Store.Dialect != "postgres" {
+		logger.Warn("sfsync worker with SQLite: run it as the only process on this database (sfsync serve already runs workers)")
+	}
+	if err := a.StartWorkers(ctx); err != nil {
+		return fmt.Errorf("start sync workers: %w", err)
+	}
+	logger.Info("sfsync worker running", "version", app.Version, "database", a.Store.Dialect, "workers", cfg.Workers)
+	<-ctx.Done()
+	logger.Info("worker stopping")
 	return nil
 }

@@ -16,9 +16,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sfsync/sfsync/internal/config"
+	"github.com/sfsync/sfsync/internal/jobs"
 	"github.com/sfsync/sfsync/internal/secret"
+	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
+
+// CallbackPath is where Salesforce sends the admin back after authorizing;
+// the Connected App's callback URL is the service's base URL plus it.
+const CallbackPath = "/oauth/salesforce/callback"
 
 // Version is set at build time with -ldflags "-X github.com/sfsync/sfsync/internal/app.Version=…".
 var Version = "dev"
@@ -30,6 +37,9 @@ type App struct {
 	Keyring *secret.Keyring
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
+	Conn    *sfconn.Service
+	Engine  *syncer.Engine
+	runner  *jobs.Runner
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -54,6 +64,9 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		logger.Info("database migrated", "dialect", s.Dialect, "applied", n)
 	}
 	a := &App{Config: cfg, Store: s, Keyring: kr, Logger: logger, Metrics: prometheus.NewRegistry()}
+	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
+		RedirectURL: cfg.BaseURL + CallbackPath, DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
+	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sfsync_http_requests_total", Help: "HTTP requests by route pattern and status code.",
@@ -66,8 +79,45 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// StartWorkers runs the sync workers (River) in this process: pull and
+// push jobs, the durable schedule and the outbox dispatcher. Without it the
+// process only enqueues work, for workers elsewhere (sfsync worker).
+func (a *App) StartWorkers(ctx context.Context) error {
+	r, err := a.queue(ctx, false)
+	if err != nil {
+		return err
+	}
+	return r.Start(ctx)
+}
+
+// EnableQueue lets this process enqueue sync work without working it.
+func (a *App) EnableQueue(ctx context.Context) error {
+	_, err := a.queue(ctx, true)
+	return err
+}
+
+func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) {
+	if a.runner != nil {
+		return a.runner, nil
+	}
+	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger})
+	if err != nil {
+		return nil, err
+	}
+	a.runner = r
+	return r, nil
+}
+
+// Close stops the workers (letting running jobs finish for a while) and
+// releases the store.
+func (a *App) Close() error {
+	if a.runner != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		a.runner.Stop(ctx)
+		cancel()
+	}
+	return a.Store.Close()
+}
 
 // Handler returns every HTTP route of the service.
 func (a *App) Handler() http.Handler {
