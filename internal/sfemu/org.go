@@ -393,6 +393,8 @@ func (o *Org) AddCustomField(cf CustomField) error {
 	if err != nil {
 		return err
 	}
+	o.txMu.Lock()
+	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	t := o.tables["contact"]
@@ -492,6 +494,8 @@ func (o *Org) TouchSystemModstamp(id string) error {
 // SetTimestamps overwrites a Contact's LastModifiedDate and SystemModstamp
 // (zero values are left alone), to simulate late commits or old data.
 func (o *Org) SetTimestamps(id string, lastModified, systemModstamp time.Time) error {
+	o.txMu.Lock()
+	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	t := o.tables["contact"]
@@ -578,6 +582,8 @@ func (o *Org) History(id string) []Change {
 
 // EmptyRecycleBin hard-deletes every Contact in the Recycle Bin now.
 func (o *Org) EmptyRecycleBin() int {
+	o.txMu.Lock()
+	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	t := o.tables["contact"]
@@ -599,6 +605,8 @@ func (o *Org) EmptyRecycleBin() int {
 // Reset deletes all Contacts, their history, query cursors and Bulk jobs,
 // and zeroes API usage. Users, apps and custom fields stay.
 func (o *Org) Reset() {
+	o.txMu.Lock()
+	defer o.txMu.Unlock()
 	o.mu.Lock()
 	old := o.tables["contact"]
 	o.tables["contact"] = newTable(old.obj)

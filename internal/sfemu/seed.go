@@ -77,6 +77,10 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 	ids := make([]string, 0, n)
 	var emails, lines []string
 	const batch = 20000
+	// txMu keeps seeding out of an open composite transaction, whose
+	// rollback truncates the table.
+	o.txMu.Lock()
+	defer o.txMu.Unlock()
 	for done := 0; done < n; {
 		o.mu.Lock()
 		t := o.tables["contact"]
