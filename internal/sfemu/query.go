@@ -116,15 +116,7 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 	for _, fi := range plan.Fields {
 		res.fields = append(res.fields, schema.fieldFor(fi))
 	}
-	less := func(a, b *record) int {
-		if plan.Less(a, b) {
-			return -1
-		}
-		if plan.Less(b, a) {
-			return 1
-		}
-		return 0
-	}
+	less := func(a, b *record) int { return plan.Compare(a, b) }
 	if obj.Name == "UserPermissionAccess" {
 		c.org.mu.RLock()
 		u, _ := c.org.userByID(c.user.ID)
@@ -168,17 +160,11 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 					out = append(out, r)
 				}
 			}
-			if plan.Less != nil {
+			if plan.Compare != nil {
 				wa, wb := &relRecord{rs: res.rs}, &relRecord{rs: res.rs}
 				slices.SortStableFunc(out, func(a, b *record) int {
 					wa.r, wb.r = a, b
-					if plan.Less(wa, wb) {
-						return -1
-					}
-					if plan.Less(wb, wa) {
-						return 1
-					}
-					return 0
+					return plan.Compare(wa, wb)
 				})
 			}
 		} else {
@@ -194,7 +180,7 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 		c.org.mu.RUnlock()
 		res.recs = out
 	}
-	if plan.Less != nil && res.rs == nil {
+	if plan.Compare != nil && res.rs == nil {
 		slices.SortStableFunc(res.recs, less)
 	}
 	if plan.Offset > 0 {
