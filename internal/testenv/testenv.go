@@ -54,6 +54,7 @@ type Env struct {
 	Org    *sfemu.Org
 	App    sfemu.ConnectedApp
 	Store  *store.Store
+	DSN    string // the store's database, to open more connections to it
 	Conn   *sfconn.Service
 	Tenant tenant.Tenant
 }
@@ -86,7 +87,7 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := storetest.Open(t, o.Dialect)
+	s, dsn := storetest.OpenDSN(t, o.Dialect)
 	tn, err := s.CreateTenant(context.Background(), tenant.Tenant{Name: "Shop", Language: "en", Plan: o.Plan})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func New(t testing.TB, o Options) *Env {
 	svc := &sfconn.Service{Store: s, Keyring: kr, ClientID: app.ClientID, ClientSecret: app.ClientSecret, RedirectURL: Callback,
 		DefaultLoginURL: srv.URL, Logger: logger, HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		ClientOptions: salesforce.Options{BackoffBase: time.Millisecond, BackoffMax: 20 * time.Millisecond}}
-	return &Env{Emu: emu, URL: srv.URL, Org: org, App: app, Store: s, Conn: svc, Tenant: tn}
+	return &Env{Emu: emu, URL: srv.URL, Org: org, App: app, Store: s, DSN: dsn, Conn: svc, Tenant: tn}
 }
 
 // Connect runs the whole OAuth flow through the emulator's login page as

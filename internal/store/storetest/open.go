@@ -30,6 +30,14 @@ var Dialects = []store.Dialect{store.SQLite, store.Postgres}
 // run there.
 func Open(t testing.TB, d store.Dialect) *store.Store {
 	t.Helper()
+	s, _ := OpenDSN(t, d)
+	return s
+}
+
+// OpenDSN is Open, also returning the DSN, so a test can open more
+// connections to the same database (several worker processes).
+func OpenDSN(t testing.TB, d store.Dialect) (*store.Store, string) {
+	t.Helper()
 	ctx := context.Background()
 	var dsn string
 	switch d {
@@ -48,7 +56,7 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s store: %v", d, err)
 	}
-	return s
+	return s, dsn
 }
 
 var warnOnce sync.Once

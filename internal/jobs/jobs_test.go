@@ -1,0 +1,159 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/store/storetest"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/testenv"
+)
+
+func config() syncconf.Config {
+	return syncconf.Config{
+		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
+			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchCreate},
+		Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth}},
+	}
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestJobsRunTheEngine drives a first sync, a real-time push and the
+// durable schedule through River on both drivers.
+func TestJobsRunTheEngine(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			env := testenv.New(t, testenv.Options{Dialect: d})
+			env.Connect(t)
+			for i := range 300 {
+				env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+			}
+			ctx := context.Background()
+			eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), PollInterval: time.Minute}
+			r, err := jobs.New(ctx, env.Store, eng, jobs.Options{Workers: 2, ScheduleEvery: 200 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Stop(context.Background()) })
+			if _, err := eng.SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
+				t.Fatal(err)
+			}
+			run, err := eng.StartInitialSync(ctx, env.Tenant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the first sync", 30*time.Second, func() bool {
+				r, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+				return r.Status == syncer.StatusSucceeded
+			})
+			done, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+			if done.Counts.Created != 300 || done.Percent() != 100 {
+				t.Errorf("first sync = %+v, want 300 created at 100%%", done.Counts)
+			}
+			// A platform change reaches Salesforce without anyone asking.
+			list, _ := env.Store.ListContacts(ctx, env.Tenant.ID, store.ContactFilter{MemberID: "M007"})
+			if _, _, err := env.Store.UpdateContact(ctx, env.Tenant.ID, list[0].ID, contact.Input{Name: contact.Some("Pushed")}, contact.OriginAPI); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the real-time push", 10*time.Second, func() bool {
+				for _, id := range env.Org.ContactIDs(false) {
+					if r, _ := env.Org.Record(id); r["Member_Number__c"] == "M007" {
+						return r["LastName"] == "Pushed"
+					}
+				}
+				return false
+			})
+			// The durable schedule starts an incremental pull when due.
+			st, _ := env.Store.GetSyncState(ctx, env.Tenant.ID)
+			st.NextPullAt = time.Now().Add(-time.Second)
+			env.Store.SaveSyncState(ctx, st)
+			waitFor(t, "a scheduled pull", 10*time.Second, func() bool {
+				runs, _ := env.Store.ListRuns(ctx, env.Tenant.ID, syncer.DirToPlatform, 10, 0)
+				for _, r := range runs {
+					if r.Trigger == syncer.TriggerScheduled && r.Status == syncer.StatusSucceeded {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+}
+
+// TestWorkersShareJobsOnPostgres runs three worker processes' clients on
+// one PostgreSQL database: every tenant is synced exactly once.
+func TestWorkersShareJobsOnPostgres(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
+	ctx := context.Background()
+	env.Connect(t)
+	for i := range 20 {
+		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+	}
+	var runners []*jobs.Runner
+	var engines []*syncer.Engine
+	for range 3 {
+		s, err := store.Open(ctx, env.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		conn := *env.Conn
+		conn.Store = s
+		eng := &syncer.Engine{Store: s, Conn: &conn, Logger: slog.New(slog.DiscardHandler)}
+		r, err := jobs.New(ctx, s, eng, jobs.Options{Workers: 4, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Stop(context.Background()) })
+		runners = append(runners, r)
+		engines = append(engines, eng)
+	}
+	if _, err := engines[0].SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
+		t.Fatal(err)
+	}
+	// Ask every process for a sync at once: one run, run once.
+	for _, eng := range engines {
+		if _, err := eng.SyncNow(ctx, env.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the sync", 30*time.Second, func() bool {
+		runs, _ := env.Store.ListRuns(ctx, env.Tenant.ID, syncer.DirToPlatform, 10, 0)
+		return len(runs) > 0 && runs[0].Status == syncer.StatusSucceeded
+	})
+	runs, _ := env.Store.ListRuns(ctx, env.Tenant.ID, syncer.DirToPlatform, 10, 0)
+	if len(runs) != 1 || runs[0].Counts.Created != 20 {
+		t.Errorf("runs = %d, first %+v; want one run that created 20", len(runs), runs[0].Counts)
+	}
+	var n int
+	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d pull jobs ran more than once", n)
+	}
+}
