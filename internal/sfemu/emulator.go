@@ -1,14 +1,28 @@
 // Package sfemu is a local emulator of the Salesforce APIs sfsync uses:
 // OAuth 2.0 (web server flow with PKCE, refresh, password, client
-// credentials), REST (describe, sObject rows, upsert, collections,
-// composite, query/queryAll paging, getUpdated/getDeleted, limits) and Bulk
-// API 2.0 query jobs. It is an http.Handler, so tests run it in httptest and
-// `sfsync emulator` serves it on a port.
+// credentials, revoke, userinfo, identity URL, OpenID id_token), REST
+// (describe, sObject rows, upsert, collections, composite, query/queryAll
+// paging, getUpdated/getDeleted, limits) and Bulk API 2.0 query jobs. It
+// is an http.Handler, so tests run it in httptest and `sfsync emulator`
+// serves it on a port. The wire format follows
+// /work/shared/research/salesforce-api.md.
 //
-// The wire format follows /work/shared/research/salesforce-api.md. Test
-// helpers that no real org has (seeding, human edits, clock control, fault
-// injection, usage control) are Go methods and JSON routes under
-// /__emulator__/.
+// In a test:
+//
+//	srv := sfemu.New(sfemu.Options{Now: clock.Now})
+//	ts := httptest.NewServer(srv)
+//	srv.SetBaseURL(ts.URL)                      // instance_url and login host
+//	org, _ := srv.CreateOrg(sfemu.OrgOptions{Edition: sfemu.Enterprise})
+//	app, _ := srv.RegisterConnectedApp(sfemu.ConnectedAppOptions{CallbackURLs: []string{cb}})
+//	tok, _ := srv.IssueToken(org, org.Admin().Username) // or run the OAuth flow
+//	org.SeedContacts(1000, 1)                   // realistic, deterministic data
+//	org.ModifyAsHuman(id, map[string]any{"Title": "x"}) // a UI edit: no client id
+//	srv.Advance(3 * time.Hour)                  // tokens expire, windows move
+//	srv.SetFaults(sfemu.Faults{Seed: 1, UnavailableRate: 0.2})
+//
+// Test helpers that no real org has are Go methods on Server and Org and
+// JSON routes under /__emulator__/ (listed in admin.go); they are never
+// faulted or counted against API usage.
 package sfemu
 
 import (
