@@ -411,7 +411,7 @@ func (c *call) upsertLocked(t *tx, obj *objectDef, f *fieldDef, value string, in
 	matches := c.org.matchExternal(tb, f, value)
 	switch len(matches) {
 	case 0:
-		if f.Type == "id" {
+		if f.Type == "id" || c.r.URL.Query().Get("updateOnly") == "true" {
 			return upsertResult{errs: []*apiError{errNotFound()}}
 		}
 		body := writeInput{}

@@ -760,3 +760,19 @@ func TestDescribeIfModifiedSince(t *testing.T) {
 		t.Errorf("describe after AddCustomField lacks WeChat_ID__c")
 	}
 }
+
+func TestUpsertUpdateOnlyAndAggregate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	wantErrorCode(t, e.do("PATCH", "sobjects/Contact/Member_Number__c/NOPE?updateOnly=true", map[string]any{"LastName": "x"}), 404, "NOT_FOUND")
+	if got := e.org.ContactCount(); got != 0 {
+		t.Errorf("contacts after updateOnly miss: got %d, want 0", got)
+	}
+	e.create(map[string]any{"LastName": "A", "Email": "a@example.com"})
+	e.create(map[string]any{"LastName": "B"})
+	r := e.do("GET", "query?q="+url.QueryEscape("SELECT COUNT(Id), COUNT(Email) withEmail FROM Contact"), nil)
+	wantStatus(t, r, 200)
+	if want := `{"totalSize":1,"done":true,"records":[{"attributes":{"type":"AggregateResult"},"expr0":2,"withEmail":1}]}`; string(r.body) != want {
+		t.Errorf("aggregate: got %s, want %s", r.body, want)
+	}
+}
