@@ -360,10 +360,6 @@ func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.orgs = append(s.orgs, o)
-	s.orgByID[o.id[:15]] = o
-	s.mu.Unlock()
 	if opts.AdminUsername == "" {
 		opts.AdminUsername = fmt.Sprintf("admin@org%d.example.com", seq)
 	}
@@ -376,7 +372,7 @@ func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 		Profile: ProfileSystemAdministrator,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create org: %w", err)
 	}
 	o.adminID = admin.ID
 	human, err := o.CreateUser(UserOptions{
@@ -385,9 +381,20 @@ func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 		Profile: ProfileStandardUser,
 	})
 	if err != nil {
-		return nil, err
+		s.mu.Lock()
+		for k, v := range s.usernames {
+			if v == o {
+				delete(s.usernames, k)
+			}
+		}
+		s.mu.Unlock()
+		return nil, fmt.Errorf("create org: %w", err)
 	}
 	o.humanID = human.ID
+	s.mu.Lock()
+	s.orgs = append(s.orgs, o)
+	s.orgByID[o.id[:15]] = o
+	s.mu.Unlock()
 	return o, nil
 }
 

@@ -776,3 +776,14 @@ func TestUpsertUpdateOnlyAndAggregate(t *testing.T) {
 		t.Errorf("aggregate: got %s, want %s", r.body, want)
 	}
 }
+
+func TestCreateOrgRefusesTakenUsername(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	if _, err := e.srv.CreateOrg(OrgOptions{AdminUsername: e.org.Admin().Username}); err == nil {
+		t.Fatal("CreateOrg with a taken admin username: got nil error")
+	}
+	if got := len(e.srv.Orgs()); got != 1 {
+		t.Errorf("orgs after failed CreateOrg: got %d, want 1", got)
+	}
+}
