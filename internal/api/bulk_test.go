@@ -36,6 +36,7 @@ var mixedItems = []bulkItemWant{
 	{`{"member_id":"M8","custom_fields":null}`, "failed", "", "custom_fields", "must be an object"},
 	{`{"member_id":"M12","birthday":"1999-02-30"}`, "failed", "", "birthday", "YYYY-MM-DD"},
 	{`{"member_id":"M13","email":"m13@x.test"}`, "created", "new", "", ""},
+	{`null`, "failed", "", "(item)", "not null"},
 }
 
 // ndjsonOnly are lines that only NDJSON can carry without breaking the

@@ -101,6 +101,10 @@ var customFieldsKey = []byte(`"custom_fields"`)
 // "custom_fields": null is refused rather than silently ignored: each
 // field is cleared by setting it to null.
 func decodeContact(b []byte) (contact.Input, error) {
+	// DecodeInput would take null for an empty object.
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return contact.Input{}, contact.FieldErrors{{Field: "(body)", Reason: "must be a JSON object, not null"}}
+	}
 	in, err := contact.DecodeInput(b)
 	if err != nil {
 		return in, err

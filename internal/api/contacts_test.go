@@ -205,6 +205,7 @@ func TestValidationErrors(t *testing.T) {
 			{`{"name":"Amy"`, "(body)", "malformed JSON"},
 			{`{"name":"Amy"} {"name":"Ben"}`, "(body)", "exactly one JSON object"},
 			{`[]`, "(body)", "must be an object"},
+			{`null`, "(body)", "must be a JSON object, not null"},
 		}
 		for _, tt := range tests {
 			for _, method := range []string{"POST", "PATCH"} {

@@ -162,7 +162,7 @@ func constraintField(constraint string) string {
 // writeError writes err as problem+json, logging only internal errors.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := asAPIError(err)
-	if ae.code == codeInternal || ae.code == codeBusy {
+	if ae.code == codeInternal {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			// The client went away; there is nobody to answer.
 			return
