@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -302,6 +303,7 @@ type testEnv struct {
 	srv     *httptest.Server
 	store   *store.Store
 	eng     *fakeEngine
+	slot    *engineSlot
 	conn    *sfconn.Service
 	clock   *testClock
 	tenantA tenant.Tenant
@@ -362,16 +364,23 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 		t.Fatal(err)
 	}
 	conn := &sfconn.Service{Store: st, Keyring: kr, ClientID: "test-client", ClientSecret: "s", RedirectURL: srv.URL + CallbackPath,
-		DefaultLoginURL: "http://127.0.0.1:1"}
+		DefaultLoginURL: "http://127.0.0.1:1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if o.conn != nil {
 		o.conn(conn)
 	}
 	clock := &testClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	eng := newFakeEngine()
-	handler = New(Options{Store: st, Conn: conn, Engine: eng, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
+	slot := &engineSlot{Engine: eng}
+	handler = New(Options{Store: st, Conn: conn, Engine: slot, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
 		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL})
-	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
+	return &testEnv{t: t, srv: srv, store: st, eng: eng, slot: slot, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
+
+// engineSlot lets a test put another Engine behind a running server,
+// before its first request.
+type engineSlot struct{ Engine }
+
+func (e *testEnv) swapEngine(eng Engine) { e.slot.Engine = eng }
 
 // connect stores a live connection for a tenant, as a finished OAuth flow would.
 func (e *testEnv) connect(tenantID, status string) {

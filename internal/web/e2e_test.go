@@ -1,0 +1,398 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browserOrSkip starts headless Chromium with a fresh profile. Without
+// Chromium the test is skipped loudly, except on CI, where it fails.
+func browserOrSkip(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := fmt.Sprintf("end-to-end browser tests need Chromium at %s (apt-get install -y chromium)", chromiumPath)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s; on CI it must be installed", msg)
+		}
+		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
+		t.Skip("SKIPPING: " + msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 75*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// liveEnv is the engine of the end-to-end test: the fake for runs and
+// configurations, but the org's real describe read through the
+// connection service, so the wizard shows the emulator's fields and
+// validates against them.
+type liveEnv struct {
+	*fakeEngine
+	conn  *sfconn.Service
+	store *store.Store
+}
+
+func (e *liveEnv) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
+	c, err := e.conn.Client(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	d, err := c.DescribeSObject(ctx, "Contact")
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	cf, err := e.store.ListCustomFields(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	t, err := e.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return syncconf.Env{}, err
+	}
+	env := syncconf.Env{Describe: d, CustomFields: cf}
+	if t.Plan.SocialCDP {
+		env.Entitlements = []string{syncconf.EntitlementSocialCDP}
+	}
+	return env, nil
+}
+
+func (e *liveEnv) ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error {
+	env, err := e.Env(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate(env)
+}
+
+func (e *liveEnv) SaveConfig(ctx context.Context, tenantID, adminID string, cfg syncconf.Config) (store.SyncConfigVersion, error) {
+	if err := e.ValidateConfig(ctx, tenantID, cfg); err != nil {
+		return store.SyncConfigVersion{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.configs[tenantID] = append(e.configs[tenantID], cfg)
+	return store.SyncConfigVersion{TenantID: tenantID, Version: int64(len(e.configs[tenantID]))}, nil
+}
+
+// shooter saves a screenshot of each step at desktop and phone widths,
+// and checks that the page neither overflows sideways at 390 px nor has
+// an unlabelled input.
+type shooter struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+	n   atomic.Int32
+}
+
+const labelCheck = `[...document.querySelectorAll('input:not([type=hidden]),select,textarea')]
+	.filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && el.getAttribute('aria-hidden') !== 'true')
+	.map(el => el.name || el.id || el.outerHTML.slice(0, 60))`
+
+const overflowCheck = `(() => {
+	const w = document.documentElement.clientWidth;
+	return [...document.querySelectorAll('body *')]
+		.filter(el => !el.closest('.table-wrap') && el.getBoundingClientRect().right > w + 1)
+		.slice(0, 5).map(el => el.tagName + '#' + el.id + '.' + el.className + ' right=' + Math.round(el.getBoundingClientRect().right));
+})()`
+
+func (s *shooter) shot(name string) {
+	s.t.Helper()
+	n := s.n.Add(1)
+	unlabelled, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](labelCheck))
+	if err != nil {
+		s.t.Fatalf("%s: label check: %v", name, err)
+	}
+	if len(unlabelled) > 0 {
+		s.t.Errorf("%s: inputs without a label: %v", name, unlabelled)
+	}
+	for _, w := range []int64{1280, 390} {
+		h := int64(800)
+		if w == 390 {
+			h = 844
+		}
+		if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(w, h), chromedp.Sleep(60*time.Millisecond)); err != nil {
+			s.t.Fatalf("%s: viewport %d: %v", name, w, err)
+		}
+		if w == 390 {
+			over, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](overflowCheck))
+			if err != nil {
+				s.t.Fatalf("%s: overflow check: %v", name, err)
+			}
+			if len(over) > 0 {
+				s.t.Errorf("%s at 390 px: elements wider than the screen: %v", name, over)
+			}
+		}
+		png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			s.t.Fatalf("%s: screenshot: %v", name, err)
+		}
+		file := filepath.Join(s.dir, fmt.Sprintf("%02d-%s-%d.png", n, name, w))
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// e2e drives a real browser through one tenant's journey.
+type e2e struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+func (b *e2e) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// submit clicks a button that posts a form and waits for the next page.
+func (b *e2e) submit(what, id string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.ID(id)))); err != nil {
+		b.t.Fatalf("%s (click #%s): %v", what, id, err)
+	}
+}
+
+func (b *e2e) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *e2e) wantText(sel, want string) {
+	b.t.Helper()
+	if got := b.text(sel); !strings.Contains(got, want) {
+		b.t.Errorf("text of %s: got %q, want it to contain %q", sel, got, want)
+	}
+}
+
+func (b *e2e) location() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return loc
+}
+
+func (b *e2e) waitFor(js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(5*time.Second)))
+		if err == nil {
+			return
+		}
+		// The page may reload itself (the progress page does when the
+		// sync ends); poll the new document.
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "navigated") && !strings.Contains(err.Error(), "context") {
+			b.t.Fatalf("waiting for %s: %v", js, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var e2eWords = map[string]map[string]string{
+	langZH: {"available": "可串接", "plan": "Salesforce 會員資料整合", "hint": "請使用具備 Salesforce Admin 權限的帳號進行串接",
+		"authorize": "前往授權", "start_setup": "開始設定", "required": "此欄位為必填", "cdp": "Social CDP", "save": "儲存", "start": "開始同步",
+		"done": "成功", "log": "同步紀錄"},
+	langEN: {"available": "Available", "plan": "Salesforce member data integration", "hint": "Sign in with a Salesforce account that has Admin rights",
+		"authorize": "Go to authorize", "start_setup": "Start setup", "required": "a value is required", "cdp": "Social CDP", "save": "Save", "start": "Start sync",
+		"done": "Succeeded", "log": "Sync log"},
+}
+
+// TestEndToEndInChromium walks the admin's journey in a real browser, in
+// both languages: sign in, the card's states, the explanation page, the
+// emulator's login and consent pages and back, the setup steps with an
+// inline validation error, saving, the dry run, the first sync's live
+// progress and the sync log. Screenshots go to testdata/artifacts/<lang>/.
+func TestEndToEndInChromium(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{langZH, langEN} {
+		t.Run(lang, func(t *testing.T) {
+			ctx := browserOrSkip(t)
+			emu := startEmulator(t)
+			e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(false)})
+			live := &liveEnv{fakeEngine: e.eng, conn: e.conn, store: e.store}
+			// Swap the engine for one that reads the emulator's describe.
+			e.swapEngine(live)
+			dir := filepath.Join("testdata", "artifacts", lang)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+			for _, f := range old {
+				os.Remove(f)
+			}
+			s := &shooter{t: t, ctx: ctx, dir: dir}
+			b := &e2e{t: t, ctx: ctx, url: e.srv.URL}
+			w := e2eWords[lang]
+
+			b.do("open sign-in", chromedp.Navigate(e.srv.URL+"/login?lang="+lang), chromedp.WaitVisible(chromedp.ID("email")))
+			s.shot("login")
+			b.do("fill sign-in", chromedp.SendKeys(chromedp.ID("email"), "a@shop.test"), chromedp.SendKeys(chromedp.ID("password"), testPassword))
+			b.submit("sign in", "login-submit")
+			if !strings.HasSuffix(b.location(), "/admin/integrations") {
+				t.Fatalf("after sign-in: at %s, want /admin/integrations", b.location())
+			}
+			b.wantText("#sf-card-state", w["available"])
+			s.shot("integrations-available")
+
+			noPlan := e.tenantA
+			noPlan.Plan.SalesforceAddon = false
+			if err := e.store.UpdateTenant(context.Background(), noPlan); err != nil {
+				t.Fatal(err)
+			}
+			b.do("reload", chromedp.Navigate(e.srv.URL+"/admin/integrations"))
+			b.wantText("#plan-missing", w["plan"])
+			s.shot("integrations-plan-missing")
+			if err := e.store.UpdateTenant(context.Background(), e.tenantA); err != nil {
+				t.Fatal(err)
+			}
+
+			b.do("reload", chromedp.Navigate(e.srv.URL+"/admin/integrations"))
+			b.submit("connect", "connect")
+			b.wantText("main", w["hint"])
+			b.wantText("#authorize", w["authorize"])
+			s.shot("connect-explanation")
+
+			b.submit("go to authorize", "authorize")
+			if !strings.HasPrefix(b.location(), emu.url+"/services/oauth2/authorize") {
+				t.Fatalf("after Go to authorize: at %s, want the emulator's login page", b.location())
+			}
+			b.do("fill Salesforce login", chromedp.WaitVisible(chromedp.ID("username")),
+				chromedp.SendKeys(chromedp.ID("username"), emuAdmin), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
+			s.shot("salesforce-login")
+			b.submit("Salesforce login", "Login")
+			s.shot("salesforce-allow")
+			b.submit("Salesforce allow", "oaapprove")
+			if !strings.HasSuffix(b.location(), "/admin/salesforce/connected") {
+				t.Fatalf("after authorizing: at %s, want /admin/salesforce/connected", b.location())
+			}
+			b.wantText("#sf-org", "Acme Corp")
+			b.wantText("#start-setup", w["start_setup"])
+			s.shot("connected")
+
+			b.submit("start setup", "start-setup")
+			b.wantText("#save", w["save"])
+			s.shot("setup-identity")
+			// Next without a Salesforce field: the error shows next to it.
+			b.do("choose e-mail", chromedp.Click(chromedp.ID("pi-email")))
+			b.submit("next", "next")
+			b.wantText("#f-identity-salesforce_field-err", w["required"])
+			b.wantText("#errors", w["required"])
+			s.shot("setup-identity-error")
+
+			b.do("choose Email", chromedp.SetValue(chromedp.ID("f-identity-salesforce_field"), "Email"))
+			b.submit("next", "next")
+			b.do("social step", chromedp.WaitVisible(chromedp.ID("add-row")))
+			s.shot("setup-social")
+			b.submit("add social", "add-row")
+			b.submit("add a second social", "add-row")
+			b.wantText("#notice", w["cdp"])
+			s.shot("setup-social-plan-limit")
+			b.submit("remove the social row", "f-social_mappings-0-remove")
+			b.submit("next", "next")
+			b.submit("add field", "add-row")
+			b.do("map FirstName → name",
+				chromedp.SetValue(chromedp.ID("f-field_mappings-0-salesforce_field"), "FirstName"),
+				chromedp.SetValue(chromedp.ID("f-field_mappings-0-platform_field"), "name"))
+			s.shot("setup-fields")
+			b.submit("next", "next")
+			b.submit("add condition", "add-row")
+			// Choosing the field re-renders the row with its operators (JS auto-submit).
+			if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Evaluate[chromedp.Void](
+				`(() => { const s = document.getElementById('f-conditions-0-salesforce_field'); s.value = 'LastName'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`))); err != nil {
+				t.Fatalf("choose a condition field: %v", err)
+			}
+			b.waitFor(`!!document.querySelector('#f-conditions-0-operator option[value=starts_with]')`)
+			b.do("fill condition", chromedp.SetValue(chromedp.ID("f-conditions-0-operator"), "is_not_empty"))
+			s.shot("setup-conditions")
+			b.submit("save", "save")
+			if !strings.Contains(b.location(), "/admin/salesforce/start") {
+				t.Fatalf("after save: at %s, want /admin/salesforce/start", b.location())
+			}
+			b.wantText("#start-sync", w["start"])
+			s.shot("start-with-dry-run")
+
+			b.submit("start sync", "start-sync")
+			b.do("progress", chromedp.WaitVisible(chromedp.ID("sync-progress")))
+			run, ok, _ := e.eng.InitialRun(context.Background(), e.tenantA.ID)
+			if !ok {
+				t.Fatal("Start sync did not start the first sync")
+			}
+			run.Processed = 100
+			e.eng.setRun(e.tenantA.ID, run)
+			b.waitFor(`document.getElementById('sync-pct') && document.getElementById('sync-pct').textContent === '50'`)
+			s.shot("progress-50")
+			// Reopening the page shows the same percentage (S18).
+			b.do("reopen", chromedp.Navigate(e.srv.URL+"/admin/salesforce/start"))
+			b.wantText("#sync-pct", "50")
+			run.Processed, run.Status = 200, syncer.StatusSucceeded
+			run.Counts = syncer.Counts{Created: 150, Updated: 40, Unchanged: 10}
+			e.eng.setRun(e.tenantA.ID, run)
+			b.waitFor(`!!document.getElementById('sync-done')`)
+			b.wantText("#sync-done", w["done"])
+			s.shot("sync-done")
+
+			b.do("info", chromedp.Navigate(e.srv.URL+"/admin/salesforce/info"))
+			b.wantText("#log-h", w["log"])
+			s.shot("sync-info")
+			b.do("run", chromedp.Navigate(fmt.Sprintf("%s/admin/salesforce/runs/%d", e.srv.URL, run.ID)))
+			s.shot("run-details")
+			b.do("integrations", chromedp.Navigate(e.srv.URL+"/admin/integrations"))
+			b.wantText("#sf-org", "Acme Corp")
+			s.shot("integrations-connected")
+			b.do("disconnect page", chromedp.Navigate(e.srv.URL+"/admin/salesforce/disconnect"))
+			s.shot("disconnect-confirm")
+		})
+	}
+}
