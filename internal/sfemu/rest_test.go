@@ -787,3 +787,17 @@ func TestCreateOrgRefusesTakenUsername(t *testing.T) {
 		t.Errorf("orgs after failed CreateOrg: got %d, want 1", got)
 	}
 }
+
+func TestRequiredOnUpdate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.create(map[string]any{"LastName": "Owned"})
+	wantErrorCode(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"OwnerId": nil}), 400, "REQUIRED_FIELD_MISSING")
+	if err := e.org.AddCustomField(CustomField{Name: "Opted_In__c", Type: "boolean"}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"Opted_In__c": nil}), 204)
+	if rec, _ := e.org.Record(id); rec["Opted_In__c"] != false {
+		t.Errorf("checkbox set to null: got %v, want false", rec["Opted_In__c"])
+	}
+}

@@ -419,6 +419,9 @@ func (o *Org) prepare(obj *objectDef, in writeInput, existing *record, skip stri
 			errs = append(errs, e)
 			continue
 		}
+		if v == nil && f.Type == "boolean" {
+			v = false // a checkbox is never null
+		}
 		changes[f.index] = v
 	}
 	if len(bad) > 0 {
@@ -426,11 +429,14 @@ func (o *Org) prepare(obj *objectDef, in writeInput, existing *record, skip stri
 	}
 	var missing []string
 	for _, f := range obj.fields {
-		if f.Nillable || !f.Createable || f.DefaultedOnCreate || f.Hidden {
+		if f.Nillable || f.Hidden || f.Type == "boolean" {
 			continue
 		}
 		v, set := changes[f.index]
-		if (existing == nil && v == nil) || (existing != nil && set && v == nil) {
+		switch {
+		case existing == nil && f.Createable && !f.DefaultedOnCreate && v == nil:
+			missing = append(missing, f.Name)
+		case existing != nil && f.Updateable && set && v == nil:
 			missing = append(missing, f.Name)
 		}
 	}
