@@ -22,6 +22,7 @@ Service:
   worker       run only the sync workers (several may share one PostgreSQL)
   demo         run the whole product with an embedded Salesforce emulator (try it first)
   migrate      apply database migrations and exit
+  rotate-key   re-encrypt stored tokens with the first key of SFSYNC_SECRET_KEY
   version      print the version
 
 Administration:
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return runDemo(ctx, rest, stdout)
 	case "migrate":
 		return migrate(ctx, rest, stdout, getenv)
+	case "rotate-key":
+		return rotateKey(ctx, rest, stdout, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sfsync", version())
 		return nil

@@ -89,3 +89,21 @@ func worker(ctx context.Context, args []string, getenv func(string) string) erro
 	logger.Info("worker stopping")
 	return nil
 }
+
+func rotateKey(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg, _, err := config.Parse("rotate-key", args, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, cfg.Logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.Conn.RotateKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d connection(s) re-encrypted with key %s\n", n, a.Keyring.PrimaryID())
+	return nil
+}
