@@ -410,6 +410,15 @@ func (o *Org) AddCustomField(cf CustomField) error {
 	if f.Unique {
 		t.uniq[f.index] = map[string]int32{}
 	}
+	if f.DefaultValue != nil {
+		// Existing rows take the default, as a new checkbox reads false on
+		// every old record.
+		for p, r := range t.recs {
+			if r != nil {
+				t.recs[p] = r.with(map[int]any{f.index: f.DefaultValue})
+			}
+		}
+	}
 	return nil
 }
 
