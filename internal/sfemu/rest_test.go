@@ -801,3 +801,27 @@ func TestRequiredOnUpdate(t *testing.T) {
 		t.Errorf("checkbox set to null: got %v, want false", rec["Opted_In__c"])
 	}
 }
+
+func TestChangeHistoryRecordsClient(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	v := sfapi.VersionPath
+	r := e.do("POST", "composite/sobjects", map[string]any{"records": []any{
+		map[string]any{"attributes": map[string]any{"type": "Contact"}, "LastName": "Coll"},
+	}}, "Sforce-Call-Options", "client=sfsync, defaultNamespace=x")
+	wantStatus(t, r, 200)
+	r = e.do("POST", "composite", map[string]any{"compositeRequest": []any{
+		map[string]any{"method": "POST", "url": v + "/sobjects/Contact", "referenceId": "c", "body": map[string]any{"LastName": "Comp"}},
+	}}, "Sforce-Call-Options", "client=other")
+	wantStatus(t, r, 200)
+	hist := e.org.History("")
+	if len(hist) != 2 {
+		t.Fatalf("history: got %d entries, want 2", len(hist))
+	}
+	if hist[0].Client != "sfsync" || hist[0].Origin != "com/salesforce/api/rest/62.0;client=sfsync" {
+		t.Errorf("collections change: got client %q origin %q", hist[0].Client, hist[0].Origin)
+	}
+	if hist[1].Client != "other" || hist[1].UserID != e.org.Admin().ID || !containsFold(hist[1].ChangedFields, "LastName") {
+		t.Errorf("composite change: got %+v", hist[1])
+	}
+}
