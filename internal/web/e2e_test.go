@@ -130,9 +130,11 @@ const labelCheck = `[...document.querySelectorAll('input:not([type=hidden]),sele
 
 const overflowCheck = `(() => {
 	const w = document.documentElement.clientWidth;
-	return [...document.querySelectorAll('body *')]
+	const out = [...document.querySelectorAll('body *')]
 		.filter(el => !el.closest('.table-wrap') && el.getBoundingClientRect().right > w + 1)
 		.slice(0, 5).map(el => el.tagName + '#' + el.id + '.' + el.className + ' right=' + Math.round(el.getBoundingClientRect().right));
+	if (document.documentElement.scrollWidth > w + 1) out.push('document scrollWidth ' + document.documentElement.scrollWidth + ' > ' + w);
+	return out;
 })()`
 
 func (s *shooter) shot(name string) {

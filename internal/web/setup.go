@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ func (s *server) setupPost(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 				return
 			}
 			if len(cfg.Social) >= 1 && !slices.Contains(env.Entitlements, syncconf.EntitlementSocialCDP) {
-				st.notice = "setup.social_plan_limit"
+				st.notice = "setup.social_plan_refused"
 			} else {
 				st.cfg.Social = append(st.cfg.Social, syncconf.SocialMapping{ChannelType: contact.ChannelLINE, Direction: syncconf.DirBoth})
 			}
@@ -530,6 +531,9 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		if !used[e.Path] {
 			a = "errors"
 		}
+		if label := s.pathLabel(lang, e.Path); label != "" {
+			msg = label + ": " + msg
+		}
 		v.Summary = append(v.Summary, errItem{Anchor: a, Message: msg})
 	}
 	s.renderPage(w, r, rc, status, "setup", v)
@@ -570,4 +574,38 @@ func platformLabel(lang string, pf syncconf.PlatformField, env syncconf.Env) str
 		return pf.Name
 	}
 	return label
+}
+
+var pathRE = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?(?:\.([a-z_]+))?`)
+
+// rowKeys and inputKeys name the rows and inputs of validation paths, so
+// the error summary says where each error is.
+var rowKeys = map[string]string{"social_mappings": "setup.social_row", "field_mappings": "setup.field_row", "conditions": "setup.condition_row"}
+
+var inputKeys = map[string]string{
+	"salesforce_field": "setup.sf_field", "platform_field": "setup.platform_field", "platform_identity": "setup.platform_identity",
+	"direction": "setup.direction", "conflict": "setup.conflict", "channel_type": "setup.channel_type", "channel_id": "setup.channel_id",
+	"operator": "setup.operator", "value": "setup.value", "values": "setup.value",
+}
+
+// pathLabel describes a validation path ("field_mappings[2].direction")
+// in words: "Field mapping 3 · Direction".
+func (s *server) pathLabel(lang, path string) string {
+	m := pathRE.FindStringSubmatch(path)
+	if m == nil {
+		return ""
+	}
+	var parts []string
+	if key, ok := rowKeys[m[1]]; ok && m[2] != "" {
+		n, _ := strconv.Atoi(m[2])
+		if t, err := translate(lang, key, n+1); err == nil {
+			parts = append(parts, t)
+		}
+	}
+	if key, ok := inputKeys[m[3]]; ok {
+		if t, err := translate(lang, key); err == nil {
+			parts = append(parts, t)
+		}
+	}
+	return strings.ReplaceAll(strings.Join(parts, " · "), "{platform}", s.platformName(lang))
 }

@@ -416,7 +416,7 @@ func TestSetupWizard(t *testing.T) {
 	}
 	mustContain(t, p, `id="f-identity-salesforce_field" name="identity.salesforce_field" aria-invalid="true" aria-describedby="f-identity-salesforce_field-err"`,
 		`<div id="f-identity-salesforce_field-err"><p class="field-error"><span aria-hidden="true">⚠</span> a value is required</p>`,
-		`href="#f-identity-salesforce_field"`)
+		`<a href="#f-identity-salesforce_field">Salesforce field: a value is required</a>`)
 
 	// A field whose type cannot match the identity.
 	p = c.post("/admin/salesforce/setup/identity", url.Values{"draft": {draft}, "action": {"next"}, "identity.platform_identity": {"email"},
@@ -472,7 +472,7 @@ func TestSetupWizard(t *testing.T) {
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("read-only target: got %d, want 422", p.status)
 	}
-	mustContain(t, p, `id="f-field_mappings-0-platform_field"`, "not compatible")
+	mustContain(t, p, `id="f-field_mappings-0-platform_field"`, "not compatible", `<a href="#f-field_mappings-0-platform_field">Field mapping 1 · Platform field: `)
 	p = c.post("/admin/salesforce/setup/fields", url.Values{"draft": {draft}, "action": {"next"}, "field_count": {"1"},
 		"field_mappings[0].salesforce_field": {"FirstName"}, "field_mappings[0].platform_field": {"name"}, "field_mappings[0].direction": {"both"},
 		"field_mappings[0].conflict": {"always_salesforce"}})
