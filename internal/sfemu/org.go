@@ -108,8 +108,7 @@ func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
 		f("InstanceName"): "EMU1", f("TimeZoneSidKey"): o.tz, f("LanguageLocaleKey"): "en_US", f("DefaultLocaleSidKey"): "en_US",
 		f("Country"): "TW", f("CreatedDate"): created, f("LastModifiedDate"): created, f("SystemModstamp"): created,
 	})
-	t.recs = append(t.recs, r)
-	t.pos[o.id[:15]] = 0
+	t.add(r)
 	for _, p := range []struct {
 		name        string
 		mad, ca, vs bool
@@ -162,8 +161,7 @@ func (o *Org) createProfileLocked(name string, mad, ca, vs bool) {
 	pt := o.tables["profile"]
 	pid := o.nextID(pt)
 	f := func(n string) int { x, _ := pt.obj.field(n); return x.index }
-	pt.pos[pid[:15]] = int32(len(pt.recs))
-	pt.recs = append(pt.recs, newRecord(pid, map[int]any{f("Id"): pid, f("Name"): name, f("UserType"): "Standard",
+	pt.add(newRecord(pid, map[int]any{f("Id"): pid, f("Name"): name, f("UserType"): "Standard",
 		f("PermissionsModifyAllData"): mad, f("PermissionsCustomizeApplication"): ca, f("PermissionsApiEnabled"): true}))
 	o.profiles[name] = pid
 	o.addPermSetLocked(&PermissionSet{Name: "X00e" + pid[3:15], ModifyAllData: mad, CustomizeApplication: ca, ViewSetup: vs, APIEnabled: true, ProfileName: name})
@@ -179,8 +177,7 @@ func (o *Org) addPermSetLocked(ps *PermissionSet) {
 	if ps.ProfileName != "" {
 		vals[f("ProfileId")] = o.profiles[ps.ProfileName]
 	}
-	t.pos[ps.ID[:15]] = int32(len(t.recs))
-	t.recs = append(t.recs, newRecord(ps.ID, vals))
+	t.add(newRecord(ps.ID, vals))
 	o.permSets = append(o.permSets, ps)
 }
 
@@ -244,8 +241,7 @@ func (o *Org) addAssignmentLocked(u *User, ps *PermissionSet) {
 	set("PermissionSet.PermissionsCustomizeApplication", ps.CustomizeApplication)
 	set("PermissionSet.PermissionsViewSetup", ps.ViewSetup)
 	set("PermissionSet.PermissionsApiEnabled", ps.APIEnabled)
-	t.pos[id[:15]] = int32(len(t.recs))
-	t.recs = append(t.recs, newRecord(id, vals))
+	t.add(newRecord(id, vals))
 }
 
 // CreateUser adds a user. Usernames are unique across the server.
@@ -314,8 +310,7 @@ func (o *Org) CreateUser(opts UserOptions) (User, error) {
 	set("LastModifiedDate", now)
 	set("LastModifiedById", creator)
 	set("SystemModstamp", now)
-	t.pos[u.ID[:15]] = int32(len(t.recs))
-	t.recs = append(t.recs, newRecord(u.ID, vals))
+	t.add(newRecord(u.ID, vals))
 	o.users = append(o.users, u)
 	for _, ps := range o.permSets {
 		if ps.ProfileName == opts.Profile {

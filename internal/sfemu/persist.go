@@ -298,9 +298,7 @@ func (o *Org) restoreContacts(rows []map[string]any, deleted map[string]int64) e
 		}
 		r := newRecord(id, ch)
 		r.deletedAt = deleted[id]
-		p := int32(len(t.recs))
-		t.recs = append(t.recs, r)
-		t.pos[id[:15]] = p
+		p := t.add(r)
 		if r.deleted() {
 			t.bin = append(t.bin, p)
 		} else {

@@ -167,6 +167,14 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 					return plan.Compare(wa, wb)
 				})
 			}
+		} else if q.Where == nil {
+			// No filter: pick live rows from the gone flags without
+			// touching the records themselves.
+			for i, r := range t.recs {
+				if r != nil && (all || !t.gone[i]) {
+					out = append(out, r)
+				}
+			}
 		} else {
 			for _, r := range t.recs {
 				if r == nil || (!all && r.deletedAt != 0) {

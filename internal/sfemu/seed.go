@@ -204,9 +204,7 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 				ch[f.index] = false
 			}
 			r := newRecord(id, ch)
-			p := int32(len(t.recs))
-			t.recs = append(t.recs, r)
-			t.pos[id[:15]] = p
+			p := t.add(r)
 			for i, ix := range t.uniq {
 				if v := r.Value(i); v != nil {
 					ix[uniqKey(obj.fields[i], v)] = p

@@ -83,6 +83,7 @@ func newRecord(id string, vals map[int]any) *record {
 type table struct {
 	obj  *objectDef
 	recs []*record        // creation (= Id) order; nil once hard-deleted
+	gone []bool           // per recs entry: in the Recycle Bin or hard-deleted (scanned without touching records)
 	pos  map[string]int32 // 15-char id → index in recs
 	uniq map[int]map[string]int32
 	bin  []int32 // positions of Recycle Bin rows in deletion order
@@ -97,6 +98,15 @@ func newTable(obj *objectDef) *table {
 		}
 	}
 	return t
+}
+
+// add appends a row and returns its position.
+func (t *table) add(r *record) int32 {
+	p := int32(len(t.recs))
+	t.recs = append(t.recs, r)
+	t.gone = append(t.gone, r.deleted())
+	t.pos[r.id[:15]] = p
+	return p
 }
 
 func (t *table) get(id string) (*record, int32, bool) {
@@ -575,9 +585,7 @@ func (o *Org) insertChangesLocked(tx *tx, t *table, a actor, changes map[int]any
 		changes[f.index] = false
 	}
 	r := newRecord(id, changes)
-	p := int32(len(t.recs))
-	t.recs = append(t.recs, r)
-	t.pos[id[:15]] = p
+	p := t.add(r)
 	for i, idx := range t.uniq {
 		if v := r.Value(i); v != nil {
 			idx[uniqKey(obj.fields[i], v)] = p
@@ -592,6 +600,7 @@ func (o *Org) insertChangesLocked(tx *tx, t *table, a actor, changes map[int]any
 		}
 		delete(t.pos, id[:15])
 		t.recs = t.recs[:p]
+		t.gone = t.gone[:p]
 		t.seq--
 	})
 	return id
@@ -655,6 +664,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 		}
 	}
 	t.recs[p] = n
+	t.gone[p] = n.deleted()
 	type idxUndo struct {
 		i       int
 		oldK    string
@@ -713,6 +723,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 			t.bin = t.bin[:len(t.bin)-1]
 		}
 		t.recs[p] = old
+		t.gone[p] = old.deleted()
 	})
 }
 
@@ -775,6 +786,7 @@ func (o *Org) hardDeleteLocked(t *table, p int32) {
 	}
 	delete(t.pos, r.id[:15])
 	t.recs[p] = nil
+	t.gone[p] = true
 	if r.deletedAt > o.lastPurge {
 		o.lastPurge = r.deletedAt
 	}
