@@ -90,6 +90,7 @@ var zhTW = map[string]string{
 	"refusal.broken":         "Salesforce 串接已中斷",
 	"refusal.other":          "無法串接 Salesforce",
 	"refusal.try_again":      "重新串接",
+	"refusal.callback_hint":  "Connected App 的 Callback URL 請設定為：",
 	"refusal.back":           "回到串接應用程式",
 
 	"connected.title":       "授權成功",
@@ -381,6 +382,7 @@ var en = map[string]string{
 	"refusal.broken":         "The Salesforce connection is broken",
 	"refusal.other":          "Salesforce could not be connected",
 	"refusal.try_again":      "Connect again",
+	"refusal.callback_hint":  "Set the Connected App's callback URL to:",
 	"refusal.back":           "Back to integrations",
 
 	"connected.title":       "Authorized",

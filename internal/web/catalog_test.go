@@ -287,14 +287,14 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 // TestRefusalPagesRender renders the connect failure page for every code.
 func TestRefusalPagesRender(t *testing.T) {
 	t.Parallel()
-	s := New(Options{}).(*server)
+	s := New(Options{BaseURL: "https://sync.example/"}).(*server)
 	for _, lang := range []string{langZH, langEN} {
 		for _, code := range []string{sfconn.CodePlanMissing, sfconn.CodeAPIDisabled, sfconn.CodeNotAdmin, sfconn.CodeDenied, sfconn.CodeBadState,
 			sfconn.CodeBadLoginURL, sfconn.CodeNotConfigured, sfconn.CodeNotConnected, sfconn.CodeBroken, "something_new"} {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodGet, "/oauth/salesforce/callback", nil)
 			rc := &reqCtx{Lang: lang, Tenant: tenant.Tenant{Name: "T"}, Admin: tenant.Admin{Email: "a@x"}}
-			s.renderPage(rec, req, rc, http.StatusOK, "refusal", refusalView(&sfconn.Refusal{Code: code, MessageEN: "EN " + code, MessageZH: "ZH " + code}, lang))
+			s.renderPage(rec, req, rc, http.StatusOK, "refusal", s.refusalView(&sfconn.Refusal{Code: code, MessageEN: "EN " + code, MessageZH: "ZH " + code}, lang))
 			p := page{status: rec.Code, body: rec.Body.String(), header: rec.Header()}
 			if p.status != http.StatusOK {
 				t.Errorf("refusal %s in %s: got %d, want 200: %s", code, lang, p.status, p.body)
@@ -303,6 +303,9 @@ func TestRefusalPagesRender(t *testing.T) {
 			checkText(t, lang, "refusal "+code, p)
 			wantMsg := map[string]string{langZH: "ZH ", langEN: "EN "}[lang] + code
 			mustContain(t, p, wantMsg, `data-code="`+code+`"`)
+			if got := strings.Contains(p.body, `<code id="callback-url">https://sync.example/oauth/salesforce/callback</code>`); got != (code == sfconn.CodeNotConfigured) {
+				t.Errorf("refusal %s: callback URL shown %v, want %v", code, got, code == sfconn.CodeNotConfigured)
+			}
 		}
 	}
 }

@@ -152,7 +152,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	var ref *sfconn.Refusal
 	if errors.As(err, &ref) {
 		s.log.InfoContext(r.Context(), "salesforce connection refused", "tenant_id", rc.Tenant.ID, "code", ref.Code)
-		s.renderPage(w, r, rc, http.StatusOK, "refusal", refusalView(ref, rc.Lang))
+		s.renderPage(w, r, rc, http.StatusOK, "refusal", s.refusalView(ref, rc.Lang))
 		return
 	}
 	if err != nil {

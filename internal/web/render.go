@@ -195,6 +195,9 @@ type refusal struct {
 	Code    string
 	Title   string // catalogue key
 	Message string
+	// Callback is the URL to register in the Connected App, shown when
+	// the server has no Salesforce credentials.
+	Callback string
 }
 
 func refusalView(ref *sfconn.Refusal, lang string) refusal {
@@ -203,6 +206,14 @@ func refusalView(ref *sfconn.Refusal, lang string) refusal {
 		key = "refusal.other"
 	}
 	return refusal{Code: ref.Code, Title: key, Message: ref.Message(lang)}
+}
+
+func (s *server) refusalView(ref *sfconn.Refusal, lang string) refusal {
+	v := refusalView(ref, lang)
+	if ref.Code == sfconn.CodeNotConfigured && s.opts.BaseURL != "" {
+		v.Callback = strings.TrimRight(s.opts.BaseURL, "/") + CallbackPath
+	}
+	return v
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

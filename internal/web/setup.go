@@ -179,7 +179,12 @@ func (s *server) setupPost(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			break
 		}
 		s.log.InfoContext(ctx, "sync configuration saved", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID)
-		http.Redirect(w, r, "/admin/salesforce/start?done=saved", http.StatusSeeOther)
+		// The first save leads to step 6; later edits back to the sync info.
+		next := "/admin/salesforce/start?done=saved"
+		if _, ran, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID); err == nil && ran {
+			next = "/admin/salesforce/info?done=saved"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	status := http.StatusOK

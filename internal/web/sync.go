@@ -95,7 +95,8 @@ type progress struct {
 func (s *server) progressOf(r *http.Request, rc *reqCtx) (progress, error) {
 	run, ok, err := s.opts.Engine.InitialRun(r.Context(), rc.Tenant.ID)
 	if err != nil || !ok {
-		return progress{}, err
+		// Nothing to follow: the stream ends rather than idling.
+		return progress{Done: true}, err
 	}
 	p := progress{Found: true, Status: run.Status, Percent: run.Percent(), Processed: run.Processed, Total: run.Total, Done: runDone(run)}
 	p.Label, err = translate(rc.Lang, "status."+run.Status)

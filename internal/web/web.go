@@ -277,7 +277,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err er
 	var ref *sfconn.Refusal
 	switch {
 	case errors.As(err, &ref):
-		s.renderPage(w, r, rc, http.StatusConflict, "refusal", refusalView(ref, rc.Lang))
+		s.renderPage(w, r, rc, http.StatusConflict, "refusal", s.refusalView(ref, rc.Lang))
 	case errors.Is(err, store.ErrNotFound):
 		s.renderError(w, r, rc, http.StatusNotFound, "error.not_found")
 	case errors.Is(err, context.Canceled):

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
@@ -624,6 +625,13 @@ func TestStartStep(t *testing.T) {
 	p = a.get("/admin/salesforce/start")
 	mustContain(t, p, `id="sync-done"`, "Succeeded")
 	mustNotContain(t, p, `http-equiv="refresh"`)
+	// A later edit goes back to the sync info, not to step 6.
+	draft, _ := validConfig().CanonicalJSON()
+	p = a.post("/admin/salesforce/setup/identity", url.Values{"draft": {string(draft)}, "action": {"save"}, "identity.salesforce_field": {"Email"},
+		"identity.platform_identity": {"email"}, "identity.to_platform_no_match": {"create"}, "identity.to_salesforce_no_match": {"update_only"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/admin/salesforce/info?done=saved" {
+		t.Errorf("second save: got %d → %q, want 303 → /admin/salesforce/info?done=saved", p.status, p.header.Get("Location"))
+	}
 }
 
 func TestSyncInfoRunsAndCSV(t *testing.T) {
@@ -721,5 +729,29 @@ func TestSecurityHeadersAndStatic(t *testing.T) {
 	}
 	if p := c.get("/static/nope.js"); p.status != http.StatusNotFound {
 		t.Errorf("missing static file: got %d, want 404", p.status)
+	}
+}
+
+func TestAuthorizeWithoutConnectedApp(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en", conn: func(c *sfconn.Service) { c.ClientID = "" }})
+	c := e.client().login("a@shop.test")
+	p := c.post("/admin/salesforce/authorize", url.Values{"login": {"production"}})
+	if p.status != http.StatusConflict {
+		t.Fatalf("authorize without a Connected App: got %d, want 409", p.status)
+	}
+	mustContain(t, p, `data-code="not_configured"`, "SFSYNC_SALESFORCE_CLIENT_ID", e.srv.URL+CallbackPath)
+}
+
+func TestProgressStreamEndsWithoutARun(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{})
+	c := e.client().login("a@shop.test")
+	p := c.get("/admin/salesforce/progress/events")
+	if p.status != http.StatusOK || !strings.Contains(p.body, `"found":false`) || !strings.Contains(p.body, `"done":true`) {
+		t.Errorf("events without a first sync: got %d %q, want one event with found false and done true", p.status, p.body)
+	}
+	if p := e.client().get("/admin/salesforce/progress/events"); p.status != http.StatusUnauthorized {
+		t.Errorf("events signed out: got %d, want 401", p.status)
 	}
 }
