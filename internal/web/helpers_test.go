@@ -184,6 +184,9 @@ func (e *fakeEngine) StartInitialSync(ctx context.Context, tenantID string) (syn
 
 func (e *fakeEngine) manual(name, tenantID, trigger string) (syncer.Run, error) {
 	e.call(name, tenantID)
+	if _, _, err := e.CurrentConfig(context.Background(), tenantID); err != nil {
+		return syncer.Run{}, syncer.ErrNotConfigured
+	}
 	return e.addRun(tenantID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: trigger, Status: syncer.StatusRunning}), nil
 }
 

@@ -280,6 +280,10 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err er
 		s.renderPage(w, r, rc, http.StatusConflict, "refusal", s.refusalView(ref, rc.Lang))
 	case errors.Is(err, store.ErrNotFound):
 		s.renderError(w, r, rc, http.StatusNotFound, "error.not_found")
+	case errors.Is(err, syncer.ErrNotConfigured):
+		s.renderError(w, r, rc, http.StatusConflict, "error.not_configured")
+	case errors.Is(err, syncer.ErrNoPull):
+		s.renderError(w, r, rc, http.StatusConflict, "error.no_pull")
 	case errors.Is(err, context.Canceled):
 	default:
 		s.log.ErrorContext(r.Context(), "admin request failed", "tenant_id", rc.Tenant.ID, "path", r.URL.Path, "error", err)

@@ -688,6 +688,12 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 		}
 	}
 	mustContain(t, c.get("/admin/salesforce/info?done=sync_started"), `class="flash"`, "A manual sync has started.")
+	// The engine's "not configured" is said as such, not as an internal error.
+	e.connect(e.tenantB.ID, store.ConnConnected)
+	b := e.client().login("b@shop.test")
+	if p := b.post("/admin/salesforce/sync-now", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "Syncing is not set up yet") {
+		t.Errorf("sync-now without a configuration: got %d, want 409 with the not-configured message", p.status)
+	}
 	if p := c.get("/admin/salesforce/runs/abc"); p.status != http.StatusNotFound {
 		t.Errorf("bad run id: got %d, want 404", p.status)
 	}
