@@ -21,11 +21,12 @@ import (
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/web"
 )
 
 // CallbackPath is where Salesforce sends the admin back after authorizing;
 // the Connected App's callback URL is the service's base URL plus it.
-const CallbackPath = "/oauth/salesforce/callback"
+const CallbackPath = web.CallbackPath
 
 // Version is set at build time with -ldflags "-X github.com/sfsync/sfsync/internal/app.Version=…".
 var Version = "dev"
