@@ -1,0 +1,521 @@
+package jsforcetest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/sfemu"
+)
+
+const (
+	apiVersion  = "62.0"
+	seedCount   = 2500
+	adminUser   = "ada@jsforce.example.com"
+	adminPass   = "jsforce-Pa55word"
+	nodeTimeout = 45 * time.Second
+)
+
+// env is one emulator with one seeded org, a Connected App and a token.
+type env struct {
+	srv     *sfemu.Server
+	ts      *httptest.Server
+	org     *sfemu.Org
+	app     sfemu.ConnectedApp
+	tok     sfemu.Token
+	seedIDs []string
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	srv := sfemu.New(sfemu.Options{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	srv.SetBaseURL(ts.URL)
+	org, err := srv.CreateOrg(sfemu.OrgOptions{Edition: sfemu.Enterprise, AdminUsername: adminUser, AdminPassword: adminPass})
+	if err != nil {
+		t.Fatalf("CreateOrg: %v", err)
+	}
+	ids, err := org.SeedContacts(seedCount, 7)
+	if err != nil {
+		t.Fatalf("SeedContacts: %v", err)
+	}
+	app, err := srv.RegisterConnectedApp(sfemu.ConnectedAppOptions{Name: "jsforce", CallbackURLs: []string{"http://localhost:1717/callback"}})
+	if err != nil {
+		t.Fatalf("RegisterConnectedApp: %v", err)
+	}
+	tok, err := srv.IssueToken(org, adminUser)
+	if err != nil {
+		t.Fatalf("IssueToken: %v", err)
+	}
+	return &env{srv: srv, ts: ts, org: org, app: app, tok: tok, seedIDs: ids}
+}
+
+var (
+	installOnce sync.Once
+	installErr  error
+	installSkip string
+)
+
+// requireNode makes sure node and the locked node_modules are there. When
+// node or npm is missing it skips loudly, unless CI is set (.ci/run
+// installs them), where it fails.
+func requireNode(t *testing.T) {
+	t.Helper()
+	installOnce.Do(func() { installSkip, installErr = install() })
+	if installErr != nil {
+		t.Fatalf("preparing jsforce: %v", installErr)
+	}
+	if installSkip != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s", installSkip)
+		}
+		t.Logf("\n%s\n!!! SKIPPING the jsforce interoperability test: %s\n!!! Install Node.js 18+ and npm to run it.\n%s",
+			strings.Repeat("!", 78), installSkip, strings.Repeat("!", 78))
+		t.Skip(installSkip)
+	}
+}
+
+// install returns a reason to skip when node or npm is unusable, and runs
+// `npm ci` unless node_modules already holds exactly what
+// package-lock.json locks.
+func install() (skip string, err error) {
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " is not on PATH", nil
+		}
+	}
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("node --version: %w", err)
+	}
+	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".", 2)[0])
+	if err != nil {
+		return "", fmt.Errorf("parse node version %q: %w", out, err)
+	}
+	if major < 18 {
+		return fmt.Sprintf("node %s is older than jsforce's minimum, 18", strings.TrimSpace(string(out))), nil
+	}
+	if installedMatchesLock() {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
+	}
+	return "", nil
+}
+
+// installedMatchesLock compares package-lock.json's packages with npm's
+// record of what it installed (node_modules/.package-lock.json).
+func installedMatchesLock() bool {
+	type lock struct {
+		Packages map[string]json.RawMessage `json:"packages"`
+	}
+	read := func(path string) (map[string]string, bool) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, false
+		}
+		var l lock
+		if json.Unmarshal(b, &l) != nil {
+			return nil, false
+		}
+		out := map[string]string{}
+		for k, v := range l.Packages {
+			if k == "" {
+				continue
+			}
+			var pkg struct {
+				Version   string `json:"version"`
+				Integrity string `json:"integrity"`
+			}
+			if json.Unmarshal(v, &pkg) != nil {
+				return nil, false
+			}
+			out[k] = pkg.Version + " " + pkg.Integrity
+		}
+		return out, true
+	}
+	want, ok1 := read("package-lock.json")
+	got, ok2 := read("node_modules/.package-lock.json")
+	return ok1 && ok2 && len(want) > 0 && reflect.DeepEqual(want, got)
+}
+
+// checkLine is one line of client.mjs output; the observed values stay
+// raw so each assertion decodes what it needs.
+type checkLine struct {
+	Check    string   `json:"check"`
+	OK       bool     `json:"ok"`
+	Failures []string `json:"failures"`
+	raw      []byte
+}
+
+// runClient runs `node client.mjs phase` against e with the given tokens
+// and returns its checks by name. It fails the test for a check that
+// failed in the script, for a non-zero exit and for a missing check.
+func runClient(t *testing.T, e *env, tok sfemu.Token, phase string, want []string) map[string]checkLine {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "client.mjs", phase)
+	cmd.Env = append(os.Environ(),
+		"SF_LOGIN_URL="+e.ts.URL,
+		"SF_INSTANCE_URL="+tok.InstanceURL,
+		"SF_API_VERSION="+apiVersion,
+		"SF_CLIENT_ID="+e.app.ClientID,
+		"SF_CLIENT_SECRET="+e.app.ClientSecret,
+		"SF_USERNAME="+adminUser,
+		"SF_PASSWORD="+adminPass,
+		"SF_ACCESS_TOKEN="+tok.AccessToken,
+		"SF_REFRESH_TOKEN="+tok.RefreshToken,
+		"SF_ORG_ID="+e.org.ID(),
+		"NODE_NO_WARNINGS=1",
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	runErr := cmd.Run()
+	t.Logf("node client.mjs %s: %v in %s", phase, exitText(runErr), time.Since(start).Round(time.Millisecond))
+	checks := map[string]checkLine{}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var c checkLine
+		if err := json.Unmarshal(line, &c); err != nil || c.Check == "" {
+			t.Errorf("client.mjs printed a line that is not a check: %.300s", line)
+			continue
+		}
+		c.raw = slices.Clone(line)
+		checks[c.Check] = c
+		if !c.OK {
+			t.Errorf("jsforce check %s failed: %s\n%.2000s", c.Check, strings.Join(c.Failures, "; "), line)
+		}
+	}
+	if runErr != nil {
+		t.Errorf("node client.mjs %s: got %v, want exit status 0; stderr:\n%s", phase, exitText(runErr), tail(stderr.String(), 4000))
+	}
+	for _, name := range want {
+		if _, ok := checks[name]; !ok {
+			t.Errorf("check %s: got no line, want one (stderr:\n%s)", name, tail(stderr.String(), 2000))
+		}
+	}
+	return checks
+}
+
+func exitText(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// observed decodes the values of check name into v; a missing check
+// leaves v zero (runClient has already reported it).
+func observed(t *testing.T, checks map[string]checkLine, name string, v any) {
+	t.Helper()
+	c, ok := checks[name]
+	if !ok {
+		return
+	}
+	if err := json.Unmarshal(c.raw, v); err != nil {
+		t.Errorf("check %s: decode %s: %v", name, c.raw, err)
+	}
+}
+
+var mainChecks = []string{
+	"login_password", "identity", "limits", "describe", "query_autofetch", "query_maxfetch", "query_batchsize",
+	"query_more", "count", "bulk2_query", "error_malformed_query", "error_invalid_field", "error_dml",
+	"create_single", "create_many", "create_many_all_or_none_rollback", "update_single", "update_many",
+	"retrieve_many", "upsert_single", "upsert_many", "destroy_single", "destroy_many", "query_all_deleted",
+	"access_token", "refresh_expired_token", "get_updated", "get_deleted", "final_count",
+}
+
+type usage struct {
+	Used  int `json:"used"`
+	Limit int `json:"limit"`
+}
+
+// TestJSForce runs every jsforce feature sfsync relies on against the
+// emulator and checks what jsforce saw against the org's real state.
+func TestJSForce(t *testing.T) {
+	t.Parallel()
+	requireNode(t)
+	e := setup(t)
+	// A human deletes one seeded Contact and edits another before the
+	// integration runs: getDeleted and getUpdated must report them.
+	humanDeleted, humanEdited := e.seedIDs[0], e.seedIDs[1]
+	if err := e.org.DeleteAsHuman(humanDeleted); err != nil {
+		t.Fatalf("DeleteAsHuman: %v", err)
+	}
+	if err := e.org.ModifyAsHuman(humanEdited, map[string]any{"Title": "Edited by a human"}); err != nil {
+		t.Fatalf("ModifyAsHuman: %v", err)
+	}
+	live := e.org.ContactCount()
+	if live != seedCount-1 {
+		t.Fatalf("ContactCount after seeding and one delete: got %d, want %d", live, seedCount-1)
+	}
+	admin := e.org.Admin()
+	_, apiMax := e.org.APIUsage()
+
+	checks := runClient(t, e, e.tok, "main", mainChecks)
+
+	var login struct {
+		UserID, OrgID, InstanceURL string
+	}
+	observed(t, checks, "login_password", &login)
+	if login.UserID != admin.ID || login.OrgID != e.org.ID() || login.InstanceURL != e.ts.URL {
+		t.Errorf("login_password: got user %s org %s instance %s, want %s %s %s", login.UserID, login.OrgID, login.InstanceURL, admin.ID, e.org.ID(), e.ts.URL)
+	}
+	var ident struct{ UserID, OrgID, Username string }
+	observed(t, checks, "identity", &ident)
+	if ident.UserID != admin.ID || ident.OrgID != e.org.ID() || ident.Username != admin.Username {
+		t.Errorf("identity: got %+v, want user %s org %s username %s", ident, admin.ID, e.org.ID(), admin.Username)
+	}
+	var limits struct {
+		Max, Remaining int
+		LimitInfo      usage
+	}
+	observed(t, checks, "limits", &limits)
+	if limits.Max != apiMax || limits.LimitInfo.Limit != apiMax {
+		t.Errorf("limits: got DailyApiRequests.Max %d, Sforce-Limit-Info max %d, want %d", limits.Max, limits.LimitInfo.Limit, apiMax)
+	}
+
+	var describe struct{ Fields []string }
+	observed(t, checks, "describe", &describe)
+	orgFields := e.org.ContactFields()
+	for _, f := range describe.Fields {
+		if !slices.Contains(orgFields, f) {
+			t.Errorf("describe: field %s is not one of the org's Contact fields", f)
+		}
+	}
+	for _, cf := range sfemu.DefaultCustomFields() {
+		if !slices.Contains(describe.Fields, cf.Name) {
+			t.Errorf("describe: got no field %s, want every custom field", cf.Name)
+		}
+	}
+
+	// Reads happened before any write: every count is the seeded org's.
+	var autofetch, more struct{ TotalSize, Fetched, Distinct, Pages int }
+	observed(t, checks, "query_autofetch", &autofetch)
+	if autofetch.TotalSize != live || autofetch.Distinct != live || autofetch.Pages != 2 {
+		t.Errorf("query_autofetch: got totalSize %d, %d distinct ids in %d pages, want %d in 2 pages", autofetch.TotalSize, autofetch.Distinct, autofetch.Pages, live)
+	}
+	observed(t, checks, "query_more", &more)
+	if more.Distinct != live || more.Pages != 2 {
+		t.Errorf("query_more: got %d distinct ids in %d pages, want %d in 2", more.Distinct, more.Pages, live)
+	}
+	var batch struct{ Fetched, Pages int }
+	observed(t, checks, "query_batchsize", &batch)
+	if want := (live + 499) / 500; batch.Fetched != live || batch.Pages != want {
+		t.Errorf("query_batchsize: got %d records in %d pages, want %d in %d", batch.Fetched, batch.Pages, live, want)
+	}
+	var maxFetch struct{ TotalSize, Fetched int }
+	observed(t, checks, "query_maxfetch", &maxFetch)
+	if maxFetch.Fetched != 2100 || maxFetch.TotalSize != live {
+		t.Errorf("query_maxfetch: got %d of %d, want 2100 of %d", maxFetch.Fetched, maxFetch.TotalSize, live)
+	}
+	var count struct{ Count, SObjectCount, Aggregate int }
+	observed(t, checks, "count", &count)
+	if count.Count != live || count.SObjectCount != live || count.Aggregate != live {
+		t.Errorf("count: got COUNT() %d, sobject.count() %d, COUNT(Id) %d, want %d", count.Count, count.SObjectCount, count.Aggregate, live)
+	}
+	var bulk struct{ Rows, Distinct int }
+	observed(t, checks, "bulk2_query", &bulk)
+	if bulk.Rows != live || bulk.Distinct != live {
+		t.Errorf("bulk2_query: got %d rows (%d distinct), want %d", bulk.Rows, bulk.Distinct, live)
+	}
+	for name, code := range map[string]string{"error_malformed_query": "MALFORMED_QUERY", "error_invalid_field": "INVALID_FIELD", "error_dml": "REQUIRED_FIELD_MISSING"} {
+		var got struct{ ErrorCode string }
+		observed(t, checks, name, &got)
+		if got.ErrorCode != code {
+			t.Errorf("%s: got errorCode %q, want %q", name, got.ErrorCode, code)
+		}
+	}
+
+	// Writes, read back through the Go API.
+	var single struct{ ID, LastName string }
+	observed(t, checks, "create_single", &single)
+	if rec, ok := e.org.Record(single.ID); !ok || rec["LastName"] != single.LastName || rec["Title"] == nil {
+		t.Errorf("create_single: got record %v (found %v), want LastName %s and the updated Title", rec, ok, single.LastName)
+	}
+	var many struct {
+		IDs      []string
+		LastName string
+	}
+	observed(t, checks, "create_many", &many)
+	var run struct{ Run string }
+	observed(t, checks, "update_many", &run)
+	for i, id := range many.IDs {
+		rec, ok := e.org.Record(id)
+		if want := fmt.Sprintf("UpdatedMany%d-%s", i, run.Run); !ok || rec["LastName"] != many.LastName || rec["Title"] != want {
+			t.Errorf("create_many/update_many %s: got %v, want LastName %s, Title %s", id, rec, many.LastName, want)
+		}
+	}
+	var rollback struct{ LastName string }
+	observed(t, checks, "create_many_all_or_none_rollback", &rollback)
+	if ids := e.findContacts("LastName", rollback.LastName); rollback.LastName == "" || len(ids) != 0 {
+		t.Errorf("create_many_all_or_none_rollback: got %d records with LastName %q, want 0", len(ids), rollback.LastName)
+	}
+	var upsert struct{ Member, ID string }
+	observed(t, checks, "upsert_single", &upsert)
+	if ids := e.findContacts("Member_Number__c", upsert.Member); len(ids) != 1 || ids[0] != upsert.ID {
+		t.Errorf("upsert_single: got records %v with Member_Number__c %q, want exactly [%s]", ids, upsert.Member, upsert.ID)
+	} else if rec, _ := e.org.Record(upsert.ID); rec["Title"] != "Upserted twice" {
+		t.Errorf("upsert_single: got Title %v, want %q", rec["Title"], "Upserted twice")
+	}
+	var upsertMany struct{ NewMember, NewID, ExistingMember, ExistingID, Title string }
+	observed(t, checks, "upsert_many", &upsertMany)
+	if ids := e.findContacts("Member_Number__c", upsertMany.NewMember); len(ids) != 1 || ids[0] != upsertMany.NewID {
+		t.Errorf("upsert_many: got records %v with Member_Number__c %q, want exactly [%s]", ids, upsertMany.NewMember, upsertMany.NewID)
+	}
+	if ids := e.findContacts("Member_Number__c", upsertMany.ExistingMember); len(ids) != 1 || ids[0] != upsertMany.ExistingID {
+		t.Errorf("upsert_many: got records %v with Member_Number__c %q, want exactly [%s]", ids, upsertMany.ExistingMember, upsertMany.ExistingID)
+	} else if rec, _ := e.org.Record(upsertMany.ExistingID); rec["Title"] != upsertMany.Title {
+		t.Errorf("upsert_many: existing record Title got %v, want %q", rec["Title"], upsertMany.Title)
+	}
+
+	liveIDs := e.org.ContactIDs(false)
+	allIDs := e.org.ContactIDs(true)
+	var deletedNow []string
+	for _, id := range allIDs {
+		if !slices.Contains(liveIDs, id) {
+			deletedNow = append(deletedNow, id)
+		}
+	}
+	var destroyed struct{ IDs []string }
+	observed(t, checks, "query_all_deleted", &destroyed)
+	wantDeleted := append([]string{humanDeleted}, destroyed.IDs...)
+	if !sameSet(deletedNow, wantDeleted) {
+		t.Errorf("deleted Contacts in the org: got %v, want %v (the human's and the script's)", deletedNow, wantDeleted)
+	}
+	var queryAll struct{ QueryAll, QueryAllCount int }
+	observed(t, checks, "query_all_deleted", &queryAll)
+	if queryAll.QueryAll != 3 || queryAll.QueryAllCount != len(allIDs) {
+		t.Errorf("query_all_deleted: got %d deleted rows and queryAll COUNT() %d, want 3 and %d", queryAll.QueryAll, queryAll.QueryAllCount, len(allIDs))
+	}
+
+	var refresh struct {
+		Refreshes        int
+		TokenChanged     bool
+		PasswordRelogins int
+	}
+	observed(t, checks, "refresh_expired_token", &refresh)
+	if refresh.Refreshes != 1 || !refresh.TokenChanged || refresh.PasswordRelogins != 1 {
+		t.Errorf("refresh_expired_token: got %+v, want one refresh with a new token and one password re-login", refresh)
+	}
+
+	// getUpdated: exactly the live Contacts whose SystemModstamp falls in
+	// [start to the minute, latestDateCovered).
+	var updated struct {
+		Start             time.Time
+		LatestDateCovered string
+		IDs               []string
+	}
+	observed(t, checks, "get_updated", &updated)
+	covered, err := time.Parse("2006-01-02T15:04:05.000-0700", updated.LatestDateCovered)
+	if err != nil {
+		t.Errorf("get_updated: latestDateCovered %q: %v", updated.LatestDateCovered, err)
+	}
+	var wantUpdated []string
+	from := updated.Start.Truncate(time.Minute)
+	for _, id := range liveIDs {
+		rec, _ := e.org.Record(id)
+		if ms, ok := rec["SystemModstamp"].(time.Time); ok && !ms.Before(from) && ms.Before(covered) {
+			wantUpdated = append(wantUpdated, id)
+		}
+	}
+	if !sameSet(updated.IDs, wantUpdated) {
+		t.Errorf("get_updated: got %d ids %v, want the %d live Contacts modified in [%s, %s): %v", len(updated.IDs), updated.IDs, len(wantUpdated), from, covered, wantUpdated)
+	}
+	if !slices.Contains(updated.IDs, humanEdited) {
+		t.Errorf("get_updated: got no %s, want the Contact a human edited", humanEdited)
+	}
+	var deleted struct{ IDs []string }
+	observed(t, checks, "get_deleted", &deleted)
+	if !sameSet(deleted.IDs, deletedNow) {
+		t.Errorf("get_deleted: got %v, want %v", deleted.IDs, deletedNow)
+	}
+
+	var final struct {
+		Count     int
+		LimitInfo usage
+	}
+	observed(t, checks, "final_count", &final)
+	used, max := e.org.APIUsage()
+	if final.Count != e.org.ContactCount() {
+		t.Errorf("final_count: got COUNT() %d, want ContactCount %d", final.Count, e.org.ContactCount())
+	}
+	if final.LimitInfo != (usage{Used: used, Limit: max}) {
+		t.Errorf("final_count: got Sforce-Limit-Info %+v, want used %d limit %d (the org's usage)", final.LimitInfo, used, max)
+	}
+}
+
+// TestJSForceRequestLimitExceeded spends the org's API allocation and
+// expects jsforce to surface REQUEST_LIMIT_EXCEEDED with the usage header.
+func TestJSForceRequestLimitExceeded(t *testing.T) {
+	t.Parallel()
+	requireNode(t)
+	e := setup(t)
+	_, max := e.org.APIUsage()
+	e.org.SetAPIUsage(max)
+	checks := runClient(t, e, e.tok, "limit", []string{"request_limit_exceeded"})
+	var got struct {
+		ErrorCode string
+		LimitInfo usage
+	}
+	observed(t, checks, "request_limit_exceeded", &got)
+	if got.ErrorCode != "REQUEST_LIMIT_EXCEEDED" {
+		t.Errorf("errorCode: got %q, want REQUEST_LIMIT_EXCEEDED", got.ErrorCode)
+	}
+	if got.LimitInfo != (usage{Used: max, Limit: max}) {
+		t.Errorf("Sforce-Limit-Info: got %+v, want used %d limit %d", got.LimitInfo, max, max)
+	}
+	if used, _ := e.org.APIUsage(); used != max {
+		t.Errorf("API usage after rejected calls: got %d, want %d (rejected calls are not counted)", used, max)
+	}
+}
+
+// findContacts returns the ids of Contacts (Recycle Bin rows too) whose
+// field equals value.
+func (e *env) findContacts(field, value string) []string {
+	var out []string
+	for _, id := range e.org.ContactIDs(true) {
+		if rec, _ := e.org.Record(id); rec[field] == value {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y)) && len(a) == len(b)
+}
