@@ -88,6 +88,14 @@ func BenchmarkQueryPage(b *testing.B) {
 			serve(b, s, tok.AccessToken, q)
 		}
 	})
+	// The incremental pull: a filter that reads every row, and a sort.
+	inc := sfapi.VersionPath + "/query?q=" + url.QueryEscape("SELECT Id, LastName, Email, SystemModstamp FROM Contact WHERE SystemModstamp >= 2026-01-01T00:00:00Z ORDER BY SystemModstamp, Id")
+	b.Run("incremental-first", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, s, tok.AccessToken, inc)
+		}
+	})
 }
 
 func itoa(n int) string {

@@ -34,13 +34,18 @@ type record struct {
 
 // Value implements soql.Record.
 func (r *record) Value(i int) any {
-	for _, p := range r.f {
-		if int(p.idx) >= i {
-			if int(p.idx) == i {
-				return p.v
-			}
-			return nil
+	f := r.f
+	lo, hi := 0, len(f)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if int(f[m].idx) < i {
+			lo = m + 1
+		} else {
+			hi = m
 		}
+	}
+	if lo < len(f) && int(f[lo].idx) == i {
+		return f[lo].v
 	}
 	return nil
 }
