@@ -47,6 +47,8 @@ const cfg = {
   orgId: env('SF_ORG_ID'),
 };
 
+const callClient = 'jsforcetest';
+
 const oauth2 = () => ({ loginUrl: cfg.loginUrl, clientId: cfg.clientId, clientSecret: cfg.clientSecret });
 
 let failed = 0;
@@ -96,11 +98,22 @@ async function sideDoor(method, path, body) {
 
 const emulatorNow = async () => new Date((await sideDoor('GET', 'clock')).now);
 
+// collect reads a jsforce record stream (Bulk 2.0 results) to the end.
+const collect = (stream) =>
+  new Promise((resolve, reject) => {
+    const out = [];
+    stream.on('record', (r) => out.push(r));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(out));
+  });
+
 const sameSet = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
 
 async function mainPhase() {
   const soql = 'SELECT Id, LastName, Email, Member_Number__c, SystemModstamp FROM Contact';
-  const conn = new jsforce.Connection({ loginUrl: cfg.loginUrl, version: cfg.version, oauth2: oauth2() });
+  // callOptions becomes Sforce-Call-Options: client=...; the org records it
+  // on every change (CDC's changeOrigin), which sfsync's echo guard uses.
+  const conn = new jsforce.Connection({ loginUrl: cfg.loginUrl, version: cfg.version, oauth2: oauth2(), callOptions: { client: callClient } });
   let passwordRelogins = 0;
   conn.on('refresh', () => passwordRelogins++);
 
@@ -138,6 +151,13 @@ async function mainPhase() {
     want(last.nillable === false && last.createable === true, `LastName nillable ${last.nillable}, createable ${last.createable}`);
     want(d.replicateable === true && d.queryable === true, `replicateable ${d.replicateable}, queryable ${d.queryable}`);
     return { name: d.name, keyPrefix: d.keyPrefix, fields: d.fields.map((f) => f.name) };
+  });
+
+  await check('describe_global', async (want) => {
+    const g = await conn.describeGlobal();
+    const contact = g.sobjects.find((o) => o.name === 'Contact');
+    want(contact && contact.keyPrefix === '003' && contact.queryable === true, `Contact entry ${JSON.stringify(contact)}`);
+    return { sobjects: g.sobjects.length, maxBatchSize: g.maxBatchSize };
   });
 
   // Query paging over every Contact: one autoFetch with jsforce's default
@@ -211,13 +231,7 @@ async function mainPhase() {
   await check('bulk2_query', async (want) => {
     conn.bulk2.pollInterval = 100;
     conn.bulk2.pollTimeout = 20000;
-    const stream = await conn.bulk2.query(soql);
-    const records = await new Promise((resolve, reject) => {
-      const out = [];
-      stream.on('record', (r) => out.push(r));
-      stream.on('error', reject);
-      stream.on('end', () => resolve(out));
-    });
+    const records = await collect(await conn.bulk2.query(soql));
     const ids = new Set(records.map((r) => r.Id));
     want(records.length === restIds.size, `bulk rows ${records.length}, want REST count ${restIds.size}`);
     want(sameSet(ids, restIds), 'bulk id set differs from the REST id set');
@@ -236,6 +250,14 @@ async function mainPhase() {
     }
     want(mismatches === 0, `${mismatches} values differ from REST, e.g. ${example}`);
     return { rows: records.length, distinct: ids.size, columns: Object.keys(records[0] || {}) };
+  });
+
+  await check('error_bulk2_invalid_field', async (want) => {
+    const { err, unexpectedResult } = await expectError(() => conn.bulk2.query('SELECT Id, Foo__c FROM Contact'));
+    want(!unexpectedResult, 'bulk query of an unknown field succeeded');
+    want(err && err.errorCode === 'INVALIDJOB', `errorCode ${err && err.errorCode}, want INVALIDJOB`);
+    want(err && /Foo__c/.test(err.message), `message ${JSON.stringify(err && err.message)}`);
+    return { errorCode: err && err.errorCode, message: err && err.message };
   });
 
   await check('error_malformed_query', async (want) => {
@@ -385,7 +407,19 @@ async function mainPhase() {
     want(all.totalSize === deletedIds.length, `queryAll saw ${all.totalSize}, want ${deletedIds.length}`);
     want(all.records.every((r) => r.IsDeleted === true), `IsDeleted ${JSON.stringify(all.records.map((r) => r.IsDeleted))}`);
     const countAll = await conn.query('SELECT COUNT() FROM Contact', { scanAll: true });
-    return { ids: deletedIds, query: live.totalSize, queryAll: all.totalSize, queryAllCount: countAll.totalSize };
+    want(countAll.totalSize > restIds.size, `queryAll COUNT() ${countAll.totalSize}, want more than the ${restIds.size} live at the start`);
+    const rows = await collect(await conn.bulk2.query('SELECT Id, IsDeleted FROM Contact', { scanAll: true }));
+    const bulkDeleted = rows.filter((r) => r.IsDeleted === 'true').map((r) => r.Id);
+    want(rows.length === countAll.totalSize, `bulk queryAll rows ${rows.length}, want queryAll COUNT() ${countAll.totalSize}`);
+    for (const id of deletedIds) want(bulkDeleted.includes(id), `bulk queryAll misses deleted ${id}`);
+    return {
+      bulkQueryAllRows: rows.length,
+      bulkDeleted,
+      ids: deletedIds,
+      query: live.totalSize,
+      queryAll: all.totalSize,
+      queryAllCount: countAll.totalSize,
+    };
   });
 
   // Tokens issued elsewhere: jsforce must refresh an expired access token by

@@ -249,8 +249,8 @@ func observed(t *testing.T, checks map[string]checkLine, name string, v any) {
 }
 
 var mainChecks = []string{
-	"login_password", "identity", "limits", "describe", "query_autofetch", "query_maxfetch", "query_batchsize",
-	"query_more", "count", "bulk2_query", "error_malformed_query", "error_invalid_field", "error_dml",
+	"login_password", "identity", "limits", "describe", "describe_global", "query_autofetch", "query_maxfetch", "query_batchsize",
+	"query_more", "count", "bulk2_query", "error_bulk2_invalid_field", "error_malformed_query", "error_invalid_field", "error_dml",
 	"create_single", "create_many", "create_many_all_or_none_rollback", "update_single", "update_many",
 	"retrieve_many", "upsert_single", "upsert_many", "destroy_single", "destroy_many", "query_all_deleted",
 	"access_token", "refresh_expired_token", "get_updated", "get_deleted", "final_count",
@@ -414,10 +414,35 @@ func TestJSForce(t *testing.T) {
 	if !sameSet(deletedNow, wantDeleted) {
 		t.Errorf("deleted Contacts in the org: got %v, want %v (the human's and the script's)", deletedNow, wantDeleted)
 	}
-	var queryAll struct{ QueryAll, QueryAllCount int }
+	var queryAll struct {
+		QueryAll, QueryAllCount, BulkQueryAllRows int
+		BulkDeleted                               []string
+	}
 	observed(t, checks, "query_all_deleted", &queryAll)
-	if queryAll.QueryAll != 3 || queryAll.QueryAllCount != len(allIDs) {
-		t.Errorf("query_all_deleted: got %d deleted rows and queryAll COUNT() %d, want 3 and %d", queryAll.QueryAll, queryAll.QueryAllCount, len(allIDs))
+	if queryAll.QueryAll != 3 || queryAll.QueryAllCount != len(allIDs) || queryAll.BulkQueryAllRows != len(allIDs) {
+		t.Errorf("query_all_deleted: got %d deleted rows, queryAll COUNT() %d, Bulk 2.0 queryAll rows %d, want 3, %d, %d",
+			queryAll.QueryAll, queryAll.QueryAllCount, queryAll.BulkQueryAllRows, len(allIDs), len(allIDs))
+	}
+	if !sameSet(queryAll.BulkDeleted, deletedNow) {
+		t.Errorf("query_all_deleted: Bulk 2.0 queryAll rows with IsDeleted true got %v, want %v", queryAll.BulkDeleted, deletedNow)
+	}
+
+	// Every change the script made carries its Sforce-Call-Options client.
+	scriptIDs := append(slices.Clone(many.IDs), single.ID, upsert.ID, upsertMany.NewID, upsertMany.ExistingID)
+	for _, id := range scriptIDs {
+		var n int
+		for _, ch := range e.org.History(id) {
+			if ch.UserID != admin.ID {
+				continue // the seeded row's history is empty; humans are another user
+			}
+			n++
+			if ch.Client != "jsforcetest" || !strings.HasSuffix(ch.Origin, ";client=jsforcetest") {
+				t.Errorf("history of %s: got %s with client %q origin %q, want client jsforcetest", id, ch.Type, ch.Client, ch.Origin)
+			}
+		}
+		if n == 0 {
+			t.Errorf("history of %s: got no change by the admin, want the script's", id)
+		}
 	}
 
 	var refresh struct {
