@@ -21,6 +21,7 @@ type emuEnv struct {
 	t   *testing.T
 	emu *sfemu.Server
 	url string
+	org *sfemu.Org // the Enterprise org
 }
 
 const (
@@ -46,7 +47,7 @@ func startEmulator(t *testing.T) *emuEnv {
 	if _, err := emu.CreateOrg(sfemu.OrgOptions{Name: "Budget Co", Edition: sfemu.ProfessionalNoAPI, AdminUsername: emuNoAPI, AdminPassword: emuPassword}); err != nil {
 		t.Fatal(err)
 	}
-	return &emuEnv{t: t, emu: emu, url: srv.URL}
+	return &emuEnv{t: t, emu: emu, url: srv.URL, org: org}
 }
 
 // wire registers the admin UI's callback as a Connected App and points the

@@ -72,8 +72,14 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
-	"str":    func(v any) string { return fmt.Sprint(v) },
-	"join":   strings.Join,
+	"str":  func(v any) string { return fmt.Sprint(v) },
+	"join": strings.Join,
+	"first": func(n int, rows []syncconf.DryRunRow) []syncconf.DryRunRow {
+		if len(rows) > n {
+			return rows[:n]
+		}
+		return rows
+	},
 	"anchor": anchor,
 	"conflictRules": func() []string {
 		return []string{string(syncconf.NewestWins), string(syncconf.PreferSalesforceUnlessBlank), string(syncconf.AlwaysSalesforce), string(syncconf.AlwaysPlatform)}
@@ -123,6 +129,15 @@ type view struct {
 func (v *view) T(key string, args ...any) (string, error) {
 	msg, err := translate(v.Lang, key, args...)
 	return strings.ReplaceAll(msg, "{platform}", v.Platform), err
+}
+
+// R names a run record's reason code in the page's language: its
+// catalogue text when there is one ("reason.invalid_phone"), else the code.
+func (v *view) R(code string) string {
+	if msg, err := v.T("reason." + code); err == nil {
+		return msg
+	}
+	return code
 }
 
 // P is T; templates use it where the text names the platform.

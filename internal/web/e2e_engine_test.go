@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+// directQueue runs the engine's pulls in goroutines, standing in for the
+// job queue, and waits for them when the test ends.
+type directQueue struct {
+	eng    *syncer.Engine
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+func (q *directQueue) EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error {
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		for range 1000 {
+			err := q.eng.RunPull(q.ctx, tenantID, mode, trigger, runID)
+			if errors.Is(err, syncer.ErrContinue) {
+				continue
+			}
+			if err != nil && q.ctx.Err() == nil {
+				q.mu.Lock()
+				q.errs = append(q.errs, err)
+				q.mu.Unlock()
+			}
+			return
+		}
+	}()
+	return nil
+}
+
+func (q *directQueue) EnqueuePush(ctx context.Context, tenantID string) error { return nil }
+
+// TestEndToEndWithTheEngine drives the real sync engine against the
+// emulator from the browser: connect, set up, the dry run of the saved
+// configuration, Start sync, the live percentage up to the end, the sync
+// log and the run's details.
+func TestEndToEndWithTheEngine(t *testing.T) {
+	t.Parallel()
+	const lang = langZH
+	ctx := browserOrSkip(t)
+	emu := startEmulator(t)
+	if _, err := emu.org.SeedContacts(400, 7); err != nil {
+		t.Fatal(err)
+	}
+	e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(true)})
+	q := &directQueue{}
+	q.ctx, q.cancel = context.WithCancel(context.Background())
+	eng := &syncer.Engine{Store: e.store, Conn: e.conn, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: q}
+	q.eng = eng
+	t.Cleanup(func() {
+		q.cancel()
+		q.wg.Wait()
+	})
+	e.swapEngine(eng)
+
+	dir := filepath.Join("testdata", "artifacts", "engine-"+lang)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	s := &shooter{t: t, ctx: ctx, dir: dir}
+	b := &e2e{t: t, ctx: ctx, url: e.srv.URL}
+
+	b.do("sign in", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "a@shop.test"), chromedp.SendKeys(chromedp.ID("password"), testPassword))
+	b.submit("sign in", "login-submit")
+	b.submit("connect", "connect")
+	b.submit("go to authorize", "authorize")
+	b.do("Salesforce login", chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), emuAdmin), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
+	b.submit("Salesforce login", "Login")
+	b.wantText("#sf-org", "Acme Corp")
+	b.submit("start setup", "start-setup")
+	b.do("identity", chromedp.Click(chromedp.ID("pi-email")), chromedp.SetValue(chromedp.ID("f-identity-salesforce_field"), "Email"))
+	b.submit("next", "next")
+	b.submit("next", "next")
+	b.submit("add field", "add-row")
+	b.do("map LastName → name",
+		chromedp.SetValue(chromedp.ID("f-field_mappings-0-salesforce_field"), "LastName"),
+		chromedp.SetValue(chromedp.ID("f-field_mappings-0-platform_field"), "name"),
+		chromedp.SetValue(chromedp.ID("f-field_mappings-0-direction"), "to_platform"))
+	b.submit("next", "next")
+	s.shot("conditions")
+	b.submit("save", "save")
+	if !strings.Contains(b.location(), "/admin/salesforce/start") {
+		t.Fatalf("after save: at %s, want /admin/salesforce/start; page: %s", b.location(), b.text("main"))
+	}
+	// The real dry run against the emulator's seeded contacts (X8).
+	b.wantText(".dryrun", "Salesforce API")
+	s.shot("start-dry-run")
+
+	b.submit("start sync", "start-sync")
+	b.waitFor(`!!document.getElementById('sync-done')`)
+	s.shot("sync-done")
+	created, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".counts > div:first-child dd")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(created)); n < 100 {
+		t.Errorf("first sync created %q contacts, want most of the 400 seeded", created)
+	}
+	run, ok, err := eng.InitialRun(context.Background(), e.tenantA.ID)
+	if err != nil || !ok || run.Percent() != 100 {
+		t.Errorf("initial run: got %+v (found %v, %v), want it finished at 100%%", run, ok, err)
+	}
+	b.do("info", chromedp.Navigate(e.srv.URL+"/admin/salesforce/info"))
+	b.wantText(fmt.Sprintf(`tr[data-run="%d"]`, run.ID), "首次同步")
+	s.shot("sync-info")
+	b.do("run", chromedp.Navigate(fmt.Sprintf("%s/admin/salesforce/runs/%d", e.srv.URL, run.ID)))
+	s.shot("run-details")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, err := range q.errs {
+		t.Errorf("pull job: %v", err)
+	}
+}
