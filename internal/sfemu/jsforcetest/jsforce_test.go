@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -206,6 +208,7 @@ func runClient(t *testing.T, e *env, tok sfemu.Token, phase string, want []strin
 		}
 		c.raw = slices.Clone(line)
 		checks[c.Check] = c
+		t.Logf("%s ok=%v %.300s", c.Check, c.OK, line)
 		if !c.OK {
 			t.Errorf("jsforce check %s failed: %s\n%.2000s", c.Check, strings.Join(c.Failures, "; "), line)
 		}
@@ -498,6 +501,29 @@ func TestJSForce(t *testing.T) {
 	}
 	if final.LimitInfo != (usage{Used: used, Limit: max}) {
 		t.Errorf("final_count: got Sforce-Limit-Info %+v, want used %d limit %d (the org's usage)", final.LimitInfo, used, max)
+	}
+}
+
+// TestJSForceBulkResultPages reads more Contacts than one Bulk 2.0
+// result page holds, so jsforce follows Sforce-Locator to the end.
+func TestJSForceBulkResultPages(t *testing.T) {
+	t.Parallel()
+	requireNode(t)
+	e := setup(t)
+	if _, err := e.org.SeedContacts(60000, 8); err != nil {
+		t.Fatalf("SeedContacts: %v", err)
+	}
+	checks := runClient(t, e, e.tok, "bulkpages", []string{"bulk2_result_pages"})
+	var got struct {
+		Rows, HeaderRows, Count int
+		IDsSHA256               string
+	}
+	observed(t, checks, "bulk2_result_pages", &got)
+	ids := e.org.ContactIDs(false)
+	slices.Sort(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	if got.Rows != len(ids) || got.Count != len(ids) || got.IDsSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("bulk2_result_pages: got %d rows, COUNT() %d, id digest %s, want %d and digest %x", got.Rows, got.Count, got.IDsSHA256, len(ids), sum)
 	}
 }
 
