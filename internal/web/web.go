@@ -239,6 +239,11 @@ func (s *server) admin(h func(http.ResponseWriter, *http.Request, *reqCtx)) http
 				http.Redirect(w, r, target, http.StatusSeeOther)
 				return
 			}
+			if r.Method == http.MethodPost {
+				// An expired session on a form post: sign in again.
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}

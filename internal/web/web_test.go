@@ -760,4 +760,8 @@ func TestProgressStreamEndsWithoutARun(t *testing.T) {
 	if p := e.client().get("/admin/salesforce/progress/events"); p.status != http.StatusUnauthorized {
 		t.Errorf("events signed out: got %d, want 401", p.status)
 	}
+	// A form posted after the session ended leads back to the sign-in page.
+	if p := e.client().post("/admin/salesforce/sync-now", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
+		t.Errorf("post signed out: got %d → %q, want 303 → /login", p.status, p.header.Get("Location"))
+	}
 }

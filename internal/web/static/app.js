@@ -44,6 +44,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.documentElement.classList.add("js");
+    // After a post with errors, take keyboard and screen-reader users to the summary.
+    var summary = document.getElementById("errors");
+    if (summary) summary.focus();
     var boxes = document.querySelectorAll("[data-progress]");
     for (var i = 0; i < boxes.length; i++) live(boxes[i]);
 
