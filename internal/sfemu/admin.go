@@ -26,6 +26,7 @@ import (
 //	PATCH  /__emulator__/orgs/{org}/records/{id}       modify as a human (?user=username)
 //	DELETE /__emulator__/orgs/{org}/records/{id}       delete as a human
 //	POST   /__emulator__/orgs/{org}/records/{id}/touch move SystemModstamp only (automated process)
+//	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
 //	GET    /__emulator__/orgs/{org}/history            change history (?id=)
 //	POST   /__emulator__/orgs/{org}/reset              delete contacts, history, cursors, jobs; zero usage
 //	POST   /__emulator__/orgs/{org}/recycle-bin/empty  hard-delete Recycle Bin rows
@@ -313,6 +314,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
+		case r.Method == "POST" && len(segs) == 5 && segs[4] == "undelete":
+			if err := o.UndeleteAsHuman(id); err != nil {
+				fail(400, err.Error())
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
 		case r.Method == "POST" && len(segs) == 5 && segs[4] == "touch":
 			if err := o.TouchSystemModstamp(id); err != nil {
 				fail(404, err.Error())
@@ -413,7 +420,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
-	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch",
+	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
 	"GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",

@@ -408,10 +408,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-const (
-	sfDateTime = "2006-01-02T15:04:05.000-0700"
-	sfDate     = "2006-01-02"
-)
+const sfDate = "2006-01-02"
 
 func formatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000+0000") }
 

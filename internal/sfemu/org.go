@@ -478,6 +478,35 @@ func (o *Org) DeleteAsHuman(id string) error {
 	return nil
 }
 
+// UndeleteAsHuman restores a Contact from the Recycle Bin as the human
+// user does in the UI (an UNDELETE in the change history).
+func (o *Org) UndeleteAsHuman(id string) error {
+	now := o.srv.Now().Truncate(time.Second)
+	var err error
+	o.withTx(context.Background(), func(t *tx) {
+		tb := o.tables["contact"]
+		r, p, ok := tb.get(id)
+		if !ok || !r.deleted() {
+			err = errNoSuchRecord
+			return
+		}
+		if errs := o.checkUnique(tb, map[int]any(fieldMap(r)), p); len(errs) > 0 {
+			err = joinErrs(errs)
+			return
+		}
+		o.applyLocked(t, tb, o.sideActor(o.humanID), p, map[int]any{}, now, "UNDELETE", true)
+	})
+	return err
+}
+
+func fieldMap(r *record) map[int]any {
+	m := make(map[int]any, len(r.f))
+	for _, p := range r.f {
+		m[int(p.idx)] = p.v
+	}
+	return m
+}
+
 // TouchSystemModstamp moves only SystemModstamp, as an automated process
 // (trigger, roll-up) does; LastModifiedDate stays.
 func (o *Org) TouchSystemModstamp(id string) error {

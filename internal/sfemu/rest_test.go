@@ -825,3 +825,26 @@ func TestChangeHistoryRecordsClient(t *testing.T) {
 		t.Errorf("composite change: got %+v", hist[1])
 	}
 }
+
+func TestUndeleteAsHuman(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id := e.create(map[string]any{"LastName": "Back", "Member_Number__c": "U1"})
+	wantStatus(t, e.do("DELETE", "sobjects/Contact/"+id, nil), 204)
+	// The member number is free while the row is in the Recycle Bin...
+	other := e.create(map[string]any{"LastName": "Taker", "Member_Number__c": "U1"})
+	if err := e.org.UndeleteAsHuman(id); err == nil {
+		t.Fatal("undelete with a taken unique value: got nil error")
+	}
+	wantStatus(t, e.do("DELETE", "sobjects/Contact/"+other, nil), 204)
+	wantStatus(t, e.doToken("", "POST", "/__emulator__/orgs/default/records/"+id+"/undelete", nil), 204)
+	r := e.do("GET", "sobjects/Contact/Member_Number__c/U1", nil)
+	wantStatus(t, r, 200)
+	if !strings.Contains(string(r.body), id) || !strings.Contains(string(r.body), `"IsDeleted":false`) {
+		t.Errorf("after undelete: got %.300s", r.body)
+	}
+	hist := e.org.History(id)
+	if last := hist[len(hist)-1]; last.Type != "UNDELETE" || last.UserID != e.org.Human().ID {
+		t.Errorf("undelete history: got %+v", last)
+	}
+}

@@ -662,10 +662,16 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 		changes[obj.modstampIdx] = ts
 	}
 	n := old.with(changes)
-	if kind == "DELETE" {
+	switch kind {
+	case "DELETE":
 		n.deletedAt = now.Unix()
 		if obj.isDeletedIdx >= 0 {
 			n = n.with(map[int]any{obj.isDeletedIdx: true})
+		}
+	case "UNDELETE":
+		n.deletedAt = 0
+		if obj.isDeletedIdx >= 0 {
+			n = n.with(map[int]any{obj.isDeletedIdx: false})
 		}
 	}
 	t.recs[p] = n
@@ -682,10 +688,13 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 	for i, idx := range t.uniq {
 		f := obj.fields[i]
 		ov, nv := old.Value(i), n.Value(i)
-		if kind == "DELETE" {
+		switch kind {
+		case "DELETE":
 			nv = nil
+		case "UNDELETE":
+			ov = nil
 		}
-		if equalValue(ov, nv) && kind != "DELETE" {
+		if equalValue(ov, nv) {
 			continue
 		}
 		u := idxUndo{i: i}
@@ -703,7 +712,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 	if kind == "DELETE" {
 		t.bin = append(t.bin, p)
 	}
-	if kind == "DELETE" {
+	if kind == "DELETE" || kind == "UNDELETE" {
 		changed = nil
 	}
 	if len(changed) > 0 && obj.modifiedIdx >= 0 && userEdit {
