@@ -1,5 +1,3 @@
-//go:build emulator
-
 package salesforce
 
 // Integration tests: the real client over real HTTP against the emulator
