@@ -67,7 +67,11 @@ type Options struct {
 	// (instance_url), e.g. https://acme.my.salesforce.com.
 	InstanceURL string
 	Tokens      TokenSource
-	// HTTPClient defaults to a client with a 2-minute timeout.
+	// HTTPClient defaults to one that waits up to 10 minutes for response
+	// headers (Salesforce's own request timeout) but sets no overall
+	// timeout, since a Bulk API results page is read while the caller
+	// processes its rows; bound calls with the context instead. A custom
+	// client should not set Timeout either, for the same reason.
 	HTTPClient *http.Client
 	// Logger defaults to slog.Default(). Requests are logged at debug level
 	// by method, path, status and duration only.
@@ -143,7 +147,7 @@ func New(opts Options) (*Client, error) {
 		describes:   map[string]*SObjectDescribe{},
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: 2 * time.Minute}
+		c.hc = defaultHTTPClient()
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -172,6 +176,13 @@ func (c *Client) InstanceURL() string { return c.base.String() }
 // Calls returns the number of HTTP requests this Client has sent to
 // Salesforce, retries included (the engine reports it per run).
 func (c *Client) Calls() int64 { return c.calls.Load() }
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 10 * time.Minute
+	t.MaxIdleConnsPerHost = 4
+	return &http.Client{Transport: t}
+}
 
 func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
