@@ -353,7 +353,10 @@ func TestJSForce(t *testing.T) {
 	if bulk.Rows != live || bulk.Distinct != live {
 		t.Errorf("bulk2_query: got %d rows (%d distinct), want %d", bulk.Rows, bulk.Distinct, live)
 	}
-	for name, code := range map[string]string{"error_malformed_query": "MALFORMED_QUERY", "error_invalid_field": "INVALID_FIELD", "error_dml": "REQUIRED_FIELD_MISSING"} {
+	for name, code := range map[string]string{
+		"error_bulk2_invalid_field": "INVALIDJOB", "error_malformed_query": "MALFORMED_QUERY",
+		"error_invalid_field": "INVALID_FIELD", "error_dml": "REQUIRED_FIELD_MISSING",
+	} {
 		var got struct{ ErrorCode string }
 		observed(t, checks, name, &got)
 		if got.ErrorCode != code {
