@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
 )
 
@@ -64,16 +66,18 @@ func TestEndToEndWithTheEngine(t *testing.T) {
 	if _, err := emu.org.SeedContacts(400, 7); err != nil {
 		t.Fatal(err)
 	}
-	e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(true)})
 	q := &directQueue{}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
-	eng := &syncer.Engine{Store: e.store, Conn: e.conn, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: q}
-	q.eng = eng
+	var eng *syncer.Engine
+	e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(true), engine: func(st *store.Store, c *sfconn.Service, _ *fakeEngine) Engine {
+		eng = &syncer.Engine{Store: st, Conn: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: q}
+		q.eng = eng
+		return eng
+	}})
 	t.Cleanup(func() {
 		q.cancel()
 		q.wg.Wait()
 	})
-	e.swapEngine(eng)
 
 	dir := filepath.Join("testdata", "artifacts", "engine-"+lang)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

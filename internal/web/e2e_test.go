@@ -245,10 +245,10 @@ func (b *e2e) waitFor(js string) {
 var e2eWords = map[string]map[string]string{
 	langZH: {"available": "可串接", "plan": "Salesforce 會員資料整合", "hint": "請使用具備 Salesforce Admin 權限的帳號進行串接",
 		"authorize": "前往授權", "start_setup": "開始設定", "required": "此欄位為必填", "cdp": "Social CDP", "save": "儲存", "start": "開始同步",
-		"done": "成功", "log": "同步紀錄"},
+		"done": "成功", "log": "同步紀錄", "reconnect": "重新串接"},
 	langEN: {"available": "Available", "plan": "Salesforce member data integration", "hint": "Sign in with a Salesforce account that has Admin rights",
 		"authorize": "Go to authorize", "start_setup": "Start setup", "required": "a value is required", "cdp": "Social CDP", "save": "Save", "start": "Start sync",
-		"done": "Succeeded", "log": "Sync log"},
+		"done": "Succeeded", "log": "Sync log", "reconnect": "Reconnect"},
 }
 
 // TestEndToEndInChromium walks the admin's journey in a real browser, in
@@ -262,10 +262,10 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			ctx := browserOrSkip(t)
 			emu := startEmulator(t)
-			e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(false)})
-			live := &liveEnv{fakeEngine: e.eng, conn: e.conn, store: e.store}
-			// Swap the engine for one that reads the emulator's describe.
-			e.swapEngine(live)
+			// The fake engine, but reading the emulator's describe.
+			e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(false), engine: func(st *store.Store, c *sfconn.Service, f *fakeEngine) Engine {
+				return &liveEnv{fakeEngine: f, conn: c, store: st}
+			}})
 			dir := filepath.Join("testdata", "artifacts", lang)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
@@ -280,8 +280,11 @@ func TestEndToEndInChromium(t *testing.T) {
 
 			b.do("open sign-in", chromedp.Navigate(e.srv.URL+"/login?lang="+lang), chromedp.WaitVisible(chromedp.ID("email")))
 			s.shot("login")
+			// Sign in from the keyboard: type, then Enter in the password box.
 			b.do("fill sign-in", chromedp.SendKeys(chromedp.ID("email"), "a@shop.test"), chromedp.SendKeys(chromedp.ID("password"), testPassword))
-			b.submit("sign in", "login-submit")
+			if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.SendKeys(chromedp.ID("password"), "\r"))); err != nil {
+				t.Fatalf("sign in with Enter: %v", err)
+			}
 			if !strings.HasSuffix(b.location(), "/admin/integrations") {
 				t.Fatalf("after sign-in: at %s, want /admin/integrations", b.location())
 			}
@@ -395,6 +398,13 @@ func TestEndToEndInChromium(t *testing.T) {
 			s.shot("integrations-connected")
 			b.do("disconnect page", chromedp.Navigate(e.srv.URL+"/admin/salesforce/disconnect"))
 			s.shot("disconnect-confirm")
+			// A revoked refresh token: the card offers Reconnect (X5).
+			if err := e.store.MarkConnectionBroken(context.Background(), e.tenantA.ID, "refresh token revoked"); err != nil {
+				t.Fatal(err)
+			}
+			b.do("integrations", chromedp.Navigate(e.srv.URL+"/admin/integrations"))
+			b.wantText("#reconnect", w["reconnect"])
+			s.shot("integrations-broken")
 		})
 	}
 }

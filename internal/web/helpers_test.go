@@ -306,7 +306,6 @@ type testEnv struct {
 	srv     *httptest.Server
 	store   *store.Store
 	eng     *fakeEngine
-	slot    *engineSlot
 	conn    *sfconn.Service
 	clock   *testClock
 	tenantA tenant.Tenant
@@ -335,6 +334,8 @@ type setupOpts struct {
 	conn       func(*sfconn.Service)
 	tenantLang string
 	loginLimit int
+	// engine replaces the fake engine (which it may wrap) behind the server.
+	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
 }
 
 func setup(t *testing.T, o setupOpts) *testEnv {
@@ -373,17 +374,14 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 	}
 	clock := &testClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	eng := newFakeEngine()
-	slot := &engineSlot{Engine: eng}
-	handler = New(Options{Store: st, Conn: conn, Engine: slot, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
+	var engine Engine = eng
+	if o.engine != nil {
+		engine = o.engine(st, conn, eng)
+	}
+	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
 		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL})
-	return &testEnv{t: t, srv: srv, store: st, eng: eng, slot: slot, conn: conn, clock: clock, tenantA: a, tenantB: b}
+	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
-
-// engineSlot lets a test put another Engine behind a running server,
-// before its first request.
-type engineSlot struct{ Engine }
-
-func (e *testEnv) swapEngine(eng Engine) { e.slot.Engine = eng }
 
 // connect stores a live connection for a tenant, as a finished OAuth flow would.
 func (e *testEnv) connect(tenantID, status string) {
