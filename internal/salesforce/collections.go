@@ -90,10 +90,39 @@ func (c *Client) collection(ctx context.Context, sobject string, records []Recor
 	}
 	results := make([]SaveResult, 0, len(records))
 	for start := 0; start < len(records); start += CollectionLimit {
-		chunk := records[start:min(start+CollectionLimit, len(records))]
-		body, err := collectionBody(sobject, chunk)
+		end := min(start+CollectionLimit, len(records))
+		chunk, err := c.collectionChunk(ctx, sobject, records, start, end, method, path, unsafe)
 		if err != nil {
-			return results, err
+			return results, fmt.Errorf("salesforce: records %d..%d: %w", start, end-1, err)
+		}
+		results = append(results, chunk...)
+	}
+	return results, nil
+}
+
+// collectionChunk writes records[start:end] in one call. Records that fail
+// only with UNABLE_TO_LOCK_ROW (another transaction held the row) are sent
+// again on their own, with backoff, up to the Client's attempt limit: with
+// allOrNone=false they were not written, so this is safe even for creates.
+func (c *Client) collectionChunk(ctx context.Context, sobject string, records []Record, start, end int, method, path string, unsafe bool) ([]SaveResult, error) {
+	out := make([]SaveResult, end-start)
+	pending := make([]int, 0, end-start)
+	for i := start; i < end; i++ {
+		pending = append(pending, i)
+	}
+	for round := 1; len(pending) > 0; round++ {
+		if round > 1 {
+			if err := c.backoff(ctx, round-1, 0); err != nil {
+				break // keep the lock errors as the records' results
+			}
+		}
+		batch := make([]Record, len(pending))
+		for j, i := range pending {
+			batch[j] = records[i]
+		}
+		body, err := collectionBody(sobject, batch)
+		if err != nil {
+			return nil, err
 		}
 		var wire []wireSaveResult
 		err = c.do(ctx, request{method: method, path: path, body: body, unsafe: unsafe}, func(resp *http.Response) error {
@@ -101,17 +130,34 @@ func (c *Client) collection(ctx context.Context, sobject string, records []Recor
 			return json.NewDecoder(resp.Body).Decode(&wire)
 		})
 		if err != nil {
-			return results, fmt.Errorf("salesforce: records %d..%d: %w", start, start+len(chunk)-1, err)
+			return nil, err
 		}
-		if len(wire) != len(chunk) {
-			return results, fmt.Errorf("salesforce: records %d..%d: got %d results for %d records",
-				start, start+len(chunk)-1, len(wire), len(chunk))
+		if len(wire) != len(batch) {
+			return nil, fmt.Errorf("got %d results for %d records", len(wire), len(batch))
 		}
-		for i, w := range wire {
-			results = append(results, SaveResult{Index: start + i, ID: w.ID, Success: w.Success, Created: w.Created, Errors: w.Errors})
+		var again []int
+		for j, w := range wire {
+			i := pending[j]
+			out[i-start] = SaveResult{Index: i, ID: w.ID, Success: w.Success, Created: w.Created, Errors: w.Errors}
+			if lockedOnly(w) && round < c.maxAttempts {
+				again = append(again, i)
+			}
+		}
+		pending = again
+	}
+	return out, nil
+}
+
+func lockedOnly(w wireSaveResult) bool {
+	if w.Success || len(w.Errors) == 0 {
+		return false
+	}
+	for _, e := range w.Errors {
+		if e.StatusCode != CodeUnableToLockRow {
+			return false
 		}
 	}
-	return results, nil
+	return true
 }
 
 // collectionBody encodes {"allOrNone":false,"records":[...]} with each

@@ -485,3 +485,66 @@ func TestDescribeCached(t *testing.T) {
 		t.Errorf("cache not replaced by RefreshDescribe")
 	}
 }
+
+func TestCollectionsRetryLockedRecords(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sent [][]string
+	c, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Records []map[string]any }
+		json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		round := len(sent)
+		var names []string
+		for _, rec := range body.Records {
+			names = append(names, rec["LastName"].(string))
+		}
+		sent = append(sent, names)
+		mu.Unlock()
+		var out []map[string]any
+		for _, name := range names {
+			locked := (name == "r3" && round < 2) || (name == "r5" && round == 0)
+			if locked {
+				out = append(out, map[string]any{"success": false, "errors": []any{map[string]any{
+					"statusCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record", "fields": []string{}}}})
+			} else if name == "r1" {
+				out = append(out, map[string]any{"success": false, "errors": []any{map[string]any{"statusCode": "REQUIRED_FIELD_MISSING", "message": "x"}}})
+			} else {
+				out = append(out, map[string]any{"id": "003000000000" + name + "AAAA", "success": true})
+			}
+		}
+		writeJSON(w, 200, out)
+	}))
+	in := make([]Record, 6)
+	for i := range in {
+		in[i] = Record{"LastName": fmt.Sprintf("r%d", i)}
+	}
+	res, err := c.CreateRecords(t.Context(), "Contact", in)
+	if err != nil {
+		t.Fatalf("CreateRecords: %v", err)
+	}
+	if got := fmt.Sprint(sent); got != "[[r0 r1 r2 r3 r4 r5] [r3 r5] [r3]]" {
+		t.Errorf("requests: got %s, want [[r0 r1 r2 r3 r4 r5] [r3 r5] [r3]]", got)
+	}
+	for i, r := range res {
+		if r.Index != i || r.Success != (i != 1) {
+			t.Errorf("result %d: got %+v, want index %d success %v", i, r, i, i != 1)
+		}
+	}
+}
+
+func TestCollectionsLockedRecordGivesUp(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	c, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		writeJSON(w, 200, []any{map[string]any{"success": false, "errors": []any{map[string]any{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}}}})
+	}), func(o *Options) { o.MaxAttempts = 3 })
+	res, err := c.UpdateRecords(t.Context(), "Contact", []Record{{"Id": "003000000000001AAA", "LastName": "x"}})
+	if err != nil {
+		t.Fatalf("UpdateRecords: %v", err)
+	}
+	if n.Load() != 3 || len(res) != 1 || res[0].Success || res[0].Errors[0].StatusCode != CodeUnableToLockRow {
+		t.Errorf("got %d requests and %+v, want 3 and the lock error kept", n.Load(), res)
+	}
+}
