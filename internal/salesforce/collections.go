@@ -45,8 +45,11 @@ type wireSaveResult struct {
 // has one SaveResult per input record, in input order. If a call fails as a
 // whole, the results of the chunks before it are returned with the error.
 //
+// Records that fail only with UNABLE_TO_LOCK_ROW are sent again (see
+// collectionChunk); the same holds for UpdateRecords and UpsertRecords.
 // A create whose connection drops after sending is not retried (Salesforce
-// may have committed it); the error says so and the caller must reconcile.
+// may have committed it): the caller gets the transport error and must
+// reconcile, e.g. by querying for the records or by upserting instead.
 func (c *Client) CreateRecords(ctx context.Context, sobject string, records []Record) ([]SaveResult, error) {
 	for i, r := range records {
 		if _, ok := lookupFold(r, "Id"); ok {
