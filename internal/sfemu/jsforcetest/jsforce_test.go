@@ -84,9 +84,9 @@ func requireNode(t *testing.T) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set but %s", installSkip)
 		}
-		t.Logf("\n%s\n!!! SKIPPING the jsforce interoperability test: %s\n!!! Install Node.js 18+ and npm to run it.\n%s",
-			strings.Repeat("!", 78), installSkip, strings.Repeat("!", 78))
-		t.Skip(installSkip)
+		// Stderr, not t.Log: go test shows it even without -v.
+		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s; install Node.js 18+ and npm to run the jsforce interoperability test ***\n\n", t.Name(), installSkip)
+		t.Skip("SKIPPING: " + installSkip)
 	}
 }
 
