@@ -335,15 +335,16 @@ type RefreshingTokenSource struct {
 	o           *OAuth
 	onRefreshed func(context.Context, Token)
 
-	mu  sync.Mutex
-	tok Token
+	mu     sync.Mutex
+	tok    Token
+	hookMu sync.Mutex
 }
 
 // TokenSource returns a TokenSource starting from tok (a stored token; the
 // access token may be empty, then the first use refreshes). onRefreshed, if
-// not nil, is called with every refreshed token, while the source is locked
-// (so calls are ordered; it must not call back into the source): persist the
-// new access token, and the refresh token, which Salesforce may rotate.
+// not nil, is called with every refreshed token, one call at a time and in
+// refresh order (it may call Token, but not Refresh): persist the new access
+// token, and the refresh token, which Salesforce may rotate.
 func (o *OAuth) TokenSource(tok Token, onRefreshed func(ctx context.Context, tok Token)) *RefreshingTokenSource {
 	return &RefreshingTokenSource{o: o, tok: tok, onRefreshed: onRefreshed}
 }
@@ -364,14 +365,15 @@ func (s *RefreshingTokenSource) AccessToken(ctx context.Context) (string, error)
 // saw the same stale token share one refresh.
 func (s *RefreshingTokenSource) Refresh(ctx context.Context, stale string) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.tok.AccessToken != "" && s.tok.AccessToken != stale {
+		defer s.mu.Unlock()
 		return s.tok.AccessToken, nil
 	}
 	nt, err := s.o.Refresh(ctx, s.tok.RefreshToken)
 	if err != nil {
 		s.o.log.WarnContext(ctx, "salesforce token refresh failed", "instance_url", s.tok.InstanceURL,
 			"revoked", errors.Is(err, ErrRefreshRevoked), "error", err)
+		s.mu.Unlock()
 		return "", err
 	}
 	if nt.InstanceURL == "" {
@@ -383,6 +385,11 @@ func (s *RefreshingTokenSource) Refresh(ctx context.Context, stale string) (stri
 	rotated := nt.RefreshToken != s.tok.RefreshToken
 	s.tok = nt
 	s.o.log.InfoContext(ctx, "salesforce access token refreshed", "instance_url", nt.InstanceURL, "refresh_token_rotated", rotated)
+	// The hook runs outside mu (so it may call Token) but under hookMu,
+	// taken before mu is released, so hooks run in refresh order.
+	s.hookMu.Lock()
+	s.mu.Unlock()
+	defer s.hookMu.Unlock()
 	if s.onRefreshed != nil {
 		s.onRefreshed(ctx, nt)
 	}

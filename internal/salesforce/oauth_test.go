@@ -238,7 +238,13 @@ func TestRefreshingTokenSourceOn401(t *testing.T) {
 				t.Fatal(err)
 			}
 			var persisted []Token
-			ts := o.TokenSource(tok, func(_ context.Context, nt Token) { persisted = append(persisted, nt) })
+			var ts *RefreshingTokenSource
+			ts = o.TokenSource(tok, func(_ context.Context, nt Token) {
+				if cur := ts.Token(); cur.AccessToken != nt.AccessToken { // the hook may read the source
+					t.Errorf("Token() inside the hook: got a different access token than the hook's")
+				}
+				persisted = append(persisted, nt)
+			})
 			c, err := New(Options{InstanceURL: tok.InstanceURL, Tokens: ts, HTTPClient: f.srv.Client(), Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
