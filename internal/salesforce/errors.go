@@ -34,6 +34,9 @@ var ErrAPIDisabled = errors.New("salesforce: the REST API is not enabled for thi
 const APIDisabledMessage = "This Salesforce org does not have API access (Salesforce answered API_DISABLED_FOR_ORG). " +
 	"Enterprise, Unlimited and Performance editions include it; Professional Edition needs the Web Services API add-on."
 
+// ErrNotFound matches (with errors.Is) an *APIError with HTTP status 404.
+var ErrNotFound = errors.New("salesforce: not found")
+
 // ErrRefreshRevoked matches (with errors.Is) a failed token refresh where the
 // token endpoint answered invalid_grant: the refresh token was revoked or
 // expired, or the user was deactivated. The connection must be marked broken

@@ -3,7 +3,6 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -200,9 +199,6 @@ func (c *Client) GetRecord(ctx context.Context, sobject, id string, fields ...st
 		func(resp *http.Response) error { return json.NewDecoder(resp.Body).Decode(&rec) })
 	return rec, err
 }
-
-// ErrNotFound matches (with errors.Is) an *APIError with HTTP status 404.
-var ErrNotFound = errors.New("salesforce: not found")
 
 func validID(id string) bool {
 	if len(id) != 15 && len(id) != 18 {
