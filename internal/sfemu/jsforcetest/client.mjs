@@ -16,6 +16,7 @@
 //	SF_PASSWORD        its password
 //	SF_ACCESS_TOKEN    an access token issued outside this script
 //	SF_REFRESH_TOKEN   its refresh token
+//	SF_REDIRECT_URI    a callback URL registered on the Connected App
 //	SF_ORG_ID          18-char org id (for the emulator's /__emulator__/ routes)
 //
 // The "main" phase only uses jsforce's public API against Salesforce's
@@ -45,6 +46,7 @@ const cfg = {
   password: env('SF_PASSWORD'),
   accessToken: env('SF_ACCESS_TOKEN'),
   refreshToken: env('SF_REFRESH_TOKEN'),
+  redirectUri: env('SF_REDIRECT_URI'),
   orgId: env('SF_ORG_ID'),
 };
 
@@ -123,6 +125,45 @@ async function mainPhase() {
     want(conn.instanceUrl === cfg.instanceUrl, `instanceUrl ${conn.instanceUrl}, want ${cfg.instanceUrl}`);
     want(typeof conn.accessToken === 'string' && conn.accessToken.length > 0, 'no access token');
     return { userId: info.id, orgId: info.organizationId, idUrl: info.url, instanceUrl: conn.instanceUrl };
+  });
+
+  // The web-server flow with PKCE, the one sfsync uses: jsforce builds the
+  // authorization URL and exchanges the code; this script plays the browser
+  // (login form, then the Allow page) with plain fetch.
+  await check('web_server_flow_pkce', async (want) => {
+    const oauth = new jsforce.OAuth2({ ...oauth2(), redirectUri: cfg.redirectUri, useVerifier: true });
+    const state = `state-${Date.now()}`;
+    const authUrl = new URL(oauth.getAuthorizationUrl({ scope: 'api refresh_token id', state }));
+    want(authUrl.searchParams.has('code_challenge'), `authorization URL without code_challenge: ${authUrl}`);
+    const page = await fetch(authUrl, { redirect: 'manual' });
+    const html = await page.text();
+    want(page.status === 200 && html.includes('id="login_form"'), `authorize page: HTTP ${page.status}, no login form`);
+    const post = (fields, cookie) =>
+      fetch(`${authUrl.origin}${authUrl.pathname}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+        body: new URLSearchParams({ ...Object.fromEntries(authUrl.searchParams), ...fields }),
+      });
+    let res = await post({ action: 'login', username: cfg.username, password: cfg.password });
+    let consentShown = false;
+    if (res.status === 200) {
+      consentShown = (await res.text()).includes('id="oaapprove"');
+      const cookie = (res.headers.get('set-cookie') || '').split(';')[0];
+      res = await post({ action: 'allow' }, cookie);
+    }
+    want(res.status === 302, `after login and consent: HTTP ${res.status}, want 302`);
+    const back = new URL(res.headers.get('location') || 'about:blank');
+    want(`${back.origin}${back.pathname}` === cfg.redirectUri, `redirected to ${back}, want ${cfg.redirectUri}`);
+    want(back.searchParams.get('state') === state, `state ${back.searchParams.get('state')}, want ${state}`);
+    const code = back.searchParams.get('code');
+    const webConn = new jsforce.Connection({ oauth2: oauth, version: cfg.version });
+    const info = await webConn.authorize(code);
+    want(typeof webConn.refreshToken === 'string' && webConn.refreshToken.length > 0, 'no refresh token from the code exchange');
+    const reuse = await expectError(() => new jsforce.Connection({ oauth2: oauth, version: cfg.version }).authorize(code));
+    want(reuse.err && reuse.err.name === 'invalid_grant', `second exchange of one code: ${reuse.err ? reuse.err.name : 'succeeded'}, want invalid_grant`);
+    const n = await webConn.sobject('Contact').count();
+    return { userId: info.id, orgId: info.organizationId, consentShown, count: n, codeReuseError: reuse.err && reuse.err.name };
   });
 
   await check('identity', async (want) => {

@@ -28,6 +28,7 @@ const (
 	adminUser   = "ada@jsforce.example.com"
 	adminPass   = "jsforce-Pa55word"
 	nodeTimeout = 45 * time.Second
+	callbackURL = "http://localhost:1717/oauth/callback"
 )
 
 // env is one emulator with one seeded org, a Connected App and a token.
@@ -54,7 +55,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("SeedContacts: %v", err)
 	}
-	app, err := srv.RegisterConnectedApp(sfemu.ConnectedAppOptions{Name: "jsforce", CallbackURLs: []string{"http://localhost:1717/callback"}})
+	app, err := srv.RegisterConnectedApp(sfemu.ConnectedAppOptions{Name: "jsforce", CallbackURLs: []string{callbackURL}})
 	if err != nil {
 		t.Fatalf("RegisterConnectedApp: %v", err)
 	}
@@ -185,6 +186,7 @@ func runClient(t *testing.T, e *env, tok sfemu.Token, phase string, want []strin
 		"SF_PASSWORD="+adminPass,
 		"SF_ACCESS_TOKEN="+tok.AccessToken,
 		"SF_REFRESH_TOKEN="+tok.RefreshToken,
+		"SF_REDIRECT_URI="+callbackURL,
 		"SF_ORG_ID="+e.org.ID(),
 		"NODE_NO_WARNINGS=1",
 	)
@@ -252,7 +254,7 @@ func observed(t *testing.T, checks map[string]checkLine, name string, v any) {
 }
 
 var mainChecks = []string{
-	"login_password", "identity", "limits", "describe", "describe_global", "query_autofetch", "query_maxfetch", "query_batchsize",
+	"login_password", "web_server_flow_pkce", "identity", "limits", "describe", "describe_global", "query_autofetch", "query_maxfetch", "query_batchsize",
 	"query_more", "count", "bulk2_query", "error_bulk2_invalid_field", "error_malformed_query", "error_invalid_field", "error_dml",
 	"create_single", "create_many", "create_many_all_or_none_rollback", "update_single", "update_many",
 	"retrieve_many", "upsert_single", "upsert_many", "destroy_single", "destroy_many", "query_all_deleted",
@@ -294,6 +296,14 @@ func TestJSForce(t *testing.T) {
 	observed(t, checks, "login_password", &login)
 	if login.UserID != admin.ID || login.OrgID != e.org.ID() || login.InstanceURL != e.ts.URL {
 		t.Errorf("login_password: got user %s org %s instance %s, want %s %s %s", login.UserID, login.OrgID, login.InstanceURL, admin.ID, e.org.ID(), e.ts.URL)
+	}
+	var web struct {
+		UserID, OrgID string
+		ConsentShown  bool
+	}
+	observed(t, checks, "web_server_flow_pkce", &web)
+	if web.UserID != admin.ID || web.OrgID != e.org.ID() || !web.ConsentShown {
+		t.Errorf("web_server_flow_pkce: got user %s org %s consent page %v, want %s %s true", web.UserID, web.OrgID, web.ConsentShown, admin.ID, e.org.ID())
 	}
 	var ident struct{ UserID, OrgID, Username string }
 	observed(t, checks, "identity", &ident)
