@@ -535,6 +535,22 @@ async function mainPhase() {
     };
   });
 
+  await check('revoke', async (want) => {
+    // logout(true) revokes the refresh token, which ends its access tokens.
+    await tokenConn.logout(true);
+    const stale = new jsforce.Connection({
+      instanceUrl: cfg.instanceUrl,
+      accessToken: cfg.accessToken,
+      refreshToken: cfg.refreshToken,
+      version: cfg.version,
+      oauth2: oauth2(),
+    });
+    const { err, unexpectedResult } = await expectError(() => stale.query('SELECT COUNT() FROM Contact'));
+    want(!unexpectedResult, 'a revoked refresh token still refreshed');
+    want(err && /expired access\/refresh token/.test(err.message), `error ${err && err.message}, want the invalid_grant description`);
+    return { error: err && err.message };
+  });
+
   // Last: the Go test compares this count and the usage header with the
   // org as it is after the script.
   await check('final_count', async () => {

@@ -258,7 +258,7 @@ var mainChecks = []string{
 	"query_more", "count", "bulk2_query", "error_bulk2_invalid_field", "error_malformed_query", "error_invalid_field", "error_dml",
 	"create_single", "create_many", "create_many_all_or_none_rollback", "update_single", "update_many",
 	"retrieve_many", "upsert_single", "upsert_many", "destroy_single", "destroy_many", "query_all_deleted",
-	"access_token", "refresh_expired_token", "get_updated", "get_deleted", "final_count",
+	"access_token", "refresh_expired_token", "get_updated", "get_deleted", "revoke", "final_count",
 }
 
 type usage struct {
@@ -501,6 +501,10 @@ func TestJSForce(t *testing.T) {
 	observed(t, checks, "get_deleted", &deleted)
 	if !sameSet(deleted.IDs, deletedNow) {
 		t.Errorf("get_deleted: got %v, want %v", deleted.IDs, deletedNow)
+	}
+
+	if e.srv.RevokeToken(e.tok.RefreshToken) {
+		t.Errorf("revoke: got a live refresh token after jsforce's logout(true), want it revoked")
 	}
 
 	var final struct {
