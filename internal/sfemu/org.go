@@ -410,7 +410,7 @@ func (o *Org) AddCustomField(cf CustomField) error {
 		// every old record.
 		for p, r := range t.recs {
 			if r != nil {
-				t.recs[p] = r.with(map[int]any{f.index: f.DefaultValue})
+				t.set(int32(p), r.with(map[int]any{f.index: f.DefaultValue}))
 			}
 		}
 	}
@@ -543,7 +543,7 @@ func (o *Org) SetTimestamps(id string, lastModified, systemModstamp time.Time) e
 	if !systemModstamp.IsZero() {
 		ch[t.obj.modstampIdx] = systemModstamp.UTC().Truncate(time.Millisecond)
 	}
-	t.recs[p] = r.with(ch)
+	t.set(p, r.with(ch))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package sfemu
 import (
 	"cmp"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -183,6 +184,17 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 			// touching the records themselves.
 			for i, r := range t.recs {
 				if r != nil && (all || !t.gone[i]) {
+					out = append(out, r)
+				}
+			}
+		} else if lo, ok := modstampFloor(q.Where, t.obj); ok {
+			// SystemModstamp is indexed in Salesforce; here its flat column
+			// rules rows out before Match reads them.
+			for i, st := range t.stamps {
+				if st < lo || t.recs[i] == nil || (!all && t.gone[i]) {
+					continue
+				}
+				if r := t.recs[i]; plan.Match(r) {
 					out = append(out, r)
 				}
 			}
@@ -468,4 +480,34 @@ func sortKeyed(recs []*record, plan *soql.Plan, schema *soqlSchema) []*record {
 		out[i] = recs[j]
 	}
 	return out
+}
+
+// modstampFloor finds a lower bound on SystemModstamp implied by a WHERE
+// clause: a top-level (or AND-ed) `SystemModstamp > t` or `>= t` with a
+// dateTime literal. Rows below it cannot match. It returns Unix nanoseconds.
+func modstampFloor(e soql.Expr, obj *objectDef) (int64, bool) {
+	switch x := e.(type) {
+	case *soql.Comparison:
+		if !strings.EqualFold(x.Field, "SystemModstamp") || x.Value.Kind != soql.KindDateTime || obj.modstampIdx < 0 {
+			return 0, false
+		}
+		switch x.Op {
+		case soql.OpGe:
+			return x.Value.Time.UnixNano(), true
+		case soql.OpGt:
+			return x.Value.Time.UnixNano() + 1, true
+		}
+	case *soql.Logic:
+		if x.Or {
+			return 0, false
+		}
+		best, found := int64(math.MinInt64), false
+		for _, term := range x.Terms {
+			if lo, ok := modstampFloor(term, obj); ok {
+				best, found = max(best, lo), true
+			}
+		}
+		return best, found
+	}
+	return 0, false
 }

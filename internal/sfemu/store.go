@@ -87,12 +87,15 @@ func newRecord(id string, vals map[int]any) *record {
 // table holds the rows of one sObject in one org.
 type table struct {
 	obj  *objectDef
-	recs []*record        // creation (= Id) order; nil once hard-deleted
-	gone []bool           // per recs entry: in the Recycle Bin or hard-deleted (scanned without touching records)
-	pos  map[string]int32 // 15-char id → index in recs
-	uniq map[int]map[string]int32
-	bin  []int32 // positions of Recycle Bin rows in deletion order
-	seq  int64
+	recs []*record // creation (= Id) order; nil once hard-deleted
+	gone []bool    // per recs entry: in the Recycle Bin or hard-deleted (scanned without touching records)
+	// stamps holds each row's SystemModstamp in Unix nanoseconds, so
+	// `SystemModstamp > t` filters scan a flat array first.
+	stamps []int64
+	pos    map[string]int32 // 15-char id → index in recs
+	uniq   map[int]map[string]int32
+	bin    []int32 // positions of Recycle Bin rows in deletion order
+	seq    int64
 }
 
 func newTable(obj *objectDef) *table {
@@ -110,8 +113,25 @@ func (t *table) add(r *record) int32 {
 	p := int32(len(t.recs))
 	t.recs = append(t.recs, r)
 	t.gone = append(t.gone, r.deleted())
+	t.stamps = append(t.stamps, t.stamp(r))
 	t.pos[r.id[:15]] = p
 	return p
+}
+
+// set replaces the row at p with a new version.
+func (t *table) set(p int32, r *record) {
+	t.recs[p] = r
+	t.gone[p] = r.deleted()
+	t.stamps[p] = t.stamp(r)
+}
+
+func (t *table) stamp(r *record) int64 {
+	if t.obj.modstampIdx >= 0 {
+		if ts, ok := r.Value(t.obj.modstampIdx).(time.Time); ok {
+			return ts.UnixNano()
+		}
+	}
+	return math.MinInt64
 }
 
 func (t *table) get(id string) (*record, int32, bool) {
@@ -606,6 +626,7 @@ func (o *Org) insertChangesLocked(tx *tx, t *table, a actor, changes map[int]any
 		delete(t.pos, id[:15])
 		t.recs = t.recs[:p]
 		t.gone = t.gone[:p]
+		t.stamps = t.stamps[:p]
 		t.seq--
 	})
 	return id
@@ -674,8 +695,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 			n = n.with(map[int]any{obj.isDeletedIdx: false})
 		}
 	}
-	t.recs[p] = n
-	t.gone[p] = n.deleted()
+	t.set(p, n)
 	type idxUndo struct {
 		i       int
 		oldK    string
@@ -736,8 +756,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 		if kind == "DELETE" {
 			t.bin = t.bin[:len(t.bin)-1]
 		}
-		t.recs[p] = old
-		t.gone[p] = old.deleted()
+		t.set(p, old)
 	})
 }
 
