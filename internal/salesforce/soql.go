@@ -7,8 +7,8 @@ import (
 
 // QuoteString returns s as a SOQL string literal: wrapped in single quotes,
 // with backslash, quotes and control characters escaped as SOQL's
-// "Quoted String Escape Sequences" require. Never build SOQL from user
-// input any other way.
+// "Quoted String Escape Sequences" require. Invalid UTF-8 bytes become
+// U+FFFD. Never build SOQL from user input any other way.
 func QuoteString(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)

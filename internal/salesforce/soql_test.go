@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,4 +93,75 @@ func TestValidFieldName(t *testing.T) {
 	if !ValidObjectName("Member__c") {
 		t.Errorf("ValidObjectName(Member__c): got false, want true")
 	}
+}
+
+// unquoteSOQL decodes a SOQL string literal by the escape rules of the
+// SOQL reference (§4.4), independently of QuoteString. It fails on an
+// unescaped quote inside, an unknown escape, or a missing closing quote.
+func unquoteSOQL(lit string, like bool) (string, bool) {
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return "", false
+	}
+	body := lit[1 : len(lit)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		ch := body[i]
+		if ch == '\'' {
+			return "", false
+		}
+		if ch != '\\' {
+			b.WriteByte(ch)
+			continue
+		}
+		i++
+		if i == len(body) {
+			return "", false
+		}
+		switch body[i] {
+		case 'n', 'N':
+			b.WriteByte('\n')
+		case 'r', 'R':
+			b.WriteByte('\r')
+		case 't', 'T':
+			b.WriteByte('\t')
+		case 'b', 'B':
+			b.WriteByte('\b')
+		case 'f', 'F':
+			b.WriteByte('\f')
+		case '"', '\'', '\\':
+			b.WriteByte(body[i])
+		case '%', '_':
+			if !like {
+				return "", false
+			}
+			b.WriteByte(body[i])
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+func FuzzQuoteString(f *testing.F) {
+	for _, s := range []string{"", "O'Brien", `a\b`, "\n\r\t\b\f", `\'`, "50%_off", "陳", "'; DELETE", `"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var valid strings.Builder // invalid UTF-8 bytes become U+FFFD, one each
+		for _, r := range in {
+			valid.WriteRune(r)
+		}
+		s := valid.String()
+		got, ok := unquoteSOQL(QuoteString(in), false)
+		if !ok || got != s {
+			t.Errorf("QuoteString(%q) = %s decodes to %q, %v; want %q", in, QuoteString(in), got, ok, s)
+		}
+		got, ok = unquoteSOQL(QuoteLike(in), true)
+		if !ok || got != s {
+			t.Errorf("QuoteLike(%q) = %s decodes to %q, %v; want %q", in, QuoteLike(in), got, ok, s)
+		}
+		if strings.ContainsAny(s, "%_") && strings.Contains(QuoteLike(s), "%") && !strings.Contains(QuoteLike(s), `\%`) {
+			t.Errorf("QuoteLike(%q) = %s leaves a wildcard unescaped", s, QuoteLike(s))
+		}
+	})
 }
