@@ -450,11 +450,17 @@ async function mainPhase() {
     want(all.records.every((r) => r.IsDeleted === true), `IsDeleted ${JSON.stringify(all.records.map((r) => r.IsDeleted))}`);
     const countAll = await conn.query('SELECT COUNT() FROM Contact', { scanAll: true });
     want(countAll.totalSize > restIds.size, `queryAll COUNT() ${countAll.totalSize}, want more than the ${restIds.size} live at the start`);
+    // Over 2,000 rows: jsforce pages a queryAll through /query/{locator}.
+    const paged = await conn.query('SELECT Id, IsDeleted FROM Contact', { scanAll: true, autoFetch: true, maxFetch: 100000 });
+    const pagedDeleted = paged.records.filter((r) => r.IsDeleted === true).length;
+    want(paged.records.length === countAll.totalSize, `paged queryAll fetched ${paged.records.length}, want ${countAll.totalSize}`);
+    want(pagedDeleted === deletedIds.length + 1, `paged queryAll deleted rows ${pagedDeleted}, want ${deletedIds.length + 1} (the script's and the human's)`);
     const rows = await collect(await conn.bulk2.query('SELECT Id, IsDeleted FROM Contact', { scanAll: true }));
     const bulkDeleted = rows.filter((r) => r.IsDeleted === 'true').map((r) => r.Id);
     want(rows.length === countAll.totalSize, `bulk queryAll rows ${rows.length}, want queryAll COUNT() ${countAll.totalSize}`);
     for (const id of deletedIds) want(bulkDeleted.includes(id), `bulk queryAll misses deleted ${id}`);
     return {
+      pagedQueryAllRows: paged.records.length,
       bulkQueryAllRows: rows.length,
       bulkDeleted,
       ids: deletedIds,

@@ -431,13 +431,13 @@ func TestJSForce(t *testing.T) {
 		t.Errorf("deleted Contacts in the org: got %v, want %v (the human's and the script's)", deletedNow, wantDeleted)
 	}
 	var queryAll struct {
-		QueryAll, QueryAllCount, BulkQueryAllRows int
-		BulkDeleted                               []string
+		QueryAll, QueryAllCount, PagedQueryAllRows, BulkQueryAllRows int
+		BulkDeleted                                                  []string
 	}
 	observed(t, checks, "query_all_deleted", &queryAll)
-	if queryAll.QueryAll != 3 || queryAll.QueryAllCount != len(allIDs) || queryAll.BulkQueryAllRows != len(allIDs) {
-		t.Errorf("query_all_deleted: got %d deleted rows, queryAll COUNT() %d, Bulk 2.0 queryAll rows %d, want 3, %d, %d",
-			queryAll.QueryAll, queryAll.QueryAllCount, queryAll.BulkQueryAllRows, len(allIDs), len(allIDs))
+	if n := len(allIDs); queryAll.QueryAll != 3 || queryAll.QueryAllCount != n || queryAll.PagedQueryAllRows != n || queryAll.BulkQueryAllRows != n {
+		t.Errorf("query_all_deleted: got %d deleted rows, queryAll COUNT() %d, paged queryAll rows %d, Bulk 2.0 queryAll rows %d, want 3, %d, %d, %d",
+			queryAll.QueryAll, queryAll.QueryAllCount, queryAll.PagedQueryAllRows, queryAll.BulkQueryAllRows, n, n, n)
 	}
 	if !sameSet(queryAll.BulkDeleted, deletedNow) {
 		t.Errorf("query_all_deleted: Bulk 2.0 queryAll rows with IsDeleted true got %v, want %v", queryAll.BulkDeleted, deletedNow)
