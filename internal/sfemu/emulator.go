@@ -66,6 +66,10 @@ func ParseEdition(s string) (Edition, error) {
 // APIEnabled reports whether orgs of this edition may call the REST API.
 func (e Edition) APIEnabled() bool { return e != ProfessionalNoAPI }
 
+// CDCAvailable reports whether Change Data Capture exists in the edition
+// (Enterprise, Performance, Unlimited and Developer; not Professional).
+func (e Edition) CDCAvailable() bool { return e == Developer || e == Enterprise || e == Unlimited }
+
 // DefaultAPIAllocation is the rolling-24-hour API request allocation of an
 // org of this edition with the given number of Salesforce user licenses
 // (§7): Developer 15,000; Enterprise and Professional with API 100,000 +
