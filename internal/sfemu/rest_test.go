@@ -627,6 +627,11 @@ func TestEditionDefaults(t *testing.T) {
 			t.Errorf("%s allocation: got %d, want %d", tt.e, got, tt.want)
 		}
 	}
+	for e, want := range map[Edition]bool{Developer: true, Enterprise: true, Unlimited: true, Professional: false, ProfessionalNoAPI: false} {
+		if got := e.CDCAvailable(); got != want {
+			t.Errorf("%s CDCAvailable: got %v, want %v", e, got, want)
+		}
+	}
 	e := setup(t, func(o *Options, oo *OrgOptions) { oo.Edition = ProfessionalNoAPI })
 	for _, p := range []string{"sobjects/Contact/describe", "limits", "query?q=SELECT+Id+FROM+Contact"} {
 		got := wantErrorCode(t, e.do("GET", p, nil), 403, "API_DISABLED_FOR_ORG")
