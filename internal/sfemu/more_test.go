@@ -328,6 +328,9 @@ func TestPersistence(t *testing.T) {
 	if rec, _ := o2.Record(gone); rec["IsDeleted"] != true {
 		t.Errorf("restored deleted record: got %v", rec)
 	}
+	if h := o2.History(gone); len(h) != 1 || h[0].Type != "DELETE" || h[0].UserID != e.org.Human().ID {
+		t.Errorf("restored history: got %+v", h)
+	}
 	// Tokens survive too, and new ids do not collide with restored ones.
 	ts2 := httptestServer(t, s2)
 	req, _ := http.NewRequest("POST", ts2+"/services/data/v62.0/sobjects/Contact", strings.NewReader(`{"LastName":"After restart","Member_Number__c":"NEW1"}`))

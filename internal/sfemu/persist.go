@@ -37,6 +37,7 @@ type savedOrg struct {
 	Users        []User            `json:"users"`
 	PermSets     []PermissionSet   `json:"permissionSets"`
 	Rules        []ValidationRule  `json:"validationRules"`
+	Changes      []Change          `json:"changes"`
 	Contacts     []map[string]any  `json:"contacts"`
 	Deleted      map[string]int64  `json:"deleted"`
 	Clients      map[string]string `json:"-"`
@@ -114,6 +115,7 @@ func (s *Server) Save() error {
 		for _, r := range o.rules {
 			so.Rules = append(so.Rules, r.ValidationRule)
 		}
+		so.Changes = append([]Change(nil), o.changes...)
 		for _, u := range o.users {
 			so.Users = append(so.Users, *u)
 		}
@@ -226,6 +228,12 @@ func (s *Server) Load(path string) error {
 		if err := o.restoreContacts(so.Contacts, so.Deleted); err != nil {
 			return err
 		}
+		o.mu.Lock()
+		o.changes = so.Changes
+		if n := len(so.Changes); n > 0 {
+			o.changeSeq = so.Changes[n-1].Seq
+		}
+		o.mu.Unlock()
 		o.SetAPIUsage(so.APIUsed)
 	}
 	s.mu.Lock()
