@@ -136,11 +136,16 @@ func Main(ctx context.Context, args []string, stdout io.Writer) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	saved := s.fingerprint()
 	for {
 		select {
 		case <-tick:
-			if err := s.Save(); err != nil {
-				fmt.Fprintf(stdout, "emulator: %v\n", err)
+			if fp := s.fingerprint(); fp != saved {
+				if err := s.Save(); err != nil {
+					fmt.Fprintf(stdout, "emulator: %v\n", err)
+				} else {
+					saved = fp
+				}
 			}
 		case err := <-errc:
 			return fmt.Errorf("emulator: serve: %w", err)

@@ -333,3 +333,18 @@ func decodeSeq(id string) int64 {
 	}
 	return n
 }
+
+// fingerprint changes whenever data worth saving changes (records, users,
+// fields, tokens); API usage alone does not count.
+func (s *Server) fingerprint() string {
+	s.mu.Lock()
+	fp := fmt.Sprintf("t%d/o%d", len(s.tokens), len(s.orgs))
+	orgs := append([]*Org(nil), s.orgs...)
+	s.mu.Unlock()
+	for _, o := range orgs {
+		o.mu.RLock()
+		fp += fmt.Sprintf("|%d/%d/%d/%d/%d", o.changeSeq, len(o.tables["contact"].recs), len(o.users), o.schemaAt.Unix(), o.lastPurge)
+		o.mu.RUnlock()
+	}
+	return fp
+}
