@@ -330,3 +330,20 @@ func checkText(t *testing.T, lang, what string, p page) {
 		}
 	}
 }
+
+func TestWithPlatform(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ msg, name, want string }{
+		{"Salesforce 同步到 {platform} 時，若在 {platform} 查無", "平台", "Salesforce 同步到平台時，若在平台查無"},
+		{"Salesforce 同步到 {platform} 時，若在 {platform} 查無", "Omnichat", "Salesforce 同步到 Omnichat 時，若在 Omnichat 查無"},
+		{"{platform} 欄位", "平台", "平台欄位"},
+		{"Salesforce → {platform}", "平台", "Salesforce → 平台"},
+		{"{platform} → Salesforce", "平台", "平台 → Salesforce"},
+		{"Sync Salesforce → {platform} now", "Platform", "Sync Salesforce → Platform now"},
+		{"no placeholder", "平台", "no placeholder"},
+	} {
+		if got := withPlatform(tc.msg, tc.name); got != tc.want {
+			t.Errorf("withPlatform(%q, %q): got %q, want %q", tc.msg, tc.name, got, tc.want)
+		}
+	}
+}

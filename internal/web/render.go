@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
@@ -128,7 +130,44 @@ type view struct {
 // with "{platform}" replaced by the platform's name.
 func (v *view) T(key string, args ...any) (string, error) {
 	msg, err := translate(v.Lang, key, args...)
-	return strings.ReplaceAll(msg, "{platform}", v.Platform), err
+	return withPlatform(msg, v.Platform), err
+}
+
+// withPlatform puts the platform's name into msg. The catalogue writes
+// spaces around {platform}, as Chinese text does around a Latin name
+// ("在 Omnichat 中"); a Chinese name ("平台") takes no spaces next to
+// Chinese text.
+func withPlatform(msg, name string) string {
+	if !strings.Contains(msg, "{platform}") {
+		return msg
+	}
+	if r, _ := utf8.DecodeRuneInString(name); unicode.Is(unicode.Han, r) {
+		cjk := func(r rune) bool { return unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Po) && r > 0x2E80 }
+		var b strings.Builder
+		parts := strings.Split(msg, "{platform}")
+		for i, p := range parts {
+			if i > 0 {
+				if rest := strings.TrimPrefix(p, " "); rest != p {
+					if r, _ := utf8.DecodeRuneInString(rest); cjk(r) {
+						p = rest
+					}
+				}
+			}
+			if i < len(parts)-1 {
+				if head := strings.TrimSuffix(p, " "); head != p {
+					if r, _ := utf8.DecodeLastRuneInString(head); cjk(r) {
+						p = head
+					}
+				}
+			}
+			b.WriteString(p)
+			if i < len(parts)-1 {
+				b.WriteString(name)
+			}
+		}
+		return b.String()
+	}
+	return strings.ReplaceAll(msg, "{platform}", name)
 }
 
 // R names a run record's reason code in the page's language: its

@@ -612,5 +612,5 @@ func (s *server) pathLabel(lang, path string) string {
 			parts = append(parts, t)
 		}
 	}
-	return strings.ReplaceAll(strings.Join(parts, " · "), "{platform}", s.platformName(lang))
+	return withPlatform(strings.Join(parts, " · "), s.platformName(lang))
 }

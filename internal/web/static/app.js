@@ -50,6 +50,20 @@
     var boxes = document.querySelectorAll("[data-progress]");
     for (var i = 0; i < boxes.length; i++) live(boxes[i]);
 
+    // A conflict rule only matters for two-way rows: hide it otherwise.
+    var dirs = document.querySelectorAll('select[name$=".direction"]');
+    for (var d = 0; d < dirs.length; d++) {
+      (function (sel) {
+        var name = sel.name.replace(/\.direction$/, ".conflict");
+        var conflict = sel.form && sel.form.querySelector('[name="' + name + '"]');
+        var box = conflict && conflict.closest(".field");
+        if (!box) return;
+        var sync = function () { box.hidden = sel.value !== "both"; };
+        sel.addEventListener("change", sync);
+        sync();
+      })(dirs[d]);
+    }
+
     var autos = document.querySelectorAll("select[data-autosubmit]");
     for (var j = 0; j < autos.length; j++) {
       autos[j].addEventListener("change", function (ev) {
