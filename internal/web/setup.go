@@ -400,6 +400,21 @@ func fieldOptions(fields []salesforce.Field) []option {
 	return out
 }
 
+// keep adds a saved value that the picker would not offer (a field since
+// removed from Salesforce, or no longer valid for its purpose), so the
+// admin sees it with its validation error instead of losing it silently.
+func keep(opts []option, value string) []option {
+	if value == "" {
+		return opts
+	}
+	for _, o := range opts {
+		if o.Value == value {
+			return opts
+		}
+	}
+	return append(opts, option{Value: value, Label: value + " (?)"})
+}
+
 var channelNames = map[string]string{
 	contact.ChannelLINE: "LINE", contact.ChannelFacebook: "Facebook Messenger", contact.ChannelInstagram: "Instagram",
 	contact.ChannelWhatsApp: "WhatsApp", contact.ChannelWeChat: "WeChat", contact.ChannelTelegram: "Telegram",
@@ -460,13 +475,16 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		// identity; a mismatch with the chosen one is a validation error.
 		anyID := *cfg
 		anyID.Identity.PlatformIdentity = ""
-		v.Identity = identityView{Fields: fieldOptions(anyID.OfferableFields(d, syncconf.PurposeIdentity)),
+		v.Identity = identityView{Fields: keep(fieldOptions(anyID.OfferableFields(d, syncconf.PurposeIdentity)), cfg.Identity.SalesforceField),
 			FieldErrs:    at("identity.salesforce_field"),
 			IdentityErrs: at("identity.platform_identity"),
 			ToPErrs:      at("identity.to_platform_no_match"),
 			ToSErr:       at("identity.to_salesforce_no_match")}
 	case "social":
 		v.SocialFields = fieldOptions(cfg.OfferableFields(d, syncconf.PurposeSocial))
+		for _, m := range cfg.Social {
+			v.SocialFields = keep(v.SocialFields, m.SalesforceField)
+		}
 		for _, ct := range contact.ChannelTypes {
 			v.Channels = append(v.Channels, option{Value: ct, Label: channelNames[ct]})
 		}
@@ -478,8 +496,14 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		v.ListErrs = at("social_mappings")
 	case "fields":
 		v.MappingFields = fieldOptions(cfg.OfferableFields(d, syncconf.PurposeMapping))
+		for _, m := range cfg.Fields {
+			v.MappingFields = keep(v.MappingFields, m.SalesforceField)
+		}
 		for _, pf := range env.PlatformFields() {
 			v.PlatformFields = append(v.PlatformFields, option{Value: pf.Name, Label: platformLabel(lang, pf, env)})
+		}
+		for _, m := range cfg.Fields {
+			v.PlatformFields = keep(v.PlatformFields, m.PlatformField)
 		}
 		for i, m := range cfg.Fields {
 			p := fmt.Sprintf("field_mappings[%d]", i)
@@ -493,6 +517,9 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		v.ListErrs = at("field_mappings")
 	case "conditions":
 		v.ConditionFields = fieldOptions(cfg.OfferableFields(d, syncconf.PurposeCondition))
+		for _, c := range cfg.Conditions {
+			v.ConditionFields = keep(v.ConditionFields, c.SalesforceField)
+		}
 		for i, c := range cfg.Conditions {
 			p := fmt.Sprintf("conditions[%d]", i)
 			row := conditionRow{I: i, C: c, FieldErrs: at(p + ".salesforce_field"), OpErrs: at(p + ".operator"), Value: c.Value, InputType: "text", NeedsValue: true}

@@ -765,3 +765,22 @@ func TestProgressStreamEndsWithoutARun(t *testing.T) {
 		t.Errorf("post signed out: got %d → %q, want 303 → /login", p.status, p.header.Get("Location"))
 	}
 }
+
+func TestSetupKeepsValuesThePickerWouldNotOffer(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	cfg := validConfig()
+	cfg.Fields = append(cfg.Fields, syncconf.FieldMapping{SalesforceField: "Gone__c", PlatformField: "custom.gone", Direction: syncconf.DirToPlatform})
+	e.eng.mu.Lock()
+	e.eng.configs[e.tenantA.ID] = []syncconf.Config{cfg}
+	e.eng.mu.Unlock()
+	c := e.client().login("a@shop.test")
+	p := c.get("/admin/salesforce/setup/fields")
+	mustContain(t, p, `<option value="Gone__c" selected>Gone__c (?)</option>`, `<option value="custom.gone" selected>custom.gone (?)</option>`)
+	draft := formValue(t, p.body, "draft")
+	p = c.post("/admin/salesforce/setup/fields", url.Values{"draft": {draft}, "action": {"next"}, "field_count": {"2"},
+		"field_mappings[0].salesforce_field": {"FirstName"}, "field_mappings[0].platform_field": {"name"}, "field_mappings[0].direction": {"both"},
+		"field_mappings[1].salesforce_field": {"Gone__c"}, "field_mappings[1].platform_field": {"custom.gone"}, "field_mappings[1].direction": {"to_platform"}})
+	mustContain(t, p, `Salesforce Contact has no field &#34;Gone__c&#34;`, `the platform has no field &#34;custom.gone&#34;`)
+}
