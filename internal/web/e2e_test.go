@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -411,4 +412,49 @@ func TestEndToEndInChromium(t *testing.T) {
 			s.shot("integrations-broken")
 		})
 	}
+}
+
+// TestWizardWithoutJavaScript uses the setup wizard in a browser with
+// scripts switched off: rows are added, a condition's operators follow
+// its field through the visible "update choices" button, and an invalid
+// save comes back with its errors.
+func TestWizardWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: langEN})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	ctx := browserOrSkip(t)
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("switch scripts off: %v", err)
+	}
+	dir := filepath.Join("testdata", "artifacts", "nojs-"+langEN)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &shooter{t: t, ctx: ctx, dir: dir}
+	b := &e2e{t: t, ctx: ctx, url: e.srv.URL}
+	b.do("sign in", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "a@shop.test"), chromedp.SendKeys(chromedp.ID("password"), testPassword))
+	b.submit("sign in", "login-submit")
+	b.do("conditions", chromedp.Navigate(e.srv.URL+"/admin/salesforce/setup/conditions"))
+	if js, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.classList.contains('js')`)); err == nil && js {
+		t.Fatal("scripts ran although they are switched off")
+	}
+	b.submit("add condition", "add-row")
+	b.do("choose a field", chromedp.SetValue(chromedp.ID("f-conditions-0-salesforce_field"), "Birthdate"))
+	// Without scripts the button that updates the operators is visible.
+	if _, err := chromedp.Run(ctx, cdpWaitLoad(chromedp.Click(chromedp.CSS(`#f-conditions-0 button[value=refresh]`), chromedp.NodeVisible))); err != nil {
+		t.Fatalf("update choices: %v", err)
+	}
+	b.waitFor(`!!document.querySelector('#f-conditions-0-operator option[value=gte]') && !document.querySelector('#f-conditions-0-operator option[value=contains]')`)
+	b.do("fill", chromedp.SetValue(chromedp.ID("f-conditions-0-operator"), "gte"), chromedp.SetValue(chromedp.ID("f-conditions-0-value"), "2000-01-01"))
+	s.shot("conditions")
+	b.submit("save", "save")
+	// The identity was never set: the save lands on step 2 with its errors.
+	b.wantText("#errors", "a value is required")
+	b.wantText("#step-h", "Step 2")
+	s.shot("save-errors")
+}
+
+func cdpWaitLoad(a chromedp.Action[chromedp.Void]) chromedp.Action[cdppage.EventLoadEventFired] {
+	return chromedp.WaitEvent(cdppage.LoadEventFired, nil, a)
 }
