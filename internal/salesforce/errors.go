@@ -20,6 +20,7 @@ const (
 	CodeInvalidSession       = "INVALID_SESSION_ID"
 	CodeRequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED"
 	CodeAPIDisabledForOrg    = "API_DISABLED_FOR_ORG"
+	CodeAPICurrentlyDisabled = "API_CURRENTLY_DISABLED" // the user lacks the "API Enabled" permission
 	CodeUnableToLockRow      = "UNABLE_TO_LOCK_ROW"
 	CodeServerUnavailable    = "SERVER_UNAVAILABLE"
 )
