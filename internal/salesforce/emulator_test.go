@@ -275,6 +275,17 @@ func TestEmuNonAdminAndAPIDisabled(t *testing.T) {
 		t.Errorf("IsAdmin(with a Modify All Data permission set): got %v, %v, want true", admin, err)
 	}
 
+	nu, err := e.org.CreateUser(sfemu.UserOptions{Username: "noapi@acme.example.com", Password: "pw-123456", LastName: "NoAPI", APIDisabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, _ := e.client(t, nu.Username)
+	err = nc.CheckAPIAccess(t.Context())
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.ErrorCode != CodeAPICurrentlyDisabled || errors.Is(err, ErrAPIDisabled) {
+		t.Errorf("CheckAPIAccess for a user without API Enabled: got %v, want API_CURRENTLY_DISABLED (not the org-level error)", err)
+	}
+
 	pe := setupEmu(t, sfemu.ProfessionalNoAPI, sfemu.Options{})
 	pc, _ := pe.client(t, pe.admin)
 	err = pc.CheckAPIAccess(t.Context())
