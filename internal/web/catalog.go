@@ -42,7 +42,6 @@ var zhTW = map[string]string{
 	"flash.full_resync_started": "已開始完整重新同步。",
 	"flash.retry_started":       "已開始重新同步失敗的資料。",
 	"flash.saved":               "同步設定已儲存。",
-	"flash.language":            "已切換介面語言。",
 	"flash.signed_out":          "您已登出。",
 
 	"integrations.lead":       "將 {platform} 與其他服務串接，讓聯絡人資料保持同步。",
@@ -356,7 +355,6 @@ var en = map[string]string{
 	"flash.full_resync_started": "A full resync has started.",
 	"flash.retry_started":       "Failed records are being synced again.",
 	"flash.saved":               "The sync settings are saved.",
-	"flash.language":            "The interface language has changed.",
 	"flash.signed_out":          "You are signed out.",
 
 	"integrations.lead":       "Connect {platform} with other services and keep your contacts in sync.",

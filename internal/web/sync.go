@@ -115,6 +115,8 @@ func (s *server) progressJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	json.NewEncoder(w).Encode(p)
 }
 
+const maxStream = 10 * time.Minute
+
 // progressEvents streams the first sync's progress as server-sent events
 // until it finishes or the page goes away.
 func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -125,6 +127,9 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, rc *reqC
 	w.WriteHeader(http.StatusOK)
 	tick := time.NewTicker(s.opts.ProgressInterval)
 	defer tick.Stop()
+	// A stream lasts at most maxStream; the page then polls (app.js), so
+	// a forgotten tab does not hold a connection for a day-long sync.
+	end := time.After(maxStream)
 	var last []byte
 	for {
 		p, err := s.progressOf(r, rc)
@@ -149,6 +154,8 @@ func (s *server) progressEvents(w http.ResponseWriter, r *http.Request, rc *reqC
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-end:
 			return
 		case <-tick.C:
 		}
