@@ -60,7 +60,7 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	if err != nil {
 		return cv, err
 	}
-	if ok && run.Status == syncer.StatusRunning {
+	if ok && !runDone(run) {
 		cv.State, cv.Run = cardSyncing, run
 	}
 	return cv, nil

@@ -24,7 +24,11 @@ type startView struct {
 	DryRunError   string
 }
 
-func runDone(r syncer.Run) bool { return r.Status != syncer.StatusRunning }
+// runDone reports whether a run has ended. A paused run (the API budget
+// was reached, X4) goes on later, so it is not done.
+func runDone(r syncer.Run) bool {
+	return r.Status != syncer.StatusRunning && r.Status != syncer.StatusPaused
+}
 
 func (s *server) startPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()

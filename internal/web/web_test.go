@@ -587,6 +587,13 @@ func TestStartStep(t *testing.T) {
 	}
 	pj := a.get("/admin/salesforce/progress")
 	mustContain(t, pj, `"percent":25`, `"done":false`, `"label":"Running"`)
+	// A run paused by the API budget is not over (X4).
+	run.Status = syncer.StatusPaused
+	e.eng.setRun(e.tenantA.ID, run)
+	mustContain(t, a.get("/admin/salesforce/progress"), `"done":false`, `"label":"Paused (API budget)"`)
+	mustContain(t, a.get("/admin/integrations"), `data-state="syncing"`)
+	run.Status = syncer.StatusRunning
+	e.eng.setRun(e.tenantA.ID, run)
 
 	// The event stream reports changes and ends when the run finishes.
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/admin/salesforce/progress/events", nil)
