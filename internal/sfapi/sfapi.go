@@ -14,9 +14,12 @@ import (
 // The emulator accepts MinVersion..MaxVersion; the client pins Version.
 const Version = "62.0"
 
-// MinVersion and MaxVersion bound the API versions the emulator serves.
+// MinVersion and MaxVersion bound the API versions the emulator serves:
+// every version Salesforce still supports (31.0 and up, per its API
+// end-of-life policy) through Spring '26, so clients that default to an
+// older version (jsforce uses 50.0) work unchanged.
 const (
-	MinVersion = 55
+	MinVersion = 31
 	MaxVersion = 66
 )
 
