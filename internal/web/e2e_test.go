@@ -263,6 +263,7 @@ func TestEndToEndInChromium(t *testing.T) {
 	t.Parallel()
 	for _, lang := range []string{langZH, langEN} {
 		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
 			emu := startEmulator(t)
 			// The fake engine, but reading the emulator's describe.
 			e := setup(t, setupOpts{tenantLang: lang, conn: emu.wire(false), engine: func(st *store.Store, c *sfconn.Service, f *fakeEngine) Engine {
