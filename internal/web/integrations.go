@@ -24,6 +24,7 @@ type cardView struct {
 	State      string
 	Conn       sfconn.Connection
 	Configured bool
+	NeedsStart bool
 	Run        syncer.Run
 }
 
@@ -48,7 +49,7 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 		cv.State = cardAvailable
 		return cv, nil
 	}
-	_, _, err = s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
+	cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
 	switch {
 	case err == nil:
 		cv.Configured = true
@@ -63,6 +64,8 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	if ok && !runDone(run) {
 		cv.State, cv.Run = cardSyncing, run
 	}
+	// Saved, but the first sync was never started (S16).
+	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
 	return cv, nil
 }
 

@@ -311,12 +311,13 @@ func TestIntegrationCardStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = c.get("/admin/integrations")
-	mustContain(t, p, `id="edit-settings"`, `id="view-info"`, `id="disconnect"`)
+	mustContain(t, p, `id="edit-settings"`, `id="view-info"`, `id="disconnect"`, `id="go-start"`)
 
 	e.eng.startPercent = 42
 	e.eng.StartInitialSync(ctx, e.tenantA.ID)
 	p = c.get("/admin/integrations")
 	mustContain(t, p, `data-state="syncing"`, `<span id="sync-pct">42</span>%`)
+	mustNotContain(t, p, `id="go-start"`)
 
 	if err := e.store.MarkConnectionBroken(ctx, e.tenantA.ID, "refresh token revoked"); err != nil {
 		t.Fatal(err)
