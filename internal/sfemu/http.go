@@ -25,6 +25,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
+	if status := requestTooLarge(r); status != 0 {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
 	w, answered := s.applyFaults(w, r)
 	if answered {
 		s.logger.Debug("fault injected", "method", r.Method, "path", r.URL.Path)
@@ -47,6 +51,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.route(w, r)
 	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
+}
+
+// maxURIAndHeaders is Salesforce's limit on the request line plus headers.
+const maxURIAndHeaders = 16384
+
+// requestTooLarge answers 414 for a request URI over the limit and 431
+// when URI and headers together are, as Salesforce's edge does.
+func requestTooLarge(r *http.Request) int {
+	n := len(r.RequestURI)
+	if n > maxURIAndHeaders {
+		return http.StatusRequestURITooLong
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	if n > maxURIAndHeaders {
+		return http.StatusRequestHeaderFieldsTooLarge
+	}
+	return 0
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {

@@ -176,3 +176,21 @@ func TestSideDoorOrgs(t *testing.T) {
 	r = e.doToken("", "GET", "/__emulator__/orgs/"+id+"/history", nil)
 	wantStatus(t, r, 200)
 }
+
+func TestURIAndHeaderLimits(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ids := make([]string, 0, 900)
+	for i := 0; i < 900; i++ {
+		ids = append(ids, fmt.Sprintf("'003000000000%03dAAA'", i))
+	}
+	long := "query?q=" + url.QueryEscape("SELECT Id FROM Contact WHERE Id IN ("+strings.Join(ids, ",")+")")
+	if r := e.do("GET", long, nil); r.status != http.StatusRequestURITooLong {
+		t.Errorf("long URI: got %d, want 414", r.status)
+	}
+	short := "query?q=" + url.QueryEscape("SELECT Id FROM Contact WHERE Id IN ("+strings.Join(ids[:200], ",")+")")
+	wantStatus(t, e.do("GET", short, nil), 200)
+	if r := e.do("GET", "limits", nil, "X-Padding", strings.Repeat("x", 16500)); r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("large headers: got %d, want 431", r.status)
+	}
+}
