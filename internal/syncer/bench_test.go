@@ -52,6 +52,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,6 +316,30 @@ func (p *heapProbe) end() (peakObjs, peakLive uint64) {
 
 const mb = 1 << 20
 
+// cpuSeconds is the process's user+system CPU time so far: unlike wall
+// time it hardly depends on the machine's load from other work.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// reportLoad reports the machine's 1-minute load average (2 cores,
+// shared) when the measurement ended.
+func reportLoad(b *testing.B) {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	if fields := strings.Fields(string(raw)); len(fields) > 0 {
+		if v, err := strconv.ParseFloat(fields[0], 64); err == nil {
+			b.ReportMetric(v, "load1")
+		}
+	}
+}
+
 // --- BenchmarkFirstSync ----------------------------------------------
 
 // BenchmarkFirstSync measures the first full Salesforce → platform sync
@@ -367,14 +392,17 @@ func benchFirstSync(b *testing.B, d store.Dialect, n int, bulk bool) {
 		b.Logf("cannot reset VmHWM: peak_rss_MB is the process's peak since it started")
 	}
 	probe := startHeapProbe()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	b.StartTimer()
 	run := f.firstSync(b)
 	b.StopTimer()
 	wall := time.Since(start)
+	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
 	peakObjs, peakLive := probe.end()
 	peak := hwmMB()
 
+	reportLoad(b)
 	ceiling := int64(math.Ceil(float64(run.Total)/2000)) + 5
 	b.ReportMetric(float64(run.Processed)/wall.Seconds(), "records/s")
 	b.ReportMetric(wall.Seconds(), "wall_s")
@@ -435,6 +463,7 @@ func benchIncremental(b *testing.B, d store.Dialect, n int) {
 			b.Fatal(err)
 		}
 	}
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	b.StartTimer()
 	run, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
@@ -444,6 +473,8 @@ func benchIncremental(b *testing.B, d store.Dialect, n int) {
 	run = f.pullToEnd(b, run, syncer.ModeIncremental)
 	b.StopTimer()
 	wall := time.Since(start)
+	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
+	reportLoad(b)
 	b.ReportMetric(float64(run.Processed)/wall.Seconds(), "records/s")
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(float64(run.Processed), "records")
@@ -506,6 +537,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 		b.Fatalf("outbox holds %d entries, want %d", n, pushChanges)
 	}
 	used0, _ := f.Org.APIUsage()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	b.StartTimer()
 	for i := 0; ; i++ {
@@ -522,6 +554,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 	}
 	b.StopTimer()
 	wall := time.Since(start)
+	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
 	used1, _ := f.Org.APIUsage()
 	calls := used1 - used0
 	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
@@ -531,6 +564,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 			b.Fatalf("Salesforce %s LastName = %v, want Push %06d", sfIDs[i], r["LastName"], i)
 		}
 	}
+	reportLoad(b)
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(pushChanges/wall.Seconds(), "changes/s")
 	b.ReportMetric(float64(calls), "api_calls")
@@ -721,6 +755,7 @@ func benchPushLatency(b *testing.B, d store.Dialect, rate int, dur time.Duration
 	used1, _ := f.Org.APIUsage()
 	calls := used1 - used0
 	patches := log.calls.Load() - calls0
+	reportLoad(b)
 	b.ReportMetric(float64(total-int(writeErrs.Load()))/produced.Seconds(), "changes/s")
 	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99_ms")
