@@ -156,7 +156,7 @@ func describeField(f *fieldDef) map[string]any {
 		"formulaTreatNullNumberAsZero": false, "groupable": f.Groupable, "highScaleNumber": false,
 		"htmlFormatted": false, "idLookup": f.IDLookup, "inlineHelpText": nil, "label": f.Label,
 		"length": f.Length, "mask": nil, "maskType": nil, "name": f.Name, "nameField": f.NameField,
-		"namePointing": false, "nillable": f.Nillable, "permissionable": f.Nillable && f.Createable && !f.Custom || f.Custom && f.Nillable,
+		"namePointing": false, "nillable": f.Nillable, "permissionable": f.Nillable && (f.Createable || f.Custom),
 		"picklistValues": picklist, "polymorphicForeignKey": false, "precision": f.Precision,
 		"queryByDistance": false, "referenceTargetField": nil, "referenceTo": refTo,
 		"relationshipName": nullable(f.Relationship), "relationshipOrder": nil, "restrictedDelete": false,
