@@ -3,7 +3,6 @@ package syncer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -111,12 +110,16 @@ func (e *Engine) Env(ctx context.Context, tenantID string) (syncconf.Env, error)
 	if err != nil {
 		return syncconf.Env{}, err
 	}
-	d, err := c.DescribeSObject(ctx, "Contact")
+	// The setup wizard asks on every step; a few minutes' cache saves API
+	// calls and still shows a field an admin has just added soon enough.
+	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
 	if err != nil {
-		return syncconf.Env{}, fmt.Errorf("describe Contact: %w", err)
+		return syncconf.Env{}, err
 	}
 	return e.envWith(ctx, tenantID, d)
 }
+
+const setupDescribeTTL = 2 * time.Minute
 
 func (e *Engine) envWith(ctx context.Context, tenantID string, d *salesforce.SObjectDescribe) (syncconf.Env, error) {
 	t, err := e.Store.GetTenant(ctx, tenantID)
@@ -209,7 +212,7 @@ func (e *Engine) DryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 	if err != nil {
 		return syncconf.DryRunReport{}, err
 	}
-	d, err := c.DescribeSObject(ctx, "Contact")
+	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
 	if err != nil {
 		return syncconf.DryRunReport{}, err
 	}

@@ -30,6 +30,29 @@ type session struct {
 	calls0   int64
 }
 
+// describe returns the tenant's describe of Contact, read again when the
+// cached one is older than maxAge or belongs to another org.
+func (e *Engine) describe(ctx context.Context, tenantID string, client *salesforce.Client, maxAge time.Duration) (*salesforce.SObjectDescribe, error) {
+	conn, err := e.Store.GetConnection(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	describes.mu.Lock()
+	ent, ok := describes.m[tenantID]
+	describes.mu.Unlock()
+	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
+		return ent.d, nil
+	}
+	d, err := client.DescribeSObject(ctx, "Contact")
+	if err != nil {
+		return nil, fmt.Errorf("describe Contact: %w", err)
+	}
+	describes.mu.Lock()
+	describes.m[tenantID] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
+	describes.mu.Unlock()
+	return d, nil
+}
+
 // describeCache keeps each tenant's describe of Contact between runs, so
 // an idle incremental poll costs one API call, not two.
 type describeCache struct {
@@ -52,22 +75,9 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	conn, err := e.Store.GetConnection(ctx, tenantID)
+	d, err := e.describe(ctx, tenantID, client, describeTTL)
 	if err != nil {
 		return nil, err
-	}
-	describes.mu.Lock()
-	ent, ok := describes.m[tenantID]
-	describes.mu.Unlock()
-	if !ok || ent.org != conn.OrgID || e.now().Sub(ent.at) > describeTTL {
-		d, err := client.DescribeSObject(ctx, "Contact")
-		if err != nil {
-			return nil, fmt.Errorf("describe Contact: %w", err)
-		}
-		ent = describeEntry{d: d, org: conn.OrgID, at: e.now()}
-		describes.mu.Lock()
-		describes.m[tenantID] = ent
-		describes.mu.Unlock()
 	}
 	v, err := e.Store.GetSyncConfig(ctx, tenantID, run.ConfigVersion)
 	if err != nil {
@@ -77,7 +87,7 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	env, err := e.envWith(ctx, tenantID, ent.d)
+	env, err := e.envWith(ctx, tenantID, d)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +104,7 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	return &session{tenantID: tenantID, client: client, describe: ent.d, cfg: cfg, bound: bound, maps: mappingsOf(bound),
+	return &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, bound: bound, maps: mappingsOf(bound),
 		rules: rules, run: run, calls0: client.Calls()}, nil
 }
 
