@@ -910,10 +910,14 @@ func (s *Store) FailOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, f
 	return nil
 }
 
-// RetryOutboxNow makes every waiting outbox entry of a tenant due now.
-func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
-	return mapErr(err)
+// RetryOutboxNow makes waiting outbox entries of a tenant due now: those
+// of the given contacts, or all when none are given.
+func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string, contactIDs ...string) error {
+	if len(contactIDs) == 0 {
+		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
+		return mapErr(err)
+	}
+	return s.updateIn(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1 AND contact_id IN `, tenantID, contactIDs)
 }
 
 func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {

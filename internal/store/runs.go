@@ -298,9 +298,10 @@ func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) 
 	return out, mapErr(rows.Err())
 }
 
-// WriteRunCSV writes a run's per-record entries as CSV.
-func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, w io.Writer) error {
-	recs, err := s.RunRecords(ctx, tenantID, runID, "", "", 0)
+// WriteRunCSV writes a run's per-record entries as CSV, optionally only
+// one kind and reason code (one group).
+func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+	recs, err := s.RunRecords(ctx, tenantID, runID, kind, reasonCode, 0)
 	if err != nil {
 		return err
 	}
@@ -390,9 +391,28 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 	return nil
 }
 
-// ClearPullRetries makes every failed pull record of a tenant due now
-// ("retry failed records").
-func (s *Store) ClearPullRetries(ctx context.Context, tenantID string) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
-	return mapErr(err)
+// ClearPullRetries makes failed pull records of a tenant due now ("retry
+// failed records"): the given Salesforce IDs, or all of them when none
+// are given.
+func (s *Store) ClearPullRetries(ctx context.Context, tenantID string, salesforceIDs ...string) error {
+	if len(salesforceIDs) == 0 {
+		_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
+		return mapErr(err)
+	}
+	return s.updateIn(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1 AND salesforce_id IN `, tenantID, salesforceIDs)
+}
+
+// updateIn runs q + "(…ids…)" in chunks.
+func (s *Store) updateIn(ctx context.Context, q, tenantID string, ids []string) error {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := s.DB.ExecContext(ctx, q+"("+placeholders(2, len(chunk))+")", args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
 }

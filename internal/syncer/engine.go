@@ -258,16 +258,49 @@ func (e *Engine) FullResync(ctx context.Context, tenantID string) (Run, error) {
 	return e.startPull(ctx, tenantID, ModeFull, TriggerFull)
 }
 
-// RetryFailed makes every failed record due now, in both directions, and
-// starts a pull that retries the Salesforce → platform ones (X7).
-func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64) (Run, error) {
-	if err := e.Store.ClearPullRetries(ctx, tenantID); err != nil {
-		return Run{}, err
+// RetryFailed makes failed records due now and starts the runs that retry
+// them (X7): with runID 0, every failed record in both directions; with a
+// run, that run's failed records, or only those with reasonCode (one
+// group of the run's log).
+func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (Run, error) {
+	pull, push := true, true
+	if runID != 0 {
+		run, err := e.Store.GetRun(ctx, tenantID, runID)
+		if err != nil {
+			return Run{}, err
+		}
+		recs, err := e.Store.RunRecords(ctx, tenantID, runID, KindFailed, reasonCode, 0)
+		if err != nil {
+			return Run{}, err
+		}
+		var ids []string
+		for _, r := range recs {
+			if run.Direction == DirToPlatform && r.SalesforceID != "" {
+				ids = append(ids, r.SalesforceID)
+			} else if run.Direction == DirToSalesforce && r.ContactID != "" {
+				ids = append(ids, r.ContactID)
+			}
+		}
+		if len(ids) == 0 {
+			return Run{}, nil
+		}
+		pull, push = run.Direction == DirToPlatform, run.Direction == DirToSalesforce
+		if pull {
+			if err := e.Store.ClearPullRetries(ctx, tenantID, ids...); err != nil {
+				return Run{}, err
+			}
+		} else if err := e.Store.RetryOutboxNow(ctx, tenantID, ids...); err != nil {
+			return Run{}, err
+		}
+	} else {
+		if err := e.Store.ClearPullRetries(ctx, tenantID); err != nil {
+			return Run{}, err
+		}
+		if err := e.Store.RetryOutboxNow(ctx, tenantID); err != nil {
+			return Run{}, err
+		}
 	}
-	if err := e.Store.RetryOutboxNow(ctx, tenantID); err != nil {
-		return Run{}, err
-	}
-	if e.Queue != nil {
+	if push && e.Queue != nil {
 		if err := e.Queue.EnqueuePush(ctx, tenantID); err != nil {
 			return Run{}, err
 		}
@@ -276,7 +309,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64) 
 	if err != nil {
 		return Run{}, err
 	}
-	if !cfg.PullsFromSalesforce() {
+	if !pull || !cfg.PullsFromSalesforce() {
 		return Run{}, nil
 	}
 	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
@@ -381,12 +414,13 @@ func (e *Engine) ReasonGroups(ctx context.Context, tenantID string, runID int64)
 	return e.Store.ReasonGroups(ctx, tenantID, runID)
 }
 
-// WriteRunCSV exports a run's records as CSV.
-func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, w io.Writer) error {
+// WriteRunCSV exports a run's records as CSV: all of them, or one group
+// (kind and reason code).
+func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return err
 	}
-	return e.Store.WriteRunCSV(ctx, tenantID, runID, w)
+	return e.Store.WriteRunCSV(ctx, tenantID, runID, kind, reasonCode, w)
 }
 
 // Usage reports the org's API usage and sfsync's budget share (X4).

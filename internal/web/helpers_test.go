@@ -198,7 +198,7 @@ func (e *fakeEngine) FullResync(ctx context.Context, tenantID string) (syncer.Ru
 	return e.manual("FullResync", tenantID, syncer.TriggerFull)
 }
 
-func (e *fakeEngine) RetryFailed(ctx context.Context, tenantID string, runID int64) (syncer.Run, error) {
+func (e *fakeEngine) RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) {
 	if runID != 0 {
 		if _, err := e.GetRun(ctx, tenantID, runID); err != nil {
 			return syncer.Run{}, err
@@ -276,7 +276,7 @@ func (e *fakeEngine) ReasonGroups(ctx context.Context, tenantID string, runID in
 	return out, nil
 }
 
-func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, w io.Writer) error {
+func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
 	recs, err := e.RunRecords(ctx, tenantID, runID, "", "", 1<<30)
 	if err != nil {
 		return err

@@ -246,7 +246,7 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		_, err = s.opts.Engine.FullResync(ctx, tid)
 		done = "full_resync_started"
 	default:
-		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0)
+		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0, "")
 		done = "retry_started"
 	}
 	if err != nil {
@@ -310,7 +310,8 @@ func (s *server) retryRun(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if !ok {
 		return
 	}
-	if _, err := s.opts.Engine.RetryFailed(r.Context(), rc.Tenant.ID, run.ID); err != nil {
+	// The form names a reason to retry one group of the run's failures.
+	if _, err := s.opts.Engine.RetryFailed(r.Context(), rc.Tenant.ID, run.ID, r.PostForm.Get("reason")); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -324,7 +325,8 @@ func (s *server) exportRun(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	}
 	// Buffer the CSV so a failure midway is an error page, not half a file.
 	var buf bytes.Buffer
-	if err := s.opts.Engine.WriteRunCSV(r.Context(), rc.Tenant.ID, run.ID, &buf); err != nil {
+	q := r.URL.Query()
+	if err := s.opts.Engine.WriteRunCSV(r.Context(), rc.Tenant.ID, run.ID, q.Get("kind"), q.Get("reason"), &buf); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}

@@ -594,7 +594,7 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 		t.Errorf("reason groups = %+v", groups)
 	}
 	var csvOut strings.Builder
-	if err := s.WriteRunCSV(ctx, a.ID, run.ID, &csvOut); err != nil || !strings.Contains(csvOut.String(), "003C") {
+	if err := s.WriteRunCSV(ctx, a.ID, run.ID, "", "", &csvOut); err != nil || !strings.Contains(csvOut.String(), "003C") {
 		t.Errorf("CSV = %q, %v", csvOut.String(), err)
 	}
 	// A failed transaction leaves no contact and no link.
