@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -373,6 +374,45 @@ func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, e
 		}
 	}
 	return Run{}, false, nil
+}
+
+// ResyncAdvised reports whether the identity or the conditions changed
+// since the last completed full sync: records matched or selected under
+// the old ones are not re-read by incremental pulls, so the admin is
+// offered a full resync.
+func (e *Engine) ResyncAdvised(ctx context.Context, tenantID string) (bool, error) {
+	cur, version, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 100, 0)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		full := r.Trigger == TriggerInitial || r.Trigger == TriggerFull
+		if !full || (r.Status != StatusSucceeded && r.Status != StatusPartiallyFailed) {
+			continue
+		}
+		if r.ConfigVersion == version {
+			return false, nil
+		}
+		v, err := e.Store.GetSyncConfig(ctx, tenantID, r.ConfigVersion)
+		if err != nil {
+			return false, err
+		}
+		old, err := syncconf.DecodeConfig(v.Config)
+		if err != nil {
+			return false, err
+		}
+		a, _ := json.Marshal([]any{old.Canonical().Identity, old.Canonical().Conditions})
+		b, _ := json.Marshal([]any{cur.Canonical().Identity, cur.Canonical().Conditions})
+		return string(a) != string(b), nil
+	}
+	return false, nil
 }
 
 // InitialRun returns the tenant's first full sync, for its progress bar.

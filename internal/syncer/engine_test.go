@@ -458,3 +458,28 @@ type sqlTx = sql.Tx
 func slowFaults() sfemu.Faults { return sfemu.Faults{Latency: 40 * time.Millisecond} }
 
 func noFaults() sfemu.Faults { return sfemu.Faults{} }
+
+func TestResyncAdvisedWhenIdentityOrConditionsChange(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1", "Email": "amy@example.com"})
+	cfg := memberConfig()
+	f.save(t, cfg)
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, run, syncer.ModeFull)
+	if adv, err := f.eng.ResyncAdvised(f.ctx, f.Tenant.ID); err != nil || adv {
+		t.Fatalf("ResyncAdvised right after the first sync = %v, %v; want false", adv, err)
+	}
+	// A changed conflict rule does not call for a full resync…
+	cfg.Fields[0].Conflict = syncconf.AlwaysSalesforce
+	f.save(t, cfg)
+	if adv, _ := f.eng.ResyncAdvised(f.ctx, f.Tenant.ID); adv {
+		t.Error("ResyncAdvised after a conflict-rule change = true, want false")
+	}
+	// …new conditions do.
+	cfg.Conditions = []syncconf.Condition{{SalesforceField: "LastName", Operator: syncconf.OpStartsWith, Value: "A"}}
+	f.save(t, cfg)
+	if adv, _ := f.eng.ResyncAdvised(f.ctx, f.Tenant.ID); !adv {
+		t.Error("ResyncAdvised after new conditions = false, want true")
+	}
+}

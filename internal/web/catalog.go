@@ -222,6 +222,7 @@ var zhTW = map[string]string{
 	"start.close_ok":         "同步過程中，可關閉視窗背景繼續同步。重新開啟此頁會顯示目前的進度。",
 	"start.done":             "第一次同步已結束：%s。",
 	"start.scheduled":        "後續將自動每 15 分鐘進行一次 Salesforce → {platform} 的異動資料同步。",
+	"info.resync_advised":    "身份識別欄位或同步條件已變更。異動同步只會讀取之後有變更的聯絡人，建議進行一次完整重新同步。",
 	"start.dry_run_failed":   "目前無法產生同步預覽。仍可開始同步。",
 
 	"info.title":             "同步資訊",
@@ -535,6 +536,7 @@ var en = map[string]string{
 	"start.close_ok":         "You may close this window; the sync continues in the background. Reopen this page to see the current progress.",
 	"start.done":             "The first sync has finished: %s.",
 	"start.scheduled":        "From now on, Salesforce → {platform} changes sync automatically every 15 minutes.",
+	"info.resync_advised":    "The identity field or the conditions changed. Change syncs only read contacts that change from now on, so a full resync is recommended.",
 	"start.dry_run_failed":   "The preview is not available right now. You can still start the sync.",
 
 	"info.title":             "Sync info",

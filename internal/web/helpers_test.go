@@ -74,6 +74,8 @@ type fakeEngine struct {
 	dryRun       syncconf.DryRunReport
 	envErr       error
 	startPercent int64
+	// resyncAdvised is what ResyncAdvised answers, per tenant.
+	resyncAdvised map[string]bool
 }
 
 func newFakeEngine() *fakeEngine {
@@ -205,6 +207,12 @@ func (e *fakeEngine) RetryFailed(ctx context.Context, tenantID string, runID int
 		}
 	}
 	return e.manual(fmt.Sprintf("RetryFailed(%d)", runID), tenantID, syncer.TriggerRetry)
+}
+
+func (e *fakeEngine) ResyncAdvised(ctx context.Context, tenantID string) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.resyncAdvised[tenantID], nil
 }
 
 func (e *fakeEngine) InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error) {

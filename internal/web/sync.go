@@ -177,6 +177,9 @@ type infoView struct {
 	BudgetMax int
 	UsageErr  string
 	Pulls     bool
+	// ResyncAdvised: the identity or conditions changed since the last
+	// full sync, so a full resync is offered.
+	ResyncAdvised bool
 }
 
 type filterLink struct {
@@ -217,6 +220,12 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	v.Runs = runs
 	if cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID); err == nil {
 		v.Pulls = cfg.PullsFromSalesforce()
+		if v.Pulls {
+			if v.ResyncAdvised, err = s.opts.Engine.ResyncAdvised(ctx, rc.Tenant.ID); err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+		}
 	}
 	used, max, budget, err := s.opts.Engine.Usage(ctx, rc.Tenant.ID)
 	if err != nil {

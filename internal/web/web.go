@@ -36,6 +36,7 @@ type Engine interface {
 	SyncNow(ctx context.Context, tenantID string) (syncer.Run, error) // manual Salesforce → platform (S20)
 	FullResync(ctx context.Context, tenantID string) (syncer.Run, error)
 	RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) // runID 0 = all failed records; reasonCode "" = the whole run
+	ResyncAdvised(ctx context.Context, tenantID string) (bool, error)                                     // identity or conditions changed since the last full sync
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
 	ListRuns(ctx context.Context, tenantID string, f syncer.RunFilter) ([]syncer.Run, error)
 	GetRun(ctx context.Context, tenantID string, runID int64) (syncer.Run, error)

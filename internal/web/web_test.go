@@ -792,3 +792,20 @@ func TestSetupKeepsValuesThePickerWouldNotOffer(t *testing.T) {
 		"field_mappings[1].salesforce_field": {"Gone__c"}, "field_mappings[1].platform_field": {"custom.gone"}, "field_mappings[1].direction": {"to_platform"}})
 	mustContain(t, p, `Salesforce Contact has no field &#34;Gone__c&#34;`, `the platform has no field &#34;custom.gone&#34;`)
 }
+
+func TestInfoOffersFullResyncAfterIdentityChange(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	ctx := context.Background()
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig())
+	a := e.client().login("a@shop.test")
+	if p := a.get("/admin/salesforce/info"); strings.Contains(p.body, `id="resync-advised"`) {
+		t.Errorf("info page offers a full resync before anything changed")
+	}
+	e.eng.mu.Lock()
+	e.eng.resyncAdvised = map[string]bool{e.tenantA.ID: true}
+	e.eng.mu.Unlock()
+	p := a.get("/admin/salesforce/info")
+	mustContain(t, p, `id="resync-advised"`, "full resync is recommended", `id="full-resync"`)
+}
