@@ -48,22 +48,41 @@ var routes = []route{
 	{method: http.MethodGet, path: "/custom-fields", handle: (*server).listCustomFields},
 	{method: http.MethodPost, path: "/custom-fields", handle: (*server).createCustomField},
 	{method: http.MethodDelete, path: "/custom-fields/{key}", handle: (*server).deleteCustomField},
+	{method: http.MethodGet, path: "/salesforce/connection", handle: (*server).getConnection},
+	{method: http.MethodPost, path: "/salesforce/connection", handle: (*server).startConnection},
+	{method: http.MethodDelete, path: "/salesforce/connection", handle: (*server).deleteConnection},
+	{method: http.MethodPost, path: "/salesforce/connection/callback", handle: (*server).finishConnection},
+	{method: http.MethodGet, path: "/salesforce/config", handle: (*server).getConfig},
+	{method: http.MethodPut, path: "/salesforce/config", handle: (*server).putConfig},
+	{method: http.MethodPost, path: "/salesforce/config/validate", handle: (*server).validateConfig},
+	{method: http.MethodPost, path: "/salesforce/config/dry-run", handle: (*server).dryRun},
+	{method: http.MethodPost, path: "/salesforce/sync", handle: (*server).startSync},
+	{method: http.MethodGet, path: "/salesforce/runs", handle: (*server).listRuns},
+	{method: http.MethodGet, path: "/salesforce/runs/{id}", handle: (*server).getRun},
+	{method: http.MethodGet, path: "/salesforce/runs/{id}/records", handle: (*server).listRunRecords},
 }
 
 type server struct {
 	store  *store.Store
 	logger *slog.Logger
 	mux    *http.ServeMux
+	sf     Sync
 }
 
-// New returns the API's handler. It serves paths that begin with
-// "/api/v1/"; mount it there in the main mux. Writes are recorded with
-// origin contact.OriginAPI.
+// New returns the API's handler without the Salesforce routes' engine
+// (they answer 503). It serves paths that begin with "/api/v1/"; mount it
+// there in the main mux. Writes are recorded with origin contact.OriginAPI.
 func New(s *store.Store, logger *slog.Logger) http.Handler {
+	return NewWithSync(s, logger, Sync{})
+}
+
+// NewWithSync is New with the sync engine and connection service behind
+// the /salesforce routes.
+func NewWithSync(s *store.Store, logger *slog.Logger, sf Sync) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := &server{store: s, logger: logger, mux: http.NewServeMux()}
+	srv := &server{store: s, logger: logger, mux: http.NewServeMux(), sf: sf}
 	for _, rt := range routes {
 		srv.mux.Handle(rt.method+" "+Prefix+rt.path, srv.wrap(rt))
 	}

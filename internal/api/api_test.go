@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,8 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sfsync/sfsync/internal/secret"
+	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // env is one tenant with an API key in front of a real HTTP server.
@@ -33,7 +37,15 @@ func setup(t *testing.T, d store.Dialect) *env {
 	t.Helper()
 	s := storetest.Open(t, d)
 	logs := &syncBuffer{}
-	h := New(s, slog.New(slog.NewTextHandler(logs, nil)))
+	key := make([]byte, secret.KeySize)
+	rand.Read(key)
+	kr, _ := secret.NewKeyring(key)
+	// The Salesforce routes run the real engine and connection service;
+	// no org is connected here (the emulator-backed test connects one).
+	conn := &sfconn.Service{Store: s, Keyring: kr, ClientID: "test-client", ClientSecret: "test-secret",
+		RedirectURL: "http://127.0.0.1:9/oauth/salesforce/callback", DefaultLoginURL: "https://login.salesforce.com"}
+	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(slog.DiscardHandler)}
+	h := NewWithSync(s, slog.New(slog.NewTextHandler(logs, nil)), Sync{Engine: eng, Conn: conn})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: s, handler: h, srv: srv, logs: logs}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,14 +19,17 @@ type tenantA struct {
 	secrets []string
 	// values by name, to build B's requests.
 	memberID, phone, email, channelType, channelID, userID, fieldKey string
+	runID                                                            int64
+	config                                                           string
 }
 
 // isolationCase is one request tenant B makes with A's IDs and values.
 type isolationCase struct {
 	method, path, body string // path and body after substitution
 	contentType        string
-	// want is "not-found" (404), "empty" (200 with no data) or
-	// "own" (2xx acting on B's own data only: created, never A's).
+	// want is "not-found" (404), "empty" (200 with no data), "own" (2xx
+	// acting on B's own data only: created, never A's) or "refused" (409:
+	// B's own state does not allow it, e.g. no connection).
 	want string
 }
 
@@ -74,6 +78,18 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 		"DELETE /custom-fields/{key}": {
 			{method: "DELETE", path: "/api/v1/custom-fields/" + url.PathEscape(a.fieldKey), want: "not-found"},
 		},
+		"GET /salesforce/connection":           {{method: "GET", path: "/api/v1/salesforce/connection", want: "own"}},
+		"POST /salesforce/connection":          {{method: "POST", path: "/api/v1/salesforce/connection", want: "own"}},
+		"DELETE /salesforce/connection":        {{method: "DELETE", path: "/api/v1/salesforce/connection", want: "own"}},
+		"POST /salesforce/connection/callback": {{method: "POST", path: "/api/v1/salesforce/connection/callback", body: `{"state":"a-state","code":"a-code"}`, want: "refused"}},
+		"GET /salesforce/config":               {{method: "GET", path: "/api/v1/salesforce/config", want: "not-found"}},
+		"PUT /salesforce/config":               {{method: "PUT", path: "/api/v1/salesforce/config", body: a.config, want: "refused"}},
+		"POST /salesforce/config/validate":     {{method: "POST", path: "/api/v1/salesforce/config/validate", body: a.config, want: "refused"}},
+		"POST /salesforce/config/dry-run":      {{method: "POST", path: "/api/v1/salesforce/config/dry-run", body: a.config, want: "refused"}},
+		"POST /salesforce/sync":                {{method: "POST", path: "/api/v1/salesforce/sync", body: `{"kind":"changes"}`, want: "refused"}},
+		"GET /salesforce/runs":                 {{method: "GET", path: "/api/v1/salesforce/runs", want: "empty"}, {method: "GET", path: "/api/v1/salesforce/runs?direction=to_platform", want: "empty"}},
+		"GET /salesforce/runs/{id}":            {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/runs/%d", a.runID), want: "not-found"}},
+		"GET /salesforce/runs/{id}/records":    {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/runs/%d/records", a.runID), want: "not-found"}},
 	}
 }
 
@@ -93,8 +109,25 @@ func TestTenantIsolation(t *testing.T) {
 			contactID: c.ID, memberID: "A-MEMBER-7781", phone: "+886912000111", email: "alice.secret@a.test",
 			channelType: "line", channelID: "A-OA-CHANNEL", userID: "U-A-SECRET-USER", fieldKey: "a_secret_tier",
 		}
+		// A's sync: a saved configuration, a run and its log.
+		a.config = `{"identity":{"salesforce_field":"A_Secret_Field__c","platform_identity":"member_id","to_platform_no_match":"create","to_salesforce_no_match":"update_only"}}`
+		v, err := e.store.SaveSyncConfig(ctx, e.tenant, "a-admin", []byte(a.config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SaveSyncState(ctx, store.SyncState{TenantID: e.tenant, ConfigVersion: v.Version}); err != nil {
+			t.Fatal(err)
+		}
+		run, err := e.store.CreateRun(ctx, store.SyncRun{TenantID: e.tenant, Direction: "to_platform", Trigger: "initial", Status: "succeeded", ConfigVersion: v.Version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.runID = run.ID
+		if err := e.store.AddRunRecords(ctx, e.tenant, []store.SyncRunRecord{{RunID: run.ID, Kind: "failed", SalesforceID: "003A-SECRET-SFID", ReasonCode: "invalid_phone", Reason: "A-secret-reason"}}); err != nil {
+			t.Fatal(err)
+		}
 		a.secrets = []string{c.ID, a.memberID, "Alice-Secret-Name", a.phone, "912000111", a.email, "1981-07-07", "a-secret-tag",
-			"a-secret-option", a.channelID, a.userID, a.fieldKey, "A-Secret-Label", e.tenant}
+			"a-secret-option", a.channelID, a.userID, a.fieldKey, "A-Secret-Label", e.tenant, "A_Secret_Field__c", "003A-SECRET-SFID", "A-secret-reason"}
 		beforeA := jsonString(viewContact(mustGet(t, e.store, e.tenant, c.ID)))
 		outboxBefore := len(e.outbox())
 
@@ -147,6 +180,10 @@ func checkIsolated(t *testing.T, key string, tc isolationCase, r response, a ten
 		}
 		if p := r.problem(t); p.Type != problemTypePrefix+string(codeNotFound) {
 			t.Errorf("%s with B's key: problem type %s, want %s (the route must run, not miss)", what, p.Type, problemTypePrefix+string(codeNotFound))
+		}
+	case "refused":
+		if r.status != http.StatusConflict {
+			t.Errorf("%s with B's key: got %s, want 409 refused", what, r)
 		}
 	case "empty":
 		var page struct {

@@ -27,6 +27,9 @@ const (
 	codeUnsupportedMedia code = "unsupported-media-type"
 	codeBusy             code = "busy"
 	codeInternal         code = "internal"
+	codeUnprocessable    code = "invalid-configuration"
+	codeRefused          code = "refused"
+	codeUnavailable      code = "unavailable"
 )
 
 var codeStatus = map[code]struct {
@@ -43,6 +46,9 @@ var codeStatus = map[code]struct {
 	codeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported content type"},
 	codeBusy:             {http.StatusServiceUnavailable, "The database is busy; retry shortly"},
 	codeInternal:         {http.StatusInternalServerError, "Internal server error"},
+	codeUnprocessable:    {http.StatusUnprocessableEntity, "The sync configuration is not valid"},
+	codeRefused:          {http.StatusConflict, "Salesforce sync cannot do this now"},
+	codeUnavailable:      {http.StatusServiceUnavailable, "Not available on this server"},
 }
 
 // problemTypePrefix prefixes every problem "type" URI; the code follows it.
@@ -53,6 +59,11 @@ type fieldProblem struct {
 	Field                string `json:"field"`
 	Reason               string `json:"reason"`
 	ConflictingContactID string `json:"conflicting_contact_id,omitempty"`
+	// For sync configuration errors: the setup step, a stable code and
+	// the reason in Traditional Chinese.
+	Step     string `json:"step,omitempty"`
+	Code     string `json:"code,omitempty"`
+	ReasonZH string `json:"reason_zh_tw,omitempty"`
 }
 
 // apiError is the one error type handlers return: a code, a message safe
@@ -64,6 +75,9 @@ type apiError struct {
 	fields               []fieldProblem
 	conflictingContactID string
 	cause                error
+	// refusal and detailZH describe a Salesforce refusal (sfconn codes).
+	refusal  string
+	detailZH string
 }
 
 func (e *apiError) Error() string {
@@ -92,6 +106,8 @@ type problem struct {
 	Detail               string         `json:"detail,omitempty"`
 	Errors               []fieldProblem `json:"errors,omitempty"`
 	ConflictingContactID string         `json:"conflicting_contact_id,omitempty"`
+	Refusal              string         `json:"refusal,omitempty"`
+	DetailZH             string         `json:"detail_zh_tw,omitempty"`
 }
 
 // fieldProblems turns contact.FieldErrors into problem entries.
@@ -183,6 +199,8 @@ func writeProblem(w http.ResponseWriter, ae *apiError) {
 		Detail:               ae.detail,
 		Errors:               ae.fields,
 		ConflictingContactID: ae.conflictingContactID,
+		Refusal:              ae.refusal,
+		DetailZH:             ae.detailZH,
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")

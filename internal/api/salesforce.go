@@ -1,0 +1,401 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+// The Salesforce part of the API: the connection (start, callback,
+// status, disconnect), the sync configuration (read, save, validate, dry
+// run), manual syncs and the run logs. It needs the engine and the
+// connection service; without them these routes answer 503.
+
+// Sync is what the Salesforce routes drive.
+type Sync struct {
+	Engine *syncer.Engine
+	Conn   *sfconn.Service
+}
+
+func (s *server) sync() (*syncer.Engine, *sfconn.Service, error) {
+	if s.sf.Engine == nil || s.sf.Conn == nil {
+		return nil, nil, errorf(codeUnavailable, "Salesforce sync is not configured on this server")
+	}
+	return s.sf.Engine, s.sf.Conn, nil
+}
+
+// keyBinding binds an OAuth state to the API key that started it, as the
+// admin UI binds it to the admin's session.
+func keyBinding(r *http.Request) string {
+	_, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	sum := sha256.Sum256([]byte(strings.TrimSpace(key)))
+	return "api-key:" + hex.EncodeToString(sum[:8])
+}
+
+// refusalError turns the connection service's refusals into problems that
+// carry the refusal's code and both languages' messages.
+func refusalError(err error) error {
+	var ref *sfconn.Refusal
+	if errors.As(err, &ref) {
+		return &apiError{code: codeRefused, detail: ref.MessageEN, refusal: ref.Code, detailZH: ref.MessageZH}
+	}
+	switch {
+	case errors.Is(err, syncer.ErrNotConfigured):
+		return &apiError{code: codeRefused, detail: "no sync configuration has been saved; PUT /salesforce/config first", refusal: "not_configured"}
+	case errors.Is(err, syncer.ErrNoPull):
+		return &apiError{code: codeRefused, detail: "the configuration syncs nothing from Salesforce to the platform", refusal: "no_pull"}
+	}
+	var ves syncconf.ValidationErrors
+	if errors.As(err, &ves) {
+		ae := &apiError{code: codeUnprocessable, detail: "the configuration is not valid"}
+		var details []string
+		for _, ve := range ves {
+			ae.fields = append(ae.fields, fieldProblem{Field: ve.Path, Reason: ve.Message[syncconf.LangEN], ReasonZH: ve.Message[syncconf.LangZHTW],
+				Step: string(ve.Step), Code: ve.Code})
+			details = append(details, ve.Path+": "+ve.Message[syncconf.LangEN])
+		}
+		ae.detail = strings.Join(details, "; ")
+		return ae
+	}
+	return err
+}
+
+func (s *server) getConnection(w http.ResponseWriter, r *http.Request) error {
+	_, conn, err := s.sync()
+	if err != nil {
+		return err
+	}
+	c, err := conn.Status(r.Context(), tenantFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *server) startConnection(w http.ResponseWriter, r *http.Request) error {
+	_, conn, err := s.sync()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		LoginURL string `json:"login_url"`
+	}
+	if err := decodeOptionalObject(w, r, &body); err != nil {
+		return err
+	}
+	u, err := conn.Start(r.Context(), tenantFrom(r.Context()), keyBinding(r), body.LoginURL)
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"authorize_url": u})
+	return nil
+}
+
+func (s *server) finishConnection(w http.ResponseWriter, r *http.Request) error {
+	_, conn, err := s.sync()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Code             string `json:"code"`
+		State            string `json:"state"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if err := decodeOptionalObject(w, r, &body); err != nil {
+		return err
+	}
+	if body.State == "" {
+		return invalidField("state", "is required: the state from Salesforce's redirect")
+	}
+	c, err := conn.Finish(r.Context(), tenantFrom(r.Context()), keyBinding(r),
+		sfconn.CallbackParams{State: body.State, Code: body.Code, Error: body.Error, ErrorDescription: body.ErrorDescription})
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	if err := eng.Disconnect(r.Context(), tenantFrom(r.Context())); err != nil {
+		return refusalError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type configResponse struct {
+	Version int64           `json:"version"`
+	Config  syncconf.Config `json:"config"`
+}
+
+func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	cfg, v, err := eng.CurrentConfig(r.Context(), tenantFrom(r.Context()))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(codeNotFound, "no sync configuration has been saved")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, configResponse{Version: v, Config: cfg.Canonical()})
+	return nil
+}
+
+// readConfig decodes a syncconf.Config body strictly.
+func readConfig(w http.ResponseWriter, r *http.Request) (syncconf.Config, error) {
+	b, err := readObject(w, r, maxObjectBytes)
+	if err != nil {
+		return syncconf.Config{}, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return syncconf.Config{}, invalidField("(body)", "a sync configuration object is required")
+	}
+	cfg, err := syncconf.DecodeConfig(b)
+	if err != nil {
+		return syncconf.Config{}, invalidField("(body)", err.Error())
+	}
+	return cfg, nil
+}
+
+func (s *server) putConfig(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	cfg, err := readConfig(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := eng.SaveConfig(r.Context(), tenantFrom(r.Context()), keyBinding(r), cfg)
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, configResponse{Version: v.Version, Config: cfg.Canonical()})
+	return nil
+}
+
+func (s *server) validateConfig(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	cfg, err := readConfig(w, r)
+	if err != nil {
+		return err
+	}
+	if err := eng.ValidateConfig(r.Context(), tenantFrom(r.Context()), cfg); err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"valid": true})
+	return nil
+}
+
+func (s *server) dryRun(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	cfg, err := readConfig(w, r)
+	if err != nil {
+		return err
+	}
+	rep, err := eng.DryRun(r.Context(), tenantFrom(r.Context()), cfg)
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// startSync runs a manual sync (S20): "changes" pulls Salesforce's changes
+// now, "full" re-reads everything, "initial" starts the first sync,
+// "retry_failed" retries every failed record.
+func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Kind string `json:"kind"`
+	}
+	if err := decodeOptionalObject(w, r, &body); err != nil {
+		return err
+	}
+	ctx, t := r.Context(), tenantFrom(r.Context())
+	var run syncer.Run
+	switch body.Kind {
+	case "changes", "":
+		run, err = eng.SyncNow(ctx, t)
+	case "full":
+		run, err = eng.FullResync(ctx, t)
+	case "initial":
+		run, err = eng.StartInitialSync(ctx, t)
+	case "retry_failed":
+		run, err = eng.RetryFailed(ctx, t, 0, "")
+	default:
+		return invalidField("kind", "must be changes, full, initial or retry_failed")
+	}
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusAccepted, run)
+	return nil
+}
+
+func (s *server) listRuns(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := syncer.RunFilter{Direction: q.Get("direction")}
+	switch f.Direction {
+	case "", "both":
+		f.Direction = ""
+	case syncer.DirToPlatform, syncer.DirToSalesforce:
+	default:
+		return invalidField("direction", "must be to_platform, to_salesforce or both")
+	}
+	if f.Limit, err = intParam(q.Get("limit"), 50, 1, 500, "limit"); err != nil {
+		return err
+	}
+	before, err := intParam(q.Get("before"), 0, 0, 1<<62, "before")
+	if err != nil {
+		return err
+	}
+	f.BeforeID = int64(before)
+	runs, err := eng.ListRuns(r.Context(), tenantFrom(r.Context()), f)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []syncer.Run{}
+	}
+	out := map[string]any{"data": runs}
+	if len(runs) == f.Limit {
+		out["next_before"] = runs[len(runs)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func intParam(v string, def, lo, hi int, name string) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, invalidField(name, "must be a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+	}
+	return n, nil
+}
+
+func runID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(codeNotFound, "no such run")
+	}
+	return id, nil
+}
+
+func (s *server) getRun(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	id, err := runID(r)
+	if err != nil {
+		return err
+	}
+	run, err := eng.GetRun(r.Context(), tenantFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	groups, err := eng.ReasonGroups(r.Context(), tenantFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	if groups == nil {
+		groups = []syncer.ReasonGroup{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		syncer.Run
+		Percent float64              `json:"percent"`
+		Groups  []syncer.ReasonGroup `json:"groups"`
+	}{run, run.Percent(), groups})
+	return nil
+}
+
+func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	id, err := runID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := intParam(q.Get("limit"), 500, 1, 10000, "limit")
+	if err != nil {
+		return err
+	}
+	if q.Get("format") == "csv" {
+		var buf bytes.Buffer
+		if err := eng.WriteRunCSV(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), &buf); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="sfsync-run-`+strconv.FormatInt(id, 10)+`.csv"`)
+		w.Write(buf.Bytes())
+		return nil
+	}
+	recs, err := eng.RunRecords(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), limit)
+	if err != nil {
+		return err
+	}
+	if recs == nil {
+		recs = []syncer.RunRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": recs})
+	return nil
+}
+
+// decodeOptionalObject decodes a JSON object body into v, strictly; an
+// empty body leaves v as it is.
+func decodeOptionalObject(w http.ResponseWriter, r *http.Request, v any) error {
+	b, err := readObject(w, r, maxObjectBytes)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return contact.JSONError(err)
+	}
+	return nil
+}

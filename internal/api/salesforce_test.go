@@ -1,0 +1,142 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/testenv"
+)
+
+// TestSalesforceAPIAgainstTheEmulator drives the connection, the
+// configuration, a sync and the run log through the JSON API, with the
+// real engine and the emulator's OAuth login page.
+func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	for i := range 30 {
+		if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%02d", i), "Member_Number__c": fmt.Sprintf("M%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler)}
+	srv := httptest.NewServer(NewWithSync(env.Store, nil, Sync{Engine: eng, Conn: env.Conn}))
+	t.Cleanup(srv.Close)
+	_, key, _ := env.Store.CreateAPIKey(ctx, env.Tenant.ID, "t")
+	call := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+
+	if code, out := call("GET", "/api/v1/salesforce/connection", ""); code != 200 || out["status"] != "not_connected" {
+		t.Fatalf("connection before connecting = %d %v", code, out)
+	}
+	// Before connecting, a configuration cannot be checked against the org.
+	if code, out := call("PUT", "/api/v1/salesforce/config", `{"identity":{"salesforce_field":"Member_Number__c","platform_identity":"member_id"}}`); code != 409 || out["refusal"] != "not_connected" {
+		t.Errorf("PUT config before connecting = %d %v, want 409 not_connected", code, out)
+	}
+	code, out := call("POST", "/api/v1/salesforce/connection", `{}`)
+	if code != 200 {
+		t.Fatalf("start = %d %v", code, out)
+	}
+	q := testenv.BrowserAuthorize(t, out["authorize_url"].(string), testenv.AdminUser, testenv.AdminPassword, "allow")
+	body, _ := json.Marshal(map[string]string{"code": q.Get("code"), "state": q.Get("state")})
+	if code, out := call("POST", "/api/v1/salesforce/connection/callback", string(body)); code != 200 || out["status"] != "connected" || out["username"] != testenv.AdminUser {
+		t.Fatalf("callback = %d %v, want connected as %s", code, out, testenv.AdminUser)
+	}
+	// The state was single use.
+	if code, out := call("POST", "/api/v1/salesforce/connection/callback", string(body)); code != 409 || out["refusal"] != "bad_state" {
+		t.Errorf("replayed callback = %d %v, want 409 bad_state", code, out)
+	}
+
+	// An invalid configuration: one problem entry per field, both languages.
+	bad := `{"identity":{"salesforce_field":"No_Such__c","platform_identity":"member_id","to_platform_no_match":"create","to_salesforce_no_match":"create"},
+		"field_mappings":[{"salesforce_field":"CreatedDate","platform_field":"birthday","direction":"to_salesforce"}]}`
+	code, out = call("POST", "/api/v1/salesforce/config/validate", bad)
+	errs, _ := out["errors"].([]any)
+	if code != 422 || len(errs) < 2 {
+		t.Fatalf("validate bad config = %d %v, want 422 with an entry per field", code, out)
+	}
+	fields := map[string]bool{}
+	for _, e := range errs {
+		m := e.(map[string]any)
+		fields[m["field"].(string)] = true
+		if m["reason"] == "" || m["reason_zh_tw"] == "" || m["step"] == "" {
+			t.Errorf("error entry %v lacks a reason in both languages or its step", m)
+		}
+	}
+	mapping := false
+	for f := range fields {
+		mapping = mapping || strings.HasPrefix(f, "field_mappings[0].")
+	}
+	if !fields["identity.salesforce_field"] || !mapping {
+		t.Errorf("error fields = %v, want identity.salesforce_field and one on field_mappings[0]", fields)
+	}
+	good := `{"identity":{"salesforce_field":"Member_Number__c","platform_identity":"member_id","to_platform_no_match":"create","to_salesforce_no_match":"update_only"},
+		"field_mappings":[{"salesforce_field":"LastName","platform_field":"name","direction":"to_platform"}]}`
+	if code, out := call("POST", "/api/v1/salesforce/config/validate", good); code != 200 || out["valid"] != true {
+		t.Errorf("validate good config = %d %v", code, out)
+	}
+	if code, out := call("POST", "/api/v1/salesforce/config/dry-run", good); code != 200 || out["matching"] != float64(30) {
+		t.Errorf("dry run = %d %v, want 30 matching", code, out)
+	}
+	if code, out := call("PUT", "/api/v1/salesforce/config", good); code != 200 || out["version"] != float64(1) {
+		t.Fatalf("save = %d %v", code, out)
+	}
+	if code, out := call("GET", "/api/v1/salesforce/config", ""); code != 200 || out["version"] != float64(1) {
+		t.Errorf("GET config = %d %v", code, out)
+	}
+
+	// A first sync, started through the API and worked here as a job would.
+	code, out = call("POST", "/api/v1/salesforce/sync", `{"kind":"initial"}`)
+	if code != 202 {
+		t.Fatalf("start sync = %d %v", code, out)
+	}
+	runID := int64(out["id"].(float64))
+	if err := eng.RunPull(ctx, env.Tenant.ID, syncer.ModeFull, syncer.TriggerInitial, runID); err != nil {
+		t.Fatal(err)
+	}
+	code, out = call("GET", fmt.Sprintf("/api/v1/salesforce/runs/%d", runID), "")
+	counts, _ := out["counts"].(map[string]any)
+	if code != 200 || out["status"] != "succeeded" || out["percent"] != float64(100) || counts["created"] != float64(30) {
+		t.Errorf("run = %d %v, want succeeded at 100%% with 30 created", code, out)
+	}
+	code, out = call("GET", "/api/v1/salesforce/runs?direction=to_platform", "")
+	if data, _ := out["data"].([]any); code != 200 || len(data) != 1 {
+		t.Errorf("runs to_platform = %d %v, want the one run", code, out)
+	}
+	if code, out := call("GET", "/api/v1/salesforce/runs?direction=to_salesforce", ""); code != 200 || len(out["data"].([]any)) != 0 {
+		t.Errorf("runs to_salesforce = %d %v, want none", code, out)
+	}
+	if code, _ := call("GET", "/api/v1/salesforce/runs?direction=sideways", ""); code != 400 {
+		t.Errorf("bad direction = %d, want 400", code)
+	}
+	if code, _ := call("GET", fmt.Sprintf("/api/v1/salesforce/runs/%d/records", runID), ""); code != 200 {
+		t.Errorf("records = %d, want 200", code)
+	}
+	if code, _ := call("DELETE", "/api/v1/salesforce/connection", ""); code != 204 {
+		t.Errorf("disconnect = %d, want 204", code)
+	}
+	if code, out := call("GET", "/api/v1/salesforce/connection", ""); out["status"] != "not_connected" {
+		t.Errorf("after disconnect = %d %v", code, out)
+	}
+}
