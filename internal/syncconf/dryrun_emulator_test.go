@@ -1,5 +1,3 @@
-//go:build emulator
-
 package syncconf
 
 // The dry run end to end: the real REST client over HTTP against the
