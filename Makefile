@@ -18,6 +18,14 @@ test-race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) | tee $(BENCHOUT)
 
+## soak: the model-based convergence test at 5,000 random operations per database (SFSYNC_MODEL_SEED=N replays one)
+soak:
+	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_test.go'
+
+## demo: the whole product with an emulated Salesforce
+demo:
+	$(GO) run ./cmd/sfsync demo
+
 ## lint: formatting and vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

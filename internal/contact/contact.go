@@ -105,6 +105,9 @@ const (
 	OriginAPI        Origin = "api"
 	OriginAdmin      Origin = "admin"
 	OriginSalesforce Origin = "salesforce"
+	// OriginReconcile marks an outbox entry the sync engine writes itself
+	// to have values the platform holds, and Salesforce lacks, pushed.
+	OriginReconcile Origin = "reconcile"
 )
 
 // Identity names one of the platform fields that can identify a contact.

@@ -832,6 +832,12 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+// InsertOutboxTx records outbox entries inside a transaction (the engine
+// asks for a push this way).
+func (s *Store) InsertOutboxTx(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
+	return s.insertOutbox(ctx, tx, entries)
+}
+
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	const per = 7
 	now := micros(s.Now())

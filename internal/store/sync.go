@@ -202,13 +202,34 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
 			VALUES `+strings.Join(vals, ", ")+`
-			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET contact_id = excluded.contact_id, sf_values = excluded.sf_values,
-				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at`, args...)
+			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET sf_values = excluded.sf_values,
+				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at
+			WHERE links.contact_id = excluded.contact_id`, args...)
 		if err != nil {
 			return mapErr(err)
 		}
 	}
 	return nil
+}
+
+// LinksSavedBefore returns up to limit links not saved since before, in
+// Salesforce ID order: after a full pass, the ones it did not see.
+func (s *Store) LinksSavedBefore(ctx context.Context, tenantID string, before time.Time, limit int) ([]Link, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND updated_at < $2 ORDER BY salesforce_id LIMIT $3`,
+		tenantID, micros(before), limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []Link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // DeleteLinksTx removes links by Salesforce ID (the platform contacts stay).

@@ -330,7 +330,10 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return p.flush(ctx)
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+		return e.reconcileUnseen(ctx, s, run.StartedAt)
 	}
 	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE " + where
 	if run.Checkpoint != "" {
@@ -345,7 +348,76 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	if err := it.Err(); err != nil {
 		return err
 	}
-	return p.flush(ctx)
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return e.reconcileUnseen(ctx, s, run.StartedAt)
+}
+
+// reconcileUnseen looks at the links a full pass did not see (every link
+// it saw was saved after the run started): their Salesforce contacts were
+// deleted — unlinked, the platform contact kept — or no longer match the
+// conditions — kept linked, logged as out of scope. A full pass thus also
+// catches deletions older than Salesforce's 15-day recycle bin (X6).
+func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Time) error {
+	t := s.tenantID
+	for {
+		links, err := e.Store.LinksSavedBefore(ctx, t, since, 300)
+		if err != nil || len(links) == 0 {
+			return err
+		}
+		quoted := make([]string, len(links))
+		for i, l := range links {
+			quoted[i] = salesforce.QuoteString(l.SalesforceID)
+		}
+		alive := map[string]bool{}
+		it := s.client.QueryAll(ctx, "SELECT Id, IsDeleted FROM Contact WHERE Id IN ("+strings.Join(quoted, ", ")+")", salesforce.QueryOptions{})
+		for it.Next() {
+			rec := it.Record()
+			if del, _ := rec["IsDeleted"].(bool); !del {
+				id, _ := rec["Id"].(string)
+				alive[id] = true
+			}
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+		var prog RunProgress
+		var logs []RunRecord
+		var unlink []string
+		var keep []store.Link
+		for _, l := range links {
+			if !alive[l.SalesforceID] {
+				unlink = append(unlink, l.SalesforceID)
+				prog.Counts.Unlinked++
+				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+					ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
+				continue
+			}
+			if !l.OutOfScope {
+				l.OutOfScope = true
+				prog.Counts.OutOfScope++
+				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+					ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
+			}
+			keep = append(keep, l) // saved again, so it is not looked at twice
+		}
+		err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+			if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+				return err
+			}
+			if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
+				return err
+			}
+			if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+				return err
+			}
+			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+		})
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // pullIncremental reads what changed since the cursor (minus the
@@ -470,6 +542,9 @@ type pullItem struct {
 	contactID string      // matched or linked contact
 	newLink   bool
 	done      bool // decided without a write
+	// needPush: the platform holds values Salesforce lacks (found at a
+	// first match); an outbox entry asks the push to send them.
+	needPush bool
 }
 
 // applyPage applies one page of Salesforce records in one transaction:
@@ -506,6 +581,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 	}
 	prog.Counts.Scanned = int64(len(items))
 	prog.Processed = int64(len(items))
+	byID := make(map[string]*pullItem, len(items))
+	for _, it := range items {
+		byID[it.sfID] = it
+	}
 	links, err := e.Store.LinksBySalesforceID(ctx, t, ids)
 	if err != nil {
 		return err
@@ -642,7 +721,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 		}
 		link := store.Link{SalesforceID: it.sfID, ContactID: it.contactID, SFValues: map[string]any{}, PFValues: map[string]any{}}
 		if it.link != nil {
-			link = *it.link
+			link = cloneLink(*it.link)
 			link.OutOfScope = false
 		}
 		link.SFModstamp = parseSFTime(fieldValue(it.rec, "SystemModstamp"))
@@ -680,8 +759,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			}
 			if it.link == nil && isBlank(sfv) {
 				// First match: an empty Salesforce value tells nothing;
-				// keep the platform's.
+				// keep the platform's, and have it pushed when the mapping
+				// pushes (the link records that Salesforce holds nothing).
 				link.SFValues[m.key], link.PFValues[m.key] = nil, jsonable(pv)
+				if m.pushes && !isBlank(pv) {
+					link.PFValues[m.key] = nil
+					it.needPush = true
+				}
 				continue
 			}
 			platformChanged := m.pushes && !same(pv, sfv) && (it.link == nil && !isBlank(pv) || hadPF && !same(pv, lastPF))
@@ -692,10 +776,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
 					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
 				if winner == "platform" {
-					// Keep the platform's value; the push sends it.
+					// Keep the platform's value; the push sends it. At a
+					// first match no outbox entry exists yet: ask for one.
 					link.SFValues[m.key] = jsonable(sfv)
 					if it.link == nil {
 						link.PFValues[m.key] = jsonable(sfv)
+						it.needPush = true
 					}
 					continue
 				}
@@ -753,10 +839,35 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			saved = append(saved, l)
 			okRetry = append(okRetry, it.sfID)
 		}
+		// Linked records read but not written (failed, ambiguous, out of
+		// scope) are touched too: a full pass must tell the links it saw
+		// from the ones whose records are gone (reconcileUnseen).
+		inSaved := map[string]bool{}
+		for _, l := range saved {
+			inSaved[l.SalesforceID] = true
+		}
+		for _, id := range unlink {
+			inSaved[id] = true
+		}
+		for _, it := range items {
+			if it.link != nil && !inSaved[it.sfID] {
+				saved = append(saved, *it.link)
+				inSaved[it.sfID] = true
+			}
+		}
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 			return err
 		}
 		if err := e.Store.SaveLinksTx(ctx, tx, t, saved); err != nil {
+			return err
+		}
+		var pushes []store.OutboxEntry
+		for _, l := range saved {
+			if it := byID[l.SalesforceID]; it != nil && it.needPush && l.ContactID != "" {
+				pushes = append(pushes, store.OutboxEntry{TenantID: t, ContactID: l.ContactID, Op: store.OpUpdate, Origin: contact.OriginReconcile})
+			}
+		}
+		if err := e.Store.InsertOutboxTx(ctx, tx, pushes); err != nil {
 			return err
 		}
 		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {

@@ -276,6 +276,14 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			return err
 		}
 	}
+	var foundIDs []string
+	for id := range found {
+		foundIDs = append(foundIDs, id)
+	}
+	sfLinks, err := e.Store.LinksBySalesforceID(ctx, t, foundIDs)
+	if err != nil {
+		return err
+	}
 	var updates, creates []*pushItem
 	var unlink []string
 	for _, it := range items {
@@ -292,19 +300,26 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 			it.sfRec = rec
 		} else if it.key != "" {
-			cands := byKey[it.key]
-			var free []map[string]any
-			for _, rec := range cands {
+			// Candidates already linked to another platform contact are
+			// not free to match: holding them keeps links one-to-one.
+			var free, taken []map[string]any
+			for _, rec := range byKey[it.key] {
+				if l, ok := sfLinks[rec["Id"].(string)]; ok && l.ContactID != it.c.ID {
+					taken = append(taken, rec)
+					continue
+				}
 				free = append(free, rec)
 			}
 			switch {
-			case len(free) > 1:
+			case len(free) > 1, len(free) == 0 && len(taken) > 0:
 				var ids []string
-				for _, r := range free {
+				for _, r := range append(free, taken...) {
 					ids = append(ids, r["Id"].(string))
 				}
 				prog.Counts.Ambiguous++
-				record(KindAmbiguous, it, identity.sfField, "ambiguous_salesforce", fmt.Sprintf("%d Salesforce contacts share the identity value %q", len(free), it.key), "candidates: "+strings.Join(ids, ", "))
+				record(KindAmbiguous, it, identity.sfField, "ambiguous_salesforce",
+					fmt.Sprintf("the identity value %q matches Salesforce contacts that are taken or several: %s", it.key, strings.Join(ids, ", ")),
+					"candidates: "+strings.Join(ids, ", "))
 				for _, id := range it.entryIDs {
 					failed[id] = "ambiguous identity"
 				}
@@ -324,47 +339,75 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		link := store.Link{SalesforceID: it.sfID, ContactID: it.c.ID, SFValues: map[string]any{}, PFValues: map[string]any{}}
 		if it.link != nil {
-			link = *it.link
+			link = cloneLink(*it.link)
 		}
 		rec := salesforce.Record{}
 		bad := false
 		pf := cloneContact(it.c)
+		first := it.link == nil
 		for _, m := range s.maps {
-			if !m.pushes {
-				continue
-			}
 			pv := m.fromPlatform(it.c)
-			lastPF, hadPF := link.PFValues[m.key]
-			if it.link != nil && hadPF && same(pv, lastPF) {
-				continue // unchanged on the platform, or written by the pull
-			}
 			var sfv any
 			if it.sfRec != nil {
-				v, err := m.fromSalesforce(it.sfRec)
-				if err == nil {
+				if v, err := m.fromSalesforce(it.sfRec); err == nil {
 					sfv = v
 				}
+			}
+			lastPF, hadPF := link.PFValues[m.key]
+			lastSF, hadSF := link.SFValues[m.key]
+			// bringToPlatform records that Salesforce's value wins and
+			// writes it to the platform contact.
+			bringToPlatform := func() {
+				if same(pv, sfv) {
+					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+					return
+				}
+				if err := m.setPlatform(&pf, sfv); err == nil {
+					it.pfChanged = true
+					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+				}
+			}
+			if !m.pushes {
+				// A mapping that only pulls: the pull applies its changes,
+				// but a first match (or a create) records what Salesforce
+				// holds now, and brings a value it has to the platform.
+				if first {
+					if it.sfRec != nil && !isBlank(sfv) {
+						bringToPlatform()
+					} else {
+						link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
+					}
+				}
+				continue
+			}
+			if !first && hadPF && same(pv, lastPF) {
+				continue // unchanged on the platform, or written by the pull
 			}
 			if it.sfRec != nil && same(pv, sfv) {
 				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
 				continue // Salesforce already holds it
 			}
-			if it.link == nil && it.sfRec != nil && isBlank(pv) {
-				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), nil
-				continue // first match: an empty platform value tells nothing
+			if first && it.sfRec != nil && isBlank(pv) {
+				// First match, nothing on the platform: Salesforce's value
+				// (if any) comes over when the mapping pulls.
+				if m.pulls && !isBlank(sfv) {
+					bringToPlatform()
+				} else {
+					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), nil
+				}
+				continue
 			}
-			lastSF, hadSF := link.SFValues[m.key]
-			sfChanged := m.pulls && it.sfRec != nil && !isBlank(sfv) && (it.link == nil || hadSF && !same(sfv, lastSF))
+			// Salesforce changed too: at a first match when it holds a
+			// different value, later when it differs from what was last
+			// synced (a clear counts).
+			sfChanged := m.pulls && it.sfRec != nil && (first && !isBlank(sfv) || !first && hadSF && !same(sfv, lastSF))
 			if sfChanged {
 				winner := decide(m.rule, sfv, pv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
 				prog.Counts.Conflicts++
 				record(KindConflict, it, m.sfField, "conflict_"+string(m.rule), fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
 					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
 				if winner == "salesforce" {
-					if err := m.setPlatform(&pf, sfv); err == nil {
-						it.pfChanged = true
-						link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
-					}
+					bringToPlatform()
 					continue
 				}
 			}
@@ -401,11 +444,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			continue
 		}
 		if len(rec) == 0 {
+			// Nothing to write to Salesforce; the link (new at a first
+			// match) and any platform-side winner are still saved.
 			prog.Counts.Unchanged++
-			ack = append(ack, it.entryIDs...)
-			if it.link == nil || it.pfChanged {
-				updates = append(updates, it) // save the new link (and conflict winners) without a call
-			}
+			updates = append(updates, it)
 			continue
 		}
 		rec["Id"] = it.sfID
@@ -413,17 +455,16 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		updates = append(updates, it)
 	}
 
-	var saveLinks []store.Link
-	var pfOps []store.ContactOp
+	// done are the items Salesforce acknowledged (or that needed no call);
+	// their links, platform-side winners and acknowledgements are written
+	// in one transaction below.
+	var done []*pushItem
 	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
 		var recs []salesforce.Record
 		var sent []*pushItem
 		for _, it := range list {
 			if it.record == nil {
-				saveLinks = append(saveLinks, it.newLink)
-				if it.pfChanged {
-					pfOps = append(pfOps, store.ContactOp{ID: it.c.ID, Input: inputFrom(it.c, it.pfUpdates)})
-				}
+				done = append(done, it)
 				continue
 			}
 			recs = append(recs, it.record)
@@ -455,11 +496,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			} else {
 				prog.Counts.Updated++
 			}
-			saveLinks = append(saveLinks, it.newLink)
-			if it.pfChanged {
-				pfOps = append(pfOps, store.ContactOp{ID: it.c.ID, Input: inputFrom(it.c, it.pfUpdates)})
-			}
-			ack = append(ack, it.entryIDs...)
+			done = append(done, it)
 		}
 		return nil
 	}
@@ -469,7 +506,40 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err := write(creates, s.client.CreateRecords, true); err != nil {
 		return err
 	}
-	_, err = e.Store.ApplyContacts(ctx, t, pfOps, contact.OriginSalesforce, func(tx *sql.Tx, _ []store.UpsertResult) error {
+	var pfOps []store.ContactOp
+	var pfItems []*pushItem
+	for _, it := range done {
+		if it.pfChanged {
+			pfOps = append(pfOps, store.ContactOp{ID: it.c.ID, Input: inputFrom(it.c, it.pfUpdates)})
+			pfItems = append(pfItems, it)
+		}
+	}
+	_, err = e.Store.ApplyContacts(ctx, t, pfOps, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
+		refused := map[*pushItem]bool{}
+		for i, r := range res {
+			if r.Outcome != store.OutcomeFailed {
+				continue
+			}
+			// The platform refused Salesforce's winning value (it is
+			// another contact's unique value): the record fails, its
+			// entries stay for a retry, and the link keeps its old values.
+			it := pfItems[i]
+			refused[it] = true
+			var cc *store.ContactConflict
+			if errors.As(r.Err, &cc) {
+				fail(it, cc.Field, "platform_conflict", fmt.Sprintf("%s %q already belongs to platform contact %s", cc.Field, cc.Value, cc.ContactID))
+			} else {
+				fail(it, "", "platform_rejected", fmt.Sprint(r.Err))
+			}
+		}
+		var saveLinks []store.Link
+		for _, it := range done {
+			if refused[it] {
+				continue
+			}
+			saveLinks = append(saveLinks, it.newLink)
+			ack = append(ack, it.entryIDs...)
+		}
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 			return err
 		}

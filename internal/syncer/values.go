@@ -2,10 +2,12 @@ package syncer
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
 )
 
@@ -226,4 +228,18 @@ func cloneContact(c contact.Contact) contact.Contact {
 func inputEmpty(in contact.Input) bool {
 	return !in.MemberID.Set && !in.Name.Set && !in.Phone.Set && !in.Email.Set && !in.Birthday.Set &&
 		!in.Gender.Set && !in.Tags.Set && len(in.Custom) == 0 && !in.Social.Set
+}
+
+// cloneLink copies a link with its value maps, so a decision that is later
+// rolled back (a failed record) leaves the loaded link as it was.
+func cloneLink(l store.Link) store.Link {
+	l.SFValues = maps.Clone(l.SFValues)
+	l.PFValues = maps.Clone(l.PFValues)
+	if l.SFValues == nil {
+		l.SFValues = map[string]any{}
+	}
+	if l.PFValues == nil {
+		l.PFValues = map[string]any{}
+	}
+	return l
 }
