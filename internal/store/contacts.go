@@ -128,7 +128,7 @@ func (s *Store) loadSocial(ctx context.Context, q querier, tenantID string, list
 	for chunk := range slices.Chunk(ids, 500) {
 		args := append([]any{tenantID}, chunk...)
 		rows, err := q.QueryContext(ctx, `SELECT contact_id, channel_type, channel_id, user_id FROM social_identities
-			WHERE tenant_id = $1 AND contact_id IN (`+placeholders(2, len(chunk))+`) ORDER BY created_at, channel_type, channel_id, user_id`, args...)
+			WHERE tenant_id = $1 AND contact_id IN (`+s.ph(2, len(chunk))+`) ORDER BY created_at, channel_type, channel_id, user_id`, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -444,9 +444,17 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	}
 	var found []*contact.Contact
 	loadWhere := func(col string, vals []any) error {
+		if w.s.Dialect == Postgres {
+			// One array parameter: one statement per column and batch,
+			// planned with its values (see plan_cache_mode in Open).
+			if len(vals) == 0 {
+				return nil
+			}
+			return w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (SELECT unnest($2::text[]))`, w.tenantID, anyStrings(vals))
+		}
 		for chunk := range slices.Chunk(vals, 500) {
 			args := append([]any{w.tenantID}, chunk...)
-			if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+			if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+w.s.ph(2, len(chunk))+`)`, args...); err != nil {
 				return err
 			}
 		}
@@ -466,9 +474,20 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	}
 	// Contacts that own any of the social identities named.
 	var socialOwners []any
-	for chunk := range slices.Chunk(socialUsers, 500) {
+	chunkSize := 500
+	if w.s.Dialect == Postgres {
+		chunkSize = max(1, len(socialUsers))
+	}
+	for chunk := range slices.Chunk(socialUsers, chunkSize) {
+		// No DISTINCT: SQLite would pick the contact index for it and scan
+		// every identity of the tenant; duplicates are dropped below.
 		args := append([]any{w.tenantID}, chunk...)
-		rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (` + w.s.ph(2, len(chunk)) + `)`
+		if w.s.Dialect == Postgres {
+			args = []any{w.tenantID, anyStrings(chunk)}
+			q = `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (SELECT unnest($2::text[]))`
+		}
+		rows, err := w.tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -791,12 +810,15 @@ func (w *batch) flush(ctx context.Context) error {
 			return mapErr(err)
 		}
 	}
+	if w.s.Dialect == Postgres {
+		return w.flushCreatedPostgres(ctx)
+	}
 	const perContact = 13
 	for chunk := range slices.Chunk(w.created, 400) {
 		args := make([]any, 0, len(chunk)*perContact)
 		var vals []string
 		for i, c := range chunk {
-			vals = append(vals, "("+placeholders(i*perContact+1, perContact)+")")
+			vals = append(vals, "("+w.s.ph(i*perContact+1, perContact)+")")
 			args = append(args, w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email),
 				nullString(c.Birthday), nullString(string(c.Gender)), mustJSON(c.Tags), mustJSON(c.Custom), micros(c.Created), micros(c.Updated), c.Version)
 		}
@@ -810,7 +832,7 @@ func (w *batch) flush(ctx context.Context) error {
 		args := make([]any, 0, len(chunk)*perSocial)
 		var vals []string
 		for i, r := range chunk {
-			vals = append(vals, "("+placeholders(i*perSocial+1, perSocial)+")")
+			vals = append(vals, "("+w.s.ph(i*perSocial+1, perSocial)+")")
 			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
 		}
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
@@ -841,11 +863,32 @@ func (s *Store) InsertOutboxTx(ctx context.Context, tx *sql.Tx, entries []Outbox
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	const per = 7
 	now := micros(s.Now())
+	if s.Dialect == Postgres {
+		if len(entries) == 0 {
+			return nil
+		}
+		n := len(entries)
+		tid, cid, op, cf, det, org := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, e := range entries {
+			fields := e.ChangedFields
+			if fields == nil {
+				fields = []string{}
+			}
+			detail := "{}"
+			if e.Social != nil {
+				detail = mustJSON(map[string]any{"social": e.Social})
+			}
+			tid[i], cid[i], op[i], cf[i], det[i], org[i] = e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at)
+			SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`, tid, cid, op, cf, det, org, now)
+		return mapErr(err)
+	}
 	for chunk := range slices.Chunk(entries, 500) {
 		args := make([]any, 0, len(chunk)*per)
 		var vals []string
 		for i, e := range chunk {
-			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			fields := e.ChangedFields
 			if fields == nil {
 				fields = []string{}
@@ -998,4 +1041,64 @@ func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) 
 		out[c.ID] = *c
 	}
 	return out, nil
+}
+
+// ph is placeholders for this store's dialect: SQLite gets anonymous "?",
+// because it treats "$N" as a named parameter and looks each one up in a
+// linear list, which makes a 5,000-parameter statement quadratic. Every
+// caller binds its arguments in placeholder order after the leading $1.
+func (s *Store) ph(from, n int) string {
+	if s.Dialect == SQLite {
+		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	}
+	return placeholders(from, n)
+}
+
+func anyStrings(vals []any) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = v.(string)
+	}
+	return out
+}
+
+// flushCreatedPostgres inserts the batch's new contacts, social identities
+// and outbox rows with one INSERT … SELECT FROM unnest(arrays) per table.
+func (w *batch) flushCreatedPostgres(ctx context.Context) error {
+	if n := len(w.created); n > 0 {
+		ids, tags, custom := make([]string, n), make([]string, n), make([]string, n)
+		member, name, phone, email, bday, gender := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+		created, updated, version := make([]int64, n), make([]int64, n), make([]int64, n)
+		ptr := func(s string) *string {
+			if s == "" {
+				return nil
+			}
+			return &s
+		}
+		for i, c := range w.created {
+			ids[i], tags[i], custom[i] = c.ID, mustJSON(c.Tags), mustJSON(c.Custom)
+			member[i], name[i], phone[i], email[i], bday[i], gender[i] = ptr(c.MemberID), ptr(c.Name), ptr(c.Phone), ptr(c.Email), ptr(c.Birthday), ptr(string(c.Gender))
+			created[i], updated[i], version[i] = micros(c.Created), micros(c.Updated), c.Version
+		}
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
+			w.tenantID, ids, member, name, phone, email, bday, gender, tags, custom, created, updated, version); err != nil {
+			return mapErr(err)
+		}
+	}
+	if n := len(w.socialAdd); n > 0 {
+		cid, ct, ch, uid := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range w.socialAdd {
+			cid[i], ct[i], ch[i], uid[i] = r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID
+		}
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at)
+			SELECT $1, c, t, h, u, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, h, u)`, w.tenantID, cid, ct, ch, uid, micros(w.now)); err != nil {
+			return mapErr(err)
+		}
+	}
+	for i := range w.outbox {
+		w.outbox[i].TenantID = w.tenantID
+		w.outbox[i].Origin = w.origin
+	}
+	return w.s.insertOutbox(ctx, w.tx, w.outbox)
 }
