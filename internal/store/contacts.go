@@ -932,7 +932,7 @@ func (s *Store) AckOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, id
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -1017,7 +1017,7 @@ func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id IN (`+s.ph(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,7 +232,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 		args := make([]any, 0, len(chunk)*per)
 		vals := make([]string, 0, len(chunk))
 		for i, r := range chunk {
-			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, r.RunID, tenantID, r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
@@ -365,16 +366,44 @@ func (s *Store) DuePullRetries(ctx context.Context, tenantID string, now time.Ti
 // SetPullRetriesTx records failures (attempts+1, next time) and clears
 // successes inside a transaction.
 func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID string, failed map[string]string, next func(attempts int) time.Time, succeeded []string) error {
-	for id, reason := range failed {
-		var attempts int
-		err := tx.QueryRowContext(ctx, `SELECT attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id = $2`, tenantID, id).Scan(&attempts)
-		if err != nil && err != sql.ErrNoRows {
+	ids := make([]string, 0, len(failed))
+	for id := range failed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for start := 0; start < len(ids); start += 300 {
+		chunk := ids[start:min(start+300, len(ids))]
+		// Earlier attempts of the whole chunk in one query, then one
+		// multi-row upsert.
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...)
+		if err != nil {
 			return mapErr(err)
 		}
-		attempts++
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`,
-			tenantID, id, attempts, micros(next(attempts)), reason); err != nil {
+		attempts := map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			attempts[id] = n
+		}
+		rows.Close()
+		const per = 5
+		vals := make([]string, 0, len(chunk))
+		args = make([]any, 0, len(chunk)*per)
+		for i, id := range chunk {
+			n := attempts[id] + 1
+			vals = append(vals, "("+s.ph(i*per+1, per)+")")
+			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
+			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -384,7 +413,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -410,7 +439,7 @@ func (s *Store) updateIn(ctx context.Context, q, tenantID string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := s.DB.ExecContext(ctx, q+"("+placeholders(2, len(chunk))+")", args...); err != nil {
+		if _, err := s.DB.ExecContext(ctx, q+"("+s.ph(2, len(chunk))+")", args...); err != nil {
 			return mapErr(err)
 		}
 	}

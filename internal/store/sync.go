@@ -155,7 +155,7 @@ func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, k
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+col+` IN (`+placeholders(2, len(chunk))+`)`, args...)
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+col+` IN (`+s.ph(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -190,7 +190,7 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 		args := make([]any, 0, len(chunk)*per)
 		vals := make([]string, 0, len(chunk))
 		for i, l := range chunk {
-			vals = append(vals, "("+placeholders(i*per+1, per)+")")
+			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			sfv, pfv := l.SFValues, l.PFValues
 			if sfv == nil {
 				sfv = map[string]any{}
@@ -239,7 +239,7 @@ func (s *Store) DeleteLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND salesforce_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -253,7 +253,7 @@ func (s *Store) DeleteLinksOfContactsTx(ctx context.Context, tx *sql.Tx, tenantI
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND contact_id IN (`+placeholders(2, len(chunk))+`)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND contact_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -274,7 +274,7 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 		for _, k := range chunk {
 			args = append(args, k)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+column+` IN (`+placeholders(2, len(chunk))+`)`, args...)
+		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+column+` IN (`+s.ph(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
