@@ -125,7 +125,8 @@ func newBenchEnv(b *testing.B, d store.Dialect, wrap func(http.Handler) http.Han
 	env := &testenv.Env{Emu: emu, URL: srv.URL, Org: org, App: app, Store: s, DSN: dsn, Conn: svc, Tenant: tn}
 	env.Connect(b)
 	f := &benchEnv{Env: env, ctx: context.Background()}
-	f.eng = &syncer.Engine{Store: s, Conn: svc, Logger: logger, Now: func() time.Time { return time.Now().Add(time.Duration(f.clock.Load())) }}
+	f.eng = &syncer.Engine{Store: s, Conn: svc, Logger: logger, Now: func() time.Time { return time.Now().Add(time.Duration(f.clock.Load())) },
+		PushCoalesce: benchPushCoalesce()}
 	if _, err := f.eng.SaveConfig(f.ctx, tn.ID, "u_bench", benchConfig()); err != nil {
 		b.Fatalf("SaveConfig: %v", err)
 	}
@@ -775,4 +776,15 @@ func benchPushLatency(b *testing.B, d store.Dialect, rate int, dur time.Duration
 	if missing > 0 {
 		b.Errorf("%d changes never reached Salesforce", missing)
 	}
+}
+
+// benchPushCoalesce is the engine's push wait in the benchmarks: the
+// service's 200 ms, or SFSYNC_BENCH_PUSH_COALESCE (e.g. 0s) to compare.
+func benchPushCoalesce() time.Duration {
+	if v := os.Getenv("SFSYNC_BENCH_PUSH_COALESCE"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return 200 * time.Millisecond
 }

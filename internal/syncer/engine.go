@@ -58,6 +58,9 @@ type Engine struct {
 	RecycleBinWindow time.Duration
 	// PushWindow groups real-time pushes into one logged run (15 minutes).
 	PushWindow time.Duration
+	// PushCoalesce is how long a push waits for more changes when fewer
+	// than a batch are waiting (0: no wait). The service uses 200 ms.
+	PushCoalesce time.Duration
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration
