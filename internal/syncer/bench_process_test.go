@@ -1,0 +1,180 @@
+package syncer_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/secret"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/store/storetest"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/tenant"
+	"github.com/sfsync/sfsync/internal/testenv"
+)
+
+// BenchmarkFirstSyncOwnProcess runs the first sync against `sfsync
+// emulator` in its own process, so this process's peak RSS is the sync's
+// alone (the in-process benchmarks carry the emulator's records). 100k
+// always; 1M with SFSYNC_BENCH_LARGE=1.
+func BenchmarkFirstSyncOwnProcess(b *testing.B) {
+	if testing.Short() {
+		b.Skip("benchmark")
+	}
+	sizes := []int{100_000}
+	if os.Getenv("SFSYNC_BENCH_LARGE") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	bin := filepath.Join(b.TempDir(), "sfsync")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
+		b.Fatalf("build sfsync: %v\n%s", err, out)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("sqlite/%dk", n/1000), func(b *testing.B) {
+			for range b.N {
+				firstSyncOwnProcess(b, bin, n)
+			}
+		})
+	}
+}
+
+type emulatorProcess struct {
+	url, clientID, secret, user, password string
+}
+
+func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProcess {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "emulator", "--addr", addr, "--edition", "Enterprise", "--contacts", strconv.Itoa(contacts), "--seed", "7",
+		"--callback", testenv.Callback)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var e emulatorProcess
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "instance URL":
+			e.url = v
+		case "client id":
+			e.clientID = v
+		case "client secret":
+			e.secret = v
+		case "admin username":
+			e.user = v
+		case "admin password":
+			e.password = v
+		case "side door":
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return e
+		}
+	}
+	b.Fatalf("the emulator process printed no side-door line (err %v)", sc.Err())
+	return e
+}
+
+func rssKB(field string) int64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			f := strings.Fields(line)
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func firstSyncOwnProcess(b *testing.B, bin string, n int) {
+	b.StopTimer()
+	ctx := context.Background()
+	emu := startEmulatorProcess(b, bin, n*10/7)
+	s := storetest.Open(b, store.SQLite)
+	tn, err := s.CreateTenant(ctx, tenant.Tenant{Name: "Bench", Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	kr, _ := secret.NewKeyring(key)
+	conn := &sfconn.Service{Store: s, Keyring: kr, ClientID: emu.clientID, ClientSecret: emu.secret, RedirectURL: testenv.Callback,
+		DefaultLoginURL: emu.url, Logger: slog.New(slog.DiscardHandler)}
+	u, err := conn.Start(ctx, tn.ID, "bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := testenv.BrowserAuthorize(b, u, emu.user, emu.password, "allow")
+	if _, err := conn.Finish(ctx, tn.ID, "bench", sfconn.CallbackParams{State: q.Get("state"), Code: q.Get("code")}); err != nil {
+		b.Fatal(err)
+	}
+	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(slog.DiscardHandler), BulkThreshold: 1 << 40, SliceDuration: time.Hour}
+	cfg := syncconf.Config{
+		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
+			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},
+		Social: []syncconf.SocialMapping{{SalesforceField: "LINE_UID__c", ChannelType: "line", ChannelID: "OA1", Direction: syncconf.DirToPlatform}},
+		Fields: []syncconf.FieldMapping{
+			{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirToPlatform},
+			{SalesforceField: "Email", PlatformField: "email", Direction: syncconf.DirToPlatform},
+			{SalesforceField: "MobilePhone", PlatformField: "phone", Direction: syncconf.DirToPlatform},
+			{SalesforceField: "Birthdate", PlatformField: "birthday", Direction: syncconf.DirToPlatform},
+		},
+	}
+	if _, err := eng.SaveConfig(ctx, tn.ID, "bench", cfg); err != nil {
+		b.Fatal(err)
+	}
+	run, err := eng.StartInitialSync(ctx, tn.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM
+	before := rssKB("VmRSS")
+	start := time.Now()
+	b.StartTimer()
+	for {
+		err := eng.RunPull(ctx, tn.ID, syncer.ModeFull, run.Trigger, run.ID)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syncer.ErrContinue) {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	wall := time.Since(start)
+	done, _ := s.GetRun(ctx, tn.ID, run.ID)
+	b.ReportMetric(float64(done.Processed), "records")
+	b.ReportMetric(float64(done.Processed)/wall.Seconds(), "records/s")
+	b.ReportMetric(wall.Seconds(), "wall_s")
+	b.ReportMetric(float64(done.APICalls), "api_calls")
+	b.ReportMetric(float64(rssKB("VmHWM"))/1024, "peak_rss_MB")
+	b.ReportMetric(float64(before)/1024, "rss_before_MB")
+}
