@@ -29,6 +29,11 @@ func Run(t *testing.T, d store.Dialect) {
 		"CustomFields":       testCustomFields,
 		"TenantIsolation":    testTenantIsolation,
 		"MigrateTwiceIsNoop": testMigrateTwice,
+		"Connections":        testConnections,
+		"OAuthStates":        testOAuthStates,
+		"SyncConfigVersions": testSyncConfigVersions,
+		"AdminSessions":      testAdminSessions,
+		"SyncEngineTables":   testSyncEngineTables,
 	}
 	for _, name := range slices.Sorted(mapsKeys(tests)) {
 		fn := tests[name]
