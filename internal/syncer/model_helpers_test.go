@@ -306,15 +306,6 @@ func (f *mfix) runRecords(runID int64, kind string) []syncer.RunRecord {
 	return recs
 }
 
-// normalizedPhone normalises a platform-side phone the way the store does.
-func normalizedPhone(raw string) string {
-	p, err := contact.NormalizePhone(raw, "")
-	if err != nil {
-		return ""
-	}
-	return p
-}
-
 func mustNormalize(t testing.TB, in contact.Input) contact.Input {
 	t.Helper()
 	n, err := contact.Rules{}.Normalize(in)

@@ -15,10 +15,10 @@ package syncer_test
 //	SFSYNC_SOAK=1 go test -run Model -timeout 60m ./internal/syncer/  # 5,000, a fresh seed
 //	SFSYNC_MODEL_SEED=1234 go test -run Model ./internal/syncer/    # replay a seed ("random": a fresh one)
 //	SFSYNC_MODEL_OPS=600 …                                        # another size
+//	SFSYNC_MODEL_DEBUG=1 …                                        # log the link and run records of a disagreeing pair
 //
-// Where the engine has a known bug, its minimal deterministic test
-// (TestModelBug…) is skipped, and the model test tolerates exactly that
-// discrepancy (none now: the bugs it found are fixed).
+// Each engine bug this test found has a minimal deterministic test
+// (TestModelBug…), kept as a regression test; no discrepancy is tolerated.
 
 import (
 	"context"
@@ -94,9 +94,6 @@ func TestModelConvergence(t *testing.T) {
 type expectation struct {
 	sfID, contactID, field, want, desc string
 	pulled, pushed                     bool
-	// knownBug names the skipped minimal test of an engine bug that may
-	// leave bugValue on both sides instead of want.
-	knownBug, bugValue string
 }
 
 type model struct {
@@ -127,18 +124,9 @@ type model struct {
 	phoneSF    map[string]time.Time // sfID →
 	phonePF    map[string]time.Time // contactID →
 	phonePFVal map[string]string    // contactID → the phone last written
-	// Member numbers entered independently on both sides, so that a
-	// first match joins two existing records.
-	firstMatch map[string]bool
-	// Salesforce deletions not yet seen by an incremental pull, and those
-	// a full pull hid (known engine bug, TestModelBugFullResyncHidesDeletions).
-	pendingDeletes map[string]time.Time
-	hiddenDeletes  map[string]bool
-	known          map[string]int    // known engine bugs met, by test name
-	stolen         map[string]string // contactID → sfID whose link moved to another contact
 
 	n struct {
-		ops, pulls, pushes, fulls, crashes, conflicts, checked, bad, knownBugs, landed int
+		ops, pulls, pushes, fulls, crashes, conflicts, checked, bad, landed int
 	}
 }
 
@@ -147,7 +135,7 @@ func newModel(t *testing.T, d store.Dialect, seed uint64) *model {
 	f.t = t
 	m := &model{mfix: f, t: t, d: d, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), pfKnown: map[string]bool{}, pairs: map[string]string{},
 		variants: map[string]bool{}, sfDeletedMembers: map[string]bool{}, pfDeleted: map[string]bool{}, pfDeletedMembers: map[string]bool{}, deletedPairs: map[string]string{}, phoneSF: map[string]time.Time{}, phonePF: map[string]time.Time{},
-		phonePFVal: map[string]string{}, firstMatch: map[string]bool{}, pendingDeletes: map[string]time.Time{}, hiddenDeletes: map[string]bool{}, known: map[string]int{}, stolen: map[string]string{}}
+		phonePFVal: map[string]string{}}
 	return m
 }
 
@@ -161,8 +149,8 @@ func (m *model) logf(format string, args ...any) {
 }
 
 func (m *model) stats() string {
-	return fmt.Sprintf("%d pulls (%d full), %d pushes, %d crashes (%d mid-run), %d conflicting edits (%d outcomes checked, %d hit known engine bugs), %d bad or duplicate values; %d Salesforce and %d platform contacts at the end",
-		m.n.pulls, m.n.fulls, m.n.pushes, m.n.crashes, m.n.landed, m.n.conflicts, m.n.checked, m.n.knownBugs, m.n.bad, m.Org.ContactCount(), len(m.pfContacts()))
+	return fmt.Sprintf("%d pulls (%d full), %d pushes, %d crashes (%d mid-run), %d conflicting edits (%d outcomes checked), %d bad or duplicate values; %d Salesforce and %d platform contacts at the end",
+		m.n.pulls, m.n.fulls, m.n.pushes, m.n.crashes, m.n.landed, m.n.conflicts, m.n.checked, m.n.bad, m.Org.ContactCount(), len(m.pfContacts()))
 }
 
 func (m *model) next() int { m.seq++; return m.seq }
@@ -258,7 +246,6 @@ func (m *model) sfCreate() {
 	case r == 0: // no member number: outside the sync
 	case r == 1 && len(m.members) > 0: // the same person created on both sides
 		member = m.pick(m.members)
-		m.firstMatch[member] = true
 	default:
 		member = m.freshMember()
 	}
@@ -328,7 +315,6 @@ func (m *model) sfUpdate() {
 			m.n.bad++
 			v := m.pick(m.members) // taken, maybe on the platform only
 			fields["Member_Number__c"] = v
-			m.firstMatch[v] = true
 		} else {
 			fields["Member_Number__c"] = m.freshMember()
 		}
@@ -381,7 +367,6 @@ func (m *model) sfDelete() {
 		if cid := m.contactOf(id); cid != "" {
 			m.deletedPairs[cid] = id
 		}
-		m.pendingDeletes[id] = m.clock.Now()
 		m.touch(id, m.contactOf(id))
 	}
 }
@@ -394,7 +379,6 @@ func (m *model) pfCreate() {
 	case r == 0: // no member number: nothing to match it by
 	case r == 1 && len(m.members) > 0: // the same person created on both sides
 		in.MemberID = contact.Some(m.pick(m.members))
-		m.firstMatch[in.MemberID.Value] = true
 	case r == 2 && len(m.members) > 0: // differs from another only by case
 		v := strings.ToLower(m.pick(m.members))
 		in.MemberID = contact.Some(v)
@@ -473,7 +457,6 @@ func (m *model) pfUpdate() {
 		if m.chance(0.3) && len(m.members) > 0 {
 			m.n.bad++
 			in.MemberID = contact.Some(m.pick(m.members))
-			m.firstMatch[in.MemberID.Value] = true
 		} else {
 			set(&in.MemberID, m.freshMember())
 		}
@@ -624,9 +607,6 @@ func (m *model) conflict() {
 			e.want = pfv
 		} else {
 			e.want = sfString(sfVal)
-			if sfVal == nil {
-				e.knownBug, e.bugValue = "TestModelBugNewestWinsSalesforceClearPushFirst", pfv
-			}
 		}
 	}
 	m.logf("conflict %s/%s field %s (%s): salesforce=%v platform=%v, salesforce first=%v; want %q (%v, %v)", sfID, cid, e.field, e.desc, sfVal, pfVal, sfFirst, e.want, err1, err2)
@@ -667,7 +647,6 @@ func (m *model) pull(withFaults bool) {
 		m.t.Fatalf("pull: %v", err)
 	}
 	r := m.lastRun(syncer.DirToPlatform)
-	m.notePull(r)
 	m.logf("pull run %d (%s) %s: %+v", r.ID, r.Trigger, r.Status, r.Counts)
 	if r.Status == syncer.StatusRunning || r.Status == syncer.StatusFailed {
 		m.t.Fatalf("pull run %d ended %s: %s", r.ID, r.Status, r.Message)
@@ -731,9 +710,6 @@ func (m *model) crash() {
 	m.logf("crash during %s %s at request %d: %v", kind, mode, n, err)
 	if kind == "pull" {
 		err = m.runPull(m.ctx, mode, run.Trigger, run.ID)
-		if got, gerr := m.eng.GetRun(m.ctx, m.Tenant.ID, run.ID); gerr == nil {
-			m.notePull(got)
-		}
 		for _, e := range m.expects {
 			e.pulled = true
 		}
@@ -748,32 +724,6 @@ func (m *model) crash() {
 		m.t.Fatalf("%s after the crash: %v", kind, err)
 	}
 	m.afterSync()
-}
-
-// notePull follows which Salesforce deletions pulls have seen: an
-// incremental pull sees every deletion since the previous pull; a full
-// pull sees none, and moves the cursor past those older than the lookback.
-func (m *model) notePull(r syncer.Run) {
-	if r.Trigger != syncer.TriggerFull && r.Trigger != syncer.TriggerInitial {
-		clear(m.pendingDeletes)
-		return
-	}
-	for id, at := range m.pendingDeletes {
-		if at.Before(r.StartedAt.Add(-10 * time.Minute)) {
-			m.hiddenDeletes[id] = true
-			delete(m.pendingDeletes, id)
-		}
-	}
-}
-
-// knownBug reports whether a discrepancy is explained by a known engine
-// bug (whose minimal test is skipped); SFSYNC_MODEL_BUGS=1 reports it as
-// a failure instead.
-func (m *model) knownBug(test, format string, args ...any) bool {
-	// The seven engine bugs this model found are fixed; their minimal
-	// tests (TestModelBug…) now guard against regressions, and no
-	// discrepancy is tolerated any more.
-	return false
 }
 
 // afterSync refreshes the model's view of links and contacts and checks
@@ -804,9 +754,11 @@ func (m *model) afterSync() {
 	m.pairs = map[string]string{}
 	for s, l := range links {
 		m.pairs[s] = l.ContactID
-		if c := old[s]; c != "" && c != l.ContactID {
-			m.stolen[c] = s
-			m.logf("link of %s moved from %s to %s", s, c, l.ContactID)
+		if c := old[s]; c != "" && c != l.ContactID && !m.pfDeleted[c] {
+			// Links are never re-pointed while both ends live: a Salesforce
+			// contact matched by another platform contact is held as
+			// ambiguous instead.
+			m.t.Errorf("link of %s moved from %s to %s", s, c, l.ContactID)
 		}
 	}
 	var keep []*expectation
@@ -847,11 +799,6 @@ func (m *model) checkExpectation(e *expectation) {
 		return // the push of this contact fails for another reason (logged)
 	}
 	m.n.checked++
-	if e.knownBug != "" && sfv == e.bugValue && pfv == e.bugValue && m.knownBug(e.knownBug, "") {
-		m.n.knownBugs++
-		m.logf("known engine bug (%s): %s of %s/%s is %q on both sides, want %q", e.knownBug, e.field, e.sfID, e.contactID, sfv, e.want)
-		return
-	}
 	if sfv != e.want || pfv != e.want {
 		m.t.Errorf("conflicting edit of %s on %s/%s (%s): Salesforce has %q, the platform %q; want both %q",
 			e.field, e.sfID, e.contactID, e.desc, sfv, pfv, e.want)
@@ -987,8 +934,7 @@ func (m *model) check() {
 			t.Errorf("contact %s is linked to two Salesforce contacts: %s and %s", l.ContactID, other, l.SalesforceID)
 		}
 		byContact[l.ContactID] = l.SalesforceID
-		if _, ok := sf[l.SalesforceID]; !ok && !(m.hiddenDeletes[l.SalesforceID] &&
-			m.knownBug("TestModelBugFullResyncHidesDeletions", "link %s → %s to a deleted Salesforce contact", l.SalesforceID, l.ContactID)) {
+		if _, ok := sf[l.SalesforceID]; !ok {
 			t.Errorf("link %s → %s: the Salesforce contact is deleted, the link should be gone", l.SalesforceID, l.ContactID)
 		}
 		if _, ok := pf[l.ContactID]; !ok {
@@ -1073,13 +1019,9 @@ func (m *model) check() {
 			continue
 		}
 		var diffs []string
-		firstMatchOnly := true // every difference is a value one side lacks
 		cmp := func(field, a, b string) {
 			if a != b {
 				diffs = append(diffs, fmt.Sprintf("%s: salesforce %q, platform %q", field, a, b))
-				if a != "" && b != "" || field == "member" {
-					firstMatchOnly = false
-				}
 			}
 		}
 		cmp("member", s.Member, c.MemberID)
@@ -1093,10 +1035,8 @@ func (m *model) check() {
 		pfWroteLast := m.phonePF[c.ID].After(m.phoneSF[s.ID])
 		if s.PhoneErr == nil && s.Phone != c.Phone && !pfWroteLast && !(s.PhoneRaw == "" && m.phoneSF[s.ID].IsZero()) {
 			diffs = append(diffs, fmt.Sprintf("phone (to platform): salesforce %q, platform %q", s.PhoneRaw, c.Phone))
-			firstMatchOnly = false
 		}
-		if pfWroteLast && m.phonePFVal[c.ID] != "" && c.Phone == "" && len(pullFailed[s.ID]) == 0 &&
-			!m.knownBug("TestModelBugPushCreateThenPullClearsOneWayField", "platform phone of %s cleared", c.ID) {
+		if pfWroteLast && m.phonePFVal[c.ID] != "" && c.Phone == "" && len(pullFailed[s.ID]) == 0 {
 			t.Errorf("platform contact %s lost its phone %s, written on the platform after Salesforce's (%q) last changed", c.ID, m.phonePFVal[c.ID], s.PhoneRaw)
 		}
 		if len(diffs) == 0 {
@@ -1104,18 +1044,6 @@ func (m *model) check() {
 		}
 		if len(pullFailed[s.ID]) > 0 || len(failedOut[c.ID]) > 0 {
 			continue // held back by a logged failure
-		}
-		if firstMatchOnly && m.firstMatch[s.Member] &&
-			m.knownBug("TestModelBugPullFirstMatchNeverPushesPlatformValue", "pair %s/%s after a first match: %s", s.ID, c.ID, strings.Join(diffs, "; ")) {
-			continue
-		}
-		if held := heldElsewhere(pf, c.ID, s); held != "" &&
-			m.knownBug("TestModelBugPushIgnoresRefusedPlatformWrite", "pair %s/%s: Salesforce's %s belongs to another platform contact: %s", s.ID, c.ID, held, strings.Join(diffs, "; ")) {
-			continue
-		}
-		if m.firstMatch[s.Member] &&
-			m.knownBug("TestModelBugPushMatchStealsLinkedSalesforceContact", "pair %s/%s with a member number entered on both sides: %s", s.ID, c.ID, strings.Join(diffs, "; ")) {
-			continue
 		}
 		t.Errorf("linked pair %s/%s disagrees, with no failure logged:\n  %s", s.ID, c.ID, strings.Join(diffs, "\n  "))
 		if os.Getenv("SFSYNC_MODEL_DEBUG") != "" {
@@ -1154,9 +1082,6 @@ func (m *model) check() {
 		if c.MemberID == "" || pfLinked[id] != "" || len(failedOut[id]) > 0 || m.sfDeletedMembers[c.MemberID] || m.deletedPairs[id] != "" {
 			continue
 		}
-		if m.stolen[id] != "" && m.knownBug("TestModelBugPushMatchStealsLinkedSalesforceContact", "platform contact %s lost its link to %s", id, m.stolen[id]) {
-			continue
-		}
 		t.Errorf("lost: platform contact %s (%s) is not in Salesforce, and no failure is logged", id, c.MemberID)
 	}
 	// (4) Contacts deleted in Salesforce stay on the platform.
@@ -1174,9 +1099,6 @@ func (m *model) check() {
 	last := m.lastRun(syncer.DirToPlatform)
 	if n := len(m.Org.History("")) - hist; n != 0 || last.Counts.Created+last.Counts.Updated != 0 {
 		t.Errorf("a settled sync still writes: %d Salesforce changes, pull %+v", n, last.Counts)
-	}
-	if len(m.known) > 0 {
-		t.Logf("known engine bugs met (their minimal tests are skipped): %v", m.known)
 	}
 	t.Logf("end state: %d Salesforce contacts, %d platform contacts, %d links; full resync %+v; %d records held by logged pull failures, %d contacts by failed pushes",
 		len(sf), len(pf), len(links), full.Counts, len(pullFailed), len(failedOut))
@@ -1467,25 +1389,6 @@ func TestModelBugPushIgnoresRefusedPlatformWrite(t *testing.T) {
 func (m *model) failedOutboxOf(contactID string) ([]string, bool) {
 	failed, _ := m.failedOutbox()
 	return failed[contactID], len(failed[contactID]) > 0
-}
-
-// heldElsewhere names a unique value of Salesforce contact s that another
-// platform contact than self holds, if any.
-func heldElsewhere(pf map[string]contact.Contact, self string, s sfView) string {
-	for id, c := range pf {
-		if id == self {
-			continue
-		}
-		switch {
-		case s.Email != "" && c.Email == s.Email:
-			return "e-mail " + s.Email
-		case s.LINE != "" && lineOf(c) == s.LINE:
-			return "LINE UID " + s.LINE
-		case s.Member != "" && c.MemberID == s.Member:
-			return "member number " + s.Member
-		}
-	}
-	return ""
 }
 
 func isEmptySF(v any) bool {

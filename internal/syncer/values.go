@@ -25,8 +25,6 @@ type mapping struct {
 	ident   bool
 }
 
-func (m mapping) twoWay() bool { return m.pulls && m.pushes }
-
 func mappingsOf(b *syncconf.Bound) []mapping {
 	var out []mapping
 	ib := b.Identity.Binding()

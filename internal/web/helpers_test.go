@@ -492,16 +492,6 @@ func (c *client) login(email string) *client {
 	return c
 }
 
-func (c *client) cookie(name string) *http.Cookie {
-	u, _ := url.Parse(c.e.srv.URL)
-	for _, ck := range c.hc.Jar.Cookies(u) {
-		if ck.Name == name {
-			return ck
-		}
-	}
-	return nil
-}
-
 func mustContain(t *testing.T, p page, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
