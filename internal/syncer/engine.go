@@ -61,6 +61,9 @@ type Engine struct {
 	// PushCoalesce is how long a push waits for more changes when fewer
 	// than a batch are waiting (0: no wait). The service uses 200 ms.
 	PushCoalesce time.Duration
+	// describes caches each tenant's describe of Contact between runs, so
+	// an idle incremental poll costs one API call, not two.
+	describes describeCache
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration

@@ -37,9 +37,9 @@ func (e *Engine) describe(ctx context.Context, tenantID string, client *salesfor
 	if err != nil {
 		return nil, err
 	}
-	describes.mu.Lock()
-	ent, ok := describes.m[tenantID]
-	describes.mu.Unlock()
+	e.describes.mu.Lock()
+	ent, ok := e.describes.m[tenantID]
+	e.describes.mu.Unlock()
 	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
 		return ent.d, nil
 	}
@@ -47,9 +47,12 @@ func (e *Engine) describe(ctx context.Context, tenantID string, client *salesfor
 	if err != nil {
 		return nil, fmt.Errorf("describe Contact: %w", err)
 	}
-	describes.mu.Lock()
-	describes.m[tenantID] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
-	describes.mu.Unlock()
+	e.describes.mu.Lock()
+	if e.describes.m == nil {
+		e.describes.m = map[string]describeEntry{}
+	}
+	e.describes.m[tenantID] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
+	e.describes.mu.Unlock()
 	return d, nil
 }
 
@@ -57,7 +60,7 @@ func (e *Engine) describe(ctx context.Context, tenantID string, client *salesfor
 // an idle incremental poll costs one API call, not two.
 type describeCache struct {
 	mu sync.Mutex
-	m  map[string]describeEntry
+	m  map[string]describeEntry // by tenant; nil until first use
 }
 
 type describeEntry struct {
@@ -65,8 +68,6 @@ type describeEntry struct {
 	org string
 	at  time.Time
 }
-
-var describes = &describeCache{m: map[string]describeEntry{}}
 
 const describeTTL = time.Hour
 
@@ -95,9 +96,9 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		// The org changed under a saved configuration (a field was
 		// deleted…); the describe may be stale, so read it again once.
-		describes.mu.Lock()
-		delete(describes.m, tenantID)
-		describes.mu.Unlock()
+		e.describes.mu.Lock()
+		delete(e.describes.m, tenantID)
+		e.describes.mu.Unlock()
 		return nil, fmt.Errorf("configuration version %d no longer fits the org: %w", run.ConfigVersion, err)
 	}
 	rules, err := e.Store.ContactRules(ctx, tenantID)
