@@ -42,6 +42,36 @@ func TestNormalizePhone(t *testing.T) {
 	}
 }
 
+// TestNormalizePhoneRecent checks the shortcut for numbers normalised
+// lately: a result normalises to itself, an invalid number stays invalid
+// however often it is seen, and the set stays bounded.
+func TestNormalizePhoneRecent(t *testing.T) {
+	t.Parallel()
+	for range 3 {
+		for _, region := range []string{"", "TW", "US"} {
+			if got, err := NormalizePhone("+886 912-345-678", region); err != nil || got != "+886912345678" {
+				t.Fatalf("NormalizePhone = %q, %v", got, err)
+			}
+			if got, err := NormalizePhone("+886912345678", region); err != nil || got != "+886912345678" {
+				t.Fatalf("NormalizePhone of its own result = %q, %v", got, err)
+			}
+			if _, err := NormalizePhone("+8869123456789", region); !errors.Is(err, ErrPhoneInvalid) {
+				t.Fatalf("an invalid number seen again: %v", err)
+			}
+		}
+	}
+	set := e164Set{max: 4}
+	for _, n := range []string{"+1", "+2", "+3", "+4", "+5"} {
+		set.add(n)
+		if len(set.m) > set.max {
+			t.Fatalf("set holds %d numbers, more than %d", len(set.m), set.max)
+		}
+	}
+	if !set.has("+5") || set.has("+9") {
+		t.Fatal("set forgot the newest number, or knows one never added")
+	}
+}
+
 func TestNormalizeEmail(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -368,7 +368,7 @@ const (
 // written one by one), then writes the changes and their outbox rows.
 func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writeItem, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error) ([]UpsertResult, error) {
 	results := make([]UpsertResult, len(items))
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, tenantID, func(tx *sql.Tx) error {
 		if err := s.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -796,14 +796,14 @@ func (w *batch) flush(ctx context.Context) error {
 	// swapped between contacts inside one batch don't collide mid-way.
 	if len(w.updated) > 1 {
 		for _, c := range w.updated {
-			if _, err := w.tx.ExecContext(ctx, `UPDATE contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND id = $2`, w.tenantID, c.ID); err != nil {
+			if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND id = $2`, w.tenantID, c.ID); err != nil {
 				return mapErr(err)
 			}
 		}
 	}
 	for _, c := range w.updated {
 		tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
-		if _, err := w.tx.ExecContext(ctx, `UPDATE contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
+		if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
 			tags = $9, custom = $10, updated_at = $11, version = $12 WHERE tenant_id = $1 AND id = $2`,
 			w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
 			nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
@@ -822,7 +822,7 @@ func (w *batch) flush(ctx context.Context) error {
 			args = append(args, w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email),
 				nullString(c.Birthday), nullString(string(c.Gender)), mustJSON(c.Tags), mustJSON(c.Custom), micros(c.Created), micros(c.Updated), c.Version)
 		}
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
@@ -835,7 +835,7 @@ func (w *batch) flush(ctx context.Context) error {
 			vals = append(vals, "("+w.s.ph(i*perSocial+1, perSocial)+")")
 			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
 		}
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -899,7 +899,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 			}
 			args = append(args, e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin), now)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -172,6 +172,9 @@ type RunProgress struct {
 	Status     string  // "": unchanged
 	Message    *string // nil: unchanged
 	Finished   bool
+	// Restart sets the counts and Processed instead of adding to them: a
+	// pass that cannot resume part-way (a Bulk API read) starts over.
+	Restart bool
 }
 
 // UpdateRunTx adds progress to a run inside a transaction.
@@ -191,6 +194,12 @@ func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID
 		"conflicts = conflicts + $11", "unlinked = unlinked + $12", "processed = processed + $13", "api_calls = api_calls + $14"}
 	args := []any{tenantID, runID, c.Scanned, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OutOfScope, c.Ambiguous, c.Failed,
 		c.Conflicts, c.Unlinked, p.Processed, p.APICalls}
+	if p.Restart {
+		for i, set := range sets[:len(sets)-1] { // API calls still add up
+			col, _, _ := strings.Cut(set, " = ")
+			sets[i] = col + " = $" + strconv.Itoa(i+3)
+		}
+	}
 	add := func(col string, v any) {
 		args = append(args, v)
 		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
@@ -235,7 +244,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, r.RunID, tenantID, r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
+		if _, err := q.ExecContext(ctx, s.insertInto()+` sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
 			VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
@@ -402,7 +411,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`, args...); err != nil {
 			return mapErr(err)
 		}

@@ -483,3 +483,76 @@ func TestResyncAdvisedWhenIdentityOrConditionsChange(t *testing.T) {
 		t.Error("ResyncAdvised after new conditions = false, want true")
 	}
 }
+
+// TestSlicedPullAppliesEachPageOnce: the pull reads the next page while one
+// is applied, so a job slice that ends after a page leaves a page read but
+// not applied. The next job must read it again from the checkpoint: every
+// record is applied exactly once, and the run's counts add up.
+func TestSlicedPullAppliesEachPageOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	for i := range 1000 {
+		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
+	}
+	f.save(t, memberConfig())
+	f.eng.SliceDuration = time.Nanosecond // every page ends its job
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	jobs := 0
+	for {
+		err := f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeFull, run.Trigger, run.ID)
+		jobs++
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syncer.ErrContinue) || jobs > 100 {
+			t.Fatalf("job %d: %v", jobs, err)
+		}
+		mid, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
+		if want := int64(200 * jobs); mid.Processed != want {
+			t.Fatalf("after job %d the run processed %d, want %d (one page a job)", jobs, mid.Processed, want)
+		}
+	}
+	done, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
+	if done.Status != syncer.StatusSucceeded || done.Processed != 1000 || done.Counts.Created != 1000 || done.Counts.Scanned != 1000 {
+		t.Errorf("run = %s, processed %d, scanned %d, created %d; want succeeded with 1000 each", done.Status, done.Processed, done.Counts.Scanned, done.Counts.Created)
+	}
+	if n := f.countContacts(t); n != 1000 {
+		t.Errorf("%d platform contacts, want 1000", n)
+	}
+	if jobs < 5 {
+		t.Errorf("%d jobs, want at least one a page", jobs)
+	}
+}
+
+// TestPullStopsReadingWhenAPageCannotBeWritten: a page that cannot be
+// written ends the run with the store's error, at once, and the reading
+// goroutine stops instead of reading the rest of the org.
+func TestPullStopsReadingWhenAPageCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	for i := range 3000 {
+		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
+	}
+	f.save(t, memberConfig())
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	if _, err := f.Store.DB.Exec(`ALTER TABLE links RENAME TO links_gone`); err != nil {
+		t.Fatal(err)
+	}
+	calls0, _ := f.Org.APIUsage()
+	err := f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeFull, run.Trigger, run.ID)
+	calls, _ := f.Org.APIUsage()
+	if err != nil {
+		t.Fatalf("RunPull = %v, want the run ended as failed", err)
+	}
+	done, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
+	if done.Status != syncer.StatusFailed || !strings.Contains(done.Message, "links") {
+		t.Errorf("run = %s %q, want failed naming the links table", done.Status, done.Message)
+	}
+	if n := f.countContacts(t); n != 0 {
+		t.Errorf("%d platform contacts written, want none", n)
+	}
+	// COUNT(), the first page and at most the two read ahead, of 15 pages.
+	if used := calls - calls0; used > 5 {
+		t.Errorf("%d API calls, want the reading stopped after the first page failed (≤ 5 of 16)", used)
+	}
+}

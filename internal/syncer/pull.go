@@ -312,26 +312,31 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
-	p := &pager{e: e, s: s, size: e.pageSize(), deadline: e.now().Add(e.sliceDuration())}
+	deadline := e.now().Add(e.sliceDuration())
 	if run.Total > e.bulkThreshold() && run.Checkpoint == "" {
-		// A Bulk API result cannot be resumed part-way in a new job, so
-		// the bulk read runs in one slice; applying is idempotent if a
-		// crash makes it start over.
-		p.deadline = time.Time{}
-		rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := p.add(ctx, rows.Record()); err != nil {
+		// A Bulk API result cannot be resumed part-way in a new job (its
+		// order is not Id's, so it sets no checkpoint), so the bulk read
+		// runs in one slice; applying is idempotent if a crash makes it
+		// start over, and the counts start over with it.
+		if run.Processed > 0 {
+			if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Restart: true}); err != nil {
 				return err
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := p.flush(ctx); err != nil {
+		err := e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := emit(rows.Record()); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
 			return err
 		}
 		return e.reconcileUnseen(ctx, s, run.StartedAt)
@@ -340,16 +345,16 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	if run.Checkpoint != "" {
 		q = "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE (" + where + ") AND Id > " + salesforce.QuoteString(run.Checkpoint)
 	}
-	it := s.client.Query(ctx, q+" ORDER BY Id", salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
-	for it.Next() {
-		if err := p.add(ctx, it.Record()); err != nil {
-			return err
+	err = e.pipeline(ctx, s, nil, true, deadline, func(ctx context.Context, emit func(map[string]any) error) error {
+		it := s.client.Query(ctx, q+" ORDER BY Id", salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+		for it.Next() {
+			if err := emit(it.Record()); err != nil {
+				return err
+			}
 		}
-	}
-	if err := it.Err(); err != nil {
-		return err
-	}
-	if err := p.flush(ctx); err != nil {
+		return it.Err()
+	})
+	if err != nil {
 		return err
 	}
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
@@ -442,27 +447,27 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	if err != nil {
 		return cursor, err
 	}
-	p := &pager{e: e, s: s, size: e.pageSize(), scope: sc}
 	since := cursor.Add(-e.lookback())
 	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE SystemModstamp > " + salesforce.FormatDateTime(since) + " ORDER BY SystemModstamp, Id"
-	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
 	newest := cursor
 	seen := map[string]bool{}
-	for it.Next() {
-		rec := it.Record()
-		if t := parseSFTime(fieldValue(rec, "SystemModstamp")); t.After(newest) {
-			newest = t
+	// newest and seen belong to the reading goroutine until pipeline returns.
+	err = e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+		for it.Next() {
+			rec := it.Record()
+			if t := parseSFTime(fieldValue(rec, "SystemModstamp")); t.After(newest) {
+				newest = t
+			}
+			id, _ := rec["Id"].(string)
+			seen[id] = true
+			if err := emit(rec); err != nil {
+				return err
+			}
 		}
-		id, _ := rec["Id"].(string)
-		seen[id] = true
-		if err := p.add(ctx, rec); err != nil {
-			return cursor, err
-		}
-	}
-	if err := it.Err(); err != nil {
-		return cursor, err
-	}
-	if err := p.flush(ctx); err != nil {
+		return it.Err()
+	})
+	if err != nil {
 		return cursor, err
 	}
 	// Failed records whose retry is due (X7), unless just re-read.
@@ -477,16 +482,16 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 		}
 	}
 	if len(ids) > 0 {
-		it := s.client.QueryAll(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE Id IN ("+strings.Join(ids, ", ")+")", salesforce.QueryOptions{})
-		for it.Next() {
-			if err := p.add(ctx, it.Record()); err != nil {
-				return cursor, err
+		err := e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			it := s.client.QueryAll(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE Id IN ("+strings.Join(ids, ", ")+")", salesforce.QueryOptions{})
+			for it.Next() {
+				if err := emit(it.Record()); err != nil {
+					return err
+				}
 			}
-		}
-		if err := it.Err(); err != nil {
-			return cursor, err
-		}
-		if err := p.flush(ctx); err != nil {
+			return it.Err()
+		})
+		if err != nil {
 			return cursor, err
 		}
 	}
@@ -503,42 +508,150 @@ func parseSFTime(v any) time.Time {
 	return time.Time{}
 }
 
-// pager gathers records into pages and applies each in one transaction.
-type pager struct {
-	e     *Engine
-	s     *session
-	size  int
-	scope *scope // nil: every record is in scope (the query filtered)
-	buf   []map[string]any
-	// deadline ends the job's slice after the page that passes it.
-	deadline time.Time
+// pipeline reads records with read on a goroutine of its own, gathers
+// them into pages, works out on that goroutine everything about a page
+// that needs no database (prepare), and applies the pages here, one at a
+// time and in order: reading and transforming the next page uses the
+// second core while the store writes this one. At most two pages wait
+// besides the one being applied. After the page that passes deadline (if
+// set) the reading stops and ErrContinue is returned; the unapplied
+// records are read again from the checkpoint by the next job.
+func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint bool, deadline time.Time, read func(ctx context.Context, emit func(map[string]any) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	size := e.pageSize()
+	pages := make(chan *page, 1)
+	var readErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(pages)
+		buf := make([]map[string]any, 0, size)
+		send := func() error {
+			if len(buf) == 0 {
+				return nil
+			}
+			pg := s.prepare(buf, sc)
+			pg.checkpoint = checkpoint
+			buf = make([]map[string]any, 0, size)
+			select {
+			case pages <- pg:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		readErr = read(ctx, func(rec map[string]any) error {
+			buf = append(buf, rec)
+			if len(buf) >= size {
+				return send()
+			}
+			return nil
+		})
+		if readErr == nil {
+			readErr = send()
+		}
+	}()
+	var applyErr error
+	for pg := range pages {
+		if applyErr != nil {
+			continue // drain, so the reader can stop
+		}
+		if err := e.applyPage(ctx, s, pg); err != nil {
+			applyErr = err
+			cancel()
+			continue
+		}
+		if !deadline.IsZero() && e.now().After(deadline) {
+			applyErr = ErrContinue
+			cancel()
+		}
+	}
+	<-done
+	if applyErr != nil {
+		return applyErr
+	}
+	return readErr
 }
 
-func (p *pager) add(ctx context.Context, rec map[string]any) error {
-	p.buf = append(p.buf, rec)
-	if len(p.buf) >= p.size {
-		return p.flush(ctx)
-	}
-	return nil
+// page is a page of Salesforce records with what prepare worked out.
+type page struct {
+	items []*pullItem
+	ids   []string // every record's Id, in order
+	// checkpoint: the last Id is saved as the run's checkpoint (a full
+	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
+	checkpoint bool
 }
 
-func (p *pager) flush(ctx context.Context) error {
-	if len(p.buf) == 0 {
-		return nil
+// prepare works out what needs no database: each record's ID, deletion,
+// identity key and scope, and every pulled mapping's value in the
+// platform's form. It only reads the session, so it runs on the reading
+// goroutine.
+func (s *session) prepare(recs []map[string]any, sc *scope) *page {
+	pg := &page{items: make([]*pullItem, 0, len(recs)), ids: make([]string, 0, len(recs))}
+	for _, rec := range recs {
+		id, _ := rec["Id"].(string)
+		if id == "" {
+			continue
+		}
+		it := &pullItem{rec: rec, sfID: id}
+		pg.items = append(pg.items, it)
+		pg.ids = append(pg.ids, id)
+		if del, _ := rec["IsDeleted"].(bool); del {
+			it.deleted = true
+			continue
+		}
+		keyVal, err := s.maps[0].fromSalesforce(rec)
+		key, _ := keyVal.(string)
+		it.key, it.keyErr = key, err
+		it.inScope = sc == nil || sc.match(rec)
+		if err == nil && key == "" {
+			it.inScope = false
+		}
+		if !it.inScope || err != nil {
+			continue
+		}
+		it.modstamp = parseSFTime(fieldValue(rec, "SystemModstamp"))
+		it.lastModified = parseSFTime(fieldValue(rec, "LastModifiedDate"))
+		it.vals = make([]pulled, len(s.maps))
+		for i, m := range s.maps {
+			if !m.pulls {
+				continue
+			}
+			v := &it.vals[i]
+			if i == 0 {
+				v.v = keyVal
+			} else if v.v, v.err = m.fromSalesforce(rec); v.err != nil {
+				break
+			}
+			v.canon, v.json = canon(v.v), jsonable(v.v)
+		}
 	}
-	err := p.e.applyPage(ctx, p.s, p.buf, p.scope)
-	p.buf = p.buf[:0]
-	if err == nil && !p.deadline.IsZero() && p.e.now().After(p.deadline) {
-		return ErrContinue
-	}
-	return err
+	return pg
+}
+
+// pulled is one mapping's value of a record, in the platform's form, with
+// its comparable and stored forms.
+type pulled struct {
+	v     any
+	err   error
+	canon string
+	json  any
 }
 
 // pullItem is one Salesforce record on its way to the platform.
 type pullItem struct {
-	rec       map[string]any
-	sfID      string
-	key       string
+	rec  map[string]any
+	sfID string
+	// Worked out by prepare.
+	deleted      bool
+	key          string
+	keyErr       error
+	inScope      bool
+	vals         []pulled // by mapping; nil unless in scope with a key
+	modstamp     time.Time
+	lastModified time.Time
+
 	link      *store.Link // existing link
 	contactID string      // matched or linked contact
 	newLink   bool
@@ -554,7 +667,7 @@ type pullItem struct {
 // transforms; echo guard (X1) and conflict rules (X2) against each link's
 // last-synced values; then links, log entries, retries and the run's
 // progress and checkpoint, all committed together.
-func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]any, sc *scope) error {
+func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	t := s.tenantID
 	var prog RunProgress
 	var logs []RunRecord
@@ -569,17 +682,16 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 		failedRetry[it.sfID] = reason
 		it.done = true
 	}
-
-	items := make([]*pullItem, 0, len(recs))
-	ids := make([]string, 0, len(recs))
-	for _, rec := range recs {
-		id, _ := rec["Id"].(string)
-		if id == "" {
-			continue
+	failErr := func(it *pullItem, field string, err error) {
+		var re *syncconf.RecordError
+		if errors.As(err, &re) {
+			fail(it, field, re.Reason, re.Error())
+		} else {
+			fail(it, field, "invalid_value", err.Error())
 		}
-		items = append(items, &pullItem{rec: rec, sfID: id})
-		ids = append(ids, id)
 	}
+
+	items, ids := pg.items, pg.ids
 	prog.Counts.Scanned = int64(len(items))
 	prog.Processed = int64(len(items))
 	byID := make(map[string]*pullItem, len(items))
@@ -598,7 +710,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			it.link = &l
 			it.contactID = l.ContactID
 		}
-		if del, _ := it.rec["IsDeleted"].(bool); del {
+		if it.deleted {
 			it.done = true
 			if it.link != nil {
 				unlink = append(unlink, it.sfID)
@@ -607,13 +719,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			}
 			continue
 		}
-		keyVal, err := identity.fromSalesforce(it.rec)
-		key, _ := keyVal.(string)
-		inScope := sc == nil || sc.match(it.rec)
-		if err == nil && key == "" {
-			inScope = false
-		}
-		if !inScope {
+		if !it.inScope {
 			it.done = true
 			if it.link != nil {
 				prog.Counts.OutOfScope++
@@ -625,18 +731,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			}
 			continue
 		}
-		if err != nil {
-			var re *syncconf.RecordError
-			if errors.As(err, &re) {
-				fail(it, identity.sfField, re.Reason, re.Error())
-			} else {
-				fail(it, identity.sfField, "invalid_value", err.Error())
-			}
+		if it.keyErr != nil {
+			failErr(it, identity.sfField, it.keyErr)
 			continue
 		}
-		it.key = key
 		if it.link == nil {
-			byKey[key] = append(byKey[key], it)
+			byKey[it.key] = append(byKey[it.key], it)
 		}
 	}
 	// Match unlinked records by identity; several Salesforce contacts with
@@ -725,28 +825,24 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 			link = cloneLink(*it.link)
 			link.OutOfScope = false
 		}
-		link.SFModstamp = parseSFTime(fieldValue(it.rec, "SystemModstamp"))
+		link.SFModstamp = it.modstamp
 		next := cloneContact(cur)
 		failed := false
-		for _, m := range s.maps {
+		for i, m := range s.maps {
 			if !m.pulls {
 				continue
 			}
-			sfv, err := m.fromSalesforce(it.rec)
-			if err != nil {
-				var re *syncconf.RecordError
-				if errors.As(err, &re) {
-					fail(it, m.sfField, re.Reason, re.Error())
-				} else {
-					fail(it, m.sfField, "invalid_value", err.Error())
-				}
+			val := &it.vals[i]
+			if val.err != nil {
+				failErr(it, m.sfField, val.err)
 				failed = true
 				break
 			}
+			sfv := val.v
 			pv := m.fromPlatform(cur)
 			lastSF, hadSF := link.SFValues[m.key]
 			lastPF, hadPF := link.PFValues[m.key]
-			if it.link != nil && hadSF && same(sfv, lastSF) {
+			if it.link != nil && hadSF && val.canon == canon(lastSF) {
 				continue // unchanged in Salesforce, or our own write echoing back
 			}
 			if !exists {
@@ -755,7 +851,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 					failed = true
 					break
 				}
-				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+				link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
 				continue
 			}
 			if it.link == nil && isBlank(sfv) {
@@ -769,19 +865,20 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 				}
 				continue
 			}
-			platformChanged := m.pushes && !same(pv, sfv) && (it.link == nil && !isBlank(pv) || hadPF && !same(pv, lastPF))
+			pvCanon := canon(pv)
+			platformChanged := m.pushes && pvCanon != val.canon && (it.link == nil && !isBlank(pv) || hadPF && pvCanon != canon(lastPF))
 			if platformChanged {
-				winner := decide(m.rule, sfv, pv, parseSFTime(fieldValue(it.rec, "LastModifiedDate")), cur.Updated)
+				winner := decide(m.rule, sfv, pv, it.lastModified, cur.Updated)
 				prog.Counts.Conflicts++
 				record(KindConflict, it.sfID, it.contactID, m.sfField, "conflict_"+string(m.rule),
 					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
-					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
+					fmt.Sprintf("salesforce=%s platform=%s", val.canon, pvCanon))
 				if winner == "platform" {
 					// Keep the platform's value; the push sends it. At a
 					// first match no outbox entry exists yet: ask for one.
-					link.SFValues[m.key] = jsonable(sfv)
+					link.SFValues[m.key] = val.json
 					if it.link == nil {
-						link.PFValues[m.key] = jsonable(sfv)
+						link.PFValues[m.key] = val.json
 						it.needPush = true
 					}
 					continue
@@ -792,7 +889,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 				failed = true
 				break
 			}
-			link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
+			link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
 		}
 		if failed {
 			continue
@@ -877,7 +974,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, recs []map[string]an
 		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {
 			return err
 		}
-		if sc == nil && len(ids) > 0 {
+		if pg.checkpoint && len(ids) > 0 {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}

@@ -594,6 +594,18 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	if _, err := s.GetRun(ctx, b.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("tenant B reading A's run: %v, want ErrNotFound", err)
 	}
+	// A pass that starts over sets its counts instead of adding to them;
+	// API calls still add up.
+	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Restart: true, APICalls: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Scanned: 1, Created: 1}, Processed: 1, APICalls: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetRun(ctx, a.ID, run.ID); got.Processed != 1 || got.Counts.Created != 1 || got.Counts.Scanned != 1 || got.APICalls != 4 {
+		t.Errorf("after a restart and one record: processed %d, created %d, scanned %d, API calls %d; want 1, 1, 1, 4",
+			got.Processed, got.Counts.Created, got.Counts.Scanned, got.APICalls)
+	}
 	groups, _ := s.ReasonGroups(ctx, a.ID, run.ID)
 	if len(groups) != 1 || groups[0].ReasonCode != "invalid_phone" || groups[0].Count != 1 {
 		t.Errorf("reason groups = %+v", groups)
@@ -611,6 +623,13 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	if m3, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: "M3"}); len(m3) != 0 {
 		t.Error("a contact survived its rolled-back transaction")
 	}
+	// The write path runs without SQLite's foreign-key enforcement (see
+	// writeTx); it must check the tenant itself, leave no orphan, and hand
+	// the connection back with enforcement on.
+	if _, err := s.ApplyContacts(ctx, "t_missing", []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M4")})}}, contact.OriginSalesforce, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ApplyContacts for a tenant that does not exist: %v, want ErrNotFound", err)
+	}
+	checkForeignKeys(t, s)
 	// Outbox: sync-origin rows exist, due, fail with backoff, ack.
 	entries, _ := s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
 	if len(entries) != 2 || entries[0].Origin != contact.OriginSalesforce {
@@ -636,5 +655,29 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	pushDue, _ := s.DueForPush(ctx, now.Add(2*time.Hour))
 	if len(pushDue) != 1 || pushDue[0] != a.ID {
 		t.Errorf("DueForPush = %v, want %s", pushDue, a.ID)
+	}
+}
+
+// checkForeignKeys fails the test if SQLite's foreign-key enforcement is
+// off on the store's connection or any row breaks a foreign key.
+func checkForeignKeys(t testing.TB, s *store.Store) {
+	t.Helper()
+	if s.Dialect != store.SQLite {
+		return
+	}
+	var on int
+	if err := s.DB.QueryRow(`PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
+		t.Errorf("PRAGMA foreign_keys = %d, %v; want 1 after a contact write", on, err)
+	}
+	rows, err := s.DB.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid, fkid sql.NullInt64
+		rows.Scan(&table, &rowid, &parent, &fkid)
+		t.Errorf("row %d of %s breaks its foreign key to %s", rowid.Int64, table, parent)
 	}
 }
