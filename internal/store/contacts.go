@@ -421,7 +421,8 @@ type socialRow struct {
 func (w *batch) load(ctx context.Context, items []writeItem) error {
 	w.byID = map[string]*contact.Contact{}
 	w.byMember, w.byPhone, w.byEmail, w.bySocial = map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}
-	var members, phones, emails, socialUsers, updateIDs []any
+	var members, phones, emails, updateIDs []any
+	socialUsers := map[string][]any{} // by channel type
 	for _, it := range items {
 		in := it.in
 		if it.mode == writeUpdate {
@@ -438,7 +439,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 		}
 		if in.Social.Set {
 			for _, si := range in.Social.Value {
-				socialUsers = append(socialUsers, si.UserID)
+				socialUsers[si.ChannelType] = append(socialUsers[si.ChannelType], si.UserID)
 			}
 		}
 	}
@@ -472,34 +473,38 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	if err := loadWhere("email", emails); err != nil {
 		return err
 	}
-	// Contacts that own any of the social identities named.
+	// Contacts that own any of the social identities named, found by the
+	// key's prefix (tenant, channel type, user ID).
 	var socialOwners []any
-	chunkSize := 500
-	if w.s.Dialect == Postgres {
-		chunkSize = max(1, len(socialUsers))
-	}
-	for chunk := range slices.Chunk(socialUsers, chunkSize) {
-		// No DISTINCT: SQLite would pick the contact index for it and scan
-		// every identity of the tenant; duplicates are dropped below.
-		args := append([]any{w.tenantID}, chunk...)
-		q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (` + w.s.ph(2, len(chunk)) + `)`
+	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
+		users := socialUsers[channelType]
+		chunkSize := 500
 		if w.s.Dialect == Postgres {
-			args = []any{w.tenantID, anyStrings(chunk)}
-			q = `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND user_id IN (SELECT unnest($2::text[]))`
+			chunkSize = max(1, len(users))
 		}
-		rows, err := w.tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return mapErr(err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
+		for chunk := range slices.Chunk(users, chunkSize) {
+			// No DISTINCT: SQLite would pick the contact index for it and
+			// scan every identity of the tenant; duplicates are dropped below.
+			args := append([]any{w.tenantID, channelType}, chunk...)
+			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
+			if w.s.Dialect == Postgres {
+				args = []any{w.tenantID, channelType, anyStrings(chunk)}
+				q = `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (SELECT unnest($3::text[]))`
 			}
-			socialOwners = append(socialOwners, id)
+			rows, err := w.tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return mapErr(err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				socialOwners = append(socialOwners, id)
+			}
+			rows.Close()
 		}
-		rows.Close()
 	}
 	if err := loadWhere("id", socialOwners); err != nil {
 		return err
