@@ -31,7 +31,7 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 	if s == "" {
 		return "", ErrPhoneInvalid
 	}
-	if s[0] == '+' && recentE164.has(s) {
+	if s[0] == '+' && recentPhones.has(s) {
 		return s, nil
 	}
 	digits := make([]byte, 0, len(s))
@@ -80,34 +80,38 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 		}
 		if phonenumbers.IsValidNumber(num) {
 			out := phonenumbers.Format(num, phonenumbers.E164)
-			recentE164.add(out)
+			recentPhones.add(out)
 			return out, nil
 		}
 	}
 	return "", ErrPhoneInvalid
 }
 
-// recentE164 remembers the numbers NormalizePhone returned lately. A
-// valid E.164 number normalises to itself whatever the region, so when
-// one comes back (the sync engine normalises a Salesforce value in its
-// transform, then the store's rules normalise the result again) the
-// second call skips libphonenumber, which costs ≈14 µs a number.
-var recentE164 = e164Set{max: 1 << 14}
+// recentPhones and recentEmails remember what NormalizePhone and
+// NormalizeEmail returned lately. A result normalises to itself (a valid
+// E.164 number whatever the region), so when one comes back (the sync
+// engine normalises a Salesforce value in its transform, then the store's
+// rules normalise the result again) the second call skips the parsing:
+// libphonenumber costs ≈14 µs a number.
+var (
+	recentPhones = recentSet{max: 1 << 14}
+	recentEmails = recentSet{max: 1 << 14}
+)
 
-type e164Set struct {
+type recentSet struct {
 	mu  sync.Mutex
 	max int
 	m   map[string]struct{}
 }
 
-func (c *e164Set) has(s string) bool {
+func (c *recentSet) has(s string) bool {
 	c.mu.Lock()
 	_, ok := c.m[s]
 	c.mu.Unlock()
 	return ok
 }
 
-func (c *e164Set) add(s string) {
+func (c *recentSet) add(s string) {
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= c.max {
 		c.m = make(map[string]struct{}, c.max) // forget all: bounded memory
@@ -123,6 +127,9 @@ func NormalizeEmail(raw string) (string, error) {
 	if s == "" || len(s) > 254 {
 		return "", ErrEmailInvalid
 	}
+	if s == raw && recentEmails.has(s) {
+		return s, nil
+	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
 		return "", ErrEmailInvalid
@@ -131,6 +138,7 @@ func NormalizeEmail(raw string) (string, error) {
 	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasSuffix(s, ".") {
 		return "", ErrEmailInvalid
 	}
+	recentEmails.add(s)
 	return s, nil
 }
 

@@ -42,10 +42,10 @@ func TestNormalizePhone(t *testing.T) {
 	}
 }
 
-// TestNormalizePhoneRecent checks the shortcut for numbers normalised
-// lately: a result normalises to itself, an invalid number stays invalid
-// however often it is seen, and the set stays bounded.
-func TestNormalizePhoneRecent(t *testing.T) {
+// TestNormalizeRecent checks the shortcut for numbers and addresses
+// normalised lately: a result normalises to itself, an invalid value stays
+// invalid however often it is seen, and the set stays bounded.
+func TestNormalizeRecent(t *testing.T) {
 	t.Parallel()
 	for range 3 {
 		for _, region := range []string{"", "TW", "US"} {
@@ -59,8 +59,17 @@ func TestNormalizePhoneRecent(t *testing.T) {
 				t.Fatalf("an invalid number seen again: %v", err)
 			}
 		}
+		if got, err := NormalizeEmail(" Amy@Example.COM "); err != nil || got != "amy@example.com" {
+			t.Fatalf("NormalizeEmail = %q, %v", got, err)
+		}
+		if got, err := NormalizeEmail("amy@example.com"); err != nil || got != "amy@example.com" {
+			t.Fatalf("NormalizeEmail of its own result = %q, %v", got, err)
+		}
+		if _, err := NormalizeEmail("amy@example"); !errors.Is(err, ErrEmailInvalid) {
+			t.Fatalf("an invalid address seen again: %v", err)
+		}
 	}
-	set := e164Set{max: 4}
+	set := recentSet{max: 4}
 	for _, n := range []string{"+1", "+2", "+3", "+4", "+5"} {
 		set.add(n)
 		if len(set.m) > set.max {

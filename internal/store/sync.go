@@ -111,6 +111,10 @@ type Link struct {
 	PFValues     map[string]any
 	OutOfScope   bool
 	SFModstamp   time.Time
+	// ValuesJSON, when set, is SFValues encoded, and PFValues equal it:
+	// the engine encodes a new link's values while the store writes the
+	// previous page, and SaveLinksTx uses them as they are.
+	ValuesJSON string
 }
 
 const linkCols = `salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp`
@@ -198,7 +202,11 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 			if pfv == nil {
 				pfv = map[string]any{}
 			}
-			args = append(args, tenantID, l.SalesforceID, l.ContactID, mustJSON(sfv), mustJSON(pfv), l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
+			sfJSON, pfJSON := l.ValuesJSON, l.ValuesJSON
+			if sfJSON == "" {
+				sfJSON, pfJSON = mustJSON(sfv), mustJSON(pfv)
+			}
+			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
 		}
 		_, err := tx.ExecContext(ctx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
 			VALUES `+strings.Join(vals, ", ")+`

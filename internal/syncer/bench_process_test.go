@@ -54,6 +54,7 @@ func BenchmarkFirstSyncOwnProcess(b *testing.B) {
 
 type emulatorProcess struct {
 	url, clientID, secret, user, password string
+	pid                                   int
 }
 
 func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProcess {
@@ -71,7 +72,7 @@ func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProces
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var e emulatorProcess
+	e := emulatorProcess{pid: cmd.Process.Pid}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
@@ -100,6 +101,20 @@ func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProces
 	}
 	b.Fatalf("the emulator process printed no side-door line (err %v)", sc.Err())
 	return e
+}
+
+// procCPUSeconds is the user and system CPU time a process has used,
+// from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func procCPUSeconds(pid string) float64 {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from 3 on
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100
 }
 
 func rssKB(field string) int64 {
@@ -157,6 +172,7 @@ func firstSyncOwnProcess(b *testing.B, bin string, n int) {
 	}
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM
 	before := rssKB("VmRSS")
+	selfCPU, emuCPU := cpuSeconds(), procCPUSeconds(strconv.Itoa(emu.pid))
 	start := time.Now()
 	b.StartTimer()
 	for {
@@ -170,6 +186,7 @@ func firstSyncOwnProcess(b *testing.B, bin string, n int) {
 	}
 	b.StopTimer()
 	wall := time.Since(start)
+	selfCPU, emuCPU = cpuSeconds()-selfCPU, procCPUSeconds(strconv.Itoa(emu.pid))-emuCPU
 	done, _ := s.GetRun(ctx, tn.ID, run.ID)
 	b.ReportMetric(float64(done.Processed), "records")
 	b.ReportMetric(float64(done.Processed)/wall.Seconds(), "records/s")
@@ -177,4 +194,7 @@ func firstSyncOwnProcess(b *testing.B, bin string, n int) {
 	b.ReportMetric(float64(done.APICalls), "api_calls")
 	b.ReportMetric(float64(rssKB("VmHWM"))/1024, "peak_rss_MB")
 	b.ReportMetric(float64(before)/1024, "rss_before_MB")
+	b.ReportMetric(selfCPU, "sync_cpu_s")
+	b.ReportMetric(emuCPU, "emulator_cpu_s")
+	reportLoad(b)
 }

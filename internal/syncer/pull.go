@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"database/sql"
+	"encoding/json"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
@@ -614,6 +615,7 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		it.modstamp = parseSFTime(fieldValue(rec, "SystemModstamp"))
 		it.lastModified = parseSFTime(fieldValue(rec, "LastModifiedDate"))
 		it.vals = make([]pulled, len(s.maps))
+		created := make(map[string]any, len(s.maps))
 		for i, m := range s.maps {
 			if !m.pulls {
 				continue
@@ -622,9 +624,16 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			if i == 0 {
 				v.v = keyVal
 			} else if v.v, v.err = m.fromSalesforce(rec); v.err != nil {
+				created = nil
 				break
 			}
 			v.canon, v.json = canon(v.v), jsonable(v.v)
+			created[m.key] = v.json
+		}
+		if created != nil {
+			if b, err := json.Marshal(created); err == nil {
+				it.createJSON = string(b)
+			}
 		}
 	}
 	return pg
@@ -644,11 +653,15 @@ type pullItem struct {
 	rec  map[string]any
 	sfID string
 	// Worked out by prepare.
-	deleted      bool
-	key          string
-	keyErr       error
-	inScope      bool
-	vals         []pulled // by mapping; nil unless in scope with a key
+	deleted bool
+	key     string
+	keyErr  error
+	inScope bool
+	vals    []pulled // by mapping; nil unless in scope with a key
+	// createJSON is a new link's values, encoded, for a record that
+	// creates a platform contact: every pulled mapping's value on both
+	// sides. Empty if a value failed.
+	createJSON   string
 	modstamp     time.Time
 	lastModified time.Time
 
@@ -893,6 +906,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		}
 		if failed {
 			continue
+		}
+		if !exists && it.link == nil {
+			link.ValuesJSON = it.createJSON // what the loop put in both maps
 		}
 		in := inputFrom(cur, next)
 		if !inputEmpty(in) {
