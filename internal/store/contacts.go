@@ -491,7 +491,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 				args = []any{w.tenantID, channelType, anyStrings(chunk)}
 				q = `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (SELECT unnest($3::text[]))`
 			}
-			rows, err := w.tx.QueryContext(ctx, q, args...)
+			rows, err := w.s.queryTx(ctx, w.tx, q, args...)
 			if err != nil {
 				return mapErr(err)
 			}
@@ -526,7 +526,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 }
 
 func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
-	rows, err := w.tx.QueryContext(ctx, q, args...)
+	rows, err := w.s.queryTx(ctx, w.tx, q, args...)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -827,7 +827,7 @@ func (w *batch) flush(ctx context.Context) error {
 			args = append(args, w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email),
 				nullString(c.Birthday), nullString(string(c.Gender)), mustJSON(c.Tags), mustJSON(c.Custom), micros(c.Created), micros(c.Updated), c.Version)
 		}
-		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+		if _, err := w.s.execTx(ctx, w.tx, w.s.insertInto()+` contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
@@ -840,7 +840,7 @@ func (w *batch) flush(ctx context.Context) error {
 			vals = append(vals, "("+w.s.ph(i*perSocial+1, perSocial)+")")
 			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
 		}
-		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		if _, err := w.s.execTx(ctx, w.tx, w.s.insertInto()+` social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -904,7 +904,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 			}
 			args = append(args, e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin), now)
 		}
-		if _, err := tx.ExecContext(ctx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		if _, err := s.execTx(ctx, tx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -388,7 +388,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...)
+		rows, err := s.queryTx(ctx, tx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -411,7 +411,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
 		}
-		if _, err := tx.ExecContext(ctx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
+		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`, args...); err != nil {
 			return mapErr(err)
 		}
@@ -422,7 +422,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
+		if _, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -48,7 +48,8 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	ckpt *checkpointer // SQLite only
+	ckpt  *checkpointer // SQLite only
+	stmts txStatements  // prepared statements of SQLite write transactions
 }
 
 // Named errors that drivers' errors are turned into.
@@ -257,6 +258,8 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, fn func(tx *sql.Tx
 	if err != nil {
 		return mapErr(err)
 	}
+	s.stmts.begin(tx)
+	defer s.stmts.end(tx)
 	if err := withTenant(tx); err != nil {
 		tx.Rollback()
 		return err

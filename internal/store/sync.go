@@ -208,7 +208,7 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 			}
 			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
 		}
-		_, err := tx.ExecContext(ctx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
+		_, err := s.execTx(ctx, tx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
 			VALUES `+strings.Join(vals, ", ")+`
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET sf_values = excluded.sf_values,
 				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at
