@@ -67,7 +67,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	a := &App{Config: cfg, Store: s, Keyring: kr, Logger: logger, Metrics: prometheus.NewRegistry()}
 	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
 		RedirectURL: cfg.BaseURL + CallbackPath, DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
-	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: 200 * time.Millisecond}
+	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sfsync_http_requests_total", Help: "HTTP requests by route pattern and status code.",

@@ -30,7 +30,8 @@ import (
 // BenchmarkFirstSyncOwnProcess runs the first sync against `sfsync
 // emulator` in its own process, so this process's peak RSS is the sync's
 // alone (the in-process benchmarks carry the emulator's records). 100k
-// always; 1M with SFSYNC_BENCH_LARGE=1.
+// always; 1M with SFSYNC_BENCH_LARGE=1; SQLite, and PostgreSQL with
+// SFSYNC_TEST_POSTGRES_URL.
 func BenchmarkFirstSyncOwnProcess(b *testing.B) {
 	if testing.Short() {
 		b.Skip("benchmark")
@@ -43,12 +44,14 @@ func BenchmarkFirstSyncOwnProcess(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
 		b.Fatalf("build sfsync: %v\n%s", err, out)
 	}
-	for _, n := range sizes {
-		b.Run(fmt.Sprintf("sqlite/%dk", n/1000), func(b *testing.B) {
-			for range b.N {
-				firstSyncOwnProcess(b, bin, n)
-			}
-		})
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		for _, n := range sizes {
+			b.Run(fmt.Sprintf("%s/%dk", d, n/1000), func(b *testing.B) {
+				for range b.N {
+					firstSyncOwnProcess(b, bin, d, n)
+				}
+			})
+		}
 	}
 }
 
@@ -129,11 +132,11 @@ func rssKB(field string) int64 {
 	return 0
 }
 
-func firstSyncOwnProcess(b *testing.B, bin string, n int) {
+func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	b.StopTimer()
 	ctx := context.Background()
+	s := storetest.Open(b, d) // skips (loudly) without PostgreSQL
 	emu := startEmulatorProcess(b, bin, n*10/7)
-	s := storetest.Open(b, store.SQLite)
 	tn, err := s.CreateTenant(ctx, tenant.Tenant{Name: "Bench", Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
 	if err != nil {
 		b.Fatal(err)

@@ -779,12 +779,13 @@ func benchPushLatency(b *testing.B, d store.Dialect, rate int, dur time.Duration
 }
 
 // benchPushCoalesce is the engine's push wait in the benchmarks: the
-// service's 200 ms, or SFSYNC_BENCH_PUSH_COALESCE (e.g. 0s) to compare.
+// service's DefaultPushCoalesce, or SFSYNC_BENCH_PUSH_COALESCE (e.g. 0s)
+// to compare.
 func benchPushCoalesce() time.Duration {
 	if v := os.Getenv("SFSYNC_BENCH_PUSH_COALESCE"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
 	}
-	return 200 * time.Millisecond
+	return syncer.DefaultPushCoalesce
 }

@@ -58,8 +58,10 @@ type Engine struct {
 	RecycleBinWindow time.Duration
 	// PushWindow groups real-time pushes into one logged run (15 minutes).
 	PushWindow time.Duration
-	// PushCoalesce is how long a push waits for more changes when fewer
-	// than a batch are waiting (0: no wait). The service uses 200 ms.
+	// PushCoalesce is how long a change may wait for a push batch of 200
+	// contacts to fill (0: no wait): fewer than a batch wait until the
+	// oldest has waited this long, and the partial last batch behind full
+	// ones waits for the next round. The service uses DefaultPushCoalesce.
 	PushCoalesce time.Duration
 	// describes caches each tenant's describe of Contact between runs, so
 	// an idle incremental poll costs one API call, not two.

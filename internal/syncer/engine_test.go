@@ -556,3 +556,57 @@ func TestPullStopsReadingWhenAPageCannotBeWritten(t *testing.T) {
 		t.Errorf("%d API calls, want the reading stopped after the first page failed (≤ 5 of 16)", used)
 	}
 }
+
+// TestPushFillsBatches: with coalescing, full batches of 200 contacts go
+// at once and the partial one behind them waits for more changes, at most
+// PushCoalesce, so a stream of changes costs two calls per 200 and none
+// is held longer.
+func TestPushFillsBatches(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.save(t, memberConfig())
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, run, syncer.ModeFull)
+	create := func(from, to int) { // t.Error only: it also runs on another goroutine
+		items := make([]contact.Input, 0, to-from)
+		for i := from; i < to; i++ {
+			in, err := contact.Rules{}.Normalize(contact.Input{MemberID: contact.Some(fmt.Sprintf("M%04d", i)), Name: contact.Some(fmt.Sprintf("P%04d", i))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			items = append(items, in)
+		}
+		if _, err := f.Store.BulkUpsert(f.ctx, f.Tenant.ID, items, contact.IdentityMemberID, contact.OriginAPI); err != nil {
+			t.Error(err)
+		}
+	}
+	const wait = time.Second
+	f.eng.PushCoalesce = wait
+	create(0, 450)
+	// More changes arrive while the first batches are pushed: they join
+	// the held partial batch.
+	go func() { time.Sleep(wait / 10); create(450, 550) }()
+	calls0, _ := f.Org.APIUsage()
+	start := time.Now()
+	if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	calls, _ := f.Org.APIUsage()
+	if n, _ := f.Store.CountOutbox(f.ctx, f.Tenant.ID); n != 0 {
+		t.Fatalf("%d outbox entries left, want every change pushed", n)
+	}
+	// 550 contacts: batches of 200, 200 and 150, each one SOQL query and
+	// one collections call. Without holding the partial batch it would be
+	// 200, 200, 50 and then 100: eight calls.
+	if used := calls - calls0; used != 6 {
+		t.Errorf("%d API calls for 550 changes, want 6 (three batches)", used)
+	}
+	if elapsed > wait+2*time.Second {
+		t.Errorf("the push took %s, want the held batch sent once it waited %s", elapsed, wait)
+	}
+	if n := f.Org.ContactCount(); n != 550 {
+		t.Errorf("Salesforce holds %d contacts, want the 550 pushed", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -527,6 +528,13 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 	go func() {
 		defer close(done)
 		defer close(pages)
+		defer func() {
+			// A panic here would take the whole worker down, where one in
+			// the job itself is caught by the queue: make it the run's error.
+			if r := recover(); r != nil {
+				readErr = fmt.Errorf("syncer: reading records panicked: %v\n%s", r, debug.Stack())
+			}
+		}()
 		buf := make([]map[string]any, 0, size)
 		send := func() error {
 			if len(buf) == 0 {
