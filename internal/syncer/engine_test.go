@@ -522,6 +522,12 @@ func TestSlicedPullAppliesEachPageOnce(t *testing.T) {
 	if jobs < 5 {
 		t.Errorf("%d jobs, want at least one a page", jobs)
 	}
+	// Each job reads one page with one call (plus COUNT() and describe
+	// once): the reading stops at the slice's end instead of fetching
+	// pages that the next job would fetch again.
+	if done.APICalls > int64(jobs)+2 {
+		t.Errorf("%d API calls in %d jobs, want at most one a job plus COUNT() and describe", done.APICalls, jobs)
+	}
 }
 
 // TestPullStopsReadingWhenAPageCannotBeWritten: a page that cannot be

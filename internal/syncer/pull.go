@@ -515,9 +515,11 @@ func parseSFTime(v any) time.Time {
 // that needs no database (prepare), and applies the pages here, one at a
 // time and in order: reading and transforming the next page uses the
 // second core while the store writes this one. At most two pages wait
-// besides the one being applied. After the page that passes deadline (if
-// set) the reading stops and ErrContinue is returned; the unapplied
-// records are read again from the checkpoint by the next job.
+// besides the one being applied. Once deadline (if set) has passed, the
+// reading stops after the page it just handed over (a page of records is
+// a whole REST page, so no record read is left unused); the pages read
+// are applied and ErrContinue is returned, for the next job to go on from
+// the checkpoint.
 func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint bool, deadline time.Time, read func(ctx context.Context, emit func(map[string]any) error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -552,8 +554,14 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 		}
 		readErr = read(ctx, func(rec map[string]any) error {
 			buf = append(buf, rec)
-			if len(buf) >= size {
-				return send()
+			if len(buf) < size {
+				return nil
+			}
+			if err := send(); err != nil {
+				return err
+			}
+			if !deadline.IsZero() && e.now().After(deadline) {
+				return errSliceEnd
 			}
 			return nil
 		})
@@ -569,19 +577,20 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 		if err := e.applyPage(ctx, s, pg); err != nil {
 			applyErr = err
 			cancel()
-			continue
-		}
-		if !deadline.IsZero() && e.now().After(deadline) {
-			applyErr = ErrContinue
-			cancel()
 		}
 	}
 	<-done
-	if applyErr != nil {
+	switch {
+	case applyErr != nil:
 		return applyErr
+	case errors.Is(readErr, errSliceEnd):
+		return ErrContinue
 	}
 	return readErr
 }
+
+// errSliceEnd stops a pipeline's reading when the job's slice is over.
+var errSliceEnd = errors.New("syncer: the job's time slice is over")
 
 // page is a page of Salesforce records with what prepare worked out.
 type page struct {
