@@ -126,9 +126,9 @@ func (s *Store) loadSocial(ctx context.Context, q querier, tenantID string, list
 		ids = append(ids, c.ID)
 	}
 	for chunk := range slices.Chunk(ids, 500) {
-		args := append([]any{tenantID}, chunk...)
+		cond, args := s.in("contact_id", append([]any{tenantID}, chunk...), 2)
 		rows, err := q.QueryContext(ctx, `SELECT contact_id, channel_type, channel_id, user_id FROM social_identities
-			WHERE tenant_id = $1 AND contact_id IN (`+s.ph(2, len(chunk))+`) ORDER BY created_at, channel_type, channel_id, user_id`, args...)
+			WHERE tenant_id = $1 AND `+cond+` ORDER BY created_at, channel_type, channel_id, user_id`, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -937,7 +937,8 @@ func (s *Store) AckOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, id
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
+		cond, args := s.in("id", args, 2)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -1022,7 +1023,8 @@ func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND id IN (`+s.ph(2, len(chunk))+`)`, args...)
+		cond, args := s.in("id", args, 2)
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

@@ -388,7 +388,8 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.queryTx(ctx, tx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...)
+		cond, args := s.in("salesforce_id", args, 2)
+		rows, err := s.queryTx(ctx, tx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -422,7 +423,8 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
+		cond, args := s.in("salesforce_id", args, 2)
+		if _, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}

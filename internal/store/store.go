@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,6 +196,37 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return mapErr(tx.Commit())
+}
+
+// in turns `col IN (…)` over args[from-1:] (the values, numbered from
+// $from) into SQL and its arguments. SQLite gets placeholders. PostgreSQL
+// gets one array, unnested: with an IN list of values and no statistics
+// yet (a table filling during a first sync, before autovacuum analyses
+// it) the planner scanned every row of the tenant for each look-up, 430 ms
+// instead of 0.7 ms at 700,000 links, which made a 1M first sync
+// quadratic.
+func (s *Store) in(col string, args []any, from int) (string, []any) {
+	if s.Dialect != Postgres {
+		return col + " IN (" + s.ph(from, len(args)-from+1) + ")", args
+	}
+	vals := args[from-1:]
+	typ := "text"
+	if len(vals) > 0 {
+		if _, ok := vals[0].(int64); ok {
+			typ = "bigint"
+		}
+	}
+	var arr any
+	if typ == "bigint" {
+		ints := make([]int64, len(vals))
+		for i, v := range vals {
+			ints[i] = v.(int64)
+		}
+		arr = ints
+	} else {
+		arr = anyStrings(vals)
+	}
+	return fmt.Sprintf("%s IN (SELECT unnest($%d::%s[]))", col, from, typ), append(slices.Clip(args[:from-1]), arr)
 }
 
 // insertInto starts a multi-row INSERT. On SQLite it is INSERT OR FAIL:

@@ -159,7 +159,8 @@ func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, k
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+col+` IN (`+s.ph(2, len(chunk))+`)`, args...)
+		cond, args := s.in(col, args, 2)
+		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -247,7 +248,8 @@ func (s *Store) DeleteLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND salesforce_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
+		cond, args := s.in("salesforce_id", args, 2)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -261,7 +263,8 @@ func (s *Store) DeleteLinksOfContactsTx(ctx context.Context, tx *sql.Tx, tenantI
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND contact_id IN (`+s.ph(2, len(chunk))+`)`, args...); err != nil {
+		cond, args := s.in("contact_id", args, 2)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -282,7 +285,8 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 		for _, k := range chunk {
 			args = append(args, k)
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+column+` IN (`+s.ph(2, len(chunk))+`)`, args...)
+		cond, args := s.in(column, args, 2)
+		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
