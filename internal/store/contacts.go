@@ -488,8 +488,13 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 			args := append([]any{w.tenantID, channelType}, chunk...)
 			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
 			if w.s.Dialect == Postgres {
+				// One index probe per user ID, whatever the planner
+				// estimates: without statistics it took (tenant, channel
+				// type) for a handful of rows and hash-joined the tenant's
+				// every identity (OFFSET 0 keeps the subquery a probe).
 				args = []any{w.tenantID, channelType, anyStrings(chunk)}
-				q = `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (SELECT unnest($3::text[]))`
+				q = `SELECT si.contact_id FROM unnest($3::text[]) AS u(user_id),
+					LATERAL (SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id = u.user_id OFFSET 0) si`
 			}
 			rows, err := w.s.queryTx(ctx, w.tx, q, args...)
 			if err != nil {
