@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/store/storetest"
+	"github.com/sfsync/sfsync/internal/tenant"
+)
+
+// TestSocialKeyMigration upgrades a database that holds social identities
+// to the key order of migration 7 and back: the rows survive both ways,
+// the user-ID index goes and comes back, and the store finds the owners
+// of user IDs afterwards.
+func TestSocialKeyMigration(t *testing.T) {
+	t.Parallel()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "sfsync.db")
+			goDialect := goose.DialectSQLite3
+			if d == store.Postgres {
+				dsn, goDialect = storetest.PostgresSchema(t), goose.DialectPostgres
+			}
+			s, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			p, err := goose.NewProvider(goDialect, s.DB, os.DirFS(filepath.Join("migrations", string(d))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 6); err != nil {
+				t.Fatal(err)
+			}
+			tn, err := s.CreateTenant(ctx, tenant.Tenant{Name: "A", Language: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := contact.Input{MemberID: contact.Some("M1"), Social: contact.Some([]contact.SocialIdentity{
+				{ChannelType: "line", ChannelID: "OA1", UserID: "U1"}, {ChannelType: "line", ChannelID: "OA2", UserID: "U1"}})}
+			c, err := s.CreateContact(ctx, tn.ID, in, contact.OriginAPI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			count := func() (n int) {
+				s.DB.QueryRow(`SELECT COUNT(*) FROM social_identities WHERE contact_id = '` + c.ID + `'`).Scan(&n)
+				return n
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("migrate up: %v", err)
+			}
+			if n := count(); n != 2 {
+				t.Fatalf("%d social identities after the upgrade, want 2", n)
+			}
+			// The store finds the owner by user ID (the new key's prefix),
+			// and refuses the same identity for another contact.
+			res, err := s.BulkUpsert(ctx, tn.ID, []contact.Input{{MemberID: contact.Some("M2"), Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA1", UserID: "U1"}})}},
+				contact.IdentityMemberID, contact.OriginAPI)
+			if err != nil || res[0].Err == nil {
+				t.Fatalf("a second contact with line/OA1/U1: %+v, %v; want a conflict", res, err)
+			}
+			if _, err := p.DownTo(ctx, 6); err != nil {
+				t.Fatalf("migrate down: %v", err)
+			}
+			if n := count(); n != 2 {
+				t.Fatalf("%d social identities after the downgrade, want 2", n)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("migrate up again: %v", err)
+			}
+			if n := count(); n != 2 {
+				t.Fatalf("%d social identities after upgrading again, want 2", n)
+			}
+		})
+	}
+}
