@@ -172,8 +172,9 @@ type RunProgress struct {
 	Status     string  // "": unchanged
 	Message    *string // nil: unchanged
 	Finished   bool
-	// Restart sets the counts and Processed instead of adding to them: a
-	// pass that cannot resume part-way (a Bulk API read) starts over.
+	// Restart sets the counts and Processed instead of adding to them and
+	// removes the run's log entries: a pass that cannot resume part-way (a
+	// Bulk API read) starts over.
 	Restart bool
 }
 
@@ -195,6 +196,9 @@ func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID
 	args := []any{tenantID, runID, c.Scanned, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OutOfScope, c.Ambiguous, c.Failed,
 		c.Conflicts, c.Unlinked, p.Processed, p.APICalls}
 	if p.Restart {
+		if _, err := q.ExecContext(ctx, `DELETE FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID); err != nil {
+			return mapErr(err)
+		}
 		for i, set := range sets[:len(sets)-1] { // API calls still add up
 			col, _, _ := strings.Cut(set, " = ")
 			sets[i] = col + " = $" + strconv.Itoa(i+3)

@@ -191,8 +191,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return mapErr(err)
 	}
+	defer tx.Rollback() // a no-op after Commit; ends the transaction on a panic
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	return mapErr(tx.Commit())
@@ -278,22 +278,33 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, fn func(tx *sql.Tx
 		return mapErr(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		return mapErr(err)
-	}
+	// Runs after the transaction has ended (deferred below, so earlier):
+	// SQLite ignores the pragma inside a transaction, so the result is
+	// read back, and a connection left without its checks is discarded.
 	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); err != nil {
+		bg := context.WithoutCancel(ctx)
+		var on int
+		_, err := conn.ExecContext(bg, `PRAGMA foreign_keys = ON`)
+		if err == nil {
+			err = conn.QueryRowContext(bg, `PRAGMA foreign_keys`).Scan(&on)
+		}
+		if err != nil || on != 1 {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	tx, err := conn.BeginTx(ctx, nil)
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return mapErr(err)
+	}
+	// Not bound to ctx: database/sql would roll back on its own goroutine
+	// when ctx ends, racing the restore above. Statements still take ctx.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return mapErr(err)
 	}
+	defer tx.Rollback() // a no-op after Commit; ends the transaction on a panic
 	s.stmts.begin(tx)
 	defer s.stmts.end(tx)
 	if err := withTenant(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	return mapErr(tx.Commit())

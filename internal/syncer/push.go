@@ -85,7 +85,7 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
 		return 0
 	}
-	age := time.Since(oldest)
+	age := e.now().Sub(oldest) // the clock DueOutbox compares created_at with
 	if age < 0 { // another clock: wait the whole time
 		return wait
 	}
@@ -217,7 +217,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 		// the next round (their entries stay in the outbox) unless their
 		// oldest change has waited PushCoalesce already.
 		rest := order[len(order)-n:]
-		if age := time.Since(firstSeen[rest[0]]); age >= 0 && age < e.PushCoalesce {
+		if age := e.now().Sub(firstSeen[rest[0]]); age >= 0 && age < e.PushCoalesce {
 			order = order[:len(order)-n]
 		}
 	}

@@ -594,18 +594,6 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	if _, err := s.GetRun(ctx, b.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("tenant B reading A's run: %v, want ErrNotFound", err)
 	}
-	// A pass that starts over sets its counts instead of adding to them;
-	// API calls still add up.
-	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Restart: true, APICalls: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Scanned: 1, Created: 1}, Processed: 1, APICalls: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.GetRun(ctx, a.ID, run.ID); got.Processed != 1 || got.Counts.Created != 1 || got.Counts.Scanned != 1 || got.APICalls != 4 {
-		t.Errorf("after a restart and one record: processed %d, created %d, scanned %d, API calls %d; want 1, 1, 1, 4",
-			got.Processed, got.Counts.Created, got.Counts.Scanned, got.APICalls)
-	}
 	groups, _ := s.ReasonGroups(ctx, a.ID, run.ID)
 	if len(groups) != 1 || groups[0].ReasonCode != "invalid_phone" || groups[0].Count != 1 {
 		t.Errorf("reason groups = %+v", groups)
@@ -613,6 +601,21 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	var csvOut strings.Builder
 	if err := s.WriteRunCSV(ctx, a.ID, run.ID, "", "", &csvOut); err != nil || !strings.Contains(csvOut.String(), "003C") {
 		t.Errorf("CSV = %q, %v", csvOut.String(), err)
+	}
+	// A pass that starts over sets its counts instead of adding to them
+	// and drops its log entries; API calls still add up.
+	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Restart: true, APICalls: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if groups, _ := s.ReasonGroups(ctx, a.ID, run.ID); len(groups) != 0 {
+		t.Errorf("log entries after a restart: %+v, want none", groups)
+	}
+	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Scanned: 1, Created: 1}, Processed: 1, APICalls: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetRun(ctx, a.ID, run.ID); got.Processed != 1 || got.Counts.Created != 1 || got.Counts.Scanned != 1 || got.APICalls != 4 {
+		t.Errorf("after a restart and one record: processed %d, created %d, scanned %d, API calls %d; want 1, 1, 1, 4",
+			got.Processed, got.Counts.Created, got.Counts.Scanned, got.APICalls)
 	}
 	// A failed transaction leaves no contact and no link.
 	_, err = s.ApplyContacts(ctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M3")})}}, contact.OriginSalesforce,
@@ -630,6 +633,35 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 		t.Errorf("ApplyContacts for a tenant that does not exist: %v, want ErrNotFound", err)
 	}
 	checkForeignKeys(t, s)
+	// The same when the context ends mid-transaction (a job's timeout, a
+	// client gone) and when the caller's callback panics.
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = s.ApplyContacts(cctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M5")})}}, contact.OriginSalesforce,
+		func(tx *sql.Tx, res []store.UpsertResult) error {
+			cancel()
+			time.Sleep(20 * time.Millisecond) // let anything bound to the context react
+			_, err := tx.ExecContext(cctx, `DELETE FROM outbox WHERE id = -1`)
+			return err
+		})
+	if err == nil {
+		t.Error("ApplyContacts whose context ended mid-transaction succeeded")
+	}
+	checkForeignKeys(t, s)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the callback's panic did not reach the caller")
+			}
+		}()
+		s.ApplyContacts(ctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M6")})}}, contact.OriginSalesforce,
+			func(tx *sql.Tx, res []store.UpsertResult) error { panic("boom") })
+	}()
+	checkForeignKeys(t, s)
+	for _, m := range []string{"M5", "M6"} {
+		if got, _ := s.ListContacts(ctx, a.ID, store.ContactFilter{MemberID: m}); len(got) != 0 {
+			t.Errorf("contact %s survived its cancelled or panicking transaction", m)
+		}
+	}
 	// Outbox: sync-origin rows exist, due, fail with backoff, ack.
 	entries, _ := s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
 	if len(entries) != 2 || entries[0].Origin != contact.OriginSalesforce {
