@@ -86,7 +86,7 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 		return 0
 	}
 	age := e.now().Sub(oldest) // the clock DueOutbox compares created_at with
-	if age < 0 { // another clock: wait the whole time
+	if age < 0 {               // another clock: wait the whole time
 		return wait
 	}
 	return max(0, wait-age)
