@@ -85,8 +85,10 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
 		return 0
 	}
-	age := e.now().Sub(oldest) // the clock DueOutbox compares created_at with
-	if age < 0 {               // another clock: wait the whole time
+	// The clock DueOutbox compares created_at with; a change from the
+	// future (another host's clock) waits the whole time.
+	age := e.now().Sub(oldest)
+	if age < 0 {
 		return wait
 	}
 	return max(0, wait-age)
