@@ -94,6 +94,15 @@ func (f *fixture) sfCreate(t *testing.T, fields map[string]any) string {
 	return id
 }
 
+// sfMembers creates n Salesforce contacts P0000… with member numbers
+// M0000….
+func (f *fixture) sfMembers(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
+	}
+}
+
 func (f *fixture) platform(t *testing.T, memberID string) contact.Contact {
 	t.Helper()
 	list, err := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{MemberID: memberID})
@@ -378,9 +387,7 @@ func TestAmbiguousEmailIsNeverGuessed(t *testing.T) {
 func TestResumeAfterCrashWithoutDuplicates(t *testing.T) {
 	t.Parallel()
 	f := setup(t, store.SQLite)
-	for i := range 1000 {
-		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
-	}
+	f.sfMembers(t, 1000)
 	f.save(t, memberConfig())
 	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
 	// The process dies in the middle of the run: the context is cancelled
@@ -491,9 +498,7 @@ func TestResyncAdvisedWhenIdentityOrConditionsChange(t *testing.T) {
 func TestSlicedPullAppliesEachPageOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t, store.SQLite)
-	for i := range 1000 {
-		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
-	}
+	f.sfMembers(t, 1000)
 	f.save(t, memberConfig())
 	f.eng.SliceDuration = time.Nanosecond // every page ends its job
 	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
@@ -536,9 +541,7 @@ func TestSlicedPullAppliesEachPageOnce(t *testing.T) {
 func TestPullStopsReadingWhenAPageCannotBeWritten(t *testing.T) {
 	t.Parallel()
 	f := setup(t, store.SQLite)
-	for i := range 3000 {
-		f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
-	}
+	f.sfMembers(t, 3000)
 	f.save(t, memberConfig())
 	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
 	if _, err := f.Store.DB.Exec(`ALTER TABLE links RENAME TO links_gone`); err != nil {
