@@ -602,6 +602,27 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 	if err := s.WriteRunCSV(ctx, a.ID, run.ID, "", "", &csvOut); err != nil || !strings.Contains(csvOut.String(), "003C") {
 		t.Errorf("CSV = %q, %v", csvOut.String(), err)
 	}
+	// Pull retries: a failure counts its attempts, a success clears it.
+	nextAt := func(n int) time.Time { return now.Add(time.Duration(n) * time.Minute) }
+	setRetries := func(failed map[string]string, ok []string) {
+		t.Helper()
+		if err := s.Tx(ctx, func(tx *sql.Tx) error { return s.SetPullRetriesTx(ctx, tx, a.ID, failed, nextAt, ok) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRetries(map[string]string{"003R1": "bad phone", "003R2": "bad phone"}, []string{"003R3"})
+	setRetries(map[string]string{"003R1": "still a bad phone"}, nil)
+	retries, _ := s.DuePullRetries(ctx, a.ID, now.Add(time.Hour), 10)
+	if len(retries) != 2 || retries[0].SalesforceID != "003R2" || retries[0].Attempts != 1 || retries[1].SalesforceID != "003R1" || retries[1].Attempts != 2 || retries[1].LastError != "still a bad phone" {
+		t.Errorf("due pull retries = %+v, want 003R2 (1 attempt) then 003R1 (2 attempts)", retries)
+	}
+	if other, _ := s.DuePullRetries(ctx, b.ID, now.Add(time.Hour), 10); len(other) != 0 {
+		t.Error("tenant B sees tenant A's pull retries")
+	}
+	setRetries(nil, []string{"003R1", "003R2"})
+	if left, _ := s.DuePullRetries(ctx, a.ID, now.Add(time.Hour), 10); len(left) != 0 {
+		t.Errorf("pull retries left after their records succeeded: %+v", left)
+	}
 	// A pass that starts over sets its counts instead of adding to them
 	// and drops its log entries; API calls still add up.
 	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Restart: true, APICalls: 3}); err != nil {
