@@ -53,9 +53,13 @@ func (s *Store) SaveConnection(ctx context.Context, c SalesforceConnection) erro
 
 // GetConnection returns a tenant's connection, or ErrNotFound.
 func (s *Store) GetConnection(ctx context.Context, tenantID string) (SalesforceConnection, error) {
+	return scanConnection(s.DB.QueryRowContext(ctx, `SELECT `+connCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID))
+}
+
+func scanConnection(row interface{ Scan(...any) error }) (SalesforceConnection, error) {
 	var c SalesforceConnection
 	var connected, updated int64
-	err := s.DB.QueryRowContext(ctx, `SELECT `+connCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID).Scan(
+	err := row.Scan(
 		&c.TenantID, &c.Status, &c.LoginURL, &c.InstanceURL, &c.OrgID, &c.UserID, &c.Username, &c.OrgName, &c.Edition, &c.IdentityURL,
 		&c.AccessTokenEnc, &c.RefreshTokenEnc, &c.APIBudget, &c.BrokenReason, &connected, &updated)
 	c.ConnectedAt, c.UpdatedAt = fromMicros(connected), fromMicros(updated)
@@ -65,29 +69,20 @@ func (s *Store) GetConnection(ctx context.Context, tenantID string) (SalesforceC
 // ListConnections returns every tenant's connection (for key rotation and
 // the scheduler).
 func (s *Store) ListConnections(ctx context.Context) ([]SalesforceConnection, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT tenant_id FROM salesforce_connections ORDER BY tenant_id`)
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+connCols+` FROM salesforce_connections ORDER BY tenant_id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
+	defer rows.Close()
 	var out []SalesforceConnection
-	for _, id := range ids {
-		c, err := s.GetConnection(ctx, id)
+	for rows.Next() {
+		c, err := scanConnection(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out, mapErr(rows.Err())
 }
 
 // UpdateConnectionTokens stores refreshed (encrypted) tokens.

@@ -509,8 +509,17 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 				socialOwners = append(socialOwners, id)
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				return mapErr(err)
+			}
 		}
 	}
+	// Owners already loaded by a unique value need no second read.
+	loaded := make(map[string]bool, len(found))
+	for _, c := range found {
+		loaded[c.ID] = true
+	}
+	socialOwners = slices.DeleteFunc(socialOwners, func(id any) bool { return loaded[id.(string)] })
 	if err := loadWhere("id", socialOwners); err != nil {
 		return err
 	}
@@ -797,7 +806,7 @@ func (w *batch) flush(ctx context.Context) error {
 	// Social identities removed first, so one moved within the batch can
 	// be inserted again.
 	for _, r := range w.socialDel {
-		if _, err := w.tx.ExecContext(ctx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2 AND channel_type = $3 AND channel_id = $4 AND user_id = $5`,
+		if _, err := w.s.execTx(ctx, w.tx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2 AND channel_type = $3 AND channel_id = $4 AND user_id = $5`,
 			w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID); err != nil {
 			return mapErr(err)
 		}
@@ -805,15 +814,20 @@ func (w *batch) flush(ctx context.Context) error {
 	// Updated contacts: clear their unique values first, so that values
 	// swapped between contacts inside one batch don't collide mid-way.
 	if len(w.updated) > 1 {
-		for _, c := range w.updated {
-			if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND id = $2`, w.tenantID, c.ID); err != nil {
+		for chunk := range slices.Chunk(w.updated, 500) {
+			args := []any{w.tenantID}
+			for _, c := range chunk {
+				args = append(args, c.ID)
+			}
+			cond, args := w.s.in("id", args, 2)
+			if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 				return mapErr(err)
 			}
 		}
 	}
 	for _, c := range w.updated {
 		tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
-		if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
+		if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
 			tags = $9, custom = $10, updated_at = $11, version = $12 WHERE tenant_id = $1 AND id = $2`,
 			w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
 			nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
@@ -977,7 +991,7 @@ func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string, contactIDs 
 		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
 		return mapErr(err)
 	}
-	return s.updateIn(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1 AND contact_id IN `, tenantID, contactIDs)
+	return s.updateIn(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1 AND `, "contact_id", tenantID, contactIDs)
 }
 
 func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
@@ -1009,13 +1023,6 @@ func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]Ou
 		out = append(out, e)
 	}
 	return out, mapErr(rows.Err())
-}
-
-// DeleteOutbox removes a tenant's outbox entries up to and including ID upTo,
-// once the sync engine has had them acknowledged.
-func (s *Store) DeleteOutbox(ctx context.Context, tenantID string, upTo int64) error {
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = $1 AND id <= $2`, tenantID, upTo)
-	return mapErr(err)
 }
 
 // GetContacts returns the contacts with the given IDs (with their social

@@ -443,18 +443,19 @@ func (s *Store) ClearPullRetries(ctx context.Context, tenantID string, salesforc
 		_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
 		return mapErr(err)
 	}
-	return s.updateIn(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1 AND salesforce_id IN `, tenantID, salesforceIDs)
+	return s.updateIn(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1 AND `, "salesforce_id", tenantID, salesforceIDs)
 }
 
-// updateIn runs q + "(…ids…)" in chunks.
-func (s *Store) updateIn(ctx context.Context, q, tenantID string, ids []string) error {
+// updateIn runs q + "col IN (…ids…)" in chunks (see in).
+func (s *Store) updateIn(ctx context.Context, q, col, tenantID string, ids []string) error {
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		args := []any{tenantID}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := s.DB.ExecContext(ctx, q+"("+s.ph(2, len(chunk))+")", args...); err != nil {
+		cond, args := s.in(col, args, 2)
+		if _, err := s.DB.ExecContext(ctx, q+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -56,11 +56,6 @@ func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 	return s.saveSyncState(ctx, s.DB, st)
 }
 
-// SaveSyncStateTx is SaveSyncState inside a transaction.
-func (s *Store) SaveSyncStateTx(ctx context.Context, tx *sql.Tx, st SyncState) error {
-	return s.saveSyncState(ctx, tx, st)
-}
-
 func (s *Store) saveSyncState(ctx context.Context, q querier, st SyncState) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO sync_state (tenant_id, config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)

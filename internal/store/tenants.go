@@ -176,27 +176,3 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	return affected(res, err)
 }
 
-// ListAPIKeys lists a tenant's keys (never their secrets).
-func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]tenant.APIKey, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []tenant.APIKey
-	for rows.Next() {
-		var k tenant.APIKey
-		var created int64
-		var revoked sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.TenantID, &k.Name, &created, &revoked); err != nil {
-			return nil, err
-		}
-		k.Created = fromMicros(created)
-		if revoked.Valid {
-			r := fromMicros(revoked.Int64)
-			k.Revoked = &r
-		}
-		out = append(out, k)
-	}
-	return out, mapErr(rows.Err())
-}
