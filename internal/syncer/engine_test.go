@@ -618,4 +618,8 @@ func TestPushFillsBatches(t *testing.T) {
 	if n := f.Org.ContactCount(); n != 550 {
 		t.Errorf("Salesforce holds %d contacts, want the 550 pushed", n)
 	}
+	// Every pass of the one push logs into the same real-time run.
+	if runs, _ := f.Store.ListRuns(f.ctx, f.Tenant.ID, syncer.DirToSalesforce, 10, 0); len(runs) != 1 {
+		t.Errorf("%d push runs, want 1", len(runs))
+	}
 }

@@ -23,15 +23,14 @@ import (
 // keeps its entries, retried with backoff (X7). It returns an error only
 // for transient failures, which the job queue retries.
 func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
-	st, err := e.Store.GetSyncState(ctx, tenantID)
-	if err != nil || !st.PushEnabled {
-		return err
-	}
-	if st.PausedUntil.After(e.now()) {
-		return nil
-	}
 	deadline := e.now().Add(time.Minute) // yield to other tenants now and then
 	for e.now().Before(deadline) {
+		// Read every pass: the previous one may have opened a push run or
+		// paused pushes, and a disconnect may have stopped them.
+		st, err := e.Store.GetSyncState(ctx, tenantID)
+		if err != nil || !st.PushEnabled || st.PausedUntil.After(e.now()) {
+			return err
+		}
 		entries, err := e.Store.DueOutbox(ctx, tenantID, e.now(), 2000)
 		if err != nil {
 			return err
