@@ -276,7 +276,13 @@ func (s *Service) Finish(ctx context.Context, tenantID, binding string, p Callba
 		}
 		return Connection{}, fmt.Errorf("exchange authorization code: %w", err)
 	}
-	revoke := func() {
+	// Tokens of a connection that is not saved are revoked, whatever
+	// stopped it (a refusal, an error, a failed save).
+	saved := false
+	defer func() {
+		if saved {
+			return
+		}
 		// Revoking the refresh token ends its access tokens too.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -287,14 +293,17 @@ func (s *Service) Finish(ctx context.Context, tenantID, binding string, p Callba
 		if err := o.Revoke(rctx, t); err != nil {
 			s.log().WarnContext(ctx, "revoking refused tokens failed", "tenant_id", tenantID, "error", err)
 		}
+	}()
+	if tok.RefreshToken == "" {
+		return Connection{}, &Refusal{Code: CodeDenied,
+			MessageEN: "Salesforce issued no refresh token. In the Connected App, add the OAuth scope \"Perform requests at any time (refresh_token, offline_access)\" and connect again.",
+			MessageZH: "Salesforce 未發出 refresh token。請在 Connected App 的 OAuth 範圍加入「Perform requests at any time (refresh_token, offline_access)」後重新串接。"}
 	}
 	c, err := s.client(tok, 0.5, nil)
 	if err != nil {
-		revoke()
 		return Connection{}, err
 	}
 	if err := c.CheckAPIAccess(ctx); err != nil {
-		revoke()
 		if errors.Is(err, salesforce.ErrAPIDisabled) {
 			return Connection{}, refuseAPIDisabled(err)
 		}
@@ -302,25 +311,16 @@ func (s *Service) Finish(ctx context.Context, tenantID, binding string, p Callba
 	}
 	ident, err := c.Identity(ctx, tok.IdentityURL)
 	if err != nil {
-		revoke()
 		return Connection{}, fmt.Errorf("read identity: %w", err)
 	}
 	admin, err := c.IsAdmin(ctx)
 	if err != nil {
-		revoke()
 		return Connection{}, fmt.Errorf("check admin rights: %w", err)
 	}
 	if !admin {
-		revoke()
 		return Connection{}, refuseNotAdmin(ident.Username)
 	}
 	orgName, edition := s.organization(ctx, c)
-	if tok.RefreshToken == "" {
-		revoke()
-		return Connection{}, &Refusal{Code: CodeDenied,
-			MessageEN: "Salesforce issued no refresh token. In the Connected App, add the OAuth scope \"Perform requests at any time (refresh_token, offline_access)\" and connect again.",
-			MessageZH: "Salesforce 未發出 refresh token。請在 Connected App 的 OAuth 範圍加入「Perform requests at any time (refresh_token, offline_access)」後重新串接。"}
-	}
 	accessEnc, refreshEnc, err := s.encryptTokens(tenantID, tok)
 	if err != nil {
 		return Connection{}, err
@@ -336,6 +336,7 @@ func (s *Service) Finish(ctx context.Context, tenantID, binding string, p Callba
 	if err := s.Store.SaveConnection(ctx, sc); err != nil {
 		return Connection{}, err
 	}
+	saved = true
 	s.log().InfoContext(ctx, "salesforce connected", "tenant_id", tenantID, "org_id", sc.OrgID, "username", sc.Username, "edition", edition)
 	return view(sc), nil
 }
@@ -429,9 +430,6 @@ func (s *Service) Client(ctx context.Context, tenantID string) (*salesforce.Clie
 		return nil, err
 	}
 	inner := o.TokenSource(tok, func(ctx context.Context, nt salesforce.Token) {
-		if nt.RefreshToken == "" {
-			nt.RefreshToken = tok.RefreshToken
-		}
 		a, r, err := s.encryptTokens(tenantID, nt)
 		if err == nil {
 			err = s.Store.UpdateConnectionTokens(context.WithoutCancel(ctx), tenantID, a, r)
