@@ -336,15 +336,24 @@ type socialIdentityBody struct {
 	UserID      string `json:"user_id"`
 }
 
-func decodeSocialIdentity(b []byte) (contact.SocialIdentity, error) {
-	var body socialIdentityBody
+// decodeStrict decodes one JSON object into v, refusing unknown fields
+// and anything after the object.
+func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		return contact.SocialIdentity{}, contact.JSONError(err)
+	if err := dec.Decode(v); err != nil {
+		return contact.JSONError(err)
 	}
 	if dec.More() {
-		return contact.SocialIdentity{}, invalidField("(body)", "body must hold exactly one JSON object")
+		return invalidField("(body)", "body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func decodeSocialIdentity(b []byte) (contact.SocialIdentity, error) {
+	var body socialIdentityBody
+	if err := decodeStrict(b, &body); err != nil {
+		return contact.SocialIdentity{}, err
 	}
 	in, err := contact.Rules{}.Normalize(contact.Input{Social: contact.Some([]contact.SocialIdentity{contact.SocialIdentity(body)})})
 	var fe contact.FieldErrors

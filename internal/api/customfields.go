@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -57,13 +55,8 @@ func (s *server) createCustomField(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var body customFieldBody
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		return contact.JSONError(err)
-	}
-	if dec.More() {
-		return invalidField("(body)", "body must hold exactly one JSON object")
+	if err := decodeStrict(b, &body); err != nil {
+		return err
 	}
 	d, err := s.store.CreateCustomField(r.Context(), tenantFrom(r.Context()), contact.CustomFieldDef{
 		Key: body.Key, Label: body.Label, Type: body.Type, Options: body.Options,

@@ -106,6 +106,10 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 		t.Errorf("GET config = %d %v", code, out)
 	}
 
+	// A body with anything after its object is refused, as on every route.
+	if code, out := call("POST", "/api/v1/salesforce/sync", `{"kind":"initial"} {"kind":"full"}`); code != 400 {
+		t.Errorf("start sync with two objects = %d %v, want 400", code, out)
+	}
 	// A first sync, started through the API and worked here as a job would.
 	code, out = call("POST", "/api/v1/salesforce/sync", `{"kind":"initial"}`)
 	if code != 202 {
