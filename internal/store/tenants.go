@@ -175,4 +175,3 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	res, err := s.DB.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(s.Now()))
 	return affected(res, err)
 }
-

@@ -25,7 +25,6 @@ type session struct {
 	client   *salesforce.Client
 	describe *salesforce.SObjectDescribe
 	cfg      syncconf.Config
-	bound    *syncconf.Bound
 	maps     []mapping
 	rules    contact.Rules
 	run      Run
@@ -107,7 +106,7 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	return &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, bound: bound, maps: mappingsOf(bound),
+	return &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound),
 		rules: rules, run: run, calls0: client.Calls()}, nil
 }
 
@@ -188,9 +187,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 	if err != nil {
 		return err
 	}
-	var budget *salesforce.BudgetError
-	var limit *salesforce.LimitError
-	switch {
+	switch until, why, paused := e.pauseFor(runErr); {
 	case runErr == nil:
 		final, err := e.Store.GetRun(ctx, tenantID, run.ID)
 		if err != nil {
@@ -210,15 +207,8 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		st.PausedUntil = time.Time{}
 		e.log().InfoContext(ctx, "pull finished", "tenant_id", tenantID, "run_id", run.ID, "status", status, "api_calls", calls)
 		return e.Store.SaveSyncState(ctx, st)
-	case errors.As(runErr, &budget) || errors.As(runErr, &limit):
-		until := e.now().Add(time.Hour)
-		if budget != nil && budget.Until.After(e.now()) {
-			until = budget.Until
-		}
-		msg := fmt.Sprintf("paused: the Salesforce API budget is spent until %s; the run resumes by itself", until.Format(time.RFC3339))
-		if limit != nil {
-			msg = fmt.Sprintf("paused: Salesforce answered REQUEST_LIMIT_EXCEEDED; the run resumes by itself after %s", until.Format(time.RFC3339))
-		}
+	case paused:
+		msg := "paused: " + why + "; the run resumes by itself"
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); err != nil {
 			return err
 		}
@@ -258,6 +248,25 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		e.log().ErrorContext(ctx, "pull failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return e.Store.SaveSyncState(ctx, st)
 	}
+}
+
+// pauseFor tells whether err pauses a run for the API budget or
+// Salesforce's request limit, until when, and why (for the run's log).
+func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
+	var budget *salesforce.BudgetError
+	var limit *salesforce.LimitError
+	switch {
+	case errors.As(err, &budget):
+		until = e.now().Add(time.Hour)
+		if budget.Until.After(e.now()) {
+			until = budget.Until
+		}
+		return until, "the Salesforce API budget is spent until " + until.Format(time.RFC3339), true
+	case errors.As(err, &limit):
+		until = e.now().Add(time.Hour)
+		return until, "Salesforce answered REQUEST_LIMIT_EXCEEDED; waiting until " + until.Format(time.RFC3339), true
+	}
+	return time.Time{}, "", false
 }
 
 // ErrContinue is returned by RunPull when a run used its time slice and
@@ -500,14 +509,11 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	return newest, nil
 }
 
+// parseSFTime reads a dateTime value of a record; zero if it is none.
 func parseSFTime(v any) time.Time {
 	s, _ := v.(string)
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
+	t, _ := salesforce.ParseDateTime(s)
+	return t
 }
 
 // pipeline reads records with read on a goroutine of its own, gathers
@@ -612,7 +618,7 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		if id == "" {
 			continue
 		}
-		it := &pullItem{rec: rec, sfID: id}
+		it := &pullItem{sfID: id}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
 		if del, _ := rec["IsDeleted"].(bool); del {
@@ -667,7 +673,6 @@ type pulled struct {
 
 // pullItem is one Salesforce record on its way to the platform.
 type pullItem struct {
-	rec  map[string]any
 	sfID string
 	// Worked out by prepare.
 	deleted bool
@@ -684,8 +689,7 @@ type pullItem struct {
 
 	link      *store.Link // existing link
 	contactID string      // matched or linked contact
-	newLink   bool
-	done      bool // decided without a write
+	done      bool        // decided without a write
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -817,7 +821,6 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				}
 				it.contactID = cid
 			}
-			it.newLink = true
 		}
 		if it.contactID != "" {
 			contactIDs = append(contactIDs, it.contactID)
@@ -841,7 +844,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			// The linked contact was deleted on the platform: unlink, and
 			// treat the record as unmatched.
 			unlink = append(unlink, it.sfID)
-			it.link, it.contactID, it.newLink, exists = nil, "", true, false
+			it.link, it.contactID, exists = nil, "", false
 		}
 		if !exists && s.cfg.Identity.ToPlatformNoMatch != syncconf.NoMatchCreate {
 			prog.Counts.Skipped++

@@ -234,14 +234,8 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 // pushFailed handles an error that stopped a push batch.
 func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
 	calls := sess.calls()
-	var budget *salesforce.BudgetError
-	var limit *salesforce.LimitError
-	if errors.As(err, &budget) || errors.As(err, &limit) {
-		until := e.now().Add(time.Hour)
-		if budget != nil && budget.Until.After(e.now()) {
-			until = budget.Until
-		}
-		msg := fmt.Sprintf("paused: the Salesforce API budget is spent until %s; pushes resume by themselves", until.Format(time.RFC3339))
+	if until, why, paused := e.pauseFor(err); paused {
+		msg := "paused: " + why + "; pushes resume by themselves"
 		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg})
 		st, serr := e.Store.GetSyncState(ctx, tenantID)
 		if serr != nil {

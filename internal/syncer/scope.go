@@ -70,10 +70,8 @@ func (r recordView) Value(i int) any {
 			}
 			return nil
 		case "datetime":
-			for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
-				if t, err := time.Parse(layout, x); err == nil {
-					return t.UTC()
-				}
+			if t := parseSFTime(x); !t.IsZero() {
+				return t
 			}
 			return nil
 		case "double", "currency", "percent", "int", "long":
