@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -139,10 +138,6 @@ func (f *mfix) runPull(ctx context.Context, mode, trigger string, runID int64) e
 		}
 		if i > maxAttempts {
 			return fmt.Errorf("RunPull still failing after %d attempts: %w", i, err)
-		}
-		if runID == 0 && !errors.Is(err, syncer.ErrContinue) {
-			// The scheduled run stays running; the next job carries it on.
-			continue
 		}
 	}
 }

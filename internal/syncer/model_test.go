@@ -85,6 +85,9 @@ func TestModelConvergence(t *testing.T) {
 		start := time.Now()
 		m.run(ops)
 		t.Logf("seed %d: %d operations on %s in %v; %s", seed, ops, d, time.Since(start).Round(time.Millisecond), m.stats())
+		if m.n.conflicts >= 10 && m.n.checked == 0 {
+			t.Errorf("%d conflicting edits and not one outcome checked: the conflict expectations check nothing", m.n.conflicts)
+		}
 	})
 }
 
@@ -1154,7 +1157,12 @@ func TestModelBugNewestWinsSalesforceClearPushFirst(t *testing.T) {
 			if err := f.Org.ModifyAsHuman(sfID, map[string]any{"Email": nil}); err != nil {
 				t.Fatal(err)
 			}
-			steps := []func(){func() { f.runPull(f.ctx, syncer.ModeIncremental, syncer.TriggerScheduled, 0) }, func() { f.runPush(f.ctx) }}
+			must := func(err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			steps := []func(){func() { must(f.runPull(f.ctx, syncer.ModeIncremental, syncer.TriggerScheduled, 0)) }, func() { must(f.runPush(f.ctx)) }}
 			if pushFirst {
 				steps[0], steps[1] = steps[1], steps[0]
 			}
