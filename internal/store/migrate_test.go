@@ -51,14 +51,34 @@ func TestSocialKeyMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			count := func() (n int) {
-				s.DB.QueryRow(`SELECT COUNT(*) FROM social_identities WHERE contact_id = '` + c.ID + `'`).Scan(&n)
+				if err := s.DB.QueryRow(`SELECT COUNT(*) FROM social_identities WHERE contact_id = $1`, c.ID).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
 				return n
+			}
+			// userIndex reports whether social_identities_user exists.
+			userIndex := func() bool {
+				q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'social_identities_user'`
+				if d == store.Postgres {
+					q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'social_identities_user'`
+				}
+				var n int
+				if err := s.DB.QueryRow(q).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n == 1
+			}
+			if !userIndex() {
+				t.Fatal("no user-ID index before the upgrade")
 			}
 			if _, err := p.Up(ctx); err != nil {
 				t.Fatalf("migrate up: %v", err)
 			}
 			if n := count(); n != 2 {
 				t.Fatalf("%d social identities after the upgrade, want 2", n)
+			}
+			if userIndex() {
+				t.Error("the user-ID index is still there after the upgrade")
 			}
 			// The store finds the owner by user ID (the new key's prefix),
 			// and refuses the same identity for another contact.
@@ -72,6 +92,9 @@ func TestSocialKeyMigration(t *testing.T) {
 			}
 			if n := count(); n != 2 {
 				t.Fatalf("%d social identities after the downgrade, want 2", n)
+			}
+			if !userIndex() {
+				t.Error("the user-ID index did not come back with the downgrade")
 			}
 			if _, err := p.Up(ctx); err != nil {
 				t.Fatalf("migrate up again: %v", err)
