@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -120,18 +119,6 @@ func procCPUSeconds(pid string) float64 {
 	return (u + k) / 100
 }
 
-func rssKB(field string) int64 {
-	data, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			f := strings.Fields(line)
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
 func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	b.StopTimer()
 	ctx := context.Background()
@@ -173,20 +160,12 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM
-	before := rssKB("VmRSS")
+	resetHWM()
+	before := procStatusKB("VmRSS")
 	selfCPU, emuCPU := cpuSeconds(), procCPUSeconds(strconv.Itoa(emu.pid))
 	start := time.Now()
 	b.StartTimer()
-	for {
-		err := eng.RunPull(ctx, tn.ID, syncer.ModeFull, run.Trigger, run.ID)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syncer.ErrContinue) {
-			b.Fatal(err)
-		}
-	}
+	runToEnd(b, eng, tn.ID, run, syncer.ModeFull)
 	b.StopTimer()
 	wall := time.Since(start)
 	selfCPU, emuCPU = cpuSeconds()-selfCPU, procCPUSeconds(strconv.Itoa(emu.pid))-emuCPU
@@ -195,8 +174,8 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	b.ReportMetric(float64(done.Processed)/wall.Seconds(), "records/s")
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(float64(done.APICalls), "api_calls")
-	b.ReportMetric(float64(rssKB("VmHWM"))/1024, "peak_rss_MB")
-	b.ReportMetric(float64(before)/1024, "rss_before_MB")
+	b.ReportMetric(hwmMB(), "peak_rss_MB")
+	b.ReportMetric(before/1024, "rss_before_MB")
 	b.ReportMetric(selfCPU, "sync_cpu_s")
 	b.ReportMetric(emuCPU, "emulator_cpu_s")
 	reportLoad(b)

@@ -40,7 +40,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,7 +67,6 @@ import (
 	"github.com/sfsync/sfsync/internal/sfemu"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
-	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
 	"github.com/sfsync/sfsync/internal/tenant"
 	"github.com/sfsync/sfsync/internal/testenv"
@@ -127,7 +125,7 @@ func newBenchEnv(b *testing.B, d store.Dialect, wrap func(http.Handler) http.Han
 	f := &benchEnv{Env: env, ctx: context.Background()}
 	f.eng = &syncer.Engine{Store: s, Conn: svc, Logger: logger, Now: func() time.Time { return time.Now().Add(time.Duration(f.clock.Load())) },
 		PushCoalesce: benchPushCoalesce()}
-	if _, err := f.eng.SaveConfig(f.ctx, tn.ID, "u_bench", benchConfig()); err != nil {
+	if _, err := f.eng.SaveConfig(f.ctx, tn.ID, "u_bench", memberConfig()); err != nil {
 		b.Fatalf("SaveConfig: %v", err)
 	}
 	return f
@@ -137,24 +135,6 @@ func newBenchEnv(b *testing.B, d store.Dialect, wrap func(http.Handler) http.Han
 func (f *benchEnv) advance(d time.Duration) {
 	f.Emu.Advance(d)
 	f.clock.Add(int64(d))
-}
-
-// benchConfig is the member-number configuration of the engine tests:
-// identity Member_Number__c ↔ member ID (create on both sides), the LINE
-// UID, e-mail, name and birthday both ways, the mobile phone to the
-// platform.
-func benchConfig() syncconf.Config {
-	return syncconf.Config{
-		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
-			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchCreate},
-		Social: []syncconf.SocialMapping{{SalesforceField: "LINE_UID__c", ChannelType: "line", ChannelID: "OA1", Direction: syncconf.DirBoth}},
-		Fields: []syncconf.FieldMapping{
-			{SalesforceField: "Email", PlatformField: "email", Direction: syncconf.DirBoth},
-			{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth},
-			{SalesforceField: "Birthdate", PlatformField: "birthday", Direction: syncconf.DirBoth},
-			{SalesforceField: "MobilePhone", PlatformField: "phone", Direction: syncconf.DirToPlatform},
-		},
-	}
 }
 
 // seed fills the org so that about inScope contacts match the
@@ -171,15 +151,7 @@ func (f *benchEnv) seed(b *testing.B, inScope int) []string {
 // pullToEnd runs a pull job slice after job slice, as the queue would.
 func (f *benchEnv) pullToEnd(b *testing.B, run syncer.Run, mode string) syncer.Run {
 	b.Helper()
-	for i := 0; ; i++ {
-		err := f.eng.RunPull(f.ctx, f.Tenant.ID, mode, run.Trigger, run.ID)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syncer.ErrContinue) || i > 10000 {
-			b.Fatalf("RunPull: %v", err)
-		}
-	}
+	runToEnd(b, f.eng, f.Tenant.ID, run, mode)
 	got, err := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
 	if err != nil {
 		b.Fatal(err)

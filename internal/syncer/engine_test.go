@@ -57,18 +57,25 @@ func (f *fixture) save(t *testing.T, cfg syncconf.Config) {
 	}
 }
 
+// runToEnd runs a pull job slice after job slice, as the queue would,
+// until the run ends.
+func runToEnd(tb testing.TB, eng *syncer.Engine, tenantID string, run syncer.Run, mode string) {
+	tb.Helper()
+	for i := 0; ; i++ {
+		err := eng.RunPull(context.Background(), tenantID, mode, run.Trigger, run.ID)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syncer.ErrContinue) || i > 10000 {
+			tb.Fatalf("RunPull: %v", err)
+		}
+	}
+}
+
 // pull runs a pull to the end, job slice after job slice, as the queue would.
 func (f *fixture) pull(t *testing.T, run syncer.Run, mode string) syncer.Run {
 	t.Helper()
-	for i := 0; ; i++ {
-		err := f.eng.RunPull(f.ctx, f.Tenant.ID, mode, run.Trigger, run.ID)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syncer.ErrContinue) || i > 1000 {
-			t.Fatalf("RunPull: %v", err)
-		}
-	}
+	runToEnd(t, f.eng, f.Tenant.ID, run, mode)
 	got, err := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,11 @@
 package storetest
 
 import (
-	"maps"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
