@@ -24,6 +24,7 @@ import (
 // for transient failures, which the job queue retries.
 func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 	deadline := e.now().Add(time.Minute) // yield to other tenants now and then
+	var sess *session                    // opened by the first pass, kept while its config holds
 	for e.now().Before(deadline) {
 		// Read every pass: the previous one may have opened a push run or
 		// paused pushes, and a disconnect may have stopped them.
@@ -51,7 +52,7 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 				return err
 			}
 		}
-		if err := e.pushEntries(ctx, tenantID, st, entries); err != nil {
+		if err := e.pushEntries(ctx, tenantID, st, entries, &sess); err != nil {
 			return err
 		}
 	}
@@ -161,13 +162,22 @@ type pushItem struct {
 	pfChanged bool
 }
 
-func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.SyncState, entries []store.OutboxEntry) error {
+// pushEntries pushes one pass of outbox entries. *cur is the session of
+// the previous pass of the same RunPush, reused while the run's
+// configuration version is the same, else opened anew.
+func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.SyncState, entries []store.OutboxEntry, cur **session) error {
 	t := tenantID
 	run, err := e.pushRun(ctx, t, st)
 	if err != nil {
 		return err
 	}
-	sess, err := e.openSession(ctx, t, run)
+	sess := *cur
+	if sess != nil && sess.run.ConfigVersion == run.ConfigVersion {
+		sess.run, sess.calls0 = run, sess.client.Calls() // calls are counted per pass
+	} else {
+		sess, err = e.openSession(ctx, t, run)
+		*cur = sess
+	}
 	if err != nil {
 		msg := "failed: " + err.Error()
 		e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg})
