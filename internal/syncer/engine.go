@@ -162,11 +162,7 @@ func (e *Engine) ValidateConfig(ctx context.Context, tenantID string, cfg syncco
 // the admin's Start sync (S16) unless a first sync already ran, in which
 // case the schedule goes on with the new version.
 func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg syncconf.Config) (store.SyncConfigVersion, error) {
-	env, err := e.Env(ctx, tenantID)
-	if err != nil {
-		return store.SyncConfigVersion{}, err
-	}
-	if err := cfg.Validate(env); err != nil {
+	if err := e.ValidateConfig(ctx, tenantID, cfg); err != nil {
 		return store.SyncConfigVersion{}, err
 	}
 	body, err := cfg.CanonicalJSON()
