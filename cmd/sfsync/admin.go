@@ -70,21 +70,26 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		return nil
 	}
 
+	// planFlags applies --salesforce-addon and --social-cdp when given.
+	planFlags := func(p *tenant.Plan) (err error) {
+		if *addon != "" {
+			if p.SalesforceAddon, err = parseBool("salesforce-addon", *addon); err != nil {
+				return err
+			}
+		}
+		if *socialCDP != "" {
+			p.SocialCDP, err = parseBool("social-cdp", *socialCDP)
+		}
+		return err
+	}
 	switch group + " " + sub {
 	case "tenant create":
 		if err := need("name", *name); err != nil {
 			return err
 		}
 		t := tenant.Tenant{Name: *name, Language: *language, PhoneRegion: *region}
-		if *addon != "" {
-			if t.Plan.SalesforceAddon, err = parseBool("salesforce-addon", *addon); err != nil {
-				return err
-			}
-		}
-		if *socialCDP != "" {
-			if t.Plan.SocialCDP, err = parseBool("social-cdp", *socialCDP); err != nil {
-				return err
-			}
+		if err := planFlags(&t.Plan); err != nil {
+			return err
 		}
 		t, err := s.CreateTenant(ctx, t)
 		if err != nil {
@@ -111,15 +116,8 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		if err != nil {
 			return fmt.Errorf("tenant %s: %w", *tenantID, err)
 		}
-		if *addon != "" {
-			if t.Plan.SalesforceAddon, err = parseBool("salesforce-addon", *addon); err != nil {
-				return err
-			}
-		}
-		if *socialCDP != "" {
-			if t.Plan.SocialCDP, err = parseBool("social-cdp", *socialCDP); err != nil {
-				return err
-			}
+		if err := planFlags(&t.Plan); err != nil {
+			return err
 		}
 		if err := s.UpdateTenant(ctx, t); err != nil {
 			return err

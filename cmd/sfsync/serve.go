@@ -15,17 +15,24 @@ import (
 
 func version() string { return app.Version }
 
-func serve(ctx context.Context, args []string, getenv func(string) string) error {
-	cfg, _, err := config.Parse("serve", args, getenv)
+// openApp parses the command's configuration and opens the application
+// (store, migrations, keyring, engine); the caller closes it.
+func openApp(ctx context.Context, name string, args []string, getenv func(string) string) (*app.App, *config.Config, error) {
+	cfg, _, err := config.Parse(name, args, getenv)
 	if err != nil {
-		return err
+		return nil, cfg, err
 	}
-	logger := cfg.Logger()
-	a, err := app.Open(ctx, cfg, logger)
+	a, err := app.Open(ctx, cfg, cfg.Logger())
+	return a, cfg, err
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string) error {
+	a, cfg, err := openApp(ctx, "serve", args, getenv)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	logger := a.Logger
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("start sync workers: %w", err)
 	}
@@ -52,11 +59,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg, _, err := config.Parse("migrate", args, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, cfg.Logger())
+	a, _, err := openApp(ctx, "migrate", args, getenv)
 	if err != nil {
 		return err
 	}
@@ -68,16 +71,12 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(s
 // worker runs the sync workers without the web server; several worker
 // processes on one PostgreSQL database share the jobs.
 func worker(ctx context.Context, args []string, getenv func(string) string) error {
-	cfg, _, err := config.Parse("worker", args, getenv)
-	if err != nil {
-		return err
-	}
-	logger := cfg.Logger()
-	a, err := app.Open(ctx, cfg, logger)
+	a, cfg, err := openApp(ctx, "worker", args, getenv)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	logger := a.Logger
 	if a.Store.Dialect != "postgres" {
 		logger.Warn("sfsync worker with SQLite: run it as the only process on this database (sfsync serve already runs workers)")
 	}
@@ -91,11 +90,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string) erro
 }
 
 func rotateKey(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg, _, err := config.Parse("rotate-key", args, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, cfg, cfg.Logger())
+	a, _, err := openApp(ctx, "rotate-key", args, getenv)
 	if err != nil {
 		return err
 	}
