@@ -355,14 +355,32 @@ func (s *Service) organization(ctx context.Context, c *salesforce.Client) (name,
 	return name, edition
 }
 
+// Tokens are encrypted bound to their tenant and kind, so a ciphertext
+// copied to another row or column does not decrypt.
+func accessLabel(tenantID string) string  { return "sf-access:" + tenantID }
+func refreshLabel(tenantID string) string { return "sf-refresh:" + tenantID }
+
 func (s *Service) encryptTokens(tenantID string, tok salesforce.Token) (accessEnc, refreshEnc string, err error) {
 	if tok.AccessToken != "" {
-		if accessEnc, err = s.Keyring.Encrypt(tok.AccessToken, "sf-access:"+tenantID); err != nil {
+		if accessEnc, err = s.Keyring.Encrypt(tok.AccessToken, accessLabel(tenantID)); err != nil {
 			return "", "", err
 		}
 	}
-	refreshEnc, err = s.Keyring.Encrypt(tok.RefreshToken, "sf-refresh:"+tenantID)
+	refreshEnc, err = s.Keyring.Encrypt(tok.RefreshToken, refreshLabel(tenantID))
 	return accessEnc, refreshEnc, err
+}
+
+// decryptTokens is encryptTokens undone (an empty access token stays empty).
+func (s *Service) decryptTokens(c store.SalesforceConnection) (tok salesforce.Token, err error) {
+	if c.AccessTokenEnc != "" {
+		if tok.AccessToken, err = s.Keyring.Decrypt(c.AccessTokenEnc, accessLabel(c.TenantID)); err != nil {
+			return tok, fmt.Errorf("decrypt access token: %w", err)
+		}
+	}
+	if tok.RefreshToken, err = s.Keyring.Decrypt(c.RefreshTokenEnc, refreshLabel(c.TenantID)); err != nil {
+		return tok, fmt.Errorf("decrypt refresh token: %w", err)
+	}
+	return tok, nil
 }
 
 func view(c store.SalesforceConnection) Connection {
@@ -416,15 +434,11 @@ func (s *Service) Client(ctx context.Context, tenantID string) (*salesforce.Clie
 			MessageEN: "The Salesforce connection is broken (" + sc.BrokenReason + "). Reconnect to resume syncing.",
 			MessageZH: "Salesforce 串接已中斷（" + sc.BrokenReason + "）。請重新串接以繼續同步。"}
 	}
-	tok := salesforce.Token{InstanceURL: sc.InstanceURL, IdentityURL: sc.IdentityURL}
-	if sc.AccessTokenEnc != "" {
-		if tok.AccessToken, err = s.Keyring.Decrypt(sc.AccessTokenEnc, "sf-access:"+tenantID); err != nil {
-			return nil, fmt.Errorf("decrypt access token: %w", err)
-		}
+	tok, err := s.decryptTokens(sc)
+	if err != nil {
+		return nil, err
 	}
-	if tok.RefreshToken, err = s.Keyring.Decrypt(sc.RefreshTokenEnc, "sf-refresh:"+tenantID); err != nil {
-		return nil, fmt.Errorf("decrypt refresh token: %w", err)
-	}
+	tok.InstanceURL, tok.IdentityURL = sc.InstanceURL, sc.IdentityURL
 	o, err := s.oauth(sc.LoginURL)
 	if err != nil {
 		return nil, err
@@ -480,7 +494,7 @@ func (s *Service) Disconnect(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return err
 	}
-	if refresh, err := s.Keyring.Decrypt(sc.RefreshTokenEnc, "sf-refresh:"+tenantID); err == nil && refresh != "" {
+	if refresh, err := s.Keyring.Decrypt(sc.RefreshTokenEnc, refreshLabel(tenantID)); err == nil && refresh != "" {
 		if o, err := s.oauth(sc.LoginURL); err == nil {
 			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			if err := o.Revoke(rctx, refresh); err != nil {
@@ -507,13 +521,8 @@ func (s *Service) RotateKeys(ctx context.Context) (rotated int, err error) {
 		if !s.Keyring.NeedsRotation(c.RefreshTokenEnc) && (c.AccessTokenEnc == "" || !s.Keyring.NeedsRotation(c.AccessTokenEnc)) {
 			continue
 		}
-		var tok salesforce.Token
-		if c.AccessTokenEnc != "" {
-			if tok.AccessToken, err = s.Keyring.Decrypt(c.AccessTokenEnc, "sf-access:"+c.TenantID); err != nil {
-				return rotated, fmt.Errorf("tenant %s: %w", c.TenantID, err)
-			}
-		}
-		if tok.RefreshToken, err = s.Keyring.Decrypt(c.RefreshTokenEnc, "sf-refresh:"+c.TenantID); err != nil {
+		tok, err := s.decryptTokens(c)
+		if err != nil {
 			return rotated, fmt.Errorf("tenant %s: %w", c.TenantID, err)
 		}
 		a, r, err := s.encryptTokens(c.TenantID, tok)
