@@ -134,9 +134,9 @@ var errStopScan = errors.New("dry run record cap reached")
 //
 // Cost: one COUNT query plus one query page per 2,000 records scanned,
 // with the scan stopping at opts.MaxRecords. Two-way fields are judged as
-// the engine would with no sync history: newest_wins compares the
-// Salesforce contact's SystemModstamp with the platform contact's
-// updated time. An invalid cfg returns ValidationErrors.
+// the engine would with no sync history (firstMatchSalesforceWins):
+// newest_wins compares the Salesforce contact's LastModifiedDate with the
+// platform contact's updated time. An invalid cfg returns ValidationErrors.
 func DryRun(ctx context.Context, cfg *Config, env Env, src DryRunSource, platform PlatformLookup, opts DryRunOptions) (DryRunReport, error) {
 	if opts.MaxRecords <= 0 {
 		opts.MaxRecords = DefaultDryRunMaxRecords
@@ -160,7 +160,7 @@ func DryRun(ctx context.Context, cfg *Config, env Env, src DryRunSource, platfor
 	if !rep.Pulls || rep.Matching == 0 {
 		return rep, nil
 	}
-	q, err := cfg.SOQL(env.Describe, nil)
+	q, err := cfg.SOQL(env.Describe, []string{"LastModifiedDate"})
 	if err != nil {
 		return DryRunReport{}, err
 	}
@@ -279,13 +279,13 @@ func classify(ctx context.Context, b *Bound, rec map[string]any, platform Platfo
 	if len(matches) == 1 {
 		current = &matches[0]
 	}
-	sfModified := sfTime(recordValue(rec, "SystemModstamp"))
+	sfModified := sfTime(recordValue(rec, "LastModifiedDate"))
 	for _, fb := range b.Fields {
 		if !fb.Direction.Pulls() {
 			continue
 		}
 		raw := recordValue(rec, fb.Salesforce.Name)
-		if current != nil && !salesforceWins(fb, isBlank(raw), sfModified, current.Updated) {
+		if current != nil && !firstMatchSalesforceWins(fb, raw, PlatformValue(*current, fb.Platform.Name), sfModified, current.Updated) {
 			continue // the platform's value stands, whatever Salesforce holds
 		}
 		to, err := ToPlatform(fb, raw)
@@ -328,26 +328,40 @@ func classify(ctx context.Context, b *Bound, rec map[string]any, platform Platfo
 	return r, nil
 }
 
-// salesforceWins reports whether a differing Salesforce value would be
-// written to an existing platform contact under the mapping's direction
-// and conflict rule.
-func salesforceWins(b Binding, sfBlank bool, sfModified, platformModified time.Time) bool {
-	if b.Direction != DirBoth {
-		return true
-	}
-	switch b.ConflictRule() {
+// SalesforceWins applies a two-way field's conflict rule (X2) to a
+// Salesforce value sfv and a different platform value: true if
+// Salesforce's stands. Newest wins compares Salesforce's LastModifiedDate
+// with the platform contact's updated time; a tie goes to Salesforce. The
+// sync engine and the dry run both decide with it.
+func SalesforceWins(rule ConflictRule, sfv any, sfModified, platformModified time.Time) bool {
+	switch rule {
 	case AlwaysSalesforce:
 		return true
 	case AlwaysPlatform:
 		return false
 	case PreferSalesforceUnlessBlank:
-		return !sfBlank
+		return !isBlank(sfv)
 	}
-	return sfModified.After(platformModified)
+	return !platformModified.After(sfModified)
+}
+
+// firstMatchSalesforceWins is what the engine does with a pulled field at
+// a first match, when no sync history says which side changed: a blank
+// Salesforce value tells nothing and the platform's stands; a blank
+// platform value takes Salesforce's; a two-way field holding values on
+// both sides goes by its conflict rule; a one-way field takes Salesforce's.
+func firstMatchSalesforceWins(b Binding, raw, platform any, sfModified, platformModified time.Time) bool {
+	switch {
+	case isBlank(raw):
+		return false
+	case b.Direction != DirBoth || isBlank(platform):
+		return true
+	}
+	return SalesforceWins(b.ConflictRule(), raw, sfModified, platformModified)
 }
 
 func sfTime(v any) time.Time {
-	t, err := parseDatetime("SystemModstamp", v)
+	t, err := parseDatetime("LastModifiedDate", v)
 	if err != nil {
 		return time.Time{}
 	}

@@ -136,7 +136,7 @@ func dryRunConfig() Config {
 
 func sfContact(id, email, leadSource, phone, lastName, modstamp string) map[string]any {
 	r := map[string]any{"Id": id, "LeadSource": leadSource, "LastName": lastName,
-		"SystemModstamp": modstamp, "LastModifiedById": "005000000000001AAA"}
+		"SystemModstamp": modstamp, "LastModifiedDate": modstamp, "LastModifiedById": "005000000000001AAA"}
 	if email != "" {
 		r["Email"] = email
 	}
@@ -286,6 +286,33 @@ func TestDryRunConflictRules(t *testing.T) {
 		}
 		if got := ids(rep.Update); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: got updates %v, want %v", tt.rule, got, tt.want)
+		}
+	}
+}
+
+// TestSalesforceWins pins the rule the engine and the dry run share: a
+// tie in newest_wins goes to Salesforce, and prefer-unless-blank looks at
+// the Salesforce value only.
+func TestSalesforceWins(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		rule       ConflictRule
+		sfv        any
+		sfAt, pfAt time.Time
+		wantSF     bool
+	}{
+		{NewestWins, "a", t0, t0, true},
+		{NewestWins, "a", t0, t0.Add(time.Second), false},
+		{NewestWins, "a", t0.Add(time.Second), t0, true},
+		{AlwaysSalesforce, nil, t0, t0.Add(time.Hour), true},
+		{AlwaysPlatform, "a", t0.Add(time.Hour), t0, false},
+		{PreferSalesforceUnlessBlank, " ", t0.Add(time.Hour), t0, false},
+		{PreferSalesforceUnlessBlank, "a", t0, t0.Add(time.Hour), true},
+	}
+	for _, tt := range tests {
+		if got := SalesforceWins(tt.rule, tt.sfv, tt.sfAt, tt.pfAt); got != tt.wantSF {
+			t.Errorf("SalesforceWins(%s, %v, %v, %v) = %v, want %v", tt.rule, tt.sfv, tt.sfAt, tt.pfAt, got, tt.wantSF)
 		}
 	}
 }

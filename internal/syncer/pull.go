@@ -901,7 +901,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			pvCanon := canon(pv)
 			platformChanged := m.pushes && pvCanon != val.canon && (it.link == nil && !isBlank(pv) || hadPF && pvCanon != canon(lastPF))
 			if platformChanged {
-				winner := decide(m.rule, sfv, pv, it.lastModified, cur.Updated)
+				winner := decide(m.rule, sfv, it.lastModified, cur.Updated)
 				prog.Counts.Conflicts++
 				record(KindConflict, it.sfID, it.contactID, m.sfField, "conflict_"+string(m.rule),
 					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
@@ -1031,20 +1031,9 @@ func (e *Engine) retryAt(attempts int) time.Time {
 }
 
 // decide applies a conflict rule to a field both sides changed (X2).
-func decide(rule syncconf.ConflictRule, sfv, pv any, sfTime, pfTime time.Time) string {
-	switch rule {
-	case syncconf.AlwaysSalesforce:
-		return "salesforce"
-	case syncconf.AlwaysPlatform:
-		return "platform"
-	case syncconf.PreferSalesforceUnlessBlank:
-		if isBlank(sfv) {
-			return "platform"
-		}
+func decide(rule syncconf.ConflictRule, sfv any, sfTime, pfTime time.Time) string {
+	if syncconf.SalesforceWins(rule, sfv, sfTime, pfTime) {
 		return "salesforce"
 	}
-	if pfTime.After(sfTime) {
-		return "platform"
-	}
-	return "salesforce"
+	return "platform"
 }

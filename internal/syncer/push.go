@@ -470,7 +470,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			// synced (a clear counts).
 			sfChanged := m.pulls && it.sfRec != nil && (first && !isBlank(sfv) || !first && hadSF && !same(sfv, lastSF))
 			if sfChanged {
-				winner := decide(m.rule, sfv, pv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
+				winner := decide(m.rule, sfv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
 				prog.Counts.Conflicts++
 				record(KindConflict, it, m.sfField, "conflict_"+string(m.rule), fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
 					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
