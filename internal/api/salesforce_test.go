@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -134,8 +135,23 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 	if code, _ := call("GET", "/api/v1/salesforce/runs?direction=sideways", ""); code != 400 {
 		t.Errorf("bad direction = %d, want 400", code)
 	}
-	if code, _ := call("GET", fmt.Sprintf("/api/v1/salesforce/runs/%d/records", runID), ""); code != 200 {
-		t.Errorf("records = %d, want 200", code)
+	if code, out := call("GET", fmt.Sprintf("/api/v1/salesforce/runs/%d/records", runID), ""); code != 200 || out["data"] == nil {
+		t.Errorf("records = %d %v, want 200 with a data list", code, out)
+	}
+	// The same records as CSV, for download (rows are checked by the
+	// store's conformance suite).
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/salesforce/runs/%d/records?format=csv", srv.URL, runID), nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), fmt.Sprintf("sfsync-run-%d.csv", runID)) ||
+		!strings.HasPrefix(string(csvBody), "run_id,kind,salesforce_id,") {
+		t.Errorf("records as CSV = %d %q %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), csvBody)
 	}
 	if code, _ := call("DELETE", "/api/v1/salesforce/connection", ""); code != 204 {
 		t.Errorf("disconnect = %d, want 204", code)
