@@ -285,7 +285,7 @@ func (e *fakeEngine) ReasonGroups(ctx context.Context, tenantID string, runID in
 }
 
 func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
-	recs, err := e.RunRecords(ctx, tenantID, runID, "", "", 1<<30)
+	recs, err := e.RunRecords(ctx, tenantID, runID, kind, reasonCode, 1<<30)
 	if err != nil {
 		return err
 	}

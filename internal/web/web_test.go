@@ -680,6 +680,11 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 	if !strings.Contains(csvPage.body, "003A,invalid_phone") || !strings.Contains(csvPage.body, "003B,invalid_phone") {
 		t.Errorf("csv body: got %q, want both failed records", csvPage.body)
 	}
+	// One reason group's export holds that group only.
+	req, _ = http.NewRequest(http.MethodGet, fmt.Sprintf("%s/admin/salesforce/runs/%d/export.csv?kind=failed&reason=nope", e.srv.URL, pull.ID), nil)
+	if csvPage = c.do(req); csvPage.status != http.StatusOK || strings.Contains(csvPage.body, "003A") {
+		t.Errorf("csv of an empty group: got %d %q, want 200 and no records", csvPage.status, csvPage.body)
+	}
 
 	for path, call := range map[string]string{
 		"/admin/salesforce/sync-now":                            "SyncNow",
