@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // maxCursorsPerUser is Salesforce's limit of open query cursors per user;

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // fieldDef is one field of an sObject, with the describe attributes the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // TestSortKeyedMatchesPlanCompare checks the column sort of large results

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // The tests in this file check the SOQL compiler against the emulator's

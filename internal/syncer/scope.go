@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // scope decides whether a Salesforce record satisfies the configuration's

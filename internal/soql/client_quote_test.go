@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
-	"github.com/sfsync/sfsync/internal/sfemu/soql"
+	"github.com/sfsync/sfsync/internal/soql"
 )
 
 // The Go client builds SOQL with its own quoting helpers; the emulator
