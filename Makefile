@@ -5,10 +5,10 @@ BENCHOUT ?= bench.out
 
 .PHONY: test test-race bench soak lint demo build run fmt
 
-## test: vet and run every test (PostgreSQL tests need SFSYNC_TEST_POSTGRES_URL; they skip loudly without it, except on CI)
+## test: vet and run every test, then list the skipped ones and why (PostgreSQL tests need SFSYNC_TEST_POSTGRES_URL; they skip without it, except on CI)
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 14m $(PKGS)
+	$(GO) run ./internal/tools/gotest -count=1 -timeout 14m $(PKGS)
 
 ## test-race: the same under the race detector (slower)
 test-race:
