@@ -77,6 +77,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		Buckets: prometheus.DefBuckets,
 	}, []string{"route"})
 	a.Metrics.MustRegister(a.httpRequests, a.httpDuration)
+	a.instrumentSalesforce()
 	return a, nil
 }
 
