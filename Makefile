@@ -2,6 +2,11 @@
 GO       ?= go
 PKGS     ?= ./...
 BENCHOUT ?= bench.out
+# golangci-lint (errcheck, staticcheck, govet, ineffassign, unused, gofmt;
+# .golangci.yml), built once from the Go module proxy at this version.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+TOOLS    ?= $(CURDIR)/.cache/tools
+GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 .PHONY: test test-race bench soak lint demo build run fmt
 
@@ -26,10 +31,17 @@ soak:
 demo:
 	$(GO) run ./cmd/sfsync demo
 
-## lint: formatting and vet
-lint:
+## lint: gofmt, go vet, golangci-lint (.golangci.yml), and go.mod/go.sum as go mod tidy leaves them
+lint: $(GOLANGCI_LINT)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GOLANGCI_LINT) run $(PKGS)
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy (diff above): run go mod tidy and commit"; exit 1; }
+
+$(GOLANGCI_LINT):
+	mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(TOOLS)/golangci-lint $@
 
 ## build: the sfsync binary into ./bin
 build:

@@ -179,8 +179,16 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	esrv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	d.servers = []*http.Server{srv, esrv}
-	go srv.Serve(ln)
-	go esrv.Serve(eln)
+	for _, s := range []struct {
+		srv *http.Server
+		ln  net.Listener
+	}{{srv, ln}, {esrv, eln}} {
+		go func() {
+			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.Logger.Error("demo server stopped", "addr", s.ln.Addr().String(), "error", err)
+			}
+		}()
+	}
 	return d, nil
 }
 

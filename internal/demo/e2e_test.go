@@ -127,9 +127,13 @@ func (w *walker) shot(name string) {
 		if err != nil {
 			w.t.Fatalf("%s: screenshot: %v", name, err)
 		}
-		os.WriteFile(filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%d.png", w.n, name, width)), png, 0o644)
+		if err := os.WriteFile(filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%d.png", w.n, name, width)), png, 0o644); err != nil {
+			w.t.Fatalf("%s: save screenshot: %v", name, err)
+		}
 	}
-	chromedp.Do(w.ctx, chromedp.EmulateViewport(1280, 900))
+	if err := chromedp.Do(w.ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		w.t.Fatalf("%s: restore the viewport: %v", name, err)
+	}
 }
 
 func startDemo(t *testing.T) *demo.Demo {

@@ -38,7 +38,10 @@ func (h *bulkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == base:
 		var body map[string]string
-		json.NewDecoder(r.Body).Decode(&body)
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		if body["operation"] != "query" || body["contentType"] != "CSV" || !strings.HasPrefix(body["query"], "SELECT") {
 			h.t.Errorf("create body: got %v", body)
 		}

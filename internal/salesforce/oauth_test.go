@@ -50,7 +50,10 @@ func (f *fakeLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.callOpt = append(f.callOpt, r.Header.Get("Sforce-Call-Options"))
 	switch r.URL.Path {
 	case "/services/oauth2/token":
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		if r.PostForm.Get("client_id") != "cid" || r.PostForm.Get("client_secret") != "csecret" {
 			writeJSON(w, 400, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
 			return
@@ -101,7 +104,10 @@ func (f *fakeLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			oauthErr(w, "unsupported_grant_type", "grant type not supported")
 		}
 	case "/services/oauth2/revoke":
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		tok := r.PostForm.Get("token")
 		if !f.refresh[tok] && !f.access[tok] {
 			oauthErr(w, "invalid_token", "Token was invalid")

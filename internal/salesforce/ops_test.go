@@ -359,7 +359,10 @@ func TestCollectionsPartialFailureKeepsEarlierResults(t *testing.T) {
 			return
 		}
 		var body struct{ Records []any }
-		json.NewDecoder(r.Body).Decode(&body)
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		out := make([]map[string]any, len(body.Records))
 		for i := range out {
 			out[i] = map[string]any{"id": "003000000000000AAA", "success": true}
@@ -492,7 +495,10 @@ func TestCollectionsRetryLockedRecords(t *testing.T) {
 	var sent [][]string
 	c, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Records []map[string]any }
-		json.NewDecoder(r.Body).Decode(&body)
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		mu.Lock()
 		round := len(sent)
 		var names []string

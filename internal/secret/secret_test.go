@@ -76,7 +76,9 @@ func TestKeyFile(t *testing.T) {
 	if err != nil || k1 != k2 {
 		t.Errorf("second load = %q, %v; want the same key", k2, err)
 	}
-	os.Chmod(path, 0o644)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadOrCreateKeyFile(path); err == nil {
 		t.Error("a world-readable key file was accepted, want an error")
 	}

@@ -119,7 +119,9 @@ func setup(t *testing.T, edition sfemu.Edition, plan tenant.Plan) *env {
 		DefaultLoginURL: srv.URL, HTTPClient: hc, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ClientOptions: salesforce.Options{BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond}}
 	var dbPath string
-	s.DB.QueryRow(`PRAGMA database_list`).Scan(new(int), new(string), &dbPath)
+	if err := s.DB.QueryRow(`PRAGMA database_list`).Scan(new(int), new(string), &dbPath); err != nil {
+		t.Fatal(err)
+	}
 	return &env{emu: emu, emuURL: srv.URL, org: org, svc: svc, store: s, tenantID: tn.ID, logs: logs, tokens: rec, dbPath: dbPath}
 }
 
@@ -139,6 +141,12 @@ func (e *env) connect(t *testing.T, username, password string) (sfconn.Connectio
 		t.Fatal(err)
 	}
 	return e.svc.Finish(ctx, e.tenantID, "session:1", params(authorize(t, u, username, password, "allow")))
+}
+
+// wantRefusal fails the test unless err is a refusal with code.
+func wantRefusal(t *testing.T, err error, code string) {
+	t.Helper()
+	_ = refusal(t, err, code)
 }
 
 func refusal(t *testing.T, err error, code string) *sfconn.Refusal {
@@ -188,7 +196,9 @@ func TestConnectFlow(t *testing.T) {
 	if len(toks) < 2 {
 		t.Fatalf("recorded %d tokens, want an access and a refresh token", len(toks))
 	}
-	e.store.DB.Exec(`PRAGMA wal_checkpoint(FULL)`)
+	if _, err := e.store.DB.Exec(`PRAGMA wal_checkpoint(FULL)`); err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob(e.dbPath + "*")
 	for _, tok := range toks {
 		if strings.Contains(e.logs.String(), tok) {
@@ -247,7 +257,7 @@ func TestRefusals(t *testing.T) {
 		e := setup(t, sfemu.Enterprise, salesforcePlan)
 		u, _ := e.svc.Start(ctx, e.tenantID, "session:1", "")
 		_, err := e.svc.Finish(ctx, e.tenantID, "session:1", params(authorize(t, u, "admin@acme.test", "admin-pass-1", "deny")))
-		refusal(t, err, sfconn.CodeDenied)
+		wantRefusal(t, err, sfconn.CodeDenied)
 	})
 	t.Run("replayed, foreign and session-bound state", func(t *testing.T) {
 		t.Parallel()
@@ -256,16 +266,16 @@ func TestRefusals(t *testing.T) {
 		q := authorize(t, u, "admin@acme.test", "admin-pass-1", "allow")
 		// Another session of the same tenant cannot finish it…
 		_, err := e.svc.Finish(ctx, e.tenantID, "session:2", params(q))
-		refusal(t, err, sfconn.CodeBadState)
+		wantRefusal(t, err, sfconn.CodeBadState)
 		// …and that attempt used the state up, so a replay fails too.
 		_, err = e.svc.Finish(ctx, e.tenantID, "session:1", params(q))
-		refusal(t, err, sfconn.CodeBadState)
+		wantRefusal(t, err, sfconn.CodeBadState)
 		// Another tenant's state.
 		other, _ := e.store.CreateTenant(ctx, tenant.Tenant{Name: "Other", Language: "en", Plan: salesforcePlan})
 		u2, _ := e.svc.Start(ctx, other.ID, "session:1", "")
 		q2 := authorize(t, u2, "admin@acme.test", "admin-pass-1", "allow")
 		_, err = e.svc.Finish(ctx, e.tenantID, "session:1", params(q2))
-		refusal(t, err, sfconn.CodeBadState)
+		wantRefusal(t, err, sfconn.CodeBadState)
 	})
 	t.Run("PKCE mismatch", func(t *testing.T) {
 		t.Parallel()
@@ -286,7 +296,7 @@ func TestRefusals(t *testing.T) {
 		e := setup(t, sfemu.Enterprise, salesforcePlan)
 		for _, bad := range []string{"https://evil.example.com", "http://login.salesforce.com", "https://login.salesforce.com.evil.test", "https://x.my.salesforce.com/path"} {
 			_, err := e.svc.Start(ctx, e.tenantID, "session:1", bad)
-			refusal(t, err, sfconn.CodeBadLoginURL)
+			wantRefusal(t, err, sfconn.CodeBadLoginURL)
 		}
 		for _, good := range []string{"https://login.salesforce.com", "https://test.salesforce.com", "https://acme.my.salesforce.com", "https://acme--uat.sandbox.my.salesforce.com"} {
 			if _, err := e.svc.CheckLoginURL(good); err != nil {
@@ -350,7 +360,7 @@ func TestRevokedRefreshTokenBreaksConnection(t *testing.T) {
 		t.Errorf("status = %+v, want broken with a reason", st)
 	}
 	_, err = e.svc.Client(ctx, e.tenantID)
-	refusal(t, err, sfconn.CodeBroken)
+	wantRefusal(t, err, sfconn.CodeBroken)
 	// Reconnecting repairs it.
 	if _, err := e.connect(t, "admin@acme.test", "admin-pass-1"); err != nil {
 		t.Fatal(err)

@@ -320,9 +320,13 @@ func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, k
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"run_id", "kind", "salesforce_id", "contact_id", "field", "reason_code", "reason", "detail", "created_at"})
+	if err := cw.Write([]string{"run_id", "kind", "salesforce_id", "contact_id", "field", "reason_code", "reason", "detail", "created_at"}); err != nil {
+		return err
+	}
 	for _, r := range recs {
-		cw.Write([]string{strconv.FormatInt(r.RunID, 10), r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
+		if err := cw.Write([]string{strconv.FormatInt(r.RunID, 10), r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)}); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

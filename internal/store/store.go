@@ -289,7 +289,9 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, fn func(tx *sql.Tx
 			err = conn.QueryRowContext(bg, `PRAGMA foreign_keys`).Scan(&on)
 		}
 		if err != nil || on != 1 {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
+			// Raw returns the ErrBadConn it is given: that is the point,
+			// it makes database/sql discard the connection.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
 	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {

@@ -203,7 +203,9 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	}
 	push := syncconf.Config{Identity: syncconf.IdentityMapping{SalesforceField: "Email", PlatformIdentity: "email", ToPlatformNoMatch: syncconf.NoMatchUpdateOnly, ToSalesforceNoMatch: syncconf.NoMatchCreate},
 		Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirToSalesforce}}}
-	e.eng.SaveConfig(ctx, e.tenantB.ID, "u", push)
+	if _, err := e.eng.SaveConfig(ctx, e.tenantB.ID, "u", push); err != nil {
+		t.Fatal(err)
+	}
 
 	pagesA := []string{
 		"/admin/integrations", "/admin/salesforce/connect", "/admin/salesforce/connected",
@@ -267,7 +269,9 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				ctx := context.Background()
 				tn, _ := e.store.CreateTenant(ctx, tenant.Tenant{Name: "T " + state, Language: lang, Plan: tenant.Plan{SalesforceAddon: state != "plan"}})
 				email := fmt.Sprintf("%s-%s@shop.test", strings.ToLower(lang), state)
-				e.store.CreateAdmin(ctx, tn.ID, email, testPassword)
+				if _, err := e.store.CreateAdmin(ctx, tn.ID, email, testPassword); err != nil {
+					t.Fatal(err)
+				}
 				if state == store.ConnBroken {
 					e.connect(tn.ID, store.ConnBroken)
 				}

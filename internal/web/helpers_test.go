@@ -290,9 +290,13 @@ func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"kind", "salesforce_id", "reason_code", "reason"})
+	if err := cw.Write([]string{"kind", "salesforce_id", "reason_code", "reason"}); err != nil {
+		return err
+	}
 	for _, r := range recs {
-		cw.Write([]string{r.Kind, r.SalesforceID, r.ReasonCode, r.Reason})
+		if err := cw.Write([]string{r.Kind, r.SalesforceID, r.ReasonCode, r.Reason}); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

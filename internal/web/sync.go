@@ -116,7 +116,7 @@ func (s *server) progressJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(p) // fails only when the browser has gone
 }
 
 const maxStream = 10 * time.Minute

@@ -314,7 +314,9 @@ func TestIntegrationCardStates(t *testing.T) {
 	mustContain(t, p, `id="edit-settings"`, `id="view-info"`, `id="disconnect"`, `id="go-start"`)
 
 	e.eng.startPercent = 42
-	e.eng.StartInitialSync(ctx, e.tenantA.ID)
+	if _, err := e.eng.StartInitialSync(ctx, e.tenantA.ID); err != nil {
+		t.Fatal(err)
+	}
 	p = c.get("/admin/integrations")
 	mustContain(t, p, `data-state="syncing"`, `<span id="sync-pct">42</span>%`)
 	mustNotContain(t, p, `id="go-start"`)
@@ -647,7 +649,9 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 	e := setup(t, setupOpts{tenantLang: "en"})
 	ctx := context.Background()
 	e.connect(e.tenantA.ID, store.ConnConnected)
-	e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig())
+	if _, err := e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig()); err != nil {
+		t.Fatal(err)
+	}
 	pull := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: syncer.TriggerScheduled, Status: syncer.StatusPartiallyFailed,
 		Counts: syncer.Counts{Created: 3, Updated: 4, Unchanged: 5, Skipped: 6, Failed: 2}})
 	push := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToSalesforce, Trigger: syncer.TriggerRealtime, Status: syncer.StatusSucceeded,
@@ -803,7 +807,9 @@ func TestInfoOffersFullResyncAfterIdentityChange(t *testing.T) {
 	e := setup(t, setupOpts{tenantLang: "en"})
 	ctx := context.Background()
 	e.connect(e.tenantA.ID, store.ConnConnected)
-	e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig())
+	if _, err := e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig()); err != nil {
+		t.Fatal(err)
+	}
 	a := e.client().login("a@shop.test")
 	if p := a.get("/admin/salesforce/info"); strings.Contains(p.body, `id="resync-advised"`) {
 		t.Errorf("info page offers a full resync before anything changed")

@@ -669,7 +669,7 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 				t.Error("the callback's panic did not reach the caller")
 			}
 		}()
-		s.ApplyContacts(ctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M6")})}}, contact.OriginSalesforce,
+		_, _ = s.ApplyContacts(ctx, a.ID, []store.ContactOp{{Input: mustNormalize(t, contact.Input{MemberID: str("M6")})}}, contact.OriginSalesforce,
 			func(tx *sql.Tx, res []store.UpsertResult) error { panic("boom") })
 	}()
 	checkForeignKeys(t, s)
