@@ -25,6 +25,9 @@ func randomToken() string {
 }
 
 type loginView struct {
+	// Setup holds the commands that create the first tenant and admin,
+	// shown while the installation has no admin at all.
+	Setup   string
 	Email   string
 	Next    string
 	CSRF    string
@@ -57,7 +60,26 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		next = "&next=" + urlQueryEscape(lv.Next)
 	}
 	lv.Langs = []langChoice{{"zh-TW", "繁體中文", "/login?lang=zh-TW" + next}, {"en", "English", "/login?lang=en" + next}}
+	if tenants, admins, err := s.opts.Store.SetupState(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "reading the setup state failed", "error", err)
+	} else if admins == 0 {
+		lv.Setup = SetupCommands(tenants)
+	}
 	s.renderPage(w, r, nil, status, "login", lv)
+}
+
+// SetupCommands are the commands that create a first tenant (when there is
+// none) and its first admin, for the login page and the log of `sfsync
+// serve` on an empty database. They run with the server's own settings
+// (SFSYNC_DATABASE_URL or --data-dir).
+func SetupCommands(tenants int64) string {
+	var b strings.Builder
+	if tenants == 0 {
+		b.WriteString("sfsync tenant create --name \"My Shop\" --salesforce-addon=true\n")
+	}
+	b.WriteString("sfsync tenant list\n")
+	b.WriteString("SFSYNC_ADMIN_PASSWORD='choose-a-long-password' sfsync admin create --tenant TENANT_ID --email admin@example.com\n")
+	return b.String()
 }
 
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ var zhTW = map[string]string{
 	"login.error_credentials": "Email 或密碼不正確。",
 	"login.error_rate":        "登入嘗試次數過多，請於一分鐘後再試。",
 	"login.error_csrf":        "登入表單已過期，請重新輸入後再送出。",
+	"login.setup":             "尚未建立任何管理員。請在伺服器上以與本服務相同的設定（SFSYNC_DATABASE_URL 或 --data-dir）執行下列指令，建立商家（tenant）與第一位管理員，再以該 Email 登入（TENANT_ID 為 tenant list 列出的 ID）：",
 
 	"error.title":          "無法完成操作",
 	"error.back":           "返回",
@@ -341,6 +342,7 @@ var en = map[string]string{
 	"login.error_credentials": "The e-mail or password is not correct.",
 	"login.error_rate":        "Too many sign-in attempts. Try again in a minute.",
 	"login.error_csrf":        "The sign-in form expired. Enter your details again and submit.",
+	"login.setup":             "No admin exists yet. On the server, with the same settings as this service (SFSYNC_DATABASE_URL or --data-dir), run these commands to create a shop (tenant) and its first admin, then sign in with that e-mail (TENANT_ID is the ID tenant list prints):",
 
 	"error.title":          "This could not be done",
 	"error.back":           "Back",
