@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/app"
 	"github.com/sfsync/sfsync/internal/config"
+	"github.com/sfsync/sfsync/internal/web"
 )
 
 func version() string { return app.Version }
@@ -40,8 +44,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 	if err != nil {
 		return fmt.Errorf("listen on %s (SFSYNC_ADDR): %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("sfsync serving", "version", app.Version, "addr", "http://"+ln.Addr().String(), "database", a.Store.Dialect)
+	tellSetup(ctx, a, cfg, os.Stderr)
+	return serveHTTP(ctx, ln, a.Handler(), logger)
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts the server down:
+// no new connections, requests in flight get a few seconds, and
+// long-lived ones (the progress stream) are then told to end, so the
+// process exits well within 30 s of SIGTERM. Meanwhile the workers stop
+// on the same signal (see App.Close).
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return base }}
+	srv.RegisterOnShutdown(func() { time.AfterFunc(5*time.Second, cancelBase) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -49,13 +66,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	logger.Info("shutting down: no new requests or jobs", "addr", ln.Addr().String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		logger.Warn("HTTP connections still open at shutdown were closed", "error", err)
 	}
 	return nil
+}
+
+// tellSetup tells the operator of an installation without any admin how
+// to create the first tenant and admin: in the log, and as plain text on
+// w (the login page shows the same).
+func tellSetup(ctx context.Context, a *app.App, cfg *config.Config, w io.Writer) {
+	tenants, admins, err := a.Store.SetupState(ctx)
+	if err != nil || admins > 0 {
+		return
+	}
+	cmds := web.SetupCommands(tenants)
+	a.Logger.Warn("no admin exists yet: create a tenant and an admin with the sfsync commands below (same settings as this server), then sign in",
+		"login_url", cfg.BaseURL+"/login", "tenants", tenants, "commands", strings.Split(strings.TrimSpace(cmds), "\n"))
+	fmt.Fprintf(w, "\n*** No admin exists yet. With this server's settings (SFSYNC_DATABASE_URL or --data-dir), run:\n\n")
+	for line := range strings.SplitSeq(strings.TrimSpace(cmds), "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+	fmt.Fprintf(w, "\n    (TENANT_ID is the ID that tenant list prints), then sign in at %s/login\n\n", cfg.BaseURL)
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -84,8 +119,19 @@ func worker(ctx context.Context, args []string, getenv func(string) string) erro
 		return fmt.Errorf("start sync workers: %w", err)
 	}
 	logger.Info("sfsync worker running", "version", app.Version, "database", a.Store.Dialect, "workers", cfg.Workers)
+	if cfg.MetricsAddr != "" {
+		// Health and metrics only: a worker serves no UI or API.
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (SFSYNC_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		logger.Info("serving /healthz, /readyz and /metrics", "addr", "http://"+ln.Addr().String())
+		if err := serveHTTP(ctx, ln, a.OpsHandler(), logger); err != nil {
+			return err
+		}
+	}
 	<-ctx.Done()
-	logger.Info("worker stopping")
+	logger.Info("worker stopping: no new jobs; running ones get the shutdown grace", "grace", cfg.ShutdownGrace)
 	return nil
 }
 

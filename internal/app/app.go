@@ -102,7 +102,8 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 	if a.runner != nil {
 		return a.runner, nil
 	}
-	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger})
+	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger,
+		SoftStopTimeout: max(a.Config.ShutdownGrace, time.Millisecond)}) // River reads 0 as "wait for ever"
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +111,20 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 	return r, nil
 }
 
-// Close stops the workers (letting running jobs finish for a while) and
-// releases the store.
+// Close stops the workers and releases the store. Workers take no new
+// job; running ones get Config.ShutdownGrace to finish, then their
+// contexts are cancelled: a pull keeps its last committed page as its
+// checkpoint, and River records the job as retryable, so any worker
+// resumes it. (Cancelling the context given to StartWorkers begins the
+// same stop at once, so on SIGTERM the grace runs alongside the HTTP
+// server's shutdown.)
 func (a *App) Close() error {
 	if a.runner != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		a.runner.Stop(ctx)
+		// The grace, then time for cancelled jobs to record how they ended.
+		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace+5*time.Second)
+		if err := a.runner.Stop(ctx); err != nil {
+			a.Logger.Warn("sync workers did not stop in time; their jobs are rescued later", "error", err)
+		}
 		cancel()
 	}
 	return a.Store.Close()
@@ -123,6 +132,16 @@ func (a *App) Close() error {
 
 // Handler returns every HTTP route of the service.
 func (a *App) Handler() http.Handler {
+	mux := a.opsMux()
+	a.mountAPI(mux)
+	return a.instrument(mux)
+}
+
+// OpsHandler returns only the health, readiness and metrics routes, for a
+// worker process.
+func (a *App) OpsHandler() http.Handler { return a.instrument(a.opsMux()) }
+
+func (a *App) opsMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -141,8 +160,7 @@ func (a *App) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
-	a.mountAPI(mux)
-	return a.instrument(mux)
+	return mux
 }
 
 // instrument counts requests by the pattern that matched, never by raw

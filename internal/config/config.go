@@ -38,6 +38,13 @@ type Config struct {
 
 	PollInterval time.Duration
 	Workers      int
+
+	// ShutdownGrace is how long running jobs may finish after SIGTERM
+	// before they are cancelled (to resume elsewhere from their checkpoint).
+	ShutdownGrace time.Duration
+	// MetricsAddr, when set, makes `sfsync worker` serve /healthz, /readyz
+	// and /metrics there (serve has them on Addr).
+	MetricsAddr string
 }
 
 // setting describes one configurable value.
@@ -63,7 +70,7 @@ var settings = []setting{
 	}},
 	{"database-url", "SFSYNC_DATABASE_URL", "postgres://… for PostgreSQL; empty for SQLite in the data directory", "", func(c *Config, v string) error {
 		if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite:") {
-			return errors.New("must start with postgres://, postgresql:// or sqlite:")
+			return errors.New("must be a postgres:// or postgresql:// URL, or sqlite:PATH")
 		}
 		c.DatabaseURL = v
 		return nil
@@ -130,6 +137,30 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1 to 256")
 		}
 		c.Workers = n
+		return nil
+	}},
+	{"shutdown-grace", "SFSYNC_SHUTDOWN_GRACE", "on SIGTERM, how long running jobs may finish before they are cancelled and resume from their checkpoint elsewhere (0s to 20s)", "10s", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		// The process must be gone within 30 s of SIGTERM (Kubernetes'
+		// default grace; deploy/ sets it for Compose and systemd): the
+		// grace, the cancelled jobs' last writes and closing the database
+		// fit in it.
+		if d < 0 || d > 20*time.Second {
+			return errors.New("must be from 0s to 20s")
+		}
+		c.ShutdownGrace = d
+		return nil
+	}},
+	{"metrics-addr", "SFSYNC_METRICS_ADDR", "sfsync worker: serve /healthz, /readyz and /metrics on this host:port (off when empty)", "", func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return err
+			}
+		}
+		c.MetricsAddr = v
 		return nil
 	}},
 }

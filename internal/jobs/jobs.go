@@ -120,7 +120,12 @@ type Options struct {
 	// InsertOnly builds a client that enqueues but works no jobs (the web
 	// server of a split deployment).
 	InsertOnly bool
-	Logger     *slog.Logger
+	// SoftStopTimeout is how long running jobs may go on once the process
+	// stops (Stop, or the Start context ending) before their contexts are
+	// cancelled; zero waits for them. A cancelled pull resumes from its
+	// last committed page in whichever process takes the job next.
+	SoftStopTimeout time.Duration
+	Logger          *slog.Logger
 }
 
 // Runner owns the River client of one process and implements
@@ -164,6 +169,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		// A pull job works in slices of a few minutes, so a job still
 		// "running" long after its timeout belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
+		SoftStopTimeout:      opts.SoftStopTimeout,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
 	}
