@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sfsync/sfsync/internal/store"
 )
 
 // cli runs the sfsync command in-process against a fresh data directory.
@@ -50,6 +53,27 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if _, err := cli(t, dir, "tenant", "create"); err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Errorf("missing name error = %v, want one naming --name", err)
+	}
+}
+
+// TestMigrateCreatesEveryTable: sfsync migrate leaves nothing for the
+// first process to migrate, River's job table included.
+func TestMigrateCreatesEveryTable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if out, err := cli(t, dir, "migrate"); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate = %q, %v", out, err)
+	}
+	s, err := store.Open(context.Background(), filepath.Join(dir, "sfsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, table := range []string{"tenants", "sync_runs", "river_job"} {
+		var n int
+		if err := s.DB.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&n); err != nil || n != 1 {
+			t.Errorf("after migrate, table %s: got %d (%v), want it created", table, n, err)
+		}
 	}
 }
 
