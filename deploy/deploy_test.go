@@ -226,4 +226,3 @@ func run(t *testing.T, limit time.Duration, name string, args ...string) string 
 	}
 	return stdout.String()
 }
-
