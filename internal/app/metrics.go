@@ -50,7 +50,7 @@ func opsDesc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	descScrapeOK    = opsDesc("sfsync_ops_scrape_success", "1 if the last read of the database for these metrics succeeded, else 0.")
 	descConnections = opsDesc("sfsync_salesforce_connections", "Salesforce connections by status (connected, broken, …).", "status")
-	descLag         = opsDesc("sfsync_sync_lag_seconds", "Across tenants, how far each is behind: to_platform is now minus the pull cursor; to_salesforce is the age of the oldest platform change Salesforce has not acknowledged.", "direction")
+	descLag         = opsDesc("sfsync_sync_lag_seconds", "Across tenants, how far each is behind: to_platform is the time since its last successful pull started; to_salesforce is the age of the oldest platform change Salesforce has not acknowledged.", "direction")
 	descOverdue     = opsDesc("sfsync_pull_overdue_seconds", "Across tenants with pull on and not paused, how long the scheduled pull has been due without finishing (0 if not due).")
 	descTopLag      = opsDesc("sfsync_top_lagging_tenant_seconds", "The tenants furthest behind Salesforce (to_platform lag), to find them: at most 5 series.", "rank", "tenant_id")
 	descOutbox      = opsDesc("sfsync_outbox_rows", "Platform changes waiting to reach Salesforce.")

@@ -12,9 +12,10 @@ import (
 type OpsStats struct {
 	// Connections counts Salesforce connections by status.
 	Connections map[string]int64
-	// PullLag is, per tenant whose pull is on and has read once, how far
-	// behind Salesforce its platform copy may be: now minus the pull
-	// cursor (seconds).
+	// PullLag is, per tenant whose pull is on and has succeeded once, how
+	// far behind Salesforce its platform copy may be: the time since its
+	// last successful pull started (seconds). (The pull cursor is no
+	// measure: it is the newest change seen, old for a quiet org.)
 	PullLag []TenantSeconds
 	// PullOverdue is, per tenant whose pull is on and not paused, how long
 	// its scheduled pull has been due without finishing (0 if not due).
@@ -93,14 +94,19 @@ func (s *Store) OpsStats(ctx context.Context, now time.Time, window time.Duratio
 	}); err != nil {
 		return st, err
 	}
-	if err := s.each(ctx, `SELECT tenant_id, pull_cursor, next_pull_at, paused_until FROM sync_state WHERE pull_enabled = $1`, []any{true}, func(scan func(...any) error) error {
+	// The last successful pull of each tenant is found through the
+	// (tenant_id, id) index, newest first: one short index walk per tenant.
+	if err := s.each(ctx, `SELECT st.tenant_id, st.next_pull_at, st.paused_until,
+			COALESCE((SELECT r.started_at FROM sync_runs r WHERE r.tenant_id = st.tenant_id AND r.direction = 'to_platform'
+				AND r.status IN ('succeeded', 'partially_failed') ORDER BY r.id DESC LIMIT 1), 0)
+		FROM sync_state st WHERE st.pull_enabled = $1`, []any{true}, func(scan func(...any) error) error {
 		var id string
-		var cursor, next, paused int64
-		if err := scan(&id, &cursor, &next, &paused); err != nil {
+		var next, paused, lastOK int64
+		if err := scan(&id, &next, &paused, &lastOK); err != nil {
 			return err
 		}
-		if cursor > 0 {
-			st.PullLag = append(st.PullLag, TenantSeconds{TenantID: id, Seconds: seconds(max(0, nowUS-cursor))})
+		if lastOK > 0 {
+			st.PullLag = append(st.PullLag, TenantSeconds{TenantID: id, Seconds: seconds(max(0, nowUS-lastOK))})
 		}
 		if paused > nowUS {
 			st.PausedTenants++
