@@ -157,6 +157,15 @@ func (c *opsCollector) read(now time.Time) []prometheus.Metric {
 	for k, n := range st.Issues {
 		ms = append(ms, gauge(descIssues, float64(n), k[0], k[1]))
 	}
+	// The product's queues in every unfinished state, 0 included, so an
+	// empty queue is a flat line rather than no data.
+	for _, q := range []string{"pull", "push", "schedule"} {
+		for _, state := range []string{"available", "pending", "running", "retryable", "scheduled"} {
+			if _, ok := st.Jobs[[2]string{q, state}]; !ok {
+				st.Jobs[[2]string{q, state}] = 0
+			}
+		}
+	}
 	for k, n := range st.Jobs {
 		ms = append(ms, gauge(descJobs, float64(n), k[0], k[1]))
 	}

@@ -42,69 +42,15 @@ func openDialect(t *testing.T, d store.Dialect) *App {
 	return a
 }
 
-// TestOperatorMetrics puts known state in the database (two tenants, one
-// whose last successful pull started an hour ago, one pending platform
-// change, a pull finished just now with counts and a failure, a broken
-// connection, the scheduler's job) and
-// checks the figures /metrics derives from it, on both databases.
+// TestOperatorMetrics checks the figures /metrics derives from known
+// state (populate), on both databases.
 func TestOperatorMetrics(t *testing.T) {
 	t.Parallel()
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			a := openDialect(t, d)
-			ctx := context.Background()
-			now := time.Now()
-			var tenants []tenant.Tenant
-			for _, name := range []string{"Behind", "Current"} {
-				tn, err := a.Store.CreateTenant(ctx, tenant.Tenant{Name: name, Language: "en"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				tenants = append(tenants, tn)
-			}
-			for i, lag := range []time.Duration{time.Hour, time.Minute} {
-				st := store.SyncState{TenantID: tenants[i].ID, PullEnabled: true, PushEnabled: true, NextPullAt: now.Add(-lag / 2)}
-				if err := a.Store.SaveSyncState(ctx, st); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// The tenant behind last pulled successfully an hour ago.
-			a.Store.Now = func() time.Time { return now.Add(-time.Hour) }
-			old, err := a.Store.CreateRun(ctx, store.SyncRun{TenantID: tenants[0].ID, Direction: "to_platform", Trigger: "scheduled", Status: "running"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := a.Store.UpdateRun(ctx, tenants[0].ID, old.ID, store.RunProgress{Status: "succeeded", Finished: true}); err != nil {
-				t.Fatal(err)
-			}
-			a.Store.Now = func() time.Time { return now.Add(-time.Minute) }
-			for i, status := range []string{store.ConnConnected, store.ConnBroken} {
-				c := store.SalesforceConnection{TenantID: tenants[i].ID, Status: status, LoginURL: "https://login.example", InstanceURL: "https://org" + tenants[i].ID + ".example",
-					IdentityURL: "https://id.example", APIBudget: 0.5, ConnectedAt: now, UpdatedAt: now}
-				if err := a.Store.SaveConnection(ctx, c); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := a.Store.CreateContact(ctx, tenants[1].ID, contact.Input{MemberID: contact.Some("M1")}, contact.OriginAPI); err != nil {
-				t.Fatal(err)
-			}
-			run, err := a.Store.CreateRun(ctx, store.SyncRun{TenantID: tenants[1].ID, Direction: "to_platform", Trigger: "scheduled", Status: "running"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.Store.Now = time.Now
-			if err := a.Store.UpdateRun(ctx, tenants[1].ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Created: 3, Updated: 2, Failed: 1},
-				APICalls: 4, Status: "partially_failed", Finished: true}); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.Store.AddRunRecords(ctx, tenants[1].ID, []store.SyncRunRecord{{RunID: run.ID, Kind: "failed", ReasonCode: "invalid_phone", Reason: "bad phone"}}); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.StartWorkers(ctx); err != nil {
-				t.Fatal(err)
-			}
-			waitForJob(t, a)
+			tenants := populate(t, a)
 
 			mf := gather(t, a)
 			for _, tc := range []struct {
@@ -152,6 +98,67 @@ func TestOperatorMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// populate puts known state in a's database: two tenants, one whose last
+// successful pull started an hour ago, one pending platform change, a pull
+// finished just now with counts and a failure, a connected and a broken
+// connection, and the scheduler's job started by the workers.
+func populate(t *testing.T, a *App) []tenant.Tenant {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	var tenants []tenant.Tenant
+	for _, name := range []string{"Behind", "Current"} {
+		tn, err := a.Store.CreateTenant(ctx, tenant.Tenant{Name: name, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenants = append(tenants, tn)
+	}
+	for i, lag := range []time.Duration{time.Hour, time.Minute} {
+		st := store.SyncState{TenantID: tenants[i].ID, PullEnabled: true, PushEnabled: true, NextPullAt: now.Add(-lag / 2)}
+		if err := a.Store.SaveSyncState(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The tenant behind last pulled successfully an hour ago.
+	a.Store.Now = func() time.Time { return now.Add(-time.Hour) }
+	old, err := a.Store.CreateRun(ctx, store.SyncRun{TenantID: tenants[0].ID, Direction: "to_platform", Trigger: "scheduled", Status: "running"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.UpdateRun(ctx, tenants[0].ID, old.ID, store.RunProgress{Status: "succeeded", Finished: true}); err != nil {
+		t.Fatal(err)
+	}
+	a.Store.Now = func() time.Time { return now.Add(-time.Minute) }
+	for i, status := range []string{store.ConnConnected, store.ConnBroken} {
+		c := store.SalesforceConnection{TenantID: tenants[i].ID, Status: status, LoginURL: "https://login.example", InstanceURL: "https://org" + tenants[i].ID + ".example",
+			IdentityURL: "https://id.example", APIBudget: 0.5, ConnectedAt: now, UpdatedAt: now}
+		if err := a.Store.SaveConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Store.CreateContact(ctx, tenants[1].ID, contact.Input{MemberID: contact.Some("M1")}, contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Store.CreateRun(ctx, store.SyncRun{TenantID: tenants[1].ID, Direction: "to_platform", Trigger: "scheduled", Status: "running"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Store.Now = time.Now
+	if err := a.Store.UpdateRun(ctx, tenants[1].ID, run.ID, store.RunProgress{Counts: store.SyncCounts{Created: 3, Updated: 2, Failed: 1},
+		APICalls: 4, Status: "partially_failed", Finished: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.AddRunRecords(ctx, tenants[1].ID, []store.SyncRunRecord{{RunID: run.ID, Kind: "failed", ReasonCode: "invalid_phone", Reason: "bad phone"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.StartWorkers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitForJob(t, a)
+	return tenants
 }
 
 // waitForJob waits until the scheduler's first job has run, so River's
