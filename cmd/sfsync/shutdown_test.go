@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -137,6 +139,28 @@ func TestWorkerSIGTERMMidSync(t *testing.T) {
 		t.Errorf("the run counts %d created, the store holds %d contacts, want them equal (no page counted twice or lost)", done.Counts.Created, stored)
 	}
 	t.Logf("run %d: %d of %d processed, %d created, status %s", done.ID, done.Processed, done.Total, done.Counts.Created, done.Status)
+
+	// Structured logs: every line about the run names its tenant, run and
+	// job (the job's ID through the job's log context).
+	pullLines := 0
+	for _, w := range []*workerProc{first, second} {
+		for _, line := range strings.Split(w.logs(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			if msg, _ := rec["msg"].(string); !strings.HasPrefix(msg, "pull ") {
+				continue
+			}
+			pullLines++
+			if rec["tenant_id"] != env.Tenant.ID || rec["run_id"] != float64(run.ID) || rec["job_id"] == nil {
+				t.Errorf("log line about the run lacks its tenant, run or job: %s", line)
+			}
+		}
+	}
+	if pullLines < 2 {
+		t.Errorf("found %d log lines about the run, want at least its start in each worker", pullLines)
+	}
 }
 
 type workerProc struct {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/secret"
 )
 
@@ -240,11 +241,12 @@ func (c *Config) Keyring() (*secret.Keyring, error) {
 	return secret.ParseKeys(keys)
 }
 
-// Logger builds the process logger.
+// Logger builds the process logger. Lines logged with a context carry the
+// context's attributes (logctx): a job's tenant, job and run IDs.
 func (c *Config) Logger() *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(logctx.NewHandler(slog.NewTextHandler(os.Stderr, opts)))
 }

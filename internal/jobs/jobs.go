@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
 )
@@ -76,6 +77,7 @@ type pullWorker struct {
 }
 
 func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
+	ctx = jobLogContext(ctx, job.ID, job.Args.TenantID, job.Args.RunID)
 	err := w.e.RunPull(ctx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
 	if errors.Is(err, syncer.ErrContinue) {
 		return river.JobSnooze(0)
@@ -92,7 +94,18 @@ type pushWorker struct {
 }
 
 func (w *pushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
-	return w.e.RunPush(ctx, job.Args.TenantID)
+	return w.e.RunPush(jobLogContext(ctx, job.ID, job.Args.TenantID, 0), job.Args.TenantID)
+}
+
+// jobLogContext names the job, its tenant and (when the job knows it) its
+// run on every line logged with the job's context (logctx); River's own
+// lines about the job carry the same job_id.
+func jobLogContext(ctx context.Context, jobID int64, tenantID string, runID int64) context.Context {
+	ctx = logctx.With(ctx, "tenant_id", tenantID, "job_id", jobID)
+	if runID != 0 {
+		ctx = logctx.With(ctx, "run_id", runID)
+	}
+	return ctx
 }
 
 func (w *pushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 5 * time.Minute }
