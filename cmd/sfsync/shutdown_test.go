@@ -196,7 +196,7 @@ func startWorker(t *testing.T, bin string, env []string) *workerProc {
 	t.Cleanup(func() {
 		if !w.stopped {
 			_ = w.cmd.Process.Kill() // the test failed before stopping it
-			<-w.exit
+			t.Logf("worker killed at cleanup: %v", <-w.exit)
 		}
 	})
 	return w
