@@ -340,7 +340,7 @@ func SalesforceWins(rule ConflictRule, sfv any, sfModified, platformModified tim
 	case AlwaysPlatform:
 		return false
 	case PreferSalesforceUnlessBlank:
-		return !isBlank(sfv)
+		return !IsBlank(sfv)
 	}
 	return !platformModified.After(sfModified)
 }
@@ -352,9 +352,9 @@ func SalesforceWins(rule ConflictRule, sfv any, sfModified, platformModified tim
 // both sides goes by its conflict rule; a one-way field takes Salesforce's.
 func firstMatchSalesforceWins(b Binding, raw, platform any, sfModified, platformModified time.Time) bool {
 	switch {
-	case isBlank(raw):
+	case IsBlank(raw):
 		return false
-	case b.Direction != DirBoth || isBlank(platform):
+	case b.Direction != DirBoth || IsBlank(platform):
 		return true
 	}
 	return SalesforceWins(b.ConflictRule(), raw, sfModified, platformModified)
@@ -386,8 +386,8 @@ func recordValue(rec map[string]any, name string) any {
 // blank equals blank, e-mail and select values ignore case, tags ignore
 // order, numbers compare numerically.
 func samePlatformValue(k PlatformKind, a, b any) bool {
-	if isBlank(a) || isBlank(b) {
-		return isBlank(a) && isBlank(b)
+	if IsBlank(a) || IsBlank(b) {
+		return IsBlank(a) && IsBlank(b)
 	}
 	switch k {
 	case KindTags:

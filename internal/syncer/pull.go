@@ -640,18 +640,19 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		it.vals = make([]pulled, len(s.maps))
 		created := make(map[string]any, len(s.maps))
 		for i, m := range s.maps {
-			if !m.pulls {
-				continue
-			}
 			v := &it.vals[i]
 			if i == 0 {
 				v.v = keyVal
 			} else if v.v, v.err = m.fromSalesforce(rec); v.err != nil {
-				created = nil
-				break
+				if m.pulls {
+					created = nil
+				}
+				continue
 			}
 			v.canon, v.json = canon(v.v), jsonable(v.v)
-			created[m.key] = v.json
+			if created != nil && m.createsOnPlatform() {
+				created[m.key] = v.json
+			}
 		}
 		if created != nil {
 			if b, err := json.Marshal(created); err == nil {
@@ -679,7 +680,7 @@ type pullItem struct {
 	key     string
 	keyErr  error
 	inScope bool
-	vals    []pulled // by mapping; nil unless in scope with a key
+	vals    []pulled // by mapping (every one); nil unless in scope with a key
 	// createJSON is a new link's values, encoded, for a record that
 	// creates a platform contact: every pulled mapping's value on both
 	// sides. Empty if a value failed.
@@ -862,67 +863,45 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		next := cloneContact(cur)
 		failed := false
 		for i, m := range s.maps {
-			if !m.pulls {
-				continue
-			}
 			val := &it.vals[i]
 			if val.err != nil {
+				if !m.pulls {
+					continue // Salesforce's value of a mapping that only pushes: the push decides
+				}
 				failErr(it, m.sfField, val.err)
 				failed = true
 				break
 			}
-			sfv := val.v
-			pv := m.fromPlatform(cur)
-			lastSF, hadSF := link.SFValues[m.key]
-			lastPF, hadPF := link.PFValues[m.key]
-			if it.link != nil && hadSF && val.canon == canon(lastSF) {
-				continue // unchanged in Salesforce, or our own write echoing back
+			var pv any
+			var pf Side
+			if exists {
+				pv = m.fromPlatform(cur)
+				pf = Side{Known: true, Canon: canon(pv), Modified: cur.Updated}
 			}
-			if !exists {
-				if err := m.setPlatform(&next, sfv); err != nil {
+			f := m.state(it.link, Side{Known: true, Canon: val.canon, Modified: it.lastModified}, pf)
+			d := decideField(f)
+			if !exists && d.Write == WriteNone {
+				continue // a new contact records only what it is created with
+			}
+			if d.Write == WriteToPlatform {
+				if err := m.setPlatform(&next, val.v); err != nil {
 					fail(it, m.sfField, "invalid_value", err.Error())
 					failed = true
 					break
 				}
-				link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
-				continue
 			}
-			if it.link == nil && isBlank(sfv) {
-				// First match: an empty Salesforce value tells nothing;
-				// keep the platform's, and have it pushed when the mapping
-				// pushes (the link records that Salesforce holds nothing).
-				link.SFValues[m.key], link.PFValues[m.key] = nil, jsonable(pv)
-				if m.pushes && !isBlank(pv) {
-					link.PFValues[m.key] = nil
-					it.needPush = true
-				}
-				continue
+			if d.Write == WriteToSalesforce {
+				// The pull writes only to the platform: the push sends the
+				// platform's value (at a first match no outbox entry asks
+				// for it yet).
+				it.needPush = true
 			}
-			pvCanon := canon(pv)
-			platformChanged := m.pushes && pvCanon != val.canon && (it.link == nil && !isBlank(pv) || hadPF && pvCanon != canon(lastPF))
-			if platformChanged {
-				winner := decide(m.rule, sfv, it.lastModified, cur.Updated)
+			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
-				record(KindConflict, it.sfID, it.contactID, m.sfField, "conflict_"+string(m.rule),
-					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
-					fmt.Sprintf("salesforce=%s platform=%s", val.canon, pvCanon))
-				if winner == "platform" {
-					// Keep the platform's value; the push sends it. At a
-					// first match no outbox entry exists yet: ask for one.
-					link.SFValues[m.key] = val.json
-					if it.link == nil {
-						link.PFValues[m.key] = val.json
-						it.needPush = true
-					}
-					continue
-				}
+				code, reason, detail := m.verdictEntry(f, d)
+				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
 			}
-			if err := m.setPlatform(&next, sfv); err != nil {
-				fail(it, m.sfField, "invalid_value", err.Error())
-				failed = true
-				break
-			}
-			link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
+			settle(&link, m.key, f, d, val.json, jsonable(pv), true)
 		}
 		if failed {
 			continue
@@ -1028,12 +1007,4 @@ func (e *Engine) retryAt(attempts int) time.Time {
 		d = 6 * time.Hour
 	}
 	return e.now().Add(d)
-}
-
-// decide applies a conflict rule to a field both sides changed (X2).
-func decide(rule syncconf.ConflictRule, sfv any, sfTime, pfTime time.Time) string {
-	if syncconf.SalesforceWins(rule, sfv, sfTime, pfTime) {
-		return "salesforce"
-	}
-	return "platform"
 }

@@ -314,13 +314,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	prog.Processed = int64(len(items))
 
 	// One query finds the targets: by link (Id) and by identity, with the
-	// current values of every pushed field for conflict detection.
+	// current values of every mapped field, for the decisions.
 	found := map[string]map[string]any{}
 	byKey := map[string][]map[string]any{}
 	if len(linkedIDs)+len(keyLits) > 0 {
 		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
 		for _, m := range s.maps {
-			if m.pushes && !slices.Contains(fields, m.sfField) {
+			if !slices.Contains(fields, m.sfField) {
 				fields = append(fields, m.sfField)
 			}
 		}
@@ -412,86 +412,48 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		rec := salesforce.Record{}
 		bad := false
 		pf := cloneContact(it.c)
-		first := it.link == nil
 		for _, m := range s.maps {
 			pv := m.fromPlatform(it.c)
 			var sfv any
+			var sf Side
 			if it.sfRec != nil {
+				// A Salesforce value that does not convert counts as none:
+				// a mapping that pushes may replace it.
 				if v, err := m.fromSalesforce(it.sfRec); err == nil {
 					sfv = v
+					sf = Side{Known: true, Canon: canon(v), Modified: parseSFTime(fieldValue(it.sfRec, "LastModifiedDate"))}
 				}
 			}
-			lastPF, hadPF := link.PFValues[m.key]
-			lastSF, hadSF := link.SFValues[m.key]
-			// bringToPlatform records that Salesforce's value wins and
-			// writes it to the platform contact.
-			bringToPlatform := func() {
-				if same(pv, sfv) {
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
-					return
-				}
-				if err := m.setPlatform(&pf, sfv); err == nil {
-					it.pfChanged = true
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
-				}
-			}
-			if !m.pushes {
-				// A mapping that only pulls: the pull applies its changes,
-				// but a first match (or a create) records what Salesforce
-				// holds now, and brings a value it has to the platform.
-				if first {
-					if it.sfRec != nil && !isBlank(sfv) {
-						bringToPlatform()
-					} else {
-						link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
-					}
-				}
-				continue
-			}
-			if !first && hadPF && same(pv, lastPF) {
-				continue // unchanged on the platform, or written by the pull
-			}
-			if it.sfRec != nil && same(pv, sfv) {
-				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
-				continue // Salesforce already holds it
-			}
-			if first && it.sfRec != nil && isBlank(pv) {
-				// First match, nothing on the platform: Salesforce's value
-				// (if any) comes over when the mapping pulls.
-				if m.pulls && !isBlank(sfv) {
-					bringToPlatform()
-				} else {
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), nil
-				}
-				continue
-			}
-			// Salesforce changed too: at a first match when it holds a
-			// different value, later when it differs from what was last
-			// synced (a clear counts).
-			sfChanged := m.pulls && it.sfRec != nil && (first && !isBlank(sfv) || !first && hadSF && !same(sfv, lastSF))
-			if sfChanged {
-				winner := decide(m.rule, sfv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
+			f := m.state(it.link, sf, Side{Known: true, Canon: canon(pv), Modified: it.c.Updated})
+			d := decideField(f)
+			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
-				record(KindConflict, it, m.sfField, "conflict_"+string(m.rule), fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
-					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
-				if winner == "salesforce" {
-					bringToPlatform()
-					continue
-				}
+				code, reason, detail := m.verdictEntry(f, d)
+				record(KindConflict, it, m.sfField, code, reason, detail)
 			}
-			v, err := m.toSalesforce(it.c)
-			if err != nil {
-				var re *syncconf.RecordError
-				if errors.As(err, &re) {
-					fail(it, m.sfField, re.Reason, re.Error())
-				} else {
-					fail(it, m.sfField, "invalid_value", err.Error())
+			switch d.Write {
+			case WriteToPlatform:
+				if err := m.setPlatform(&pf, sfv); err != nil {
+					continue // the platform refuses Salesforce's value: the link keeps what it had
 				}
-				bad = true
+				it.pfChanged = true
+			case WriteToSalesforce:
+				v, err := m.toSalesforce(it.c)
+				if err != nil {
+					var re *syncconf.RecordError
+					if errors.As(err, &re) {
+						fail(it, m.sfField, re.Reason, re.Error())
+					} else {
+						fail(it, m.sfField, "invalid_value", err.Error())
+					}
+					bad = true
+				}
+				rec[m.sfField] = v
+			}
+			if bad {
 				break
 			}
-			rec[m.sfField] = v
-			link.SFValues[m.key], link.PFValues[m.key] = jsonable(pv), jsonable(pv)
+			settle(&link, m.key, f, d, jsonable(sfv), jsonable(pv), false)
 		}
 		if bad {
 			continue
