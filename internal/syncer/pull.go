@@ -29,6 +29,12 @@ type session struct {
 	rules    contact.Rules
 	run      Run
 	calls0   int64
+	// fullPass: a full pass, whose census has held every identity value
+	// two in-scope records share (census.go).
+	fullPass bool
+	// released are records this run released from the review queue: read
+	// again at its end even if it saw them (they were held then).
+	released map[string]bool
 }
 
 // describe returns the tenant's describe of Contact, read again when the
@@ -162,6 +168,7 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	}
 	var cursor time.Time
 	if mode == ModeFull {
+		sess.fullPass = true
 		err = e.pullFull(ctx, sess)
 		cursor = run.StartedAt
 	} else {
@@ -324,16 +331,25 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		return err
 	}
 	deadline := e.now().Add(e.sliceDuration())
-	if run.Total > e.bulkThreshold() && run.Checkpoint == "" {
+	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == ""
+	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
 		// runs in one slice; applying is idempotent if a crash makes it
 		// start over, and the counts start over with it.
-		if run.Processed > 0 {
-			if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Restart: true}); err != nil {
-				return err
-			}
+		if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Restart: true}); err != nil {
+			return err
 		}
+	}
+	if run.Checkpoint == "" {
+		// Before anything is applied: hold every value two in-scope
+		// records share, wherever they fall (a resumed pass did this in
+		// its first job).
+		if err := e.census(ctx, s, run.Total); err != nil {
+			return err
+		}
+	}
+	if bulk {
 		err := e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
 			rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
 			if err != nil {
@@ -488,7 +504,7 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	}
 	var ids []string
 	for _, r := range due {
-		if !seen[r.SalesforceID] {
+		if !seen[r.SalesforceID] || s.released[r.SalesforceID] {
 			ids = append(ids, salesforce.QuoteString(r.SalesforceID))
 		}
 	}
@@ -618,7 +634,7 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		if id == "" {
 			continue
 		}
-		it := &pullItem{sfID: id}
+		it := &pullItem{sfID: id, rec: rec}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
 		if del, _ := rec["IsDeleted"].(bool); del {
@@ -688,9 +704,10 @@ type pullItem struct {
 	modstamp     time.Time
 	lastModified time.Time
 
-	link      *store.Link // existing link
-	contactID string      // matched or linked contact
-	done      bool        // decided without a write
+	rec       map[string]any // the record as read, for the review queue
+	link      *store.Link    // existing link
+	contactID string         // matched or linked contact
+	done      bool           // decided without a write
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -738,12 +755,21 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		return err
 	}
 	identity := s.maps[0]
+	held, err := e.Store.HeldSalesforceIDs(ctx, t, ids)
+	if err != nil {
+		return err
+	}
+	var release []string // held records that no longer hold their value
 	var changedLinks []store.Link
-	byKey := map[string][]*pullItem{}
+	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
+		}
+		_, isHeld := held[it.sfID]
+		if isHeld && (it.deleted || !it.inScope || it.keyErr != nil) {
+			release = append(release, it.sfID)
 		}
 		if it.deleted {
 			it.done = true
@@ -771,26 +797,22 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			continue
 		}
 		if it.link == nil {
-			byKey[it.key] = append(byKey[it.key], it)
+			unlinked = append(unlinked, it)
 		}
 	}
-	// Match unlinked records by identity; several Salesforce contacts with
-	// one identity value are ambiguous, never guessed (X3).
+	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &prog)
+	if err != nil {
+		return err
+	}
+	// Match what is left by identity; a value two in-scope records share is
+	// held (above), never guessed (X3).
+	byKey := map[string]*pullItem{}
 	var keys []string
-	for k, group := range byKey {
-		if len(group) > 1 {
-			var cands []string
-			for _, it := range group {
-				cands = append(cands, it.sfID)
-			}
-			for _, it := range group {
-				prog.Counts.Ambiguous++
-				it.done = true
-				record(KindAmbiguous, it.sfID, "", identity.sfField, "ambiguous_salesforce", fmt.Sprintf("%d Salesforce contacts share the identity value %q", len(group), k), "candidates: "+strings.Join(cands, ", "))
-			}
-			continue
+	for _, it := range unlinked {
+		if !it.done {
+			byKey[it.key] = it
+			keys = append(keys, it.key)
 		}
-		keys = append(keys, k)
 	}
 	matched, err := e.Store.FindContactsByIdentity(ctx, t, identity.binding.Platform.Name, keys)
 	if err != nil {
@@ -813,11 +835,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cid, ok := matched[it.key]
 			if ok {
 				if other, linked := taken[cid]; linked && other.SalesforceID != it.sfID {
-					prog.Counts.Ambiguous++
+					// A newcomer with the value of a linked pair: the link
+					// stays (links are never re-pointed); the newcomer waits.
 					it.done = true
-					record(KindAmbiguous, it.sfID, cid, identity.sfField, "ambiguous_salesforce",
-						fmt.Sprintf("the platform contact with identity %q is already linked to another Salesforce contact", it.key),
-						"candidates: "+other.SalesforceID+", "+it.sfID)
+					groups[it.key] = holdGroup{recs: []map[string]any{it.rec},
+						reason: "%[2]q is the identity value of a platform contact already linked to another Salesforce contact (" + other.SalesforceID + ")"}
 					continue
 				}
 				it.contactID = cid
@@ -826,6 +848,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if it.contactID != "" {
 			contactIDs = append(contactIDs, it.contactID)
 		}
+	}
+	if err := e.hold(ctx, s, groups, release); err != nil {
+		return err
 	}
 	contacts, err := e.Store.GetContacts(ctx, t, contactIDs)
 	if err != nil {
