@@ -352,8 +352,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err != nil {
 		return err
 	}
+	decided, err := e.Store.ReviewDecisions(ctx, t, foundIDs)
+	if err != nil {
+		return err
+	}
 	var updates, creates []*pushItem
 	var unlink []string
+	holds := map[string]holdGroup{}
 	for _, it := range items {
 		if it.link != nil {
 			rec, ok := found[it.sfID]
@@ -370,16 +375,37 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		} else if it.key != "" {
 			// Candidates already linked to another platform contact are
 			// not free to match: holding them keeps links one-to-one.
-			var free, taken []map[string]any
+			// Records an admin kept apart from this value's holders, or
+			// ignored, are not candidates; one an admin linked is the match.
+			var free, taken, chosen []map[string]any
 			for _, rec := range byKey[it.key] {
-				if l, ok := sfLinks[rec["Id"].(string)]; ok && l.ContactID != it.c.ID {
+				id := rec["Id"].(string)
+				if l, ok := sfLinks[id]; ok && l.ContactID != it.c.ID {
 					taken = append(taken, rec)
 					continue
 				}
+				switch decided[id] {
+				case store.ResolutionApart, store.ResolutionIgnored:
+					continue
+				case store.ResolutionLinked:
+					chosen = append(chosen, rec)
+				}
 				free = append(free, rec)
 			}
+			if len(chosen) == 1 {
+				free = chosen
+			}
 			switch {
-			case len(free) > 1, len(free) == 0 && len(taken) > 0:
+			case len(free) > 1:
+				// Several Salesforce contacts hold the value: held in the
+				// review queue (logged once), the changes acknowledged; the
+				// contact is pushed again once an admin or Salesforce
+				// settles it.
+				holds[it.key] = holdGroup{recs: free}
+				prog.Counts.Skipped++
+				ack = append(ack, it.entryIDs...)
+				continue
+			case len(free) == 0 && len(taken) > 0:
 				var ids []string
 				for _, r := range append(free, taken...) {
 					ids = append(ids, r["Id"].(string))
@@ -483,6 +509,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		rec["Id"] = it.sfID
 		it.record = rec
 		updates = append(updates, it)
+	}
+
+	if err := e.hold(ctx, s, holds, nil); err != nil {
+		return err
 	}
 
 	// done are the items Salesforce acknowledged (or that needed no call);

@@ -98,3 +98,57 @@ func TestIdentityUniqueAcrossPages(t *testing.T) {
 		}
 	})
 }
+
+// The push holds a platform contact whose value several Salesforce
+// contacts hold, once, acknowledges its changes rather than retrying them
+// forever, and honours an admin's choice: linking one of them.
+func TestPushHoldsSharedValueUntilAnAdminLinks(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		a := f.sfCreate(t, map[string]any{"LastName": "Amy A", "Email": "amy@example.com"})
+		f.sfCreate(t, map[string]any{"LastName": "Amy B", "Email": "AMY@example.com"})
+		cfg := emailConfig()
+		cfg.Identity.ToPlatformNoMatch = syncconf.NoMatchUpdateOnly
+		f.save(t, cfg)
+		in, err := (contact.Rules{}).Normalize(contact.Input{Name: contact.Some("Amy"), Email: contact.Some("amy@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.Store.CreateContact(f.ctx, f.Tenant.ID, in, contact.OriginAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := f.Org.ContactCount(); n != 2 {
+			t.Errorf("%d Salesforce contacts after the push, want 2 (nothing created)", n)
+		}
+		if n, _ := f.Store.CountOutbox(f.ctx, f.Tenant.ID); n != 0 {
+			t.Errorf("%d outbox entries left, want 0 (held, not retried)", n)
+		}
+		open, err := f.eng.ListReview(f.ctx, f.Tenant.ID, store.ReviewFilter{Status: store.ReviewOpen})
+		if err != nil || len(open) != 1 || len(open[0].Candidates) != 2 || open[0].ContactID != c.ID {
+			t.Fatalf("open review items %+v (%v), want one with both records and the platform contact", open, err)
+		}
+		runs, _ := f.eng.ListRuns(f.ctx, f.Tenant.ID, syncer.RunFilter{Direction: syncer.DirToSalesforce})
+		var ambiguous int64
+		for _, r := range runs {
+			ambiguous += r.Counts.Ambiguous
+		}
+		if ambiguous != 2 {
+			t.Errorf("push runs counted %d ambiguous records, want 2 (each held once)", ambiguous)
+		}
+		if _, err := f.eng.ResolveReview(f.ctx, f.Tenant.ID, open[0].ID, store.ResolutionLinked, a, "u_admin"); err != nil {
+			t.Fatal(err)
+		}
+		f.syncNow(t)
+		links, err := f.Store.LinksByContactID(f.ctx, f.Tenant.ID, []string{c.ID})
+		if err != nil || links[c.ID].SalesforceID != a {
+			t.Errorf("link of the platform contact %+v (%v), want the record the admin chose, %s", links[c.ID], err, a)
+		}
+	})
+}
