@@ -189,6 +189,12 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) error {
 type holdGroup struct {
 	recs   []map[string]any
 	reason string
+	// A merge's hold: its kind, the field its key names, the platform
+	// contact it concerns, and its candidates as they are.
+	kind       store.ReviewKind
+	field      string
+	contactID  string
+	candidates []store.ReviewCandidate
 }
 
 // readGroups reads the records with these Ids in full and groups them by
@@ -241,6 +247,11 @@ func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGro
 	for _, cid := range owners {
 		contactIDs = append(contactIDs, cid)
 	}
+	for _, g := range groups {
+		if g.contactID != "" {
+			contactIDs = append(contactIDs, g.contactID)
+		}
+	}
 	contacts, err := e.Store.GetContacts(ctx, s.tenantID, contactIDs)
 	if err != nil {
 		return err
@@ -269,27 +280,35 @@ func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGro
 		var prog RunProgress
 		var logs []RunRecord
 		for _, k := range keys {
-			g := groups[k].recs
-			reasonFmt := groups[k].reason
+			hg := groups[k]
+			reasonFmt := hg.reason
 			if reasonFmt == "" {
 				reasonFmt = "%d Salesforce contacts share the identity value %q"
 			}
 			item := store.ReviewItem{Kind: store.ReviewIdentity, IdentityField: identity.sfField, IdentityKey: k, ContactID: owners[k], RunID: s.run.ID}
-			if c, ok := contacts[owners[k]]; ok {
+			if hg.kind != "" {
+				item.Kind, item.IdentityField, item.ContactID = hg.kind, hg.field, hg.contactID
+			}
+			if c, ok := contacts[item.ContactID]; ok {
 				item.ContactValues = s.platformSnapshot(c)
 			}
-			ids := make([]string, len(g))
-			for i, rec := range g {
-				ids[i], _ = rec["Id"].(string)
-				item.Candidates = append(item.Candidates, store.ReviewCandidate{SalesforceID: ids[i], Values: s.salesforceSnapshot(rec)})
+			item.Candidates = hg.candidates
+			for _, rec := range hg.recs {
+				id, _ := rec["Id"].(string)
+				item.Candidates = append(item.Candidates, store.ReviewCandidate{SalesforceID: id, Values: s.salesforceSnapshot(rec)})
 			}
+			ids := make([]string, len(item.Candidates))
+			for i, c := range item.Candidates {
+				ids[i] = c.SalesforceID
+			}
+			g := ids
 			fresh, err := e.Store.HoldTx(ctx, tx, s.tenantID, item)
 			if err != nil {
 				return err
 			}
 			for _, id := range fresh {
 				prog.Counts.Ambiguous++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindAmbiguous, SalesforceID: id, ContactID: owners[k], Field: identity.sfField,
+				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindAmbiguous, SalesforceID: id, ContactID: item.ContactID, Field: item.IdentityField,
 					ReasonCode: "ambiguous_salesforce", Reason: fmt.Sprintf(reasonFmt, len(g), k),
 					Detail: "candidates: " + strings.Join(ids, ", ") + "; held for review"})
 			}
@@ -484,4 +503,63 @@ func phonePattern(e164 string) string {
 	}
 	b.WriteByte('%')
 	return b.String()
+}
+
+// mergeNote is what followMerges says of a merged-away linked record.
+type mergeNote struct{ code, reason string }
+
+// followMerges handles the page's linked records that Salesforce merged
+// into another (deleted, with MasterRecordId): the link follows the
+// survivor when the survivor is linked to nobody — the platform contact
+// keeps syncing, now with the survivor — and is held for review when the
+// survivor is linked to another platform contact (two platform contacts
+// may be one person; sfsync does not merge them on a guess). Either way
+// the merged-away record's link goes. A survivor in the same page is then
+// read as linked.
+func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem, links map[string]store.Link, changed *[]store.Link) (map[string]mergeNote, error) {
+	var masters []string
+	for _, it := range items {
+		if _, linked := links[it.sfID]; it.deleted && it.master != "" && linked {
+			masters = append(masters, it.master)
+		}
+	}
+	if len(masters) == 0 {
+		return nil, nil
+	}
+	masterLinks, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, masters)
+	if err != nil {
+		return nil, err
+	}
+	inPage := map[string]bool{}
+	for _, it := range items {
+		inPage[it.sfID] = true
+	}
+	notes := map[string]mergeNote{}
+	holds := map[string]holdGroup{}
+	for _, it := range items {
+		l, linked := links[it.sfID]
+		if !it.deleted || it.master == "" || !linked {
+			continue
+		}
+		ml, masterLinked := masterLinks[it.master]
+		switch {
+		case masterLinked && ml.ContactID == l.ContactID:
+			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce, already linked to the same platform contact"}
+		case masterLinked:
+			notes[it.sfID] = mergeNote{"merged_held", "merged into " + it.master + " in Salesforce, which is linked to another platform contact (" + ml.ContactID + "); held for review, the platform contacts are kept"}
+			holds[it.master] = holdGroup{kind: store.ReviewMerge, field: "MasterRecordId", contactID: l.ContactID,
+				candidates: []store.ReviewCandidate{{SalesforceID: it.master, ContactID: ml.ContactID}},
+				reason: "%[2]s: merged in Salesforce from a record linked to another platform contact"}
+		default:
+			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce; the link follows it"}
+			moved := cloneLink(l)
+			moved.SalesforceID = it.master
+			links[it.master] = moved
+			masterLinks[it.master] = moved
+			if !inPage[it.master] {
+				*changed = append(*changed, moved)
+			}
+		}
+	}
+	return notes, e.hold(ctx, s, holds, nil)
 }

@@ -467,6 +467,9 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	}
 	// The conditions are evaluated here, so their fields are read too.
 	extra := []string{"IsDeleted"}
+	if _, ok := s.describe.Field("MasterRecordId"); ok {
+		extra = append(extra, "MasterRecordId") // merges are followed
+	}
 	for _, c := range s.cfg.Conditions {
 		extra = append(extra, c.SalesforceField)
 	}
@@ -639,6 +642,7 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		pg.ids = append(pg.ids, id)
 		if del, _ := rec["IsDeleted"].(bool); del {
 			it.deleted = true
+			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
 			continue
 		}
 		keyVal, err := s.maps[0].fromSalesforce(rec)
@@ -693,6 +697,7 @@ type pullItem struct {
 	sfID string
 	// Worked out by prepare.
 	deleted bool
+	master  string // a deleted record merged into another: the survivor's Id
 	key     string
 	keyErr  error
 	inScope bool
@@ -761,6 +766,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	}
 	var release []string // held records that no longer hold their value
 	var changedLinks []store.Link
+	merged, err := e.followMerges(ctx, s, items, links, &changedLinks)
+	if err != nil {
+		return err
+	}
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
 		if l, ok := links[it.sfID]; ok {
@@ -775,6 +784,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			it.done = true
 			if it.link != nil {
 				unlink = append(unlink, it.sfID)
+				if m, ok := merged[it.sfID]; ok {
+					record(KindMerged, it.sfID, it.contactID, "", m.code, m.reason, "")
+					continue
+				}
 				prog.Counts.Unlinked++
 				record(KindUnlinked, it.sfID, it.contactID, "", "deleted_in_salesforce", "deleted in Salesforce; the platform contact is kept and unlinked", "")
 			}

@@ -38,6 +38,7 @@ const (
 	KindOutOfScope = "out_of_scope"
 	KindSkipped    = "skipped"
 	KindUnlinked   = "unlinked"
+	KindMerged     = "merged" // merged away in Salesforce: the link followed, or was held
 )
 
 // The run log types live with the store that keeps them; these names are
