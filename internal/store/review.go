@@ -240,7 +240,7 @@ func (s *Store) HoldTx(ctx context.Context, tx *sql.Tx, tenantID string, item Re
 // open item, the item's ID.
 func (s *Store) HeldSalesforceIDs(ctx context.Context, tenantID string, ids []string) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := s.heldIn(ctx, s.DB, tenantID, ids, func(sfID string, itemID int64) {
+	err := s.heldIn(ctx, s.db(), tenantID, ids, func(sfID string, itemID int64) {
 		if prev, ok := out[sfID]; !ok || itemID < prev {
 			out[sfID] = itemID
 		}
@@ -291,7 +291,7 @@ func (s *Store) ReviewDecisions(ctx context.Context, tenantID string, ids []stri
 			args = append(args, id)
 		}
 		cond, args := s.in("salesforce_id", args, 2)
-		rows, err := s.DB.QueryContext(ctx, `SELECT salesforce_id, decision FROM review_decisions WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, `SELECT salesforce_id, decision FROM review_decisions WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -463,7 +463,7 @@ func (s *Store) ResolveReviewItem(ctx context.Context, tenantID string, id int64
 
 // GetReviewItem returns one of a tenant's review items with its candidates.
 func (s *Store) GetReviewItem(ctx context.Context, tenantID string, id int64) (ReviewItem, error) {
-	return s.getReviewItem(ctx, s.DB, tenantID, id)
+	return s.getReviewItem(ctx, s.db(), tenantID, id)
 }
 
 func (s *Store) getReviewItem(ctx context.Context, q querier, tenantID string, id int64) (ReviewItem, error) {
@@ -528,7 +528,7 @@ func (s *Store) ListReviewItems(ctx context.Context, tenantID string, f ReviewFi
 	}
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -545,13 +545,13 @@ func (s *Store) ListReviewItems(ctx context.Context, tenantID string, f ReviewFi
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
-	return items, s.loadCandidates(ctx, s.DB, tenantID, items)
+	return items, s.loadCandidates(ctx, s.db(), tenantID, items)
 }
 
 // CountOpenReviewItems returns how many of a tenant's review items are open.
 func (s *Store) CountOpenReviewItems(ctx context.Context, tenantID string) (int64, error) {
 	var n int64
-	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM review_items WHERE tenant_id = $1 AND status = 'open'`, tenantID).Scan(&n)
+	err := s.db().QueryRowContext(ctx, `SELECT COUNT(*) FROM review_items WHERE tenant_id = $1 AND status = 'open'`, tenantID).Scan(&n)
 	return n, mapErr(err)
 }
 

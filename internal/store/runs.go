@@ -118,7 +118,7 @@ func scanRun(row interface{ Scan(...any) error }, tenantID string) (SyncRun, err
 // CreateRun starts a run and returns it with its ID.
 func (s *Store) CreateRun(ctx context.Context, r SyncRun) (SyncRun, error) {
 	r.StartedAt = s.Now().UTC().Truncate(time.Microsecond)
-	err := s.DB.QueryRowContext(ctx, `INSERT INTO sync_runs (tenant_id, direction, trigger, status, config_version, started_at, total, message)
+	err := s.db().QueryRowContext(ctx, `INSERT INTO sync_runs (tenant_id, direction, trigger, status, config_version, started_at, total, message)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		r.TenantID, r.Direction, r.Trigger, r.Status, r.ConfigVersion, micros(r.StartedAt), r.Total, r.Message).Scan(&r.ID)
 	return r, mapErr(err)
@@ -126,7 +126,7 @@ func (s *Store) CreateRun(ctx context.Context, r SyncRun) (SyncRun, error) {
 
 // GetRun returns one of a tenant's runs.
 func (s *Store) GetRun(ctx context.Context, tenantID string, id int64) (SyncRun, error) {
-	return scanRun(s.DB.QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
+	return scanRun(s.db().QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
 }
 
 // ListRuns returns a tenant's runs, newest first; direction "" means all.
@@ -146,7 +146,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID, direction string, limit 
 	}
 	args = append(args, limit)
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -185,7 +185,7 @@ func (s *Store) UpdateRunTx(ctx context.Context, tx *sql.Tx, tenantID string, ru
 
 // UpdateRun adds progress to a run.
 func (s *Store) UpdateRun(ctx context.Context, tenantID string, runID int64, p RunProgress) error {
-	return s.updateRun(ctx, s.DB, tenantID, runID, p)
+	return s.updateRun(ctx, s.db(), tenantID, runID, p)
 }
 
 func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID int64, p RunProgress) error {
@@ -234,7 +234,7 @@ func (s *Store) AddRunRecordsTx(ctx context.Context, tx *sql.Tx, tenantID string
 
 // AddRunRecords writes per-record log entries.
 func (s *Store) AddRunRecords(ctx context.Context, tenantID string, recs []SyncRunRecord) error {
-	return s.addRunRecords(ctx, s.DB, tenantID, recs)
+	return s.addRunRecords(ctx, s.db(), tenantID, recs)
 }
 
 func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
@@ -275,7 +275,7 @@ func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, ki
 	} else {
 		q += " ORDER BY id"
 	}
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -295,7 +295,7 @@ func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, ki
 
 // ReasonGroups counts a run's records by kind and reason.
 func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]ReasonGroup, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
+	rows, err := s.db().QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
 		WHERE tenant_id = $1 AND run_id = $2 GROUP BY kind, reason_code ORDER BY COUNT(*) DESC, kind, reason_code`, tenantID, runID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -339,7 +339,7 @@ func csvSafe(s string) string {
 // PruneRunRecords deletes per-record entries older than before (retention)
 // and returns how many went.
 func (s *Store) PruneRunRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
+	res, err := s.db().ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -357,7 +357,7 @@ type PullRetry struct {
 
 // DuePullRetries lists a tenant's failed pull records due for a retry.
 func (s *Store) DuePullRetries(ctx context.Context, tenantID string, now time.Time, limit int) ([]PullRetry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT salesforce_id, attempts, next_at, last_error FROM pull_retries WHERE tenant_id = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3`,
+	rows, err := s.db().QueryContext(ctx, `SELECT salesforce_id, attempts, next_at, last_error FROM pull_retries WHERE tenant_id = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3`,
 		tenantID, micros(now), limit)
 	if err != nil {
 		return nil, mapErr(err)
@@ -440,7 +440,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 // are given.
 func (s *Store) ClearPullRetries(ctx context.Context, tenantID string, salesforceIDs ...string) error {
 	if len(salesforceIDs) == 0 {
-		_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
+		_, err := s.db().ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
 		return mapErr(err)
 	}
 	return s.updateIn(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1 AND `, "salesforce_id", tenantID, salesforceIDs)
@@ -455,7 +455,7 @@ func (s *Store) updateIn(ctx context.Context, q, col, tenantID string, ids []str
 			args = append(args, id)
 		}
 		cond, args := s.in(col, args, 2)
-		if _, err := s.DB.ExecContext(ctx, q+cond, args...); err != nil {
+		if _, err := s.db().ExecContext(ctx, q+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"ReviewHold":         testReviewHold,
 		"ReviewRelease":      testReviewRelease,
 		"ReviewResolve":      testReviewResolve,
+		"Rehearse":           testRehearse,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]
