@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -209,42 +208,6 @@ func (e *Engine) CurrentConfig(ctx context.Context, tenantID string) (syncconf.C
 	}
 	cfg, err := syncconf.DecodeConfig(v.Config)
 	return cfg, v.Version, err
-}
-
-// DryRun previews a configuration against the org (X8).
-func (e *Engine) DryRun(ctx context.Context, tenantID string, cfg syncconf.Config) (syncconf.DryRunReport, error) {
-	c, err := e.Conn.Client(ctx, tenantID)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	env, err := e.envWith(ctx, tenantID, d)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	return syncconf.DryRun(ctx, &cfg, env, syncconf.ClientSource{Client: c}, platformLookup{e.Store, tenantID}, syncconf.DryRunOptions{})
-}
-
-// platformLookup finds platform contacts by identity for the dry run.
-type platformLookup struct {
-	s        *store.Store
-	tenantID string
-}
-
-func (p platformLookup) FindByIdentity(ctx context.Context, identity contact.Identity, key string) ([]contact.Contact, error) {
-	f := store.ContactFilter{Limit: 2}
-	switch identity {
-	case contact.IdentityMemberID:
-		f.MemberID = key
-	case contact.IdentityPhone:
-		f.Phone = key
-	case contact.IdentityEmail:
-		f.Email = key
-	}
-	return p.s.ListContacts(ctx, p.tenantID, f)
 }
 
 // StartInitialSync begins the first full Salesforce → platform sync (S16)

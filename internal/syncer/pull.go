@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +34,10 @@ type session struct {
 	// released are records this run released from the review queue: read
 	// again at its end even if it saw them (they were held then).
 	released map[string]bool
+	// A dry run's pass (dryrun.go): at most limit records, through REST,
+	// each outcome shown to observe.
+	limit   int
+	observe func(dryOutcome, syncconf.DryRunRow)
 }
 
 // describe returns the tenant's describe of Contact, read again when the
@@ -299,6 +302,11 @@ func (s *session) selectList(extra ...string) ([]string, error) {
 	return s.cfg.SelectFields(s.describe, append([]string{"Id", "SystemModstamp", "LastModifiedDate", "LastModifiedById"}, extra...))
 }
 
+// scopeQuery reads what the pull needs of the records in scope.
+func (s *session) scopeQuery() *syncconf.Query {
+	return s.cfg.ScopeQuery(s.describe, "LastModifiedDate")
+}
+
 // pullFull reads every Salesforce contact that matches the conditions,
 // page by page, committing a checkpoint (the last Id) with every page, so
 // a crash or restart resumes where it stopped.
@@ -307,12 +315,8 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
-	where, err := s.cfg.WhereClause(s.describe)
-	if err != nil {
-		return err
-	}
 	if run.Total == 0 {
-		q, err := s.cfg.CountSOQL(s.describe)
+		q, err := s.cfg.ScopeCount(s.describe).Build()
 		if err != nil {
 			return err
 		}
@@ -326,12 +330,8 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		run.Total = total
 	}
-	fields, err := s.selectList()
-	if err != nil {
-		return err
-	}
 	deadline := e.now().Add(e.sliceDuration())
-	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == ""
+	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
 	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
@@ -350,8 +350,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 	}
 	if bulk {
-		err := e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
-			rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
+		q, err := s.scopeQuery().Build()
+		if err != nil {
+			return err
+		}
+		err = e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 			if err != nil {
 				return err
 			}
@@ -368,12 +372,28 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		return e.reconcileUnseen(ctx, s, run.StartedAt)
 	}
-	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE " + where
+	sq := s.scopeQuery()
 	if run.Checkpoint != "" {
-		q = "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE (" + where + ") AND Id > " + salesforce.QuoteString(run.Checkpoint)
+		sq.IDAfter(run.Checkpoint)
+	}
+	sq.OrderBy("Id")
+	truncated := false
+	if s.limit > 0 {
+		// A dry run applies the first records only; unseen links then
+		// tell nothing.
+		left := int64(s.limit) - run.Processed
+		if left <= 0 {
+			return nil
+		}
+		sq.Limit(int(left))
+		truncated = run.Total > int64(s.limit)
+	}
+	q, err := sq.Build()
+	if err != nil {
+		return err
 	}
 	err = e.pipeline(ctx, s, nil, true, deadline, func(ctx context.Context, emit func(map[string]any) error) error {
-		it := s.client.Query(ctx, q+" ORDER BY Id", salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
 		for it.Next() {
 			if err := emit(it.Record()); err != nil {
 				return err
@@ -381,7 +401,7 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		return it.Err()
 	})
-	if err != nil {
+	if err != nil || truncated {
 		return err
 	}
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
@@ -399,12 +419,16 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 		if err != nil || len(links) == 0 {
 			return err
 		}
-		quoted := make([]string, len(links))
+		ids := make([]string, len(links))
 		for i, l := range links {
-			quoted[i] = salesforce.QuoteString(l.SalesforceID)
+			ids[i] = l.SalesforceID
+		}
+		q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
+		if err != nil {
+			return err
 		}
 		alive := map[string]bool{}
-		it := s.client.QueryAll(ctx, "SELECT Id, IsDeleted FROM Contact WHERE Id IN ("+strings.Join(quoted, ", ")+")", salesforce.QueryOptions{})
+		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
 		for it.Next() {
 			rec := it.Record()
 			if del, _ := rec["IsDeleted"].(bool); !del {
@@ -478,7 +502,10 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 		return cursor, err
 	}
 	since := cursor.Add(-e.lookback())
-	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE SystemModstamp > " + salesforce.FormatDateTime(since) + " ORDER BY SystemModstamp, Id"
+	q, err := syncconf.NewQuery(s.describe).Select(fields...).ModifiedAfter(since).OrderBy("SystemModstamp", "Id").Build()
+	if err != nil {
+		return cursor, err
+	}
 	newest := cursor
 	seen := map[string]bool{}
 	// newest and seen belong to the reading goroutine until pipeline returns.
@@ -508,12 +535,16 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	var ids []string
 	for _, r := range due {
 		if !seen[r.SalesforceID] || s.released[r.SalesforceID] {
-			ids = append(ids, salesforce.QuoteString(r.SalesforceID))
+			ids = append(ids, r.SalesforceID)
 		}
 	}
 	if len(ids) > 0 {
-		err := e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
-			it := s.client.QueryAll(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE Id IN ("+strings.Join(ids, ", ")+")", salesforce.QueryOptions{})
+		q, err := syncconf.NewQuery(s.describe).Select(fields...).IDIn(ids).Build()
+		if err != nil {
+			return cursor, err
+		}
+		err = e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
 			for it.Next() {
 				if err := emit(it.Record()); err != nil {
 					return err
@@ -873,6 +904,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var ops []store.ContactOp
 	var opItems []*pullItem
 	var opLinks []store.Link
+	var opCur []contact.Contact // dry runs: each op's contact before
 	var keepLinks []store.Link
 	for _, it := range items {
 		if it.done {
@@ -887,6 +919,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		}
 		if !exists && s.cfg.Identity.ToPlatformNoMatch != syncconf.NoMatchCreate {
 			prog.Counts.Skipped++
+			s.sample(drySkipped, it, cur, cur)
 			continue
 		}
 		if !exists {
@@ -957,9 +990,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			ops = append(ops, store.ContactOp{ID: it.contactID, Input: norm})
 			opItems = append(opItems, it)
 			opLinks = append(opLinks, link)
+			if s.observe != nil {
+				opCur = append(opCur, cur)
+			}
 			continue
 		}
 		prog.Counts.Unchanged++
+		s.sample(dryUnchanged, it, cur, cur)
 		okRetry = append(okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
 	}
@@ -972,10 +1009,19 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			switch r.Outcome {
 			case store.OutcomeCreated:
 				prog.Counts.Created++
+				if s.observe != nil {
+					s.sample(dryCreate, it, opCur[i], r.Contact)
+				}
 			case store.OutcomeUpdated:
 				prog.Counts.Updated++
+				if s.observe != nil {
+					s.sample(dryUpdate, it, opCur[i], r.Contact)
+				}
 			case store.OutcomeUnchanged:
 				prog.Counts.Unchanged++
+				if s.observe != nil {
+					s.sample(dryUnchanged, it, opCur[i], r.Contact)
+				}
 			default:
 				var cc *store.ContactConflict
 				if errors.As(r.Err, &cc) {
