@@ -36,7 +36,7 @@ func TestReviewQueuePage(t *testing.T) {
 	// Reachable from the sync info page and the finished first sync, with the count.
 	info := a.get("/admin/salesforce/info")
 	mustContain(t, info, `<a href="/admin/salesforce/review">Review queue: 2 open</a>`)
-	mustContain(t, a.get("/admin/salesforce/start"), `id="review-after-sync"`, "The first sync held 2 groups")
+	mustContain(t, a.get("/admin/salesforce/start"), `id="review-after-sync"`, "The first sync held contacts that share an identity value: 2 to review.")
 
 	p := a.get("/admin/salesforce/review")
 	if p.status != http.StatusOK {
