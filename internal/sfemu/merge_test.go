@@ -74,6 +74,15 @@ func TestMergeContactsSideDoor(t *testing.T) {
 		t.Errorf("getDeleted: got %v, want %v", ids, want)
 	}
 
+	// getUpdated lists the master (its SystemModstamp moved), not the losers.
+	var upd struct {
+		IDs []string `json:"ids"`
+	}
+	e.do("GET", "sobjects/Contact/updated/?start="+f(start.Add(30*time.Minute))+"&end="+f(e.srv.Now()), nil).json(t, &upd)
+	if !slices.Equal(upd.IDs, []string{master}) {
+		t.Errorf("getUpdated: got %v, want [%s]", upd.IDs, master)
+	}
+
 	// The change history has the losers' deletes and the master's update.
 	var kinds []string
 	for _, c := range e.org.History("")[nHist:] {

@@ -488,6 +488,7 @@ func (s *Store) loadCandidates(ctx context.Context, q querier, tenantID string, 
 	for i, it := range items {
 		at[it.ID] = i
 		args = append(args, it.ID)
+		items[i].Candidates = []ReviewCandidate{} // an item left with none lists none, not null
 	}
 	cond, args := s.in("item_id", args, 2)
 	rows, err := q.QueryContext(ctx, `SELECT item_id, salesforce_id, contact_id, sf_values FROM review_candidates WHERE tenant_id = $1 AND `+cond+` ORDER BY item_id, salesforce_id`, args...)

@@ -22,6 +22,8 @@ type startView struct {
 	Done          bool
 	DryRun        *syncconf.DryRunReport
 	DryRunError   string
+	// ReviewOpen is how many review items wait, shown once the first sync is done.
+	ReviewOpen int64
 }
 
 // runDone reports whether a run has ended. A paused run (the API budget
@@ -49,6 +51,12 @@ func (s *server) startPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			return
 		}
 		v.HasRun, v.Run, v.Done = ok, run, ok && runDone(run)
+		if v.Done {
+			if v.ReviewOpen, err = s.opts.Engine.CountOpenReview(ctx, rc.Tenant.ID); err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+		}
 		if !ok {
 			// The dry run comes before the first sync (X8).
 			rep, err := s.opts.Engine.DryRun(ctx, rc.Tenant.ID, cfg)
@@ -180,6 +188,8 @@ type infoView struct {
 	// ResyncAdvised: the identity or conditions changed since the last
 	// full sync, so a full resync is offered.
 	ResyncAdvised bool
+	// ReviewOpen is how many review items wait for a decision.
+	ReviewOpen int64
 }
 
 type filterLink struct {
@@ -226,6 +236,10 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 				return
 			}
 		}
+	}
+	if v.ReviewOpen, err = s.opts.Engine.CountOpenReview(ctx, rc.Tenant.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
 	}
 	used, max, budget, err := s.opts.Engine.Usage(ctx, rc.Tenant.ID)
 	if err != nil {

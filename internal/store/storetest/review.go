@@ -203,7 +203,12 @@ func testReviewRelease(t *testing.T, s *store.Store) {
 	}
 	rel = release(t, s, a.ID, "003NEW", "003W")
 	if len(rel) != 2 {
-		t.Errorf("after the links went: got %d released, want both items", len(rel))
+		t.Fatalf("after the links went: got %d released, want both items", len(rel))
+	}
+	for _, it := range rel {
+		if it.Candidates == nil || len(it.Candidates) > 1 {
+			t.Errorf("released item %d: got candidates %#v, want at most one and never nil (an empty list in JSON)", it.ID, it.Candidates)
+		}
 	}
 }
 
