@@ -67,4 +67,3 @@ type FieldChange struct {
 	From          any    `json:"from"`
 	To            any    `json:"to"`
 }
-

@@ -549,7 +549,7 @@ func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem
 			notes[it.sfID] = mergeNote{"merged_held", "merged into " + it.master + " in Salesforce, which is linked to another platform contact (" + ml.ContactID + "); held for review, the platform contacts are kept"}
 			holds[it.master] = holdGroup{kind: store.ReviewMerge, field: "MasterRecordId", contactID: l.ContactID,
 				candidates: []store.ReviewCandidate{{SalesforceID: it.master, ContactID: ml.ContactID}},
-				reason: "%[2]s: merged in Salesforce from a record linked to another platform contact"}
+				reason:     "%[2]s: merged in Salesforce from a record linked to another platform contact"}
 		default:
 			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce; the link follows it"}
 			moved := cloneLink(l)

@@ -182,4 +182,3 @@ func (s *session) sample(o dryOutcome, it *pullItem, cur, next contact.Contact) 
 	}
 	s.observe(o, row)
 }
-
