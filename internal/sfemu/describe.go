@@ -146,7 +146,7 @@ func describeField(f *fieldDef) map[string]any {
 		digits = 9
 	}
 	return map[string]any{
-		"aggregatable": f.Type != "textarea" && f.Type != "address", "aiPredictionField": false,
+		"aggregatable": f.aggregatable(), "aiPredictionField": false,
 		"autoNumber": false, "byteLength": byteLength, "calculated": f.Calculated, "calculatedFormula": nil,
 		"cascadeDelete": false, "caseSensitive": f.CaseSensitive, "compoundFieldName": nullable(f.Compound),
 		"controllerName": nil, "createable": f.Createable, "custom": f.Custom, "defaultValue": defVal,

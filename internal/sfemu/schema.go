@@ -61,6 +61,20 @@ type objectDef struct {
 	idIdx, isDeletedIdx, nameIdx, createdIdx, createdByIdx, modifiedIdx, modifiedByIdx, modstampIdx, ownerIdx int
 }
 
+// aggregatable is the describe attribute of the same name: whether the
+// field may be an aggregate function's argument. In the recorded describe
+// of Contact (testdata/contact_describe.json) booleans, compound addresses
+// and the long text area Description are not; short text areas are.
+func (f *fieldDef) aggregatable() bool {
+	switch f.Type {
+	case "boolean", "address", "location", "multipicklist", "base64":
+		return false
+	case "textarea":
+		return f.Filterable
+	}
+	return true
+}
+
 func (o *objectDef) field(name string) (*fieldDef, bool) {
 	f, ok := o.byName[strings.ToLower(name)]
 	return f, ok
@@ -134,7 +148,8 @@ func (s *soqlSchema) Relationship(path string) (string, bool) {
 
 func (s *soqlSchema) Field(name string) (soql.FieldInfo, bool) {
 	if f, ok := s.obj.field(name); ok {
-		return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable}, true
+		return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable,
+			Groupable: f.Groupable, Aggregatable: f.aggregatable()}, true
 	}
 	rel, col, dotted := strings.Cut(name, ".")
 	if !dotted {
@@ -154,7 +169,7 @@ func (s *soqlSchema) Field(name string) (soql.FieldInfo, bool) {
 	}
 	s.usedRel = true
 	return soql.FieldInfo{Name: ref.Relationship + "." + tf.Name, Type: tf.Type, Index: relBase + ref.index*relStride + tf.index,
-		Filterable: tf.Filterable, Sortable: tf.Sortable}, true
+		Filterable: tf.Filterable, Sortable: tf.Sortable, Groupable: tf.Groupable, Aggregatable: tf.aggregatable()}, true
 }
 
 // fieldFor returns the fieldDef behind a resolved FieldInfo, making one
