@@ -18,9 +18,9 @@ func TestAggregateQuery(t *testing.T) {
 		t.Helper()
 		return e.do("GET", "query?q="+url.QueryEscape(soql), nil, hdr...)
 	}
-	e.create(map[string]any{"LastName": "Lee", "Email": "dup@example.com", "Birthdate": "1990-04-01"})
+	e.create(map[string]any{"LastName": "Lee", "Email": "dup@example.com", "Birthdate": "1990-04-01", "MailingLatitude": 1})
 	e.srv.Advance(time.Minute)
-	e.create(map[string]any{"LastName": "Lee", "Email": "DUP@example.com", "Birthdate": "1985-12-31"})
+	e.create(map[string]any{"LastName": "Lee", "Email": "DUP@example.com", "Birthdate": "1985-12-31", "MailingLatitude": 2})
 	e.create(map[string]any{"LastName": "Kim", "Email": "kim@example.com"})
 	e.create(map[string]any{"LastName": "Park"})
 
@@ -38,6 +38,9 @@ func TestAggregateQuery(t *testing.T) {
 		// A relationship field answers under its own name.
 		{"SELECT Owner.Username, COUNT(Id) FROM Contact GROUP BY Owner.Username",
 			`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"AggregateResult"},"Username":"` + e.org.Admin().Username + `","expr0":4}]}`},
+		// SUM and AVG are doubles, written as Salesforce writes them (300.0).
+		{"SELECT LastName, SUM(MailingLatitude), AVG(MailingLatitude) FROM Contact WHERE LastName = 'Lee' GROUP BY LastName",
+			`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"AggregateResult"},"LastName":"Lee","expr0":3.0,"expr1":1.5}]}`},
 		{"SELECT LastName, COUNT(Id) FROM Contact WHERE LastName = 'Nobody' GROUP BY LastName",
 			`{"totalSize":0,"done":true,"records":[]}`},
 	}

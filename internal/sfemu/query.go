@@ -296,11 +296,29 @@ func (c *call) aggregateAnswer(res *result) ([]byte, *apiError) {
 			b = append(b, ',')
 			b = appendJSONString(b, types[j].Name)
 			b = append(b, ':')
+			if f, ok := v.(float64); ok && types[j].Type == "double" {
+				b = appendJavaDouble(b, f)
+				continue
+			}
 			b = appendValue(b, types[j], v)
 		}
 		b = append(b, '}')
 	}
 	return append(b, `]}`...), nil
+}
+
+// appendJavaDouble writes a SUM or AVG the way Salesforce's serializer
+// writes a double: a whole number keeps ".0" ("expr0" : 300.0 in restforce's
+// spec/fixtures/sobject/query_aggregate_success_response.json).
+func appendJavaDouble(b []byte, f float64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
 }
 
 func (o *Org) openCursor(cur *cursor) {

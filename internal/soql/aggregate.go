@@ -24,6 +24,10 @@ import (
 //   - GROUP BY takes groupable fields only, and a GROUP BY query cannot be
 //     paged with queryMore or a REST query locator:
 //     https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_group_by_considerations.htm
+//   - The shape of an answer (attributes.type "AggregateResult", grouped
+//     fields by name, null groups as null, expr0 for an unaliased SUM):
+//     restforce spec/fixtures/sobject/query_aggregate_success_response.json
+//     (https://github.com/restforce/restforce, MIT licence).
 //   - Real error texts seen in client code and notes written against live
 //     orgs: "Field must be grouped or aggregated: X", "field 'X' can not be
 //     grouped in a query call", "field X does not support aggregate
