@@ -20,6 +20,8 @@ func TestDoubledSlash(t *testing.T) {
 		"/services/data/v62.0/sobjects/Contact/" + id + "//",
 		"/services/data/v62.0//query?q=SELECT+Id+FROM+Contact",
 		"/services/data/v62.0//",
+		"/services/data//v62.0/sobjects/Contact",
+		"//services/data/v62.0/sobjects/Contact",
 	} {
 		got := wantErrorCode(t, e.do("GET", path, nil), 404, "NOT_FOUND")
 		if got["message"] != "The requested resource does not exist" {
