@@ -233,3 +233,14 @@ func TestAggregateOnePass(t *testing.T) {
 		t.Errorf("got %v, %v; want one row SHARED@example.com, 5", rows, err)
 	}
 }
+
+// TestAggregateCallInWhere checks that an aggregate call in a hand-built
+// WHERE is refused rather than read as its argument.
+func TestAggregateCallInWhere(t *testing.T) {
+	t.Parallel()
+	q := mustParse(t, "SELECT Id FROM Contact WHERE LastName = 'x'")
+	q.Where.(*Comparison).Func = "COUNT"
+	if _, err := Compile(q, contactSchema(), testNow); err == nil {
+		t.Errorf("Compile of WHERE COUNT(LastName) = 'x': got no error, want MALFORMED_QUERY")
+	}
+}

@@ -273,6 +273,11 @@ func (c *compiler) filterField(fn string, fnPos Pos, path string, pos Pos) (Fiel
 	if c.agg != nil {
 		return c.agg.operand(c, fn, fnPos, path, pos, "Field must be grouped or aggregated: ")
 	}
+	if fn != "" {
+		// Only a hand-built WHERE can hold an aggregate call; the parser
+		// refuses one there, at its "(".
+		return FieldInfo{}, posError(c.q.Source, fnPos.Offset, CodeMalformedQuery, "unexpected token: '"+fn+"'")
+	}
 	fi, err := c.field(path, pos)
 	if err != nil {
 		return fi, err
