@@ -215,6 +215,10 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, parent *call)
 			return
 		}
 	}
+	if hasEmptySegment(c.path) {
+		writeErrors(w, []*apiError{errNotFound()})
+		return
+	}
 	segs := strings.Split(strings.Trim(c.path, "/"), "/")
 	if len(segs) == 1 && segs[0] == "" {
 		segs = nil
@@ -226,6 +230,16 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, parent *call)
 	}
 	c.segs = segs
 	s.dispatch(w, c)
+}
+
+// hasEmptySegment reports whether a REST path has a doubled slash (an
+// empty segment) anywhere but as one trailing slash. Salesforce answers
+// 404 NOT_FOUND for such paths: restforce's get_updated sent
+// /services/data/vXX.X//sobjects/... and got 404 until it dropped the
+// extra slash (https://github.com/restforce/restforce/pull/366).
+func hasEmptySegment(path string) bool {
+	p := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
+	return p != "" && strings.Contains("/"+p+"/", "//") || p == "" && len(path) > 1
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, c *call) {
