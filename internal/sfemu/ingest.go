@@ -586,6 +586,9 @@ func (s *Server) processIngest(org *Org, j *ingestJob) {
 	}
 	j.mu.Lock()
 	j.header, j.rows = header, rows
+	if header != nil {
+		j.uploads = nil // the parsed rows stand for the data from now on
+	}
 	j.results = make([]ingestResult, len(rows))
 	j.mu.Unlock()
 	if msg == "" {

@@ -430,6 +430,17 @@ func TestBulkIngestStateErrors(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 400", name, r.status, r.body)
 		}
 	}
+	// hardDelete needs the "Bulk API Hard Delete" permission (here: Modify All Data).
+	std, err := e.org.CreateUser(UserOptions{Username: "std@ingest.example.com", Password: "x-Pa55word", LastName: "Standard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdTok, err := e.srv.IssueToken(e.org, std.Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErrorCode(t, e.doToken(stdTok.AccessToken, "POST", "jobs/ingest", map[string]any{"object": "Contact", "operation": "hardDelete"}), 400, "FEATURENOTENABLED")
+	wantStatus(t, e.doToken(stdTok.AccessToken, "POST", "jobs/ingest", map[string]any{"object": "Contact", "operation": "delete"}), 200)
 	e2 := wantErrorCode(t, e.do("POST", "jobs/ingest", map[string]any{"object": "Contact", "operation": "upsert"}), 400, "INVALIDJOB")
 	if e2["message"] != "InvalidJob : External ID was blank for Contact. An External ID must be specified for upsert." {
 		t.Errorf("upsert without key: got %v", e2["message"])
