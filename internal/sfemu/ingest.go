@@ -580,9 +580,9 @@ func (s *Server) processIngest(org *Org, j *ingestJob) {
 	}
 	j.mu.Unlock()
 	header, rows, msg := parseIngestCSV(data, j)
-	var fields []*fieldDef
+	var cols []ingestColumn
 	if msg == "" {
-		fields, msg = ingestColumns(j, header)
+		cols, msg = ingestColumns(org, j, header)
 	}
 	j.mu.Lock()
 	j.header, j.rows = header, rows
@@ -595,7 +595,7 @@ func (s *Server) processIngest(org *Org, j *ingestJob) {
 		msg = s.reserveIngest(org, len(rows))
 	}
 	if msg == "" {
-		msg = s.writeIngest(org, j, fields)
+		msg = s.writeIngest(org, j, cols)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -633,7 +633,7 @@ func (s *Server) reserveIngest(org *Org, records int) string {
 }
 
 // writeIngest writes the job's records through the REST write path.
-func (s *Server) writeIngest(org *Org, j *ingestJob, fields []*fieldDef) string {
+func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) string {
 	c := &call{
 		s: s, r: &http.Request{URL: &url.URL{}}, org: org, user: j.creator, version: j.version, vnum: j.vnum,
 		client: j.client, api: "bulkapi",
@@ -661,7 +661,7 @@ func (s *Server) writeIngest(org *Org, j *ingestJob, fields []*fieldDef) string 
 		org.withTx(context.Background(), func(t *tx) {
 			seen := map[string]bool{}
 			for i, row := range rows[from:to] {
-				res[i] = c.ingestOne(t, j, key, fields, row, seen)
+				res[i] = c.ingestOne(t, j, key, cols, row, seen)
 			}
 		})
 		j.mu.Lock()
@@ -679,17 +679,29 @@ func (s *Server) writeIngest(org *Org, j *ingestJob, fields []*fieldDef) string 
 }
 
 // ingestOne writes one CSV record. Locked (inside withTx).
-func (c *call) ingestOne(t *tx, j *ingestJob, key *upsertKey, fields []*fieldDef, row []string, seen map[string]bool) ingestResult {
+func (c *call) ingestOne(t *tx, j *ingestJob, key *upsertKey, cols []ingestColumn, row []string, seen map[string]bool) ingestResult {
 	in := writeInput{}
-	for i, f := range fields {
+	for i, col := range cols {
 		v := row[i]
 		switch {
 		case v == "":
 			// Empty values are ignored (guide, "Prepare CSV Files").
 		case v == "#N/A":
-			in[f.Name] = nil
+			in[col.f.Name] = nil
+		case col.lookup != nil:
+			tb := c.org.tables[strings.ToLower(col.parent.Name)]
+			switch m := c.org.matchExternal(tb, col.lookup, v); len(m) {
+			case 0:
+				// The Bulk and REST text for a missing parent.
+				return ingestResult{err: fieldErr("INVALID_FIELD", "Foreign key external ID: "+v+" not found for field "+col.lookup.Name+" in entity "+col.parent.Name)}
+			case 1:
+				in[col.f.Name] = m[0].id
+			default:
+				// Not documented; the code is the one for ambiguous keys.
+				return ingestResult{err: fieldErr("DUPLICATE_EXTERNAL_ID", "Foreign key external ID: "+v+" matched more than one record for field "+col.lookup.Name+" in entity "+col.parent.Name)}
+			}
 		default:
-			in[f.Name] = csvInput(f, v)
+			in[col.f.Name] = csvInput(col.f, v)
 		}
 	}
 	switch j.op {
@@ -774,24 +786,64 @@ func parseIngestCSV(data []byte, j *ingestJob) (header []string, rows [][]string
 	return all[0], all[1:], ""
 }
 
+// ingestColumn is one CSV column: a field, or a relationship column
+// (ReportsTo.Email) that sets the reference field f to the parent whose
+// lookup field holds the value.
+type ingestColumn struct {
+	f      *fieldDef
+	lookup *fieldDef
+	parent *objectDef
+}
+
 // ingestColumns maps the header to fields, or returns the job's
 // errorMessage for an unknown one (Salesforce's text, e.g.
-// "InvalidBatch : Field name not found : Foo__c").
-func ingestColumns(j *ingestJob, header []string) ([]*fieldDef, string) {
-	fields := make([]*fieldDef, len(header))
+// "InvalidBatch : Field name not found : Foo__c"). A relationship column
+// (guide, "Relationship Fields in a Header Row") names a reference
+// field's relationship and an idLookup or external id field of the
+// parent; polymorphic "Type:Rel.Field" columns are not emulated.
+func ingestColumns(org *Org, j *ingestJob, header []string) ([]ingestColumn, string) {
+	cols := make([]ingestColumn, len(header))
 	seen := map[int]bool{}
 	for i, name := range header {
-		f, ok := j.obj.field(strings.TrimSpace(name))
-		if !ok || f.Hidden || name != strings.TrimSpace(name) {
+		col, ok := ingestColumnOf(org, j.obj, name)
+		if !ok {
 			return nil, "InvalidBatch : Field name not found : " + name
 		}
-		if seen[f.index] {
+		if seen[col.f.index] {
 			return nil, "InvalidBatch : Duplicate field name found : " + name
 		}
-		seen[f.index] = true
-		fields[i] = f
+		seen[col.f.index] = true
+		cols[i] = col
 	}
-	return fields, ""
+	return cols, ""
+}
+
+func ingestColumnOf(org *Org, obj *objectDef, name string) (ingestColumn, bool) {
+	if name != strings.TrimSpace(name) {
+		return ingestColumn{}, false
+	}
+	rel, lookup, isRel := strings.Cut(name, ".")
+	if !isRel {
+		f, ok := obj.field(name)
+		return ingestColumn{f: f}, ok && !f.Hidden
+	}
+	for _, f := range obj.fields {
+		if f.Type != "reference" || f.Hidden || !strings.EqualFold(f.Relationship, rel) || len(f.ReferenceTo) != 1 {
+			continue
+		}
+		org.mu.RLock()
+		parent, ok := org.objects[strings.ToLower(f.ReferenceTo[0])]
+		org.mu.RUnlock()
+		if !ok {
+			return ingestColumn{}, false
+		}
+		lf, ok := parent.field(lookup)
+		if !ok || lf.Hidden || !(lf.IDLookup || lf.ExternalID) {
+			return ingestColumn{}, false
+		}
+		return ingestColumn{f: f, lookup: lf, parent: parent}, true
+	}
+	return ingestColumn{}, false
 }
 
 // ingestResults answers successfulResults, failedResults and

@@ -2,6 +2,7 @@ package sfemu
 
 import (
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -98,8 +99,15 @@ func wantCounts(t *testing.T, info ingestJobInfo, processed, failed int) {
 	t.Helper()
 	if info.NumberRecordsProcessed == nil || info.NumberRecordsFailed == nil ||
 		*info.NumberRecordsProcessed != processed || *info.NumberRecordsFailed != failed {
-		t.Errorf("job counts: got processed %v failed %v, want %d and %d", info.NumberRecordsProcessed, info.NumberRecordsFailed, processed, failed)
+		t.Errorf("job counts: got processed %s failed %s, want %d and %d", intText(info.NumberRecordsProcessed), intText(info.NumberRecordsFailed), processed, failed)
 	}
+}
+
+func intText(n *int) string {
+	if n == nil {
+		return "none"
+	}
+	return fmt.Sprint(*n)
 }
 
 func TestBulkIngestInsert(t *testing.T) {
@@ -578,5 +586,37 @@ func TestBulkIngestAbortInProgress(t *testing.T) {
 	}
 	if (len(done)-1)%ingestChunk != 0 {
 		t.Errorf("written records: got %d, want whole transactions of %d", len(done)-1, ingestChunk)
+	}
+}
+
+// TestBulkIngestRelationshipColumns sets references through a parent's
+// idLookup or external id field (ReportsTo.Email, Owner.Username).
+func TestBulkIngestRelationshipColumns(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	boss := e.create(map[string]any{"LastName": "Boss", "Email": "boss@example.com"})
+	human := e.org.Human()
+	id, info := e.runIngest(map[string]any{"object": "Contact", "operation": "insert"},
+		"LastName,ReportsTo.Email,Owner.Username\nMinion,BOSS@example.com,"+human.Username+"\nLost,nobody@example.com,\nFree,#N/A,\n")
+	wantCounts(t, info, 3, 1)
+	ok := e.ingestCSV(id, "successfulResults")
+	if len(ok) != 3 {
+		t.Fatalf("successfulResults: got %q; failedResults %q", ok, e.ingestCSV(id, "failedResults"))
+	}
+	if rec, _ := e.org.Record(ok[1][0]); rec["ReportsToId"] != boss || rec["OwnerId"] != human.ID {
+		t.Errorf("Minion: got ReportsToId %v OwnerId %v, want %s and %s", rec["ReportsToId"], rec["OwnerId"], boss, human.ID)
+	}
+	if rec, _ := e.org.Record(ok[2][0]); rec["ReportsToId"] != nil || rec["OwnerId"] != e.org.Admin().ID {
+		t.Errorf("Free: got %v, want no ReportsToId and the job's creator as owner", rec)
+	}
+	bad := e.ingestCSV(id, "failedResults")
+	if want := "INVALID_FIELD:Foreign key external ID: nobody@example.com not found for field Email in entity Contact:--"; len(bad) != 2 || bad[1][1] != want {
+		t.Errorf("failedResults: got %q, want %q", bad, want)
+	}
+	for _, col := range []string{"ReportsTo.Title", "Boss.Email", "Account.Name"} {
+		_, info := e.runIngest(map[string]any{"object": "Contact", "operation": "insert"}, "LastName,"+col+"\nX,y\n")
+		if info.State != "Failed" || info.ErrorMessage != "InvalidBatch : Field name not found : "+col {
+			t.Errorf("column %s: got %s %q, want Failed, field name not found", col, info.State, info.ErrorMessage)
+		}
 	}
 }

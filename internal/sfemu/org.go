@@ -313,7 +313,13 @@ func (o *Org) CreateUser(opts UserOptions) (User, error) {
 	set("LastModifiedDate", now)
 	set("LastModifiedById", creator)
 	set("SystemModstamp", now)
-	t.add(newRecord(u.ID, vals))
+	r := newRecord(u.ID, vals)
+	p := t.add(r)
+	for i, idx := range t.uniq { // Username: Bulk relationship columns look users up by it
+		if v := r.Value(i); v != nil {
+			idx[uniqKey(t.obj.fields[i], v)] = p
+		}
+	}
 	o.users = append(o.users, u)
 	for _, ps := range o.permSets {
 		if ps.ProfileName == opts.Profile {
