@@ -620,3 +620,31 @@ func TestBulkIngestRelationshipColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkIngestMultipart creates a job and uploads its data in one
+// multipart request (guide, "Bulk Insert with a Multipart Request").
+func TestBulkIngestMultipart(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	body := "--BOUNDARY\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n" +
+		`{"object":"Contact","contentType":"CSV","operation":"insert","lineEnding":"LF"}` +
+		"\r\n--BOUNDARY\r\nContent-Type: text/csv\r\nContent-Disposition: form-data; name=\"content\"; filename=\"content\"\r\n\r\n" +
+		"FirstName,LastName,MailingCity\nAstro,Nomical,San Francisco\nHootie,McOwl,San Francisco\n" +
+		"\r\n--BOUNDARY--\r\n"
+	r := e.do("POST", "jobs/ingest", body, "Content-Type", `multipart/form-data; boundary="BOUNDARY"`)
+	wantStatus(t, r, 200)
+	want := []string{"id", "operation", "object", "createdById", "createdDate", "systemModstamp", "state", "concurrencyMode", "contentType", "apiVersion", "lineEnding", "columnDelimiter"}
+	if got := keysInOrder(t, r.body); !slices.Equal(got, want) || !strings.Contains(string(r.body), `"state":"UploadComplete"`) {
+		t.Errorf("multipart create: got %s, want an UploadComplete job with keys %v", r.body, want)
+	}
+	var job ingestJobInfo
+	r.json(t, &job)
+	info, _ := e.waitIngest(job.ID)
+	wantCounts(t, info, 2, 0)
+	if ok := e.ingestCSV(job.ID, "successfulResults"); len(ok) != 3 || ok[1][2] != "Astro" || ok[2][4] != "San Francisco" {
+		t.Errorf("successfulResults: got %q", ok)
+	}
+	big := "--B\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n" + `{"object":"Contact","operation":"insert"}` +
+		"\r\n--B\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nLastName\n" + strings.Repeat("x\n", maxMultipartContent/2) + "\r\n--B--\r\n"
+	wantErrorCode(t, e.do("POST", "jobs/ingest", big, "Content-Type", "multipart/form-data; boundary=B"), 400, "INVALIDJOB")
+}
