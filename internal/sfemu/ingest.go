@@ -66,7 +66,8 @@ const (
 	// ingestChunk is the records per transaction.
 	ingestChunk = 200
 	// ingestBatchRecords is the records per internal batch; every batch
-	// counts against DailyBulkApiBatches.
+	// counts against DailyBulkApiBatches (the job's initial empty batch
+	// does not: guide, "Limits and Allocations").
 	ingestBatchRecords = 10000
 	// DefaultBulkBatchAllocation is DailyBulkApiBatches.Max: batches per
 	// rolling 24 hours, shared by Bulk API and Bulk API 2.0 ingest.
