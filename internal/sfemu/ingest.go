@@ -776,7 +776,7 @@ func (c *call) ingestOne(t *tx, j *ingestJob, key *upsertKey, cols []ingestColum
 		}
 		id, e := c.deleteOne(t, raw)
 		if e != nil {
-			return ingestResult{id: id, err: e}
+			return ingestResult{id: failedID(id, e), err: e}
 		}
 		if j.op == opHardDelete {
 			tb := c.org.tables[strings.ToLower(j.obj.Name)]
@@ -796,8 +796,20 @@ func (c *call) ingestOne(t *tx, j *ingestJob, key *upsertKey, cols []ingestColum
 		if j.op == opInsert {
 			r.id = ""
 		}
+		r.id = failedID(r.id, r.err)
 	}
 	return r
+}
+
+// failedID is the sf__Id of a failed record: the record's id, but none
+// when no record has it (a failed update of an unknown id shows "" in
+// real orgs' failedResults: "","INVALID_CROSS_REFERENCE_KEY:invalid cross
+// reference id:--").
+func failedID(id string, e *apiError) string {
+	if e.Code == "INVALID_CROSS_REFERENCE_KEY" || e.Code == "MALFORMED_ID" {
+		return ""
+	}
+	return id
 }
 
 // csvInput turns a CSV value into what the JSON write path expects:

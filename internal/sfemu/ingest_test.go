@@ -648,3 +648,28 @@ func TestBulkIngestMultipart(t *testing.T) {
 		"\r\n--B\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nLastName\n" + strings.Repeat("x\n", maxMultipartContent/2) + "\r\n--B--\r\n"
 	wantErrorCode(t, e.do("POST", "jobs/ingest", big, "Content-Type", "multipart/form-data; boundary=B"), 400, "INVALIDJOB")
 }
+
+// TestBulkIngestFailedIDs: a failed record names its id only when the
+// record exists.
+func TestBulkIngestFailedIDs(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	if err := e.org.AddValidationRule(ValidationRule{Name: "TitleShort", Field: "Title", Pattern: `^.{0,5}$`, Message: "Title too long"}); err != nil {
+		t.Fatal(err)
+	}
+	known := e.create(map[string]any{"LastName": "Known"})
+	unknown := known[:5] + "0000000099" // a Contact id no record has
+	id, info := e.runIngest(map[string]any{"object": "Contact", "operation": "update"},
+		"Id,Title\n"+known+",Much too long\n"+unknown+",x\nnot-an-id,x\n")
+	wantCounts(t, info, 3, 3)
+	got := map[string]string{}
+	for _, row := range e.ingestCSV(id, "failedResults")[1:] {
+		got[row[2]] = row[0] + " " + strings.SplitN(row[1], ":", 2)[0]
+	}
+	want := map[string]string{known: known + " FIELD_CUSTOM_VALIDATION_EXCEPTION", unknown: " INVALID_CROSS_REFERENCE_KEY", "not-an-id": " MALFORMED_ID"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("failed row %s: got sf__Id and code %q, want %q", k, got[k], v)
+		}
+	}
+}
