@@ -656,7 +656,7 @@ func (s *Server) processIngest(org *Org, j *ingestJob) {
 		msg = s.reserveIngest(org, len(rows))
 	}
 	if msg == "" {
-		msg = s.writeIngest(org, j, cols)
+		s.writeIngest(org, j, cols)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -693,8 +693,9 @@ func (s *Server) reserveIngest(org *Org, records int) string {
 	return ""
 }
 
-// writeIngest writes the job's records through the REST write path.
-func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) string {
+// writeIngest writes the job's records through the REST write path, until
+// they are all written or the job is aborted or deleted.
+func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) {
 	c := &call{
 		s: s, r: &http.Request{URL: &url.URL{}}, org: org, user: j.creator, version: j.version, vnum: j.vnum,
 		client: j.client, api: "bulkapi",
@@ -714,7 +715,7 @@ func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) string
 		}
 		j.mu.Unlock()
 		if stop {
-			return ""
+			return
 		}
 		to := min(from+ingestChunk, len(rows))
 		res := make([]ingestResult, to-from)
@@ -736,7 +737,6 @@ func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) string
 		j.processed = to
 		j.mu.Unlock()
 	}
-	return ""
 }
 
 // ingestOne writes one CSV record. Locked (inside withTx).
