@@ -124,6 +124,10 @@ type Options struct {
 	// 2 when zero, negative for "complete at once". An ingest job also
 	// waits for its records to be written, in the background.
 	BulkPollsToComplete int
+	// BulkIngestMaxUpload is the Bulk API 2.0 ingest job data limit in
+	// bytes once base64-encoded; DefaultBulkIngestMaxUpload (150 MB) when
+	// zero.
+	BulkIngestMaxUpload int
 	// Faults are injected into answers outside /__emulator__/.
 	Faults Faults
 	// Logger receives one line per request at debug level and errors; a
@@ -268,6 +272,9 @@ func New(opts Options) *Server {
 	}
 	if opts.BulkPollsToComplete == 0 {
 		opts.BulkPollsToComplete = 2
+	}
+	if opts.BulkIngestMaxUpload <= 0 {
+		opts.BulkIngestMaxUpload = DefaultBulkIngestMaxUpload
 	}
 	logger := opts.Logger
 	if logger == nil {

@@ -45,7 +45,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := int64(maxBody)
 	if r.Method == http.MethodPut && strings.HasSuffix(strings.TrimRight(r.URL.Path, "/"), "/batches") {
-		limit = maxIngestRequest // Bulk API 2.0 job data
+		limit = s.maxIngestRequest() // Bulk API 2.0 job data
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {

@@ -58,11 +58,9 @@ const (
 // and Bulk API 2.0 Limits and Allocations"; developer guide "Understanding
 // Bulk API 2.0 Ingest").
 const (
-	// maxIngestUpload is the job data limit: 150 MB once base64-encoded.
-	maxIngestUpload = 150 << 20
-	// maxIngestRequest bounds one PUT body: the largest raw CSV whose
-	// base64 form fits maxIngestUpload.
-	maxIngestRequest = maxIngestUpload / 4 * 3
+	// DefaultBulkIngestMaxUpload is the job data limit: 150 MB once
+	// base64-encoded (Options.BulkIngestMaxUpload).
+	DefaultBulkIngestMaxUpload = 150 << 20
 	// ingestChunk is the records per transaction.
 	ingestChunk = 200
 	// ingestBatchRecords is the records per internal batch; every batch
@@ -589,7 +587,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, c *call, id string) {
 		return
 	}
 	size := j.size + (len(data)+2)/3*4
-	if size > maxIngestUpload {
+	if size > s.opts.BulkIngestMaxUpload {
 		writeErrors(w, []*apiError{tooLarge()})
 		return
 	}
@@ -599,10 +597,14 @@ func (s *Server) ingestUpload(w http.ResponseWriter, c *call, id string) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// tooLarge answers an upload over 150 MB (base64). The developer guide
-// gives the limit, not the error's text.
+// maxIngestRequest bounds one PUT body: the largest raw CSV whose base64
+// form fits the upload limit.
+func (s *Server) maxIngestRequest() int64 { return int64(s.opts.BulkIngestMaxUpload) / 4 * 3 }
+
+// tooLarge answers an upload over the limit (150 MB base64). The
+// developer guide gives the limit, not the error's text.
 func tooLarge() *apiError {
-	return bulkErr(400, "INVALIDJOB", "InvalidJob : The job data exceeds the limit of 150 MB (base64 encoded)")
+	return bulkErr(400, "INVALIDJOB", "InvalidJob : The job data exceeds the upload limit (150 MB base64 encoded)")
 }
 
 // ingestClose sets the job to UploadComplete and starts processing it.

@@ -673,3 +673,17 @@ func TestBulkIngestFailedIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkIngestUploadLimit: job data over the limit (150 MB base64,
+// lowered here) is refused, in one PUT or over two.
+func TestBulkIngestUploadLimit(t *testing.T) {
+	t.Parallel()
+	e := setup(t, func(o *Options, _ *OrgOptions) { o.BulkIngestMaxUpload = 400 })
+	id := e.openIngest(map[string]any{"object": "Contact", "operation": "insert"})
+	wantErrorCode(t, e.do("PUT", "jobs/ingest/"+id+"/batches", "LastName\n"+strings.Repeat("x\n", 200), "Content-Type", "text/csv"), 400, "INVALIDJOB")
+	e.upload(id, "LastName\n"+strings.Repeat("x\n", 100)) // 209 bytes: 280 base64
+	wantErrorCode(t, e.do("PUT", "jobs/ingest/"+id+"/batches", strings.Repeat("y\n", 50), "Content-Type", "text/csv"), 400, "INVALIDJOB")
+	e.closeIngest(id)
+	info, _ := e.waitIngest(id)
+	wantCounts(t, info, 100, 0)
+}
