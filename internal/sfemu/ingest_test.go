@@ -687,3 +687,25 @@ func TestBulkIngestUploadLimit(t *testing.T) {
 	info, _ := e.waitIngest(id)
 	wantCounts(t, info, 100, 0)
 }
+
+// TestBulkIngestTypedValues: CSV text becomes dates (the guide allows a
+// trailing Z), datetimes with offsets and numbers.
+func TestBulkIngestTypedValues(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	id, info := e.runIngest(map[string]any{"object": "Contact", "operation": "insert"},
+		"LastName,Birthdate,EmailBouncedDate,MailingLatitude,Customer_Since__c\nTyped,1940-06-07Z,2002-10-10T12:00:00+05:00,25.0330,2020-01-31\n")
+	wantCounts(t, info, 1, 0)
+	ok := e.ingestCSV(id, "successfulResults")
+	if len(ok) != 2 {
+		t.Fatalf("successfulResults: got %q; failed %q", ok, e.ingestCSV(id, "failedResults"))
+	}
+	rec, _ := e.org.Record(ok[1][0])
+	birth, _ := rec["Birthdate"].(time.Time)
+	bounced, _ := rec["EmailBouncedDate"].(time.Time)
+	since, _ := rec["Customer_Since__c"].(time.Time)
+	if birth.Format(time.DateOnly) != "1940-06-07" || !bounced.Equal(time.Date(2002, 10, 10, 7, 0, 0, 0, time.UTC)) ||
+		rec["MailingLatitude"] != 25.033 || since.Format(time.DateOnly) != "2020-01-31" {
+		t.Errorf("typed values: got Birthdate %v, EmailBouncedDate %v, MailingLatitude %v, Customer_Since__c %v", rec["Birthdate"], rec["EmailBouncedDate"], rec["MailingLatitude"], rec["Customer_Since__c"])
+	}
+}
