@@ -176,6 +176,10 @@ func TestBulkIngestInsert(t *testing.T) {
 	if rows := e.ingestCSV(id, "unprocessedrecords"); len(rows) != 1 || rows[0][0] != "FirstName" {
 		t.Errorf("unprocessedrecords: got %q, want the header only", rows)
 	}
+	// The guide's examples end the result URLs with a slash.
+	if r := e.do("GET", "jobs/ingest/"+id+"/failedResults/", nil); r.status != 200 || !strings.Contains(string(r.body), "REQUIRED_FIELD_MISSING") {
+		t.Errorf("failedResults/: got %d %s", r.status, r.body)
+	}
 
 	// The change history is the REST path's, made through the Bulk API.
 	for _, row := range ok[1:] {
@@ -186,7 +190,8 @@ func TestBulkIngestInsert(t *testing.T) {
 	}
 	// Every HTTP request counts once against the API allocation.
 	used, _ := e.org.APIUsage()
-	if calls := 4 + len(states) + 3; used-usedBefore != calls {
+	// create, info, PUT, PATCH, the polls, four result reads
+	if calls := 4 + len(states) + 4; used-usedBefore != calls {
 		t.Errorf("API usage: got %d more, want %d (one per request)", used-usedBefore, calls)
 	}
 }
