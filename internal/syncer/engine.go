@@ -16,14 +16,14 @@ import (
 
 // Pull modes.
 const (
-	ModeFull        = "full"        // every matching Salesforce contact (first sync, full resync)
-	ModeIncremental = "incremental" // changes since the cursor, with a lookback
+	ModeFull        PullMode = "full"        // every matching Salesforce contact (first sync, full resync)
+	ModeIncremental PullMode = "incremental" // changes since the cursor, with a lookback
 )
 
 // Enqueuer puts sync work on the job queue (River); internal/jobs
 // implements it. Without one, the engine's callers run work directly.
 type Enqueuer interface {
-	EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error
+	EnqueuePull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64, at time.Time) error
 	EnqueuePush(ctx context.Context, tenantID string) error
 }
 
@@ -283,7 +283,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
 }
 
-func (e *Engine) startPull(ctx context.Context, tenantID, mode, trigger string) (Run, error) {
+func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger) (Run, error) {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return Run{}, err
@@ -406,7 +406,7 @@ func (e *Engine) GetRun(ctx context.Context, tenantID string, runID int64) (Run,
 }
 
 // RunRecords lists a run's per-record entries.
-func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]RunRecord, error) {
+func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, limit int) ([]RunRecord, error) {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return nil, err
 	}
@@ -423,7 +423,7 @@ func (e *Engine) ReasonGroups(ctx context.Context, tenantID string, runID int64)
 
 // WriteRunCSV exports a run's records as CSV: all of them, or one group
 // (kind and reason code).
-func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, w io.Writer) error {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return err
 	}
@@ -454,9 +454,15 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
 	}
-	if r, ok, err := e.runningPull(ctx, tenantID); err == nil && ok {
+	r, ok, err := e.runningPull(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if ok {
 		msg := "stopped: Salesforce was disconnected"
-		e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true})
+		if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return err
+		}
 	}
 	return e.Conn.Disconnect(ctx, tenantID)
 }

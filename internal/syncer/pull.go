@@ -125,7 +125,7 @@ func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
 // runID 0 starts a new scheduled run. It returns an error only for
 // transient failures, which the job queue retries; the run then resumes
 // from its last checkpoint. Everything else ends the run with a status.
-func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, runID int64) error {
+func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64) error {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -156,7 +156,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	}
 	if run.Status == StatusPaused {
 		msg := ""
-		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg})
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
+			return err
+		}
 	}
 	sess, err := e.openSession(ctx, tenantID, run)
 	if err != nil {
@@ -180,7 +182,7 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	return e.endPull(ctx, tenantID, run, sess, err, cursor)
 }
 
-func modeOf(trigger string) string {
+func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
@@ -241,7 +243,9 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		return ErrContinue
 	case transient(runErr):
 		if calls > 0 {
-			e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
+			if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}); err != nil {
+				return errors.Join(runErr, err)
+			}
 		}
 		e.log().WarnContext(ctx, "pull interrupted; it will resume from its checkpoint", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return runErr
@@ -761,7 +765,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var logs []RunRecord
 	failedRetry := map[string]string{}
 	var okRetry, unlink []string
-	record := func(kind, sfID, contactID, field, code, reason, detail string) {
+	record := func(kind RecordKind, sfID, contactID, field, code, reason, detail string) {
 		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
 	}
 	fail := func(it *pullItem, field, code, reason string) {

@@ -41,9 +41,9 @@ type Engine interface {
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
 	ListRuns(ctx context.Context, tenantID string, f syncer.RunFilter) ([]syncer.Run, error)
 	GetRun(ctx context.Context, tenantID string, runID int64) (syncer.Run, error)
-	RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]syncer.RunRecord, error)
+	RunRecords(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, limit int) ([]syncer.RunRecord, error)
 	ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]syncer.ReasonGroup, error)
-	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
+	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
 	Usage(ctx context.Context, tenantID string) (used, max int, budget float64, err error)
 	Disconnect(ctx context.Context, tenantID string) error // stops schedules and pushes, revokes the token, keeps contacts (S22)
 
