@@ -399,3 +399,50 @@ func TestIDToken(t *testing.T) {
 		t.Errorf("claims: got %v", claims)
 	}
 }
+
+// TestLogin_wholePassword pins that both the login form and the password
+// grant compare the whole password: the right password with anything
+// appended, a prefix of it or a different case is refused (issue 12).
+func TestLogin_wholePassword(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	admin := e.org.Admin()
+	tests := []struct {
+		name     string
+		password string
+		ok       bool
+	}{
+		{"exact", admin.Password, true},
+		{"appended", admin.Password + "x", false},
+		{"appended security-token-like", admin.Password + "AbCdEfGhIjKlMnOpQrStUvWx", false},
+		{"prefix", admin.Password[:len(admin.Password)-1], false},
+		{"upper case", strings.ToUpper(admin.Password), false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run("form "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := browser(t)
+			res, err := c.Get(authorizeURL(e, "", "s"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, res)
+			res = submitForm(t, c, e.ts.URL, page, url.Values{"username": {admin.Username}, "password": {tt.password}, "action": {"login"}})
+			page = readAll(t, res)
+			if got := strings.Contains(page, "Allow Access?"); got != tt.ok {
+				t.Errorf("password %q: got logged in %v, want %v (status %d)", tt.password, got, tt.ok, res.StatusCode)
+			}
+			if !tt.ok && !strings.Contains(page, "Please check your username and password") {
+				t.Errorf("password %q: got no login error on the page: %s", tt.password, page)
+			}
+		})
+		t.Run("grant "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, body := tokenCall(t, e, url.Values{"grant_type": {"password"}, "username": {admin.Username}, "password": {tt.password}}, true)
+			if got := status == 200; got != tt.ok {
+				t.Errorf("password %q: got status %d (error %v), want success %v", tt.password, status, body["error"], tt.ok)
+			}
+		})
+	}
+}
