@@ -254,6 +254,7 @@ type Server struct {
 	faults    *faultState
 	dataFile  string
 	idKey     signingKey
+	certPEM   []byte // the served TLS certificate, for GET /__emulator__/cert.pem
 }
 
 // New returns an emulator with no orgs. Use CreateOrg and
