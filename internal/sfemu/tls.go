@@ -113,8 +113,6 @@ func CertificateFingerprint(der []byte) string {
 // loadTLS returns the serving certificate and its PEM: the given files, or
 // a generated certificate for hosts.
 func loadTLS(certFile, keyFile string, hosts []string, now time.Time) (tls.Certificate, []byte, error) {
-	var certPEM, keyPEM []byte
-	var err error
 	switch {
 	case certFile != "" && keyFile != "":
 		c, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -129,7 +127,7 @@ func loadTLS(certFile, keyFile string, hosts []string, now time.Time) (tls.Certi
 	case certFile != "" || keyFile != "":
 		return tls.Certificate{}, nil, fmt.Errorf("emulator: --tls-cert and --tls-key go together")
 	}
-	certPEM, keyPEM, err = GenerateCertificate(hosts, now)
+	certPEM, keyPEM, err := GenerateCertificate(hosts, now)
 	if err != nil {
 		return tls.Certificate{}, nil, err
 	}
