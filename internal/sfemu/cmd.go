@@ -305,9 +305,8 @@ func (inst *Instance) WriteInfo(w io.Writer) {
 		fmt.Fprintf(w, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	if inst.CertFile != "" {
-		// Go reads SSL_CERT_FILE instead of the system roots, so only the
-		// emulator is trusted in that shell.
-		fmt.Fprintf(w, "export SSL_CERT_FILE=%s  # Go programs such as sfsync trust the emulator (and nothing else)\n", shellQuote(inst.CertFile))
+		// On Unix, Go reads SSL_CERT_FILE instead of its default CA bundle.
+		fmt.Fprintf(w, "export SSL_CERT_FILE=%s  # Go programs such as sfsync trust the emulator (instead of the default CA bundle)\n", shellQuote(inst.CertFile))
 	}
 	fmt.Fprintf(w, "\n# Salesforce CLI:\n")
 	prefix := ""
