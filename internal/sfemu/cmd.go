@@ -77,8 +77,9 @@ type Instance struct {
 	// DataFile is where the orgs are saved ("" when not persisted).
 	DataFile string
 
-	http *http.Server
-	errc chan error
+	http     *http.Server
+	errc     chan error
+	tempCert bool // CertFile is ours in the temporary directory: Close removes it
 }
 
 // Launch sets up the emulator cfg describes (loading DataFile when it
@@ -144,6 +145,7 @@ func launch(cfg Config, ed Edition, dataFile string, ln net.Listener) (*Instance
 			if out == "" {
 				_, port, _ := net.SplitHostPort(ln.Addr().String())
 				out = filepath.Join(os.TempDir(), "sfsync-emulator-"+port+".pem")
+				inst.tempCert = true
 			}
 			if err := os.WriteFile(out, certPEM, 0o644); err != nil {
 				return nil, fmt.Errorf("emulator: write the certificate: %w", err)
@@ -244,10 +246,16 @@ func dataFilePath(p string) (string, error) {
 // stops on its own (the listener failed).
 func (inst *Instance) Err() <-chan error { return inst.errc }
 
-// Close stops serving (waiting up to ctx for requests in flight) and saves
+// Close stops serving (waiting up to ctx for requests in flight), removes
+// a generated certificate written to the default temporary file, and saves
 // the data file when there is one.
 func (inst *Instance) Close(ctx context.Context) error {
 	err := inst.http.Shutdown(ctx)
+	if inst.tempCert {
+		// A new certificate is made at every start; a stale one would
+		// only mislead.
+		_ = os.Remove(inst.CertFile)
+	}
 	if inst.DataFile != "" {
 		if serr := inst.Server.Save(); serr != nil {
 			return serr

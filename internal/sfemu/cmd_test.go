@@ -352,6 +352,26 @@ func TestLaunch_TLS_SANsAndGivenCertificate(t *testing.T) {
 	}
 }
 
+func TestLaunch_TLS_defaultCertFileRemovedAtClose(t *testing.T) {
+	t.Parallel()
+	inst, err := Launch(Config{Addr: "127.0.0.1:0", TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := filepath.Dir(inst.CertFile); dir != filepath.Clean(os.TempDir()) {
+		t.Errorf("default certificate file: got %s, want it in %s", inst.CertFile, os.TempDir())
+	}
+	if _, err := os.Stat(inst.CertFile); err != nil {
+		t.Fatalf("certificate not written: %v", err)
+	}
+	if err := inst.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(inst.CertFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Close: got %v, want the temporary certificate removed", err)
+	}
+}
+
 func TestLaunch_wildcardAddrAndDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
