@@ -28,6 +28,10 @@ import (
 // the Connected App's callback URL is the service's base URL plus it.
 const CallbackPath = web.CallbackPath
 
+// CallbackURL is the OAuth callback this configuration sends to
+// Salesforce: BaseURL + CallbackPath. `sfsync emulator` registers it too.
+func CallbackURL(cfg *config.Config) string { return cfg.BaseURL + CallbackPath }
+
 // Version is set at build time with -ldflags "-X github.com/sfsync/sfsync/internal/app.Version=…".
 var Version = "dev"
 
@@ -66,7 +70,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	}
 	a := &App{Config: cfg, Store: s, Keyring: kr, Logger: logger, Metrics: prometheus.NewRegistry()}
 	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
-		RedirectURL: cfg.BaseURL + CallbackPath, DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
+		RedirectURL: CallbackURL(cfg), DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
 	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -27,6 +27,7 @@ import (
 //	DELETE /__emulator__/orgs/{org}/records/{id}       delete as a human
 //	POST   /__emulator__/orgs/{org}/records/{id}/touch move SystemModstamp only (automated process)
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
+//	POST   /__emulator__/orgs/{org}/merge              merge Contacts as a human {master, losers: [1 or 2 ids], fields} (?user=username)
 //	GET    /__emulator__/orgs/{org}/history            change history (?id=)
 //	POST   /__emulator__/orgs/{org}/reset              delete contacts, history, cursors, jobs; zero usage
 //	POST   /__emulator__/orgs/{org}/recycle-bin/empty  hard-delete Recycle Bin rows
@@ -47,6 +48,7 @@ import (
 //	GET    /__emulator__/clock                         {now}
 //	POST   /__emulator__/clock/advance                 {duration: "1h30m"}
 //	POST   /__emulator__/save                          write the --data file now
+//	GET    /__emulator__/cert.pem                      the served TLS certificate (PEM), with --tls
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/__emulator__/"), "/"), "/")
 	if len(segs) == 1 && segs[0] == "" {
@@ -152,6 +154,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Advance(d)
 		writeJSON(w, 200, map[string]string{"now": s.Now().Format(time.RFC3339Nano)})
+		return
+	case route == "GET cert.pem":
+		s.mu.Lock()
+		pem := s.certPEM
+		s.mu.Unlock()
+		if pem == nil {
+			fail(404, "not serving TLS")
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(pem)
 		return
 	case route == "POST save":
 		if err := s.Save(); err != nil {
@@ -329,6 +342,24 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		default:
 			fail(404, "no such route: "+route)
 		}
+	case r.Method == "POST" && rest == "merge":
+		uid, ok := userFor()
+		if !ok {
+			return
+		}
+		var body struct {
+			Master string         `json:"master"`
+			Losers []string       `json:"losers"`
+			Fields map[string]any `json:"fields"`
+		}
+		if !decode(&body) {
+			return
+		}
+		if err := o.MergeContactsAs(uid, body.Master, body.Fields, body.Losers...); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]any{"id": body.Master, "mergedRecordIds": body.Losers})
 	case r.Method == "GET" && rest == "history":
 		writeJSON(w, 200, o.History(q.Get("id")))
 	case r.Method == "POST" && rest == "reset":
@@ -421,11 +452,12 @@ var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
+	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",
 	"GET|PUT /__emulator__/faults", "GET /__emulator__/clock", "POST /__emulator__/clock/advance", "POST /__emulator__/save",
+	"GET /__emulator__/cert.pem",
 }
 
 func visibleFields(obj *objectDef) []*fieldDef {

@@ -66,7 +66,7 @@ func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProces
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "emulator", "--addr", addr, "--edition", "Enterprise", "--contacts", strconv.Itoa(contacts), "--seed", "7",
+	cmd := exec.Command(bin, "emulator", "--addr", addr, "--edition", "Enterprise", "--contacts", strconv.Itoa(contacts), "--contacts-seed", "7",
 		"--callback", testenv.Callback)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
