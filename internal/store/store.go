@@ -91,7 +91,9 @@ func (s *Store) savepoint(ctx context.Context, fn func(tx *sql.Tx) error) error 
 		if _, rerr := tx.ExecContext(context.WithoutCancel(ctx), `ROLLBACK TO SAVEPOINT rehearsal`); rerr != nil {
 			return errors.Join(err, mapErr(rerr))
 		}
-		tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT rehearsal`)
+		if _, rerr := tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT rehearsal`); rerr != nil {
+			return errors.Join(err, mapErr(rerr))
+		}
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT rehearsal`)

@@ -229,7 +229,9 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 		if res == store.ResolutionLinked {
 			sfID = "003C"
 		}
-		e.eng.ResolveReview(ctx, e.tenantA.ID, it.ID, res, sfID, "u")
+		if _, err := e.eng.ResolveReview(ctx, e.tenantA.ID, it.ID, res, sfID, "u"); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	pagesA := []string{

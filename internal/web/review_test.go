@@ -18,7 +18,9 @@ func TestReviewQueuePage(t *testing.T) {
 	ctx := context.Background()
 	e.connect(e.tenantA.ID, store.ConnConnected)
 	e.connect(e.tenantB.ID, store.ConnConnected)
-	e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig())
+	if _, err := e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig()); err != nil {
+		t.Fatal(err)
+	}
 	first := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: syncer.TriggerInitial, Status: syncer.StatusSucceeded})
 	e.eng.mu.Lock()
 	e.eng.initial[e.tenantA.ID] = first.ID
