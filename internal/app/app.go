@@ -46,7 +46,8 @@ type App struct {
 	httpDuration *prometheus.HistogramVec
 }
 
-// Open opens and migrates the store and loads the keyring.
+// Open opens and migrates the store (sfsync's tables and River's) and
+// loads the keyring.
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	kr, err := cfg.Keyring()
 	if err != nil {
@@ -58,6 +59,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	}
 	n, err := s.Migrate(ctx)
 	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	// River's job tables too, so that `sfsync migrate` leaves a database
+	// every process can start on.
+	if err := jobs.Migrate(ctx, s); err != nil {
 		s.Close()
 		return nil, err
 	}

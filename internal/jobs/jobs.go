@@ -136,7 +136,7 @@ type Runner struct {
 	done     chan struct{}
 }
 
-// New migrates River's tables and builds the client for the store's
+// New migrates River's tables (see Migrate) and builds the client for the store's
 // dialect, with the engine's workers registered. It sets e.Queue.
 func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*Runner, error) {
 	if opts.Workers <= 0 {
@@ -175,20 +175,17 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 			"schedule": {MaxWorkers: 1},
 		}
 	}
+	if err := Migrate(ctx, s); err != nil {
+		return nil, err
+	}
 	switch s.Dialect {
 	case store.Postgres:
-		if err := migrate(ctx, riverpgxv5.New(s.Pool)); err != nil {
-			return nil, err
-		}
 		c, err := river.NewClient(riverpgxv5.New(s.Pool), cfg)
 		if err != nil {
 			return nil, err
 		}
 		r.insert, r.start, r.stop = c.Insert, c.Start, c.Stop
 	default:
-		if err := migrate(ctx, riversqlite.New(s.DB)); err != nil {
-			return nil, err
-		}
 		if !opts.InsertOnly {
 			// SQLite means one process: any job left "running" belongs to
 			// a previous run of this process that died, so hand it back
@@ -205,6 +202,33 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	}
 	e.Queue = r
 	return r, nil
+}
+
+// migrateLockKey is the PostgreSQL advisory lock held while River's
+// migrations run (an arbitrary constant: "sfsync-r" in ASCII).
+const migrateLockKey int64 = 0x736673796e632d72
+
+// Migrate applies River's migrations (its job tables). `sfsync migrate`
+// and every process at start call it. On PostgreSQL it holds a session
+// advisory lock while it runs, so processes started at the same moment on
+// an empty database take turns instead of racing to insert the same
+// migration rows (which crashed all but one).
+func Migrate(ctx context.Context, s *store.Store) error {
+	if s.Dialect != store.Postgres {
+		return migrate(ctx, riversqlite.New(s.DB))
+	}
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate river: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("jobs: migrate river: take the migration lock: %w", err)
+	}
+	// Unlock even when ctx has ended, or the pooled connection would keep
+	// the lock.
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	return migrate(ctx, riverpgxv5.New(s.Pool))
 }
 
 func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
