@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +20,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/secret"
+	"github.com/sfsync/sfsync/internal/sfemu"
+	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // These tests run the real sfsync binary as separate processes, the way
@@ -276,4 +285,130 @@ func startThreeAtOnce(t *testing.T, round int) string {
 		p.Stop(t)
 	}
 	return dsn
+}
+
+// TestKilledWorkerResumes kills (SIGKILL) the `sfsync worker` process
+// that is running a first sync and measures how long it takes until
+// another worker process runs the job: on PostgreSQL a second worker that
+// was running all along, on SQLite (one process) the restarted worker.
+// The run then finishes from its checkpoint with every contact once.
+func TestKilledWorkerResumes(t *testing.T) {
+	t.Parallel()
+	sfsyncBinary(t)
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			testKilledWorkerResumes(t, d)
+		})
+	}
+}
+
+func testKilledWorkerResumes(t *testing.T, d store.Dialect) {
+	const contacts = 16000 // eight REST pages of 2,000
+	env := testenv.New(t, testenv.Options{Dialect: d})
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
+	kr, err := secret.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Conn.Keyring = kr // the worker processes must read the stored tokens
+	env.Connect(t)
+	for i := range contacts {
+		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%05d", i), "Member_Number__c": fmt.Sprintf("M%05d", i)})
+	}
+	// Every Salesforce call takes a while, so the sync is still going
+	// when its worker is killed.
+	env.Emu.SetFaults(sfemu.Faults{Latency: 700 * time.Millisecond})
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: quiet}
+	if _, err := jobs.New(ctx, env.Store, eng, jobs.Options{InsertOnly: true, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.SaveConfig(ctx, env.Tenant.ID, "u", syncconf.Config{
+		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
+			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchCreate},
+		Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dsn := env.DSN
+	holderSQL := `SELECT state, COALESCE(attempted_by[array_length(attempted_by, 1)], '')
+		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`
+	if d == store.SQLite {
+		dsn = "sqlite:" + dsn
+		holderSQL = `SELECT state, COALESCE(json_extract(attempted_by, '$[#-1]'), '')
+		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`
+	}
+	procEnv := []string{"SFSYNC_DATABASE_URL=" + dsn, "SFSYNC_SECRET_KEY=" + key, "SFSYNC_DATA_DIR=" + t.TempDir(),
+		"SFSYNC_SALESFORCE_CLIENT_ID=" + env.App.ClientID, "SFSYNC_SALESFORCE_CLIENT_SECRET=" + env.App.ClientSecret,
+		"SFSYNC_SALESFORCE_LOGIN_URL=" + env.URL}
+	startWorker := func(name string) *proc {
+		p := startProc(t, name, procEnv, "worker")
+		waitUntil(t, name+" to run", 60*time.Second, func() bool {
+			if p.Exited() {
+				t.Fatalf("%s exited: %v\n%s", name, p.err, p.Output())
+			}
+			return strings.Contains(p.Output(), "sfsync worker running")
+		})
+		return p
+	}
+	first := startWorker("worker A")
+	run, err := eng.StartInitialSync(ctx, env.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := func() (state, client string) {
+		env.Store.DB.QueryRowContext(ctx, holderSQL).Scan(&state, &client)
+		return state, client
+	}
+	progress := func() syncer.Run {
+		r, err := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	waitUntil(t, "the first page to be applied", 90*time.Second, func() bool { return progress().Processed > 0 })
+	if d == store.Postgres {
+		startWorker("worker B")
+	}
+	state, killed := holder()
+	if state != "running" || killed == "" {
+		t.Fatalf("pull job state %q held by %q, want running", state, killed)
+	}
+	at := progress()
+	if at.Status != syncer.StatusRunning || at.Processed >= contacts {
+		t.Fatalf("run before the kill = %s with %d processed, want running part-way", at.Status, at.Processed)
+	}
+	first.Kill9(t)
+	killedAt := time.Now()
+	if d == store.SQLite {
+		startWorker("worker A restarted")
+	}
+	waitUntil(t, "another worker to take the job", 3*time.Minute, func() bool {
+		state, c := holder()
+		return state == "running" && c != killed
+	})
+	resumed := time.Since(killedAt)
+	t.Logf("%s: kill -9 mid-sync at %d of %d: another worker resumed the job after %s", d, at.Processed, contacts, resumed.Round(100*time.Millisecond))
+	if resumed > 2*time.Minute {
+		t.Errorf("resumed %s after the kill, want within 2 minutes", resumed)
+	}
+	waitUntil(t, "the run to finish", 5*time.Minute, func() bool { return progress().FinishedAt != nil })
+	done := progress()
+	if done.Status != syncer.StatusSucceeded || done.Processed != contacts {
+		t.Errorf("run = %s, %d processed, counts %+v; want succeeded with %d", done.Status, done.Processed, done.Counts, contacts)
+	}
+	var n, links int
+	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE tenant_id = $1`, env.Tenant.ID).Scan(&n)
+	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE tenant_id = $1`, env.Tenant.ID).Scan(&links)
+	if n != contacts || links != contacts {
+		t.Errorf("got %d contacts and %d links, want %d of each (no duplicates, none lost)", n, links, contacts)
+	}
+	if sf := len(env.Org.ContactIDs(false)); sf != contacts {
+		t.Errorf("got %d Salesforce contacts, want %d", sf, contacts)
+	}
 }

@@ -8,10 +8,13 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -73,9 +76,12 @@ func (ScheduleArgs) InsertOpts() river.InsertOpts {
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
 	e *syncer.Engine
+	t *tracker
 }
 
 func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
+	ctx, done := w.t.track(ctx, job.ID)
+	defer done()
 	err := w.e.RunPull(ctx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
 	if errors.Is(err, syncer.ErrContinue) {
 		return river.JobSnooze(0)
@@ -89,9 +95,12 @@ func (w *pullWorker) Timeout(*river.Job[PullArgs]) time.Duration { return 30 * t
 type pushWorker struct {
 	river.WorkerDefaults[PushArgs]
 	e *syncer.Engine
+	t *tracker
 }
 
 func (w *pushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
+	ctx, done := w.t.track(ctx, job.ID)
+	defer done()
 	return w.e.RunPush(ctx, job.Args.TenantID)
 }
 
@@ -121,6 +130,12 @@ type Options struct {
 	// server of a split deployment).
 	InsertOnly bool
 	Logger     *slog.Logger
+	// BeatEvery is how often a worker process on PostgreSQL records that
+	// it is alive and hands back dead workers' jobs (DefaultBeatEvery).
+	BeatEvery time.Duration
+	// DeadAfter is how old a worker's last beat must be for its running
+	// jobs to be handed to other workers (DefaultDeadAfter).
+	DeadAfter time.Duration
 }
 
 // Runner owns the River client of one process and implements
@@ -134,6 +149,14 @@ type Runner struct {
 	log      *slog.Logger
 	stopDisp context.CancelFunc
 	done     chan struct{}
+
+	// PostgreSQL crash recovery (heartbeat.go).
+	db       *sql.DB
+	pg       bool
+	clientID string
+	tracked  tracker
+	stopHB   context.CancelFunc
+	hbDone   chan struct{}
 }
 
 // New migrates River's tables (see Migrate) and builds the client for the store's
@@ -151,18 +174,27 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Runner{engine: e, opts: opts, log: opts.Logger}
+	if opts.BeatEvery <= 0 {
+		opts.BeatEvery = DefaultBeatEvery
+	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = DefaultDeadAfter
+	}
+	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.DB, pg: s.Dialect == store.Postgres, clientID: newClientID()}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &pullWorker{e: e})
-	river.AddWorker(workers, &pushWorker{e: e})
+	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked})
+	river.AddWorker(workers, &pushWorker{e: e, t: &r.tracked})
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	cfg := &river.Config{
+		ID:                r.clientID,
 		Logger:            opts.Logger.With("component", "river"),
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
 		JobTimeout:        30 * time.Minute,
-		// A pull job works in slices of a few minutes, so a job still
-		// "running" long after its timeout belongs to a dead process.
+		// The backstop only: on PostgreSQL the heartbeat (heartbeat.go)
+		// hands a dead process's jobs back within a minute; on SQLite the
+		// next start does. A job still "running" long after its timeout
+		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
@@ -208,7 +240,8 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 // migrations run (an arbitrary constant: "sfsync-r" in ASCII).
 const migrateLockKey int64 = 0x736673796e632d72
 
-// Migrate applies River's migrations (its job tables). `sfsync migrate`
+// Migrate applies River's migrations (its job tables) and, on PostgreSQL,
+// creates the workers' heartbeat table (heartbeat.go). `sfsync migrate`
 // and every process at start call it. On PostgreSQL it holds a session
 // advisory lock while it runs, so processes started at the same moment on
 // an empty database take turns instead of racing to insert the same
@@ -228,7 +261,13 @@ func Migrate(ctx context.Context, s *store.Store) error {
 	// Unlock even when ctx has ended, or the pooled connection would keep
 	// the lock.
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
-	return migrate(ctx, riverpgxv5.New(s.Pool))
+	if err := migrate(ctx, riverpgxv5.New(s.Pool)); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, heartbeatTable); err != nil {
+		return fmt.Errorf("jobs: create the heartbeat table: %w", err)
+	}
+	return nil
 }
 
 func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
@@ -254,6 +293,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.stopDisp = cancel
 	r.done = make(chan struct{})
 	go r.dispatch(dctx)
+	if r.pg {
+		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		r.stopHB = cancel
+		r.hbDone = make(chan struct{})
+		go r.heartbeat(hctx) // beats at once, then every BeatEvery
+
+	}
 	return nil
 }
 
@@ -284,7 +330,39 @@ func (r *Runner) Stop(ctx context.Context) error {
 	if r.opts.InsertOnly {
 		return nil
 	}
-	return r.stop(ctx)
+	err := r.stop(ctx)
+	if r.stopHB != nil {
+		// Jobs River could not finish in time are cancelled, and the beat
+		// is made old, so other workers take them at their next sweep.
+		r.tracked.cancelAll(context.Canceled)
+		r.stopHB()
+		<-r.hbDone
+		if merr := r.markDead(context.WithoutCancel(ctx)); merr != nil {
+			r.log.Warn("marking this worker stopped failed", "error", merr)
+		}
+	}
+	return err
+}
+
+// ClientID is this process's River client ID, the one its running jobs
+// carry in attempted_by.
+func (r *Runner) ClientID() string { return r.clientID }
+
+// newClientID names this process uniquely among the workers (host, process
+// ID and a random part, so a restarted process is a new client).
+func newClientID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func (r *Runner) pgExec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := r.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // EnqueuePull implements syncer.Enqueuer.

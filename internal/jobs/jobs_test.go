@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,75 @@ func TestWorkersShareJobsOnPostgres(t *testing.T) {
 	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d pull jobs ran more than once", n)
+	}
+}
+
+// TestHeartbeatHandsBackDeadWorkersJobs leaves a pull job "running" under
+// a worker whose last heartbeat is old (a process killed mid-job): a live
+// worker hands it back at its next sweep and runs it, instead of River's
+// rescue after 35 minutes. cmd/sfsync's TestKilledWorkerResumes does the
+// same with a real kill -9 of a real process.
+func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
+	env.Connect(t)
+	for i := range 20 {
+		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+	}
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: quiet}
+	if _, err := jobs.New(ctx, env.Store, eng, jobs.Options{InsertOnly: true, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
+		t.Fatal(err)
+	}
+	run, err := eng.StartInitialSync(ctx, env.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job as a dead process leaves it: running, held by a worker that
+	// beat for the last time a minute ago.
+	if _, err := env.Store.DB.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+		attempted_by = '{ghost}' WHERE kind = 'sfsync.pull'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.DB.ExecContext(ctx, `INSERT INTO sfsync_job_heartbeats (client_id, beat_at) VALUES ('ghost', now() - interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(ctx, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	conn := *env.Conn
+	conn.Store = s
+	live := &syncer.Engine{Store: s, Conn: &conn, Logger: quiet}
+	r, err := jobs.New(ctx, s, live, jobs.Options{Workers: 2, BeatEvery: 100 * time.Millisecond, DeadAfter: time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(context.Background()) })
+	waitFor(t, "the dead worker's run to finish", 30*time.Second, func() bool {
+		got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+		return got.Status == syncer.StatusSucceeded
+	})
+	var holder, errs string
+	env.Store.DB.QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
+		FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&holder, &errs)
+	if holder != r.ClientID() || !strings.Contains(errs, "ghost stopped beating") {
+		t.Errorf("job held by %q with errors %q; want %q and an error naming the ghost", holder, errs, r.ClientID())
+	}
+	// A worker that stops gracefully marks its beat old, so what it could
+	// not finish moves at once.
+	r.Stop(ctx)
+	var old bool
+	env.Store.DB.QueryRowContext(ctx, `SELECT beat_at < now() - interval '1 hour' FROM sfsync_job_heartbeats WHERE client_id = $1`, r.ClientID()).Scan(&old)
+	if !old {
+		t.Errorf("beat of a stopped worker is recent, want it marked old")
 	}
 }

@@ -1,0 +1,155 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Crash recovery on PostgreSQL.
+//
+// River hands a job back only when it has been "running" for longer than
+// RescueStuckJobsAfter, which has to exceed the longest job a live worker
+// may run (a Bulk API read of a first sync cannot be cut into slices): a
+// job whose process was killed stayed stuck for 35 minutes. Instead every
+// worker process beats: it writes the time, by the database's clock, into
+// its row of sfsync_job_heartbeats every BeatEvery. Every worker also
+// sweeps: a job left "running" by a client (River's attempted_by) whose
+// beat is older than DeadAfter is made available again at once, and the
+// next free worker resumes it from its checkpoint. A live job is never
+// taken away however long it runs, and a dead process's jobs move within
+// DeadAfter + BeatEvery (under a minute by default). River's own rescuer
+// stays as the backstop for processes that never beat.
+//
+// A process that cannot write its beat (the database unreachable from it
+// while other workers still reach it) cancels its own running jobs before
+// DeadAfter passes, so two workers do not run one tenant's job at once.
+
+// Heartbeat defaults.
+const (
+	DefaultBeatEvery = 10 * time.Second
+	DefaultDeadAfter = 45 * time.Second
+)
+
+// heartbeatTable is created by Migrate next to River's tables (PostgreSQL
+// only: SQLite has one process, whose jobs are handed back at its start).
+const heartbeatTable = `CREATE TABLE IF NOT EXISTS sfsync_job_heartbeats (
+	client_id TEXT PRIMARY KEY,
+	beat_at TIMESTAMPTZ NOT NULL
+)`
+
+// errLeaseLost cancels the jobs of a process that could not beat.
+var errLeaseLost = errors.New("jobs: this process could not record its heartbeat; its jobs are left to other workers")
+
+// tracker holds the cancel functions of the jobs this process is running.
+type tracker struct {
+	mu      sync.Mutex
+	running map[int64]context.CancelCauseFunc
+}
+
+// track derives the job's context, cancellable by cancelAll; call the
+// returned function when the job ends.
+func (t *tracker) track(ctx context.Context, jobID int64) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t.mu.Lock()
+	if t.running == nil {
+		t.running = map[int64]context.CancelCauseFunc{}
+	}
+	t.running[jobID] = cancel
+	t.mu.Unlock()
+	return ctx, func() {
+		t.mu.Lock()
+		delete(t.running, jobID)
+		t.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// cancelAll cancels every running job with cause; it returns how many.
+func (t *tracker) cancelAll(cause error) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, cancel := range t.running {
+		cancel(cause)
+	}
+	return len(t.running)
+}
+
+// beat records that this process is alive.
+func (r *Runner) beat(ctx context.Context) error {
+	_, err := r.pgExec(ctx, `INSERT INTO sfsync_job_heartbeats (client_id, beat_at) VALUES ($1, now())
+		ON CONFLICT (client_id) DO UPDATE SET beat_at = now()`, r.clientID)
+	return err
+}
+
+// sweep hands back the jobs of processes that stopped beating, and
+// forgets processes gone for a day. It returns how many jobs it handed
+// back.
+func (r *Runner) sweep(ctx context.Context) (int64, error) {
+	n, err := r.pgExec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(),
+		errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
+			'error', 'worker ' || attempted_by[array_length(attempted_by, 1)] || ' stopped beating; job handed back for another worker', 'trace', ''))
+		WHERE state = 'running'
+		AND attempted_by[array_length(attempted_by, 1)] IN (
+			SELECT client_id FROM sfsync_job_heartbeats WHERE beat_at < now() - make_interval(secs => $1))`,
+		r.opts.DeadAfter.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("jobs: hand back jobs of dead workers: %w", err)
+	}
+	if _, err := r.pgExec(ctx, `DELETE FROM sfsync_job_heartbeats WHERE beat_at < now() - interval '1 day'`); err != nil {
+		return n, fmt.Errorf("jobs: forget old workers: %w", err)
+	}
+	return n, nil
+}
+
+// heartbeat beats and sweeps every BeatEvery until ctx ends.
+func (r *Runner) heartbeat(ctx context.Context) {
+	defer close(r.hbDone)
+	lastBeat := time.Now()
+	// Stop our jobs well before another worker may take them.
+	leaseLost := r.opts.DeadAfter * 2 / 3
+	t := time.NewTicker(r.opts.BeatEvery)
+	defer t.Stop()
+	for {
+		bctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
+		err := r.beat(bctx)
+		cancel()
+		switch {
+		case err == nil:
+			lastBeat = time.Now()
+		case ctx.Err() != nil:
+			return
+		default:
+			r.log.Warn("recording the worker heartbeat failed", "error", err)
+			if time.Since(lastBeat) > leaseLost {
+				if n := r.tracked.cancelAll(errLeaseLost); n > 0 {
+					r.log.Error("no heartbeat recorded for too long; stopping this process's jobs so another worker can take them", "jobs", n, "since", lastBeat)
+				}
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
+		n, err := r.sweep(sctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("sweeping dead workers' jobs failed", "error", err)
+		}
+		if n > 0 {
+			r.log.Warn("handed back jobs of a worker that stopped beating", "jobs", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// markDead makes this process's beat old, so a job it could not finish
+// before stopping is handed back at the next sweep instead of after
+// DeadAfter.
+func (r *Runner) markDead(ctx context.Context) error {
+	_, err := r.pgExec(ctx, `UPDATE sfsync_job_heartbeats SET beat_at = 'epoch' WHERE client_id = $1`, r.clientID)
+	return err
+}
