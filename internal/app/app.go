@@ -108,7 +108,7 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 	if a.runner != nil {
 		return a.runner, nil
 	}
-	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger})
+	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, BulkWorkers: a.Config.BulkWorkers, InsertOnly: insertOnly, Logger: a.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || len(rest) != 0 {
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || c.BulkWorkers != 2 || len(rest) != 0 {
 		t.Errorf("got %+v (dsn %s), want the zero-configuration defaults", c, c.DatabaseDSN())
 	}
 	if c.BaseURL != "http://127.0.0.1:8080" {
@@ -46,6 +46,7 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_POLL_INTERVAL": "5s"}, want: "SFSYNC_POLL_INTERVAL"},
 		{env: map[string]string{"SFSYNC_SALESFORCE_LOGIN_URL": "login.salesforce.com"}, want: "SFSYNC_SALESFORCE_LOGIN_URL"},
 		{env: map[string]string{"SFSYNC_LOG_LEVEL": "loud"}, want: "SFSYNC_LOG_LEVEL"},
+		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))

@@ -28,6 +28,31 @@ import (
 	"github.com/sfsync/sfsync/internal/syncer"
 )
 
+// Queue names a River queue. Each has its own worker count in a process,
+// so long jobs cannot take the slots of short ones.
+type Queue = string
+
+// The queues.
+const (
+	// QueuePull runs incremental pulls: scheduled polls, "sync now",
+	// retries. They take seconds.
+	QueuePull Queue = "pull"
+	// QueueBulk runs full passes: first syncs and full resyncs, which may
+	// take hours for a large org (in 4-minute slices).
+	QueueBulk Queue = "bulk"
+	// QueuePush runs real-time pushes.
+	QueuePush Queue = "push"
+	// QueueSchedule runs the periodic scheduler.
+	QueueSchedule Queue = "schedule"
+)
+
+// Priorities within a queue (River: 1 is first).
+const (
+	priorityPush = 1
+	priorityPoll = 2
+	priorityBulk = 3
+)
+
 // PullArgs is a Salesforce → platform run of one tenant.
 type PullArgs struct {
 	TenantID string `json:"tenant_id" river:"unique"`
@@ -44,9 +69,22 @@ func (PullArgs) Kind() string { return "sfsync.pull" }
 var uniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
-// InsertOpts makes pulls unique per tenant.
+// InsertOpts makes pulls unique per tenant across both pull queues (the
+// unique key leaves the queue out), so a tenant never has more than one
+// pull queued or running: that is the per-tenant concurrency limit. Full
+// passes go to QueueBulk (see pullOpts).
 func (PullArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "pull", MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: QueuePull, Priority: priorityPoll, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// pullOpts puts a full pass on the bulk queue, so first syncs and full
+// resyncs wait for each other and never for the slots of polls.
+func pullOpts(mode string) river.InsertOpts {
+	o := PullArgs{}.InsertOpts()
+	if mode == syncer.ModeFull {
+		o.Queue, o.Priority = QueueBulk, priorityBulk
+	}
+	return o
 }
 
 // PushArgs is a platform → Salesforce push of one tenant's outbox.
@@ -59,7 +97,7 @@ func (PushArgs) Kind() string { return "sfsync.push" }
 
 // InsertOpts makes pushes unique per tenant.
 func (PushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "push", MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: QueuePush, Priority: priorityPush, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
 
 // ScheduleArgs is the periodic fan-out over the durable schedule.
@@ -70,7 +108,7 @@ func (ScheduleArgs) Kind() string { return "sfsync.schedule" }
 
 // InsertOpts puts the scheduler on its own queue.
 func (ScheduleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "schedule", MaxAttempts: 3}
+	return river.InsertOpts{Queue: QueueSchedule, MaxAttempts: 3}
 }
 
 type pullWorker struct {
@@ -120,8 +158,13 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 
 // Options configure the workers.
 type Options struct {
-	// Workers is the number of concurrent jobs per queue in this process.
+	// Workers is the number of concurrent incremental pulls, and of
+	// pushes, in this process (4).
 	Workers int
+	// BulkWorkers is the number of concurrent full passes (first syncs,
+	// full resyncs) in this process (half of Workers, at least 1). They
+	// run beside, never instead of, the Workers slots of polls and pushes.
+	BulkWorkers int
 	// ScheduleEvery is the scheduler's period (30 s).
 	ScheduleEvery time.Duration
 	// DispatchEvery is how often outbox rows are turned into push jobs (100 ms).
@@ -165,6 +208,9 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
+	if opts.BulkWorkers <= 0 {
+		opts.BulkWorkers = max(1, opts.Workers/2)
+	}
 	if opts.ScheduleEvery <= 0 {
 		opts.ScheduleEvery = 30 * time.Second
 	}
@@ -202,9 +248,10 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if !opts.InsertOnly {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
-			"pull":     {MaxWorkers: opts.Workers},
-			"push":     {MaxWorkers: opts.Workers},
-			"schedule": {MaxWorkers: 1},
+			QueuePull:     {MaxWorkers: opts.Workers},
+			QueueBulk:     {MaxWorkers: opts.BulkWorkers},
+			QueuePush:     {MaxWorkers: opts.Workers},
+			QueueSchedule: {MaxWorkers: 1},
 		}
 	}
 	if err := Migrate(ctx, s); err != nil {
@@ -367,13 +414,9 @@ func (r *Runner) pgExec(ctx context.Context, q string, args ...any) (int64, erro
 
 // EnqueuePull implements syncer.Enqueuer.
 func (r *Runner) EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error {
-	var opts *river.InsertOpts
-	if !at.IsZero() {
-		o := PullArgs{}.InsertOpts()
-		o.ScheduledAt = at
-		opts = &o
-	}
-	_, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, opts)
+	opts := pullOpts(mode)
+	opts.ScheduledAt = at
+	_, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, &opts)
 	return err
 }
 

@@ -10,10 +10,13 @@ import (
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/sfemu"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
 	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/tenant"
 	"github.com/sfsync/sfsync/internal/testenv"
 )
 
@@ -226,5 +229,89 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	env.Store.DB.QueryRowContext(ctx, `SELECT beat_at < now() - interval '1 hour' FROM sfsync_job_heartbeats WHERE client_id = $1`, r.ClientID()).Scan(&old)
 	if !old {
 		t.Errorf("beat of a stopped worker is recent, want it marked old")
+	}
+}
+
+// TestLongFullSyncDoesNotDelayPolls runs one worker slot per queue: a
+// tenant's long first sync holds the bulk queue's slot while another
+// tenant's poll runs at once in the pull queue (before, both shared the
+// pull queue and the poll waited for the first sync's slice to end).
+func TestLongFullSyncDoesNotDelayPolls(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			env := testenv.New(t, testenv.Options{Dialect: d})
+			env.Connect(t)
+			ctx := context.Background()
+			// A second tenant with its own org.
+			if _, err := env.Emu.CreateOrg(sfemu.OrgOptions{Name: "Beta", Edition: sfemu.Enterprise, AdminUsername: "admin@beta.test", AdminPassword: "beta-pass-1"}); err != nil {
+				t.Fatal(err)
+			}
+			small, err := env.Store.CreateTenant(ctx, tenant.Tenant{Name: "Small", Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := env.Conn.Start(ctx, small.ID, "session:small", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := testenv.BrowserAuthorize(t, u, "admin@beta.test", "beta-pass-1", "allow")
+			if _, err := env.Conn.Finish(ctx, small.ID, "session:small", sfconn.CallbackParams{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 6000 {
+				env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%05d", i), "Member_Number__c": fmt.Sprintf("M%05d", i)})
+			}
+			quiet := slog.New(slog.DiscardHandler)
+			eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: quiet, PageSize: 200}
+			r, err := jobs.New(ctx, env.Store, eng, jobs.Options{Workers: 1, BulkWorkers: 1, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Stop(context.Background()) })
+			status := func(tenantID string, id int64) syncer.Run {
+				got, err := env.Store.GetRun(ctx, tenantID, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			for _, id := range []string{small.ID, env.Tenant.ID} {
+				if _, err := eng.SaveConfig(ctx, id, "u", config()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first, err := eng.StartInitialSync(ctx, small.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the small tenant's first sync", 30*time.Second, func() bool { return status(small.ID, first.ID).Status == syncer.StatusSucceeded })
+
+			// Every Salesforce call now takes 300 ms: the big first sync
+			// takes 30 pages, well over 10 s.
+			env.Emu.SetFaults(sfemu.Faults{Latency: 300 * time.Millisecond})
+			big, err := eng.StartInitialSync(ctx, env.Tenant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the big first sync to start", 30*time.Second, func() bool { return status(env.Tenant.ID, big.ID).Processed > 0 })
+			asked := time.Now()
+			poll, err := eng.SyncNow(ctx, small.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the small tenant's poll", 60*time.Second, func() bool { return status(small.ID, poll.ID).FinishedAt != nil })
+			took := time.Since(asked)
+			if b := status(env.Tenant.ID, big.ID); b.Status != syncer.StatusRunning {
+				t.Errorf("the poll took %s and ended after the big first sync (%s, %d of %d); want it to run beside it", took, b.Status, b.Processed, b.Total)
+			}
+			if took > 10*time.Second {
+				t.Errorf("the poll took %s, want a few seconds", took)
+			}
+		})
 	}
 }
