@@ -87,6 +87,12 @@ var settings = []setting{
 				return errors.New("must be an absolute http(s) URL")
 			}
 		}
+		if v != "" {
+			// The scheme in lower case: code that asks "is this https?"
+			// need not know that schemes are case-insensitive.
+			scheme, rest, _ := strings.Cut(v, ":")
+			v = strings.ToLower(scheme) + ":" + rest
+		}
 		c.BaseURL = strings.TrimSuffix(v, "/")
 		return nil
 	}},

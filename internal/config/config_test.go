@@ -55,3 +55,16 @@ func TestBadSettingIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseURLSchemeIsLowerCased: "HTTPS://…" is an https base URL like any
+// other (the admin UI marks its cookies Secure from it).
+func TestBaseURLSchemeIsLowerCased(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", nil, env(map[string]string{"SFSYNC_BASE_URL": "HTTPS://Sync.Example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://Sync.Example.com" {
+		t.Errorf("got BaseURL %q, want https://Sync.Example.com", c.BaseURL)
+	}
+}
