@@ -315,3 +315,63 @@ func TestLongFullSyncDoesNotDelayPolls(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveWorkersKeepTheirJobs: with a dead-after of one second, a first
+// sync that runs for several seconds in one worker is never handed to the
+// other worker sweeping beside it, because its worker keeps beating.
+func TestLiveWorkersKeepTheirJobs(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
+	env.Connect(t)
+	for i := range 3000 {
+		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
+	}
+	env.Emu.SetFaults(sfemu.Faults{Latency: 200 * time.Millisecond})
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	var first *syncer.Engine
+	for i := range 2 {
+		s, err := store.Open(ctx, env.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		conn := *env.Conn
+		conn.Store = s
+		eng := &syncer.Engine{Store: s, Conn: &conn, Logger: quiet, PageSize: 200}
+		r, err := jobs.New(ctx, s, eng, jobs.Options{Workers: 2, BeatEvery: 100 * time.Millisecond, DeadAfter: time.Second, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Stop(context.Background()) })
+		if i == 0 {
+			first = eng
+		}
+	}
+	if _, err := first.SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	run, err := first.StartInitialSync(ctx, env.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first sync", 2*time.Minute, func() bool {
+		got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+		return got.FinishedAt != nil
+	})
+	took := time.Since(started)
+	got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
+	var attempts int
+	var errs string
+	env.Store.DB.QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs)
+	if took < 2*time.Second {
+		t.Errorf("the first sync took only %s; the test needs it to outlast the dead-after period", took)
+	}
+	if got.Status != syncer.StatusSucceeded || got.Counts.Created != 3000 || attempts != 1 || errs != "" {
+		t.Errorf("run %s created %d; job attempt %d, errors %q; want one attempt creating 3000 with no error", got.Status, got.Counts.Created, attempts, errs)
+	}
+}
