@@ -113,12 +113,23 @@ func (r *Runner) heartbeat(ctx context.Context) {
 	t := time.NewTicker(r.opts.BeatEvery)
 	defer t.Stop()
 	for {
-		bctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
+		// A short timeout, so that a hanging database is noticed in time
+		// to stop our jobs before other workers may take them.
+		bctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery/2)
 		err := r.beat(bctx)
 		cancel()
 		switch {
 		case err == nil:
 			lastBeat = time.Now()
+			sctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
+			n, err := r.sweep(sctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				r.log.Warn("sweeping dead workers' jobs failed", "error", err)
+			}
+			if n > 0 {
+				r.log.Warn("handed back jobs of a worker that stopped beating", "jobs", n)
+			}
 		case ctx.Err() != nil:
 			return
 		default:
@@ -128,15 +139,6 @@ func (r *Runner) heartbeat(ctx context.Context) {
 					r.log.Error("no heartbeat recorded for too long; stopping this process's jobs so another worker can take them", "jobs", n, "since", lastBeat)
 				}
 			}
-		}
-		sctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
-		n, err := r.sweep(sctx)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			r.log.Warn("sweeping dead workers' jobs failed", "error", err)
-		}
-		if n > 0 {
-			r.log.Warn("handed back jobs of a worker that stopped beating", "jobs", n)
 		}
 		select {
 		case <-ctx.Done():
