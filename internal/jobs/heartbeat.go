@@ -17,15 +17,17 @@ import (
 // worker process beats: it writes the time, by the database's clock, into
 // its row of sfsync_job_heartbeats every BeatEvery. Every worker also
 // sweeps: a job left "running" by a client (River's attempted_by) whose
-// beat is older than DeadAfter is made available again at once, and the
-// next free worker resumes it from its checkpoint. A live job is never
+// beat is older than DeadAfter is handed on as a new job at once (see
+// sweep), and the next free worker resumes the run from its checkpoint. A live job is never
 // taken away however long it runs, and a dead process's jobs move within
 // DeadAfter + BeatEvery (under a minute by default). River's own rescuer
 // stays as the backstop for processes that never beat.
 //
 // A process that cannot write its beat (the database unreachable from it
 // while other workers still reach it) cancels its own running jobs before
-// DeadAfter passes, so two workers do not run one tenant's job at once.
+// DeadAfter passes, so two workers do not run one tenant's job at once;
+// and its job rows, once handed on, are final, so what it writes about
+// them when it comes back changes nothing.
 
 // Heartbeat defaults.
 const (
@@ -84,24 +86,59 @@ func (r *Runner) beat(ctx context.Context) error {
 	return err
 }
 
-// sweep hands back the jobs of processes that stopped beating, and
-// forgets processes gone for a day. It returns how many jobs it handed
-// back.
+// sweep hands on the jobs of processes that stopped beating, and forgets
+// processes gone for a day. It returns how many jobs it handed on.
+//
+// A dead worker's job row is finalized (cancelled, with an error saying
+// why) and a copy of it, same arguments, queue and unique key, is made
+// available as a new job. Reusing the row would be simpler, but River
+// writes a job's end state by ID wherever the row is "running": a worker
+// that was only cut off, coming back, would then end (or re-queue) the
+// attempt another worker is running. A finalized row fences it off: River
+// leaves rows that are no longer running alone.
 func (r *Runner) sweep(ctx context.Context) (int64, error) {
-	n, err := r.pgExec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(),
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: hand on jobs of dead workers: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = now(),
 		errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
-			'error', 'worker ' || attempted_by[array_length(attempted_by, 1)] || ' stopped beating; job handed back for another worker', 'trace', ''))
+			'error', 'worker ' || attempted_by[array_length(attempted_by, 1)] || ' stopped beating; the job was handed on to another worker as a new job', 'trace', ''))
 		WHERE state = 'running'
 		AND attempted_by[array_length(attempted_by, 1)] IN (
-			SELECT client_id FROM sfsync_job_heartbeats WHERE beat_at < now() - make_interval(secs => $1))`,
-		r.opts.DeadAfter.Seconds())
+			SELECT client_id FROM sfsync_job_heartbeats WHERE beat_at < now() - make_interval(secs => $1))
+		RETURNING id`, r.opts.DeadAfter.Seconds())
 	if err != nil {
-		return 0, fmt.Errorf("jobs: hand back jobs of dead workers: %w", err)
+		return 0, fmt.Errorf("jobs: hand on jobs of dead workers: %w", err)
 	}
-	if _, err := r.pgExec(ctx, `DELETE FROM sfsync_job_heartbeats WHERE beat_at < now() - interval '1 day'`); err != nil {
-		return n, fmt.Errorf("jobs: forget old workers: %w", err)
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("jobs: hand on jobs of dead workers: %w", err)
+		}
+		ids = append(ids, id)
 	}
-	return n, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("jobs: hand on jobs of dead workers: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO river_job (args, errors, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, unique_key, unique_states)
+			SELECT args, errors, kind, max_attempts, metadata || jsonb_build_object('sfsync_handed_on_from', id), priority, queue, now(), 'available', tags, unique_key, unique_states
+			FROM river_job WHERE id = $1`, id); err != nil {
+			return 0, fmt.Errorf("jobs: hand on job %d of a dead worker: %w", id, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sfsync_job_heartbeats WHERE beat_at < now() - interval '1 day'`); err != nil {
+		return 0, fmt.Errorf("jobs: forget old workers: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("jobs: hand on jobs of dead workers: %w", err)
+	}
+	return int64(len(ids)), nil
 }
 
 // heartbeat beats and sweeps every BeatEvery until ctx ends.
@@ -115,7 +152,7 @@ func (r *Runner) heartbeat(ctx context.Context) {
 	for {
 		// A short timeout, so that a hanging database is noticed in time
 		// to stop our jobs before other workers may take them.
-		bctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery/2)
+		bctx, cancel := context.WithTimeout(ctx, max(r.opts.BeatEvery/2, time.Second))
 		err := r.beat(bctx)
 		cancel()
 		switch {

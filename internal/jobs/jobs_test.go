@@ -216,11 +216,19 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 		got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
 		return got.Status == syncer.StatusSucceeded
 	})
-	var holder, errs string
+	// The dead worker's row is final, so nothing it might still write
+	// about it counts; a new job with the same arguments ran the run.
+	var oldState, holder, errs string
+	var jobs int
+	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&jobs)
+	env.Store.DB.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id LIMIT 1`).Scan(&oldState)
 	env.Store.DB.QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
-		FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&holder, &errs)
+		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&holder, &errs)
+	if jobs != 2 || oldState != "cancelled" {
+		t.Errorf("got %d pull jobs, the dead worker's %s; want 2, the first cancelled", jobs, oldState)
+	}
 	if holder != r.ClientID() || !strings.Contains(errs, "ghost stopped beating") {
-		t.Errorf("job held by %q with errors %q; want %q and an error naming the ghost", holder, errs, r.ClientID())
+		t.Errorf("new job held by %q with errors %q; want %q and an error naming the ghost", holder, errs, r.ClientID())
 	}
 	// A worker that stops gracefully marks its beat old, so what it could
 	// not finish moves at once.
@@ -309,24 +317,24 @@ func TestLongFullSyncDoesNotDelayPolls(t *testing.T) {
 			if b := status(env.Tenant.ID, big.ID); b.Status != syncer.StatusRunning {
 				t.Errorf("the poll took %s and ended after the big first sync (%s, %d of %d); want it to run beside it", took, b.Status, b.Processed, b.Total)
 			}
-			if took > 10*time.Second {
+			if took > 30*time.Second { // a few seconds; loose for a loaded machine
 				t.Errorf("the poll took %s, want a few seconds", took)
 			}
 		})
 	}
 }
 
-// TestLiveWorkersKeepTheirJobs: with a dead-after of one second, a first
+// TestLiveWorkersKeepTheirJobs: with a dead-after of two seconds, a first
 // sync that runs for several seconds in one worker is never handed to the
 // other worker sweeping beside it, because its worker keeps beating.
 func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
 	env.Connect(t)
-	for i := range 3000 {
+	for i := range 4000 {
 		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
 	}
-	env.Emu.SetFaults(sfemu.Faults{Latency: 200 * time.Millisecond})
+	env.Emu.SetFaults(sfemu.Faults{Latency: 200 * time.Millisecond}) // 20 pages: over 4 s
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 	var first *syncer.Engine
@@ -339,7 +347,7 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 		conn := *env.Conn
 		conn.Store = s
 		eng := &syncer.Engine{Store: s, Conn: &conn, Logger: quiet, PageSize: 200}
-		r, err := jobs.New(ctx, s, eng, jobs.Options{Workers: 2, BeatEvery: 100 * time.Millisecond, DeadAfter: time.Second, Logger: quiet})
+		r, err := jobs.New(ctx, s, eng, jobs.Options{Workers: 2, BeatEvery: 200 * time.Millisecond, DeadAfter: 2 * time.Second, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,10 +376,10 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 	var attempts int
 	var errs string
 	env.Store.DB.QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs)
-	if took < 2*time.Second {
-		t.Errorf("the first sync took only %s; the test needs it to outlast the dead-after period", took)
+	if took < 4*time.Second {
+		t.Errorf("the first sync took only %s; the test needs it to outlast the dead-after period twice", took)
 	}
-	if got.Status != syncer.StatusSucceeded || got.Counts.Created != 3000 || attempts != 1 || errs != "" {
-		t.Errorf("run %s created %d; job attempt %d, errors %q; want one attempt creating 3000 with no error", got.Status, got.Counts.Created, attempts, errs)
+	if got.Status != syncer.StatusSucceeded || got.Counts.Created != 4000 || attempts != 1 || errs != "" {
+		t.Errorf("run %s created %d; job attempt %d, errors %q; want one attempt creating 4000 with no error", got.Status, got.Counts.Created, attempts, errs)
 	}
 }
