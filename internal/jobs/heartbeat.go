@@ -45,6 +45,10 @@ const heartbeatTable = `CREATE TABLE IF NOT EXISTS sfsync_job_heartbeats (
 // errLeaseLost cancels the jobs of a process that could not beat.
 var errLeaseLost = errors.New("jobs: this process could not record its heartbeat; its jobs are left to other workers")
 
+// errHandedOn cancels a job this process runs that another worker's sweep
+// has handed on (this process was frozen or cut off for too long).
+var errHandedOn = errors.New("jobs: this job was handed on to another worker while this process was not beating")
+
 // tracker holds the cancel functions of the jobs this process is running.
 type tracker struct {
 	mu      sync.Mutex
@@ -66,6 +70,26 @@ func (t *tracker) track(ctx context.Context, jobID int64) (context.Context, func
 		delete(t.running, jobID)
 		t.mu.Unlock()
 		cancel(nil)
+	}
+}
+
+// ids lists the running jobs.
+func (t *tracker) ids() []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids := make([]int64, 0, len(t.running))
+	for id := range t.running {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// cancel cancels one running job with cause.
+func (t *tracker) cancel(jobID int64, cause error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.running[jobID]; c != nil {
+		c(cause)
 	}
 }
 
@@ -141,6 +165,33 @@ func (r *Runner) sweep(ctx context.Context) (int64, error) {
 	return int64(len(ids)), nil
 }
 
+// stopHandedOn cancels the jobs this process runs that are no longer its
+// own in the database: a sweep elsewhere handed them on while this process
+// was frozen or cut off. River would not let their end state count (see
+// sweep), but their work must stop too.
+func (r *Runner) stopHandedOn(ctx context.Context) error {
+	ids := r.tracked.ids()
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT t.id FROM unnest($1::bigint[]) AS t(id)
+		WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.id = t.id AND j.state = 'running'
+			AND j.attempted_by[array_length(j.attempted_by, 1)] = $2)`, ids, r.clientID)
+	if err != nil {
+		return fmt.Errorf("jobs: check this worker's jobs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("jobs: check this worker's jobs: %w", err)
+		}
+		r.log.Error("a job of this worker was handed on to another while this process was not beating; stopping it", "job_id", id)
+		r.tracked.cancel(id, errHandedOn)
+	}
+	return rows.Err()
+}
+
 // heartbeat beats and sweeps every BeatEvery until ctx ends.
 func (r *Runner) heartbeat(ctx context.Context) {
 	defer close(r.hbDone)
@@ -158,6 +209,11 @@ func (r *Runner) heartbeat(ctx context.Context) {
 		switch {
 		case err == nil:
 			lastBeat = time.Now()
+			cctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
+			if err := r.stopHandedOn(cctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("checking this worker's jobs failed", "error", err)
+			}
+			cancel()
 			sctx, cancel := context.WithTimeout(ctx, r.opts.BeatEvery)
 			n, err := r.sweep(sctx)
 			cancel()
