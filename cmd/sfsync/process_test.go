@@ -42,6 +42,15 @@ var (
 	buildOut  []byte
 )
 
+// TestMain removes the binary sfsyncBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // sfsyncBinary builds cmd/sfsync once per test binary.
 func sfsyncBinary(t *testing.T) string {
 	t.Helper()
