@@ -30,7 +30,7 @@ import (
 
 // Queue names a River queue. Each has its own worker count in a process,
 // so long jobs cannot take the slots of short ones.
-type Queue = string
+type Queue string
 
 // The queues.
 const (
@@ -74,7 +74,7 @@ var uniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.J
 // pull queued or running: that is the per-tenant concurrency limit. Full
 // passes go to QueueBulk (see pullOpts).
 func (PullArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueuePull, Priority: priorityPoll, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: string(QueuePull), Priority: priorityPoll, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
 
 // pullOpts puts a full pass on the bulk queue, so first syncs and full
@@ -82,7 +82,7 @@ func (PullArgs) InsertOpts() river.InsertOpts {
 func pullOpts(mode string) river.InsertOpts {
 	o := PullArgs{}.InsertOpts()
 	if mode == syncer.ModeFull {
-		o.Queue, o.Priority = QueueBulk, priorityBulk
+		o.Queue, o.Priority = string(QueueBulk), priorityBulk
 	}
 	return o
 }
@@ -97,7 +97,7 @@ func (PushArgs) Kind() string { return "sfsync.push" }
 
 // InsertOpts makes pushes unique per tenant.
 func (PushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueuePush, Priority: priorityPush, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: string(QueuePush), Priority: priorityPush, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
 
 // ScheduleArgs is the periodic fan-out over the durable schedule.
@@ -108,7 +108,7 @@ func (ScheduleArgs) Kind() string { return "sfsync.schedule" }
 
 // InsertOpts puts the scheduler on its own queue.
 func (ScheduleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueSchedule, MaxAttempts: 3}
+	return river.InsertOpts{Queue: string(QueueSchedule), MaxAttempts: 3}
 }
 
 type pullWorker struct {
@@ -174,7 +174,7 @@ type Options struct {
 	InsertOnly bool
 	Logger     *slog.Logger
 	// BeatEvery is how often a worker process on PostgreSQL records that
-	// it is alive and hands back dead workers' jobs (DefaultBeatEvery).
+	// it is alive and hands on dead workers' jobs (DefaultBeatEvery).
 	BeatEvery time.Duration
 	// DeadAfter is how old a worker's last beat must be for its running
 	// jobs to be handed to other workers (DefaultDeadAfter).
@@ -202,8 +202,8 @@ type Runner struct {
 	hbDone   chan struct{}
 }
 
-// New migrates River's tables (see Migrate) and builds the client for the store's
-// dialect, with the engine's workers registered. It sets e.Queue.
+// New migrates River's tables (see Migrate) and builds the client for the
+// store's dialect, with the engine's workers registered. It sets e.Queue.
 func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*Runner, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
@@ -238,7 +238,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		FetchPollInterval: 100 * time.Millisecond,
 		JobTimeout:        30 * time.Minute,
 		// The backstop only: on PostgreSQL the heartbeat (heartbeat.go)
-		// hands a dead process's jobs back within a minute; on SQLite the
+		// hands a dead process's jobs on within a minute; on SQLite the
 		// next start does. A job still "running" long after its timeout
 		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
@@ -248,10 +248,10 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if !opts.InsertOnly {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
-			QueuePull:     {MaxWorkers: opts.Workers},
-			QueueBulk:     {MaxWorkers: opts.BulkWorkers},
-			QueuePush:     {MaxWorkers: opts.Workers},
-			QueueSchedule: {MaxWorkers: 1},
+			string(QueuePull):     {MaxWorkers: opts.Workers},
+			string(QueueBulk):     {MaxWorkers: opts.BulkWorkers},
+			string(QueuePush):     {MaxWorkers: opts.Workers},
+			string(QueueSchedule): {MaxWorkers: 1},
 		}
 	}
 	if err := Migrate(ctx, s); err != nil {
