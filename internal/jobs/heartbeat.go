@@ -18,16 +18,18 @@ import (
 // its row of sfsync_job_heartbeats every BeatEvery. Every worker also
 // sweeps: a job left "running" by a client (River's attempted_by) whose
 // beat is older than DeadAfter is handed on as a new job at once (see
-// sweep), and the next free worker resumes the run from its checkpoint. A live job is never
-// taken away however long it runs, and a dead process's jobs move within
-// DeadAfter + BeatEvery (under a minute by default). River's own rescuer
-// stays as the backstop for processes that never beat.
+// sweep), and the next free worker resumes the run from its checkpoint.
+// A live job is never taken away however long it runs, and a dead
+// process's jobs move within DeadAfter + BeatEvery (under a minute by
+// default). River's own rescuer stays as the backstop for processes that
+// never beat.
 //
 // A process that cannot write its beat (the database unreachable from it
 // while other workers still reach it) cancels its own running jobs before
-// DeadAfter passes, so two workers do not run one tenant's job at once;
-// and its job rows, once handed on, are final, so what it writes about
-// them when it comes back changes nothing.
+// DeadAfter passes, so two workers do not run one tenant's job at once.
+// A process that was frozen instead finds at its next beat that its jobs
+// were handed on, and stops them (stopHandedOn); and their old rows are
+// final, so what it writes about them changes nothing.
 
 // Heartbeat defaults.
 const (
