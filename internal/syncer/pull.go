@@ -215,7 +215,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if len(cursor) > 0 && cursor[0].After(st.PullCursor) {
 			st.PullCursor = cursor[0]
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		st.PausedUntil = time.Time{}
 		e.log().InfoContext(ctx, "pull finished", "tenant_id", tenantID, "run_id", run.ID, "status", status, "api_calls", calls)
 		return e.Store.SaveSyncState(ctx, st)
@@ -258,7 +258,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
 			return err
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		e.log().ErrorContext(ctx, "pull failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return e.Store.SaveSyncState(ctx, st)
 	}
