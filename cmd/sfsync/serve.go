@@ -93,7 +93,7 @@ func tellSetup(ctx context.Context, a *app.App, cfg *config.Config, w io.Writer)
 	fmt.Fprintf(w, "\n    (TENANT_ID is the ID that tenant list prints), then sign in at %s/login\n\n", cfg.BaseURL)
 }
 
-// migrate applies the store's migrations (openApp does) and River's, so
+// migrate applies the store's and River's migrations (app.Open does), so
 // that an upgrade can migrate once before any new process starts.
 func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	a, _, err := openApp(ctx, "migrate", args, getenv)
@@ -101,9 +101,6 @@ func migrate(ctx context.Context, args []string, stdout io.Writer, getenv func(s
 		return err
 	}
 	defer a.Close()
-	if err := a.EnableQueue(ctx); err != nil {
-		return fmt.Errorf("migrate the job queue: %w", err)
-	}
 	fmt.Fprintf(stdout, "database (%s) is up to date\n", a.Store.Dialect)
 	return nil
 }

@@ -50,7 +50,8 @@ type App struct {
 	httpDuration *prometheus.HistogramVec
 }
 
-// Open opens and migrates the store and loads the keyring.
+// Open opens and migrates the store (sfsync's tables and River's) and
+// loads the keyring.
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	kr, err := cfg.Keyring()
 	if err != nil {
@@ -62,6 +63,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	}
 	n, err := s.Migrate(ctx)
 	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	// River's job tables too, so that `sfsync migrate` leaves a database
+	// every process can start on.
+	if err := jobs.Migrate(ctx, s); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -106,7 +113,7 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 	if a.runner != nil {
 		return a.runner, nil
 	}
-	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger,
+	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, BulkWorkers: a.Config.BulkWorkers, InsertOnly: insertOnly, Logger: a.Logger,
 		SoftStopTimeout: max(a.Config.ShutdownGrace, time.Millisecond)}) // River reads 0 as "wait for ever"
 	if err != nil {
 		return nil, err

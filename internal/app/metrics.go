@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/internal/jobs"
 	"github.com/sfsync/sfsync/internal/store"
 )
 
@@ -159,10 +160,10 @@ func (c *opsCollector) read(now time.Time) []prometheus.Metric {
 	}
 	// The product's queues in every unfinished state, 0 included, so an
 	// empty queue is a flat line rather than no data.
-	for _, q := range []string{"pull", "push", "schedule"} {
+	for _, q := range []jobs.Queue{jobs.QueuePull, jobs.QueueBulk, jobs.QueuePush, jobs.QueueSchedule} {
 		for _, state := range []string{"available", "pending", "running", "retryable", "scheduled"} {
-			if _, ok := st.Jobs[[2]string{q, state}]; !ok {
-				st.Jobs[[2]string{q, state}] = 0
+			if _, ok := st.Jobs[[2]string{string(q), state}]; !ok {
+				st.Jobs[[2]string{string(q), state}] = 0
 			}
 		}
 	}

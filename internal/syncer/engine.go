@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
@@ -315,7 +316,7 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 	}
 	st.PullEnabled = true
 	if st.NextPullAt.IsZero() {
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 	}
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return Run{}, err
@@ -525,4 +526,16 @@ func (e *Engine) Maintain(ctx context.Context) error {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
 	return err
+}
+
+// nextPoll is when a tenant's next scheduled pull is due: one poll
+// interval from now plus a random part of up to a tenth of it (at most a
+// minute), so tenants that started together (a deploy, the end of an
+// outage) spread out instead of waking in the same second.
+func (e *Engine) nextPoll() time.Time {
+	next := e.now().Add(e.pollInterval())
+	if spread := min(e.pollInterval()/10, time.Minute); spread > 0 {
+		next = next.Add(rand.N(spread))
+	}
+	return next
 }

@@ -53,9 +53,9 @@ func (e *Engine) describe(ctx context.Context, tenantID string, client *salesfor
 	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
 		return ent.d, nil
 	}
-	d, err := client.DescribeSObject(ctx, "Contact")
+	d, err := client.DescribeSObject(ctx, syncconf.DefaultObject)
 	if err != nil {
-		return nil, fmt.Errorf("describe Contact: %w", err)
+		return nil, fmt.Errorf("describe %s: %w", syncconf.DefaultObject, err)
 	}
 	e.describes.mu.Lock()
 	if e.describes.m == nil {
@@ -215,7 +215,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if len(cursor) > 0 && cursor[0].After(st.PullCursor) {
 			st.PullCursor = cursor[0]
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		st.PausedUntil = time.Time{}
 		e.log().InfoContext(ctx, "pull finished", "tenant_id", tenantID, "run_id", run.ID, "status", status, "api_calls", calls)
 		return e.Store.SaveSyncState(ctx, st)
@@ -258,7 +258,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
 			return err
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		e.log().ErrorContext(ctx, "pull failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return e.Store.SaveSyncState(ctx, st)
 	}
@@ -485,11 +485,11 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // lookback), deleted records included, plus failed records due for a
 // retry, and returns the new cursor: the newest SystemModstamp seen.
 func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
-	where, err := s.cfg.WhereClause(s.describe)
+	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
 	if err != nil {
 		return cursor, err
 	}
-	sc, err := newScope(s.describe, where, e.now())
+	sc, err := newScope(s.describe, scopeQ, e.now())
 	if err != nil {
 		return cursor, err
 	}

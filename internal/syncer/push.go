@@ -305,12 +305,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if l, ok := links[id]; ok {
 			it.link = &l
 			it.sfID = l.SalesforceID
-			linkedIDs = append(linkedIDs, salesforce.QuoteString(l.SalesforceID))
+			linkedIDs = append(linkedIDs, l.SalesforceID)
 		} else if v := identity.fromPlatform(c); !isBlank(v) {
 			it.key, _ = v.(string)
-			for _, lit := range identityLiterals(identity, it.key) {
-				keyLits = append(keyLits, salesforce.QuoteString(lit))
-			}
+			keyLits = append(keyLits, identityLiterals(identity, it.key)...)
 		}
 		items = append(items, it)
 	}
@@ -328,14 +326,12 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				fields = append(fields, m.sfField)
 			}
 		}
-		var conds []string
-		if len(linkedIDs) > 0 {
-			conds = append(conds, "Id IN ("+strings.Join(linkedIDs, ", ")+")")
+		q, err := syncconf.NewQuery(s.describe).Select(fields...).
+			AnyOf(syncconf.Match{Field: "Id", Values: linkedIDs}, syncconf.Match{Field: identity.sfField, Values: keyLits}).Build()
+		if err != nil {
+			return err
 		}
-		if len(keyLits) > 0 {
-			conds = append(conds, identity.sfField+" IN ("+strings.Join(keyLits, ", ")+")")
-		}
-		it := s.client.Query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+strings.Join(conds, " OR "), salesforce.QueryOptions{})
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
 		for it.Next() {
 			rec := it.Record()
 			id, _ := rec["Id"].(string)
@@ -537,7 +533,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if len(recs) == 0 {
 			return nil
 		}
-		res, err := call(ctx, "Contact", recs)
+		res, err := call(ctx, s.describe.Name, recs)
 		if err != nil {
 			return err
 		}
