@@ -62,6 +62,12 @@ type TenantSeconds struct {
 // maxIssueGroups bounds the reason codes named in OpsStats.Issues.
 const maxIssueGroups = 20
 
+// maxRunAge bounds how long ago a run counted among the recently finished
+// may have started, so the query walks the started_at index, not the
+// whole table; a run longer than a day is rare (a first sync of millions
+// of records takes about an hour).
+const maxRunAge = 24 * time.Hour
+
 // maxJobSamples bounds the job timings read per scrape.
 const maxJobSamples = 50000
 
@@ -131,7 +137,7 @@ func (s *Store) OpsStats(ctx context.Context, now time.Time, window time.Duratio
 	if err := s.each(ctx, `SELECT direction, status, COUNT(*), COALESCE(SUM(created), 0), COALESCE(SUM(updated), 0), COALESCE(SUM(unchanged), 0),
 			COALESCE(SUM(skipped), 0), COALESCE(SUM(out_of_scope), 0), COALESCE(SUM(ambiguous), 0), COALESCE(SUM(failed), 0),
 			COALESCE(SUM(conflicts), 0), COALESCE(SUM(unlinked), 0)
-		FROM sync_runs WHERE finished_at >= $1 GROUP BY direction, status`, []any{since}, func(scan func(...any) error) error {
+		FROM sync_runs WHERE started_at >= $2 AND finished_at >= $1 GROUP BY direction, status`, []any{since, micros(now.Add(-maxRunAge))}, func(scan func(...any) error) error {
 		var dir, status string
 		var n int64
 		var c [9]int64
