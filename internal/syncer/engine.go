@@ -46,7 +46,9 @@ type Engine struct {
 	// PageSize is the number of records applied per transaction (2,000).
 	PageSize int
 	// BulkThreshold is the record count above which a full sync reads
-	// through Bulk API 2.0 instead of REST queries (default 50,000).
+	// through Bulk API 2.0 instead of REST queries (default 10,000: above
+	// it the identity census reads one Bulk API job, which the pass then
+	// replays, so a larger threshold costs the REST pages on top).
 	BulkThreshold int64
 	// PushBatch is the number of contacts per Salesforce collections call
 	// (at most 200).
@@ -96,7 +98,7 @@ func orDefault[T comparable](v, def T) T {
 func (e *Engine) pollInterval() time.Duration { return orDefault(e.PollInterval, 15*time.Minute) }
 func (e *Engine) lookback() time.Duration     { return orDefault(e.Lookback, 10*time.Minute) }
 func (e *Engine) pageSize() int               { return orDefault(e.PageSize, 2000) }
-func (e *Engine) bulkThreshold() int64        { return orDefault(e.BulkThreshold, 50000) }
+func (e *Engine) bulkThreshold() int64        { return orDefault(e.BulkThreshold, censusRESTMax) }
 func (e *Engine) pushBatch() int              { return min(orDefault(e.PushBatch, 200), 200) }
 func (e *Engine) retention() time.Duration    { return orDefault(e.Retention, 90*24*time.Hour) }
 func (e *Engine) recycleBin() time.Duration   { return orDefault(e.RecycleBinWindow, 15*24*time.Hour) }

@@ -345,13 +345,16 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 	}
+	var sp *spool
 	if run.Checkpoint == "" {
 		// Before anything is applied: hold every value two in-scope
 		// records share, wherever they fall (a resumed pass did this in
-		// its first job).
-		if err := e.census(ctx, s, run.Total); err != nil {
+		// its first job). A census read through the Bulk API is the pass's
+		// read too.
+		if sp, err = e.census(ctx, s, run.Total); err != nil {
 			return err
 		}
+		defer sp.Close()
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -359,6 +362,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		err = e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			if sp != nil {
+				return sp.replay(emit)
+			}
 			rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 			if err != nil {
 				return err
