@@ -21,6 +21,15 @@ const maxBody = 50 << 20
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if strings.Contains(r.URL.Path, "//") {
+		// Salesforce answers //services/data/... as /services/data/...:
+		// `sf org login access-token` stores the instance URL with a
+		// trailing slash (URL.href), so every request the sf CLI and its
+		// jsforce send after it starts with a doubled slash, and they work
+		// against real orgs.
+		r.URL.Path = collapseSlashes(r.URL.Path)
+		r.URL.RawPath = collapseSlashes(r.URL.RawPath)
+	}
 	if strings.HasPrefix(r.URL.Path, "/__emulator__/") {
 		s.serveAdmin(w, r)
 		return
@@ -51,6 +60,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.route(w, r)
 	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
+}
+
+// collapseSlashes replaces each run of slashes in p with one.
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
 }
 
 // maxURIAndHeaders is Salesforce's limit on the request line plus headers.
