@@ -89,8 +89,9 @@ func install() (skip string, err error) {
 	return "", nil
 }
 
-// installedMatchesLock compares package-lock.json's packages with npm's
-// record of what it installed (node_modules/.package-lock.json).
+// installedMatchesLock compares package-lock.json's packages (versions
+// and integrity) with npm's record of what it installed
+// (node_modules/.package-lock.json).
 func installedMatchesLock() bool {
 	type lock struct {
 		Packages map[string]json.RawMessage `json:"packages"`
@@ -112,9 +113,15 @@ func installedMatchesLock() bool {
 			var pkg struct {
 				Version   string `json:"version"`
 				Integrity string `json:"integrity"`
+				InBundle  bool   `json:"inBundle"`
 			}
 			if json.Unmarshal(v, &pkg) != nil {
 				return nil, false
+			}
+			if pkg.InBundle {
+				// Bundled packages come inside their parent's tarball;
+				// npm records no integrity for them once installed.
+				pkg.Integrity = ""
 			}
 			out[k] = pkg.Version + " " + pkg.Integrity
 		}
