@@ -170,17 +170,13 @@ func setup(t *testing.T) *env {
 	return &env{srv: srv, ts: ts, org: org, tok: tok, home: t.TempDir()}
 }
 
-// TestSfCLI runs the sf CLI's org, data and sobject commands against the
-// emulator and checks what they print against the org's data.
-func TestSfCLI(t *testing.T) {
-	requireCLI(t)
-	start := time.Now()
-	e := setup(t)
+// login runs `sf org login access-token` with the alias every command
+// uses, and checks what the CLI learnt about the org: userinfo, the User
+// record, the version list and the Organization query, all sent to
+// //services/... (the CLI stores the instance URL with a trailing slash).
+func (e *env) login(t *testing.T) {
+	t.Helper()
 	admin := e.org.Admin()
-
-	// sf org login access-token: userinfo, the User record, the version
-	// list and the Organization query, over //services/... (the CLI
-	// stores the instance URL with a trailing slash).
 	var login struct {
 		Username           string `json:"username"`
 		OrgID              string `json:"orgId"`
@@ -199,6 +195,17 @@ func TestSfCLI(t *testing.T) {
 	if login != wantLogin {
 		t.Fatalf("org login access-token: got %+v, want %+v", login, wantLogin)
 	}
+}
+
+// TestSfCLI runs the sf CLI's org, data and sobject commands against the
+// emulator and checks what they print against the org's data.
+func TestSfCLI(t *testing.T) {
+	requireCLI(t)
+	start := time.Now()
+	e := setup(t)
+	admin := e.org.Admin()
+
+	e.login(t)
 
 	t.Run("read", func(t *testing.T) {
 		t.Run("org display", func(t *testing.T) {
