@@ -350,6 +350,14 @@ func TestSfCLI(t *testing.T) {
 				t.Errorf("sobject describe: got %s %s %v, want Contact 003 %v", got.Name, got.KeyPrefix, names, e.org.ContactFields())
 			}
 		})
+		t.Run("sobject list", func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			e.sfJSON(t, &got, "sobject", "list", "--target-org", alias, "--sobject", "all")
+			if !slices.IsSorted(got) || !slices.Contains(got, "Contact") || !slices.Contains(got, "User") || !slices.Contains(got, "Organization") {
+				t.Errorf("sobject list: got %v, want a sorted list with Contact, Organization and User", got)
+			}
+		})
 		t.Run("data export bulk", func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
