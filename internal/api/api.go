@@ -60,6 +60,9 @@ var routes = []route{
 	{method: http.MethodGet, path: "/salesforce/runs", handle: (*server).listRuns},
 	{method: http.MethodGet, path: "/salesforce/runs/{id}", handle: (*server).getRun},
 	{method: http.MethodGet, path: "/salesforce/runs/{id}/records", handle: (*server).listRunRecords},
+	{method: http.MethodGet, path: "/salesforce/review", handle: (*server).listReview},
+	{method: http.MethodGet, path: "/salesforce/review/{id}", handle: (*server).getReview},
+	{method: http.MethodPost, path: "/salesforce/review/{id}/resolve", handle: (*server).resolveReview},
 }
 
 type server struct {

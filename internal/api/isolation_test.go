@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,6 +21,7 @@ type tenantA struct {
 	// values by name, to build B's requests.
 	memberID, phone, email, channelType, channelID, userID, fieldKey string
 	runID                                                            int64
+	reviewID                                                         int64
 	config                                                           string
 }
 
@@ -90,6 +92,12 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 		"GET /salesforce/runs":                 {{method: "GET", path: "/api/v1/salesforce/runs", want: "empty"}, {method: "GET", path: "/api/v1/salesforce/runs?direction=to_platform", want: "empty"}},
 		"GET /salesforce/runs/{id}":            {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/runs/%d", a.runID), want: "not-found"}},
 		"GET /salesforce/runs/{id}/records":    {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/runs/%d/records", a.runID), want: "not-found"}},
+		"GET /salesforce/review":               {{method: "GET", path: "/api/v1/salesforce/review", want: "empty"}, {method: "GET", path: "/api/v1/salesforce/review?status=open", want: "empty"}},
+		"GET /salesforce/review/{id}":          {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/review/%d", a.reviewID), want: "not-found"}},
+		"POST /salesforce/review/{id}/resolve": {
+			{method: "POST", path: fmt.Sprintf("/api/v1/salesforce/review/%d/resolve", a.reviewID), body: `{"action":"link","salesforce_id":"003A-REVIEW-SECRET"}`, want: "not-found"},
+			{method: "POST", path: fmt.Sprintf("/api/v1/salesforce/review/%d/resolve", a.reviewID), body: `{"action":"ignore"}`, want: "not-found"},
+		},
 	}
 }
 
@@ -126,8 +134,21 @@ func TestTenantIsolation(t *testing.T) {
 		if err := e.store.AddRunRecords(ctx, e.tenant, []store.SyncRunRecord{{RunID: run.ID, Kind: "failed", SalesforceID: "003A-SECRET-SFID", ReasonCode: "invalid_phone", Reason: "A-secret-reason"}}); err != nil {
 			t.Fatal(err)
 		}
+		// A's review queue: one open item.
+		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := e.store.HoldTx(ctx, tx, e.tenant, store.ReviewItem{Kind: store.ReviewIdentity, IdentityField: "Email", IdentityKey: a.email, ContactID: c.ID,
+				ContactValues: map[string]any{"LastName": "Alice-Secret-Name"}, RunID: run.ID,
+				Candidates: []store.ReviewCandidate{{SalesforceID: "003A-REVIEW-SECRET"}, {SalesforceID: "003A-REVIEW-OTHER", Values: map[string]any{"LastName": "A-Review-Secret-Name"}}}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, _ := e.store.HeldSalesforceIDs(ctx, e.tenant, []string{"003A-REVIEW-SECRET"})
+		a.reviewID = held["003A-REVIEW-SECRET"]
 		a.secrets = []string{c.ID, a.memberID, "Alice-Secret-Name", a.phone, "912000111", a.email, "1981-07-07", "a-secret-tag",
-			"a-secret-option", a.channelID, a.userID, a.fieldKey, "A-Secret-Label", e.tenant, "A_Secret_Field__c", "003A-SECRET-SFID", "A-secret-reason"}
+			"a-secret-option", a.channelID, a.userID, a.fieldKey, "A-Secret-Label", e.tenant, "A_Secret_Field__c", "003A-SECRET-SFID", "A-secret-reason",
+			"003A-REVIEW-OTHER", "A-Review-Secret-Name"}
 		beforeA := jsonString(viewContact(mustGet(t, e.store, e.tenant, c.ID)))
 		outboxBefore := len(e.outbox())
 
@@ -161,6 +182,9 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		if n := len(e.outbox()); n != outboxBefore {
 			t.Errorf("A's outbox grew from %d to %d rows, want no change", outboxBefore, n)
+		}
+		if it, err := e.store.GetReviewItem(ctx, e.tenant, a.reviewID); err != nil || it.Status != store.ReviewOpen {
+			t.Errorf("A's review item after B's requests: got %+v, %v; want it open", it, err)
 		}
 		defs, err := e.store.ListCustomFields(ctx, e.tenant)
 		if err != nil || len(defs) != 1 || defs[0].Label != "A-Secret-Label" {

@@ -30,6 +30,10 @@ const (
 	codeUnprocessable    code = "invalid-configuration"
 	codeRefused          code = "refused"
 	codeUnavailable      code = "unavailable"
+
+	// The review queue's answers.
+	codeUnprocessableInput code = "unprocessable"
+	codeAlreadyResolved    code = "already-resolved"
 )
 
 var codeStatus = map[code]struct {
@@ -49,6 +53,9 @@ var codeStatus = map[code]struct {
 	codeUnprocessable:    {http.StatusUnprocessableEntity, "The sync configuration is not valid"},
 	codeRefused:          {http.StatusConflict, "Salesforce sync cannot do this now"},
 	codeUnavailable:      {http.StatusServiceUnavailable, "Not available on this server"},
+
+	codeUnprocessableInput: {http.StatusUnprocessableEntity, "The request cannot be carried out as sent"},
+	codeAlreadyResolved:    {http.StatusConflict, "The review item is already resolved"},
 }
 
 // problemTypePrefix prefixes every problem "type" URI; the code follows it.
@@ -96,6 +103,12 @@ func errorf(c code, format string, args ...any) *apiError {
 // invalidField is a 400 naming one field.
 func invalidField(field, reason string) *apiError {
 	return &apiError{code: codeInvalid, detail: field + ": " + reason, fields: []fieldProblem{{Field: field, Reason: reason}}}
+}
+
+// unprocessableField is a 422 naming one field: well-formed JSON whose
+// value cannot be carried out.
+func unprocessableField(field, reason string) *apiError {
+	return &apiError{code: codeUnprocessableInput, detail: field + ": " + reason, fields: []fieldProblem{{Field: field, Reason: reason}}}
 }
 
 // problem is an RFC 9457 problem details document.

@@ -267,7 +267,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := syncer.RunFilter{Direction: q.Get("direction")}
+	f := syncer.RunFilter{Direction: syncer.Direction(q.Get("direction"))}
 	switch f.Direction {
 	case "", "both":
 		f.Direction = ""
@@ -361,7 +361,7 @@ func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
 	}
 	if q.Get("format") == "csv" {
 		var buf bytes.Buffer
-		if err := eng.WriteRunCSV(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), &buf); err != nil {
+		if err := eng.WriteRunCSV(r.Context(), tenantFrom(r.Context()), id, syncer.RecordKind(q.Get("kind")), q.Get("reason"), &buf); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -369,7 +369,7 @@ func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
 		w.Write(buf.Bytes())
 		return nil
 	}
-	recs, err := eng.RunRecords(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), limit)
+	recs, err := eng.RunRecords(r.Context(), tenantFrom(r.Context()), id, syncer.RecordKind(q.Get("kind")), q.Get("reason"), limit)
 	if err != nil {
 		return err
 	}

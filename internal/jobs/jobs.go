@@ -27,10 +27,10 @@ import (
 
 // PullArgs is a Salesforce → platform run of one tenant.
 type PullArgs struct {
-	TenantID string `json:"tenant_id" river:"unique"`
-	Mode     string `json:"mode"`
-	Trigger  string `json:"trigger"`
-	RunID    int64  `json:"run_id"`
+	TenantID string          `json:"tenant_id" river:"unique"`
+	Mode     syncer.PullMode `json:"mode"`
+	Trigger  syncer.Trigger  `json:"trigger"`
+	RunID    int64           `json:"run_id"`
 }
 
 // Kind names the job.
@@ -264,7 +264,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 }
 
 // EnqueuePull implements syncer.Enqueuer.
-func (r *Runner) EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error {
+func (r *Runner) EnqueuePull(ctx context.Context, tenantID string, mode syncer.PullMode, trigger syncer.Trigger, runID int64, at time.Time) error {
 	var opts *river.InsertOpts
 	if !at.IsZero() {
 		o := PullArgs{}.InsertOpts()

@@ -27,6 +27,7 @@ import (
 //	DELETE /__emulator__/orgs/{org}/records/{id}       delete as a human
 //	POST   /__emulator__/orgs/{org}/records/{id}/touch move SystemModstamp only (automated process)
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
+//	POST   /__emulator__/orgs/{org}/merge              merge Contacts as a human {master, losers: [1 or 2 ids], fields} (?user=username)
 //	GET    /__emulator__/orgs/{org}/history            change history (?id=)
 //	POST   /__emulator__/orgs/{org}/reset              delete contacts, history, cursors, jobs; zero usage
 //	POST   /__emulator__/orgs/{org}/recycle-bin/empty  hard-delete Recycle Bin rows
@@ -329,6 +330,24 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		default:
 			fail(404, "no such route: "+route)
 		}
+	case r.Method == "POST" && rest == "merge":
+		uid, ok := userFor()
+		if !ok {
+			return
+		}
+		var body struct {
+			Master string         `json:"master"`
+			Losers []string       `json:"losers"`
+			Fields map[string]any `json:"fields"`
+		}
+		if !decode(&body) {
+			return
+		}
+		if err := o.MergeContactsAs(uid, body.Master, body.Fields, body.Losers...); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]any{"id": body.Master, "mergedRecordIds": body.Losers})
 	case r.Method == "GET" && rest == "history":
 		writeJSON(w, 200, o.History(q.Get("id")))
 	case r.Method == "POST" && rest == "reset":
@@ -421,7 +440,7 @@ var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
+	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",

@@ -117,7 +117,7 @@ func (s *Server) bulkCreate(w http.ResponseWriter, c *call) {
 		writeErrors(w, []*apiError{bulkErr(400, "INVALIDJOB", "Failed to process query: "+e.Code+": "+e.Message)})
 		return
 	}
-	if res.plan.Count || len(res.plan.Aggregates) > 0 || res.plan.Offset > 0 {
+	if res.plan.Count || res.plan.Grouped || res.plan.Offset > 0 {
 		writeErrors(w, []*apiError{bulkErr(400, "API_ERROR", "Implementation restriction: aggregate queries and OFFSET are not supported by Bulk API 2.0 query")})
 		return
 	}

@@ -77,13 +77,29 @@ func (c *call) queryColumns(src string) ([]byte, *apiError) {
 		}
 		cols[i].JoinColumns = append(cols[i].JoinColumns, fieldColumn(f, name))
 	}
-	for i, a := range cq.plan.Aggregates {
-		display := "COUNT(" + a.Field.Name + ")"
-		if i < len(cq.q.Select) {
-			display = asWritten(cq.q.Source, cq.q.Select[i].Pos.Offset, display)
+	if cq.plan.Grouped {
+		// An aggregate query: grouped fields keep their own metadata,
+		// functions are named by alias or exprN and shown as written.
+		for i, col := range cq.plan.Columns {
+			if col.Func == "" {
+				cols = append(cols, fieldColumn(cq.schema.fieldFor(col.Field), col.Name))
+				continue
+			}
+			display := col.Func + "(" + col.Field.Name + ")"
+			if i < len(cq.q.Select) && cq.q.Select[i].Func != "" {
+				display = asWritten(cq.q.Source, cq.q.Select[i].FuncPos.Offset, display)
+			}
+			c := queryColumn{Aggregate: true, ColumnName: col.Name, DisplayName: display, JoinColumns: []queryColumn{}}
+			switch col.Type {
+			case "int", "long", "double", "currency", "percent":
+				c.NumberType = true
+			case "boolean":
+				c.BooleanType = true
+			default:
+				c.TextType = apexTypes[col.Type] == "String"
+			}
+			cols = append(cols, c)
 		}
-		cols = append(cols, queryColumn{Aggregate: true, ColumnName: a.Alias, DisplayName: display,
-			JoinColumns: []queryColumn{}, NumberType: true})
 	}
 	var keyPrefix *string
 	if cq.obj.KeyPrefix != "" {
@@ -95,33 +111,22 @@ func (c *call) queryColumns(src string) ([]byte, *apiError) {
 		GroupBy        bool          `json:"groupBy"`
 		IDSelected     bool          `json:"idSelected"`
 		KeyPrefix      *string       `json:"keyPrefix"`
-	}{cols, cq.obj.Name, false, idSelected, keyPrefix})
+	}{cols, cq.obj.Name, len(cq.q.GroupBy) > 0, idSelected, keyPrefix})
 	if err != nil {
 		return nil, plainErr(500, "UNKNOWN_EXCEPTION", err.Error())
 	}
 	return b, nil
 }
 
-// asWritten returns the aggregate call around the path at off as the
-// query spells it ("count(Id)"), or fallback when the source around off
-// is not a call.
+// asWritten returns the aggregate call starting at off as the query
+// spells it ("count(Id)"), or fallback when there is no call there.
 func asWritten(src string, off int, fallback string) string {
-	if off <= 0 || off > len(src) {
+	if off < 0 || off >= len(src) {
 		return fallback
 	}
-	open := strings.LastIndexByte(src[:off], '(')
 	end := strings.IndexByte(src[off:], ')')
-	if open < 0 || end < 0 {
+	if end < 0 {
 		return fallback
 	}
-	start := open
-	for start > 0 && isLetter(src[start-1]) {
-		start--
-	}
-	if start == open {
-		return fallback
-	}
-	return src[start : off+end+1]
+	return src[off : off+end+1]
 }
-
-func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }

@@ -113,117 +113,23 @@ func (s *Server) collectionWrite(w http.ResponseWriter, c *call, op string, key 
 		writeErrors(w, []*apiError{plainErr(400, "EXCEEDED_ID_LIMIT", tooManyRecsText)})
 		return
 	}
-	type outcome struct {
-		id      string
-		errs    []*apiError
-		created *bool
-	}
-	results := make([]outcome, len(body.Records))
+	results := make([]saveOutcome, len(body.Records))
 	failed := false
 	c.org.withTx(c.r.Context(), func(t *tx) {
 		mark := len(t.undo)
-		seen := map[string]int{}
+		seen := map[string]bool{}
 		for i, in := range body.Records {
-			res := &results[i]
 			typ := recordType(in)
 			obj, ok := c.org.objects[strings.ToLower(typ)]
-			if typ == "" || !ok {
-				res.errs = []*apiError{fieldErr("INVALID_TYPE", "Must send a concrete entity type.")}
-				if typ != "" {
-					res.errs = []*apiError{fieldErr("INVALID_TYPE", "sObject type '"+typ+"' is not supported.")}
-				}
-				failed = true
-				continue
+			switch {
+			case typ == "":
+				results[i].errs = []*apiError{fieldErr("INVALID_TYPE", "Must send a concrete entity type.")}
+			case !ok:
+				results[i].errs = []*apiError{fieldErr("INVALID_TYPE", "sObject type '"+typ+"' is not supported.")}
+			default:
+				results[i] = c.saveOne(t, obj, op, key, in, seen)
 			}
-			tb := c.org.tables[strings.ToLower(obj.Name)]
-			if !obj.Createable {
-				res.errs = []*apiError{fieldErr("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object "+obj.Name)}
-				failed = true
-				continue
-			}
-			fields := writeInput{}
-			for k, v := range in {
-				if !strings.EqualFold(k, "id") || op == "upsert" && key.field.Type != "id" {
-					fields[k] = v
-				}
-			}
-			switch op {
-			case "create":
-				if _, has := idOf(in); has {
-					res.errs = []*apiError{fieldErr("INVALID_FIELD", "cannot specify Id in an insert call", "Id")}
-					break
-				}
-				res.id, res.errs = c.org.insertLocked(t, tb, c.actor(), fields, c.now)
-			case "update":
-				raw, has := idOf(in)
-				if !has {
-					res.errs = []*apiError{fieldErr("MISSING_ARGUMENT", "Id not specified in an update call")}
-					break
-				}
-				id, err := sfapi.ID18(raw)
-				if err != nil || id[:3] != obj.KeyPrefix {
-					res.errs = []*apiError{fieldErr("MALFORMED_ID", "malformed id "+raw)}
-					break
-				}
-				res.id = id
-				if _, _, exists := tb.get(id); !exists {
-					res.errs = []*apiError{fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")}
-					break
-				}
-				res.errs = c.org.updateLocked(t, tb, c.actor(), id, fields, c.now, "")
-			case "upsert":
-				if obj != key.obj {
-					res.errs = []*apiError{fieldErr("INVALID_TYPE", "Record type "+obj.Name+" does not match the URL's sObject "+key.obj.Name)}
-					break
-				}
-				var value string
-				if key.field.Type == "id" {
-					value, _ = idOf(in)
-				} else {
-					for k, v := range in {
-						if strings.EqualFold(k, key.field.Name) {
-							value = fmt.Sprint(v)
-						}
-					}
-					if value == "" {
-						res.errs = []*apiError{fieldErr("MISSING_ARGUMENT", key.field.Name+" not specified", key.field.Name)}
-						break
-					}
-					lk := uniqKey(key.field, value)
-					if j, dup := seen[lk]; dup {
-						e := fieldErr("DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+value, key.field.Name)
-						res.errs = []*apiError{e}
-						if len(results[j].errs) == 0 {
-							failed = true
-						}
-						break
-					}
-					seen[lk] = i
-				}
-				if key.field.Type == "id" && value != "" {
-					id, err := sfapi.ID18(value)
-					if err != nil {
-						res.errs = []*apiError{fieldErr("MALFORMED_ID", "malformed id "+value)}
-						break
-					}
-					value = id
-				}
-				u := c.upsertLocked(t, obj, key.field, value, fields)
-				if u.multiple != nil {
-					ids := make([]string, len(u.multiple))
-					for k, r := range u.multiple {
-						ids[k] = r.id
-					}
-					res.errs = []*apiError{fieldErr("DUPLICATE_EXTERNAL_ID", obj.Name+": more than one record found for external id field: ["+strings.Join(ids, ", ")+"]", key.field.Name)}
-					break
-				}
-				res.id, res.errs = u.id, u.errs
-				created := u.created
-				if len(u.errs) == 0 {
-					res.created = &created
-				}
-			}
-			if len(res.errs) > 0 {
+			if len(results[i].errs) > 0 {
 				failed = true
 			}
 		}
@@ -256,6 +162,121 @@ func (s *Server) collectionWrite(w http.ResponseWriter, c *call, op string, key 
 	writeRaw(w, 200, append(b, ']'))
 }
 
+// saveOutcome is what one record of a collection or Bulk ingest write did.
+type saveOutcome struct {
+	id      string
+	errs    []*apiError
+	created *bool // set for upserts that succeeded
+}
+
+// saveOne creates ("create"), updates ("update") or upserts ("upsert" by
+// key) one record of obj inside t. sObject Collections and Bulk API 2.0
+// ingest both write through it, so both apply the same validation rules,
+// duplicate checks and derived fields and log the same change history.
+// seen holds the external id values already upserted in the same request.
+func (c *call) saveOne(t *tx, obj *objectDef, op string, key *upsertKey, in writeInput, seen map[string]bool) saveOutcome {
+	tb := c.org.tables[strings.ToLower(obj.Name)]
+	if !obj.Createable {
+		return saveOutcome{errs: []*apiError{fieldErr("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object "+obj.Name)}}
+	}
+	fields := writeInput{}
+	for k, v := range in {
+		if !strings.EqualFold(k, "id") || op == "upsert" && key.field.Type != "id" {
+			fields[k] = v
+		}
+	}
+	switch op {
+	case "create":
+		if _, has := idOf(in); has {
+			return saveOutcome{errs: []*apiError{fieldErr("INVALID_FIELD", "cannot specify Id in an insert call", "Id")}}
+		}
+		id, errs := c.org.insertLocked(t, tb, c.actor(), fields, c.now)
+		return saveOutcome{id: id, errs: errs}
+	case "update":
+		raw, has := idOf(in)
+		if !has {
+			return saveOutcome{errs: []*apiError{fieldErr("MISSING_ARGUMENT", "Id not specified in an update call")}}
+		}
+		id, err := sfapi.ID18(raw)
+		if err != nil || id[:3] != obj.KeyPrefix {
+			return saveOutcome{errs: []*apiError{fieldErr("MALFORMED_ID", "malformed id "+raw)}}
+		}
+		if _, _, exists := tb.get(id); !exists {
+			return saveOutcome{id: id, errs: []*apiError{fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")}}
+		}
+		return saveOutcome{id: id, errs: c.org.updateLocked(t, tb, c.actor(), id, fields, c.now, "")}
+	}
+	// upsert
+	if obj != key.obj {
+		return saveOutcome{errs: []*apiError{fieldErr("INVALID_TYPE", "Record type "+obj.Name+" does not match the URL's sObject "+key.obj.Name)}}
+	}
+	var value string
+	if key.field.Type == "id" {
+		value, _ = idOf(in)
+	} else {
+		for k, v := range in {
+			if strings.EqualFold(k, key.field.Name) {
+				value = fmt.Sprint(v)
+			}
+		}
+		if value == "" {
+			return saveOutcome{errs: []*apiError{fieldErr("MISSING_ARGUMENT", key.field.Name+" not specified", key.field.Name)}}
+		}
+		lk := uniqKey(key.field, value)
+		if seen[lk] {
+			return saveOutcome{errs: []*apiError{fieldErr("DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+value, key.field.Name)}}
+		}
+		seen[lk] = true
+	}
+	if key.field.Type == "id" && value != "" {
+		id, err := sfapi.ID18(value)
+		if err != nil {
+			return saveOutcome{errs: []*apiError{fieldErr("MALFORMED_ID", "malformed id "+value)}}
+		}
+		value = id
+	}
+	u := c.upsertLocked(t, obj, key.field, value, fields)
+	if u.multiple != nil {
+		ids := make([]string, len(u.multiple))
+		for k, r := range u.multiple {
+			ids[k] = r.id
+		}
+		return saveOutcome{errs: []*apiError{fieldErr("DUPLICATE_EXTERNAL_ID", obj.Name+": more than one record found for external id field: ["+strings.Join(ids, ", ")+"]", key.field.Name)}}
+	}
+	res := saveOutcome{id: u.id, errs: u.errs}
+	if len(u.errs) == 0 {
+		created := u.created
+		res.created = &created
+	}
+	return res
+}
+
+// deleteOne moves the record with id raw to the Recycle Bin inside t, for
+// sObject Collections and Bulk ingest deletes. It returns the 18-character
+// id ("" when raw is malformed).
+func (c *call) deleteOne(t *tx, raw string) (string, *apiError) {
+	id, err := sfapi.ID18(raw)
+	if err != nil {
+		return "", fieldErr("MALFORMED_ID", "malformed id "+raw)
+	}
+	var tb *table
+	for _, x := range c.org.tables {
+		if x.obj.KeyPrefix == id[:3] {
+			tb = x
+		}
+	}
+	if tb == nil || !tb.obj.Deletable {
+		return id, fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+	}
+	if e := c.org.deleteLocked(t, tb, c.actor(), id, c.now); e != nil {
+		if e.Code == "NOT_FOUND" {
+			e = fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+		}
+		return id, e
+	}
+	return id, nil
+}
+
 // collectionDelete answers DELETE /composite/sobjects?ids=...&allOrNone=.
 func (s *Server) collectionDelete(w http.ResponseWriter, c *call) {
 	q := c.r.URL.Query()
@@ -274,35 +295,14 @@ func (s *Server) collectionDelete(w http.ResponseWriter, c *call) {
 		return
 	}
 	allOrNone := strings.EqualFold(q.Get("allOrNone"), "true")
-	out := make([][]*apiError, len(ids))
+	out := make([]*apiError, len(ids))
 	norm := make([]string, len(ids))
 	failed := false
 	c.org.withTx(c.r.Context(), func(t *tx) {
 		mark := len(t.undo)
 		for i, raw := range ids {
-			id, err := sfapi.ID18(raw)
-			if err != nil {
-				out[i] = []*apiError{fieldErr("MALFORMED_ID", "malformed id "+raw)}
-				failed = true
-				continue
-			}
-			norm[i] = id
-			var tb *table
-			for _, x := range c.org.tables {
-				if x.obj.KeyPrefix == id[:3] {
-					tb = x
-				}
-			}
-			if tb == nil || !tb.obj.Deletable {
-				out[i] = []*apiError{fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")}
-				failed = true
-				continue
-			}
-			if e := c.org.deleteLocked(t, tb, c.actor(), id, c.now); e != nil {
-				if e.Code == "NOT_FOUND" {
-					e = fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
-				}
-				out[i] = []*apiError{e}
+			norm[i], out[i] = c.deleteOne(t, raw)
+			if out[i] != nil {
 				failed = true
 			}
 		}
@@ -315,7 +315,10 @@ func (s *Server) collectionDelete(w http.ResponseWriter, c *call) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		errs := out[i]
+		var errs []*apiError
+		if out[i] != nil {
+			errs = []*apiError{out[i]}
+		}
 		if allOrNone && failed && len(errs) == 0 {
 			errs = []*apiError{rolledBack()}
 		}

@@ -110,13 +110,22 @@ func childRelationships(obj *objectDef) []any {
 
 // describeField renders one field entry with all 57 keys (alphabetical).
 func describeField(f *fieldDef) map[string]any {
+	// The rules below are read off a describe recorded from a real org
+	// (testdata/contact_describe.json).
 	byteLength := 0
-	if isStringType(f.Type) || f.Type == "id" || f.Type == "reference" {
+	switch {
+	case f.Type == "id" || f.Type == "reference":
+		byteLength = 18 // ids are ASCII: one byte a character
+	case isStringType(f.Type):
 		byteLength = f.Length * 3
 	}
 	picklist := []any{}
 	for i, v := range f.Picklist {
-		picklist = append(picklist, map[string]any{"active": true, "defaultValue": i == 0 && f.DefaultValue != nil, "label": v, "validFor": nil, "value": v})
+		label := v
+		if l, ok := f.PicklistLabels[v]; ok {
+			label = l
+		}
+		picklist = append(picklist, map[string]any{"active": true, "defaultValue": i == 0 && f.DefaultValue != nil, "label": label, "validFor": nil, "value": v})
 	}
 	refTo := []string{}
 	if f.ReferenceTo != nil {
@@ -132,13 +141,14 @@ func describeField(f *fieldDef) map[string]any {
 	switch {
 	case f.Type == "textarea":
 		extra = "plaintextarea"
-	case f.Name == "Name" && f.NameField && f.Compound == "":
+	case f.Compound == "Name" || f.Name == "Name" && f.NameField:
 		extra = "personname"
 	case f.Type == "url" && f.Name == "PhotoUrl":
 		extra = "imageurl"
 	}
 	var defVal any
-	if b, ok := f.DefaultValue.(bool); ok {
+	if f.Type == "boolean" {
+		b, _ := f.DefaultValue.(bool) // checkboxes default to false
 		defVal = b
 	}
 	digits := 0
@@ -146,7 +156,7 @@ func describeField(f *fieldDef) map[string]any {
 		digits = 9
 	}
 	return map[string]any{
-		"aggregatable": f.Type != "textarea" && f.Type != "address", "aiPredictionField": false,
+		"aggregatable": f.aggregatable(), "aiPredictionField": false,
 		"autoNumber": false, "byteLength": byteLength, "calculated": f.Calculated, "calculatedFormula": nil,
 		"cascadeDelete": false, "caseSensitive": f.CaseSensitive, "compoundFieldName": nullable(f.Compound),
 		"controllerName": nil, "createable": f.Createable, "custom": f.Custom, "defaultValue": defVal,
@@ -156,11 +166,12 @@ func describeField(f *fieldDef) map[string]any {
 		"formulaTreatNullNumberAsZero": false, "groupable": f.Groupable, "highScaleNumber": false,
 		"htmlFormatted": false, "idLookup": f.IDLookup, "inlineHelpText": nil, "label": f.Label,
 		"length": f.Length, "mask": nil, "maskType": nil, "name": f.Name, "nameField": f.NameField,
-		"namePointing": false, "nillable": f.Nillable, "permissionable": f.Nillable && (f.Createable || f.Custom),
+		"namePointing": false, "nillable": f.Nillable,
+		"permissionable": (f.Nillable && (f.Createable || f.Custom) || f.Type == "address") && !f.FixedFLS,
 		"picklistValues": picklist, "polymorphicForeignKey": false, "precision": f.Precision,
-		"queryByDistance": false, "referenceTargetField": nil, "referenceTo": refTo,
+		"queryByDistance": f.Type == "address" || f.Type == "location", "referenceTargetField": nil, "referenceTo": refTo,
 		"relationshipName": nullable(f.Relationship), "relationshipOrder": nil, "restrictedDelete": false,
-		"restrictedPicklist": f.Restricted, "scale": f.Scale, "searchPrefilterable": f.Type == "reference",
+		"restrictedPicklist": f.Restricted, "scale": f.Scale, "searchPrefilterable": f.Type == "reference" && f.Nillable && f.Createable,
 		"soapType": f.SoapType, "sortable": f.Sortable, "type": f.Type, "unique": f.Unique,
 		"updateable": f.Updateable, "writeRequiresMasterRead": false,
 	}

@@ -2,9 +2,9 @@
 // OAuth 2.0 (web server flow with PKCE, refresh, password, client
 // credentials, revoke, userinfo, identity URL, OpenID id_token), REST
 // (describe, sObject rows, upsert, collections, composite, query/queryAll
-// paging, getUpdated/getDeleted, limits) and Bulk API 2.0 query jobs. It
-// is an http.Handler, so tests run it in httptest and `sfsync emulator`
-// serves it on a port. The wire format follows
+// paging, getUpdated/getDeleted, limits) and Bulk API 2.0 query and
+// ingest jobs. It is an http.Handler, so tests run it in httptest and
+// `sfsync emulator` serves it on a port. The wire format follows
 // /work/shared/research/salesforce-api.md.
 //
 // In a test:
@@ -121,8 +121,13 @@ type Options struct {
 	QueryLocatorLifetime time.Duration
 	// BulkPollsToComplete is how many status reads a Bulk 2.0 query job
 	// takes to reach JobComplete (UploadComplete → InProgress → JobComplete);
-	// 2 when zero, negative for "complete at once".
+	// 2 when zero, negative for "complete at once". An ingest job also
+	// waits for its records to be written, in the background.
 	BulkPollsToComplete int
+	// BulkIngestMaxUpload is the Bulk API 2.0 ingest job data limit in
+	// bytes once base64-encoded; DefaultBulkIngestMaxUpload (150 MB) when
+	// zero.
+	BulkIngestMaxUpload int
 	// Faults are injected into answers outside /__emulator__/.
 	Faults Faults
 	// Logger receives one line per request at debug level and errors; a
@@ -267,6 +272,9 @@ func New(opts Options) *Server {
 	}
 	if opts.BulkPollsToComplete == 0 {
 		opts.BulkPollsToComplete = 2
+	}
+	if opts.BulkIngestMaxUpload <= 0 {
+		opts.BulkIngestMaxUpload = DefaultBulkIngestMaxUpload
 	}
 	logger := opts.Logger
 	if logger == nil {

@@ -21,14 +21,18 @@ const maxBody = 50 << 20
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if strings.Contains(r.URL.Path, "//") {
+	if strings.HasPrefix(r.URL.Path, "//") {
 		// Salesforce answers //services/data/... as /services/data/...:
 		// `sf org login access-token` stores the instance URL with a
-		// trailing slash (URL.href), so every request the sf CLI and its
-		// jsforce send after it starts with a doubled slash, and they work
-		// against real orgs.
-		r.URL.Path = collapseSlashes(r.URL.Path)
-		r.URL.RawPath = collapseSlashes(r.URL.RawPath)
+		// trailing slash (URL.href) and its jsforce joins it to
+		// "services/data" with another, so every REST call the sf CLI
+		// makes after such a login starts with a doubled slash, and they
+		// work against real orgs. An empty segment further in stays a
+		// 404 (hasEmptySegment).
+		r.URL.Path = "/" + strings.TrimLeft(r.URL.Path, "/")
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = "/" + strings.TrimLeft(r.URL.RawPath, "/")
+		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/__emulator__/") {
 		s.serveAdmin(w, r)
@@ -52,7 +56,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(zr)
 		r.Header.Del("Content-Encoding")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	limit := int64(maxBody)
+	if r.Method == http.MethodPut && strings.HasSuffix(strings.TrimRight(r.URL.Path, "/"), "/batches") {
+		limit = s.maxIngestRequest() // Bulk API 2.0 job data
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		gw := &gzipWriter{ResponseWriter: w}
 		defer gw.Close()
@@ -60,19 +68,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.route(w, r)
 	s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
-}
-
-// collapseSlashes replaces each run of slashes in p with one.
-func collapseSlashes(p string) string {
-	var b strings.Builder
-	b.Grow(len(p))
-	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && i > 0 && p[i-1] == '/' {
-			continue
-		}
-		b.WriteByte(p[i])
-	}
-	return b.String()
 }
 
 // maxURIAndHeaders is Salesforce's limit on the request line plus headers.
@@ -136,13 +131,18 @@ type call struct {
 	path    string // after /services/data/vXX.X, e.g. "/sobjects/Contact"
 	segs    []string
 	client  string
-	inner   bool // a composite subrequest
+	inner   bool   // a composite subrequest
+	api     string // the API a write goes through for the change history; "rest" when empty
 	now     time.Time
 	rs      *relResolver // set while rendering relationship fields
 }
 
 func (c *call) actor() actor {
-	return actor{userID: c.user.ID, api: "rest", version: c.version, client: c.client}
+	api := c.api
+	if api == "" {
+		api = "rest"
+	}
+	return actor{userID: c.user.ID, api: api, version: c.version, client: c.client}
 }
 
 func (c *call) vpath() string { return "/services/data/v" + c.version }
@@ -237,6 +237,10 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, parent *call)
 			return
 		}
 	}
+	if hasEmptySegment(c.path) {
+		writeErrors(w, []*apiError{errNotFound()})
+		return
+	}
 	segs := strings.Split(strings.Trim(c.path, "/"), "/")
 	if len(segs) == 1 && segs[0] == "" {
 		segs = nil
@@ -248,6 +252,16 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, parent *call)
 	}
 	c.segs = segs
 	s.dispatch(w, c)
+}
+
+// hasEmptySegment reports whether a REST path has a doubled slash (an
+// empty segment) anywhere but as one trailing slash. Salesforce answers
+// 404 NOT_FOUND for such paths: restforce's get_updated sent
+// /services/data/vXX.X//sobjects/... and got 404 until it dropped the
+// extra slash (https://github.com/restforce/restforce/pull/366).
+func hasEmptySegment(path string) bool {
+	p := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
+	return p != "" && strings.Contains("/"+p+"/", "//") || p == "" && len(path) > 1
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, c *call) {
@@ -292,6 +306,10 @@ func (s *Server) dispatch(w http.ResponseWriter, c *call) {
 	case "jobs":
 		if len(segs) >= 2 && segs[1] == "query" {
 			s.handleBulkQuery(w, c, method, segs[2:])
+			return
+		}
+		if len(segs) >= 2 && segs[1] == "ingest" {
+			s.handleBulkIngest(w, c, method, segs[2:])
 			return
 		}
 		writeErrors(w, []*apiError{errNotFound()})

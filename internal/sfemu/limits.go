@@ -111,6 +111,14 @@ func (s *Server) handleLimits(w http.ResponseWriter, c *call) {
 	}
 	jobs := len(c.org.jobs)
 	c.org.mu.RUnlock()
+	batchesUsed, _ := c.org.BulkIngestUsage()
+	c.org.ingest.mu.Lock()
+	batchesMax := c.org.ingest.batches
+	c.org.ingest.mu.Unlock()
+	batchesLeft := batchesMax - batchesUsed
+	if batchesLeft < 0 {
+		batchesLeft = 0
+	}
 	storageMax := 5
 	if c.org.Edition() != Developer {
 		storageMax = 10240
@@ -127,7 +135,7 @@ func (s *Server) handleLimits(w http.ResponseWriter, c *call) {
 		"DailyAnalyticsDataflowJobExecutions": limitEntry{60, 60},
 		"DailyApiRequests":                    api,
 		"DailyAsyncApexExecutions":            limitEntry{250000, 250000},
-		"DailyBulkApiBatches":                 limitEntry{15000, 15000},
+		"DailyBulkApiBatches":                 limitEntry{batchesMax, batchesLeft},
 		"DailyBulkV2QueryFileStorageMB":       limitEntry{976562, 976562},
 		"DailyBulkV2QueryJobs":                limitEntry{10000, 10000 - jobs},
 		"DailyDurableStreamingApiEvents":      limitEntry{10000, 10000},

@@ -65,6 +65,8 @@ type Org struct {
 	cursors map[string]*cursor
 
 	usage usageWindow
+
+	ingest *ingestStore // Bulk API 2.0 ingest jobs (ingest.go)
 }
 
 func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
@@ -72,6 +74,7 @@ func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
 		srv: s, seq: seq, id: makeID("00D", seq, 1), name: opts.Name, edition: opts.Edition, tz: opts.TimeZone,
 		created: s.Now().Truncate(time.Second), objects: map[string]*objectDef{}, tables: map[string]*table{},
 		profiles: map[string]string{}, interned: map[string]any{}, jobs: map[string]*bulkJob{}, cursors: map[string]*cursor{},
+		ingest: newIngestStore(),
 	}
 	if o.tz == "" {
 		o.tz = "Asia/Taipei"
@@ -310,7 +313,13 @@ func (o *Org) CreateUser(opts UserOptions) (User, error) {
 	set("LastModifiedDate", now)
 	set("LastModifiedById", creator)
 	set("SystemModstamp", now)
-	t.add(newRecord(u.ID, vals))
+	r := newRecord(u.ID, vals)
+	p := t.add(r)
+	for i, idx := range t.uniq { // Username: Bulk relationship columns look users up by it
+		if v := r.Value(i); v != nil {
+			idx[uniqKey(t.obj.fields[i], v)] = p
+		}
+	}
 	o.users = append(o.users, u)
 	for _, ps := range o.permSets {
 		if ps.ProfileName == opts.Profile {
@@ -646,6 +655,7 @@ func (o *Org) Reset() {
 	o.changes = nil
 	o.jobs = map[string]*bulkJob{}
 	o.jobOrder = nil
+	o.ingest.reset()
 	o.interned = map[string]any{}
 	o.mu.Unlock()
 	o.curMu.Lock()

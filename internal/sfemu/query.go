@@ -245,6 +245,10 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 			res.recs = sortKeyed(res.recs, plan, schema)
 		}
 	}
+	if plan.Grouped {
+		// OFFSET and LIMIT count groups, not records (runQuery).
+		return res, nil
+	}
 	if plan.Offset > 0 {
 		res.recs = res.recs[min(plan.Offset, len(res.recs)):]
 	}
@@ -265,21 +269,8 @@ func (s *Server) runQuery(c *call, src string, all bool, batch int) ([]byte, *ap
 		b = strconv.AppendInt(b, int64(len(res.recs)), 10)
 		return append(b, `,"done":true,"records":[]}`...), nil
 	}
-	if len(res.plan.Aggregates) > 0 {
-		b := []byte(`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"AggregateResult"}`)
-		for _, a := range res.plan.Aggregates {
-			n := 0
-			for _, r := range res.recs {
-				if r.Value(a.Field.Index) != nil {
-					n++
-				}
-			}
-			b = append(b, ',')
-			b = appendJSONString(b, a.Alias)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(n), 10)
-		}
-		return append(b, `}]}`...), nil
+	if res.plan.Grouped {
+		return c.aggregateAnswer(res)
 	}
 	cur := &cursor{userID: c.user.ID, obj: res.obj, fields: res.fields, rs: res.rs, recs: res.recs, all: all, batch: batch, lastUsed: s.Now()}
 	if len(res.recs) > batch {
@@ -287,6 +278,74 @@ func (s *Server) runQuery(c *call, src string, all bool, batch int) ([]byte, *ap
 		c.org.openCursor(cur)
 	}
 	return c.page(cur, 0, batch), nil
+}
+
+// aggregateAnswer renders an aggregate query's AggregateResult records.
+// All of them come in one response with done true: Salesforce does not
+// page aggregate results (no query locator for GROUP BY queries, see
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_group_by_considerations.htm)
+// and refuses more than 2,000 of them (soql.Aggregator.Rows), whatever
+// the batch size asked for.
+func (c *call) aggregateAnswer(res *result) ([]byte, *apiError) {
+	g := res.plan.NewAggregator()
+	if res.rs != nil {
+		// Parent rows are read through the tables, under the read lock.
+		c.org.mu.RLock()
+		w := &relRecord{rs: res.rs}
+		for _, r := range res.recs {
+			w.r = r
+			g.Add(w)
+		}
+		c.org.mu.RUnlock()
+	} else {
+		for _, r := range res.recs {
+			g.Add(r)
+		}
+	}
+	rows, err := g.Rows()
+	if err != nil {
+		return nil, soqlErr(err)
+	}
+	types := make([]*fieldDef, len(res.plan.Columns))
+	for i, col := range res.plan.Columns {
+		types[i] = &fieldDef{Name: col.Name, Type: col.Type}
+	}
+	b := make([]byte, 0, 64+len(rows)*64)
+	b = append(b, `{"totalSize":`...)
+	b = strconv.AppendInt(b, int64(len(rows)), 10)
+	b = append(b, `,"done":true,"records":[`...)
+	for i, row := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"attributes":{"type":"AggregateResult"}`...)
+		for j, v := range row {
+			b = append(b, ',')
+			b = appendJSONString(b, types[j].Name)
+			b = append(b, ':')
+			if f, ok := v.(float64); ok && types[j].Type == "double" {
+				b = appendJavaDouble(b, f)
+				continue
+			}
+			b = appendValue(b, types[j], v)
+		}
+		b = append(b, '}')
+	}
+	return append(b, `]}`...), nil
+}
+
+// appendJavaDouble writes a SUM or AVG the way Salesforce's serializer
+// writes a double: a whole number keeps ".0" ("expr0" : 300.0 in restforce's
+// spec/fixtures/sobject/query_aggregate_success_response.json).
+func appendJavaDouble(b []byte, f float64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
 }
 
 func (o *Org) openCursor(cur *cursor) {

@@ -38,6 +38,8 @@ type fieldDef struct {
 	ReferenceTo       []string // reference targets
 	Relationship      string   // relationshipName
 	Picklist          []string
+	PicklistLabels    map[string]string // label by value, where they differ (describe only)
+	FixedFLS          bool              // permissionable false though nillable and createable
 	DefaultValue      any
 	Hidden            bool // queryable relationship path stored denormalised; not in describe
 	index             int
@@ -59,6 +61,20 @@ type objectDef struct {
 	byName      map[string]*fieldDef // lower-cased name
 	// well-known field indexes (-1 when absent)
 	idIdx, isDeletedIdx, nameIdx, createdIdx, createdByIdx, modifiedIdx, modifiedByIdx, modstampIdx, ownerIdx int
+}
+
+// aggregatable is the describe attribute of the same name: whether the
+// field may be an aggregate function's argument. In the recorded describe
+// of Contact (testdata/contact_describe.json) booleans, compound addresses
+// and the long text area Description are not; short text areas are.
+func (f *fieldDef) aggregatable() bool {
+	switch f.Type {
+	case "boolean", "address", "location", "multipicklist", "base64":
+		return false
+	case "textarea":
+		return f.Filterable
+	}
+	return true
 }
 
 func (o *objectDef) field(name string) (*fieldDef, bool) {
@@ -117,7 +133,8 @@ func (s *soqlSchema) Object() string { return s.obj.Name }
 
 func (s *soqlSchema) refField(rel string) (*fieldDef, bool) {
 	for _, f := range s.obj.fields {
-		if f.Relationship != "" && strings.EqualFold(f.Relationship, rel) {
+		// JigsawContactId has a relationshipName but no target: not a path.
+		if f.Relationship != "" && len(f.ReferenceTo) > 0 && strings.EqualFold(f.Relationship, rel) {
 			return f, true
 		}
 	}
@@ -134,7 +151,8 @@ func (s *soqlSchema) Relationship(path string) (string, bool) {
 
 func (s *soqlSchema) Field(name string) (soql.FieldInfo, bool) {
 	if f, ok := s.obj.field(name); ok {
-		return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable}, true
+		return soql.FieldInfo{Name: f.Name, Type: f.Type, Index: f.index, Filterable: f.Filterable, Sortable: f.Sortable,
+			Groupable: f.Groupable, Aggregatable: f.aggregatable()}, true
 	}
 	rel, col, dotted := strings.Cut(name, ".")
 	if !dotted {
@@ -154,7 +172,7 @@ func (s *soqlSchema) Field(name string) (soql.FieldInfo, bool) {
 	}
 	s.usedRel = true
 	return soql.FieldInfo{Name: ref.Relationship + "." + tf.Name, Type: tf.Type, Index: relBase + ref.index*relStride + tf.index,
-		Filterable: tf.Filterable, Sortable: tf.Sortable}, true
+		Filterable: tf.Filterable, Sortable: tf.Sortable, Groupable: tf.Groupable, Aggregatable: tf.aggregatable()}, true
 }
 
 // fieldFor returns the fieldDef behind a resolved FieldInfo, making one
@@ -260,6 +278,15 @@ func (f *fieldDef) ref(to, rel string) *fieldDef {
 }
 func (f *fieldDef) label(l string) *fieldDef { f.Label = l; return f }
 
+// restricted marks a restricted picklist; labels gives picklist labels
+// that differ from their values; fixedFLS marks a field whose field-level
+// security cannot be set (describe permissionable false); relName sets a
+// relationshipName without a target.
+func (f *fieldDef) restricted() *fieldDef                { f.Restricted = true; return f }
+func (f *fieldDef) labels(l map[string]string) *fieldDef { f.PicklistLabels = l; return f }
+func (f *fieldDef) fixedFLS() *fieldDef                  { f.FixedFLS = true; return f }
+func (f *fieldDef) relName(name string) *fieldDef        { f.Relationship = name; return f }
+
 var labelOverrides = map[string]string{
 	"Id": "Contact ID", "IsDeleted": "Deleted", "Name": "Full Name", "OtherAddress": "Other Address",
 	"MailingAddress": "Mailing Address", "Phone": "Business Phone", "Fax": "Business Fax",
@@ -272,6 +299,7 @@ var labelOverrides = map[string]string{
 	"MailingGeocodeAccuracy": "Mailing Geocode Accuracy", "OtherStreet": "Other Street", "MailingStreet": "Mailing Street",
 	"OtherPostalCode": "Other Zip/Postal Code", "MailingPostalCode": "Mailing Zip/Postal Code",
 	"OtherState": "Other State/Province", "MailingState": "Mailing State/Province",
+	"Description": "Contact Description",
 }
 
 // labelFor splits an API name into words: "MailingCity" → "Mailing City",
@@ -301,7 +329,10 @@ func labelFor(name string) string {
 
 var geocodeValues = []string{"Address", "NearAddress", "Block", "Street", "ExtendedZip", "Zip", "Neighborhood", "City", "County", "State", "Unknown"}
 
-// contactObject is the standard Contact object of §2.3.1 (59 fields).
+// contactObject is the standard Contact object of §2.3.1 (59 fields),
+// attribute for attribute as in a describe recorded from a real org
+// (testdata/contact_describe.json, checked by
+// TestDescribeContactMatchesRealOrg).
 func contactObject() *objectDef {
 	o := &objectDef{Name: "Contact", Label: "Contact", LabelPlural: "Contacts", KeyPrefix: "003",
 		Createable: true, Updateable: true, Deletable: true, Replicate: true, Searchable: true, byName: map[string]*fieldDef{}}
@@ -311,8 +342,8 @@ func contactObject() *objectDef {
 		fd("MasterRecordId", "reference", 18, "NFSG").ref("Contact", "MasterRecord").label("Master Record ID"),
 		fd("AccountId", "reference", 18, "NCUFSG").ref("Account", "Account"),
 		fd("LastName", "string", 80, "CUFSG").compound("Name"),
-		fd("FirstName", "string", 40, "NCUFSG").compound("Name"),
-		fd("Salutation", "picklist", 40, "NCUFSG").compound("Name").picklist("Mr.", "Ms.", "Mrs.", "Dr.", "Prof."),
+		fd("FirstName", "string", 40, "NCUFSG").compound("Name").fixedFLS(),
+		fd("Salutation", "picklist", 40, "NCUFSG").compound("Name").picklist("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.").fixedFLS(),
 		fd("Name", "string", 121, "FSG"),
 		fd("OtherStreet", "textarea", 255, "NCUFSG").compound("OtherAddress"),
 		fd("OtherCity", "string", 40, "NCUFSG").compound("OtherAddress"),
@@ -321,7 +352,7 @@ func contactObject() *objectDef {
 		fd("OtherCountry", "string", 80, "NCUFSG").compound("OtherAddress"),
 		fd("OtherLatitude", "double", 0, "NCUFS").compound("OtherAddress"),
 		fd("OtherLongitude", "double", 0, "NCUFS").compound("OtherAddress"),
-		fd("OtherGeocodeAccuracy", "picklist", 40, "NCUFSG").compound("OtherAddress").picklist(geocodeValues...),
+		fd("OtherGeocodeAccuracy", "picklist", 40, "NCUFSG").compound("OtherAddress").picklist(geocodeValues...).restricted(),
 		fd("OtherAddress", "address", 0, "NF"),
 		fd("MailingStreet", "textarea", 255, "NCUFSG").compound("MailingAddress"),
 		fd("MailingCity", "string", 40, "NCUFSG").compound("MailingAddress"),
@@ -330,7 +361,7 @@ func contactObject() *objectDef {
 		fd("MailingCountry", "string", 80, "NCUFSG").compound("MailingAddress"),
 		fd("MailingLatitude", "double", 0, "NCUFS").compound("MailingAddress"),
 		fd("MailingLongitude", "double", 0, "NCUFS").compound("MailingAddress"),
-		fd("MailingGeocodeAccuracy", "picklist", 40, "NCUFSG").compound("MailingAddress").picklist(geocodeValues...),
+		fd("MailingGeocodeAccuracy", "picklist", 40, "NCUFSG").compound("MailingAddress").picklist(geocodeValues...).restricted(),
 		fd("MailingAddress", "address", 0, "NF"),
 		fd("Phone", "phone", 40, "NCUFSG"),
 		fd("Fax", "phone", 40, "NCUFSG"),
@@ -357,14 +388,15 @@ func contactObject() *objectDef {
 		fd("LastCUUpdateDate", "datetime", 0, "NFS"),
 		fd("LastViewedDate", "datetime", 0, "NFS"),
 		fd("LastReferencedDate", "datetime", 0, "NFS"),
-		fd("EmailBouncedReason", "string", 255, "NCUFSG"),
-		fd("EmailBouncedDate", "datetime", 0, "NCUFS"),
+		fd("EmailBouncedReason", "string", 255, "NCUFSG").fixedFLS(),
+		fd("EmailBouncedDate", "datetime", 0, "NCUFS").fixedFLS(),
 		fd("IsEmailBounced", "boolean", 0, "DFSG"),
 		fd("PhotoUrl", "url", 255, "NFSG"),
 		fd("Jigsaw", "string", 20, "NCUFSG"),
-		fd("JigsawContactId", "string", 20, "NFSG").label("Jigsaw Contact ID"),
-		fd("CleanStatus", "picklist", 40, "NCUFSG").picklist("Matched", "Different", "Acknowledged", "NotFound", "Inactive", "Pending", "SelectMatch", "Skipped"),
-		fd("IndividualId", "reference", 18, "NCUFSG").ref("Individual", "Individual"),
+		fd("JigsawContactId", "string", 20, "NFSG").label("Jigsaw Contact ID").relName("JigsawContact"),
+		fd("CleanStatus", "picklist", 40, "NCUFSG").picklist("Matched", "Different", "Acknowledged", "NotFound", "Inactive", "Pending", "SelectMatch", "Skipped").
+			labels(map[string]string{"Matched": "In Sync", "Acknowledged": "Reviewed", "NotFound": "Not Found", "Pending": "Not Compared", "SelectMatch": "Select Match"}).restricted(),
+		fd("IndividualId", "reference", 18, "NCUFSG").ref("Individual", "Individual").fixedFLS(),
 	} {
 		o.add(f)
 	}

@@ -9,7 +9,11 @@ import (
 // The requests in these tests are the ones the Salesforce CLI (sf) sends;
 // package sfclitest runs the CLI itself against the emulator.
 
-func TestDoubledSlashes(t *testing.T) {
+// TestLeadingDoubledSlash checks that a path starting with several
+// slashes is served as if it had one, as the sf CLI needs: after
+// `sf org login access-token` it sends //services/data/... (see
+// ServeHTTP). Doubled slashes further in stay 404 (TestDoubledSlash).
+func TestLeadingDoubledSlash(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	q := "?q=" + url.QueryEscape("SELECT Id FROM Contact LIMIT 1")
@@ -20,10 +24,10 @@ func TestDoubledSlashes(t *testing.T) {
 		{"versions", "//services/data", 200},
 		{"resources", "//services/data/v62.0", 200},
 		{"query", "//services/data/v62.0/query" + q, 200},
-		{"inner doubled", "/services/data/v62.0//query" + q, 200},
-		{"tripled", "///services///data/v62.0/limits", 200},
+		{"tripled", "///services/data/v62.0/limits", 200},
 		{"userinfo", "//services/oauth2/userinfo", 200},
 		{"unknown stays unknown", "//services/data/v62.0/nothing", 404},
+		{"inner doubled stays 404", "//services/data/v62.0//query" + q, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantStatus(t, e.do("GET", tc.path, nil), tc.want)
@@ -111,6 +115,13 @@ func TestQueryColumns(t *testing.T) {
 		{"aggregates", "SELECT COUNT(Id), count(Email) e FROM Contact", answer{
 			ColumnMetadata: []column{agg("expr0", "COUNT(Id)"), agg("e", "count(Email)")},
 			EntityName:     "Contact", KeyPrefix: str("003")}},
+		{"group by", "SELECT LeadSource, COUNT(Id) n, max(Email) FROM Contact GROUP BY LeadSource", answer{
+			ColumnMetadata: []column{
+				field("LeadSource", "String", true, false, false, true, true, false),
+				agg("n", "COUNT(Id)"),
+				{Aggregate: true, ColumnName: "expr0", DisplayName: "max(Email)", JoinColumns: []column{}, TextType: true},
+			},
+			EntityName: "Contact", GroupBy: true, KeyPrefix: str("003")}},
 		{"count", "SELECT COUNT() FROM Contact", answer{ColumnMetadata: []column{}, EntityName: "Contact", KeyPrefix: str("003")}},
 		{"no key prefix", "SELECT Id FROM UserPermissionAccess", answer{
 			ColumnMetadata: []column{field("Id", "Id", false, false, false, false, false, false)},

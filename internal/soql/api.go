@@ -9,6 +9,11 @@ type FieldInfo struct {
 	Index      int    // position passed to Record.Value
 	Filterable bool
 	Sortable   bool
+	// Groupable and Aggregatable are the describe attributes of the same
+	// names: a field may be a GROUP BY key only when groupable, and an
+	// aggregate function's argument only when aggregatable.
+	Groupable    bool
+	Aggregatable bool
 }
 
 // Schema resolves field names (case-insensitively) for one sObject.
@@ -88,23 +93,41 @@ type Order struct {
 	NullsLast bool // explicit or defaulted: ASC → NULLS FIRST, DESC → NULLS LAST
 }
 
-// Aggregate is one COUNT(field) item of an aggregate query. Its result is
-// the number of matching records whose field is not null.
-type Aggregate struct {
-	Alias string    // "expr0", "expr1", ... unless aliased in the query
-	Field FieldInfo // the counted field
+// Column is one SELECT item of an aggregate query, a key of the
+// AggregateResult records it answers.
+type Column struct {
+	// Name is the key: the alias when there is one, else "expr0", "expr1",
+	// ... for aggregate functions (numbered in select order, skipping
+	// aliased ones) and the field's own name for a grouped field (the last
+	// part of a relationship path: Account.Name answers "Name").
+	Name string
+	// Func is the aggregate function ("COUNT", "COUNT_DISTINCT", "MIN",
+	// "MAX", "SUM", "AVG"); "" for a grouped field.
+	Func  string
+	Field FieldInfo // the function's argument, or the grouped field
+	// Type is the describe type of the values: "int" for COUNT and
+	// COUNT_DISTINCT, "double" for SUM and AVG, the field's own for MIN,
+	// MAX and grouped fields.
+	Type string
+	slot int // index of the value in a group row (see aggregate.go)
 }
 
 // Plan is a compiled query, ready to run over records. Its functions are
 // safe for concurrent use.
 type Plan struct {
 	Object string      // canonical sObject name, from Schema.Object
-	Fields []FieldInfo // SELECT list in order; empty when Count or aggregate
+	Fields []FieldInfo // SELECT list in order; empty when Count or Grouped
 	Count  bool        // SELECT COUNT() FROM ...: the answer is totalSize only
-	// Aggregates is the COUNT(field) list of an aggregate query
-	// (SELECT COUNT(Id) n FROM ...), in select order; such a query answers
-	// one AggregateResult record. Empty otherwise.
-	Aggregates []Aggregate
+	// Grouped marks an aggregate query: one with aggregate functions,
+	// GROUP BY or HAVING. It answers AggregateResult records, one per group
+	// (one in all when there is no GROUP BY), computed by an Aggregator;
+	// Columns lists their keys in select order. Less, Compare and Order are
+	// then nil: HAVING, ORDER BY, OFFSET and LIMIT apply to the groups, in
+	// Aggregator.Rows, and callers must not apply Limit and Offset to the
+	// records.
+	Grouped bool
+	Columns []Column
+	agg     *aggPlan
 	// Match reports whether a record satisfies the WHERE clause (true when there is none).
 	Match func(Record) bool
 	// Less orders two records by ORDER BY; nil when the query has none.

@@ -23,23 +23,41 @@ type Query struct {
 	Object    string       // the FROM object as written
 	ObjectPos Pos
 	Where     Expr // nil when absent
+	GroupBy   []GroupItem
+	GroupPos  Pos  // position of GROUP when GroupBy is set
+	Having    Expr // nil when absent; its terms may be aggregate calls
 	OrderBy   []OrderItem
 	Limit     int // -1 when absent
 	Offset    int // 0 when absent
 }
 
-// SelectItem is one SELECT list entry: a field path, or COUNT(path).
+// SelectItem is one SELECT list entry: a field path, or an aggregate
+// function of one, e.g. COUNT(Id) or MAX(CreatedDate) latest.
 type SelectItem struct {
-	Path      string // e.g. "Email", "Owner.Email"
-	Pos       Pos
-	Aggregate bool   // COUNT(Path)
-	Alias     string // aggregate alias as written; "" when none
+	Path     string // e.g. "Email", "Owner.Email"
+	Pos      Pos
+	Func     string // upper-case aggregate function ("COUNT", "SUM", ...); "" for a plain field
+	FuncPos  Pos    // position of the function name when Func is set
+	Alias    string // alias as written; "" when none
+	AliasPos Pos
 }
 
-// OrderItem is one ORDER BY entry as written.
+// Aggregate reports whether the item is an aggregate function call.
+func (it SelectItem) Aggregate() bool { return it.Func != "" }
+
+// GroupItem is one GROUP BY field as written.
+type GroupItem struct {
+	Path string
+	Pos  Pos
+}
+
+// OrderItem is one ORDER BY entry as written: a field, or (in an
+// aggregate query) an aggregate function of one.
 type OrderItem struct {
 	Path      string
 	Pos       Pos
+	Func      string // "" unless ORDER BY COUNT(Id) and the like
+	FuncPos   Pos
 	Desc      bool
 	NullsLast bool // defaulted when not written: ASC → false, DESC → true
 }
@@ -82,8 +100,12 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// Comparison is `field op value`, including `field LIKE 'pattern'`.
+// Comparison is `field op value`, including `field LIKE 'pattern'`. In a
+// HAVING clause the left side may be an aggregate call: Func is then its
+// upper-case name (e.g. COUNT(Id) > 1) and Field its argument.
 type Comparison struct {
+	Func     string
+	FuncPos  Pos
 	Field    string
 	FieldPos Pos
 	Op       Op
@@ -91,8 +113,11 @@ type Comparison struct {
 	Value    Value
 }
 
-// In is `field IN (values)` or `field NOT IN (values)`.
+// In is `field IN (values)` or `field NOT IN (values)`; Func as in
+// Comparison.
 type In struct {
+	Func     string
+	FuncPos  Pos
 	Field    string
 	FieldPos Pos
 	Not      bool
@@ -149,13 +174,9 @@ func (q *Query) String() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if it.Aggregate {
-			b.WriteString("COUNT(" + it.Path + ")")
-			if it.Alias != "" {
-				b.WriteString(" " + it.Alias)
-			}
-		} else {
-			b.WriteString(it.Path)
+		b.WriteString(operand(it.Func, it.Path))
+		if it.Alias != "" {
+			b.WriteString(" " + it.Alias)
 		}
 	}
 	b.WriteString(" FROM " + q.Object)
@@ -163,13 +184,25 @@ func (q *Query) String() string {
 		b.WriteString(" WHERE ")
 		writeExpr(&b, q.Where, false)
 	}
+	for i, g := range q.GroupBy {
+		if i == 0 {
+			b.WriteString(" GROUP BY ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(g.Path)
+	}
+	if q.Having != nil {
+		b.WriteString(" HAVING ")
+		writeExpr(&b, q.Having, false)
+	}
 	for i, o := range q.OrderBy {
 		if i == 0 {
 			b.WriteString(" ORDER BY ")
 		} else {
 			b.WriteString(", ")
 		}
-		b.WriteString(o.Path)
+		b.WriteString(operand(o.Func, o.Path))
 		if o.Desc {
 			b.WriteString(" DESC")
 		} else {
@@ -195,6 +228,14 @@ func ExprString(e Expr) string {
 	var b strings.Builder
 	writeExpr(&b, e, false)
 	return b.String()
+}
+
+// operand renders a field path, or an aggregate call of one.
+func operand(fn, path string) string {
+	if fn == "" {
+		return path
+	}
+	return fn + "(" + path + ")"
 }
 
 func writeExpr(b *strings.Builder, e Expr, nested bool) {
@@ -226,10 +267,10 @@ func writeExpr(b *strings.Builder, e Expr, nested bool) {
 			b.WriteByte(')')
 		}
 	case *Comparison:
-		b.WriteString(e.Field + " " + e.Op.String() + " ")
+		b.WriteString(operand(e.Func, e.Field) + " " + e.Op.String() + " ")
 		writeValue(b, e.Value)
 	case *In:
-		b.WriteString(e.Field)
+		b.WriteString(operand(e.Func, e.Field))
 		if e.Not {
 			b.WriteString(" NOT IN (")
 		} else {

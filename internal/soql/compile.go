@@ -2,7 +2,6 @@ package soql
 
 import (
 	"cmp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -46,6 +45,27 @@ type compiler struct {
 	q   *Query
 	s   Schema
 	now time.Time
+	// agg is set while compiling the HAVING clause of an aggregate query:
+	// operands then resolve to the columns of a group (see aggregate.go).
+	agg *aggPlan
+}
+
+// compareAll chains comparators, the first deciding; nil when there are none.
+func compareAll(cmps []func(a, b Record) int) func(a, b Record) int {
+	switch len(cmps) {
+	case 0:
+		return nil
+	case 1:
+		return cmps[0]
+	}
+	return func(a, b Record) int {
+		for _, c := range cmps {
+			if r := c(a, b); r != 0 {
+				return r
+			}
+		}
+		return 0
+	}
 }
 
 func compile(q *Query, s Schema, now time.Time) (*Plan, *Error) {
@@ -55,26 +75,32 @@ func compile(q *Query, s Schema, now time.Time) (*Plan, *Error) {
 	c := &compiler{q: q, s: s, now: now.UTC()}
 	plan := &Plan{Object: s.Object(), Count: q.Count, Limit: q.Limit, Offset: q.Offset, Query: q}
 
+	if q.grouped() {
+		if q.Count {
+			// COUNT() counts records; with GROUP BY Salesforce wants
+			// COUNT(field) (SOQL reference, COUNT()).
+			pos := q.GroupPos
+			if len(q.GroupBy) == 0 {
+				pos = q.CountPos
+			}
+			return nil, posError(q.Source, pos.Offset, CodeMalformedQuery, "unexpected token: '"+tokenAt(q.Source, pos.Offset)+"'")
+		}
+		if err := c.compileGrouped(plan); err != nil {
+			return nil, err
+		}
+	}
 	seen := map[string]bool{}
-	expr := 0
 	for _, it := range q.Select {
+		if plan.Grouped {
+			break
+		}
+		if it.Alias != "" {
+			// Aliases name the columns of aggregate queries only.
+			return nil, posError(q.Source, it.AliasPos.Offset, CodeMalformedQuery, "unexpected token: '"+it.Alias+"'")
+		}
 		fi, err := c.field(it.Path, it.Pos)
 		if err != nil {
 			return nil, err
-		}
-		if it.Aggregate {
-			alias := it.Alias
-			if alias == "" {
-				alias = "expr" + strconv.Itoa(expr)
-				expr++
-			}
-			key := strings.ToLower(alias)
-			if seen[key] {
-				return nil, plainError(CodeInvalidField, "duplicate alias: "+alias)
-			}
-			seen[key] = true
-			plan.Aggregates = append(plan.Aggregates, Aggregate{Alias: alias, Field: fi})
-			continue
 		}
 		key := strings.ToLower(fi.Name)
 		if seen[key] {
@@ -93,6 +119,10 @@ func compile(q *Query, s Schema, now time.Time) (*Plan, *Error) {
 		plan.Match = m
 	}
 
+	if plan.Grouped {
+		// HAVING and ORDER BY apply to the groups (see compileGrouped).
+		return plan, nil
+	}
 	var cmps []func(a, b Record) int
 	for _, o := range q.OrderBy {
 		fi, err := c.field(o.Path, o.Pos)
@@ -105,20 +135,7 @@ func compile(q *Query, s Schema, now time.Time) (*Plan, *Error) {
 		plan.Order = append(plan.Order, Order{Field: fi.Name, Desc: o.Desc, NullsLast: o.NullsLast})
 		cmps = append(cmps, orderCompare(fi, o.Desc, o.NullsLast))
 	}
-	switch len(cmps) {
-	case 0:
-	case 1:
-		plan.Compare = cmps[0]
-	default:
-		plan.Compare = func(a, b Record) int {
-			for _, c := range cmps {
-				if r := c(a, b); r != 0 {
-					return r
-				}
-			}
-			return 0
-		}
-	}
+	plan.Compare = compareAll(cmps)
 	if compare := plan.Compare; compare != nil {
 		plan.Less = func(a, b Record) bool { return compare(a, b) < 0 }
 	}
@@ -250,7 +267,17 @@ func (c *compiler) checkValue(fi FieldInfo, v Value) *Error {
 	return nil
 }
 
-func (c *compiler) filterField(path string, pos Pos) (FieldInfo, *Error) {
+// filterField resolves the left operand of a condition. In a HAVING clause
+// it is a grouped field or an aggregate call, resolved to a group column.
+func (c *compiler) filterField(fn string, fnPos Pos, path string, pos Pos) (FieldInfo, *Error) {
+	if c.agg != nil {
+		return c.agg.operand(c, fn, fnPos, path, pos, "Field must be grouped or aggregated: ")
+	}
+	if fn != "" {
+		// Only a hand-built WHERE can hold an aggregate call; the parser
+		// refuses one there, at its "(".
+		return FieldInfo{}, posError(c.q.Source, fnPos.Offset, CodeMalformedQuery, "unexpected token: '"+fn+"'")
+	}
 	fi, err := c.field(path, pos)
 	if err != nil {
 		return fi, err
@@ -318,7 +345,7 @@ func logic(or bool, fs []func(Record) bool) func(Record) bool {
 func never(Record) bool { return false }
 
 func (c *compiler) comparison(e *Comparison) (func(Record) bool, *Error) {
-	fi, err := c.filterField(e.Field, e.FieldPos)
+	fi, err := c.filterField(e.Func, e.FuncPos, e.Field, e.FieldPos)
 	if err != nil {
 		return nil, err
 	}
@@ -500,7 +527,7 @@ func timeCompare(idx int, op Op, start, end time.Time) func(Record) bool {
 }
 
 func (c *compiler) in(e *In) (func(Record) bool, *Error) {
-	fi, err := c.filterField(e.Field, e.FieldPos)
+	fi, err := c.filterField(e.Func, e.FuncPos, e.Field, e.FieldPos)
 	if err != nil {
 		return nil, err
 	}

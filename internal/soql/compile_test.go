@@ -95,7 +95,7 @@ func TestCompilePlan(t *testing.T) {
 	if got := strings.Join(names, ","); got != "Id,LastName,Owner.Email" {
 		t.Errorf("got fields %s, want Id,LastName,Owner.Email (describe spelling)", got)
 	}
-	if p.Object != "Contact" || p.Count || len(p.Aggregates) != 0 || p.Limit != 50 || p.Offset != 10 {
+	if p.Object != "Contact" || p.Count || p.Grouped || len(p.Columns) != 0 || p.Limit != 50 || p.Offset != 10 {
 		t.Errorf("got plan %+v", p)
 	}
 	wantOrder := []Order{{Field: "SystemModstamp", Desc: true, NullsLast: true}, {Field: "Id"}}
@@ -112,8 +112,8 @@ func TestCompilePlan(t *testing.T) {
 	}
 
 	p = mustCompile(t, "SELECT COUNT(Id), COUNT(Email) mails, COUNT(Phone) FROM Contact")
-	if len(p.Aggregates) != 3 || p.Aggregates[0].Alias != "expr0" || p.Aggregates[1].Alias != "mails" ||
-		p.Aggregates[2].Alias != "expr1" || p.Aggregates[1].Field.Name != "Email" || len(p.Fields) != 0 {
-		t.Errorf("got aggregates %+v", p.Aggregates)
+	if !p.Grouped || len(p.Columns) != 3 || p.Columns[0].Name != "expr0" || p.Columns[1].Name != "mails" ||
+		p.Columns[2].Name != "expr1" || p.Columns[1].Field.Name != "Email" || len(p.Fields) != 0 {
+		t.Errorf("got columns %+v", p.Columns)
 	}
 }

@@ -23,20 +23,23 @@
 // # Supported subset
 //
 //	query      := SELECT selectList FROM object [WHERE cond]
+//	              [GROUP BY path {, path}] [HAVING cond]
 //	              [ORDER BY orderItem {, orderItem}] [LIMIT n] [OFFSET n]
 //	selectList := COUNT() | item {, item}
-//	item       := path | COUNT(path) [alias]       -- aggregates and plain fields do not mix
+//	item       := path [alias] | agg(path) [alias]  -- aliases in aggregate queries only
+//	agg        := COUNT | COUNT_DISTINCT | MIN | MAX | SUM | AVG
 //	path       := name {. name}                     -- Owner.Email: parent relationships
 //	cond       := term {AND term} | term {OR term}  -- AND and OR never mix unparenthesised
-//	term       := NOT term | ( cond ) | path op value | path LIKE 'pattern'
-//	            | path IN (value {, value}) | path NOT IN (value {, value})
+//	term       := NOT term | ( cond ) | lhs op value | lhs LIKE 'pattern'
+//	            | lhs IN (value {, value}) | lhs NOT IN (value {, value})
+//	lhs        := path | agg(path)                  -- agg(path) in HAVING only
 //	op         := = | != | < | <= | > | >=
 //	value      := 'string' | [+|-]number | true | false | null
 //	            | 2024-01-31 | 2024-01-31T10:00:00Z | 2024-01-31T10:00:00.5+05:30
 //	            | TODAY | YESTERDAY | TOMORROW | {LAST|THIS|NEXT}_{WEEK|MONTH|QUARTER|YEAR}
 //	            | LAST_90_DAYS | NEXT_90_DAYS | {LAST|NEXT}_N_{DAYS|WEEKS|MONTHS|QUARTERS|YEARS}:n
 //	            | N_{DAYS|WEEKS|MONTHS|QUARTERS|YEARS}_AGO:n | the *_FISCAL_* forms of these
-//	orderItem  := path [ASC|DESC] [NULLS FIRST|NULLS LAST]
+//	orderItem  := (path | agg(path)) [ASC|DESC] [NULLS FIRST|NULLS LAST]
 //
 // Keywords, object and field names are case-insensitive; results use the
 // describe spelling. Strings take Salesforce's escapes (\n \r \t \b \f \"
@@ -45,8 +48,8 @@
 // NUMBER_OUTSIDE_VALID_RANGE "Maximum SOQL offset allowed is 2000"; a
 // statement above 100,000 characters is MALFORMED_QUERY.
 //
-// Not supported (MALFORMED_QUERY "unexpected token"): GROUP BY, HAVING,
-// subqueries and semi-joins, TYPEOF, FIELDS(), INCLUDES/EXCLUDES, WITH,
+// Not supported (MALFORMED_QUERY "unexpected token"): GROUP BY ROLLUP and
+// CUBE, GROUPING(), date functions in GROUP BY, subqueries and semi-joins, TYPEOF, FIELDS(), INCLUDES/EXCLUDES, WITH,
 // USING SCOPE, FOR VIEW/UPDATE, object aliases, functions (toLabel, FORMAT,
 // convertTimezone, date functions), currency literals (USD100) and the
 // `<>` operator. Bind variables (:x) get Salesforce's "Bind variables only
@@ -91,9 +94,26 @@
 //   - ORDER BY: ASC by default; nulls first for ASC and last for DESC unless
 //     NULLS FIRST/LAST says otherwise. Equal keys are left in input order by
 //     a stable sort; Salesforce promises no order for them.
-//   - SELECT COUNT() gives Plan.Count; COUNT(field) gives Plan.Aggregates
-//     (aliases expr0, expr1, ... for the unaliased ones), counting non-null
-//     values. A field selected twice is INVALID_FIELD "duplicate field
+//   - SELECT COUNT() gives Plan.Count. A query with aggregate functions,
+//     GROUP BY or HAVING is Grouped: an Aggregator folds the matching
+//     records into groups in one pass (a hash of the GROUP BY values) and
+//     Rows answers one row per group, or exactly one without GROUP BY.
+//     Columns are keyed by alias, else expr0, expr1, ... for unaliased
+//     aggregates in select order, else the grouped field's name (the last
+//     part of a relationship path). COUNT and COUNT_DISTINCT count non-null
+//     values; SUM, AVG, MIN and MAX of no values are null. Strings group
+//     and count distinct ignoring case, as = compares them, and a group
+//     shows the first spelling met; ids group by their 15-character form;
+//     null is a group. Without ORDER BY, groups come by their GROUP BY
+//     values ascending, nulls first (Salesforce promises no order). SELECT
+//     fields must be grouped ("Field must be grouped or aggregated"), GROUP
+//     BY fields groupable, aggregate arguments aggregatable (FieldInfo),
+//     SUM and AVG numeric, MIN and MAX not boolean. More than 2,000 groups
+//     after OFFSET and LIMIT is MALFORMED_QUERY "Aggregate query does not
+//     support queryMore(), ..." (aggregate results cannot be paged). Not
+//     modelled: the refusal of LIMIT with aggregates but no GROUP BY, the
+//     100-aggregate cap, MIN/MAX of picklists by picklist order.
+//     A field selected twice is INVALID_FIELD "duplicate field
 //     selected: F" (no position prefix, as documented by Salesforce).
 //
 // # Error fidelity
@@ -113,8 +133,9 @@
 // "Invalid string literal ... Illegal character sequence" text; the type
 // names in filter-criterion errors other than date (dateTime, string, id,
 // double, int, long, boolean); "field 'X' can not be sorted in a query
-// call"; "Field must be grouped or aggregated: X"; "Ordered field must be
-// grouped or aggregated: X"; "duplicate alias: X"; "numeric value out of
+// call"; "Ordered field must be grouped or aggregated: X"; "duplicate
+// alias: X"; the error codes of the aggregate errors (their texts are
+// quoted from client code written against real orgs, see aggregate.go); "numeric value out of
 // range: N"; "Didn't understand relationship 'X' in field path..." (needs a
 // RelationshipSchema); the 100,000-character message. For long lines
 // Salesforce echoes only a window of tokens around the error; this package

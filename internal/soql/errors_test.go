@@ -72,13 +72,19 @@ func TestParseErrors(t *testing.T) {
 		{src: "SELECT Id FROM Contact LIMIT 99999999999", code: CodeMalformedQuery, row: 1, col: 30, text: "numeric value out of range: 99999999999"},
 		{src: "SELECT Id FROM Contact OFFSET 10 LIMIT 5", code: CodeMalformedQuery, row: 1, col: 34, text: "unexpected token: 'LIMIT'"},
 		{src: "SELECT Id FROM Contact OFFSET 2001", code: CodeNumberOutsideRange, row: 1, col: 31, noCaret: true, text: "Maximum SOQL offset allowed is 2000"},
-		// COUNT() stands alone; aggregates and plain fields do not mix.
+		// COUNT() stands alone (mixing aggregates and ungrouped fields is a
+		// Compile error: TestAggregateErrors).
 		{src: "SELECT COUNT(), Id FROM Contact", code: CodeMalformedQuery, row: 1, col: 15, text: "unexpected token: ','"},
 		{src: "SELECT Id, COUNT() FROM Contact", code: CodeMalformedQuery, row: 1, col: 18, text: "unexpected token: ')'"},
-		{src: "SELECT Id, COUNT(Email) FROM Contact", code: CodeMalformedQuery, row: 1, col: 8, text: "Field must be grouped or aggregated: Id"},
-		{src: "SELECT COUNT(Id) FROM Contact ORDER BY Email", code: CodeMalformedQuery, row: 1, col: 40, text: "Ordered field must be grouped or aggregated: Email"},
+		{src: "SELECT COUNT(Id FROM Contact", code: CodeMalformedQuery, row: 1, col: 17, text: "unexpected token: 'FROM'"},
+		{src: "SELECT Id FROM Contact GROUP Id", code: CodeMalformedQuery, row: 1, col: 30, text: "unexpected token: 'Id'"},
+		{src: "SELECT Id FROM Contact GROUP BY", code: CodeMalformedQuery, row: 1, col: 32, text: "unexpected token: '<EOF>'"},
+		// Aggregate calls are operands of HAVING, not of WHERE.
+		{src: "SELECT Email FROM Contact WHERE COUNT(Id) > 1", code: CodeMalformedQuery, row: 1, col: 38, text: "unexpected token: '('"},
+		// HAVING comes after GROUP BY, ORDER BY after HAVING.
+		{src: "SELECT Email FROM Contact HAVING COUNT(Id) > 1 GROUP BY Email", code: CodeMalformedQuery, row: 1, col: 48, text: "unexpected token: 'GROUP'"},
 		// Unsupported clauses.
-		{src: "SELECT Id FROM Contact GROUP BY Id", code: CodeMalformedQuery, row: 1, col: 24, text: "unexpected token: 'GROUP'"},
+		{src: "SELECT Id FROM Contact GROUP BY ROLLUP(Id)", code: CodeMalformedQuery, row: 1, col: 39, text: "unexpected token: '('"},
 		{src: "SELECT Id FROM Contact WHERE Email INCLUDES ('a')", code: CodeMalformedQuery, row: 1, col: 36, text: "unexpected token: 'INCLUDES'"},
 		// Positions count UTF-16 units, as Salesforce's parser does.
 		{src: "SELECT Id FROM Contact WHERE LastName = '😀' AND x", code: CodeMalformedQuery, row: 1, col: 51, text: "unexpected token: '<EOF>'"},

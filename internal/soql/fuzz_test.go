@@ -12,6 +12,8 @@ var fuzzSeeds = []string{
 	"SELECT Id, Email, Owner.Email FROM Contact WHERE SystemModstamp >= 2024-01-31T10:00:00Z AND Email != null ORDER BY SystemModstamp, Id LIMIT 200",
 	"SELECT COUNT() FROM Contact WHERE LastName LIKE 'O\\'Br%' OR (FirstName IN ('a', 'b') AND NOT IsDeleted = true)",
 	"SELECT COUNT(Id) n FROM Contact WHERE CreatedDate = LAST_N_DAYS:30",
+	"SELECT Email, COUNT(Id) FROM Contact WHERE Email != null GROUP BY Email HAVING COUNT(Id) > 1",
+	"SELECT LastName n, COUNT_DISTINCT(Email) d, MIN(Birthdate), MAX(CreatedDate), SUM(NumberOfKids__c), AVG(MailingLatitude) FROM Contact GROUP BY LastName HAVING LastName LIKE 'S%' ORDER BY COUNT(Id) DESC, LastName LIMIT 3 OFFSET 1",
 	"SELECT Id FROM Contact WHERE Birthdate < 2024-01-31 AND MailingLatitude > -1.5 ORDER BY LastName DESC NULLS FIRST OFFSET 10",
 	"SELECT Id FROM Contact WHERE LastName = '\\u00e9\\n\\t\\\\' AND Id NOT IN ('003000000000001AAA')",
 	"SELECT Id FROM Contact WHERE a = 1 AND b = 2 OR c = 3",
@@ -55,6 +57,23 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Compile(%q): got %T, want *Error", src, err)
 			}
 			return
+		}
+		if p.Grouped {
+			g := p.NewAggregator()
+			for _, a := range recs {
+				if p.Match(a) {
+					g.Add(a)
+				}
+			}
+			rows, err := g.Rows()
+			if err != nil {
+				t.Fatalf("Rows(%q): %v", src, err)
+			}
+			for _, r := range rows {
+				if len(r) != len(p.Columns) {
+					t.Fatalf("Rows(%q): got a row of %d values, want %d", src, len(r), len(p.Columns))
+				}
+			}
 		}
 		for _, a := range recs {
 			p.Match(a)

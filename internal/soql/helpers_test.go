@@ -77,7 +77,11 @@ func contactSchema() *testSchema {
 	for i, f := range contactFields {
 		// Description is a long text area: neither filterable nor sortable.
 		ok := f.name != "Description"
-		s.fields = append(s.fields, FieldInfo{Name: f.name, Type: f.typ, Index: i, Filterable: ok, Sortable: ok})
+		// As in a real describe of Contact: booleans are groupable but not
+		// aggregatable, doubles and dateTimes aggregatable but not
+		// groupable, long text areas neither.
+		s.fields = append(s.fields, FieldInfo{Name: f.name, Type: f.typ, Index: i, Filterable: ok, Sortable: ok,
+			Groupable: ok && f.typ != "double" && f.typ != "datetime", Aggregatable: ok && f.typ != "boolean"})
 	}
 	return s
 }

@@ -59,7 +59,8 @@ type parser struct {
 	toks   []token // tokens lexed so far; the last may be tEOF or tError
 	lexErr *Error  // the error behind a tError token
 	i      int
-	cur    Pos // position cache: positions are asked for mostly in order
+	cur    Pos  // position cache: positions are asked for mostly in order
+	having bool // parsing a HAVING condition: aggregate calls may be operands
 }
 
 // fill lexes until token i exists, or the stream has ended.
@@ -185,6 +186,34 @@ func (p *parser) query() (*Query, *Error) {
 		}
 		q.Where = e
 	}
+	if p.isKw("GROUP") {
+		q.GroupPos = p.pos(p.tok().off)
+		p.advance()
+		if err := p.expectKw("BY"); err != nil {
+			return nil, err
+		}
+		for {
+			path, pos, err := p.path()
+			if err != nil {
+				return nil, err
+			}
+			q.GroupBy = append(q.GroupBy, GroupItem{Path: path, Pos: pos})
+			if !p.isPunct(",") {
+				break
+			}
+			p.advance()
+		}
+	}
+	if p.isKw("HAVING") {
+		p.advance()
+		p.having = true
+		e, err := p.cond()
+		p.having = false
+		if err != nil {
+			return nil, err
+		}
+		q.Having = e
+	}
 	if p.isKw("ORDER") {
 		p.advance()
 		if err := p.expectKw("BY"); err != nil {
@@ -228,76 +257,79 @@ func (p *parser) query() (*Query, *Error) {
 	if p.tok().kind != tEOF {
 		return nil, p.unexpected()
 	}
-	if len(q.OrderBy) > 0 {
-		for _, it := range q.Select {
-			if it.Aggregate {
-				o := q.OrderBy[0]
-				return nil, posError(p.src, o.Pos.Offset, CodeMalformedQuery, "Ordered field must be grouped or aggregated: "+o.Path)
-			}
-		}
-	}
 	return q, nil
+}
+
+// aggregateFuncs are the aggregate functions of the supported subset.
+var aggregateFuncs = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "MIN": true, "MAX": true, "SUM": true, "AVG": true}
+
+// isAggregateCall reports whether the current token starts an aggregate
+// function call: its name followed by "(".
+func (p *parser) isAggregateCall() bool {
+	t, n := p.tok(), p.peek(1)
+	return t.kind == tIdent && aggregateFuncs[strings.ToUpper(t.text)] && n.kind == tPunct && n.text == "("
+}
+
+// aggregateCall parses FUNC(path); the current token is FUNC.
+func (p *parser) aggregateCall() (fn string, fnPos Pos, path string, pos Pos, err *Error) {
+	t := p.tok()
+	fn, fnPos = strings.ToUpper(t.text), p.pos(t.off)
+	p.advance()
+	p.advance()
+	if path, pos, err = p.path(); err != nil {
+		return "", Pos{}, "", Pos{}, err
+	}
+	if err := p.expectPunct(")"); err != nil {
+		return "", Pos{}, "", Pos{}, err
+	}
+	return fn, fnPos, path, pos, nil
 }
 
 func (p *parser) selectList(q *Query) *Error {
 	for first := true; ; first = false {
-		if p.isKw("COUNT") && p.peek(1).kind == tPunct && p.peek(1).text == "(" {
+		var it SelectItem
+		if p.isAggregateCall() && strings.EqualFold(p.tok().text, "COUNT") && p.peek(2).kind == tPunct && p.peek(2).text == ")" {
 			countTok := p.tok()
 			p.advance()
 			p.advance()
-			if p.isPunct(")") {
-				if !first {
-					return p.unexpected()
-				}
-				p.advance()
-				q.Count, q.CountPos = true, p.pos(countTok.off)
-				// COUNT() stands alone.
-				return nil
+			if !first {
+				return p.unexpected()
 			}
-			path, pos, err := p.path()
+			p.advance()
+			q.Count, q.CountPos = true, p.pos(countTok.off)
+			// COUNT() stands alone.
+			return nil
+		}
+		if p.isAggregateCall() {
+			fn, fnPos, path, pos, err := p.aggregateCall()
 			if err != nil {
 				return err
 			}
-			if err := p.expectPunct(")"); err != nil {
-				return err
-			}
-			it := SelectItem{Path: path, Pos: pos, Aggregate: true}
-			if t := p.tok(); t.kind == tIdent && !reserved[strings.ToUpper(t.text)] {
-				it.Alias = t.text
-				p.advance()
-			}
-			q.Select = append(q.Select, it)
+			it = SelectItem{Path: path, Pos: pos, Func: fn, FuncPos: fnPos}
 		} else {
 			path, pos, err := p.path()
 			if err != nil {
 				return err
 			}
-			q.Select = append(q.Select, SelectItem{Path: path, Pos: pos})
+			it = SelectItem{Path: path, Pos: pos}
 		}
+		// An alias follows the item. On a plain field it is taken only
+		// when the list goes on, so `SELECT Id Contact` still fails at
+		// Contact (the FROM that is missing).
+		if t := p.tok(); t.kind == tIdent && !reserved[strings.ToUpper(t.text)] {
+			n := p.peek(1)
+			if it.Func != "" || n.kind == tPunct && n.text == "," || n.kind == tIdent && strings.EqualFold(n.text, "FROM") {
+				it.Alias, it.AliasPos = t.text, p.pos(t.off)
+				p.advance()
+			}
+		}
+		q.Select = append(q.Select, it)
 		if !p.isPunct(",") {
 			break
 		}
 		p.advance()
 	}
-	var agg, plain *SelectItem
-	for i := range q.Select {
-		if q.Select[i].Aggregate {
-			agg = firstOf(agg, &q.Select[i])
-		} else {
-			plain = firstOf(plain, &q.Select[i])
-		}
-	}
-	if agg != nil && plain != nil {
-		return posError(p.src, plain.Pos.Offset, CodeMalformedQuery, "Field must be grouped or aggregated: "+plain.Path)
-	}
 	return nil
-}
-
-func firstOf(a, b *SelectItem) *SelectItem {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // path parses ident {"." ident}.
@@ -322,11 +354,20 @@ func (p *parser) path() (string, Pos, *Error) {
 }
 
 func (p *parser) orderItem() (OrderItem, *Error) {
-	path, pos, err := p.path()
-	if err != nil {
-		return OrderItem{}, err
+	var it OrderItem
+	if p.isAggregateCall() {
+		fn, fnPos, path, pos, err := p.aggregateCall()
+		if err != nil {
+			return OrderItem{}, err
+		}
+		it = OrderItem{Path: path, Pos: pos, Func: fn, FuncPos: fnPos}
+	} else {
+		path, pos, err := p.path()
+		if err != nil {
+			return OrderItem{}, err
+		}
+		it = OrderItem{Path: path, Pos: pos}
 	}
-	it := OrderItem{Path: path, Pos: pos}
 	switch {
 	case p.isKw("ASC"):
 		p.advance()
@@ -416,10 +457,34 @@ func (p *parser) unary() (Expr, *Error) {
 var comparisonOps = map[string]Op{"=": OpEq, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe}
 
 func (p *parser) simple() (Expr, *Error) {
-	field, fpos, err := p.path()
+	var fn string
+	var fnPos Pos
+	var field string
+	var fpos Pos
+	var err *Error
+	if p.having && p.isAggregateCall() {
+		fn, fnPos, field, fpos, err = p.aggregateCall()
+	} else {
+		field, fpos, err = p.path()
+	}
 	if err != nil {
 		return nil, err
 	}
+	e, err := p.predicate(field, fpos)
+	if err != nil {
+		return nil, err
+	}
+	switch x := e.(type) {
+	case *Comparison:
+		x.Func, x.FuncPos = fn, fnPos
+	case *In:
+		x.Func, x.FuncPos = fn, fnPos
+	}
+	return e, nil
+}
+
+// predicate parses what follows the left operand of a condition.
+func (p *parser) predicate(field string, fpos Pos) (Expr, *Error) {
 	t := p.tok()
 	switch {
 	case t.kind == tOp:

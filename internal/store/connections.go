@@ -38,7 +38,7 @@ const connCols = `tenant_id, status, login_url, instance_url, org_id, user_id, u
 
 // SaveConnection creates or replaces a tenant's connection.
 func (s *Store) SaveConnection(ctx context.Context, c SalesforceConnection) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO salesforce_connections (`+connCols+`)
+	_, err := s.db().ExecContext(ctx, `INSERT INTO salesforce_connections (`+connCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (tenant_id) DO UPDATE SET status = excluded.status, login_url = excluded.login_url,
 			instance_url = excluded.instance_url, org_id = excluded.org_id, user_id = excluded.user_id,
@@ -53,7 +53,7 @@ func (s *Store) SaveConnection(ctx context.Context, c SalesforceConnection) erro
 
 // GetConnection returns a tenant's connection, or ErrNotFound.
 func (s *Store) GetConnection(ctx context.Context, tenantID string) (SalesforceConnection, error) {
-	return scanConnection(s.DB.QueryRowContext(ctx, `SELECT `+connCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID))
+	return scanConnection(s.db().QueryRowContext(ctx, `SELECT `+connCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID))
 }
 
 func scanConnection(row interface{ Scan(...any) error }) (SalesforceConnection, error) {
@@ -69,7 +69,7 @@ func scanConnection(row interface{ Scan(...any) error }) (SalesforceConnection, 
 // ListConnections returns every tenant's connection (for key rotation and
 // the scheduler).
 func (s *Store) ListConnections(ctx context.Context) ([]SalesforceConnection, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+connCols+` FROM salesforce_connections ORDER BY tenant_id`)
+	rows, err := s.db().QueryContext(ctx, `SELECT `+connCols+` FROM salesforce_connections ORDER BY tenant_id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -87,27 +87,27 @@ func (s *Store) ListConnections(ctx context.Context) ([]SalesforceConnection, er
 
 // UpdateConnectionTokens stores refreshed (encrypted) tokens.
 func (s *Store) UpdateConnectionTokens(ctx context.Context, tenantID, accessEnc, refreshEnc string) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE salesforce_connections SET access_token_enc = $2, refresh_token_enc = $3, updated_at = $4 WHERE tenant_id = $1`,
+	res, err := s.db().ExecContext(ctx, `UPDATE salesforce_connections SET access_token_enc = $2, refresh_token_enc = $3, updated_at = $4 WHERE tenant_id = $1`,
 		tenantID, accessEnc, refreshEnc, micros(s.Now()))
 	return affected(res, err)
 }
 
 // MarkConnectionBroken records that the connection needs re-authorising.
 func (s *Store) MarkConnectionBroken(ctx context.Context, tenantID, reason string) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE salesforce_connections SET status = $2, broken_reason = $3, access_token_enc = '', updated_at = $4 WHERE tenant_id = $1`,
+	res, err := s.db().ExecContext(ctx, `UPDATE salesforce_connections SET status = $2, broken_reason = $3, access_token_enc = '', updated_at = $4 WHERE tenant_id = $1`,
 		tenantID, ConnBroken, reason, micros(s.Now()))
 	return affected(res, err)
 }
 
 // SetConnectionBudget sets the share of the org's daily API allocation sfsync may use.
 func (s *Store) SetConnectionBudget(ctx context.Context, tenantID string, budget float64) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE salesforce_connections SET api_budget = $2, updated_at = $3 WHERE tenant_id = $1`, tenantID, budget, micros(s.Now()))
+	res, err := s.db().ExecContext(ctx, `UPDATE salesforce_connections SET api_budget = $2, updated_at = $3 WHERE tenant_id = $1`, tenantID, budget, micros(s.Now()))
 	return affected(res, err)
 }
 
 // DeleteConnection forgets a tenant's connection and its tokens.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID string) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM salesforce_connections WHERE tenant_id = $1`, tenantID)
+	res, err := s.db().ExecContext(ctx, `DELETE FROM salesforce_connections WHERE tenant_id = $1`, tenantID)
 	return affected(res, err)
 }
 
@@ -124,10 +124,10 @@ type OAuthState struct {
 
 // SaveOAuthState stores a pending authorization and drops expired ones.
 func (s *Store) SaveOAuthState(ctx context.Context, st OAuthState) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`, micros(s.Now())); err != nil {
+	if _, err := s.db().ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`, micros(s.Now())); err != nil {
 		return mapErr(err)
 	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO oauth_states (state_hash, tenant_id, binding, verifier_enc, login_url, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.db().ExecContext(ctx, `INSERT INTO oauth_states (state_hash, tenant_id, binding, verifier_enc, login_url, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		st.StateHash, st.TenantID, st.Binding, st.VerifierEnc, st.LoginURL, micros(st.ExpiresAt))
 	return mapErr(err)
 }
@@ -137,7 +137,7 @@ func (s *Store) SaveOAuthState(ctx context.Context, st OAuthState) error {
 func (s *Store) ConsumeOAuthState(ctx context.Context, stateHash string) (OAuthState, error) {
 	var st OAuthState
 	var exp int64
-	err := s.DB.QueryRowContext(ctx, `DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, tenant_id, binding, verifier_enc, login_url, expires_at`, stateHash).
+	err := s.db().QueryRowContext(ctx, `DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, tenant_id, binding, verifier_enc, login_url, expires_at`, stateHash).
 		Scan(&st.StateHash, &st.TenantID, &st.Binding, &st.VerifierEnc, &st.LoginURL, &exp)
 	st.ExpiresAt = fromMicros(exp)
 	return st, mapErr(err)

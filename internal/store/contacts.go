@@ -96,7 +96,7 @@ func scanContact(row interface{ Scan(...any) error }, tenantID string) (contact.
 
 // GetContact returns one contact with its social identities.
 func (s *Store) GetContact(ctx context.Context, tenantID, id string) (contact.Contact, error) {
-	return s.getContact(ctx, s.DB, tenantID, id)
+	return s.getContact(ctx, s.db(), tenantID, id)
 }
 
 type querier interface {
@@ -216,7 +216,7 @@ func (s *Store) ListContacts(ctx context.Context, tenantID string, f ContactFilt
 	args = append(args, limit)
 	q := `SELECT ` + prefixCols("c.", contactCols) + ` FROM contacts c WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(` ORDER BY c.id LIMIT $%d`, len(args))
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -237,7 +237,7 @@ func (s *Store) ListContacts(ctx context.Context, tenantID string, f ContactFilt
 	for i := range out {
 		ptrs[i] = &out[i]
 	}
-	return out, s.loadSocial(ctx, s.DB, tenantID, ptrs)
+	return out, s.loadSocial(ctx, s.db(), tenantID, ptrs)
 }
 
 func prefixCols(prefix, cols string) string {
@@ -944,7 +944,7 @@ func (s *Store) DueOutbox(ctx context.Context, tenantID string, now time.Time, l
 // CountOutbox returns how many outbox entries a tenant has waiting.
 func (s *Store) CountOutbox(ctx context.Context, tenantID string) (int64, error) {
 	var n int64
-	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, tenantID).Scan(&n)
+	err := s.db().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE tenant_id = $1`, tenantID).Scan(&n)
 	return n, mapErr(err)
 }
 
@@ -988,7 +988,7 @@ func (s *Store) FailOutboxTx(ctx context.Context, tx *sql.Tx, tenantID string, f
 // of the given contacts, or all when none are given.
 func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string, contactIDs ...string) error {
 	if len(contactIDs) == 0 {
-		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
+		_, err := s.db().ExecContext(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1`, tenantID)
 		return mapErr(err)
 	}
 	return s.updateIn(ctx, `UPDATE outbox SET next_attempt_at = 0 WHERE tenant_id = $1 AND `, "contact_id", tenantID, contactIDs)
@@ -996,7 +996,7 @@ func (s *Store) RetryOutboxNow(ctx context.Context, tenantID string, contactIDs 
 
 func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
 	tenantID := args[0].(string)
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, contact_id, op, changed_fields, detail, origin, created_at, attempts, last_error FROM outbox `+where, args...)
+	rows, err := s.db().QueryContext(ctx, `SELECT id, contact_id, op, changed_fields, detail, origin, created_at, attempts, last_error FROM outbox `+where, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -1036,7 +1036,7 @@ func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) 
 			args = append(args, id)
 		}
 		cond, args := s.in("id", args, 2)
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -1053,7 +1053,7 @@ func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) 
 			return nil, mapErr(err)
 		}
 	}
-	if err := s.loadSocial(ctx, s.DB, tenantID, list); err != nil {
+	if err := s.loadSocial(ctx, s.db(), tenantID, list); err != nil {
 		return nil, err
 	}
 	for _, c := range list {

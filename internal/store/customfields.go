@@ -19,7 +19,7 @@ func (s *Store) CreateCustomField(ctx context.Context, tenantID string, d contac
 		d.Options = []string{}
 	}
 	d.Created = s.Now().UTC().Truncate(time.Microsecond)
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO custom_field_defs (tenant_id, key, label, type, options, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.db().ExecContext(ctx, `INSERT INTO custom_field_defs (tenant_id, key, label, type, options, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		tenantID, d.Key, d.Label, string(d.Type), mustJSON(d.Options), micros(d.Created))
 	if err := mapErr(err); err != nil {
 		var uv *UniqueViolation
@@ -33,7 +33,7 @@ func (s *Store) CreateCustomField(ctx context.Context, tenantID string, d contac
 
 // ListCustomFields returns a tenant's custom field definitions by key.
 func (s *Store) ListCustomFields(ctx context.Context, tenantID string) ([]contact.CustomFieldDef, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT key, label, type, options, created_at FROM custom_field_defs WHERE tenant_id = $1 ORDER BY key`, tenantID)
+	rows, err := s.db().QueryContext(ctx, `SELECT key, label, type, options, created_at FROM custom_field_defs WHERE tenant_id = $1 ORDER BY key`, tenantID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) ListCustomFields(ctx context.Context, tenantID string) ([]contac
 // DeleteCustomField removes a definition. Values already stored on
 // contacts stay until the contacts are next written.
 func (s *Store) DeleteCustomField(ctx context.Context, tenantID, key string) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM custom_field_defs WHERE tenant_id = $1 AND key = $2`, tenantID, key)
+	res, err := s.db().ExecContext(ctx, `DELETE FROM custom_field_defs WHERE tenant_id = $1 AND key = $2`, tenantID, key)
 	return affected(res, err)
 }
 

@@ -12,6 +12,18 @@ import (
 	"time"
 )
 
+// Direction is the way a run moves records.
+type Direction string
+
+// Trigger says what started a run.
+type Trigger string
+
+// RunStatus is where a run stands.
+type RunStatus string
+
+// RecordKind is the kind of a run's per-record log entry.
+type RecordKind string
+
 // SyncCounts are a run's per-outcome record counts.
 type SyncCounts struct {
 	Scanned    int64 `json:"scanned"`
@@ -44,9 +56,9 @@ func (c *SyncCounts) Add(o SyncCounts) {
 type SyncRun struct {
 	ID            int64      `json:"id"`
 	TenantID      string     `json:"-"`
-	Direction     string     `json:"direction"`
-	Trigger       string     `json:"trigger"`
-	Status        string     `json:"status"`
+	Direction     Direction  `json:"direction"`
+	Trigger       Trigger    `json:"trigger"`
+	Status        RunStatus  `json:"status"`
 	ConfigVersion int64      `json:"config_version"`
 	StartedAt     time.Time  `json:"started_at"`
 	FinishedAt    *time.Time `json:"finished_at,omitempty"`
@@ -76,24 +88,24 @@ func (r SyncRun) Percent() float64 {
 
 // SyncRunRecord is one per-record log entry of a run.
 type SyncRunRecord struct {
-	ID           int64     `json:"id"`
-	RunID        int64     `json:"run_id"`
-	Kind         string    `json:"kind"`
-	SalesforceID string    `json:"salesforce_id,omitempty"`
-	ContactID    string    `json:"contact_id,omitempty"`
-	Field        string    `json:"field,omitempty"`
-	ReasonCode   string    `json:"reason_code"`
-	Reason       string    `json:"reason"`
-	Detail       string    `json:"detail,omitempty"`
-	Created      time.Time `json:"created_at"`
+	ID           int64      `json:"id"`
+	RunID        int64      `json:"run_id"`
+	Kind         RecordKind `json:"kind"`
+	SalesforceID string     `json:"salesforce_id,omitempty"`
+	ContactID    string     `json:"contact_id,omitempty"`
+	Field        string     `json:"field,omitempty"`
+	ReasonCode   string     `json:"reason_code"`
+	Reason       string     `json:"reason"`
+	Detail       string     `json:"detail,omitempty"`
+	Created      time.Time  `json:"created_at"`
 }
 
 // ReasonGroup counts a run's records by kind and reason code.
 type ReasonGroup struct {
-	Kind       string `json:"kind"`
-	ReasonCode string `json:"reason_code"`
-	Example    string `json:"example"`
-	Count      int64  `json:"count"`
+	Kind       RecordKind `json:"kind"`
+	ReasonCode string     `json:"reason_code"`
+	Example    string     `json:"example"`
+	Count      int64      `json:"count"`
 }
 
 const runCols = `id, direction, trigger, status, config_version, started_at, finished_at, scanned, created, updated, unchanged, skipped,
@@ -118,7 +130,7 @@ func scanRun(row interface{ Scan(...any) error }, tenantID string) (SyncRun, err
 // CreateRun starts a run and returns it with its ID.
 func (s *Store) CreateRun(ctx context.Context, r SyncRun) (SyncRun, error) {
 	r.StartedAt = s.Now().UTC().Truncate(time.Microsecond)
-	err := s.DB.QueryRowContext(ctx, `INSERT INTO sync_runs (tenant_id, direction, trigger, status, config_version, started_at, total, message)
+	err := s.db().QueryRowContext(ctx, `INSERT INTO sync_runs (tenant_id, direction, trigger, status, config_version, started_at, total, message)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		r.TenantID, r.Direction, r.Trigger, r.Status, r.ConfigVersion, micros(r.StartedAt), r.Total, r.Message).Scan(&r.ID)
 	return r, mapErr(err)
@@ -126,11 +138,11 @@ func (s *Store) CreateRun(ctx context.Context, r SyncRun) (SyncRun, error) {
 
 // GetRun returns one of a tenant's runs.
 func (s *Store) GetRun(ctx context.Context, tenantID string, id int64) (SyncRun, error) {
-	return scanRun(s.DB.QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
+	return scanRun(s.db().QueryRowContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id), tenantID)
 }
 
 // ListRuns returns a tenant's runs, newest first; direction "" means all.
-func (s *Store) ListRuns(ctx context.Context, tenantID, direction string, limit int, beforeID int64) ([]SyncRun, error) {
+func (s *Store) ListRuns(ctx context.Context, tenantID string, direction Direction, limit int, beforeID int64) ([]SyncRun, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
@@ -146,7 +158,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID, direction string, limit 
 	}
 	args = append(args, limit)
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -167,10 +179,10 @@ type RunProgress struct {
 	Counts     SyncCounts
 	Processed  int64
 	APICalls   int64
-	Checkpoint *string // nil: unchanged
-	Total      *int64  // nil: unchanged
-	Status     string  // "": unchanged
-	Message    *string // nil: unchanged
+	Checkpoint *string   // nil: unchanged
+	Total      *int64    // nil: unchanged
+	Status     RunStatus // "": unchanged
+	Message    *string   // nil: unchanged
 	Finished   bool
 	// Restart sets the counts and Processed instead of adding to them and
 	// removes the run's log entries: a pass that cannot resume part-way (a
@@ -185,7 +197,7 @@ func (s *Store) UpdateRunTx(ctx context.Context, tx *sql.Tx, tenantID string, ru
 
 // UpdateRun adds progress to a run.
 func (s *Store) UpdateRun(ctx context.Context, tenantID string, runID int64, p RunProgress) error {
-	return s.updateRun(ctx, s.DB, tenantID, runID, p)
+	return s.updateRun(ctx, s.db(), tenantID, runID, p)
 }
 
 func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID int64, p RunProgress) error {
@@ -234,7 +246,7 @@ func (s *Store) AddRunRecordsTx(ctx context.Context, tx *sql.Tx, tenantID string
 
 // AddRunRecords writes per-record log entries.
 func (s *Store) AddRunRecords(ctx context.Context, tenantID string, recs []SyncRunRecord) error {
-	return s.addRunRecords(ctx, s.DB, tenantID, recs)
+	return s.addRunRecords(ctx, s.db(), tenantID, recs)
 }
 
 func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
@@ -258,7 +270,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 
 // RunRecords lists a run's per-record entries, optionally of one kind and
 // reason code.
-func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]SyncRunRecord, error) {
+func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, limit int) ([]SyncRunRecord, error) {
 	q := `SELECT id, run_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`
 	args := []any{tenantID, runID}
 	if kind != "" {
@@ -275,7 +287,7 @@ func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, ki
 	} else {
 		q += " ORDER BY id"
 	}
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -295,7 +307,7 @@ func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, ki
 
 // ReasonGroups counts a run's records by kind and reason.
 func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]ReasonGroup, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
+	rows, err := s.db().QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
 		WHERE tenant_id = $1 AND run_id = $2 GROUP BY kind, reason_code ORDER BY COUNT(*) DESC, kind, reason_code`, tenantID, runID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -314,7 +326,7 @@ func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) 
 
 // WriteRunCSV writes a run's per-record entries as CSV, optionally only
 // one kind and reason code (one group).
-func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, w io.Writer) error {
 	recs, err := s.RunRecords(ctx, tenantID, runID, kind, reasonCode, 0)
 	if err != nil {
 		return err
@@ -322,7 +334,7 @@ func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, k
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"run_id", "kind", "salesforce_id", "contact_id", "field", "reason_code", "reason", "detail", "created_at"})
 	for _, r := range recs {
-		cw.Write([]string{strconv.FormatInt(r.RunID, 10), r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
+		cw.Write([]string{strconv.FormatInt(r.RunID, 10), string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -339,7 +351,7 @@ func csvSafe(s string) string {
 // PruneRunRecords deletes per-record entries older than before (retention)
 // and returns how many went.
 func (s *Store) PruneRunRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
+	res, err := s.db().ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -357,7 +369,7 @@ type PullRetry struct {
 
 // DuePullRetries lists a tenant's failed pull records due for a retry.
 func (s *Store) DuePullRetries(ctx context.Context, tenantID string, now time.Time, limit int) ([]PullRetry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT salesforce_id, attempts, next_at, last_error FROM pull_retries WHERE tenant_id = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3`,
+	rows, err := s.db().QueryContext(ctx, `SELECT salesforce_id, attempts, next_at, last_error FROM pull_retries WHERE tenant_id = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3`,
 		tenantID, micros(now), limit)
 	if err != nil {
 		return nil, mapErr(err)
@@ -440,7 +452,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 // are given.
 func (s *Store) ClearPullRetries(ctx context.Context, tenantID string, salesforceIDs ...string) error {
 	if len(salesforceIDs) == 0 {
-		_, err := s.DB.ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
+		_, err := s.db().ExecContext(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1`, tenantID)
 		return mapErr(err)
 	}
 	return s.updateIn(ctx, `UPDATE pull_retries SET next_at = 0 WHERE tenant_id = $1 AND `, "salesforce_id", tenantID, salesforceIDs)
@@ -455,7 +467,7 @@ func (s *Store) updateIn(ctx context.Context, q, col, tenantID string, ids []str
 			args = append(args, id)
 		}
 		cond, args := s.in(col, args, 2)
-		if _, err := s.DB.ExecContext(ctx, q+cond, args...); err != nil {
+		if _, err := s.db().ExecContext(ctx, q+cond, args...); err != nil {
 			return mapErr(err)
 		}
 	}

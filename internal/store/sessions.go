@@ -34,12 +34,12 @@ func randomToken() string {
 // for the cookie. Expired sessions are swept on the way.
 func (s *Store) CreateSession(ctx context.Context, adminID, tenantID string, ttl time.Duration) (string, AdminSession, error) {
 	now := s.Now().UTC().Truncate(time.Microsecond)
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM admin_sessions WHERE expires_at < $1`, micros(now)); err != nil {
+	if _, err := s.db().ExecContext(ctx, `DELETE FROM admin_sessions WHERE expires_at < $1`, micros(now)); err != nil {
 		return "", AdminSession{}, mapErr(err)
 	}
 	id := randomToken()
 	sess := AdminSession{AdminID: adminID, TenantID: tenantID, CSRFToken: randomToken(), Created: now, Expires: now.Add(ttl)}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO admin_sessions (id_hash, admin_id, tenant_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.db().ExecContext(ctx, `INSERT INTO admin_sessions (id_hash, admin_id, tenant_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		hashSessionID(id), adminID, tenantID, sess.CSRFToken, micros(sess.Created), micros(sess.Expires))
 	return id, sess, mapErr(err)
 }
@@ -48,7 +48,7 @@ func (s *Store) CreateSession(ctx context.Context, adminID, tenantID string, ttl
 func (s *Store) GetSession(ctx context.Context, id string) (AdminSession, error) {
 	var sess AdminSession
 	var created, expires int64
-	err := s.DB.QueryRowContext(ctx, `SELECT admin_id, tenant_id, csrf_token, created_at, expires_at FROM admin_sessions WHERE id_hash = $1 AND expires_at > $2`,
+	err := s.db().QueryRowContext(ctx, `SELECT admin_id, tenant_id, csrf_token, created_at, expires_at FROM admin_sessions WHERE id_hash = $1 AND expires_at > $2`,
 		hashSessionID(id), micros(s.Now())).Scan(&sess.AdminID, &sess.TenantID, &sess.CSRFToken, &created, &expires)
 	sess.Created, sess.Expires = fromMicros(created), fromMicros(expires)
 	return sess, mapErr(err)
@@ -56,6 +56,6 @@ func (s *Store) GetSession(ctx context.Context, id string) (AdminSession, error)
 
 // DeleteSession ends a session (logout).
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM admin_sessions WHERE id_hash = $1`, hashSessionID(id))
+	_, err := s.db().ExecContext(ctx, `DELETE FROM admin_sessions WHERE id_hash = $1`, hashSessionID(id))
 	return mapErr(err)
 }

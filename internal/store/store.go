@@ -51,6 +51,51 @@ type Store struct {
 
 	ckpt  *checkpointer // SQLite only
 	stmts txStatements  // prepared statements of SQLite write transactions
+	// rehearsal, when set, is the one transaction every statement of this
+	// Store runs in; see Rehearse.
+	rehearsal *sql.Tx
+}
+
+// db is what a statement outside a transaction runs on.
+func (s *Store) db() querier {
+	if s.rehearsal != nil {
+		return s.rehearsal
+	}
+	return s.DB
+}
+
+// Rehearse runs fn with a Store whose every read and write happens in one
+// transaction that is rolled back at the end, whatever fn returns: fn sees
+// its own writes, nobody else does, and nothing stays. The dry run is the
+// sync engine itself rehearsing a pass. Each transaction fn opens on the
+// rehearsal Store (Tx, and the contact write path) is a savepoint inside
+// it, undone if it fails. While it runs, the rehearsal holds a connection
+// (SQLite's only one) and the tenant's write lock once it has written.
+func (s *Store) Rehearse(ctx context.Context, fn func(r *Store) error) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback()
+	r := &Store{DB: s.DB, Dialect: s.Dialect, Pool: s.Pool, Now: s.Now, rehearsal: tx}
+	return fn(r)
+}
+
+// savepoint runs fn in a savepoint of the rehearsal transaction.
+func (s *Store) savepoint(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx := s.rehearsal
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT rehearsal`); err != nil {
+		return mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.ExecContext(context.WithoutCancel(ctx), `ROLLBACK TO SAVEPOINT rehearsal`); rerr != nil {
+			return errors.Join(err, mapErr(rerr))
+		}
+		tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT rehearsal`)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT rehearsal`)
+	return mapErr(err)
 }
 
 // Named errors that drivers' errors are turned into.
@@ -187,6 +232,9 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 
 // Tx runs fn in a transaction, committing when fn returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.rehearsal != nil {
+		return s.savepoint(ctx, fn)
+	}
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
@@ -270,7 +318,7 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, fn func(tx *sql.Tx
 		}
 		return fn(tx)
 	}
-	if s.Dialect != SQLite {
+	if s.Dialect != SQLite || s.rehearsal != nil {
 		return s.Tx(ctx, withTenant)
 	}
 	conn, err := s.DB.Conn(ctx)

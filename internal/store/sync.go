@@ -42,7 +42,7 @@ func microsOrZero(t time.Time) int64 {
 func (s *Store) GetSyncState(ctx context.Context, tenantID string) (SyncState, error) {
 	st := SyncState{TenantID: tenantID}
 	var cursor, next, paused int64
-	err := s.DB.QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id
+	err := s.db().QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id
 		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID)
 	if err == sql.ErrNoRows {
 		return st, nil
@@ -53,7 +53,7 @@ func (s *Store) GetSyncState(ctx context.Context, tenantID string) (SyncState, e
 
 // SaveSyncState writes a tenant's whole sync state.
 func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
-	return s.saveSyncState(ctx, s.DB, st)
+	return s.saveSyncState(ctx, s.db(), st)
 }
 
 func (s *Store) saveSyncState(ctx context.Context, q querier, st SyncState) error {
@@ -79,7 +79,7 @@ func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error)
 }
 
 func (s *Store) tenantIDs(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -155,7 +155,7 @@ func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, k
 			args = append(args, id)
 		}
 		cond, args := s.in(col, args, 2)
-		rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -178,7 +178,7 @@ func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, k
 // CountLinks returns how many links a tenant has.
 func (s *Store) CountLinks(ctx context.Context, tenantID string) (int64, error) {
 	var n int64
-	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE tenant_id = $1`, tenantID).Scan(&n)
+	err := s.db().QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE tenant_id = $1`, tenantID).Scan(&n)
 	return n, mapErr(err)
 }
 
@@ -219,7 +219,7 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 // LinksSavedBefore returns up to limit links not saved since before, in
 // Salesforce ID order: after a full pass, the ones it did not see.
 func (s *Store) LinksSavedBefore(ctx context.Context, tenantID string, before time.Time, limit int) ([]Link, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND updated_at < $2 ORDER BY salesforce_id LIMIT $3`,
+	rows, err := s.db().QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND updated_at < $2 ORDER BY salesforce_id LIMIT $3`,
 		tenantID, micros(before), limit)
 	if err != nil {
 		return nil, mapErr(err)
@@ -281,7 +281,7 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 			args = append(args, k)
 		}
 		cond, args := s.in(column, args, 2)
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

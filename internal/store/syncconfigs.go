@@ -22,7 +22,7 @@ type SyncConfigVersion struct {
 func (s *Store) SaveSyncConfig(ctx context.Context, tenantID, savedBy string, config []byte) (SyncConfigVersion, error) {
 	v := SyncConfigVersion{TenantID: tenantID, Config: config, SavedBy: savedBy, SavedAt: s.Now().UTC().Truncate(time.Microsecond)}
 	for attempt := 0; attempt < 5; attempt++ {
-		err := s.DB.QueryRowContext(ctx, `INSERT INTO sync_configs (tenant_id, version, config, saved_by, saved_at)
+		err := s.db().QueryRowContext(ctx, `INSERT INTO sync_configs (tenant_id, version, config, saved_by, saved_at)
 			SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM sync_configs WHERE tenant_id = $1
 			RETURNING version`, tenantID, string(config), savedBy, micros(v.SavedAt)).Scan(&v.Version)
 		if err := mapErr(err); err != nil {
@@ -50,7 +50,7 @@ func (s *Store) GetSyncConfig(ctx context.Context, tenantID string, version int6
 	v := SyncConfigVersion{TenantID: tenantID}
 	var cfg string
 	var saved int64
-	err := s.DB.QueryRowContext(ctx, q, args...).Scan(&v.Version, &cfg, &v.SavedBy, &saved)
+	err := s.db().QueryRowContext(ctx, q, args...).Scan(&v.Version, &cfg, &v.SavedBy, &saved)
 	v.Config, v.SavedAt = []byte(cfg), fromMicros(saved)
 	return v, mapErr(err)
 }
@@ -58,7 +58,7 @@ func (s *Store) GetSyncConfig(ctx context.Context, tenantID string, version int6
 // ListSyncConfigs returns a tenant's versions, newest first, without their
 // bodies' interpretation.
 func (s *Store) ListSyncConfigs(ctx context.Context, tenantID string) ([]SyncConfigVersion, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT version, config, saved_by, saved_at FROM sync_configs WHERE tenant_id = $1 ORDER BY version DESC`, tenantID)
+	rows, err := s.db().QueryContext(ctx, `SELECT version, config, saved_by, saved_at FROM sync_configs WHERE tenant_id = $1 ORDER BY version DESC`, tenantID)
 	if err != nil {
 		return nil, mapErr(err)
 	}

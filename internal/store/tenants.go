@@ -21,7 +21,7 @@ func (s *Store) CreateTenant(ctx context.Context, t tenant.Tenant) (tenant.Tenan
 	}
 	t.ID = NewID("t_")
 	t.Created = s.Now().UTC().Truncate(time.Microsecond)
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO tenants (id, name, salesforce_addon, social_cdp, language, phone_region, created_at)
+	_, err := s.db().ExecContext(ctx, `INSERT INTO tenants (id, name, salesforce_addon, social_cdp, language, phone_region, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, micros(t.Created))
 	return t, mapErr(err)
@@ -39,12 +39,12 @@ func scanTenant(row interface{ Scan(...any) error }) (tenant.Tenant, error) {
 
 // GetTenant returns one tenant, or ErrNotFound.
 func (s *Store) GetTenant(ctx context.Context, id string) (tenant.Tenant, error) {
-	return scanTenant(s.DB.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
+	return scanTenant(s.db().QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
 }
 
 // ListTenants returns every tenant, oldest first.
 func (s *Store) ListTenants(ctx context.Context) ([]tenant.Tenant, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY id`)
+	rows, err := s.db().QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -65,7 +65,7 @@ func (s *Store) UpdateTenant(ctx context.Context, t tenant.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	res, err := s.DB.ExecContext(ctx, `UPDATE tenants SET name = $2, salesforce_addon = $3, social_cdp = $4, language = $5, phone_region = $6 WHERE id = $1`,
+	res, err := s.db().ExecContext(ctx, `UPDATE tenants SET name = $2, salesforce_addon = $3, social_cdp = $4, language = $5, phone_region = $6 WHERE id = $1`,
 		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion)
 	return affected(res, err)
 }
@@ -96,7 +96,7 @@ func (s *Store) CreateAdmin(ctx context.Context, tenantID, email, password strin
 		return tenant.Admin{}, err
 	}
 	a := tenant.Admin{ID: NewID("u_"), TenantID: tenantID, Email: email, Created: s.Now().UTC().Truncate(time.Microsecond)}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO admin_users (id, tenant_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+	_, err = s.db().ExecContext(ctx, `INSERT INTO admin_users (id, tenant_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		a.ID, a.TenantID, a.Email, hash, micros(a.Created))
 	if err := mapErr(err); err != nil {
 		var uv *UniqueViolation
@@ -114,7 +114,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (tenan
 	var a tenant.Admin
 	var hash string
 	var created int64
-	err := s.DB.QueryRowContext(ctx, `SELECT id, tenant_id, email, password_hash, language, created_at FROM admin_users WHERE email = $1`,
+	err := s.db().QueryRowContext(ctx, `SELECT id, tenant_id, email, password_hash, language, created_at FROM admin_users WHERE email = $1`,
 		strings.ToLower(strings.TrimSpace(email))).Scan(&a.ID, &a.TenantID, &a.Email, &hash, &a.Language, &created)
 	if err != nil {
 		// Spend the same time as a real check, so timing does not reveal
@@ -135,7 +135,7 @@ var dummyHash, _ = tenant.HashPassword("timing-equaliser")
 func (s *Store) GetAdmin(ctx context.Context, id string) (tenant.Admin, error) {
 	var a tenant.Admin
 	var created int64
-	err := s.DB.QueryRowContext(ctx, `SELECT id, tenant_id, email, language, created_at FROM admin_users WHERE id = $1`, id).
+	err := s.db().QueryRowContext(ctx, `SELECT id, tenant_id, email, language, created_at FROM admin_users WHERE id = $1`, id).
 		Scan(&a.ID, &a.TenantID, &a.Email, &a.Language, &created)
 	a.Created = fromMicros(created)
 	return a, mapErr(err)
@@ -143,7 +143,7 @@ func (s *Store) GetAdmin(ctx context.Context, id string) (tenant.Admin, error) {
 
 // SetAdminLanguage stores an admin's own UI language ("" = tenant default).
 func (s *Store) SetAdminLanguage(ctx context.Context, id, lang string) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE admin_users SET language = $2 WHERE id = $1`, id, lang)
+	res, err := s.db().ExecContext(ctx, `UPDATE admin_users SET language = $2 WHERE id = $1`, id, lang)
 	return affected(res, err)
 }
 
@@ -155,7 +155,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenantID, name string) (tenant
 		return tenant.APIKey{}, "", err
 	}
 	k := tenant.APIKey{ID: NewID("k_"), TenantID: tenantID, Name: name, Created: s.Now().UTC().Truncate(time.Microsecond)}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+	_, err = s.db().ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.ID, k.TenantID, k.Name, hash, micros(k.Created))
 	if err != nil {
 		return tenant.APIKey{}, "", mapErr(err)
@@ -166,12 +166,12 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenantID, name string) (tenant
 // TenantForAPIKey returns the tenant ID of a live API key, or ErrNotFound.
 func (s *Store) TenantForAPIKey(ctx context.Context, secret string) (string, error) {
 	var tid string
-	err := s.DB.QueryRowContext(ctx, `SELECT tenant_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, tenant.HashAPIKey(secret)).Scan(&tid)
+	err := s.db().QueryRowContext(ctx, `SELECT tenant_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, tenant.HashAPIKey(secret)).Scan(&tid)
 	return tid, mapErr(err)
 }
 
 // RevokeAPIKey revokes a key by ID.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
-	res, err := s.DB.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(s.Now()))
+	res, err := s.db().ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(s.Now()))
 	return affected(res, err)
 }

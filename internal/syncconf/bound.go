@@ -30,7 +30,7 @@ func (b BoundIdentity) Binding() Binding {
 // ToPlatform reads the social identity a Salesforce value names: the
 // trimmed user ID on the mapping's channel. ok is false for a blank value.
 func (s BoundSocial) ToPlatform(sfValue any) (id contact.SocialIdentity, ok bool, err error) {
-	if isBlank(sfValue) {
+	if IsBlank(sfValue) {
 		return contact.SocialIdentity{}, false, nil
 	}
 	uid, err := textOf(s.Salesforce.Name, sfValue)

@@ -39,7 +39,7 @@ const tagSeparator = ";"
 // not fit is a *RecordError naming the Salesforce field and the value.
 func ToPlatform(b Binding, sfValue any) (any, error) {
 	field := b.Salesforce.Name
-	if isBlank(sfValue) {
+	if IsBlank(sfValue) {
 		return nil, nil
 	}
 	switch b.Platform.Kind {
@@ -121,7 +121,7 @@ func ToPlatform(b Binding, sfValue any) (any, error) {
 func ToSalesforce(b Binding, platformValue any) (any, error) {
 	sf := b.Salesforce
 	field := sf.Name
-	if isBlank(platformValue) {
+	if IsBlank(platformValue) {
 		if sf.Type == sfBoolean {
 			return false, nil // Salesforce booleans are never null
 		}
@@ -199,7 +199,9 @@ func ToSalesforce(b Binding, platformValue any) (any, error) {
 	return checkLength(b, s)
 }
 
-func isBlank(v any) bool {
+// IsBlank reports a value that holds nothing: nil, blank text, an empty
+// list or gender. The engine and the configuration share it.
+func IsBlank(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return true

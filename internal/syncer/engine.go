@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -17,14 +16,14 @@ import (
 
 // Pull modes.
 const (
-	ModeFull        = "full"        // every matching Salesforce contact (first sync, full resync)
-	ModeIncremental = "incremental" // changes since the cursor, with a lookback
+	ModeFull        PullMode = "full"        // every matching Salesforce contact (first sync, full resync)
+	ModeIncremental PullMode = "incremental" // changes since the cursor, with a lookback
 )
 
 // Enqueuer puts sync work on the job queue (River); internal/jobs
 // implements it. Without one, the engine's callers run work directly.
 type Enqueuer interface {
-	EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error
+	EnqueuePull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64, at time.Time) error
 	EnqueuePush(ctx context.Context, tenantID string) error
 }
 
@@ -211,42 +210,6 @@ func (e *Engine) CurrentConfig(ctx context.Context, tenantID string) (syncconf.C
 	return cfg, v.Version, err
 }
 
-// DryRun previews a configuration against the org (X8).
-func (e *Engine) DryRun(ctx context.Context, tenantID string, cfg syncconf.Config) (syncconf.DryRunReport, error) {
-	c, err := e.Conn.Client(ctx, tenantID)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	env, err := e.envWith(ctx, tenantID, d)
-	if err != nil {
-		return syncconf.DryRunReport{}, err
-	}
-	return syncconf.DryRun(ctx, &cfg, env, syncconf.ClientSource{Client: c}, platformLookup{e.Store, tenantID}, syncconf.DryRunOptions{})
-}
-
-// platformLookup finds platform contacts by identity for the dry run.
-type platformLookup struct {
-	s        *store.Store
-	tenantID string
-}
-
-func (p platformLookup) FindByIdentity(ctx context.Context, identity contact.Identity, key string) ([]contact.Contact, error) {
-	f := store.ContactFilter{Limit: 2}
-	switch identity {
-	case contact.IdentityMemberID:
-		f.MemberID = key
-	case contact.IdentityPhone:
-		f.Phone = key
-	case contact.IdentityEmail:
-		f.Email = key
-	}
-	return p.s.ListContacts(ctx, p.tenantID, f)
-}
-
 // StartInitialSync begins the first full Salesforce → platform sync (S16)
 // in the background; its progress survives closing the page (S18).
 func (e *Engine) StartInitialSync(ctx context.Context, tenantID string) (Run, error) {
@@ -320,7 +283,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
 }
 
-func (e *Engine) startPull(ctx context.Context, tenantID, mode, trigger string) (Run, error) {
+func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger) (Run, error) {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return Run{}, err
@@ -443,7 +406,7 @@ func (e *Engine) GetRun(ctx context.Context, tenantID string, runID int64) (Run,
 }
 
 // RunRecords lists a run's per-record entries.
-func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]RunRecord, error) {
+func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, limit int) ([]RunRecord, error) {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return nil, err
 	}
@@ -460,7 +423,7 @@ func (e *Engine) ReasonGroups(ctx context.Context, tenantID string, runID int64)
 
 // WriteRunCSV exports a run's records as CSV: all of them, or one group
 // (kind and reason code).
-func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, w io.Writer) error {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return err
 	}
@@ -491,9 +454,15 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
 	}
-	if r, ok, err := e.runningPull(ctx, tenantID); err == nil && ok {
+	r, ok, err := e.runningPull(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if ok {
 		msg := "stopped: Salesforce was disconnected"
-		e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true})
+		if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return err
+		}
 	}
 	return e.Conn.Disconnect(ctx, tenantID)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +28,16 @@ type session struct {
 	rules    contact.Rules
 	run      Run
 	calls0   int64
+	// fullPass: a full pass, whose census has held every identity value
+	// two in-scope records share (census.go).
+	fullPass bool
+	// released are records this run released from the review queue: read
+	// again at its end even if it saw them (they were held then).
+	released map[string]bool
+	// A dry run's pass (dryrun.go): at most limit records, through REST,
+	// each outcome shown to observe.
+	limit   int
+	observe func(dryOutcome, syncconf.DryRunRow)
 }
 
 // describe returns the tenant's describe of Contact, read again when the
@@ -116,7 +125,7 @@ func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
 // runID 0 starts a new scheduled run. It returns an error only for
 // transient failures, which the job queue retries; the run then resumes
 // from its last checkpoint. Everything else ends the run with a status.
-func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, runID int64) error {
+func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64) error {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -147,7 +156,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	}
 	if run.Status == StatusPaused {
 		msg := ""
-		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg})
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
+			return err
+		}
 	}
 	sess, err := e.openSession(ctx, tenantID, run)
 	if err != nil {
@@ -162,6 +173,7 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	}
 	var cursor time.Time
 	if mode == ModeFull {
+		sess.fullPass = true
 		err = e.pullFull(ctx, sess)
 		cursor = run.StartedAt
 	} else {
@@ -170,7 +182,7 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	return e.endPull(ctx, tenantID, run, sess, err, cursor)
 }
 
-func modeOf(trigger string) string {
+func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
@@ -231,7 +243,9 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		return ErrContinue
 	case transient(runErr):
 		if calls > 0 {
-			e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
+			if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}); err != nil {
+				return errors.Join(runErr, err)
+			}
 		}
 		e.log().WarnContext(ctx, "pull interrupted; it will resume from its checkpoint", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return runErr
@@ -292,6 +306,11 @@ func (s *session) selectList(extra ...string) ([]string, error) {
 	return s.cfg.SelectFields(s.describe, append([]string{"Id", "SystemModstamp", "LastModifiedDate", "LastModifiedById"}, extra...))
 }
 
+// scopeQuery reads what the pull needs of the records in scope.
+func (s *session) scopeQuery() *syncconf.Query {
+	return s.cfg.ScopeQuery(s.describe, "LastModifiedDate")
+}
+
 // pullFull reads every Salesforce contact that matches the conditions,
 // page by page, committing a checkpoint (the last Id) with every page, so
 // a crash or restart resumes where it stopped.
@@ -300,12 +319,8 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
-	where, err := s.cfg.WhereClause(s.describe)
-	if err != nil {
-		return err
-	}
 	if run.Total == 0 {
-		q, err := s.cfg.CountSOQL(s.describe)
+		q, err := s.cfg.ScopeCount(s.describe).Build()
 		if err != nil {
 			return err
 		}
@@ -319,23 +334,32 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		run.Total = total
 	}
-	fields, err := s.selectList()
-	if err != nil {
-		return err
-	}
 	deadline := e.now().Add(e.sliceDuration())
-	if run.Total > e.bulkThreshold() && run.Checkpoint == "" {
+	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
+	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
 		// runs in one slice; applying is idempotent if a crash makes it
 		// start over, and the counts start over with it.
-		if run.Processed > 0 {
-			if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Restart: true}); err != nil {
-				return err
-			}
+		if err := e.Store.UpdateRun(ctx, s.tenantID, run.ID, RunProgress{Restart: true}); err != nil {
+			return err
 		}
-		err := e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
-			rows, err := s.client.BulkQuery(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+where, salesforce.BulkQueryOptions{})
+	}
+	if run.Checkpoint == "" {
+		// Before anything is applied: hold every value two in-scope
+		// records share, wherever they fall (a resumed pass did this in
+		// its first job).
+		if err := e.census(ctx, s, run.Total); err != nil {
+			return err
+		}
+	}
+	if bulk {
+		q, err := s.scopeQuery().Build()
+		if err != nil {
+			return err
+		}
+		err = e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 			if err != nil {
 				return err
 			}
@@ -352,12 +376,28 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		return e.reconcileUnseen(ctx, s, run.StartedAt)
 	}
-	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE " + where
+	sq := s.scopeQuery()
 	if run.Checkpoint != "" {
-		q = "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE (" + where + ") AND Id > " + salesforce.QuoteString(run.Checkpoint)
+		sq.IDAfter(run.Checkpoint)
+	}
+	sq.OrderBy("Id")
+	truncated := false
+	if s.limit > 0 {
+		// A dry run applies the first records only; unseen links then
+		// tell nothing.
+		left := int64(s.limit) - run.Processed
+		if left <= 0 {
+			return nil
+		}
+		sq.Limit(int(left))
+		truncated = run.Total > int64(s.limit)
+	}
+	q, err := sq.Build()
+	if err != nil {
+		return err
 	}
 	err = e.pipeline(ctx, s, nil, true, deadline, func(ctx context.Context, emit func(map[string]any) error) error {
-		it := s.client.Query(ctx, q+" ORDER BY Id", salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{BatchSize: min(2000, max(200, e.pageSize()))})
 		for it.Next() {
 			if err := emit(it.Record()); err != nil {
 				return err
@@ -365,7 +405,7 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		}
 		return it.Err()
 	})
-	if err != nil {
+	if err != nil || truncated {
 		return err
 	}
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
@@ -383,12 +423,16 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 		if err != nil || len(links) == 0 {
 			return err
 		}
-		quoted := make([]string, len(links))
+		ids := make([]string, len(links))
 		for i, l := range links {
-			quoted[i] = salesforce.QuoteString(l.SalesforceID)
+			ids[i] = l.SalesforceID
+		}
+		q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
+		if err != nil {
+			return err
 		}
 		alive := map[string]bool{}
-		it := s.client.QueryAll(ctx, "SELECT Id, IsDeleted FROM Contact WHERE Id IN ("+strings.Join(quoted, ", ")+")", salesforce.QueryOptions{})
+		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
 		for it.Next() {
 			rec := it.Record()
 			if del, _ := rec["IsDeleted"].(bool); !del {
@@ -451,6 +495,9 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	}
 	// The conditions are evaluated here, so their fields are read too.
 	extra := []string{"IsDeleted"}
+	if _, ok := s.describe.Field("MasterRecordId"); ok {
+		extra = append(extra, "MasterRecordId") // merges are followed
+	}
 	for _, c := range s.cfg.Conditions {
 		extra = append(extra, c.SalesforceField)
 	}
@@ -459,7 +506,10 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 		return cursor, err
 	}
 	since := cursor.Add(-e.lookback())
-	q := "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE SystemModstamp > " + salesforce.FormatDateTime(since) + " ORDER BY SystemModstamp, Id"
+	q, err := syncconf.NewQuery(s.describe).Select(fields...).ModifiedAfter(since).OrderBy("SystemModstamp", "Id").Build()
+	if err != nil {
+		return cursor, err
+	}
 	newest := cursor
 	seen := map[string]bool{}
 	// newest and seen belong to the reading goroutine until pipeline returns.
@@ -488,13 +538,17 @@ func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Ti
 	}
 	var ids []string
 	for _, r := range due {
-		if !seen[r.SalesforceID] {
-			ids = append(ids, salesforce.QuoteString(r.SalesforceID))
+		if !seen[r.SalesforceID] || s.released[r.SalesforceID] {
+			ids = append(ids, r.SalesforceID)
 		}
 	}
 	if len(ids) > 0 {
-		err := e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
-			it := s.client.QueryAll(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE Id IN ("+strings.Join(ids, ", ")+")", salesforce.QueryOptions{})
+		q, err := syncconf.NewQuery(s.describe).Select(fields...).IDIn(ids).Build()
+		if err != nil {
+			return cursor, err
+		}
+		err = e.pipeline(ctx, s, sc, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
 			for it.Next() {
 				if err := emit(it.Record()); err != nil {
 					return err
@@ -618,11 +672,12 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		if id == "" {
 			continue
 		}
-		it := &pullItem{sfID: id}
+		it := &pullItem{sfID: id, rec: rec}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
 		if del, _ := rec["IsDeleted"].(bool); del {
 			it.deleted = true
+			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
 			continue
 		}
 		keyVal, err := s.maps[0].fromSalesforce(rec)
@@ -640,18 +695,19 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 		it.vals = make([]pulled, len(s.maps))
 		created := make(map[string]any, len(s.maps))
 		for i, m := range s.maps {
-			if !m.pulls {
-				continue
-			}
 			v := &it.vals[i]
 			if i == 0 {
 				v.v = keyVal
 			} else if v.v, v.err = m.fromSalesforce(rec); v.err != nil {
-				created = nil
-				break
+				if m.pulls {
+					created = nil
+				}
+				continue
 			}
 			v.canon, v.json = canon(v.v), jsonable(v.v)
-			created[m.key] = v.json
+			if created != nil && m.createsOnPlatform() {
+				created[m.key] = v.json
+			}
 		}
 		if created != nil {
 			if b, err := json.Marshal(created); err == nil {
@@ -676,10 +732,11 @@ type pullItem struct {
 	sfID string
 	// Worked out by prepare.
 	deleted bool
+	master  string // a deleted record merged into another: the survivor's Id
 	key     string
 	keyErr  error
 	inScope bool
-	vals    []pulled // by mapping; nil unless in scope with a key
+	vals    []pulled // by mapping (every one); nil unless in scope with a key
 	// createJSON is a new link's values, encoded, for a record that
 	// creates a platform contact: every pulled mapping's value on both
 	// sides. Empty if a value failed.
@@ -687,9 +744,10 @@ type pullItem struct {
 	modstamp     time.Time
 	lastModified time.Time
 
-	link      *store.Link // existing link
-	contactID string      // matched or linked contact
-	done      bool        // decided without a write
+	rec       map[string]any // the record as read, for the review queue
+	link      *store.Link    // existing link
+	contactID string         // matched or linked contact
+	done      bool           // decided without a write
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -707,7 +765,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var logs []RunRecord
 	failedRetry := map[string]string{}
 	var okRetry, unlink []string
-	record := func(kind, sfID, contactID, field, code, reason, detail string) {
+	record := func(kind RecordKind, sfID, contactID, field, code, reason, detail string) {
 		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
 	}
 	fail := func(it *pullItem, field, code, reason string) {
@@ -737,17 +795,34 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		return err
 	}
 	identity := s.maps[0]
+	held, err := e.Store.HeldSalesforceIDs(ctx, t, ids)
+	if err != nil {
+		return err
+	}
+	var release []string // held records that no longer hold their value
 	var changedLinks []store.Link
-	byKey := map[string][]*pullItem{}
+	merged, err := e.followMerges(ctx, s, items, links, &changedLinks)
+	if err != nil {
+		return err
+	}
+	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
 		}
+		_, isHeld := held[it.sfID]
+		if isHeld && (it.deleted || !it.inScope || it.keyErr != nil) {
+			release = append(release, it.sfID)
+		}
 		if it.deleted {
 			it.done = true
 			if it.link != nil {
 				unlink = append(unlink, it.sfID)
+				if m, ok := merged[it.sfID]; ok {
+					record(KindMerged, it.sfID, it.contactID, "", m.code, m.reason, "")
+					continue
+				}
 				prog.Counts.Unlinked++
 				record(KindUnlinked, it.sfID, it.contactID, "", "deleted_in_salesforce", "deleted in Salesforce; the platform contact is kept and unlinked", "")
 			}
@@ -770,26 +845,22 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			continue
 		}
 		if it.link == nil {
-			byKey[it.key] = append(byKey[it.key], it)
+			unlinked = append(unlinked, it)
 		}
 	}
-	// Match unlinked records by identity; several Salesforce contacts with
-	// one identity value are ambiguous, never guessed (X3).
+	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &prog)
+	if err != nil {
+		return err
+	}
+	// Match what is left by identity; a value two in-scope records share is
+	// held (above), never guessed (X3).
+	byKey := map[string]*pullItem{}
 	var keys []string
-	for k, group := range byKey {
-		if len(group) > 1 {
-			var cands []string
-			for _, it := range group {
-				cands = append(cands, it.sfID)
-			}
-			for _, it := range group {
-				prog.Counts.Ambiguous++
-				it.done = true
-				record(KindAmbiguous, it.sfID, "", identity.sfField, "ambiguous_salesforce", fmt.Sprintf("%d Salesforce contacts share the identity value %q", len(group), k), "candidates: "+strings.Join(cands, ", "))
-			}
-			continue
+	for _, it := range unlinked {
+		if !it.done {
+			byKey[it.key] = it
+			keys = append(keys, it.key)
 		}
-		keys = append(keys, k)
 	}
 	matched, err := e.Store.FindContactsByIdentity(ctx, t, identity.binding.Platform.Name, keys)
 	if err != nil {
@@ -812,11 +883,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cid, ok := matched[it.key]
 			if ok {
 				if other, linked := taken[cid]; linked && other.SalesforceID != it.sfID {
-					prog.Counts.Ambiguous++
+					// A newcomer with the value of a linked pair: the link
+					// stays (links are never re-pointed); the newcomer waits.
 					it.done = true
-					record(KindAmbiguous, it.sfID, cid, identity.sfField, "ambiguous_salesforce",
-						fmt.Sprintf("the platform contact with identity %q is already linked to another Salesforce contact", it.key),
-						"candidates: "+other.SalesforceID+", "+it.sfID)
+					groups[it.key] = holdGroup{recs: []map[string]any{it.rec},
+						reason: "%[2]q is the identity value of a platform contact already linked to another Salesforce contact (" + other.SalesforceID + ")"}
 					continue
 				}
 				it.contactID = cid
@@ -826,6 +897,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			contactIDs = append(contactIDs, it.contactID)
 		}
 	}
+	if err := e.hold(ctx, s, groups, release); err != nil {
+		return err
+	}
 	contacts, err := e.Store.GetContacts(ctx, t, contactIDs)
 	if err != nil {
 		return err
@@ -834,6 +908,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var ops []store.ContactOp
 	var opItems []*pullItem
 	var opLinks []store.Link
+	var opCur []contact.Contact // dry runs: each op's contact before
 	var keepLinks []store.Link
 	for _, it := range items {
 		if it.done {
@@ -848,6 +923,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		}
 		if !exists && s.cfg.Identity.ToPlatformNoMatch != syncconf.NoMatchCreate {
 			prog.Counts.Skipped++
+			s.sample(drySkipped, it, cur, cur)
 			continue
 		}
 		if !exists {
@@ -862,67 +938,45 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		next := cloneContact(cur)
 		failed := false
 		for i, m := range s.maps {
-			if !m.pulls {
-				continue
-			}
 			val := &it.vals[i]
 			if val.err != nil {
+				if !m.pulls {
+					continue // Salesforce's value of a mapping that only pushes: the push decides
+				}
 				failErr(it, m.sfField, val.err)
 				failed = true
 				break
 			}
-			sfv := val.v
-			pv := m.fromPlatform(cur)
-			lastSF, hadSF := link.SFValues[m.key]
-			lastPF, hadPF := link.PFValues[m.key]
-			if it.link != nil && hadSF && val.canon == canon(lastSF) {
-				continue // unchanged in Salesforce, or our own write echoing back
+			var pv any
+			var pf Side
+			if exists {
+				pv = m.fromPlatform(cur)
+				pf = Side{Known: true, Canon: canon(pv), Modified: cur.Updated}
 			}
-			if !exists {
-				if err := m.setPlatform(&next, sfv); err != nil {
+			f := m.state(it.link, Side{Known: true, Canon: val.canon, Modified: it.lastModified}, pf)
+			d := decideField(f)
+			if !exists && d.Write == WriteNone {
+				continue // a new contact records only what it is created with
+			}
+			if d.Write == WriteToPlatform {
+				if err := m.setPlatform(&next, val.v); err != nil {
 					fail(it, m.sfField, "invalid_value", err.Error())
 					failed = true
 					break
 				}
-				link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
-				continue
 			}
-			if it.link == nil && isBlank(sfv) {
-				// First match: an empty Salesforce value tells nothing;
-				// keep the platform's, and have it pushed when the mapping
-				// pushes (the link records that Salesforce holds nothing).
-				link.SFValues[m.key], link.PFValues[m.key] = nil, jsonable(pv)
-				if m.pushes && !isBlank(pv) {
-					link.PFValues[m.key] = nil
-					it.needPush = true
-				}
-				continue
+			if d.Write == WriteToSalesforce {
+				// The pull writes only to the platform: the push sends the
+				// platform's value (at a first match no outbox entry asks
+				// for it yet).
+				it.needPush = true
 			}
-			pvCanon := canon(pv)
-			platformChanged := m.pushes && pvCanon != val.canon && (it.link == nil && !isBlank(pv) || hadPF && pvCanon != canon(lastPF))
-			if platformChanged {
-				winner := decide(m.rule, sfv, it.lastModified, cur.Updated)
+			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
-				record(KindConflict, it.sfID, it.contactID, m.sfField, "conflict_"+string(m.rule),
-					fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
-					fmt.Sprintf("salesforce=%s platform=%s", val.canon, pvCanon))
-				if winner == "platform" {
-					// Keep the platform's value; the push sends it. At a
-					// first match no outbox entry exists yet: ask for one.
-					link.SFValues[m.key] = val.json
-					if it.link == nil {
-						link.PFValues[m.key] = val.json
-						it.needPush = true
-					}
-					continue
-				}
+				code, reason, detail := m.verdictEntry(f, d)
+				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
 			}
-			if err := m.setPlatform(&next, sfv); err != nil {
-				fail(it, m.sfField, "invalid_value", err.Error())
-				failed = true
-				break
-			}
-			link.SFValues[m.key], link.PFValues[m.key] = val.json, val.json
+			settle(&link, m.key, f, d, val.json, jsonable(pv), true)
 		}
 		if failed {
 			continue
@@ -940,9 +994,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			ops = append(ops, store.ContactOp{ID: it.contactID, Input: norm})
 			opItems = append(opItems, it)
 			opLinks = append(opLinks, link)
+			if s.observe != nil {
+				opCur = append(opCur, cur)
+			}
 			continue
 		}
 		prog.Counts.Unchanged++
+		s.sample(dryUnchanged, it, cur, cur)
 		okRetry = append(okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
 	}
@@ -955,10 +1013,19 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			switch r.Outcome {
 			case store.OutcomeCreated:
 				prog.Counts.Created++
+				if s.observe != nil {
+					s.sample(dryCreate, it, opCur[i], r.Contact)
+				}
 			case store.OutcomeUpdated:
 				prog.Counts.Updated++
+				if s.observe != nil {
+					s.sample(dryUpdate, it, opCur[i], r.Contact)
+				}
 			case store.OutcomeUnchanged:
 				prog.Counts.Unchanged++
+				if s.observe != nil {
+					s.sample(dryUnchanged, it, opCur[i], r.Contact)
+				}
 			default:
 				var cc *store.ContactConflict
 				if errors.As(r.Err, &cc) {
@@ -1028,12 +1095,4 @@ func (e *Engine) retryAt(attempts int) time.Time {
 		d = 6 * time.Hour
 	}
 	return e.now().Add(d)
-}
-
-// decide applies a conflict rule to a field both sides changed (X2).
-func decide(rule syncconf.ConflictRule, sfv any, sfTime, pfTime time.Time) string {
-	if syncconf.SalesforceWins(rule, sfv, sfTime, pfTime) {
-		return "salesforce"
-	}
-	return "platform"
 }

@@ -109,7 +109,9 @@ func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncStat
 			return r, nil
 		}
 		if err == nil && r.Status == StatusRunning {
-			e.finishPushRun(ctx, tenantID, r)
+			if err := e.finishPushRun(ctx, tenantID, r); err != nil {
+				return r, err
+			}
 		}
 	}
 	r, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToSalesforce, Trigger: TriggerRealtime, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
@@ -124,12 +126,12 @@ func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncStat
 	return r, e.Store.SaveSyncState(ctx, cur)
 }
 
-func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) {
+func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) error {
 	status := StatusSucceeded
 	if r.Counts.Failed > 0 || r.Counts.Ambiguous > 0 {
 		status = StatusPartiallyFailed
 	}
-	e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
+	return e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
 }
 
 // CloseIdlePushRuns finishes real-time push runs whose window has passed.
@@ -143,7 +145,7 @@ func (e *Engine) closeIdlePushRun(ctx context.Context, tenantID string) error {
 		return nil
 	}
 	if r.Status == StatusRunning && e.now().Sub(r.StartedAt) >= e.pushWindow() {
-		e.finishPushRun(ctx, tenantID, r)
+		return e.finishPushRun(ctx, tenantID, r)
 	}
 	return nil
 }
@@ -180,7 +182,9 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	}
 	if err != nil {
 		msg := "failed: " + err.Error()
-		e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg})
+		if uerr := e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg}); uerr != nil {
+			return errors.Join(err, uerr)
+		}
 		if transient(err) {
 			return err
 		}
@@ -246,7 +250,9 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 	calls := sess.calls()
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
-		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg})
+		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {
+			return uerr
+		}
 		st, serr := e.Store.GetSyncState(ctx, tenantID)
 		if serr != nil {
 			return serr
@@ -255,13 +261,11 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 		st.PushRunID = 0
 		return e.Store.SaveSyncState(ctx, st)
 	}
-	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
 	if transient(err) {
-		return err
+		return errors.Join(err, e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}))
 	}
 	msg := "push stopped: " + err.Error()
-	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Message: &msg})
-	return err
+	return errors.Join(err, e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Message: &msg}))
 }
 
 func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64) error {
@@ -279,7 +283,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	var logs []RunRecord
 	failed := map[int64]string{}
 	var ack []int64
-	record := func(kind string, it *pushItem, field, code, reason, detail string) {
+	record := func(kind RecordKind, it *pushItem, field, code, reason, detail string) {
 		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: it.sfID, ContactID: it.c.ID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
 	}
 	fail := func(it *pushItem, field, code, reason string) {
@@ -314,13 +318,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	prog.Processed = int64(len(items))
 
 	// One query finds the targets: by link (Id) and by identity, with the
-	// current values of every pushed field for conflict detection.
+	// current values of every mapped field, for the decisions.
 	found := map[string]map[string]any{}
 	byKey := map[string][]map[string]any{}
 	if len(linkedIDs)+len(keyLits) > 0 {
 		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
 		for _, m := range s.maps {
-			if m.pushes && !slices.Contains(fields, m.sfField) {
+			if !slices.Contains(fields, m.sfField) {
 				fields = append(fields, m.sfField)
 			}
 		}
@@ -352,8 +356,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err != nil {
 		return err
 	}
+	decided, err := e.Store.ReviewDecisions(ctx, t, foundIDs)
+	if err != nil {
+		return err
+	}
 	var updates, creates []*pushItem
 	var unlink []string
+	holds := map[string]holdGroup{}
 	for _, it := range items {
 		if it.link != nil {
 			rec, ok := found[it.sfID]
@@ -370,16 +379,37 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		} else if it.key != "" {
 			// Candidates already linked to another platform contact are
 			// not free to match: holding them keeps links one-to-one.
-			var free, taken []map[string]any
+			// Records an admin kept apart from this value's holders, or
+			// ignored, are not candidates; one an admin linked is the match.
+			var free, taken, chosen []map[string]any
 			for _, rec := range byKey[it.key] {
-				if l, ok := sfLinks[rec["Id"].(string)]; ok && l.ContactID != it.c.ID {
+				id := rec["Id"].(string)
+				if l, ok := sfLinks[id]; ok && l.ContactID != it.c.ID {
 					taken = append(taken, rec)
 					continue
 				}
+				switch decided[id] {
+				case store.ResolutionApart, store.ResolutionIgnored:
+					continue
+				case store.ResolutionLinked:
+					chosen = append(chosen, rec)
+				}
 				free = append(free, rec)
 			}
+			if len(chosen) == 1 {
+				free = chosen
+			}
 			switch {
-			case len(free) > 1, len(free) == 0 && len(taken) > 0:
+			case len(free) > 1:
+				// Several Salesforce contacts hold the value: held in the
+				// review queue (logged once), the changes acknowledged; the
+				// contact is pushed again once an admin or Salesforce
+				// settles it.
+				holds[it.key] = holdGroup{recs: free}
+				prog.Counts.Skipped++
+				ack = append(ack, it.entryIDs...)
+				continue
+			case len(free) == 0 && len(taken) > 0:
 				var ids []string
 				for _, r := range append(free, taken...) {
 					ids = append(ids, r["Id"].(string))
@@ -412,86 +442,48 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		rec := salesforce.Record{}
 		bad := false
 		pf := cloneContact(it.c)
-		first := it.link == nil
 		for _, m := range s.maps {
 			pv := m.fromPlatform(it.c)
 			var sfv any
+			var sf Side
 			if it.sfRec != nil {
+				// A Salesforce value that does not convert counts as none:
+				// a mapping that pushes may replace it.
 				if v, err := m.fromSalesforce(it.sfRec); err == nil {
 					sfv = v
+					sf = Side{Known: true, Canon: canon(v), Modified: parseSFTime(fieldValue(it.sfRec, "LastModifiedDate"))}
 				}
 			}
-			lastPF, hadPF := link.PFValues[m.key]
-			lastSF, hadSF := link.SFValues[m.key]
-			// bringToPlatform records that Salesforce's value wins and
-			// writes it to the platform contact.
-			bringToPlatform := func() {
-				if same(pv, sfv) {
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
-					return
-				}
-				if err := m.setPlatform(&pf, sfv); err == nil {
-					it.pfChanged = true
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(sfv)
-				}
-			}
-			if !m.pushes {
-				// A mapping that only pulls: the pull applies its changes,
-				// but a first match (or a create) records what Salesforce
-				// holds now, and brings a value it has to the platform.
-				if first {
-					if it.sfRec != nil && !isBlank(sfv) {
-						bringToPlatform()
-					} else {
-						link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
-					}
-				}
-				continue
-			}
-			if !first && hadPF && same(pv, lastPF) {
-				continue // unchanged on the platform, or written by the pull
-			}
-			if it.sfRec != nil && same(pv, sfv) {
-				link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), jsonable(pv)
-				continue // Salesforce already holds it
-			}
-			if first && it.sfRec != nil && isBlank(pv) {
-				// First match, nothing on the platform: Salesforce's value
-				// (if any) comes over when the mapping pulls.
-				if m.pulls && !isBlank(sfv) {
-					bringToPlatform()
-				} else {
-					link.SFValues[m.key], link.PFValues[m.key] = jsonable(sfv), nil
-				}
-				continue
-			}
-			// Salesforce changed too: at a first match when it holds a
-			// different value, later when it differs from what was last
-			// synced (a clear counts).
-			sfChanged := m.pulls && it.sfRec != nil && (first && !isBlank(sfv) || !first && hadSF && !same(sfv, lastSF))
-			if sfChanged {
-				winner := decide(m.rule, sfv, parseSFTime(fieldValue(it.sfRec, "LastModifiedDate")), it.c.Updated)
+			f := m.state(it.link, sf, Side{Known: true, Canon: canon(pv), Modified: it.c.Updated})
+			d := decideField(f)
+			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
-				record(KindConflict, it, m.sfField, "conflict_"+string(m.rule), fmt.Sprintf("changed on both sides; %s wins (%s)", winner, m.rule),
-					fmt.Sprintf("salesforce=%s platform=%s", canon(sfv), canon(pv)))
-				if winner == "salesforce" {
-					bringToPlatform()
-					continue
-				}
+				code, reason, detail := m.verdictEntry(f, d)
+				record(KindConflict, it, m.sfField, code, reason, detail)
 			}
-			v, err := m.toSalesforce(it.c)
-			if err != nil {
-				var re *syncconf.RecordError
-				if errors.As(err, &re) {
-					fail(it, m.sfField, re.Reason, re.Error())
-				} else {
-					fail(it, m.sfField, "invalid_value", err.Error())
+			switch d.Write {
+			case WriteToPlatform:
+				if err := m.setPlatform(&pf, sfv); err != nil {
+					continue // the platform refuses Salesforce's value: the link keeps what it had
 				}
-				bad = true
+				it.pfChanged = true
+			case WriteToSalesforce:
+				v, err := m.toSalesforce(it.c)
+				if err != nil {
+					var re *syncconf.RecordError
+					if errors.As(err, &re) {
+						fail(it, m.sfField, re.Reason, re.Error())
+					} else {
+						fail(it, m.sfField, "invalid_value", err.Error())
+					}
+					bad = true
+				}
+				rec[m.sfField] = v
+			}
+			if bad {
 				break
 			}
-			rec[m.sfField] = v
-			link.SFValues[m.key], link.PFValues[m.key] = jsonable(pv), jsonable(pv)
+			settle(&link, m.key, f, d, jsonable(sfv), jsonable(pv), false)
 		}
 		if bad {
 			continue
@@ -521,6 +513,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		rec["Id"] = it.sfID
 		it.record = rec
 		updates = append(updates, it)
+	}
+
+	if err := e.hold(ctx, s, holds, nil); err != nil {
+		return err
 	}
 
 	// done are the items Salesforce acknowledged (or that needed no call);

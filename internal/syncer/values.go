@@ -111,19 +111,7 @@ func fieldValue(rec map[string]any, name string) any {
 	return nil
 }
 
-func isBlank(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return strings.TrimSpace(x) == ""
-	case []string:
-		return len(x) == 0
-	case []any:
-		return len(x) == 0
-	}
-	return false
-}
+func isBlank(v any) bool { return syncconf.IsBlank(v) }
 
 // canon is a value's comparable form; equal values have equal forms
 // whether they came from a record, a contact or a stored link.

@@ -93,10 +93,17 @@ func dynamicKeys() []string {
 			keys = append(keys, prefix+v)
 		}
 	}
-	add("status.", syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused)
-	add("trigger.", syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull)
-	add("dir.", syncer.DirToPlatform, syncer.DirToSalesforce, "both")
-	add("kind.", syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked)
+	strs := func(vals ...any) []string {
+		var out []string
+		for _, v := range vals {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
+	}
+	add("status.", strs(syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused)...)
+	add("trigger.", strs(syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull)...)
+	add("dir.", strs(syncer.DirToPlatform, syncer.DirToSalesforce, "both")...)
+	add("kind.", strs(syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked, syncer.KindMerged)...)
 	add("card.state.", cardPlanMissing, cardAvailable, cardConnected, cardBroken, cardSyncing)
 	add("conflict.", string(syncconf.NewestWins), string(syncconf.PreferSalesforceUnlessBlank), string(syncconf.AlwaysSalesforce), string(syncconf.AlwaysPlatform))
 	for _, st := range steps {
@@ -118,11 +125,13 @@ func dynamicKeys() []string {
 	for f := range flashes {
 		add("flash.", f)
 	}
+	add("review.kind_", string(store.ReviewIdentity), string(store.ReviewMerge))
+	add("review.resolution_", string(store.ResolutionLinked), string(store.ResolutionApart), string(store.ResolutionIgnored), string(store.ResolutionReleased))
 	return keys
 }
 
 var literalKeyRE = regexp.MustCompile(`(?:\.T|\.P) "([^"]+)"`)
-var goKeyRE = regexp.MustCompile(`"((?:login|error|setup|start|info|card|connect|refusal|flash|dryrun|run)\.[a-z_]+)"`)
+var goKeyRE = regexp.MustCompile(`"((?:login|error|setup|start|info|card|connect|refusal|flash|dryrun|run|review)\.[a-z_]+)"`)
 
 func TestEveryKeyInUseExists(t *testing.T) {
 	t.Parallel()
@@ -189,21 +198,37 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	e.eng.configs[e.tenantA.ID] = []syncconf.Config{cfg} // stored as is: also an invalid one must render
 	e.eng.mu.Unlock()
 	var runIDs []int64
-	for _, st := range []string{syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused} {
-		for _, tr := range []string{syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull} {
-			for _, dir := range []string{syncer.DirToPlatform, syncer.DirToSalesforce} {
+	for _, st := range []syncer.RunStatus{syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused} {
+		for _, tr := range []syncer.Trigger{syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull} {
+			for _, dir := range []syncer.Direction{syncer.DirToPlatform, syncer.DirToSalesforce} {
 				r := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: dir, Trigger: tr, Status: st, Total: 10, Processed: 5, Message: "m",
 					Counts: syncer.Counts{Failed: 1, Ambiguous: 1, Conflicts: 1, OutOfScope: 1, Unlinked: 1}})
 				runIDs = append(runIDs, r.ID)
 			}
 		}
 	}
-	for _, k := range []string{syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked} {
-		e.eng.records[runIDs[0]] = append(e.eng.records[runIDs[0]], syncer.RunRecord{Kind: k, ReasonCode: "r_" + k, Reason: "reason " + k, SalesforceID: "003X"})
+	for _, k := range []syncer.RecordKind{syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked, syncer.KindMerged} {
+		e.eng.records[runIDs[0]] = append(e.eng.records[runIDs[0]], syncer.RunRecord{Kind: k, ReasonCode: "r_" + string(k), Reason: "reason " + string(k), SalesforceID: "003X"})
 	}
 	push := syncconf.Config{Identity: syncconf.IdentityMapping{SalesforceField: "Email", PlatformIdentity: "email", ToPlatformNoMatch: syncconf.NoMatchUpdateOnly, ToSalesforceNoMatch: syncconf.NoMatchCreate},
 		Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirToSalesforce}}}
 	e.eng.SaveConfig(ctx, e.tenantB.ID, "u", push)
+	// The review queue: an open item of each kind and a resolved one of each resolution.
+	for _, kind := range []store.ReviewKind{store.ReviewIdentity, store.ReviewMerge} {
+		e.eng.addReview(e.tenantA.ID, store.ReviewItem{Kind: kind, IdentityField: "Email", IdentityKey: "ada@example.com", ContactID: "c_1", RunID: runIDs[0],
+			ContactValues: map[string]any{"Email": "ada@example.com", "LastName": "Lovelace"},
+			Candidates: []store.ReviewCandidate{{SalesforceID: "003A", Values: map[string]any{"Email": "ada@example.com", "LastName": "Lovelace"}},
+				{SalesforceID: "003B", ContactID: "c_2", Values: map[string]any{"Email": "ada@example.com", "LastName": "Byron"}}}})
+	}
+	for _, res := range []store.ReviewResolution{store.ResolutionLinked, store.ResolutionApart, store.ResolutionIgnored, store.ResolutionReleased} {
+		it := e.eng.addReview(e.tenantA.ID, store.ReviewItem{Kind: store.ReviewIdentity, IdentityField: "Email", IdentityKey: "x@example.com",
+			Candidates: []store.ReviewCandidate{{SalesforceID: "003C"}, {SalesforceID: "003D"}}})
+		sfID := ""
+		if res == store.ResolutionLinked {
+			sfID = "003C"
+		}
+		e.eng.ResolveReview(ctx, e.tenantA.ID, it.ID, res, sfID, "u")
+	}
 
 	pagesA := []string{
 		"/admin/integrations", "/admin/salesforce/connect", "/admin/salesforce/connected",
@@ -211,6 +236,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 		"/admin/salesforce/start", "/admin/salesforce/info", "/admin/salesforce/info?direction=to_platform", "/admin/salesforce/info?direction=to_salesforce",
 		fmt.Sprintf("/admin/salesforce/runs/%d", runIDs[0]), fmt.Sprintf("/admin/salesforce/runs/%d?kind=failed&reason=r_failed", runIDs[0]),
 		"/admin/salesforce/disconnect", "/admin/integrations?done=disconnected",
+		"/admin/salesforce/review", "/admin/salesforce/review?status=resolved",
 	}
 	for f := range flashes {
 		pagesA = append(pagesA, "/admin/salesforce/info?done="+f)
@@ -239,7 +265,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 			for _, path := range pagesA {
 				check("A", a, path, http.StatusOK)
 			}
-			for _, path := range []string{"/admin/salesforce/start", "/admin/salesforce/info", "/admin/salesforce/setup/identity"} {
+			for _, path := range []string{"/admin/salesforce/start", "/admin/salesforce/info", "/admin/salesforce/setup/identity", "/admin/salesforce/review", "/admin/salesforce/review?status=resolved"} {
 				check("B", b, path, http.StatusOK)
 			}
 			check("A", a, "/admin/nowhere", http.StatusNotFound)

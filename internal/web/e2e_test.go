@@ -248,10 +248,12 @@ func (b *e2e) waitForWithin(js string, d time.Duration) {
 var e2eWords = map[string]map[string]string{
 	langZH: {"available": "可串接", "plan": "Salesforce 會員資料整合", "hint": "請使用具備 Salesforce Admin 權限的帳號進行串接",
 		"authorize": "前往授權", "start_setup": "開始設定", "required": "此欄位為必填", "cdp": "Social CDP", "save": "儲存", "start": "開始同步",
-		"done": "成功", "log": "同步紀錄", "reconnect": "重新串接"},
+		"done": "成功", "log": "同步紀錄", "reconnect": "重新串接",
+		"review_held": "1 組待確認", "review_open1": "待確認的比對（1 筆）", "review_open0": "待確認的比對（0 筆）", "review_linked": "已連結", "review_link": "待確認的比對"},
 	langEN: {"available": "Available", "plan": "Salesforce member data integration", "hint": "Sign in with a Salesforce account that has Admin rights",
 		"authorize": "Go to authorize", "start_setup": "Start setup", "required": "a value is required", "cdp": "Social CDP", "save": "Save", "start": "Start sync",
-		"done": "Succeeded", "log": "Sync log", "reconnect": "Reconnect"},
+		"done": "Succeeded", "log": "Sync log", "reconnect": "Reconnect",
+		"review_held": "1 to review", "review_open1": "Review queue (1 open)", "review_open0": "Review queue (0 open)", "review_linked": "Linked", "review_link": "Review queue"},
 }
 
 // TestEndToEndInChromium walks the admin's journey in a real browser, in
@@ -389,13 +391,31 @@ func TestEndToEndInChromium(t *testing.T) {
 			b.wantText("#sync-pct", "50")
 			run.Processed, run.Status = 200, syncer.StatusSucceeded
 			run.Counts = syncer.Counts{Created: 150, Updated: 40, Unchanged: 10}
+			// The sync held two Salesforce contacts that share an e-mail.
+			held := e.eng.addReview(e.tenantA.ID, store.ReviewItem{Kind: store.ReviewIdentity, IdentityField: "Email", IdentityKey: "ada@example.com", RunID: run.ID,
+				ContactID: "c_ada", ContactValues: map[string]any{"Email": "ada@example.com", "FirstName": "Ada"},
+				Candidates: []store.ReviewCandidate{{SalesforceID: "003000000000001AAA", Values: map[string]any{"Email": "ada@example.com", "FirstName": "Ada"}},
+					{SalesforceID: "003000000000002AAA", Values: map[string]any{"Email": "ada@example.com", "FirstName": "Augusta"}}}})
 			e.eng.setRun(e.tenantA.ID, run)
 			b.waitFor(`!!document.getElementById('sync-done')`)
 			b.wantText("#sync-done", w["done"])
 			s.shot("sync-done")
+			// The finished first sync links to the review queue; link one record there.
+			b.wantText("#review-after-sync", w["review_held"])
+			b.submit("open the review queue", "review-after-sync-link")
+			b.wantText("#review-heading", w["review_open1"])
+			s.shot("review-queue")
+			b.submit("link a Salesforce record", fmt.Sprintf("link-%d-003000000000002AAA", held.ID))
+			b.wantText("#review-heading", w["review_open0"])
+			b.wantText(".flash", w["review_linked"])
+			if !e.eng.called(fmt.Sprintf("ResolveReview(%d,linked,003000000000002AAA)", held.ID), e.tenantA.ID) {
+				t.Errorf("the link button did not reach the engine: %v", e.eng.calls)
+			}
+			s.shot("review-linked")
 
 			b.do("info", chromedp.Navigate(e.srv.URL+"/admin/salesforce/info"))
 			b.wantText("#log-h", w["log"])
+			b.wantText("#review-link", w["review_link"])
 			s.shot("sync-info")
 			b.do("run", chromedp.Navigate(fmt.Sprintf("%s/admin/salesforce/runs/%d", e.srv.URL, run.ID)))
 			s.shot("run-details")

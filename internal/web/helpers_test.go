@@ -76,6 +76,8 @@ type fakeEngine struct {
 	startPercent int64
 	// resyncAdvised is what ResyncAdvised answers, per tenant.
 	resyncAdvised map[string]bool
+	// reviews are each tenant's review items, newest first.
+	reviews map[string][]store.ReviewItem
 }
 
 func newFakeEngine() *fakeEngine {
@@ -184,7 +186,7 @@ func (e *fakeEngine) StartInitialSync(ctx context.Context, tenantID string) (syn
 	return r, nil
 }
 
-func (e *fakeEngine) manual(name, tenantID, trigger string) (syncer.Run, error) {
+func (e *fakeEngine) manual(name, tenantID string, trigger syncer.Trigger) (syncer.Run, error) {
 	e.call(name, tenantID)
 	if _, _, err := e.CurrentConfig(context.Background(), tenantID); err != nil {
 		return syncer.Run{}, syncer.ErrNotConfigured
@@ -252,7 +254,7 @@ func (e *fakeEngine) GetRun(ctx context.Context, tenantID string, runID int64) (
 	return syncer.Run{}, store.ErrNotFound
 }
 
-func (e *fakeEngine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]syncer.RunRecord, error) {
+func (e *fakeEngine) RunRecords(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, limit int) ([]syncer.RunRecord, error) {
 	if _, err := e.GetRun(ctx, tenantID, runID); err != nil {
 		return nil, err
 	}
@@ -284,7 +286,7 @@ func (e *fakeEngine) ReasonGroups(ctx context.Context, tenantID string, runID in
 	return out, nil
 }
 
-func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, w io.Writer) error {
 	recs, err := e.RunRecords(ctx, tenantID, runID, kind, reasonCode, 1<<30)
 	if err != nil {
 		return err
@@ -292,7 +294,7 @@ func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"kind", "salesforce_id", "reason_code", "reason"})
 	for _, r := range recs {
-		cw.Write([]string{r.Kind, r.SalesforceID, r.ReasonCode, r.Reason})
+		cw.Write([]string{string(r.Kind), r.SalesforceID, r.ReasonCode, r.Reason})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -305,6 +307,85 @@ func (e *fakeEngine) Usage(ctx context.Context, tenantID string) (int, int, floa
 func (e *fakeEngine) Disconnect(ctx context.Context, tenantID string) error {
 	e.call("Disconnect", tenantID)
 	return nil
+}
+
+// addReview adds an open review item for a tenant.
+func (e *fakeEngine) addReview(tenantID string, it store.ReviewItem) store.ReviewItem {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.reviews == nil {
+		e.reviews = map[string][]store.ReviewItem{}
+	}
+	e.nextID++
+	it.ID, it.TenantID, it.Status = e.nextID, tenantID, store.ReviewOpen
+	if it.Created.IsZero() {
+		it.Created = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	}
+	it.Updated = it.Created
+	e.reviews[tenantID] = append([]store.ReviewItem{it}, e.reviews[tenantID]...)
+	return it
+}
+
+func (e *fakeEngine) ListReview(ctx context.Context, tenantID string, f store.ReviewFilter) ([]store.ReviewItem, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []store.ReviewItem
+	for _, it := range e.reviews[tenantID] {
+		if (f.Status == "" || it.Status == f.Status) && (f.BeforeID == 0 || it.ID < f.BeforeID) {
+			out = append(out, it)
+		}
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (e *fakeEngine) GetReview(ctx context.Context, tenantID string, id int64) (store.ReviewItem, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, it := range e.reviews[tenantID] {
+		if it.ID == id {
+			return it, nil
+		}
+	}
+	return store.ReviewItem{}, store.ErrNotFound
+}
+
+func (e *fakeEngine) CountOpenReview(ctx context.Context, tenantID string) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var n int64
+	for _, it := range e.reviews[tenantID] {
+		if it.Status == store.ReviewOpen {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ResolveReview follows the store's rules: a resolved item is a
+// conflict, a link names one of the candidates.
+func (e *fakeEngine) ResolveReview(ctx context.Context, tenantID string, id int64, res store.ReviewResolution, sfID, adminID string) (store.ReviewItem, error) {
+	e.call(fmt.Sprintf("ResolveReview(%d,%s,%s)", id, res, sfID), tenantID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, it := range e.reviews[tenantID] {
+		if it.ID != id {
+			continue
+		}
+		if it.Status != store.ReviewOpen {
+			return store.ReviewItem{}, store.ErrConflict
+		}
+		if _, ok := it.Candidate(sfID); res == store.ResolutionLinked && !ok {
+			return store.ReviewItem{}, store.ErrNotCandidate
+		}
+		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+		it.Status, it.Resolution, it.LinkedSalesforceID, it.ResolvedBy, it.Resolved, it.Updated = store.ReviewResolved, res, sfID, adminID, &now, now
+		e.reviews[tenantID][i] = it
+		return it, nil
+	}
+	return store.ReviewItem{}, store.ErrNotFound
 }
 
 // testEnv is a running admin UI with two tenants, A and B, each with one

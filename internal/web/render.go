@@ -228,6 +228,7 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, status int, nam
 var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
 	"saved": true, "signed_out": true,
+	"review_linked": true, "review_apart": true, "review_ignored": true,
 }
 
 type errorView struct {

@@ -1,7 +1,8 @@
 // Package web is the merchant admin's web UI: sign-in, the integrations
 // page with the Salesforce card, the connect and authorize flow, the setup
 // wizard (steps 2–6 of the seed), live progress of the first sync, the sync
-// information page with run logs, and disconnect. Pages are rendered on the
+// information page with run logs, the review queue of held matches, and
+// disconnect. Pages are rendered on the
 // server with html/template from embedded files, work without JavaScript,
 // and speak Traditional Chinese and English (SPEC X9).
 package web
@@ -40,11 +41,17 @@ type Engine interface {
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
 	ListRuns(ctx context.Context, tenantID string, f syncer.RunFilter) ([]syncer.Run, error)
 	GetRun(ctx context.Context, tenantID string, runID int64) (syncer.Run, error)
-	RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]syncer.RunRecord, error)
+	RunRecords(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, limit int) ([]syncer.RunRecord, error)
 	ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]syncer.ReasonGroup, error)
-	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
+	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
 	Usage(ctx context.Context, tenantID string) (used, max int, budget float64, err error)
 	Disconnect(ctx context.Context, tenantID string) error // stops schedules and pushes, revokes the token, keeps contacts (S22)
+
+	// The review queue (Y5).
+	ListReview(ctx context.Context, tenantID string, f store.ReviewFilter) ([]store.ReviewItem, error)
+	GetReview(ctx context.Context, tenantID string, id int64) (store.ReviewItem, error)
+	CountOpenReview(ctx context.Context, tenantID string) (int64, error)
+	ResolveReview(ctx context.Context, tenantID string, id int64, res store.ReviewResolution, sfID, adminID string) (store.ReviewItem, error) // store.ErrConflict when resolved already
 }
 
 // Options configure the admin UI.
@@ -163,6 +170,8 @@ func (s *server) routes() {
 	m.HandleFunc("GET /admin/salesforce/runs/{id}", s.admin(s.runPage))
 	m.HandleFunc("POST /admin/salesforce/runs/{id}/retry", s.admin(s.retryRun))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}/export.csv", s.admin(s.exportRun))
+	m.HandleFunc("GET /admin/salesforce/review", s.admin(s.reviewPage))
+	m.HandleFunc("POST /admin/salesforce/review/{id}/resolve", s.admin(s.resolveReview))
 	m.HandleFunc("GET /admin/salesforce/disconnect", s.admin(s.disconnectPage))
 	m.HandleFunc("POST /admin/salesforce/disconnect", s.admin(s.disconnect))
 	m.HandleFunc("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {

@@ -3,7 +3,7 @@
 // one JSON line per check on stdout: {"check": name, "ok": bool, ...observed
 // values, "failures": [...]} and exits 1 when any check failed.
 //
-// Usage: node client.mjs main|bulkpages|limit
+// Usage: node client.mjs main|bulkpages|limit|ingest
 //
 // Configuration (environment):
 //
@@ -605,8 +605,74 @@ async function limitPhase() {
   });
 }
 
+// ingestPhase loads Contacts through Bulk API 2.0 ingest jobs with
+// bulk2.loadAndWaitForResults: insert (one record lacks LastName), upsert
+// by the Member_Number__c external id, update (a null becomes #N/A) and
+// delete. The Go test reads the org afterwards.
+async function ingestPhase() {
+  const conn = new jsforce.Connection({ instanceUrl: cfg.instanceUrl, accessToken: cfg.accessToken, version: cfg.version, callOptions: { client: callClient } });
+  conn.bulk2.pollInterval = 50;
+  conn.bulk2.pollTimeout = 20000;
+  const run = `${Date.now()}`;
+  const lastName = `Ingest-${run}`;
+  const n = 250;
+  let inserted = [];
+  await check('bulk2_ingest_insert', async (want) => {
+    const input = Array.from({ length: n }, (_, i) => ({
+      FirstName: `Bulk${i}`, LastName: lastName, Email: `bulk${i}.${run}@example.com`, Member_Number__c: `BULK-${run}-${i}`,
+    }));
+    input.push({ FirstName: 'NoLastName', Email: `nolast.${run}@example.com` });
+    const res = await conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'insert', input });
+    want(res.successfulResults.length === n, `${res.successfulResults.length} successful results, want ${n}`);
+    want(res.successfulResults.every((r) => r.sf__Created === 'true' && /^003\w{15}$/.test(r.sf__Id)), 'a successful result without sf__Created true and a Contact id');
+    const bad = res.failedResults[0] || {};
+    want(res.failedResults.length === 1 && bad.sf__Id === '' && bad.FirstName === 'NoLastName', `failed results ${JSON.stringify(res.failedResults)}`);
+    want(bad.sf__Error === 'REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --', `sf__Error ${bad.sf__Error}`);
+    want(res.unprocessedRecords.length === 0, `${res.unprocessedRecords.length} unprocessed records`);
+    inserted = res.successfulResults.map((r) => ({ id: r.sf__Id, member: r.Member_Number__c }));
+    return { lastName, ids: inserted.map((r) => r.id), members: inserted.map((r) => r.member) };
+  });
+
+  await check('bulk2_ingest_upsert', async (want) => {
+    const existing = inserted.slice(0, 10).map((r) => ({ Member_Number__c: r.member, LastName: lastName, Title: 'Upserted' }));
+    const fresh = Array.from({ length: 5 }, (_, i) => ({ Member_Number__c: `BULK-${run}-new${i}`, LastName: lastName, Title: 'Upserted' }));
+    const res = await conn.bulk2.loadAndWaitForResults({
+      object: 'Contact', operation: 'upsert', externalIdFieldName: 'Member_Number__c', input: [...existing, ...fresh],
+    });
+    const byMember = new Map(res.successfulResults.map((r) => [r.Member_Number__c, r]));
+    want(res.successfulResults.length === 15 && res.failedResults.length === 0, `${res.successfulResults.length} ok, ${res.failedResults.length} failed, want 15 and 0`);
+    want(existing.every((r, i) => byMember.get(r.Member_Number__c)?.sf__Created === 'false' && byMember.get(r.Member_Number__c)?.sf__Id === inserted[i].id),
+      'an existing member was not updated in place');
+    want(fresh.every((r) => byMember.get(r.Member_Number__c)?.sf__Created === 'true'), 'a new member was not created');
+    return { updatedIds: existing.map((r) => byMember.get(r.Member_Number__c)?.sf__Id), newIds: fresh.map((r) => byMember.get(r.Member_Number__c)?.sf__Id), newMembers: fresh.map((r) => r.Member_Number__c) };
+  });
+
+  await check('bulk2_ingest_update', async (want) => {
+    const titled = inserted.slice(10, 20).map((r) => ({ Id: r.id, Title: 'Updated by bulk2' }));
+    const nulled = inserted.slice(0, 5).map((r) => ({ Id: r.id, Title: null }));
+    const res = await conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'update', input: [...titled, ...nulled] });
+    want(res.successfulResults.length === 15 && res.failedResults.length === 0, `${res.successfulResults.length} ok, ${res.failedResults.length} failed, want 15 and 0`);
+    want(res.successfulResults.every((r) => r.sf__Created === 'false'), 'an update reported sf__Created true');
+    return { titledIds: titled.map((r) => r.Id), nulledIds: nulled.map((r) => r.Id) };
+  });
+
+  await check('bulk2_ingest_delete', async (want) => {
+    const gone = inserted.slice(20, 30).map((r) => ({ Id: r.id }));
+    const res = await conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'delete', input: gone });
+    want(res.successfulResults.length === 10 && res.failedResults.length === 0, `${res.successfulResults.length} ok, ${res.failedResults.length} failed, want 10 and 0`);
+    const count = (await conn.query(`SELECT COUNT() FROM Contact WHERE LastName = '${lastName}'`)).totalSize;
+    want(count === n + 5 - 10, `COUNT() of the loaded Contacts ${count}, want ${n + 5 - 10}`);
+    return { deletedIds: gone.map((r) => r.Id), count };
+  });
+
+  await check('bulk2_ingest_empty', async (want) => {
+    const res = await conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'insert', input: [] });
+    want(res.successfulResults.length === 0 && res.failedResults.length === 0 && res.unprocessedRecords.length === 0, `results ${JSON.stringify(res)}`);
+  });
+}
+
 const phase = process.argv[2];
-const phases = { main: mainPhase, limit: limitPhase, bulkpages: bulkPagesPhase };
+const phases = { main: mainPhase, limit: limitPhase, bulkpages: bulkPagesPhase, ingest: ingestPhase };
 if (!phases[phase]) {
   process.stderr.write(`usage: node client.mjs ${Object.keys(phases).join('|')}\n`);
   process.exit(2);

@@ -544,6 +544,73 @@ func TestJSForceBulkResultPages(t *testing.T) {
 	}
 }
 
+// TestJSForceBulkIngest loads Contacts with jsforce's Bulk API 2.0 ingest
+// (bulk2.loadAndWaitForResults): insert, upsert by an external id, update
+// and delete, and checks each against the org and its change history.
+func TestJSForceBulkIngest(t *testing.T) {
+	t.Parallel()
+	requireNode(t)
+	e := setup(t)
+	checks := runClient(t, e, e.tok, "ingest", []string{"bulk2_ingest_insert", "bulk2_ingest_upsert", "bulk2_ingest_update", "bulk2_ingest_delete", "bulk2_ingest_empty"})
+	var ins struct {
+		LastName string
+		IDs      []string
+		Members  []string
+	}
+	observed(t, checks, "bulk2_ingest_insert", &ins)
+	if got := e.findContacts("LastName", ins.LastName); len(ins.IDs) != 250 || len(got) != 255 {
+		t.Fatalf("bulk2_ingest_insert: jsforce saw %d ids; the org holds %d Contacts named %q, want 250 and 255 (after the upsert)", len(ins.IDs), len(got), ins.LastName)
+	}
+	for i, id := range ins.IDs {
+		rec, ok := e.org.Record(id)
+		if !ok || rec["Member_Number__c"] != ins.Members[i] || rec["Email"] == nil {
+			t.Errorf("inserted %s: got %v (found %v), want Member_Number__c %s", id, rec, ok, ins.Members[i])
+		}
+		h := e.org.History(id)
+		if len(h) == 0 || h[0].Type != "CREATE" || h[0].Origin != "com/salesforce/api/bulkapi/"+apiVersion+";client=jsforcetest" {
+			t.Errorf("history of %s: got %+v, want a CREATE through bulkapi with client jsforcetest", id, h)
+		}
+	}
+	var ups struct{ UpdatedIDs, NewIDs, NewMembers []string }
+	observed(t, checks, "bulk2_ingest_upsert", &ups)
+	for _, id := range ups.UpdatedIDs[5:] {
+		if rec, _ := e.org.Record(id); rec["Title"] != "Upserted" {
+			t.Errorf("upserted %s: got Title %v, want Upserted", id, rec["Title"])
+		}
+	}
+	for i, id := range ups.NewIDs {
+		if got := e.findContacts("Member_Number__c", ups.NewMembers[i]); len(got) != 1 || got[0] != id {
+			t.Errorf("upsert created %s: got Contacts %v with that member number, want [%s]", ups.NewMembers[i], got, id)
+		}
+	}
+	var upd struct{ TitledIDs, NulledIDs []string }
+	observed(t, checks, "bulk2_ingest_update", &upd)
+	for _, id := range upd.TitledIDs {
+		if rec, _ := e.org.Record(id); rec["Title"] != "Updated by bulk2" {
+			t.Errorf("updated %s: got Title %v, want %q", id, rec["Title"], "Updated by bulk2")
+		}
+	}
+	for _, id := range upd.NulledIDs {
+		if rec, _ := e.org.Record(id); rec["Title"] != nil || rec["LastName"] != ins.LastName {
+			t.Errorf("nulled %s: got %v, want Title null (jsforce sends #N/A) and LastName kept", id, rec)
+		}
+	}
+	var del struct{ DeletedIDs []string }
+	observed(t, checks, "bulk2_ingest_delete", &del)
+	live := e.org.ContactIDs(false)
+	for _, id := range del.DeletedIDs {
+		rec, ok := e.org.Record(id)
+		h := e.org.History(id)
+		if !ok || rec["IsDeleted"] != true || slices.Contains(live, id) || h[len(h)-1].Type != "DELETE" || !strings.HasPrefix(h[len(h)-1].Origin, "com/salesforce/api/bulkapi/") {
+			t.Errorf("deleted %s: got %v (found %v), last change %+v, want it in the Recycle Bin, deleted through bulkapi", id, rec, ok, h[len(h)-1])
+		}
+	}
+	// Four jobs with records, one batch each; the empty job uses none.
+	if batches, records := e.org.BulkIngestUsage(); batches != 4 || records != 251+15+15+10 {
+		t.Errorf("BulkIngestUsage: got %d batches, %d records, want 4 and %d", batches, records, 251+15+15+10)
+	}
+}
+
 // TestJSForceRequestLimitExceeded spends the org's API allocation and
 // expects jsforce to surface REQUEST_LIMIT_EXCEEDED with the usage header.
 func TestJSForceRequestLimitExceeded(t *testing.T) {

@@ -35,6 +35,10 @@ func Run(t *testing.T, d store.Dialect) {
 		"SyncConfigVersions": testSyncConfigVersions,
 		"AdminSessions":      testAdminSessions,
 		"SyncEngineTables":   testSyncEngineTables,
+		"ReviewHold":         testReviewHold,
+		"ReviewRelease":      testReviewRelease,
+		"ReviewResolve":      testReviewResolve,
+		"Rehearse":           testRehearse,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]

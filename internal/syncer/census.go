@@ -1,0 +1,565 @@
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+)
+
+// The census makes identity uniqueness a property of the whole scope, not
+// of a page (X3): before a full pass applies anything, it reads the Id and
+// identity value of every in-scope record (Bulk API 2.0 when there are
+// many, so 1M records cost a few calls), finds the values two or more
+// records share, and holds those records in the review queue. The pass
+// then never links, creates or updates on a held value, wherever the
+// records fall. Memory: a 64-bit hash and an 18-byte Id per record (about
+// 34 MB at 1M); the few records whose hashes collide are read again in
+// full to compare their exact values and to show them in the queue.
+
+// censusRESTMax is the largest scope the census reads through REST pages
+// (five calls); above it one Bulk API 2.0 job is cheaper.
+const censusRESTMax = 10000
+
+type censusEntry struct {
+	h uint64
+	i uint32 // index into ids (18 bytes each)
+}
+
+type censusTable struct {
+	seed    maphash.Seed
+	entries []censusEntry
+	ids     []byte
+}
+
+func (c *censusTable) add(key, id string) {
+	c.entries = append(c.entries, censusEntry{h: maphash.String(c.seed, key), i: uint32(len(c.entries))})
+	var b [18]byte
+	copy(b[:], id)
+	c.ids = append(c.ids, b[:]...)
+}
+
+func (c *censusTable) id(e censusEntry) string {
+	return strings.TrimRight(string(c.ids[int(e.i)*18:int(e.i)*18+18]), "\x00")
+}
+
+// holders returns the Ids whose value hashes like key's (all of the
+// records that hold key, and on a 64-bit collision others too).
+func (c *censusTable) holders(key string) []string {
+	h := maphash.String(c.seed, key)
+	i, _ := slices.BinarySearchFunc(c.entries, h, func(e censusEntry, h uint64) int {
+		switch {
+		case e.h < h:
+			return -1
+		case e.h > h:
+			return 1
+		}
+		return 0
+	})
+	var out []string
+	for ; i < len(c.entries) && c.entries[i].h == h; i++ {
+		out = append(out, c.id(c.entries[i]))
+	}
+	return out
+}
+
+// census holds the in-scope records that share an identity value, and
+// releases the open review items whose records no longer do. It logs and
+// counts only records held for the first time.
+func (e *Engine) census(ctx context.Context, s *session, total int64) error {
+	identity := s.maps[0]
+	q, err := s.cfg.ScopeSelect(s.describe, "Id", identity.sfField).Build()
+	if err != nil {
+		return err
+	}
+	tab := &censusTable{seed: maphash.MakeSeed()}
+	addRec := func(rec map[string]any) {
+		id, _ := rec["Id"].(string)
+		k, err := identity.fromSalesforce(rec)
+		key, _ := k.(string)
+		if id == "" || err != nil || key == "" {
+			return // no usable value: the pass fails or skips the record itself
+		}
+		tab.add(key, id)
+	}
+	if total > min(censusRESTMax, e.bulkThreshold()) {
+		rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			addRec(rows.Record())
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	} else {
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{BatchSize: 2000})
+		for it.Next() {
+			addRec(it.Record())
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(tab.entries, func(a, b censusEntry) int {
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
+			return 1
+		}
+		return 0
+	})
+	var suspects []string
+	for i := 0; i < len(tab.entries); {
+		j := i + 1
+		for j < len(tab.entries) && tab.entries[j].h == tab.entries[i].h {
+			j++
+		}
+		if j-i > 1 {
+			for _, en := range tab.entries[i:j] {
+				suspects = append(suspects, tab.id(en))
+			}
+		}
+		i = j
+	}
+	decided, err := e.Store.ReviewDecisions(ctx, s.tenantID, suspects)
+	if err != nil {
+		return err
+	}
+	suspects = slices.DeleteFunc(suspects, func(id string) bool { return decided[id] != "" })
+	groups, err := e.readGroups(ctx, s, suspects)
+	if err != nil {
+		return err
+	}
+	// Open items whose records no longer share their value are released.
+	var release []string
+	for before := int64(0); ; {
+		items, err := e.Store.ListReviewItems(ctx, s.tenantID, store.ReviewFilter{Status: store.ReviewOpen, Limit: 500, BeforeID: before})
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			before = it.ID
+			if it.Kind != store.ReviewIdentity || it.IdentityField != identity.sfField {
+				continue
+			}
+			holds := map[string]bool{}
+			if g := groups[it.IdentityKey]; len(g) > 1 {
+				for _, rec := range g {
+					holds[rec["Id"].(string)] = true
+				}
+			} else if it.ContactID != "" {
+				// A newcomer against a linked pair stays held while it holds the value.
+				for _, id := range tab.holders(it.IdentityKey) {
+					holds[id] = true
+				}
+			}
+			for _, c := range it.Candidates {
+				if !holds[c.SalesforceID] {
+					release = append(release, c.SalesforceID)
+				}
+			}
+		}
+		if len(items) < 500 {
+			break
+		}
+	}
+	hg := make(map[string]holdGroup, len(groups))
+	for k, g := range groups {
+		hg[k] = holdGroup{recs: g}
+	}
+	return e.hold(ctx, s, hg, release)
+}
+
+// holdGroup is the records held on one identity key, and why (a format
+// with the number of records and the key; "" for shared values).
+type holdGroup struct {
+	recs   []map[string]any
+	reason string
+	// A merge's hold: its kind, the field its key names, the platform
+	// contact it concerns, and its candidates as they are.
+	kind       store.ReviewKind
+	field      string
+	contactID  string
+	candidates []store.ReviewCandidate
+}
+
+// readGroups reads the records with these Ids in full and groups them by
+// identity key, keeping the keys that two or more of them hold.
+func (e *Engine) readGroups(ctx context.Context, s *session, ids []string) (map[string][]map[string]any, error) {
+	byKey := map[string][]map[string]any{}
+	for chunk := range slices.Chunk(ids, 300) {
+		q, err := s.cfg.ScopeQuery(s.describe).IDIn(chunk).Build()
+		if err != nil {
+			return nil, err
+		}
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
+		for it.Next() {
+			rec := it.Record()
+			if k, err := s.maps[0].fromSalesforce(rec); err == nil && k != nil && k.(string) != "" {
+				byKey[k.(string)] = append(byKey[k.(string)], rec)
+			}
+		}
+		if err := it.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for k, g := range byKey {
+		if len(g) < 2 {
+			delete(byKey, k)
+		}
+	}
+	return byKey, nil
+}
+
+// hold stores each group of records sharing an identity key as held (one
+// review item per key, with the platform contact that holds the key, if
+// any), releases the records in release, and logs and counts the records
+// held for the first time — all in one transaction.
+func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGroup, release []string) error {
+	if len(groups) == 0 && len(release) == 0 {
+		return nil
+	}
+	identity := s.maps[0]
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	owners, err := e.Store.FindContactsByIdentity(ctx, s.tenantID, identity.binding.Platform.Name, keys)
+	if err != nil {
+		return err
+	}
+	var contactIDs []string
+	for _, cid := range owners {
+		contactIDs = append(contactIDs, cid)
+	}
+	for _, g := range groups {
+		if g.contactID != "" {
+			contactIDs = append(contactIDs, g.contactID)
+		}
+	}
+	contacts, err := e.Store.GetContacts(ctx, s.tenantID, contactIDs)
+	if err != nil {
+		return err
+	}
+	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		released, err := e.Store.ReleaseTx(ctx, tx, s.tenantID, release)
+		if err != nil {
+			return err
+		}
+		// What a released item still holds is read again at the next pull
+		// (this one's, when incremental), now free to match.
+		reread := map[string]string{}
+		for _, it := range released {
+			for _, c := range it.Candidates {
+				reread[c.SalesforceID] = "released from the review queue: no other record holds its identity value any more"
+				if s.released == nil {
+					s.released = map[string]bool{}
+				}
+				s.released[c.SalesforceID] = true
+			}
+		}
+		now := e.now()
+		if err := e.Store.SetPullRetriesTx(ctx, tx, s.tenantID, reread, func(int) time.Time { return now }, nil); err != nil {
+			return err
+		}
+		var prog RunProgress
+		var logs []RunRecord
+		for _, k := range keys {
+			hg := groups[k]
+			reasonFmt := hg.reason
+			if reasonFmt == "" {
+				reasonFmt = "%d Salesforce contacts share the identity value %q"
+			}
+			item := store.ReviewItem{Kind: store.ReviewIdentity, IdentityField: identity.sfField, IdentityKey: k, ContactID: owners[k], RunID: s.run.ID}
+			if hg.kind != "" {
+				item.Kind, item.IdentityField, item.ContactID = hg.kind, hg.field, hg.contactID
+			}
+			if c, ok := contacts[item.ContactID]; ok {
+				item.ContactValues = s.platformSnapshot(c)
+			}
+			item.Candidates = hg.candidates
+			for _, rec := range hg.recs {
+				id, _ := rec["Id"].(string)
+				item.Candidates = append(item.Candidates, store.ReviewCandidate{SalesforceID: id, Values: s.salesforceSnapshot(rec)})
+			}
+			ids := make([]string, len(item.Candidates))
+			for i, c := range item.Candidates {
+				ids[i] = c.SalesforceID
+			}
+			g := ids
+			fresh, err := e.Store.HoldTx(ctx, tx, s.tenantID, item)
+			if err != nil {
+				return err
+			}
+			for _, id := range fresh {
+				prog.Counts.Ambiguous++
+				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindAmbiguous, SalesforceID: id, ContactID: item.ContactID, Field: item.IdentityField,
+					ReasonCode: "ambiguous_salesforce", Reason: fmt.Sprintf(reasonFmt, len(g), k),
+					Detail: "candidates: " + strings.Join(ids, ", ") + "; held for review"})
+			}
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, s.tenantID, logs); err != nil {
+			return err
+		}
+		return e.Store.UpdateRunTx(ctx, tx, s.tenantID, s.run.ID, prog)
+	})
+}
+
+// salesforceSnapshot is a record's mapped values, by Salesforce field, for
+// the review queue's side-by-side view.
+func (s *session) salesforceSnapshot(rec map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, m := range s.maps {
+		if v := fieldValue(rec, m.sfField); v != nil {
+			out[m.sfField] = v
+		}
+	}
+	return out
+}
+
+// platformSnapshot is a platform contact's mapped values, by the
+// Salesforce field each maps to.
+func (s *session) platformSnapshot(c contact.Contact) map[string]any {
+	out := map[string]any{}
+	for _, m := range s.maps {
+		if v := m.fromPlatform(c); !isBlank(v) {
+			out[m.sfField] = jsonable(v)
+		}
+	}
+	return out
+}
+
+// uniqueness decides, for a page's unlinked records, which may be matched
+// by identity: records an admin kept apart or ignored are passed over
+// (skipped), ones an admin linked match whatever else holds their value,
+// and the others match only if no other in-scope record holds the same
+// value, in this page or — outside full passes, which the census covered —
+// anywhere in Salesforce (one query per page, by value). It marks the
+// records it holds done and returns their groups; held records that no
+// longer hold their item's value are added to release.
+func (e *Engine) uniqueness(ctx context.Context, s *session, items []*pullItem, held map[string]int64, release *[]string, prog *RunProgress) (map[string]holdGroup, error) {
+	groups := map[string]holdGroup{}
+	if len(items) == 0 {
+		return groups, nil
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.sfID
+	}
+	decided, err := e.Store.ReviewDecisions(ctx, s.tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	itemKeys := map[int64]string{}
+	byKey := map[string][]*pullItem{}
+	for _, it := range items {
+		switch decided[it.sfID] {
+		case store.ResolutionApart, store.ResolutionIgnored:
+			it.done = true
+			prog.Counts.Skipped++
+			continue
+		case store.ResolutionLinked:
+			continue // the admin's choice: matched by identity as it is
+		}
+		if itemID, ok := held[it.sfID]; ok {
+			if s.fullPass {
+				it.done = true // the census holds it on the value it still has
+				continue
+			}
+			k, ok := itemKeys[itemID]
+			if !ok {
+				ri, err := e.Store.GetReviewItem(ctx, s.tenantID, itemID)
+				if err != nil {
+					return nil, err
+				}
+				k, itemKeys[itemID] = ri.IdentityKey, ri.IdentityKey
+			}
+			if k == it.key {
+				it.done = true // still held; not logged again
+				continue
+			}
+			*release = append(*release, it.sfID)
+		}
+		byKey[it.key] = append(byKey[it.key], it)
+	}
+	members := map[string]map[string]map[string]any{} // key → Id → record
+	for k, list := range byKey {
+		members[k] = map[string]map[string]any{}
+		for _, it := range list {
+			members[k][it.sfID] = it.rec
+		}
+	}
+	linkedHolder := map[string]string{}
+	if !s.fullPass && len(byKey) > 0 {
+		if err := e.othersHolding(ctx, s, members, linkedHolder); err != nil {
+			return nil, err
+		}
+	}
+	for k, m := range members {
+		if len(m) < 2 && linkedHolder[k] == "" {
+			continue
+		}
+		g := holdGroup{}
+		for _, id := range slices.Sorted(maps.Keys(m)) {
+			g.recs = append(g.recs, m[id])
+		}
+		if linkedHolder[k] != "" && len(m) < 2 {
+			g.reason = "%[2]q is also the identity value of Salesforce contact " + linkedHolder[k] + ", which is linked to a platform contact"
+		}
+		groups[k] = g
+		for _, it := range byKey[k] {
+			it.done = true
+		}
+	}
+	return groups, nil
+}
+
+// othersHolding adds to members the other in-scope, unlinked records that
+// hold each key, except those an admin kept apart or ignored, and notes in
+// linkedHolder a linked record that holds a key.
+func (e *Engine) othersHolding(ctx context.Context, s *session, members map[string]map[string]map[string]any, linkedHolder map[string]string) error {
+	identity := s.maps[0]
+	keys := slices.Sorted(maps.Keys(members))
+	for chunk := range slices.Chunk(keys, 100) {
+		match := syncconf.Match{Field: identity.sfField}
+		for _, k := range chunk {
+			if contact.Identity(identity.binding.Platform.Name) == contact.IdentityPhone {
+				// Salesforce keeps phone numbers as typed: any spelling with
+				// the number's digits in order, compared once normalised.
+				match.Patterns = append(match.Patterns, phonePattern(k))
+				continue
+			}
+			match.Values = append(match.Values, identityLiterals(identity, k)...)
+		}
+		q, err := s.cfg.ScopeSelect(s.describe, "Id", identity.sfField).AnyOf(match).Build()
+		if err != nil {
+			return err
+		}
+		var found []map[string]any
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
+		for it.Next() {
+			found = append(found, it.Record())
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+		var ids []string
+		for _, rec := range found {
+			id, _ := rec["Id"].(string)
+			ids = append(ids, id)
+		}
+		decided, err := e.Store.ReviewDecisions(ctx, s.tenantID, ids)
+		if err != nil {
+			return err
+		}
+		links, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, ids)
+		if err != nil {
+			return err
+		}
+		for _, rec := range found {
+			id, _ := rec["Id"].(string)
+			k, err := identity.fromSalesforce(rec)
+			key, _ := k.(string)
+			m, ok := members[key]
+			if err != nil || !ok || m[id] != nil {
+				continue
+			}
+			switch {
+			case decided[id] == store.ResolutionApart || decided[id] == store.ResolutionIgnored:
+			case links[id].SalesforceID != "":
+				linkedHolder[key] = id
+			default:
+				m[id] = rec
+			}
+		}
+	}
+	return nil
+}
+
+// phonePattern is a LIKE pattern matching any spelling of an E.164 number:
+// its digits in order, anything between them.
+func phonePattern(e164 string) string {
+	var b strings.Builder
+	for _, r := range e164 {
+		if r >= '0' && r <= '9' {
+			b.WriteByte('%')
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('%')
+	return b.String()
+}
+
+// mergeNote is what followMerges says of a merged-away linked record.
+type mergeNote struct{ code, reason string }
+
+// followMerges handles the page's linked records that Salesforce merged
+// into another (deleted, with MasterRecordId): the link follows the
+// survivor when the survivor is linked to nobody — the platform contact
+// keeps syncing, now with the survivor — and is held for review when the
+// survivor is linked to another platform contact (two platform contacts
+// may be one person; sfsync does not merge them on a guess). Either way
+// the merged-away record's link goes. A survivor in the same page is then
+// read as linked.
+func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem, links map[string]store.Link, changed *[]store.Link) (map[string]mergeNote, error) {
+	var masters []string
+	for _, it := range items {
+		if _, linked := links[it.sfID]; it.deleted && it.master != "" && linked {
+			masters = append(masters, it.master)
+		}
+	}
+	if len(masters) == 0 {
+		return nil, nil
+	}
+	masterLinks, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, masters)
+	if err != nil {
+		return nil, err
+	}
+	inPage := map[string]bool{}
+	for _, it := range items {
+		inPage[it.sfID] = true
+	}
+	notes := map[string]mergeNote{}
+	holds := map[string]holdGroup{}
+	for _, it := range items {
+		l, linked := links[it.sfID]
+		if !it.deleted || it.master == "" || !linked {
+			continue
+		}
+		ml, masterLinked := masterLinks[it.master]
+		switch {
+		case masterLinked && ml.ContactID == l.ContactID:
+			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce, already linked to the same platform contact"}
+		case masterLinked:
+			notes[it.sfID] = mergeNote{"merged_held", "merged into " + it.master + " in Salesforce, which is linked to another platform contact (" + ml.ContactID + "); held for review, the platform contacts are kept"}
+			holds[it.master] = holdGroup{kind: store.ReviewMerge, field: "MasterRecordId", contactID: l.ContactID,
+				candidates: []store.ReviewCandidate{{SalesforceID: it.master, ContactID: ml.ContactID}},
+				reason:     "%[2]s: merged in Salesforce from a record linked to another platform contact"}
+		default:
+			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce; the link follows it"}
+			moved := cloneLink(l)
+			moved.SalesforceID = it.master
+			links[it.master] = moved
+			masterLinks[it.master] = moved
+			if !inPage[it.master] {
+				*changed = append(*changed, moved)
+			}
+		}
+	}
+	return notes, e.hold(ctx, s, holds, nil)
+}
