@@ -3,8 +3,8 @@
 // the command-line client most Salesforce projects script their CI with.
 // The Go test starts the emulator over real HTTP, logs the CLI in with
 // `sf org login access-token`, runs its org, data and sobject commands
-// through os/exec and compares what they print with the emulator's own
-// state read through its Go API.
+// (Bulk API 2.0 ingest and query included) through os/exec and compares
+// what they print with the emulator's own state read through its Go API.
 //
 // The CLI is pinned to 2.138.0, the newest release that runs on Node 20
 // (the Node of this project's machines): 2.143.6 and later ship

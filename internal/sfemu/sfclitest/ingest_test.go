@@ -1,9 +1,3 @@
-//go:build sfclitest_ingest
-
-// This test needs Bulk API 2.0 ingest jobs in the emulator (branch
-// h-ingest, issue 12 item 2). Remove the build line above when that is
-// merged; until then `go test -tags sfclitest_ingest` runs it.
-
 package sfclitest
 
 import (
@@ -21,6 +15,7 @@ import (
 // import bulk, data upsert bulk, data bulk results, data delete bulk)
 // against the emulator and checks the org's records after each.
 func TestSfCLIBulkIngest(t *testing.T) {
+	t.Parallel()
 	requireCLI(t)
 	start := time.Now()
 	e := setup(t)

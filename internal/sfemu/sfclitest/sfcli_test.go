@@ -200,6 +200,7 @@ func (e *env) login(t *testing.T) {
 // TestSfCLI runs the sf CLI's org, data and sobject commands against the
 // emulator and checks what they print against the org's data.
 func TestSfCLI(t *testing.T) {
+	t.Parallel()
 	requireCLI(t)
 	start := time.Now()
 	e := setup(t)
