@@ -141,7 +141,7 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 	}
 	var sp *spool
 	var kept []map[string]any // REST: the records, for the queue's snapshots
-	if total > min(censusRESTMax, e.bulkThreshold()) && s.limit == 0 {
+	if total > min(censusRESTMax, e.bulkThreshold()) {
 		rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 		if err != nil {
 			return nil, err
