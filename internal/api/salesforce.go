@@ -55,6 +55,8 @@ func refusalError(err error) error {
 		return &apiError{code: codeRefused, detail: "no sync configuration has been saved; PUT /salesforce/config first", refusal: "not_configured"}
 	case errors.Is(err, syncer.ErrNoPull):
 		return &apiError{code: codeRefused, detail: "the configuration syncs nothing from Salesforce to the platform", refusal: "no_pull"}
+	case errors.Is(err, syncer.ErrNothingToRetry):
+		return &apiError{code: codeRefused, detail: "there are no failed records to retry; no run started", refusal: "nothing_to_retry"}
 	}
 	var ves syncconf.ValidationErrors
 	if errors.As(err, &ves) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -113,6 +114,10 @@ var ErrNotConfigured = errors.New("syncer: no sync configuration has been saved"
 // ErrNoPull reports a sync that needs the Salesforce → platform direction
 // when the configuration has none.
 var ErrNoPull = errors.New("syncer: the configuration syncs nothing from Salesforce to the platform")
+
+// ErrNothingToRetry reports a retry of failed records when none are left
+// to retry (in that run, or that reason group): no run starts.
+var ErrNothingToRetry = errors.New("syncer: there are no failed records to retry")
 
 // Env gathers what a configuration is validated against: the org's
 // describe of Contact, the tenant's custom fields and its entitlements.
@@ -253,7 +258,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 			}
 		}
 		if len(ids) == 0 {
-			return Run{}, nil
+			return Run{}, ErrNothingToRetry
 		}
 		pull, push = run.Direction == DirToPlatform, run.Direction == DirToSalesforce
 		if pull {
@@ -280,10 +285,18 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 	if err != nil {
 		return Run{}, err
 	}
-	if !pull || !cfg.PullsFromSalesforce() {
-		return Run{}, nil
+	if pull && cfg.PullsFromSalesforce() {
+		return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
 	}
-	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
+	if !push || !cfg.PushesToSalesforce() {
+		return Run{}, ErrNothingToRetry
+	}
+	// The retried pushes are logged in the real-time push run.
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	return e.pushRun(ctx, tenantID, st)
 }
 
 func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger) (Run, error) {
@@ -333,17 +346,29 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 
 // runningPull returns the tenant's Salesforce → platform run that is
 // still running or paused, if any.
+// An older run still open beside it (its process died, or a newer run was
+// started beside a paused one) is closed, saying which run superseded it.
 func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, error) {
-	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 5, 0)
+	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 20, 0)
 	if err != nil {
 		return Run{}, false, err
 	}
+	var cur Run
+	found := false
 	for _, r := range runs {
-		if r.Status == StatusRunning || r.Status == StatusPaused {
-			return r, true, nil
+		if r.Status != StatusRunning && r.Status != StatusPaused {
+			continue
+		}
+		if !found {
+			cur, found = r, true
+			continue
+		}
+		msg := fmt.Sprintf("superseded by run %d", cur.ID)
+		if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return Run{}, false, err
 		}
 	}
-	return Run{}, false, nil
+	return cur, found, nil
 }
 
 // ResyncAdvised reports whether the identity or the conditions changed
@@ -453,9 +478,22 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return err
 	}
-	st.PullEnabled, st.PushEnabled = false, false
+	pushRunID := st.PushRunID
+	st.PullEnabled, st.PushEnabled, st.PushRunID = false, false, 0
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
+	}
+	if pushRunID != 0 {
+		// The real-time push run ends with the pushes.
+		pr, err := e.Store.GetRun(ctx, tenantID, pushRunID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && (pr.Status == StatusRunning || pr.Status == StatusPaused) {
+			if err := e.finishPushRun(ctx, tenantID, pr, "ended: Salesforce was disconnected"); err != nil {
+				return err
+			}
+		}
 	}
 	r, ok, err := e.runningPull(ctx, tenantID)
 	if err != nil {

@@ -1,0 +1,84 @@
+package syncer_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+// Run states stay true (issue 13 item 6): a disconnect ends the real-time
+// push run (it stayed "running" for good); a retry of failed records
+// with nothing to retry says so rather than answering an empty run.
+func TestDisconnectEndsThePushRun(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1"})
+	f.save(t, memberConfig())
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, run, syncer.ModeFull)
+	amy := f.platform(t, "M1")
+	if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Name: contact.Some("Amy Lin")}, contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
+	if st.PushRunID == 0 {
+		t.Fatal("no real-time push run after a push")
+	}
+	if err := f.eng.Disconnect(f.ctx, f.Tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := f.Store.GetRun(f.ctx, f.Tenant.ID, st.PushRunID)
+	if err != nil || pr.Status != syncer.StatusSucceeded || pr.FinishedAt == nil || !strings.Contains(pr.Message, "disconnected") {
+		t.Errorf("push run after the disconnect: %s finished=%v %q (%v); want succeeded, finished, saying why", pr.Status, pr.FinishedAt != nil, pr.Message, err)
+	}
+}
+
+func TestRetryWithNothingToRetry(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1"})
+	f.save(t, memberConfig())
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	run = f.pull(t, run, syncer.ModeFull)
+	if _, err := f.eng.RetryFailed(f.ctx, f.Tenant.ID, run.ID, ""); !errors.Is(err, syncer.ErrNothingToRetry) {
+		t.Errorf("retrying a run without failures: got %v, want ErrNothingToRetry", err)
+	}
+	if r, err := f.eng.RetryFailed(f.ctx, f.Tenant.ID, 0, ""); err != nil || r.ID == 0 {
+		t.Errorf("retrying everything: got run %d, %v; want the pull run it started", r.ID, err)
+	}
+}
+
+// A pull run left open beside a newer one (its process died) is closed,
+// naming the run that superseded it.
+func TestSupersededPullRunIsClosed(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1"})
+	f.save(t, memberConfig())
+	first, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, first, syncer.ModeFull)
+	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
+	stale, err := f.Store.CreateRun(f.ctx, syncer.Run{TenantID: f.Tenant.ID, Direction: syncer.DirToPlatform, Trigger: syncer.TriggerScheduled, Status: syncer.StatusPaused, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := f.Store.CreateRun(f.ctx, syncer.Run{TenantID: f.Tenant.ID, Direction: syncer.DirToPlatform, Trigger: syncer.TriggerManual, Status: syncer.StatusRunning, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
+	if err != nil || got.ID != newer.ID {
+		t.Fatalf("sync now: run %d (%v), want the open run %d", got.ID, err, newer.ID)
+	}
+	old, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, stale.ID)
+	if old.Status != syncer.StatusFailed || old.FinishedAt == nil || !strings.Contains(old.Message, "superseded by run") {
+		t.Errorf("the older open run: %s %q, want closed as superseded", old.Status, old.Message)
+	}
+}
