@@ -7,7 +7,7 @@
 // 	protoc        v3.21.12
 // source: eventbusv1/pubsub_api.proto
 
-package proto
+package eventbusv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -1413,8 +1413,8 @@ const file_eventbusv1_pubsub_api_proto_rawDesc = "" +
 	"\bGetTopic\x12\x19.eventbus.v1.TopicRequest\x1a\x16.eventbus.v1.TopicInfo\x12D\n" +
 	"\aPublish\x12\x1b.eventbus.v1.PublishRequest\x1a\x1c.eventbus.v1.PublishResponse\x12N\n" +
 	"\rPublishStream\x12\x1b.eventbus.v1.PublishRequest\x1a\x1c.eventbus.v1.PublishResponse(\x010\x01\x12[\n" +
-	"\x10ManagedSubscribe\x12 .eventbus.v1.ManagedFetchRequest\x1a!.eventbus.v1.ManagedFetchResponse(\x010\x01Ba\n" +
-	" com.salesforce.eventbus.protobufB\vPubSubProtoP\x01Z.github.com/developerforce/pub-sub-api/go/protob\x06proto3"
+	"\x10ManagedSubscribe\x12 .eventbus.v1.ManagedFetchRequest\x1a!.eventbus.v1.ManagedFetchResponse(\x010\x01Bi\n" +
+	" com.salesforce.eventbus.protobufB\vPubSubProtoP\x01Z6github.com/sfsync/sfsync/internal/pubsubapi/eventbusv1b\x06proto3"
 
 var (
 	file_eventbusv1_pubsub_api_proto_rawDescOnce sync.Once

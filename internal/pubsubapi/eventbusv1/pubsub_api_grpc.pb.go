@@ -7,7 +7,7 @@
 // - protoc             v3.21.12
 // source: eventbusv1/pubsub_api.proto
 
-package proto
+package eventbusv1
 
 import (
 	context "context"
