@@ -1,6 +1,7 @@
 package sfemu
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -126,5 +127,28 @@ func TestCDC_SideDoorSettingsAndOverflow(t *testing.T) {
 	e.create(map[string]any{"LastName": "NoCDC"})
 	if got := len(e.cdcEvents()); got != 2 {
 		t.Errorf("Professional edition: got %d events, want still 2", got)
+	}
+}
+
+func TestCDC_SelectionSurvivesTheDataFile(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.selectContactForCDC()
+	e.create(map[string]any{"LastName": "Saved"})
+	path := filepath.Join(t.TempDir(), "data.json")
+	e.srv.SetDataFile(path)
+	if err := e.srv.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := New(Options{Now: e.clock.Now})
+	if err := s2.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	o2 := s2.Orgs()[0]
+	if got := o2.CDCSettings().Entities; !slices.Equal(got, []string{"Contact"}) {
+		t.Errorf("entities after load: got %v, want [Contact]", got)
+	}
+	if n := len(o2.ChangeEventsAfter(-1, 10).Events); n != 0 {
+		t.Errorf("events after load: got %d, want 0 (restoring contacts publishes nothing)", n)
 	}
 }
