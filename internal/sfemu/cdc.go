@@ -155,7 +155,11 @@ func (o *Org) captureLocked(tx *tx, a actor, kind string, obj *objectDef, id str
 	selected := slices.Contains(o.cdc.settings.Entities, obj.Name)
 	gap := o.cdc.settings.GapEvents
 	o.cdc.mu.Unlock()
-	if !selected {
+	// An update that changed no field (SystemModstamp moved by an automated
+	// process, or a save of identical values) publishes nothing: Salesforce
+	// says some system-only updates produce no event, and the emulator errs
+	// on the side of the engine's safety-net poll rather than inventing one.
+	if !selected || kind == string(ChangeUpdate) && len(changed) == 0 {
 		return
 	}
 	p := &pendingChange{entity: obj.Name, kind: ChangeType(kind), id: id, origin: a.origin(), user: a.userID, at: now}

@@ -152,3 +152,17 @@ func TestCDC_SelectionSurvivesTheDataFile(t *testing.T) {
 		t.Errorf("events after load: got %d, want 0 (restoring contacts publishes nothing)", n)
 	}
 }
+
+func TestCDC_UpdateWithoutChangesPublishesNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.selectContactForCDC()
+	id := e.create(map[string]any{"LastName": "Same"})
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+id, map[string]any{"LastName": "Same"}), 204)
+	if err := e.org.TouchSystemModstamp(id); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := types(e.cdcEvents()), []string{"CREATE"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
