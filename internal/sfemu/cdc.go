@@ -76,7 +76,11 @@ type cdcState struct {
 	last     int64 // replay ID of the newest event (or the starting point)
 	commit   int64
 	schemas  map[string]string // schema id → JSON, every schema ever served
-	wake     chan struct{}     // closed and replaced when events arrive
+	// current caches the Contact schema; key says which field list it was
+	// built from.
+	current    *cdcSchema
+	currentKey string
+	wake       chan struct{} // closed and replaced when events arrive
 }
 
 // pendingChange is a change captured inside a transaction, published when
@@ -356,6 +360,22 @@ func avroType(f *fieldDef) (typ string, date bool) {
 // ChangeEventHeader first, then the fields in describe order, compound
 // fields as nested records at the place of their first component.
 func (o *Org) cdcSchemaLocked(obj *objectDef) *cdcSchema {
+	key := fmt.Sprintf("%s/%d/%d", obj.Name, o.schemaAt.UnixNano(), len(obj.fields))
+	o.cdc.mu.Lock()
+	cached := o.cdc.current
+	hit := cached != nil && o.cdc.currentKey == key
+	o.cdc.mu.Unlock()
+	if hit {
+		return cached
+	}
+	s := buildCDCSchema(obj)
+	o.cdc.mu.Lock()
+	o.cdc.current, o.cdc.currentKey = s, key
+	o.cdc.mu.Unlock()
+	return s
+}
+
+func buildCDCSchema(obj *objectDef) *cdcSchema {
 	fields := []cdcField{{name: "ChangeEventHeader", typ: "record"}}
 	compound := map[string]int{}
 	for _, f := range obj.fields {

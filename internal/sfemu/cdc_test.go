@@ -166,3 +166,26 @@ func TestCDC_UpdateWithoutChangesPublishesNothing(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestCDC_NewFieldNewSchemaOldEventsKeepTheirs(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.selectContactForCDC()
+	e.create(map[string]any{"LastName": "Before"})
+	if err := e.org.AddCustomField(CustomField{Name: "Tier_Level__c", Type: "double"}); err != nil {
+		t.Fatal(err)
+	}
+	e.create(map[string]any{"LastName": "After", "Tier_Level__c": 3, "Birthdate": "1990-05-17"})
+	evs := e.org.ChangeEventsAfter(-1, 10).Events
+	if len(evs) != 2 || evs[0].SchemaID == evs[1].SchemaID {
+		t.Fatalf("got %d events with schemas %v, want 2 with different schemas", len(evs), evs)
+	}
+	got := e.cdcEvents() // decodes each with its own schema
+	if got[1].fields["Tier_Level__c"] != 3.0 || got[1].fields["Birthdate"] != 7441 {
+		t.Errorf("new fields: got Tier_Level__c %v (%T), Birthdate %v (%T), want 3 and 7441 (days since 1970-01-01)",
+			got[1].fields["Tier_Level__c"], got[1].fields["Tier_Level__c"], got[1].fields["Birthdate"], got[1].fields["Birthdate"])
+	}
+	if id, _, _ := e.org.ChangeEventSchema("Contact"); id != evs[1].SchemaID {
+		t.Errorf("current schema: got %s, want %s", id, evs[1].SchemaID)
+	}
+}
