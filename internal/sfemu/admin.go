@@ -32,6 +32,7 @@ import (
 //	GET    /__emulator__/orgs/{org}/cdc                Change Data Capture settings {entities, gapEvents, available}
 //	PUT    /__emulator__/orgs/{org}/cdc                {entities: ["Contact"], gapEvents}
 //	POST   /__emulator__/orgs/{org}/cdc/overflow       publish a GAP_OVERFLOW event {entity}
+//	GET    /__emulator__/orgs/{org}/cdc/events         retained change events, headers only (?after=replayId)
 //	POST   /__emulator__/orgs/{org}/reset              delete contacts, history, cursors, jobs; zero usage
 //	POST   /__emulator__/orgs/{org}/recycle-bin/empty  hard-delete Recycle Bin rows
 //	GET    /__emulator__/orgs/{org}/api-usage          {used, max}
@@ -445,7 +446,7 @@ var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
+	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "GET /__emulator__/orgs/{org}/cdc/events", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,13 +49,17 @@ var changeTypeSymbols = []ChangeType{ChangeCreate, ChangeUpdate, ChangeDelete, C
 
 // ChangeEvent is one published change event.
 type ChangeEvent struct {
-	ReplayID int64
-	EventID  string // ProducerEvent.id (a UUID)
-	Entity   string // "Contact"
-	Type     ChangeType
-	SchemaID string
-	Payload  []byte // Avro binary, no container header
-	At       time.Time
+	ReplayID int64      `json:"replayId"`
+	EventID  string     `json:"eventId"` // ProducerEvent.id (a UUID)
+	Entity   string     `json:"entityName"`
+	Type     ChangeType `json:"changeType"`
+	SchemaID string     `json:"schemaId"`
+	Payload  []byte     `json:"-"` // Avro binary, no container header
+	At       time.Time  `json:"commitTimestamp"`
+	// A copy of some header fields, for the side door's listing.
+	RecordIDs      []string `json:"recordIds"`
+	Origin         string   `json:"changeOrigin"`
+	TransactionKey string   `json:"transactionKey"`
 }
 
 // CDCSettings are an org's Change Data Capture settings (Setup → Change
@@ -217,8 +222,12 @@ func (o *Org) publishLocked(tx *tx) {
 	for i, p := range pending {
 		c.last++
 		payload := sch.encode(p, key, i+1, c.commit)
-		c.events = append(c.events, ChangeEvent{ReplayID: c.last, EventID: newUUID(), Entity: p.entity, Type: p.kind,
-			SchemaID: sch.id, Payload: payload, At: p.at})
+		ev := ChangeEvent{ReplayID: c.last, EventID: newUUID(), Entity: p.entity, Type: p.kind,
+			SchemaID: sch.id, Payload: payload, At: p.at, RecordIDs: []string{}, Origin: p.origin, TransactionKey: key}
+		if p.id != "" {
+			ev.RecordIDs = []string{p.id}
+		}
+		c.events = append(c.events, ev)
 	}
 	c.pruneLocked(o.srv.Now())
 	close(c.wake)
@@ -627,6 +636,16 @@ func serveCDCAdmin(w http.ResponseWriter, r *http.Request, o *Org, rest string, 
 			return
 		}
 		show()
+	case r.Method == "GET" && rest == "cdc/events":
+		after, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+		if err != nil {
+			after = -1
+		}
+		l := o.ChangeEventsAfter(after, 1000)
+		if l.Events == nil {
+			l.Events = []ChangeEvent{}
+		}
+		writeJSON(w, 200, map[string]any{"events": l.Events, "latestReplayId": l.Latest, "earliestReplayId": l.Earliest})
 	case r.Method == "POST" && rest == "cdc/overflow":
 		var body struct {
 			Entity string `json:"entity"`

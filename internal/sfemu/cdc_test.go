@@ -123,6 +123,18 @@ func TestCDC_SideDoorSettingsAndOverflow(t *testing.T) {
 	if got, want := types(e.cdcEvents()), []string{"GAP_OVERFLOW", "GAP_CREATE"}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
+	r := e.doToken("", "GET", "/__emulator__/orgs/default/cdc/events", nil)
+	wantStatus(t, r, 200)
+	var list struct {
+		Events []struct {
+			ChangeType string   `json:"changeType"`
+			RecordIDs  []string `json:"recordIds"`
+		} `json:"events"`
+	}
+	r.json(t, &list)
+	if len(list.Events) != 2 || list.Events[1].ChangeType != "GAP_CREATE" || len(list.Events[1].RecordIDs) != 1 || len(list.Events[0].RecordIDs) != 0 {
+		t.Errorf("GET cdc/events: got %s", r.body)
+	}
 	e.org.SetEdition(Professional)
 	e.create(map[string]any{"LastName": "NoCDC"})
 	if got := len(e.cdcEvents()); got != 2 {
