@@ -34,8 +34,8 @@ Administration:
   apikey revoke --id KEY_ID
 
 Tools:
-  emulator     run the Salesforce API emulator on its own
-               (--addr 127.0.0.1:PORT --contacts N --edition E; see sfsync emulator --help)
+  emulator     run the Salesforce API emulator on its own, paired with serve by default
+               (--addr 127.0.0.1:PORT --contacts N --seed FILE.csv --tls; see sfsync emulator --help)
 
 Every command accepts the service settings as flags or SFSYNC_* environment
 variables; run "sfsync serve --help" to list them.
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	case "tenant", "admin", "apikey":
 		return adminCommand(ctx, cmd, rest, stdout, getenv)
 	case "emulator":
-		return emulator(ctx, rest, stdout)
+		return emulator(ctx, rest, stdout, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

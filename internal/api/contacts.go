@@ -336,9 +336,13 @@ type socialIdentityBody struct {
 	UserID      string `json:"user_id"`
 }
 
-// decodeStrict decodes one JSON object into v, refusing unknown fields
-// and anything after the object.
+// decodeStrict decodes one JSON object into v, refusing text that cannot
+// be stored (contact.CheckJSONText), unknown fields and anything after the
+// object.
 func decodeStrict(b []byte, v any) error {
+	if err := contact.CheckJSONText(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

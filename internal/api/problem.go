@@ -18,6 +18,7 @@ type code string
 
 const (
 	codeInvalid          code = "invalid-request"
+	codeInvalidText      code = "invalid-text"
 	codeUnauthorized     code = "unauthorized"
 	codeNotFound         code = "not-found"
 	codeNoRoute          code = "no-such-route"
@@ -41,6 +42,7 @@ var codeStatus = map[code]struct {
 	title  string
 }{
 	codeInvalid:          {http.StatusBadRequest, "The request is not valid"},
+	codeInvalidText:      {http.StatusUnprocessableEntity, "The request holds text that cannot be stored (a NUL character or bytes that are not UTF-8)"},
 	codeUnauthorized:     {http.StatusUnauthorized, "A valid API key is required"},
 	codeNotFound:         {http.StatusNotFound, "Not found"},
 	codeNoRoute:          {http.StatusNotFound, "No such API route"},
@@ -147,6 +149,7 @@ func conflictProblem(cc *store.ContactConflict) fieldProblem {
 // asAPIError classifies any error a handler returns.
 func asAPIError(err error) *apiError {
 	var ae *apiError
+	var te contact.TextErrors
 	var fe contact.FieldErrors
 	var cc *store.ContactConflict
 	var uv *store.UniqueViolation
@@ -156,13 +159,10 @@ func asAPIError(err error) *apiError {
 		return ae
 	case errors.As(err, &mbe):
 		return errorf(codeTooLarge, "the request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &te):
+		return fieldsError(codeInvalidText, contact.FieldErrors(te))
 	case errors.As(err, &fe):
-		fields := fieldProblems(fe)
-		details := make([]string, len(fields))
-		for i, f := range fields {
-			details[i] = f.Field + ": " + f.Reason
-		}
-		return &apiError{code: codeInvalid, detail: strings.Join(details, "; "), fields: fields}
+		return fieldsError(codeInvalid, fe)
 	case errors.As(err, &cc):
 		fp := conflictProblem(cc)
 		return &apiError{code: codeConflict, detail: fp.Field + ": " + fp.Reason, fields: []fieldProblem{fp}, conflictingContactID: cc.ContactID}
@@ -177,6 +177,16 @@ func asAPIError(err error) *apiError {
 		return &apiError{code: codeBusy, detail: "the database is busy; retry the request", cause: err}
 	}
 	return &apiError{code: codeInternal, detail: "an internal error occurred", cause: err}
+}
+
+// fieldsError is a problem of code listing every field of fe.
+func fieldsError(c code, fe contact.FieldErrors) *apiError {
+	fields := fieldProblems(fe)
+	details := make([]string, len(fields))
+	for i, f := range fields {
+		details[i] = f.Field + ": " + f.Reason
+	}
+	return &apiError{code: c, detail: strings.Join(details, "; "), fields: fields}
 }
 
 func constraintField(constraint string) string {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
@@ -169,11 +171,21 @@ func readConfig(w http.ResponseWriter, r *http.Request) (syncconf.Config, error)
 	if len(bytes.TrimSpace(b)) == 0 {
 		return syncconf.Config{}, invalidField("(body)", "a sync configuration object is required")
 	}
-	cfg, err := syncconf.DecodeConfig(b)
-	if err != nil {
-		return syncconf.Config{}, invalidField("(body)", err.Error())
+	if err := contact.CheckJSONText(b); err != nil {
+		return syncconf.Config{}, err
 	}
-	return cfg, nil
+	cfg, err := syncconf.DecodeConfig(b)
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return cfg, nil
+	case errors.As(err, &ute), errors.As(err, &se), strings.Contains(err.Error(), "json: unknown field "):
+		// In the client's terms, naming the field; never Go's message.
+		return syncconf.Config{}, contact.JSONError(err)
+	}
+	// Only the schema version is checked past decoding.
+	return syncconf.Config{}, invalidField("schema_version", strings.TrimPrefix(err.Error(), "syncconf: "))
 }
 
 func (s *server) putConfig(w http.ResponseWriter, r *http.Request) error {
@@ -267,7 +279,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := syncer.RunFilter{Direction: q.Get("direction")}
+	f := syncer.RunFilter{Direction: syncer.Direction(q.Get("direction"))}
 	switch f.Direction {
 	case "", "both":
 		f.Direction = ""
@@ -361,7 +373,7 @@ func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
 	}
 	if q.Get("format") == "csv" {
 		var buf bytes.Buffer
-		if err := eng.WriteRunCSV(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), &buf); err != nil {
+		if err := eng.WriteRunCSV(r.Context(), tenantFrom(r.Context()), id, syncer.RecordKind(q.Get("kind")), q.Get("reason"), &buf); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -369,7 +381,7 @@ func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
 		w.Write(buf.Bytes())
 		return nil
 	}
-	recs, err := eng.RunRecords(r.Context(), tenantFrom(r.Context()), id, q.Get("kind"), q.Get("reason"), limit)
+	recs, err := eng.RunRecords(r.Context(), tenantFrom(r.Context()), id, syncer.RecordKind(q.Get("kind")), q.Get("reason"), limit)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,10 @@ import (
 // the Connected App's callback URL is the service's base URL plus it.
 const CallbackPath = web.CallbackPath
 
+// CallbackURL is the OAuth callback this configuration sends to
+// Salesforce: BaseURL + CallbackPath. `sfsync emulator` registers it too.
+func CallbackURL(cfg *config.Config) string { return cfg.BaseURL + CallbackPath }
+
 // Version is set at build time with -ldflags "-X github.com/sfsync/sfsync/internal/app.Version=…".
 var Version = "dev"
 
@@ -46,7 +50,8 @@ type App struct {
 	httpDuration *prometheus.HistogramVec
 }
 
-// Open opens and migrates the store and loads the keyring.
+// Open opens and migrates the store (sfsync's tables and River's) and
+// loads the keyring.
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	kr, err := cfg.Keyring()
 	if err != nil {
@@ -61,12 +66,18 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		s.Close()
 		return nil, err
 	}
+	// River's job tables too, so that `sfsync migrate` leaves a database
+	// every process can start on.
+	if err := jobs.Migrate(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if n > 0 {
 		logger.Info("database migrated", "dialect", s.Dialect, "applied", n)
 	}
 	a := &App{Config: cfg, Store: s, Keyring: kr, Logger: logger, Metrics: prometheus.NewRegistry()}
 	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
-		RedirectURL: cfg.BaseURL + CallbackPath, DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
+		RedirectURL: CallbackURL(cfg), DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
 	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -101,7 +112,7 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 	if a.runner != nil {
 		return a.runner, nil
 	}
-	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, InsertOnly: insertOnly, Logger: a.Logger})
+	r, err := jobs.New(ctx, a.Store, a.Engine, jobs.Options{Workers: a.Config.Workers, BulkWorkers: a.Config.BulkWorkers, InsertOnly: insertOnly, Logger: a.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,9 @@ type Config struct {
 
 	PollInterval time.Duration
 	Workers      int
+	// BulkWorkers is the number of concurrent full passes (first syncs,
+	// full resyncs) per process, on their own queue beside Workers.
+	BulkWorkers int
 }
 
 // setting describes one configurable value.
@@ -84,6 +87,12 @@ var settings = []setting{
 				return errors.New("must be an absolute http(s) URL")
 			}
 		}
+		if v != "" {
+			// The scheme in lower case: code that asks "is this https?"
+			// need not know that schemes are case-insensitive.
+			scheme, rest, _ := strings.Cut(v, ":")
+			v = strings.ToLower(scheme) + ":" + rest
+		}
 		c.BaseURL = strings.TrimSuffix(v, "/")
 		return nil
 	}},
@@ -124,12 +133,20 @@ var settings = []setting{
 		c.PollInterval = d
 		return nil
 	}},
-	{"workers", "SFSYNC_WORKERS", "concurrent sync jobs per process", "4", func(c *Config, v string) error {
+	{"workers", "SFSYNC_WORKERS", "concurrent polls, and pushes, per process", "4", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 256 {
 			return errors.New("must be a whole number from 1 to 256")
 		}
 		c.Workers = n
+		return nil
+	}},
+	{"bulk-workers", "SFSYNC_BULK_WORKERS", "concurrent first syncs and full resyncs per process, beside the workers", "2", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return errors.New("must be a whole number from 1 to 256")
+		}
+		c.BulkWorkers = n
 		return nil
 	}},
 }

@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || len(rest) != 0 {
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || c.BulkWorkers != 2 || len(rest) != 0 {
 		t.Errorf("got %+v (dsn %s), want the zero-configuration defaults", c, c.DatabaseDSN())
 	}
 	if c.BaseURL != "http://127.0.0.1:8080" {
@@ -46,11 +46,25 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_POLL_INTERVAL": "5s"}, want: "SFSYNC_POLL_INTERVAL"},
 		{env: map[string]string{"SFSYNC_SALESFORCE_LOGIN_URL": "login.salesforce.com"}, want: "SFSYNC_SALESFORCE_LOGIN_URL"},
 		{env: map[string]string{"SFSYNC_LOG_LEVEL": "loud"}, want: "SFSYNC_LOG_LEVEL"},
+		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%v, %v) error = %v, want one naming %s", tt.args, tt.env, err, tt.want)
 		}
+	}
+}
+
+// TestBaseURLSchemeIsLowerCased: "HTTPS://…" is an https base URL like any
+// other (the admin UI marks its cookies Secure from it).
+func TestBaseURLSchemeIsLowerCased(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", nil, env(map[string]string{"SFSYNC_BASE_URL": "HTTPS://Sync.Example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://Sync.Example.com" {
+		t.Errorf("got BaseURL %q, want https://Sync.Example.com", c.BaseURL)
 	}
 }

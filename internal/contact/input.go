@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -71,8 +72,12 @@ func (fe FieldErrors) Error() string {
 }
 
 // DecodeInput decodes one JSON object into an Input, refusing unknown
-// fields and wrong types with an error naming the field.
+// fields, wrong types and text that is not faithful Unicode (CheckJSONText)
+// with an error naming the field.
 func DecodeInput(data []byte) (Input, error) {
+	if err := CheckJSONText(data); err != nil {
+		return Input{}, err
+	}
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -95,32 +100,42 @@ func JSONError(err error) error {
 		if field == "" {
 			field = "(body)"
 		}
-		return FieldErrors{{Field: field, Reason: fmt.Sprintf("must be %s, not %s", jsonTypeName(ute.Type.String()), ute.Value)}}
+		return FieldErrors{{Field: field, Reason: fmt.Sprintf("must be %s, not %s", jsonTypeName(ute.Type), ute.Value)}}
 	case errors.As(err, &se):
 		return FieldErrors{{Field: "(body)", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)}}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return FieldErrors{{Field: name, Reason: "unknown field"}}
+	case strings.Contains(err.Error(), "json: unknown field "):
+		_, name, _ := strings.Cut(err.Error(), "json: unknown field ")
+		return FieldErrors{{Field: strings.Trim(name, `"`), Reason: "unknown field"}}
 	case errors.Is(err, io.EOF):
 		return FieldErrors{{Field: "(body)", Reason: "empty body; a JSON object is required"}}
 	}
 	return FieldErrors{{Field: "(body)", Reason: "malformed JSON: " + err.Error()}}
 }
 
-func jsonTypeName(goType string) string {
-	switch {
-	case goType == "string":
-		return "a string"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
-	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "contact."):
-		return "an object"
-	case goType == "bool":
-		return "a boolean"
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
-		return "a number"
+// jsonTypeName names the JSON type a Go type is decoded from, never the
+// Go type itself (which means nothing to an API client).
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
 	}
-	return goType
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct, reflect.Interface:
+		return "an object"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonTypeName(t.Elem())
+	}
+	return "a different type"
 }
 
 // Rules are the tenant settings that validation depends on.
@@ -141,10 +156,12 @@ func ValidCustomKey(k string) bool { return customKeyRE.MatchString(k) }
 
 // Normalize validates in and returns it with identities normalised (phone
 // to E.164, e-mail lower-cased, member ID trimmed) and empty strings turned
-// into nulls. All problems are returned together.
+// into nulls. All problems are returned together, as TextErrors when any
+// string cannot be stored (TextProblem), otherwise as FieldErrors.
 func (r Rules) Normalize(in Input) (Input, error) {
-	var errs FieldErrors
+	var errs, textErrs FieldErrors
 	add := func(field, reason string) { errs = append(errs, FieldError{Field: field, Reason: reason}) }
+	addText := func(field, reason string) { textErrs = append(textErrs, FieldError{Field: field, Reason: reason}) }
 	str := func(o *Opt[string], field string, max int) {
 		if !o.Set || o.Null {
 			return
@@ -154,8 +171,8 @@ func (r Rules) Normalize(in Input) (Input, error) {
 			o.Null = true
 			return
 		}
-		if !utf8.ValidString(o.Value) {
-			add(field, "must be valid UTF-8")
+		if p := TextProblem(o.Value); p != "" {
+			addText(field, p)
 		} else if utf8.RuneCountInString(o.Value) > max {
 			add(field, fmt.Sprintf("must be at most %d characters", max))
 		}
@@ -194,6 +211,8 @@ func (r Rules) Normalize(in Input) (Input, error) {
 			switch {
 			case t == "":
 				add(fmt.Sprintf("tags[%d]", i), "must not be empty")
+			case TextProblem(t) != "":
+				addText(fmt.Sprintf("tags[%d]", i), TextProblem(t))
 			case utf8.RuneCountInString(t) > 64:
 				add(fmt.Sprintf("tags[%d]", i), "must be at most 64 characters")
 			case !seen[t]:
@@ -207,11 +226,19 @@ func (r Rules) Normalize(in Input) (Input, error) {
 		v := in.Custom[k]
 		def, ok := r.Fields[k]
 		field := "custom_fields." + k
+		if p := TextProblem(k); p != "" {
+			addText(field, "this key "+p)
+			continue
+		}
 		if !ok {
 			add(field, "no custom field with this key is defined")
 			continue
 		}
 		if v.Null {
+			continue
+		}
+		if str, ok := v.Value.(string); ok && TextProblem(str) != "" {
+			addText(field, TextProblem(str))
 			continue
 		}
 		nv, err := def.Coerce(v.Value)
@@ -232,6 +259,11 @@ func (r Rules) Normalize(in Input) (Input, error) {
 			s.ChannelType = strings.ToLower(strings.TrimSpace(s.ChannelType))
 			s.ChannelID = strings.TrimSpace(s.ChannelID)
 			s.UserID = strings.TrimSpace(s.UserID)
+			for _, part := range []struct{ name, v string }{{"channel_id", s.ChannelID}, {"user_id", s.UserID}} {
+				if p := TextProblem(part.v); p != "" {
+					addText(f+"."+part.name, p)
+				}
+			}
 			if !validChannelType(s.ChannelType) {
 				add(f+".channel_type", fmt.Sprintf("%q: must be a lower-case word such as line or facebook", s.ChannelType))
 			}
@@ -247,6 +279,11 @@ func (r Rules) Normalize(in Input) (Input, error) {
 			seen[s.Key()] = true
 			in.Social.Value[i] = s
 		}
+	}
+	if len(textErrs) > 0 {
+		// Text that cannot be stored is its own kind of refusal (the API
+		// answers 422); the other problems wait until it is fixed.
+		return in, TextErrors(textErrs)
 	}
 	if len(errs) > 0 {
 		return in, errs
@@ -323,6 +360,9 @@ func (d CustomFieldDef) Coerce(v any) (any, error) {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			return nil, nil
+		}
+		if p := TextProblem(s); p != "" {
+			return nil, errors.New(p)
 		}
 		if utf8.RuneCountInString(s) > 1000 {
 			return nil, errors.New("must be at most 1000 characters")

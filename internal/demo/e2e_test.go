@@ -300,8 +300,8 @@ func TestWholeFlowInChromium(t *testing.T) {
 				return got.Email == "e2e.changed@example.com"
 			})
 			// Logs filtered by direction.
-			for _, dir := range []string{syncer.DirToPlatform, syncer.DirToSalesforce} {
-				w.open(d.URL + "/admin/salesforce/info?direction=" + dir)
+			for _, dir := range []syncer.Direction{syncer.DirToPlatform, syncer.DirToSalesforce} {
+				w.open(d.URL + "/admin/salesforce/info?direction=" + string(dir))
 				runs, _ := d.App.Engine.ListRuns(bg, d.TenantID, syncer.RunFilter{Direction: dir})
 				if len(runs) == 0 {
 					t.Errorf("no %s runs logged", dir)
@@ -310,11 +310,11 @@ func TestWholeFlowInChromium(t *testing.T) {
 				if !w.has(fmt.Sprintf(`tr[data-run="%d"]`, runs[0].ID)) {
 					t.Errorf("the %s filter does not list run %d", dir, runs[0].ID)
 				}
-				other, _ := d.App.Engine.ListRuns(bg, d.TenantID, syncer.RunFilter{Direction: map[string]string{syncer.DirToPlatform: syncer.DirToSalesforce, syncer.DirToSalesforce: syncer.DirToPlatform}[dir]})
+				other, _ := d.App.Engine.ListRuns(bg, d.TenantID, syncer.RunFilter{Direction: map[syncer.Direction]syncer.Direction{syncer.DirToPlatform: syncer.DirToSalesforce, syncer.DirToSalesforce: syncer.DirToPlatform}[dir]})
 				if len(other) > 0 && w.has(fmt.Sprintf(`tr[data-run="%d"]`, other[0].ID)) {
 					t.Errorf("the %s filter lists run %d of the other direction", dir, other[0].ID)
 				}
-				w.shot("log-" + dir)
+				w.shot("log-" + string(dir))
 			}
 			// Edit, then disconnect.
 			w.open(d.URL + "/admin/salesforce/setup")

@@ -8,10 +8,13 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -25,12 +28,37 @@ import (
 	"github.com/sfsync/sfsync/internal/syncer"
 )
 
+// Queue names a River queue. Each has its own worker count in a process,
+// so long jobs cannot take the slots of short ones.
+type Queue string
+
+// The queues.
+const (
+	// QueuePull runs incremental pulls: scheduled polls, "sync now",
+	// retries. They take seconds.
+	QueuePull Queue = "pull"
+	// QueueBulk runs full passes: first syncs and full resyncs, which may
+	// take hours for a large org (in 4-minute slices).
+	QueueBulk Queue = "bulk"
+	// QueuePush runs real-time pushes.
+	QueuePush Queue = "push"
+	// QueueSchedule runs the periodic scheduler.
+	QueueSchedule Queue = "schedule"
+)
+
+// Priorities within a queue (River: 1 is first).
+const (
+	priorityPush = 1
+	priorityPoll = 2
+	priorityBulk = 3
+)
+
 // PullArgs is a Salesforce → platform run of one tenant.
 type PullArgs struct {
-	TenantID string `json:"tenant_id" river:"unique"`
-	Mode     string `json:"mode"`
-	Trigger  string `json:"trigger"`
-	RunID    int64  `json:"run_id"`
+	TenantID string          `json:"tenant_id" river:"unique"`
+	Mode     syncer.PullMode `json:"mode"`
+	Trigger  syncer.Trigger  `json:"trigger"`
+	RunID    int64           `json:"run_id"`
 }
 
 // Kind names the job.
@@ -41,9 +69,22 @@ func (PullArgs) Kind() string { return "sfsync.pull" }
 var uniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
-// InsertOpts makes pulls unique per tenant.
+// InsertOpts makes pulls unique per tenant across both pull queues (the
+// unique key leaves the queue out), so a tenant never has more than one
+// pull queued or running: that is the per-tenant concurrency limit. Full
+// passes go to QueueBulk (see pullOpts).
 func (PullArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "pull", MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: string(QueuePull), Priority: priorityPoll, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// pullOpts puts a full pass on the bulk queue, so first syncs and full
+// resyncs wait for each other and never for the slots of polls.
+func pullOpts(mode syncer.PullMode) river.InsertOpts {
+	o := PullArgs{}.InsertOpts()
+	if mode == syncer.ModeFull {
+		o.Queue, o.Priority = string(QueueBulk), priorityBulk
+	}
+	return o
 }
 
 // PushArgs is a platform → Salesforce push of one tenant's outbox.
@@ -56,7 +97,7 @@ func (PushArgs) Kind() string { return "sfsync.push" }
 
 // InsertOpts makes pushes unique per tenant.
 func (PushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "push", MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return river.InsertOpts{Queue: string(QueuePush), Priority: priorityPush, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
 
 // ScheduleArgs is the periodic fan-out over the durable schedule.
@@ -67,15 +108,18 @@ func (ScheduleArgs) Kind() string { return "sfsync.schedule" }
 
 // InsertOpts puts the scheduler on its own queue.
 func (ScheduleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: "schedule", MaxAttempts: 3}
+	return river.InsertOpts{Queue: string(QueueSchedule), MaxAttempts: 3}
 }
 
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
 	e *syncer.Engine
+	t *tracker
 }
 
 func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
+	ctx, done := w.t.track(ctx, job.ID)
+	defer done()
 	err := w.e.RunPull(ctx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
 	if errors.Is(err, syncer.ErrContinue) {
 		return river.JobSnooze(0)
@@ -89,9 +133,12 @@ func (w *pullWorker) Timeout(*river.Job[PullArgs]) time.Duration { return 30 * t
 type pushWorker struct {
 	river.WorkerDefaults[PushArgs]
 	e *syncer.Engine
+	t *tracker
 }
 
 func (w *pushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
+	ctx, done := w.t.track(ctx, job.ID)
+	defer done()
 	return w.e.RunPush(ctx, job.Args.TenantID)
 }
 
@@ -111,8 +158,13 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 
 // Options configure the workers.
 type Options struct {
-	// Workers is the number of concurrent jobs per queue in this process.
+	// Workers is the number of concurrent incremental pulls, and of
+	// pushes, in this process (4).
 	Workers int
+	// BulkWorkers is the number of concurrent full passes (first syncs,
+	// full resyncs) in this process (half of Workers, at least 1). They
+	// run beside, never instead of, the Workers slots of polls and pushes.
+	BulkWorkers int
 	// ScheduleEvery is the scheduler's period (30 s).
 	ScheduleEvery time.Duration
 	// DispatchEvery is how often outbox rows are turned into push jobs (100 ms).
@@ -121,6 +173,12 @@ type Options struct {
 	// server of a split deployment).
 	InsertOnly bool
 	Logger     *slog.Logger
+	// BeatEvery is how often a worker process on PostgreSQL records that
+	// it is alive and hands on dead workers' jobs (DefaultBeatEvery).
+	BeatEvery time.Duration
+	// DeadAfter is how old a worker's last beat must be for its running
+	// jobs to be handed to other workers (DefaultDeadAfter).
+	DeadAfter time.Duration
 }
 
 // Runner owns the River client of one process and implements
@@ -134,13 +192,24 @@ type Runner struct {
 	log      *slog.Logger
 	stopDisp context.CancelFunc
 	done     chan struct{}
+
+	// PostgreSQL crash recovery (heartbeat.go).
+	db       *sql.DB
+	pg       bool
+	clientID string
+	tracked  tracker
+	stopHB   context.CancelFunc
+	hbDone   chan struct{}
 }
 
-// New migrates River's tables and builds the client for the store's
-// dialect, with the engine's workers registered. It sets e.Queue.
+// New migrates River's tables (see Migrate) and builds the client for the
+// store's dialect, with the engine's workers registered. It sets e.Queue.
 func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*Runner, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
+	}
+	if opts.BulkWorkers <= 0 {
+		opts.BulkWorkers = max(1, opts.Workers/2)
 	}
 	if opts.ScheduleEvery <= 0 {
 		opts.ScheduleEvery = 30 * time.Second
@@ -151,18 +220,27 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Runner{engine: e, opts: opts, log: opts.Logger}
+	if opts.BeatEvery <= 0 {
+		opts.BeatEvery = DefaultBeatEvery
+	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = DefaultDeadAfter
+	}
+	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.DB, pg: s.Dialect == store.Postgres, clientID: newClientID()}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &pullWorker{e: e})
-	river.AddWorker(workers, &pushWorker{e: e})
+	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked})
+	river.AddWorker(workers, &pushWorker{e: e, t: &r.tracked})
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	cfg := &river.Config{
+		ID:                r.clientID,
 		Logger:            opts.Logger.With("component", "river"),
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
 		JobTimeout:        30 * time.Minute,
-		// A pull job works in slices of a few minutes, so a job still
-		// "running" long after its timeout belongs to a dead process.
+		// The backstop only: on PostgreSQL the heartbeat (heartbeat.go)
+		// hands a dead process's jobs on within a minute; on SQLite the
+		// next start does. A job still "running" long after its timeout
+		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
@@ -170,25 +248,23 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if !opts.InsertOnly {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
-			"pull":     {MaxWorkers: opts.Workers},
-			"push":     {MaxWorkers: opts.Workers},
-			"schedule": {MaxWorkers: 1},
+			string(QueuePull):     {MaxWorkers: opts.Workers},
+			string(QueueBulk):     {MaxWorkers: opts.BulkWorkers},
+			string(QueuePush):     {MaxWorkers: opts.Workers},
+			string(QueueSchedule): {MaxWorkers: 1},
 		}
+	}
+	if err := Migrate(ctx, s); err != nil {
+		return nil, err
 	}
 	switch s.Dialect {
 	case store.Postgres:
-		if err := migrate(ctx, riverpgxv5.New(s.Pool)); err != nil {
-			return nil, err
-		}
 		c, err := river.NewClient(riverpgxv5.New(s.Pool), cfg)
 		if err != nil {
 			return nil, err
 		}
 		r.insert, r.start, r.stop = c.Insert, c.Start, c.Stop
 	default:
-		if err := migrate(ctx, riversqlite.New(s.DB)); err != nil {
-			return nil, err
-		}
 		if !opts.InsertOnly {
 			// SQLite means one process: any job left "running" belongs to
 			// a previous run of this process that died, so hand it back
@@ -205,6 +281,40 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	}
 	e.Queue = r
 	return r, nil
+}
+
+// migrateLockKey is the PostgreSQL advisory lock held while River's
+// migrations run (an arbitrary constant: "sfsync-r" in ASCII).
+const migrateLockKey int64 = 0x736673796e632d72
+
+// Migrate applies River's migrations (its job tables) and, on PostgreSQL,
+// creates the workers' heartbeat table (heartbeat.go). `sfsync migrate`
+// and every process at start call it. On PostgreSQL it holds a session
+// advisory lock while it runs, so processes started at the same moment on
+// an empty database take turns instead of racing to insert the same
+// migration rows (which crashed all but one).
+func Migrate(ctx context.Context, s *store.Store) error {
+	if s.Dialect != store.Postgres {
+		return migrate(ctx, riversqlite.New(s.DB))
+	}
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate river: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("jobs: migrate river: take the migration lock: %w", err)
+	}
+	// Unlock even when ctx has ended, or the pooled connection would keep
+	// the lock.
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	if err := migrate(ctx, riverpgxv5.New(s.Pool)); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, heartbeatTable); err != nil {
+		return fmt.Errorf("jobs: create the heartbeat table: %w", err)
+	}
+	return nil
 }
 
 func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
@@ -230,6 +340,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.stopDisp = cancel
 	r.done = make(chan struct{})
 	go r.dispatch(dctx)
+	if r.pg {
+		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		r.stopHB = cancel
+		r.hbDone = make(chan struct{})
+		go r.heartbeat(hctx) // beats at once, then every BeatEvery
+
+	}
 	return nil
 }
 
@@ -260,18 +377,46 @@ func (r *Runner) Stop(ctx context.Context) error {
 	if r.opts.InsertOnly {
 		return nil
 	}
-	return r.stop(ctx)
+	err := r.stop(ctx)
+	if r.stopHB != nil {
+		// Jobs River could not finish in time are cancelled, and the beat
+		// is made old, so other workers take them at their next sweep.
+		r.tracked.cancelAll(context.Canceled)
+		r.stopHB()
+		<-r.hbDone
+		if merr := r.markDead(context.WithoutCancel(ctx)); merr != nil {
+			r.log.Warn("marking this worker stopped failed", "error", merr)
+		}
+	}
+	return err
+}
+
+// ClientID is this process's River client ID, the one its running jobs
+// carry in attempted_by.
+func (r *Runner) ClientID() string { return r.clientID }
+
+// newClientID names this process uniquely among the workers (host, process
+// ID and a random part, so a restarted process is a new client).
+func newClientID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func (r *Runner) pgExec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := r.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // EnqueuePull implements syncer.Enqueuer.
-func (r *Runner) EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error {
-	var opts *river.InsertOpts
-	if !at.IsZero() {
-		o := PullArgs{}.InsertOpts()
-		o.ScheduledAt = at
-		opts = &o
-	}
-	_, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, opts)
+func (r *Runner) EnqueuePull(ctx context.Context, tenantID string, mode syncer.PullMode, trigger syncer.Trigger, runID int64, at time.Time) error {
+	opts := pullOpts(mode)
+	opts.ScheduledAt = at
+	_, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, &opts)
 	return err
 }
 

@@ -52,6 +52,7 @@ import (
 //	GET    /__emulator__/clock                         {now}
 //	POST   /__emulator__/clock/advance                 {duration: "1h30m"}
 //	POST   /__emulator__/save                          write the --data file now
+//	GET    /__emulator__/cert.pem                      the served TLS certificate (PEM), with --tls
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/__emulator__/"), "/"), "/")
 	if len(segs) == 1 && segs[0] == "" {
@@ -157,6 +158,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Advance(d)
 		writeJSON(w, 200, map[string]string{"now": s.Now().Format(time.RFC3339Nano)})
+		return
+	case route == "GET cert.pem":
+		s.mu.Lock()
+		pem := s.certPEM
+		s.mu.Unlock()
+		if pem == nil {
+			fail(404, "not serving TLS")
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(pem)
 		return
 	case route == "POST save":
 		if err := s.Save(); err != nil {
@@ -451,6 +463,7 @@ var adminRoutes = []string{
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",
 	"GET|PUT /__emulator__/faults", "GET /__emulator__/clock", "POST /__emulator__/clock/advance", "POST /__emulator__/save",
+	"GET /__emulator__/cert.pem",
 }
 
 func visibleFields(obj *objectDef) []*fieldDef {

@@ -4,8 +4,11 @@
 // (describe, sObject rows, upsert, collections, composite, query/queryAll
 // paging, getUpdated/getDeleted, limits) and Bulk API 2.0 query and
 // ingest jobs. It is an http.Handler, so tests run it in httptest and
-// `sfsync emulator` serves it on a port. The wire format follows
-// /work/shared/research/salesforce-api.md.
+// `sfsync emulator` serves it on a port (Launch: HTTP or HTTPS, seeding,
+// persistence; the public package sfemutest wraps Launch for other
+// projects' Go tests). The wire format follows
+// /work/shared/research/salesforce-api.md; what is covered, endpoint by
+// endpoint, is in docs/EMULATOR.md.
 //
 // In a test:
 //
@@ -259,6 +262,7 @@ type Server struct {
 	faults    *faultState
 	dataFile  string
 	idKey     signingKey
+	certPEM   []byte // the served TLS certificate, for GET /__emulator__/cert.pem
 }
 
 // New returns an emulator with no orgs. Use CreateOrg and

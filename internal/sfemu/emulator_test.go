@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -224,4 +225,10 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// execShell runs script with /bin/sh and returns its standard output.
+func execShell(script string) (string, error) {
+	out, err := exec.Command("/bin/sh", "-c", script).Output()
+	return string(out), err
 }

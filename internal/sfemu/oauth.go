@@ -284,8 +284,9 @@ func (s *Server) session(r *http.Request) (loginSession, bool) {
 	return sess, true
 }
 
-// checkPassword finds a user by username and password (a security token
-// appended to the password is accepted and ignored).
+// checkPassword finds a user by username and password. The whole password
+// must match: an emulator other projects test their login handling against
+// must refuse the right password with anything appended.
 func (s *Server) checkPassword(username, password string) (*Org, User, bool) {
 	s.mu.Lock()
 	org := s.usernames[strings.ToLower(username)]
@@ -294,10 +295,18 @@ func (s *Server) checkPassword(username, password string) (*Org, User, bool) {
 		return nil, User{}, false
 	}
 	u, ok := org.userByUsername(username)
-	if !ok || u.Password == "" || !strings.HasPrefix(password, u.Password) {
+	if !ok || u.Password == "" || !secretEqual(password, u.Password) {
 		return nil, User{}, false
 	}
 	return org, u, true
+}
+
+// secretEqual compares two secrets in time that depends on neither:
+// subtle.ConstantTimeCompare returns at once when the lengths differ, so
+// both sides are hashed to 32 bytes first and the hashes compared.
+func secretEqual(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 func (s *Server) newCode(app *ConnectedApp, org *Org, userID, redirect, challenge, method, scope, nonce string) string {
@@ -399,7 +408,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
 		return
 	}
-	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) == 1
+	secretOK := secretEqual(secret, app.ClientSecret)
 	if secret != "" && !secretOK {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
@@ -668,7 +677,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	app := s.apps[clientID]
 	t := s.tokens[r.PostForm.Get("token")]
 	s.mu.Unlock()
-	if app == nil || app.ClientSecret != secret {
+	if app == nil || !secretEqual(secret, app.ClientSecret) {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "invalid client credentials")
 		return
 	}

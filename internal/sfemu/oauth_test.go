@@ -399,3 +399,118 @@ func TestIDToken(t *testing.T) {
 		t.Errorf("claims: got %v", claims)
 	}
 }
+
+// TestLogin_wholePassword pins that both the login form and the password
+// grant compare the whole password: the right password with anything
+// appended, a prefix of it or a different case is refused (issue 12).
+func TestLogin_wholePassword(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	admin := e.org.Admin()
+	tests := []struct {
+		name     string
+		password string
+		ok       bool
+	}{
+		{"exact", admin.Password, true},
+		{"appended", admin.Password + "x", false},
+		{"appended security-token-like", admin.Password + "AbCdEfGhIjKlMnOpQrStUvWx", false},
+		{"prefix", admin.Password[:len(admin.Password)-1], false},
+		{"upper case", strings.ToUpper(admin.Password), false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run("form "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := browser(t)
+			res, err := c.Get(authorizeURL(e, "", "s"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, res)
+			res = submitForm(t, c, e.ts.URL, page, url.Values{"username": {admin.Username}, "password": {tt.password}, "action": {"login"}})
+			page = readAll(t, res)
+			if got := strings.Contains(page, "Allow Access?"); got != tt.ok {
+				t.Errorf("password %q: got logged in %v, want %v (status %d)", tt.password, got, tt.ok, res.StatusCode)
+			}
+			if !tt.ok && !strings.Contains(page, "Please check your username and password") {
+				t.Errorf("password %q: got no login error on the page: %s", tt.password, page)
+			}
+		})
+		t.Run("grant "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, body := tokenCall(t, e, url.Values{"grant_type": {"password"}, "username": {admin.Username}, "password": {tt.password}}, true)
+			if got := status == 200; got != tt.ok {
+				t.Errorf("password %q: got status %d (error %v), want success %v", tt.password, status, body["error"], tt.ok)
+			}
+		})
+	}
+}
+
+// TestOAuthAuthorizeParameters covers the authorize page's parameters
+// besides the happy path: errors sent back to the callback, login_hint,
+// immediate, and prompt=login / prompt=consent with a live session.
+func TestOAuthAuthorizeParameters(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	narrow, err := e.srv.RegisterConnectedApp(ConnectedAppOptions{Name: "narrow", CallbackURLs: []string{callback}, Scopes: []string{"api", "refresh_token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorize := func(c *http.Client, extra url.Values) *http.Response {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {e.app.ClientID}, "redirect_uri": {callback}, "state": {"st"}}
+		for k, v := range extra {
+			q[k] = v
+		}
+		res, err := c.Get(e.ts.URL + "/services/oauth2/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	redirects := []struct {
+		name      string
+		extra     url.Values
+		wantError string
+	}{
+		{"user-agent flow", url.Values{"response_type": {"token"}}, "unsupported_response_type"},
+		{"scope the app lacks", url.Values{"client_id": {narrow.ClientID}, "scope": {"api web"}}, "invalid_scope"},
+		{"bad challenge method", url.Values{"code_challenge": {"x"}, "code_challenge_method": {"S512"}}, "invalid_request"},
+		{"immediate without a session", url.Values{"immediate": {"true"}}, "immediate_unsuccessful"},
+	}
+	for _, tt := range redirects {
+		res := authorize(browser(t), tt.extra)
+		readAll(t, res)
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusFound || loc.Query().Get("error") != tt.wantError || loc.Query().Get("state") != "st" {
+			t.Errorf("%s: got %d %s, want a redirect with error=%s and the state", tt.name, res.StatusCode, res.Header.Get("Location"), tt.wantError)
+		}
+	}
+
+	admin := e.org.Admin()
+	c := browser(t)
+	page := readAll(t, authorize(c, url.Values{"login_hint": {admin.Username}}))
+	if !strings.Contains(page, `name="username" value="`+admin.Username+`"`) {
+		t.Errorf("login_hint: got no prefilled username in %s", page)
+	}
+	res := submitForm(t, c, e.ts.URL, page, url.Values{"username": {admin.Username}, "password": {admin.Password}, "action": {"login"}})
+	page = readAll(t, res)
+	res = submitForm(t, c, e.ts.URL, page, url.Values{"action": {"allow"}})
+	readAll(t, res)
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("allow: got %d, want 302", res.StatusCode)
+	}
+	// Session and approval are live: the next authorize goes straight back.
+	res = authorize(c, url.Values{"immediate": {"true"}})
+	readAll(t, res)
+	if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || loc.Query().Get("code") == "" {
+		t.Errorf("immediate with a session and approval: got %d %s, want a code", res.StatusCode, res.Header.Get("Location"))
+	}
+	if page := readAll(t, authorize(c, url.Values{"prompt": {"login"}})); !strings.Contains(page, `id="login_form"`) {
+		t.Errorf("prompt=login: got %s, want the login form again", page)
+	}
+	if page := readAll(t, authorize(c, url.Values{"prompt": {"consent"}})); !strings.Contains(page, "Allow Access?") {
+		t.Errorf("prompt=consent: got %s, want the consent page again", page)
+	}
+}

@@ -12,6 +12,18 @@ import (
 	"time"
 )
 
+// Direction is the way a run moves records.
+type Direction string
+
+// Trigger says what started a run.
+type Trigger string
+
+// RunStatus is where a run stands.
+type RunStatus string
+
+// RecordKind is the kind of a run's per-record log entry.
+type RecordKind string
+
 // SyncCounts are a run's per-outcome record counts.
 type SyncCounts struct {
 	Scanned    int64 `json:"scanned"`
@@ -44,9 +56,9 @@ func (c *SyncCounts) Add(o SyncCounts) {
 type SyncRun struct {
 	ID            int64      `json:"id"`
 	TenantID      string     `json:"-"`
-	Direction     string     `json:"direction"`
-	Trigger       string     `json:"trigger"`
-	Status        string     `json:"status"`
+	Direction     Direction  `json:"direction"`
+	Trigger       Trigger    `json:"trigger"`
+	Status        RunStatus  `json:"status"`
 	ConfigVersion int64      `json:"config_version"`
 	StartedAt     time.Time  `json:"started_at"`
 	FinishedAt    *time.Time `json:"finished_at,omitempty"`
@@ -76,24 +88,24 @@ func (r SyncRun) Percent() float64 {
 
 // SyncRunRecord is one per-record log entry of a run.
 type SyncRunRecord struct {
-	ID           int64     `json:"id"`
-	RunID        int64     `json:"run_id"`
-	Kind         string    `json:"kind"`
-	SalesforceID string    `json:"salesforce_id,omitempty"`
-	ContactID    string    `json:"contact_id,omitempty"`
-	Field        string    `json:"field,omitempty"`
-	ReasonCode   string    `json:"reason_code"`
-	Reason       string    `json:"reason"`
-	Detail       string    `json:"detail,omitempty"`
-	Created      time.Time `json:"created_at"`
+	ID           int64      `json:"id"`
+	RunID        int64      `json:"run_id"`
+	Kind         RecordKind `json:"kind"`
+	SalesforceID string     `json:"salesforce_id,omitempty"`
+	ContactID    string     `json:"contact_id,omitempty"`
+	Field        string     `json:"field,omitempty"`
+	ReasonCode   string     `json:"reason_code"`
+	Reason       string     `json:"reason"`
+	Detail       string     `json:"detail,omitempty"`
+	Created      time.Time  `json:"created_at"`
 }
 
 // ReasonGroup counts a run's records by kind and reason code.
 type ReasonGroup struct {
-	Kind       string `json:"kind"`
-	ReasonCode string `json:"reason_code"`
-	Example    string `json:"example"`
-	Count      int64  `json:"count"`
+	Kind       RecordKind `json:"kind"`
+	ReasonCode string     `json:"reason_code"`
+	Example    string     `json:"example"`
+	Count      int64      `json:"count"`
 }
 
 const runCols = `id, direction, trigger, status, config_version, started_at, finished_at, scanned, created, updated, unchanged, skipped,
@@ -130,7 +142,7 @@ func (s *Store) GetRun(ctx context.Context, tenantID string, id int64) (SyncRun,
 }
 
 // ListRuns returns a tenant's runs, newest first; direction "" means all.
-func (s *Store) ListRuns(ctx context.Context, tenantID, direction string, limit int, beforeID int64) ([]SyncRun, error) {
+func (s *Store) ListRuns(ctx context.Context, tenantID string, direction Direction, limit int, beforeID int64) ([]SyncRun, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
@@ -167,10 +179,10 @@ type RunProgress struct {
 	Counts     SyncCounts
 	Processed  int64
 	APICalls   int64
-	Checkpoint *string // nil: unchanged
-	Total      *int64  // nil: unchanged
-	Status     string  // "": unchanged
-	Message    *string // nil: unchanged
+	Checkpoint *string   // nil: unchanged
+	Total      *int64    // nil: unchanged
+	Status     RunStatus // "": unchanged
+	Message    *string   // nil: unchanged
 	Finished   bool
 	// Restart sets the counts and Processed instead of adding to them and
 	// removes the run's log entries: a pass that cannot resume part-way (a
@@ -258,7 +270,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 
 // RunRecords lists a run's per-record entries, optionally of one kind and
 // reason code.
-func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]SyncRunRecord, error) {
+func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, limit int) ([]SyncRunRecord, error) {
 	q := `SELECT id, run_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`
 	args := []any{tenantID, runID}
 	if kind != "" {
@@ -314,7 +326,7 @@ func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) 
 
 // WriteRunCSV writes a run's per-record entries as CSV, optionally only
 // one kind and reason code (one group).
-func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, w io.Writer) error {
 	recs, err := s.RunRecords(ctx, tenantID, runID, kind, reasonCode, 0)
 	if err != nil {
 		return err
@@ -322,7 +334,7 @@ func (s *Store) WriteRunCSV(ctx context.Context, tenantID string, runID int64, k
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"run_id", "kind", "salesforce_id", "contact_id", "field", "reason_code", "reason", "detail", "created_at"})
 	for _, r := range recs {
-		cw.Write([]string{strconv.FormatInt(r.RunID, 10), r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
+		cw.Write([]string{strconv.FormatInt(r.RunID, 10), string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, csvSafe(r.Reason), csvSafe(r.Detail), r.Created.Format(time.RFC3339)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -136,6 +136,9 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
 		}
 	}
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit),
@@ -163,6 +166,25 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt}, nil
+}
+
+// makePrivate creates the database file readable by this user only
+// (0600) before SQLite opens it, and tightens one an older version left
+// 0644: it holds encrypted tokens and people's contact details. SQLite
+// gives the -wal and -shm files the database file's mode; those left
+// behind are tightened too.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {

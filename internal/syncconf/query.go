@@ -66,7 +66,7 @@ func (q *Query) inScope(c *Config) *Query {
 	if err != nil && q.err == nil {
 		q.err = err
 	}
-	q.where = append(q.where, "("+where+")")
+	q.where = append(q.where, where)
 	return q
 }
 
@@ -177,9 +177,16 @@ func (q *Query) Build() (string, error) {
 	}
 	b.WriteString(" FROM ")
 	b.WriteString(q.d.Name)
-	if len(q.where) > 0 {
+	switch len(q.where) {
+	case 0:
+	case 1:
 		b.WriteString(" WHERE ")
-		b.WriteString(strings.Join(q.where, " AND "))
+		b.WriteString(q.where[0])
+	default:
+		// Each condition in parentheses: an OR inside one stays inside.
+		b.WriteString(" WHERE (")
+		b.WriteString(strings.Join(q.where, ") AND ("))
+		b.WriteString(")")
 	}
 	if len(q.orderBy) > 0 {
 		b.WriteString(" ORDER BY ")

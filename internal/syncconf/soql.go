@@ -287,27 +287,13 @@ func (c *Config) SelectFields(d *salesforce.SObjectDescribe, extra []string) ([]
 	return out, nil
 }
 
-// SOQL returns the query that reads the Salesforce contacts this
-// configuration syncs: SELECT SelectFields(d, extraSelect) FROM Contact
-// WHERE WhereClause(d).
+// SOQL returns the query that reads the Salesforce records this
+// configuration syncs: ScopeQuery(d, extraSelect...).
 func (c *Config) SOQL(d *salesforce.SObjectDescribe, extraSelect []string) (string, error) {
-	fields, err := c.SelectFields(d, extraSelect)
-	if err != nil {
-		return "", err
-	}
-	where, err := c.WhereClause(d)
-	if err != nil {
-		return "", err
-	}
-	return "SELECT " + strings.Join(fields, ", ") + " FROM Contact WHERE " + where, nil
+	return c.ScopeQuery(d, extraSelect...).Build()
 }
 
-// CountSOQL returns "SELECT COUNT() FROM Contact WHERE WhereClause(d)",
-// the number of Salesforce contacts this configuration syncs.
+// CountSOQL returns the query that counts them: ScopeCount(d).
 func (c *Config) CountSOQL(d *salesforce.SObjectDescribe) (string, error) {
-	where, err := c.WhereClause(d)
-	if err != nil {
-		return "", err
-	}
-	return "SELECT COUNT() FROM Contact WHERE " + where, nil
+	return c.ScopeCount(d).Build()
 }

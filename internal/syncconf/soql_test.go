@@ -97,3 +97,27 @@ func TestSOQL(t *testing.T) {
 		t.Errorf("SelectFields() = %v, %v; want the social field and no extra", fields, err)
 	}
 }
+
+// TestQueryBuilder: names only from the describe, literals escaped, each
+// condition kept whole.
+func TestQueryBuilder(t *testing.T) {
+	t.Parallel()
+	d := testDescribe(t)
+	cfg := Config{Identity: IdentityMapping{SalesforceField: "Email", PlatformIdentity: "email"},
+		Conditions: []Condition{{SalesforceField: "LeadSource", Operator: OpEquals, Value: "Web"}}}
+	got, err := cfg.ScopeSelect(d, "id", "email").AnyOf(Match{Field: "email", Values: []string{"a'b@x.com"}, Patterns: []string{"%9%1%"}}).
+		IDAfter("003x").OrderBy("Id").Limit(5).Build()
+	want := `SELECT Id, Email FROM Contact WHERE (Email != null AND LeadSource = 'Web') AND ((Email IN ('a\'b@x.com') OR Email LIKE '%9%1%')) AND (Id > '003x') ORDER BY Id LIMIT 5`
+	if err != nil || got != want {
+		t.Errorf("Build() = %q, %v\nwant %q", got, err, want)
+	}
+	if _, err := NewQuery(d).Select("Nope__c").Build(); err == nil {
+		t.Error("a field the describe lacks: got no error, want one")
+	}
+	if _, err := NewQuery(d).Select("Id").FieldIn("Id'; DELETE", []string{"x"}).Build(); err == nil {
+		t.Error("an injected field name: got no error, want one")
+	}
+	if got, _ := NewQuery(d).Select("Id").AnyOf().Build(); got != "SELECT Id FROM Contact WHERE (Id = null)" {
+		t.Errorf("AnyOf() with nothing: got %q, want a query matching nothing", got)
+	}
+}

@@ -149,7 +149,7 @@ func (f *benchEnv) seed(b *testing.B, inScope int) []string {
 }
 
 // pullToEnd runs a pull job slice after job slice, as the queue would.
-func (f *benchEnv) pullToEnd(b *testing.B, run syncer.Run, mode string) syncer.Run {
+func (f *benchEnv) pullToEnd(b *testing.B, run syncer.Run, mode syncer.PullMode) syncer.Run {
 	b.Helper()
 	runToEnd(b, f.eng, f.Tenant.ID, run, mode)
 	got, err := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)

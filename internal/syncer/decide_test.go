@@ -138,3 +138,22 @@ func describeDecision(d FieldDecision) string {
 	}
 	return s
 }
+
+// TestNextPollSpreads: scheduled pulls are spread over a minute after the
+// poll interval, so 10,000 tenants do not wake in the same second.
+func TestNextPollSpreads(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0).UTC()
+	e := &Engine{Now: func() time.Time { return now }}
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		d := e.nextPoll().Sub(now)
+		if d < 15*time.Minute || d >= 16*time.Minute {
+			t.Fatalf("next poll in %v, want within a minute after 15 minutes", d)
+		}
+		seen[d.Truncate(time.Second)] = true
+	}
+	if len(seen) < 20 {
+		t.Errorf("200 next polls fell on %d distinct seconds, want them spread", len(seen))
+	}
+}

@@ -116,7 +116,7 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 				rep.RejectedByReason[g.ReasonCode] += int(g.Count)
 			}
 		}
-		for _, kind := range []string{KindAmbiguous, KindFailed} {
+		for _, kind := range []RecordKind{KindAmbiguous, KindFailed} {
 			recs, err := r.RunRecords(ctx, tenantID, run.ID, kind, "", dryRunSamples)
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
@@ -16,14 +17,14 @@ import (
 
 // Pull modes.
 const (
-	ModeFull        = "full"        // every matching Salesforce contact (first sync, full resync)
-	ModeIncremental = "incremental" // changes since the cursor, with a lookback
+	ModeFull        PullMode = "full"        // every matching Salesforce contact (first sync, full resync)
+	ModeIncremental PullMode = "incremental" // changes since the cursor, with a lookback
 )
 
 // Enqueuer puts sync work on the job queue (River); internal/jobs
 // implements it. Without one, the engine's callers run work directly.
 type Enqueuer interface {
-	EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error
+	EnqueuePull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64, at time.Time) error
 	EnqueuePush(ctx context.Context, tenantID string) error
 }
 
@@ -45,7 +46,9 @@ type Engine struct {
 	// PageSize is the number of records applied per transaction (2,000).
 	PageSize int
 	// BulkThreshold is the record count above which a full sync reads
-	// through Bulk API 2.0 instead of REST queries (default 50,000).
+	// through Bulk API 2.0 instead of REST queries (default 10,000: above
+	// it the identity census reads one Bulk API job, which the pass then
+	// replays, so a larger threshold costs the REST pages on top).
 	BulkThreshold int64
 	// PushBatch is the number of contacts per Salesforce collections call
 	// (at most 200).
@@ -95,7 +98,7 @@ func orDefault[T comparable](v, def T) T {
 func (e *Engine) pollInterval() time.Duration { return orDefault(e.PollInterval, 15*time.Minute) }
 func (e *Engine) lookback() time.Duration     { return orDefault(e.Lookback, 10*time.Minute) }
 func (e *Engine) pageSize() int               { return orDefault(e.PageSize, 2000) }
-func (e *Engine) bulkThreshold() int64        { return orDefault(e.BulkThreshold, 50000) }
+func (e *Engine) bulkThreshold() int64        { return orDefault(e.BulkThreshold, censusRESTMax) }
 func (e *Engine) pushBatch() int              { return min(orDefault(e.PushBatch, 200), 200) }
 func (e *Engine) retention() time.Duration    { return orDefault(e.Retention, 90*24*time.Hour) }
 func (e *Engine) recycleBin() time.Duration   { return orDefault(e.RecycleBinWindow, 15*24*time.Hour) }
@@ -283,7 +286,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
 }
 
-func (e *Engine) startPull(ctx context.Context, tenantID, mode, trigger string) (Run, error) {
+func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger) (Run, error) {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return Run{}, err
@@ -315,7 +318,7 @@ func (e *Engine) startPull(ctx context.Context, tenantID, mode, trigger string) 
 	}
 	st.PullEnabled = true
 	if st.NextPullAt.IsZero() {
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 	}
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return Run{}, err
@@ -406,7 +409,7 @@ func (e *Engine) GetRun(ctx context.Context, tenantID string, runID int64) (Run,
 }
 
 // RunRecords lists a run's per-record entries.
-func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]RunRecord, error) {
+func (e *Engine) RunRecords(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, limit int) ([]RunRecord, error) {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return nil, err
 	}
@@ -423,7 +426,7 @@ func (e *Engine) ReasonGroups(ctx context.Context, tenantID string, runID int64)
 
 // WriteRunCSV exports a run's records as CSV: all of them, or one group
 // (kind and reason code).
-func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (e *Engine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind RecordKind, reasonCode string, w io.Writer) error {
 	if _, err := e.Store.GetRun(ctx, tenantID, runID); err != nil {
 		return err
 	}
@@ -454,9 +457,15 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
 	}
-	if r, ok, err := e.runningPull(ctx, tenantID); err == nil && ok {
+	r, ok, err := e.runningPull(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if ok {
 		msg := "stopped: Salesforce was disconnected"
-		e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true})
+		if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return err
+		}
 	}
 	return e.Conn.Disconnect(ctx, tenantID)
 }
@@ -519,4 +528,16 @@ func (e *Engine) Maintain(ctx context.Context) error {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
 	return err
+}
+
+// nextPoll is when a tenant's next scheduled pull is due: one poll
+// interval from now plus a random part of up to a tenth of it (at most a
+// minute), so tenants that started together (a deploy, the end of an
+// outage) spread out instead of waking in the same second.
+func (e *Engine) nextPoll() time.Time {
+	next := e.now().Add(e.pollInterval())
+	if spread := min(e.pollInterval()/10, time.Minute); spread > 0 {
+		next = next.Add(rand.N(spread))
+	}
+	return next
 }

@@ -59,7 +59,7 @@ func (f *fixture) save(t *testing.T, cfg syncconf.Config) {
 
 // runToEnd runs a pull job slice after job slice, as the queue would,
 // until the run ends.
-func runToEnd(tb testing.TB, eng *syncer.Engine, tenantID string, run syncer.Run, mode string) {
+func runToEnd(tb testing.TB, eng *syncer.Engine, tenantID string, run syncer.Run, mode syncer.PullMode) {
 	tb.Helper()
 	for i := 0; ; i++ {
 		err := eng.RunPull(context.Background(), tenantID, mode, run.Trigger, run.ID)
@@ -73,7 +73,7 @@ func runToEnd(tb testing.TB, eng *syncer.Engine, tenantID string, run syncer.Run
 }
 
 // pull runs a pull to the end, job slice after job slice, as the queue would.
-func (f *fixture) pull(t *testing.T, run syncer.Run, mode string) syncer.Run {
+func (f *fixture) pull(t *testing.T, run syncer.Run, mode syncer.PullMode) syncer.Run {
 	t.Helper()
 	runToEnd(t, f.eng, f.Tenant.ID, run, mode)
 	got, err := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)

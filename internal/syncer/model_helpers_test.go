@@ -127,7 +127,7 @@ const maxAttempts = 200
 
 // runPull drives one pull run to its end as the job queue would: slice
 // after slice, retrying transient errors. runID 0 is a scheduled run.
-func (f *mfix) runPull(ctx context.Context, mode, trigger string, runID int64) error {
+func (f *mfix) runPull(ctx context.Context, mode syncer.PullMode, trigger syncer.Trigger, runID int64) error {
 	for i := 0; ; i++ {
 		err := f.eng.RunPull(ctx, f.Tenant.ID, mode, trigger, runID)
 		if err == nil {
@@ -160,7 +160,7 @@ func (f *mfix) runPush(ctx context.Context) error {
 }
 
 // lastPull returns the newest Salesforce → platform run.
-func (f *mfix) lastRun(dir string) syncer.Run {
+func (f *mfix) lastRun(dir syncer.Direction) syncer.Run {
 	f.t.Helper()
 	runs, err := f.Store.ListRuns(f.ctx, f.Tenant.ID, dir, 1, 0)
 	if err != nil || len(runs) == 0 {
@@ -292,7 +292,7 @@ func (f *mfix) failedOutbox() (failed map[string][]string, pending int) {
 	}
 }
 
-func (f *mfix) runRecords(runID int64, kind string) []syncer.RunRecord {
+func (f *mfix) runRecords(runID int64, kind syncer.RecordKind) []syncer.RunRecord {
 	f.t.Helper()
 	recs, err := f.Store.RunRecords(f.ctx, f.Tenant.ID, runID, kind, "", 100000)
 	if err != nil {

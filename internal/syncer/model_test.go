@@ -958,7 +958,7 @@ func (m *model) check() {
 	full, _ := m.eng.GetRun(m.ctx, m.Tenant.ID, run.ID)
 	pfAfter := m.pfContacts()
 	pullFailed := map[string][]syncer.RunRecord{}
-	for _, kind := range []string{syncer.KindFailed, syncer.KindAmbiguous} {
+	for _, kind := range []syncer.RecordKind{syncer.KindFailed, syncer.KindAmbiguous} {
 		for _, r := range m.runRecords(full.ID, kind) {
 			pullFailed[r.SalesforceID] = append(pullFailed[r.SalesforceID], r)
 			if r.Reason == "" || r.ReasonCode == "" {

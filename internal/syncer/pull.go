@@ -53,9 +53,9 @@ func (e *Engine) describe(ctx context.Context, tenantID string, client *salesfor
 	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
 		return ent.d, nil
 	}
-	d, err := client.DescribeSObject(ctx, "Contact")
+	d, err := client.DescribeSObject(ctx, syncconf.DefaultObject)
 	if err != nil {
-		return nil, fmt.Errorf("describe Contact: %w", err)
+		return nil, fmt.Errorf("describe %s: %w", syncconf.DefaultObject, err)
 	}
 	e.describes.mu.Lock()
 	if e.describes.m == nil {
@@ -125,7 +125,7 @@ func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
 // runID 0 starts a new scheduled run. It returns an error only for
 // transient failures, which the job queue retries; the run then resumes
 // from its last checkpoint. Everything else ends the run with a status.
-func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, runID int64) error {
+func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger, runID int64) error {
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -156,7 +156,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	}
 	if run.Status == StatusPaused {
 		msg := ""
-		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg})
+		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
+			return err
+		}
 	}
 	sess, err := e.openSession(ctx, tenantID, run)
 	if err != nil {
@@ -180,7 +182,7 @@ func (e *Engine) RunPull(ctx context.Context, tenantID, mode, trigger string, ru
 	return e.endPull(ctx, tenantID, run, sess, err, cursor)
 }
 
-func modeOf(trigger string) string {
+func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
@@ -213,7 +215,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if len(cursor) > 0 && cursor[0].After(st.PullCursor) {
 			st.PullCursor = cursor[0]
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		st.PausedUntil = time.Time{}
 		e.log().InfoContext(ctx, "pull finished", "tenant_id", tenantID, "run_id", run.ID, "status", status, "api_calls", calls)
 		return e.Store.SaveSyncState(ctx, st)
@@ -241,7 +243,9 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		return ErrContinue
 	case transient(runErr):
 		if calls > 0 {
-			e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
+			if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}); err != nil {
+				return errors.Join(runErr, err)
+			}
 		}
 		e.log().WarnContext(ctx, "pull interrupted; it will resume from its checkpoint", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return runErr
@@ -254,7 +258,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
 			return err
 		}
-		st.NextPullAt = e.now().Add(e.pollInterval())
+		st.NextPullAt = e.nextPoll()
 		e.log().ErrorContext(ctx, "pull failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 		return e.Store.SaveSyncState(ctx, st)
 	}
@@ -341,13 +345,16 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 	}
+	var sp *spool
 	if run.Checkpoint == "" {
 		// Before anything is applied: hold every value two in-scope
 		// records share, wherever they fall (a resumed pass did this in
-		// its first job).
-		if err := e.census(ctx, s, run.Total); err != nil {
+		// its first job). A census read through the Bulk API is the pass's
+		// read too.
+		if sp, err = e.census(ctx, s, run.Total); err != nil {
 			return err
 		}
+		defer sp.Close()
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -355,6 +362,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		err = e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			if sp != nil {
+				return sp.replay(emit)
+			}
 			rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 			if err != nil {
 				return err
@@ -481,11 +491,11 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // lookback), deleted records included, plus failed records due for a
 // retry, and returns the new cursor: the newest SystemModstamp seen.
 func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
-	where, err := s.cfg.WhereClause(s.describe)
+	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
 	if err != nil {
 		return cursor, err
 	}
-	sc, err := newScope(s.describe, where, e.now())
+	sc, err := newScope(s.describe, scopeQ, e.now())
 	if err != nil {
 		return cursor, err
 	}
@@ -761,7 +771,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var logs []RunRecord
 	failedRetry := map[string]string{}
 	var okRetry, unlink []string
-	record := func(kind, sfID, contactID, field, code, reason, detail string) {
+	record := func(kind RecordKind, sfID, contactID, field, code, reason, detail string) {
 		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
 	}
 	fail := func(it *pullItem, field, code, reason string) {

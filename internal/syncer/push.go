@@ -109,7 +109,9 @@ func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncStat
 			return r, nil
 		}
 		if err == nil && r.Status == StatusRunning {
-			e.finishPushRun(ctx, tenantID, r)
+			if err := e.finishPushRun(ctx, tenantID, r); err != nil {
+				return r, err
+			}
 		}
 	}
 	r, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToSalesforce, Trigger: TriggerRealtime, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
@@ -124,12 +126,12 @@ func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncStat
 	return r, e.Store.SaveSyncState(ctx, cur)
 }
 
-func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) {
+func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) error {
 	status := StatusSucceeded
 	if r.Counts.Failed > 0 || r.Counts.Ambiguous > 0 {
 		status = StatusPartiallyFailed
 	}
-	e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
+	return e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
 }
 
 // CloseIdlePushRuns finishes real-time push runs whose window has passed.
@@ -143,7 +145,7 @@ func (e *Engine) closeIdlePushRun(ctx context.Context, tenantID string) error {
 		return nil
 	}
 	if r.Status == StatusRunning && e.now().Sub(r.StartedAt) >= e.pushWindow() {
-		e.finishPushRun(ctx, tenantID, r)
+		return e.finishPushRun(ctx, tenantID, r)
 	}
 	return nil
 }
@@ -180,7 +182,9 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	}
 	if err != nil {
 		msg := "failed: " + err.Error()
-		e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg})
+		if uerr := e.Store.UpdateRun(ctx, t, run.ID, RunProgress{Message: &msg}); uerr != nil {
+			return errors.Join(err, uerr)
+		}
 		if transient(err) {
 			return err
 		}
@@ -246,7 +250,9 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 	calls := sess.calls()
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
-		e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg})
+		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {
+			return uerr
+		}
 		st, serr := e.Store.GetSyncState(ctx, tenantID)
 		if serr != nil {
 			return serr
@@ -255,13 +261,11 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 		st.PushRunID = 0
 		return e.Store.SaveSyncState(ctx, st)
 	}
-	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls})
 	if transient(err) {
-		return err
+		return errors.Join(err, e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls}))
 	}
 	msg := "push stopped: " + err.Error()
-	e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Message: &msg})
-	return err
+	return errors.Join(err, e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Message: &msg}))
 }
 
 func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64) error {
@@ -279,7 +283,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	var logs []RunRecord
 	failed := map[int64]string{}
 	var ack []int64
-	record := func(kind string, it *pushItem, field, code, reason, detail string) {
+	record := func(kind RecordKind, it *pushItem, field, code, reason, detail string) {
 		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: it.sfID, ContactID: it.c.ID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
 	}
 	fail := func(it *pushItem, field, code, reason string) {
@@ -301,12 +305,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if l, ok := links[id]; ok {
 			it.link = &l
 			it.sfID = l.SalesforceID
-			linkedIDs = append(linkedIDs, salesforce.QuoteString(l.SalesforceID))
+			linkedIDs = append(linkedIDs, l.SalesforceID)
 		} else if v := identity.fromPlatform(c); !isBlank(v) {
 			it.key, _ = v.(string)
-			for _, lit := range identityLiterals(identity, it.key) {
-				keyLits = append(keyLits, salesforce.QuoteString(lit))
-			}
+			keyLits = append(keyLits, identityLiterals(identity, it.key)...)
 		}
 		items = append(items, it)
 	}
@@ -324,14 +326,12 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				fields = append(fields, m.sfField)
 			}
 		}
-		var conds []string
-		if len(linkedIDs) > 0 {
-			conds = append(conds, "Id IN ("+strings.Join(linkedIDs, ", ")+")")
+		q, err := syncconf.NewQuery(s.describe).Select(fields...).
+			AnyOf(syncconf.Match{Field: "Id", Values: linkedIDs}, syncconf.Match{Field: identity.sfField, Values: keyLits}).Build()
+		if err != nil {
+			return err
 		}
-		if len(keyLits) > 0 {
-			conds = append(conds, identity.sfField+" IN ("+strings.Join(keyLits, ", ")+")")
-		}
-		it := s.client.Query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM Contact WHERE "+strings.Join(conds, " OR "), salesforce.QueryOptions{})
+		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
 		for it.Next() {
 			rec := it.Record()
 			id, _ := rec["Id"].(string)
@@ -533,7 +533,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if len(recs) == 0 {
 			return nil
 		}
-		res, err := call(ctx, "Contact", recs)
+		res, err := call(ctx, s.describe.Name, recs)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // recordingQueue is an Enqueuer that remembers what was put on it.
@@ -18,10 +19,10 @@ type recordingQueue struct {
 	pulls []string // "tenant mode trigger"
 }
 
-func (q *recordingQueue) EnqueuePull(_ context.Context, tenantID, mode, trigger string, _ int64, _ time.Time) error {
+func (q *recordingQueue) EnqueuePull(_ context.Context, tenantID string, mode syncer.PullMode, trigger syncer.Trigger, _ int64, _ time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.pulls = append(q.pulls, tenantID+" "+mode+" "+trigger)
+	q.pulls = append(q.pulls, tenantID+" "+string(mode)+" "+string(trigger))
 	return nil
 }
 

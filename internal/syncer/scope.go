@@ -22,7 +22,7 @@ type scope struct {
 
 type describeSchema struct{ d *salesforce.SObjectDescribe }
 
-func (s describeSchema) Object() string { return "Contact" }
+func (s describeSchema) Object() string { return s.d.Name }
 
 func (s describeSchema) Field(name string) (soql.FieldInfo, bool) {
 	for i, f := range s.d.Fields {
@@ -33,8 +33,10 @@ func (s describeSchema) Field(name string) (soql.FieldInfo, bool) {
 	return soql.FieldInfo{}, false
 }
 
-func newScope(d *salesforce.SObjectDescribe, where string, now time.Time) (*scope, error) {
-	q, err := soql.Parse("SELECT Id FROM Contact WHERE " + where)
+// newScope compiles query, the configuration's scope as syncconf.Query
+// builds it, for the client-side evaluator.
+func newScope(d *salesforce.SObjectDescribe, query string, now time.Time) (*scope, error) {
+	q, err := soql.Parse(query)
 	if err != nil {
 		return nil, err
 	}

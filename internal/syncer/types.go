@@ -5,41 +5,57 @@ package syncer
 
 import "github.com/sfsync/sfsync/internal/store"
 
+// The run vocabulary is typed, so a misspelt direction, trigger, status
+// or kind does not compile; the types live with the store that keeps runs.
+type (
+	// Direction is the way a run moves records.
+	Direction = store.Direction
+	// Trigger says what started a run.
+	Trigger = store.Trigger
+	// RunStatus is where a run stands.
+	RunStatus = store.RunStatus
+	// RecordKind is the kind of a per-record log entry.
+	RecordKind = store.RecordKind
+)
+
 // Directions of a run.
 const (
-	DirToPlatform   = "to_platform"   // Salesforce → platform
-	DirToSalesforce = "to_salesforce" // platform → Salesforce
+	DirToPlatform   Direction = "to_platform"   // Salesforce → platform
+	DirToSalesforce Direction = "to_salesforce" // platform → Salesforce
 )
 
 // Triggers of a run.
 const (
-	TriggerInitial   = "initial"
-	TriggerScheduled = "scheduled"
-	TriggerManual    = "manual"
-	TriggerRealtime  = "realtime"
-	TriggerRetry     = "retry"
-	TriggerFull      = "full_resync"
+	TriggerInitial   Trigger = "initial"
+	TriggerScheduled Trigger = "scheduled"
+	TriggerManual    Trigger = "manual"
+	TriggerRealtime  Trigger = "realtime"
+	TriggerRetry     Trigger = "retry"
+	TriggerFull      Trigger = "full_resync"
 )
 
 // Run statuses.
 const (
-	StatusRunning         = "running"
-	StatusSucceeded       = "succeeded"
-	StatusPartiallyFailed = "partially_failed"
-	StatusFailed          = "failed"
-	StatusPaused          = "paused"
+	StatusRunning         RunStatus = "running"
+	StatusSucceeded       RunStatus = "succeeded"
+	StatusPartiallyFailed RunStatus = "partially_failed"
+	StatusFailed          RunStatus = "failed"
+	StatusPaused          RunStatus = "paused"
 )
 
 // Kinds of per-record log entries.
 const (
-	KindFailed     = "failed"
-	KindAmbiguous  = "ambiguous"
-	KindConflict   = "conflict"
-	KindOutOfScope = "out_of_scope"
-	KindSkipped    = "skipped"
-	KindUnlinked   = "unlinked"
-	KindMerged     = "merged" // merged away in Salesforce: the link followed, or was held
+	KindFailed     RecordKind = "failed"
+	KindAmbiguous  RecordKind = "ambiguous"
+	KindConflict   RecordKind = "conflict"
+	KindOutOfScope RecordKind = "out_of_scope"
+	KindSkipped    RecordKind = "skipped"
+	KindUnlinked   RecordKind = "unlinked"
+	KindMerged     RecordKind = "merged" // merged away in Salesforce: the link followed, or was held
 )
+
+// PullMode is what a pull reads.
+type PullMode string
 
 // The run log types live with the store that keeps them; these names are
 // what the engine's callers use.
@@ -57,7 +73,7 @@ type (
 
 // RunFilter selects runs: Direction "" means both directions.
 type RunFilter struct {
-	Direction string
+	Direction Direction
 	Limit     int
 	BeforeID  int64
 }

@@ -87,7 +87,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, lv)
 		return
 	}
-	if !s.limiter.allow("ip:"+s.clientIP(r), "email:"+email) {
+	if field, reason := formTextProblem(r.PostForm); field != "" {
+		s.renderFieldError(w, r, nil, field, reason)
+		return
+	}
+	keys := []string{"ip:" + s.clientIP(r), "email:" + email}
+	if s.limiter.blocked(keys...) {
 		s.log.WarnContext(r.Context(), "login rate limit reached", "ip", s.clientIP(r))
 		w.Header().Set("Retry-After", "60")
 		lv.Error = "login.error_rate"
@@ -96,6 +101,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.opts.Store.Authenticate(r.Context(), email, r.PostForm.Get("password"))
 	if errors.Is(err, store.ErrNotFound) {
+		s.limiter.fail(keys...)
 		lv.Error = "login.error_credentials"
 		s.renderLogin(w, r, http.StatusUnauthorized, lv)
 		return
@@ -162,50 +168,68 @@ func (s *server) clientIP(r *http.Request) string {
 	return host
 }
 
-// limiter counts sign-in attempts per key in a sliding window.
+// limiter counts failed sign-ins per key (the client's address, the
+// account) in a sliding window. Only failures count: an admin who signs in
+// many times a minute is never locked out, while guessing is limited per
+// address and per account alike.
 type limiter struct {
 	mu     sync.Mutex
 	limit  int
 	window time.Duration
 	now    func() time.Time
-	hits   map[string][]time.Time
+	fails  map[string][]time.Time
 }
 
 func newLimiter(limit int, window time.Duration, now func() time.Time) *limiter {
-	return &limiter{limit: limit, window: window, now: now, hits: map[string][]time.Time{}}
+	return &limiter{limit: limit, window: window, now: now, fails: map[string][]time.Time{}}
 }
 
-// allow records an attempt under every key and reports whether each key
-// had fewer than limit attempts in the window before it. A refused attempt
-// is not recorded, so waiting out the window always lets the next one in.
-func (l *limiter) allow(keys ...string) bool {
+// blocked reports whether any key has had limit failures in the window.
+// A refused attempt is not a failure, so waiting out the window always
+// lets the next one in.
+func (l *limiter) blocked(keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.hits) > 10000 {
-		for k, ts := range l.hits {
+	blocked := false
+	for _, k := range keys {
+		if len(l.recent(k, now)) >= l.limit {
+			blocked = true
+		}
+	}
+	return blocked
+}
+
+// fail records a failed sign-in under every key.
+func (l *limiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.fails) > 10000 {
+		for k, ts := range l.fails {
 			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > l.window {
-				delete(l.hits, k)
+				delete(l.fails, k)
 			}
 		}
 	}
-	ok := true
 	for _, k := range keys {
-		ts := l.hits[k]
-		i := 0
-		for i < len(ts) && now.Sub(ts[i]) >= l.window {
-			i++
-		}
-		ts = ts[i:]
-		l.hits[k] = ts
-		if len(ts) >= l.limit {
-			ok = false
-		}
+		l.fails[k] = append(l.recent(k, now), now)
 	}
-	if ok {
-		for _, k := range keys {
-			l.hits[k] = append(l.hits[k], now)
-		}
+}
+
+// recent drops k's failures older than the window and returns the rest;
+// l.mu is held.
+func (l *limiter) recent(k string, now time.Time) []time.Time {
+	ts := l.fails[k]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= l.window {
+		i++
 	}
-	return ok
+	ts = ts[i:]
+	if len(ts) == 0 {
+		delete(l.fails, k)
+		return nil
+	}
+	l.fails[k] = ts
+	return ts
 }

@@ -93,10 +93,17 @@ func dynamicKeys() []string {
 			keys = append(keys, prefix+v)
 		}
 	}
-	add("status.", syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused)
-	add("trigger.", syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull)
-	add("dir.", syncer.DirToPlatform, syncer.DirToSalesforce, "both")
-	add("kind.", syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked)
+	strs := func(vals ...any) []string {
+		var out []string
+		for _, v := range vals {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
+	}
+	add("status.", strs(syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused)...)
+	add("trigger.", strs(syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull)...)
+	add("dir.", strs(syncer.DirToPlatform, syncer.DirToSalesforce, "both")...)
+	add("kind.", strs(syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked, syncer.KindMerged)...)
 	add("card.state.", cardPlanMissing, cardAvailable, cardConnected, cardBroken, cardSyncing)
 	add("conflict.", string(syncconf.NewestWins), string(syncconf.PreferSalesforceUnlessBlank), string(syncconf.AlwaysSalesforce), string(syncconf.AlwaysPlatform))
 	for _, st := range steps {
@@ -191,17 +198,17 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	e.eng.configs[e.tenantA.ID] = []syncconf.Config{cfg} // stored as is: also an invalid one must render
 	e.eng.mu.Unlock()
 	var runIDs []int64
-	for _, st := range []string{syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused} {
-		for _, tr := range []string{syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull} {
-			for _, dir := range []string{syncer.DirToPlatform, syncer.DirToSalesforce} {
+	for _, st := range []syncer.RunStatus{syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused} {
+		for _, tr := range []syncer.Trigger{syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull} {
+			for _, dir := range []syncer.Direction{syncer.DirToPlatform, syncer.DirToSalesforce} {
 				r := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: dir, Trigger: tr, Status: st, Total: 10, Processed: 5, Message: "m",
 					Counts: syncer.Counts{Failed: 1, Ambiguous: 1, Conflicts: 1, OutOfScope: 1, Unlinked: 1}})
 				runIDs = append(runIDs, r.ID)
 			}
 		}
 	}
-	for _, k := range []string{syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked} {
-		e.eng.records[runIDs[0]] = append(e.eng.records[runIDs[0]], syncer.RunRecord{Kind: k, ReasonCode: "r_" + k, Reason: "reason " + k, SalesforceID: "003X"})
+	for _, k := range []syncer.RecordKind{syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked, syncer.KindMerged} {
+		e.eng.records[runIDs[0]] = append(e.eng.records[runIDs[0]], syncer.RunRecord{Kind: k, ReasonCode: "r_" + string(k), Reason: "reason " + string(k), SalesforceID: "003X"})
 	}
 	push := syncconf.Config{Identity: syncconf.IdentityMapping{SalesforceField: "Email", PlatformIdentity: "email", ToPlatformNoMatch: syncconf.NoMatchUpdateOnly, ToSalesforceNoMatch: syncconf.NoMatchCreate},
 		Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirToSalesforce}}}

@@ -32,7 +32,7 @@ type directQueue struct {
 	errs   []error
 }
 
-func (q *directQueue) EnqueuePull(ctx context.Context, tenantID, mode, trigger string, runID int64, at time.Time) error {
+func (q *directQueue) EnqueuePull(ctx context.Context, tenantID string, mode syncer.PullMode, trigger syncer.Trigger, runID int64, at time.Time) error {
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()

@@ -186,7 +186,7 @@ func (e *fakeEngine) StartInitialSync(ctx context.Context, tenantID string) (syn
 	return r, nil
 }
 
-func (e *fakeEngine) manual(name, tenantID, trigger string) (syncer.Run, error) {
+func (e *fakeEngine) manual(name, tenantID string, trigger syncer.Trigger) (syncer.Run, error) {
 	e.call(name, tenantID)
 	if _, _, err := e.CurrentConfig(context.Background(), tenantID); err != nil {
 		return syncer.Run{}, syncer.ErrNotConfigured
@@ -254,7 +254,7 @@ func (e *fakeEngine) GetRun(ctx context.Context, tenantID string, runID int64) (
 	return syncer.Run{}, store.ErrNotFound
 }
 
-func (e *fakeEngine) RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]syncer.RunRecord, error) {
+func (e *fakeEngine) RunRecords(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, limit int) ([]syncer.RunRecord, error) {
 	if _, err := e.GetRun(ctx, tenantID, runID); err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (e *fakeEngine) ReasonGroups(ctx context.Context, tenantID string, runID in
 	return out, nil
 }
 
-func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error {
+func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, w io.Writer) error {
 	recs, err := e.RunRecords(ctx, tenantID, runID, kind, reasonCode, 1<<30)
 	if err != nil {
 		return err
@@ -294,7 +294,7 @@ func (e *fakeEngine) WriteRunCSV(ctx context.Context, tenantID string, runID int
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"kind", "salesforce_id", "reason_code", "reason"})
 	for _, r := range recs {
-		cw.Write([]string{r.Kind, r.SalesforceID, r.ReasonCode, r.Reason})
+		cw.Write([]string{string(r.Kind), r.SalesforceID, r.ReasonCode, r.Reason})
 	}
 	cw.Flush()
 	return cw.Error()

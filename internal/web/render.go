@@ -234,6 +234,9 @@ var flashes = map[string]bool{
 type errorView struct {
 	Message string // catalogue key
 	Back    string
+	// Field and Reason name the form field a 422 refused, and why
+	// (in English: the reason comes from contact.TextProblem).
+	Field, Reason string
 }
 
 func (s *server) renderError(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, key string) {
@@ -242,6 +245,16 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		back = "/login"
 	}
 	s.renderPage(w, r, rc, status, "error", errorView{Message: key, Back: back})
+}
+
+// renderFieldError refuses a form whose field holds text that cannot be
+// stored, naming the field (422).
+func (s *server) renderFieldError(w http.ResponseWriter, r *http.Request, rc *reqCtx, field, reason string) {
+	back := "/admin/integrations"
+	if rc == nil {
+		back = "/login"
+	}
+	s.renderPage(w, r, rc, http.StatusUnprocessableEntity, "error", errorView{Message: "error.bad_text", Back: back, Field: field, Reason: reason})
 }
 
 // refusal is a connect failure page: a title by code and the message

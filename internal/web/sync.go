@@ -110,8 +110,8 @@ func (s *server) progressOf(r *http.Request, rc *reqCtx) (progress, error) {
 		// Nothing to follow: the stream ends rather than idling.
 		return progress{Done: true}, err
 	}
-	p := progress{Found: true, Status: run.Status, Percent: run.Percent(), Processed: run.Processed, Total: run.Total, Done: runDone(run)}
-	p.Label, err = translate(rc.Lang, "status."+run.Status)
+	p := progress{Found: true, Status: string(run.Status), Percent: run.Percent(), Processed: run.Processed, Total: run.Total, Done: runDone(run)}
+	p.Label, err = translate(rc.Lang, "status."+string(run.Status))
 	return p, err
 }
 
@@ -202,7 +202,7 @@ const runsPerPage = 25
 func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	dir := q.Get("direction")
+	dir := syncer.Direction(q.Get("direction"))
 	if dir != syncer.DirToPlatform && dir != syncer.DirToSalesforce {
 		dir = ""
 	}
@@ -212,11 +212,14 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.fail(w, r, rc, err)
 		return
 	}
-	v := infoView{Direction: dir}
-	for _, f := range []struct{ dir, key string }{{"", "info.filter_both"}, {syncer.DirToPlatform, "dir.to_platform"}, {syncer.DirToSalesforce, "dir.to_salesforce"}} {
+	v := infoView{Direction: string(dir)}
+	for _, f := range []struct {
+		dir syncer.Direction
+		key string
+	}{{"", "info.filter_both"}, {syncer.DirToPlatform, "dir.to_platform"}, {syncer.DirToSalesforce, "dir.to_salesforce"}} {
 		href := "/admin/salesforce/info"
 		if f.dir != "" {
-			href += "?direction=" + f.dir
+			href += "?direction=" + string(f.dir)
 		}
 		v.Filters = append(v.Filters, filterLink{Key: f.key, Href: href, Current: f.dir == dir})
 	}
@@ -224,7 +227,7 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		runs = runs[:runsPerPage]
 		v.Older = fmt.Sprintf("/admin/salesforce/info?before=%d", runs[len(runs)-1].ID)
 		if dir != "" {
-			v.Older += "&direction=" + dir
+			v.Older += "&direction=" + string(dir)
 		}
 	}
 	v.Runs = runs
@@ -321,7 +324,7 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.fail(w, r, rc, err)
 		return
 	}
-	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, v.Kind, v.Reason, recordsPerPage); err != nil {
+	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -349,7 +352,7 @@ func (s *server) exportRun(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	// Buffer the CSV so a failure midway is an error page, not half a file.
 	var buf bytes.Buffer
 	q := r.URL.Query()
-	if err := s.opts.Engine.WriteRunCSV(r.Context(), rc.Tenant.ID, run.ID, q.Get("kind"), q.Get("reason"), &buf); err != nil {
+	if err := s.opts.Engine.WriteRunCSV(r.Context(), rc.Tenant.ID, run.ID, syncer.RecordKind(q.Get("kind")), q.Get("reason"), &buf); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}

@@ -15,9 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
@@ -41,9 +44,9 @@ type Engine interface {
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
 	ListRuns(ctx context.Context, tenantID string, f syncer.RunFilter) ([]syncer.Run, error)
 	GetRun(ctx context.Context, tenantID string, runID int64) (syncer.Run, error)
-	RunRecords(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, limit int) ([]syncer.RunRecord, error)
+	RunRecords(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, limit int) ([]syncer.RunRecord, error)
 	ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]syncer.ReasonGroup, error)
-	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
+	WriteRunCSV(ctx context.Context, tenantID string, runID int64, kind syncer.RecordKind, reasonCode string, w io.Writer) error // kind, reasonCode "" = every record
 	Usage(ctx context.Context, tenantID string) (used, max int, budget float64, err error)
 	Disconnect(ctx context.Context, tenantID string) error // stops schedules and pushes, revokes the token, keeps contacts (S22)
 
@@ -63,7 +66,8 @@ type Options struct {
 	// BaseURL is the public origin of the service, e.g. https://sync.example.com;
 	// the Connected App's callback URL is BaseURL + CallbackPath.
 	BaseURL string
-	// SecureCookies marks cookies Secure; set it when served over https.
+	// SecureCookies marks cookies Secure; it is set by itself when
+	// BaseURL is https.
 	SecureCookies bool
 	// Now is the clock (rate limits); time.Now when nil.
 	Now func() time.Time
@@ -125,6 +129,11 @@ func New(opts Options) http.Handler {
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = time.Second
+	}
+	// Served over https, cookies are Secure whatever the embedder said:
+	// a session cookie sent over plain http can be stolen on the way.
+	if u, err := url.Parse(opts.BaseURL); err == nil && strings.EqualFold(u.Scheme, "https") {
+		opts.SecureCookies = true
 	}
 	s := &server{
 		opts:    opts,
@@ -281,9 +290,35 @@ func (s *server) admin(h func(http.ResponseWriter, *http.Request, *reqCtx)) http
 				s.renderError(w, r, rc, http.StatusForbidden, "error.csrf")
 				return
 			}
+			if field, reason := formTextProblem(r.PostForm); field != "" {
+				s.renderFieldError(w, r, rc, field, reason)
+				return
+			}
 		}
 		h(w, r, rc)
 	}
+}
+
+// formTextProblem finds the first form field (in name order) whose name or
+// value holds a NUL character or bytes that are not UTF-8: such text is
+// refused, never stored or rewritten.
+func formTextProblem(form url.Values) (field, reason string) {
+	names := make([]string, 0, len(form))
+	for k := range form {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if p := contact.TextProblem(k); p != "" {
+			return strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "?"), "this name " + p
+		}
+		for _, v := range form[k] {
+			if p := contact.TextProblem(v); p != "" {
+				return k, p
+			}
+		}
+	}
+	return "", ""
 }
 
 // fail shows err as a page: a Salesforce refusal in its own words, a
