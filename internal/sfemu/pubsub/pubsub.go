@@ -274,8 +274,11 @@ func (s *Service) Subscribe(stream eventbusv1.PubSub_SubscribeServer) error {
 				return // closed send side or ended stream: no more top-ups
 			}
 			if r.GetTopicName() != "" && r.GetTopicName() != topic {
-				reqs <- topUp{err: rpcError(ctx, codes.InvalidArgument, ErrCodeInvalidRequest,
-					"The topic name in a FetchRequest must match the topic of the subscription.")}
+				select {
+				case reqs <- topUp{err: rpcError(ctx, codes.InvalidArgument, ErrCodeInvalidRequest,
+					"The topic name in a FetchRequest must match the topic of the subscription.")}:
+				case <-ctx.Done():
+				}
 				return
 			}
 			select {

@@ -562,3 +562,22 @@ func TestDropStreams(t *testing.T) {
 		t.Fatalf("after drop: got %v, want Unavailable", err)
 	}
 }
+
+func TestSubscribe_TopicMismatchInALaterRequest(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	st := e.subscribe(&eventbusv1.FetchRequest{ReplayPreset: eventbusv1.ReplayPreset_LATEST, NumRequested: 1})
+	if err := st.Send(&eventbusv1.FetchRequest{TopicName: pubsub.TopicChangeEvents, NumRequested: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := st.Recv()
+		if err == nil {
+			continue // a keep-alive before the request was read
+		}
+		if status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("got %v, want InvalidArgument", err)
+		}
+		return
+	}
+}
