@@ -201,3 +201,26 @@ func TestCDC_NewFieldNewSchemaOldEventsKeepTheirs(t *testing.T) {
 		t.Errorf("current schema: got %s, want %s", id, evs[1].SchemaID)
 	}
 }
+
+func TestCDC_CompositeAllOrNone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.selectContactForCDC()
+	sub := func(ref, last string) map[string]any {
+		body := map[string]any{"LastName": last}
+		if last == "" {
+			body = map[string]any{"Email": "not-an-email"}
+		}
+		return map[string]any{"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": ref, "body": body}
+	}
+	r := e.do("POST", "composite", map[string]any{"allOrNone": true, "compositeRequest": []any{sub("a", "One"), sub("b", "")}})
+	wantStatus(t, r, 200)
+	if n := len(e.cdcEvents()); n != 0 {
+		t.Fatalf("rolled-back composite: got %d events, want 0", n)
+	}
+	wantStatus(t, e.do("POST", "composite", map[string]any{"allOrNone": true, "compositeRequest": []any{sub("a", "One"), sub("b", "Two")}}), 200)
+	got := e.cdcEvents()
+	if len(got) != 2 || got[0].key != got[1].key {
+		t.Fatalf("committed composite: got %d events (keys %v), want 2 sharing one transactionKey", len(got), got)
+	}
+}
