@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
@@ -55,6 +57,11 @@ func refusalError(err error) error {
 		return &apiError{code: codeRefused, detail: "no sync configuration has been saved; PUT /salesforce/config first", refusal: "not_configured"}
 	case errors.Is(err, syncer.ErrNoPull):
 		return &apiError{code: codeRefused, detail: "the configuration syncs nothing from Salesforce to the platform", refusal: "no_pull"}
+	}
+	var paused *syncer.PausedError
+	switch {
+	case errors.As(err, &paused):
+		return &apiError{code: codeRefused, detail: fmt.Sprintf("run %d is paused until %s: %s", paused.Run.ID, paused.Until.UTC().Format(time.RFC3339), paused.Why), refusal: "paused"}
 	case errors.Is(err, syncer.ErrNothingToRetry):
 		return &apiError{code: codeRefused, detail: "there are no failed records to retry; no run started", refusal: "nothing_to_retry"}
 	}

@@ -314,12 +314,16 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 	if !cfg.PullsFromSalesforce() {
 		return Run{}, ErrNoPull
 	}
-	if _, err := e.Conn.Client(ctx, tenantID); err != nil {
+	client, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
 		return Run{}, err
 	}
 	if running, ok, err := e.runningPull(ctx, tenantID); err != nil {
 		return Run{}, err
 	} else if ok {
+		if running.Status == StatusPaused {
+			return e.resumePaused(ctx, tenantID, client, running)
+		}
 		return running, nil // one run at a time per tenant and direction
 	}
 	run, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: trigger, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
@@ -338,6 +342,51 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 	}
 	if e.Queue != nil {
 		if err := e.Queue.EnqueuePull(ctx, tenantID, mode, trigger, run.ID, time.Time{}); err != nil {
+			return run, err
+		}
+	}
+	return run, nil
+}
+
+// PausedError answers a request to sync while the run is paused for the
+// API budget or Salesforce's limit and one call says it still must wait.
+type PausedError struct {
+	Run   Run
+	Until time.Time
+	Why   string
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("syncer: run %d is paused until %s: %s", e.Run.ID, e.Until.UTC().Format(time.RFC3339), e.Why)
+}
+
+// resumePaused is "sync now" on a paused pull: one call reads the org's
+// usage; when the budget allows, the run goes on at once, else a
+// *PausedError says until when and why.
+func (e *Engine) resumePaused(ctx context.Context, tenantID string, client *salesforce.Client, run Run) (Run, error) {
+	limits, err := client.Limits(ctx)
+	if err != nil {
+		if until, why, paused := e.pauseFor(err); paused {
+			return run, &PausedError{Run: run, Until: until, Why: why}
+		}
+		return run, err
+	}
+	if l, ok := limits["DailyApiRequests"]; ok && l.Max > 0 {
+		u := salesforce.Usage{Used: int(l.Max - l.Remaining), Max: int(l.Max), ObservedAt: e.now()}
+		if until := u.Until(client.Budget()); !until.IsZero() {
+			return run, &PausedError{Run: run, Until: until, Why: fmt.Sprintf("the Salesforce API budget is spent (%d of %d calls used, sfsync may use %d)", u.Used, u.Max, u.Allowed(client.Budget()))}
+		}
+	}
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return run, err
+	}
+	st.PausedUntil, st.NextPullAt = time.Time{}, e.now()
+	if err := e.Store.SaveSyncState(ctx, st); err != nil {
+		return run, err
+	}
+	if e.Queue != nil {
+		if err := e.Queue.EnqueuePull(ctx, tenantID, modeOf(run.Trigger), run.Trigger, run.ID, time.Time{}); err != nil {
 			return run, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -80,5 +81,65 @@ func TestSupersededPullRunIsClosed(t *testing.T) {
 	old, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, stale.ID)
 	if old.Status != syncer.StatusFailed || old.FinishedAt == nil || !strings.Contains(old.Message, "superseded by run") {
 		t.Errorf("the older open run: %s %q, want closed as superseded", old.Status, old.Message)
+	}
+}
+
+// Salesforce's REQUEST_LIMIT_EXCEEDED with the day's allocation spent
+// pauses the run until usage should fall below it — estimated from the
+// reading, not a flat hour (issue 13 item 3: one such answer paused a
+// first sync for an hour).
+func TestRequestLimitPausesForAsLongAsItLasts(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfMembers(t, 20)
+	f.save(t, memberConfig())
+	if err := f.Store.SetConnectionBudget(f.ctx, f.Tenant.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, max := f.Org.APIUsage()
+	f.Org.SetAPIUsage(max + 1) // the org is over its allocation: Salesforce refuses
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	if err := f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeFull, run.Trigger, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	paused, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, run.ID)
+	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
+	if paused.Status != syncer.StatusPaused || !strings.Contains(paused.Message, "daily API allocation") {
+		t.Fatalf("run = %s %q, want paused naming the daily allocation", paused.Status, paused.Message)
+	}
+	if wait := time.Until(st.PausedUntil); wait > 10*time.Minute || wait < 0 {
+		t.Errorf("paused for %v, want until the usage falls below the allocation (minutes, not an hour)", wait)
+	}
+}
+
+// "Sync now" on a paused run resumes it at once when one call shows the
+// budget allows, and says why not when it does not.
+func TestSyncNowOnAPausedRun(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfMembers(t, 20)
+	f.save(t, memberConfig())
+	_, max := f.Org.APIUsage()
+	f.Org.SetAPIUsage(max/2 + 1) // sfsync's half is spent
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	if err := f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeFull, run.Trigger, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
+	var pe *syncer.PausedError
+	if !errors.As(err, &pe) || pe.Run.ID != run.ID || !pe.Until.After(time.Now()) || !strings.Contains(pe.Why, "budget") {
+		t.Fatalf("sync now while the budget is spent: got %v, want a PausedError for run %d saying until when and why", err, run.ID)
+	}
+	f.Org.SetAPIUsage(0)
+	got, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
+	if err != nil || got.ID != run.ID {
+		t.Fatalf("sync now once the budget allows: run %d, %v; want run %d resumed", got.ID, err, run.ID)
+	}
+	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
+	if !st.PausedUntil.IsZero() {
+		t.Errorf("paused until %v after resuming, want no pause", st.PausedUntil)
+	}
+	if done := f.pull(t, run, syncer.ModeFull); done.Status != syncer.StatusSucceeded {
+		t.Errorf("resumed run ended %s, want succeeded", done.Status)
 	}
 }

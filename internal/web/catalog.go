@@ -39,6 +39,7 @@ var zhTW = map[string]string{
 	"error.not_configured":   "尚未完成同步設定。請先設定並儲存同步設定。",
 	"error.no_pull":          "目前的設定沒有 Salesforce → {platform} 的同步，因此無法執行此同步。",
 	"error.nothing_to_retry": "沒有需要重新同步的失敗資料，因此未開始新的同步。",
+	"error.paused":           "同步因 Salesforce API 用量已達上限而暫停，額度恢復後會自動繼續；目前尚無法立即同步。",
 
 	"flash.disconnected":        "已解除與 Salesforce 的串接。平台上的聯絡人資料皆已保留。",
 	"flash.sync_started":        "已開始手動同步。",
@@ -401,6 +402,7 @@ var en = map[string]string{
 	"error.not_configured":   "Syncing is not set up yet. Set up and save the sync settings first.",
 	"error.no_pull":          "The current settings sync nothing from Salesforce to {platform}, so this sync cannot run.",
 	"error.nothing_to_retry": "There are no failed records to retry, so no sync was started.",
+	"error.paused":           "The sync is paused because the Salesforce API usage limit is reached; it resumes by itself when the allowance returns, and cannot run now.",
 
 	"flash.disconnected":        "Salesforce is disconnected. Every contact on the platform has been kept.",
 	"flash.sync_started":        "A manual sync has started.",
