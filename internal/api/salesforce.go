@@ -93,6 +93,33 @@ func (s *server) getConnection(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// setBudget sets the share of the org's daily API allocation sfsync may
+// use (X4).
+func (s *server) setBudget(w http.ResponseWriter, r *http.Request) error {
+	_, conn, err := s.sync()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Share *float64 `json:"share"`
+	}
+	if err := decodeOptionalObject(w, r, &body); err != nil {
+		return err
+	}
+	if body.Share == nil {
+		return invalidField("share", "is required: the share of the daily API allocation sfsync may use, more than 0 and at most 1")
+	}
+	c, err := conn.SetBudget(r.Context(), tenantFrom(r.Context()), *body.Share)
+	if errors.Is(err, sfconn.ErrBadBudget) {
+		return invalidField("share", "must be more than 0 and at most 1")
+	}
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
 func (s *server) startConnection(w http.ResponseWriter, r *http.Request) error {
 	_, conn, err := s.sync()
 	if err != nil {

@@ -628,3 +628,16 @@ func (e *Engine) nextPoll() time.Time {
 	}
 	return next
 }
+
+// saveUsage keeps a client's last API usage reading with the connection,
+// so that the next run's client respects a spent budget from its first
+// call (X4). A failure only costs that: it is logged.
+func (e *Engine) saveUsage(ctx context.Context, tenantID string, c *salesforce.Client) {
+	u := c.Usage()
+	if u.Max == 0 {
+		return
+	}
+	if err := e.Store.SaveAPIUsage(ctx, tenantID, int64(u.Used), int64(u.Max), u.ObservedAt); err != nil {
+		e.log().WarnContext(ctx, "storing the API usage reading failed", "tenant_id", tenantID, "error", err)
+	}
+}

@@ -195,6 +195,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 	var calls int64
 	if sess != nil {
 		calls = sess.calls()
+		e.saveUsage(ctx, tenantID, sess.client)
 	}
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {

@@ -259,12 +259,14 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 			return e.pushFailed(ctx, t, run, sess, err)
 		}
 	}
+	e.saveUsage(ctx, t, sess.client)
 	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
 }
 
 // pushFailed handles an error that stopped a push batch.
 func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
 	calls := sess.calls()
+	e.saveUsage(ctx, tenantID, sess.client)
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
 		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {

@@ -143,3 +143,35 @@ func TestSyncNowOnAPausedRun(t *testing.T) {
 		t.Errorf("resumed run ended %s, want succeeded", done.Status)
 	}
 }
+
+// The usage reading outlives the client (issue 13 item 4): once a run has
+// seen the org over sfsync's share, the next run's first call is refused
+// locally. Before, every run started with a client that knew no usage, so
+// each manual pull made its call and applied an update over the cap.
+func TestBudgetHoldsFromTheFirstCall(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	sfID := f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1"})
+	f.save(t, memberConfig())
+	run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, run, syncer.ModeFull)
+	_, max := f.Org.APIUsage()
+	f.Org.SetAPIUsage(max/2 + 1000) // over sfsync's half
+	f.Org.ModifyAsHuman(sfID, map[string]any{"LastName": "Amy Lin"})
+	f.syncNow(t) // its first call goes through and brings the reading
+	f.Org.ModifyAsHuman(sfID, map[string]any{"LastName": "Amy Chen"})
+	before, _ := f.Org.APIUsage()
+	r, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeIncremental, r.Trigger, r.ID)
+	after, _ := f.Org.APIUsage()
+	got, _ := f.Store.GetRun(f.ctx, f.Tenant.ID, r.ID)
+	if got.Status != syncer.StatusPaused || after != before {
+		t.Errorf("second pull over the budget: %s, %d calls reached Salesforce; want paused with none", got.Status, after-before)
+	}
+	if c := f.platform(t, "M1"); c.Name == "Amy Chen" {
+		t.Errorf("the platform took a change read over the budget")
+	}
+}
