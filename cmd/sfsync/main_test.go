@@ -51,6 +51,12 @@ func TestAdminCommands(t *testing.T) {
 	if _, err := cli(t, dir, "tenant", "set-plan", "--tenant", id, "--social-cdp=maybe"); err == nil || !strings.Contains(err.Error(), "--social-cdp") {
 		t.Errorf("bad boolean error = %v, want one naming --social-cdp", err)
 	}
+	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "1.5"); err == nil || !strings.Contains(err.Error(), "--share") {
+		t.Errorf("out-of-range budget error = %v, want one naming --share", err)
+	}
+	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "0.3"); err == nil || !strings.Contains(err.Error(), "not connected") {
+		t.Errorf("budget of an unconnected tenant: error = %v, want one saying Salesforce is not connected", err)
+	}
 	if _, err := cli(t, dir, "tenant", "create"); err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Errorf("missing name error = %v, want one naming --name", err)
 	}

@@ -80,7 +80,7 @@ func (c *Client) BulkQuery(ctx context.Context, soql string, opts BulkQueryOptio
 			return nil, fmt.Errorf("salesforce: waiting for bulk job %s: %w", job.ID, ctx.Err())
 		case <-t.C:
 		}
-		delay = min(delay*3/2, 30*time.Second)
+		delay = min(delay*2, 30*time.Second)
 		if job, err = c.BulkJobStatus(ctx, job.ID); err != nil {
 			return nil, err
 		}

@@ -88,7 +88,9 @@ type Options struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// BulkPollInterval is the first delay between Bulk API 2.0 job status
-	// polls (default 1s); it grows by half each poll, up to 30s.
+	// polls (default 100ms); it doubles each poll, up to 30s, so a job
+	// that is ready in half a second is read then, and a long one costs
+	// about as many polls as a slower start would.
 	BulkPollInterval time.Duration
 	// CallClient is the Sforce-Call-Options client name (default "sfsync").
 	CallClient string
@@ -162,7 +164,7 @@ func New(opts Options) (*Client, error) {
 		c.backoffMax = 30 * time.Second
 	}
 	if c.bulkPoll <= 0 {
-		c.bulkPoll = time.Second
+		c.bulkPoll = 100 * time.Millisecond
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -21,6 +21,19 @@ const maxBody = 50 << 20
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if strings.HasPrefix(r.URL.Path, "//") {
+		// Salesforce answers //services/data/... as /services/data/...:
+		// `sf org login access-token` stores the instance URL with a
+		// trailing slash (URL.href) and its jsforce joins it to
+		// "services/data" with another, so every REST call the sf CLI
+		// makes after such a login starts with a doubled slash, and they
+		// work against real orgs. An empty segment further in stays a
+		// 404 (hasEmptySegment).
+		r.URL.Path = "/" + strings.TrimLeft(r.URL.Path, "/")
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = "/" + strings.TrimLeft(r.URL.RawPath, "/")
+		}
+	}
 	if strings.HasPrefix(r.URL.Path, "/__emulator__/") {
 		s.serveAdmin(w, r)
 		return

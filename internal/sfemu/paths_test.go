@@ -21,7 +21,7 @@ func TestDoubledSlash(t *testing.T) {
 		"/services/data/v62.0//query?q=SELECT+Id+FROM+Contact",
 		"/services/data/v62.0//",
 		"/services/data//v62.0/sobjects/Contact",
-		"//services/data/v62.0/sobjects/Contact",
+		"//services/data/v62.0//sobjects/Contact",
 	} {
 		got := wantErrorCode(t, e.do("GET", path, nil), 404, "NOT_FOUND")
 		if got["message"] != "The requested resource does not exist" {
@@ -33,6 +33,8 @@ func TestDoubledSlash(t *testing.T) {
 		"/services/data/v62.0/sobjects/Contact/" + id + "/",
 		"/services/data/v62.0/sobjects/Contact/updated/?start=2026-03-01T07%3A00%3A00%2B00%3A00&end=2026-03-01T09%3A00%3A00%2B00%3A00",
 		"/services/data/v62.0/",
+		// Leading slashes are one (TestLeadingDoubledSlash).
+		"//services/data/v62.0/sobjects/Contact",
 	} {
 		wantStatus(t, e.do("GET", path, nil), 200)
 	}

@@ -76,6 +76,15 @@ func (s *Server) handleQuery(w http.ResponseWriter, c *call, all bool, segs []st
 		writeErrors(w, []*apiError{plainErr(400, "MALFORMED_QUERY", "A query string has to be specified")})
 		return
 	}
+	if c.r.URL.Query().Get("columns") == "true" {
+		b, e := c.queryColumns(src)
+		if e != nil {
+			writeErrors(w, []*apiError{e})
+			return
+		}
+		writeRaw(w, 200, b)
+		return
+	}
 	b, e := s.runQuery(c, src, all, batchSize(c.r))
 	if e != nil {
 		writeErrors(w, []*apiError{e})
@@ -93,8 +102,16 @@ type result struct {
 	rs     *relResolver // non-nil when the query uses relationship fields
 }
 
-// evaluate parses, compiles and runs a query (without paging).
-func (c *call) evaluate(src string, all bool) (*result, *apiError) {
+// compiled is a parsed query bound to the org's schema.
+type compiled struct {
+	q      *soql.Query
+	obj    *objectDef
+	schema *soqlSchema
+	plan   *soql.Plan
+}
+
+// compile parses a query and binds it to the org's objects.
+func (c *call) compile(src string) (*compiled, *apiError) {
 	q, err := soql.Parse(src)
 	if err != nil {
 		return nil, soqlErr(err)
@@ -114,6 +131,16 @@ func (c *call) evaluate(src string, all bool) (*result, *apiError) {
 	if err != nil {
 		return nil, soqlErr(err)
 	}
+	return &compiled{q: q, obj: obj, schema: schema, plan: plan}, nil
+}
+
+// evaluate parses, compiles and runs a query (without paging).
+func (c *call) evaluate(src string, all bool) (*result, *apiError) {
+	cq, e := c.compile(src)
+	if e != nil {
+		return nil, e
+	}
+	q, obj, schema, plan := cq.q, cq.obj, cq.schema, cq.plan
 	res := &result{obj: obj, plan: plan}
 	for _, fi := range plan.Fields {
 		res.fields = append(res.fields, schema.fieldFor(fi))

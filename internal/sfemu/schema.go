@@ -536,6 +536,8 @@ func organizationObject() *objectDef {
 		fd("LanguageLocaleKey", "picklist", 40, "UFSG").picklist("en_US", "zh_TW"),
 		fd("DefaultLocaleSidKey", "picklist", 40, "UFSG").picklist("en_US", "zh_TW"),
 		fd("Country", "string", 80, "NUFSG"),
+		fd("NamespacePrefix", "string", 15, "NFSG"),
+		fd("TrialExpirationDate", "datetime", 0, "NFS"),
 		fd("CreatedDate", "datetime", 0, "DFS"),
 		fd("CreatedById", "reference", 18, "DFSG").ref("User", "CreatedBy"),
 		fd("LastModifiedDate", "datetime", 0, "DFS"),

@@ -30,8 +30,21 @@ import (
 // emulator` in its own process, so this process's peak RSS is the sync's
 // alone (the in-process benchmarks carry the emulator's records). 100k
 // always; 1M with SFSYNC_BENCH_LARGE=1; SQLite, and PostgreSQL with
-// SFSYNC_TEST_POSTGRES_URL.
+// SFSYNC_TEST_POSTGRES_URL. It reads through REST pages; the product's own
+// read path (Bulk API 2.0 above 50,000) is BenchmarkFirstSyncProductPath.
+// Both report the identity census apart (census_s, census_calls): it runs
+// before the pass, so the pass alone is the rest.
 func BenchmarkFirstSyncOwnProcess(b *testing.B) {
+	benchFirstSyncOwnProcess(b, 1<<40)
+}
+
+// BenchmarkFirstSyncProductPath is BenchmarkFirstSyncOwnProcess on the
+// read path the product chooses (the default Bulk API threshold).
+func BenchmarkFirstSyncProductPath(b *testing.B) {
+	benchFirstSyncOwnProcess(b, 0)
+}
+
+func benchFirstSyncOwnProcess(b *testing.B, bulkThreshold int64) {
 	if testing.Short() {
 		b.Skip("benchmark")
 	}
@@ -47,7 +60,7 @@ func BenchmarkFirstSyncOwnProcess(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("%s/%dk", d, n/1000), func(b *testing.B) {
 				for range b.N {
-					firstSyncOwnProcess(b, bin, d, n)
+					firstSyncOwnProcess(b, bin, d, n, bulkThreshold)
 				}
 			})
 		}
@@ -119,7 +132,7 @@ func procCPUSeconds(pid string) float64 {
 	return (u + k) / 100
 }
 
-func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
+func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64) {
 	b.StopTimer()
 	ctx := context.Background()
 	s := storetest.Open(b, d) // skips (loudly) without PostgreSQL
@@ -141,7 +154,8 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	if _, err := conn.Finish(ctx, tn.ID, "bench", sfconn.CallbackParams{State: q.Get("state"), Code: q.Get("code")}); err != nil {
 		b.Fatal(err)
 	}
-	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(slog.DiscardHandler), BulkThreshold: 1 << 40, SliceDuration: time.Hour}
+	census := &censusLog{}
+	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(census), BulkThreshold: bulkThreshold, SliceDuration: time.Hour}
 	cfg := syncconf.Config{
 		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
 			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},
@@ -178,5 +192,29 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int) {
 	b.ReportMetric(before/1024, "rss_before_MB")
 	b.ReportMetric(selfCPU, "sync_cpu_s")
 	b.ReportMetric(emuCPU, "emulator_cpu_s")
+	b.ReportMetric(census.seconds, "census_s")
+	b.ReportMetric(census.calls, "census_calls")
 	reportLoad(b)
+}
+
+// censusLog keeps the figures of the engine's "identity census" line.
+type censusLog struct{ seconds, calls float64 }
+
+func (c *censusLog) Enabled(context.Context, slog.Level) bool { return true }
+func (c *censusLog) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *censusLog) WithGroup(string) slog.Handler            { return c }
+func (c *censusLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "identity census" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "seconds":
+			c.seconds += a.Value.Float64()
+		case "api_calls":
+			c.calls += float64(a.Value.Int64())
+		}
+		return true
+	})
+	return nil
 }

@@ -17,28 +17,34 @@ import (
 )
 
 // The census makes identity uniqueness a property of the whole scope, not
-// of a page (X3): before a full pass applies anything, it reads the Id and
-// identity value of every in-scope record (Bulk API 2.0 when there are
-// many, so 1M records cost a few calls), finds the values two or more
-// records share, and holds those records in the review queue. The pass
-// then never links, creates or updates on a held value, wherever the
-// records fall. Memory: a 64-bit hash and an 18-byte Id per record (about
-// 34 MB at 1M); the few records whose hashes collide are read again in
-// full to compare their exact values and to show them in the queue.
+// of a page (X3): before a full pass applies anything, it reads every
+// in-scope record, finds the identity values two or more records share,
+// and holds those records in the review queue. The pass then never links,
+// creates or updates on a held value, wherever the records fall.
+//
+// It costs no API call of its own on the product's path: above
+// censusRESTMax records it reads through one Bulk API 2.0 job and keeps
+// the results in a spool file (TMPDIR), which the full pass then replays
+// instead of running a second job. Smaller scopes are read by REST pages
+// (at most five calls) and kept in memory. Memory per record: a 64-bit
+// hash, an 18-byte Id and the identity value (about 65 MB at 1M).
 
 // censusRESTMax is the largest scope the census reads through REST pages
-// (five calls); above it one Bulk API 2.0 job is cheaper.
+// (five calls); above it one Bulk API 2.0 job is cheaper, and the full
+// pass shares it.
 const censusRESTMax = 10000
 
 type censusEntry struct {
 	h uint64
-	i uint32 // index into ids (18 bytes each)
+	i uint32 // index into ids (18 bytes each) and keyEnd
 }
 
 type censusTable struct {
 	seed    maphash.Seed
 	entries []censusEntry
 	ids     []byte
+	keys    []byte   // every key, back to back
+	keyEnd  []uint32 // where each entry's key ends in keys
 }
 
 func (c *censusTable) add(key, id string) {
@@ -46,40 +52,82 @@ func (c *censusTable) add(key, id string) {
 	var b [18]byte
 	copy(b[:], id)
 	c.ids = append(c.ids, b[:]...)
+	c.keys = append(c.keys, key...)
+	c.keyEnd = append(c.keyEnd, uint32(len(c.keys)))
 }
 
 func (c *censusTable) id(e censusEntry) string {
 	return strings.TrimRight(string(c.ids[int(e.i)*18:int(e.i)*18+18]), "\x00")
 }
 
-// holders returns the Ids whose value hashes like key's (all of the
-// records that hold key, and on a 64-bit collision others too).
+func (c *censusTable) key(e censusEntry) string {
+	start := uint32(0)
+	if e.i > 0 {
+		start = c.keyEnd[e.i-1]
+	}
+	return string(c.keys[start:c.keyEnd[e.i]])
+}
+
+// holders returns the Ids of the records that hold key.
 func (c *censusTable) holders(key string) []string {
 	h := maphash.String(c.seed, key)
-	i, _ := slices.BinarySearchFunc(c.entries, h, func(e censusEntry, h uint64) int {
-		switch {
-		case e.h < h:
-			return -1
-		case e.h > h:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(c.entries, h, func(e censusEntry, h uint64) int { return cmpHash(e.h, h) })
 	var out []string
 	for ; i < len(c.entries) && c.entries[i].h == h; i++ {
-		out = append(out, c.id(c.entries[i]))
+		if c.key(c.entries[i]) == key {
+			out = append(out, c.id(c.entries[i]))
+		}
+	}
+	return out
+}
+
+func cmpHash(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// shared returns each identity key two or more records hold, with their Ids.
+func (c *censusTable) shared() map[string][]string {
+	slices.SortFunc(c.entries, func(a, b censusEntry) int { return cmpHash(a.h, b.h) })
+	out := map[string][]string{}
+	for i := 0; i < len(c.entries); {
+		j := i + 1
+		for j < len(c.entries) && c.entries[j].h == c.entries[i].h {
+			j++
+		}
+		if j-i > 1 {
+			byKey := map[string][]string{}
+			for _, en := range c.entries[i:j] {
+				k := c.key(en)
+				byKey[k] = append(byKey[k], c.id(en))
+			}
+			for k, ids := range byKey {
+				if len(ids) > 1 {
+					out[k] = ids
+				}
+			}
+		}
+		i = j
 	}
 	return out
 }
 
 // census holds the in-scope records that share an identity value, and
 // releases the open review items whose records no longer do. It logs and
-// counts only records held for the first time.
-func (e *Engine) census(ctx context.Context, s *session, total int64) error {
+// counts only records held for the first time. When it read the scope
+// through the Bulk API it returns the spool of what it read, for the full
+// pass to replay (the caller closes it); else nil.
+func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, error) {
+	started, calls0 := time.Now(), s.client.Calls()
 	identity := s.maps[0]
-	q, err := s.cfg.ScopeSelect(s.describe, "Id", identity.sfField).Build()
+	q, err := s.scopeQuery().Build()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tab := &censusTable{seed: maphash.MakeSeed()}
 	addRec := func(rec map[string]any) {
@@ -91,65 +139,90 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) error {
 		}
 		tab.add(key, id)
 	}
+	var sp *spool
+	var kept []map[string]any // REST: the records, for the queue's snapshots
 	if total > min(censusRESTMax, e.bulkThreshold()) {
 		rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for rows.Next() {
-			addRec(rows.Record())
-		}
-		err = rows.Err()
-		rows.Close()
+		sp, err = spoolRows(rows, addRec)
 		if err != nil {
-			return err
+			return nil, err
 		}
 	} else {
 		it := s.client.Query(ctx, q, salesforce.QueryOptions{BatchSize: 2000})
 		for it.Next() {
-			addRec(it.Record())
+			rec := it.Record()
+			addRec(rec)
+			kept = append(kept, rec)
 		}
 		if err := it.Err(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	slices.SortFunc(tab.entries, func(a, b censusEntry) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
+	fail := func(err error) (*spool, error) {
+		if sp != nil {
+			sp.Close()
 		}
-		return 0
-	})
+		return nil, err
+	}
+	records := len(tab.entries)
+	shared := tab.shared()
 	var suspects []string
-	for i := 0; i < len(tab.entries); {
-		j := i + 1
-		for j < len(tab.entries) && tab.entries[j].h == tab.entries[i].h {
-			j++
-		}
-		if j-i > 1 {
-			for _, en := range tab.entries[i:j] {
-				suspects = append(suspects, tab.id(en))
-			}
-		}
-		i = j
+	for _, ids := range shared {
+		suspects = append(suspects, ids...)
 	}
 	decided, err := e.Store.ReviewDecisions(ctx, s.tenantID, suspects)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	suspects = slices.DeleteFunc(suspects, func(id string) bool { return decided[id] != "" })
-	groups, err := e.readGroups(ctx, s, suspects)
-	if err != nil {
-		return err
+	// The records an admin decided on are out of the count.
+	want := map[string]bool{}
+	for k, ids := range shared {
+		ids = slices.DeleteFunc(ids, func(id string) bool { return decided[id] != "" })
+		if len(ids) < 2 {
+			delete(shared, k)
+			continue
+		}
+		shared[k] = ids
+		for _, id := range ids {
+			want[id] = true
+		}
+	}
+	// The held records' values, for the queue's side-by-side view.
+	recs := map[string]map[string]any{}
+	if len(want) > 0 {
+		keep := func(rec map[string]any) {
+			if id, _ := rec["Id"].(string); want[id] {
+				recs[id] = rec
+			}
+		}
+		if sp != nil {
+			if err := sp.replay(func(rec map[string]any) error { keep(rec); return nil }); err != nil {
+				return fail(err)
+			}
+		}
+		for _, rec := range kept {
+			keep(rec)
+		}
+	}
+	groups := map[string][]map[string]any{}
+	for k, ids := range shared {
+		for _, id := range ids {
+			rec := recs[id]
+			if rec == nil {
+				rec = map[string]any{"Id": id}
+			}
+			groups[k] = append(groups[k], rec)
+		}
 	}
 	// Open items whose records no longer share their value are released.
 	var release []string
 	for before := int64(0); ; {
 		items, err := e.Store.ListReviewItems(ctx, s.tenantID, store.ReviewFilter{Status: store.ReviewOpen, Limit: 500, BeforeID: before})
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		for _, it := range items {
 			before = it.ID
@@ -157,9 +230,9 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) error {
 				continue
 			}
 			holds := map[string]bool{}
-			if g := groups[it.IdentityKey]; len(g) > 1 {
-				for _, rec := range g {
-					holds[rec["Id"].(string)] = true
+			if ids := shared[it.IdentityKey]; len(ids) > 1 {
+				for _, id := range ids {
+					holds[id] = true
 				}
 			} else if it.ContactID != "" {
 				// A newcomer against a linked pair stays held while it holds the value.
@@ -181,7 +254,14 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) error {
 	for k, g := range groups {
 		hg[k] = holdGroup{recs: g}
 	}
-	return e.hold(ctx, s, hg, release)
+	if err := e.hold(ctx, s, hg, release); err != nil {
+		return fail(err)
+	}
+	// What the census cost, beside the pass it precedes (BENCHMARKS.md).
+	e.log().InfoContext(ctx, "identity census", "tenant_id", s.tenantID, "run_id", s.run.ID, "records", records,
+		"shared_values", len(groups), "released", len(release), "api_calls", s.client.Calls()-calls0,
+		"seconds", time.Since(started).Seconds(), "bulk", sp != nil)
+	return sp, nil
 }
 
 // holdGroup is the records held on one identity key, and why (a format
@@ -195,34 +275,6 @@ type holdGroup struct {
 	field      string
 	contactID  string
 	candidates []store.ReviewCandidate
-}
-
-// readGroups reads the records with these Ids in full and groups them by
-// identity key, keeping the keys that two or more of them hold.
-func (e *Engine) readGroups(ctx context.Context, s *session, ids []string) (map[string][]map[string]any, error) {
-	byKey := map[string][]map[string]any{}
-	for chunk := range slices.Chunk(ids, 300) {
-		q, err := s.cfg.ScopeQuery(s.describe).IDIn(chunk).Build()
-		if err != nil {
-			return nil, err
-		}
-		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
-			if k, err := s.maps[0].fromSalesforce(rec); err == nil && k != nil && k.(string) != "" {
-				byKey[k.(string)] = append(byKey[k.(string)], rec)
-			}
-		}
-		if err := it.Err(); err != nil {
-			return nil, err
-		}
-	}
-	for k, g := range byKey {
-		if len(g) < 2 {
-			delete(byKey, k)
-		}
-	}
-	return byKey, nil
 }
 
 // hold stores each group of records sharing an identity key as held (one

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
 )
@@ -74,8 +75,20 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 			out.Samples = append(out.Samples, row)
 		}
 	}
+	var inner *salesforce.Client // the rehearsal's client
 	err = e.Store.Rehearse(ctx, func(r *store.Store) error {
-		re := &Engine{Store: r, Conn: e.Conn, Logger: e.Logger, Now: e.Now, Lookback: e.Lookback, PageSize: e.PageSize,
+		// Everything inside writes to the rehearsal only — a token the
+		// client refreshes too (else, on SQLite's one connection, the
+		// refresh would wait for the rehearsal forever). Refresh tokens do
+		// not rotate, so the lost access token is only fetched again.
+		conn := *e.Conn
+		conn.Store = r
+		client, err := conn.Client(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		inner = client
+		re := &Engine{Store: r, Conn: &conn, Logger: e.Logger, Now: e.Now, Lookback: e.Lookback, PageSize: e.PageSize,
 			PushBatch: e.PushBatch, RecycleBinWindow: e.RecycleBinWindow, BulkThreshold: e.BulkThreshold, SliceDuration: 1 << 62}
 		v, err := r.SaveSyncConfig(ctx, tenantID, "dry-run", body)
 		if err != nil {
@@ -135,6 +148,9 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 		return nil
 	})
 	rep.APICalls = int(client.Calls() - calls0)
+	if inner != nil {
+		rep.APICalls += int(inner.Calls())
+	}
 	if err != nil {
 		return syncconf.DryRunReport{}, fmt.Errorf("dry run: %w", err)
 	}

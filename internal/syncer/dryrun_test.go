@@ -1,9 +1,11 @@
 package syncer_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -142,6 +144,29 @@ func TestDryRunPredictsTheRun(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// A dry run whose access token has expired refreshes it and predicts as
+// usual. (Inside the rehearsal a refreshed token is stored in the
+// rehearsal itself — on SQLite's one connection, storing it through the
+// real store would wait for the rehearsal forever; the timeout bounds the
+// test if that ever comes back.)
+func TestDryRunRefreshesExpiredToken(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		f.sfMembers(t, 30)
+		f.Emu.ExpireTokens(f.Org)
+		ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
+		defer cancel()
+		rep, err := f.eng.DryRun(ctx, f.Tenant.ID, memberConfig())
+		if err != nil {
+			t.Fatalf("dry run with an expired token: %v", err)
+		}
+		if rep.Create.Count != 30 {
+			t.Errorf("dry run predicted %d creates, want 30", rep.Create.Count)
 		}
 	})
 }

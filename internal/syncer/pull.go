@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -194,6 +195,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 	var calls int64
 	if sess != nil {
 		calls = sess.calls()
+		e.saveUsage(ctx, tenantID, sess.client)
 	}
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
@@ -229,7 +231,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if err := e.Store.SaveSyncState(ctx, st); err != nil {
 			return err
 		}
-		e.log().WarnContext(ctx, "pull paused for the API budget", "tenant_id", tenantID, "run_id", run.ID, "until", until)
+		e.log().WarnContext(ctx, "pull paused", "tenant_id", tenantID, "run_id", run.ID, "until", until, "why", why)
 		if e.Queue != nil {
 			return e.Queue.EnqueuePull(ctx, tenantID, modeOf(run.Trigger), run.Trigger, run.ID, until)
 		}
@@ -276,9 +278,22 @@ func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
 			until = budget.Until
 		}
 		return until, "the Salesforce API budget is spent until " + until.Format(time.RFC3339), true
+	case errors.As(err, &limit) && limit.Max > 0 && limit.Used >= limit.Max:
+		// The org's 24-hour allocation is spent: wait until enough calls
+		// have left Salesforce's rolling window (estimated from the reading,
+		// as the budget is; the first call after it re-checks).
+		u := salesforce.Usage{Used: limit.Used, Max: limit.Max, ObservedAt: e.now()}
+		until = u.Until(1)
+		if !until.After(e.now()) {
+			until = e.now().Add(time.Minute)
+		}
+		return until, fmt.Sprintf("Salesforce's daily API allocation is spent (%d of %d calls); waiting until %s",
+			limit.Used, limit.Max, until.Format(time.RFC3339)), true
 	case errors.As(err, &limit):
-		until = e.now().Add(time.Hour)
-		return until, "Salesforce answered REQUEST_LIMIT_EXCEEDED; waiting until " + until.Format(time.RFC3339), true
+		// A burst or concurrency limit, not the day's allocation: back off
+		// with jitter, from seconds to a couple of minutes.
+		until = e.now().Add(10*time.Second + rand.N(110*time.Second))
+		return until, "Salesforce answered REQUEST_LIMIT_EXCEEDED (a burst or concurrency limit; the daily allocation is not spent); retrying at " + until.Format(time.RFC3339), true
 	}
 	return time.Time{}, "", false
 }
@@ -345,13 +360,16 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 	}
+	var sp *spool
 	if run.Checkpoint == "" {
 		// Before anything is applied: hold every value two in-scope
 		// records share, wherever they fall (a resumed pass did this in
-		// its first job).
-		if err := e.census(ctx, s, run.Total); err != nil {
+		// its first job). A census read through the Bulk API is the pass's
+		// read too.
+		if sp, err = e.census(ctx, s, run.Total); err != nil {
 			return err
 		}
+		defer sp.Close()
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -359,6 +377,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		err = e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+			if sp != nil {
+				return sp.replay(emit)
+			}
 			rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 			if err != nil {
 				return err

@@ -26,8 +26,22 @@ func emailConfig() syncconf.Config {
 // itself when Salesforce is fixed, and the survivor syncs.
 func TestIdentityUniqueAcrossPages(t *testing.T) {
 	t.Parallel()
+	for _, bulk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) {
+			t.Parallel()
+			identityUniqueAcrossPages(t, bulk)
+		})
+	}
+}
+
+// identityUniqueAcrossPages: with bulk, the census reads one Bulk API job
+// and the pass replays its spool.
+func identityUniqueAcrossPages(t *testing.T, bulk bool) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		f := setup(t, d)
+		if bulk {
+			f.eng.BulkThreshold = 100
+		}
 		var twins [][2]string
 		for i := range 600 {
 			id := f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Email": fmt.Sprintf("p%04d@example.com", i)})
@@ -45,6 +59,9 @@ func TestIdentityUniqueAcrossPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		run = f.pull(t, run, syncer.ModeFull)
+		if bulk && run.APICalls > 8 {
+			t.Errorf("first sync through the Bulk API used %d calls, want ≤ 8 (one job for the census and the pass)", run.APICalls)
+		}
 		if run.Counts.Created != int64(600-len(twins)) || run.Counts.Ambiguous != int64(2*len(twins)) {
 			t.Errorf("first sync counts %+v, want %d created and %d ambiguous", run.Counts, 600-len(twins), 2*len(twins))
 		}
