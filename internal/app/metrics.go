@@ -5,10 +5,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,9 +30,6 @@ const (
 	opsCacheFor = 10 * time.Second
 	// topLagging is how many of the most-behind tenants are named.
 	topLagging = 5
-	// usageTTL forgets an org's API usage reading after Salesforce's
-	// rolling window.
-	usageTTL = 24 * time.Hour
 )
 
 var (
@@ -65,8 +60,8 @@ var (
 	descJobs        = opsDesc("sfsync_jobs", "River jobs not yet finished, by queue and state: the queue depth.", "queue", "state")
 	descJobDelay    = opsDesc("sfsync_job_start_delay_seconds", "For jobs started in the recent window, the time from when they were due to when a worker took them.", "queue")
 	descJobRun      = opsDesc("sfsync_job_duration_seconds", "For jobs finished in the recent window, how long their last attempt ran.", "queue")
-	descUsage       = opsDesc("sfsync_salesforce_org_api_usage_ratio", "Across the orgs this process talked to in the last 24 hours, the org's API usage over its daily allocation (Sforce-Limit-Info), all clients of the org.")
-	descOverBudget  = opsDesc("sfsync_salesforce_orgs_over_budget", "Orgs this process talked to whose API usage has reached sfsync's share of their allocation (calls are refused locally until it falls).")
+	descUsage       = opsDesc("sfsync_salesforce_org_api_usage_ratio", "Across connections whose org reported in the last 24 hours, the org's API usage over its daily allocation (Sforce-Limit-Info, stored after each run; all clients of the org count).")
+	descOverBudget  = opsDesc("sfsync_salesforce_orgs_over_budget", "Connections whose org's API usage has reached sfsync's share of its allocation (calls are refused locally until it falls).")
 )
 
 // instrumentSalesforce sends the connection service's Salesforce requests
@@ -77,17 +72,16 @@ func (a *App) instrumentSalesforce() {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.ResponseHeaderTimeout = 10 * time.Minute
 	base.MaxIdleConnsPerHost = 16
-	sf := newSFTransport(base, time.Now)
+	sf := newSFTransport(base)
 	if a.Conn.HTTPClient == nil {
 		a.Conn.HTTPClient = &http.Client{Transport: sf}
 	}
-	a.Metrics.MustRegister(sf.requests, &opsCollector{store: a.Store, sf: sf, log: a.Logger, now: time.Now})
+	a.Metrics.MustRegister(sf.requests, &opsCollector{store: a.Store, log: a.Logger, now: time.Now})
 }
 
 // opsCollector turns the database's figures into metrics at scrape time.
 type opsCollector struct {
 	store *store.Store
-	sf    *sfTransport
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -176,8 +170,7 @@ func (c *opsCollector) read(now time.Time) []prometheus.Metric {
 	for q, v := range st.JobDuration {
 		ms = append(ms, histogram(descJobRun, jobRunBuckets, v, q))
 	}
-	ratios, over := c.sf.usage(now, st.Budgets)
-	ms = append(ms, histogram(descUsage, usageBuckets, ratios), gauge(descOverBudget, float64(over)))
+	ms = append(ms, histogram(descUsage, usageBuckets, st.APIUsage), gauge(descOverBudget, float64(st.OverBudget)))
 	return ms
 }
 
@@ -224,29 +217,17 @@ func histogram(d *prometheus.Desc, bounds, v []float64, labels ...string) promet
 	return prometheus.MustNewConstHistogram(d, uint64(len(v)), sum, buckets, labels...)
 }
 
-// sfTransport counts this process's Salesforce requests by outcome and
-// keeps each org's latest API usage reading (Sforce-Limit-Info), keyed by
-// instance URL, for the usage metrics.
+// sfTransport counts this process's Salesforce requests by outcome.
 type sfTransport struct {
 	base     http.RoundTripper
 	requests *prometheus.CounterVec
-	now      func() time.Time
-
-	mu       sync.Mutex
-	readings map[string]usageReading
 }
 
-type usageReading struct {
-	used, max int
-	at        time.Time
-}
-
-func newSFTransport(base http.RoundTripper, now func() time.Time) *sfTransport {
-	return &sfTransport{base: base, now: now, readings: map[string]usageReading{},
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_salesforce_requests_total",
-			Help: "HTTP requests this process sent to Salesforce, by outcome (2xx, 4xx, 5xx, error).",
-		}, []string{"outcome"})}
+func newSFTransport(base http.RoundTripper) *sfTransport {
+	return &sfTransport{base: base, requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sfsync_salesforce_requests_total",
+		Help: "HTTP requests this process sent to Salesforce, by outcome (2xx, 4xx, 5xx, error).",
+	}, []string{"outcome"})}
 }
 
 func (t *sfTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -256,57 +237,5 @@ func (t *sfTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	t.requests.WithLabelValues(strconv.Itoa(resp.StatusCode/100) + "xx").Inc()
-	if used, max, ok := parseAPIUsage(resp.Header.Get("Sforce-Limit-Info")); ok {
-		origin := (&url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}).String()
-		t.mu.Lock()
-		t.readings[origin] = usageReading{used: used, max: max, at: t.now()}
-		t.mu.Unlock()
-	}
 	return resp, nil
-}
-
-// usage returns the usage ratio of every org read in the last 24 hours,
-// and how many have reached their budget share (budgets by instance URL;
-// 50 % where unknown, the product's default).
-func (t *sfTransport) usage(now time.Time, budgets map[string]float64) (ratios []float64, over int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for origin, u := range t.readings {
-		if now.Sub(u.at) > usageTTL {
-			delete(t.readings, origin)
-			continue
-		}
-		r := float64(u.used) / float64(u.max)
-		ratios = append(ratios, r)
-		b, ok := budgets[origin]
-		if !ok || b <= 0 {
-			b = 0.5
-		}
-		if r >= b {
-			over++
-		}
-	}
-	return ratios, over
-}
-
-// parseAPIUsage reads "api-usage=Used/Max" from a Sforce-Limit-Info header
-// ("api-usage=25/5000; per-app-api-usage=17/250(appName=x)").
-func parseAPIUsage(h string) (used, max int, ok bool) {
-	for part := range strings.SplitSeq(h, ";") {
-		k, v, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found || !strings.EqualFold(k, "api-usage") {
-			continue
-		}
-		a, b, found := strings.Cut(v, "/")
-		if !found {
-			return 0, 0, false
-		}
-		used, err1 := strconv.Atoi(strings.TrimSpace(a))
-		max, err2 := strconv.Atoi(strings.TrimSpace(b))
-		if err1 != nil || err2 != nil || used < 0 || max <= 0 {
-			return 0, 0, false
-		}
-		return used, max, true
-	}
-	return 0, 0, false
 }

@@ -68,6 +68,7 @@ func TestOperatorMetrics(t *testing.T) {
 				{"sfsync_recent_record_issues", map[string]string{"kind": "failed", "reason": "invalid_phone"}, 1},
 				{"sfsync_salesforce_api_calls_24h", nil, 4},
 				{"sfsync_recent_window_seconds", nil, opsWindow.Seconds()},
+				{"sfsync_salesforce_orgs_over_budget", nil, 1},
 			} {
 				if got, ok := value(mf, tc.name, tc.labels); !ok || got != tc.want {
 					t.Errorf("%s%v: got %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
@@ -91,6 +92,10 @@ func TestOperatorMetrics(t *testing.T) {
 			overdue := find(mf, "sfsync_pull_overdue_seconds", nil)
 			if q := quantileOf(overdue, 0.99); math.Abs(q-1800) > 60 {
 				t.Errorf("pull overdue p99: got %v s, want about 1800", q)
+			}
+			usage := find(mf, "sfsync_salesforce_org_api_usage_ratio", nil)
+			if h := usage.GetHistogram(); h.GetSampleCount() != 2 || math.Abs(h.GetSampleSum()-0.7) > 1e-9 {
+				t.Errorf("org API usage: got %d readings summing %v, want 2 summing 0.7", h.GetSampleCount(), h.GetSampleSum())
 			}
 			delay := find(mf, "sfsync_job_start_delay_seconds", map[string]string{"queue": "schedule"})
 			if delay == nil || delay.GetHistogram().GetSampleCount() < 1 {
@@ -138,6 +143,11 @@ func populate(t *testing.T, a *App) []tenant.Tenant {
 		if err := a.Store.SaveConnection(ctx, c); err != nil {
 			t.Fatal(err)
 		}
+		// The org of the first uses 60 % of its allocation (over the 50 %
+		// share), the second's 10 %.
+		if err := a.Store.SaveAPIUsage(ctx, tenants[i].ID, []int64{3000, 500}[i], 5000, now); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := a.Store.CreateContact(ctx, tenants[1].ID, contact.Input{MemberID: contact.Some("M1")}, contact.OriginAPI); err != nil {
 		t.Fatal(err)
@@ -179,17 +189,15 @@ func waitForJob(t *testing.T, a *App) {
 	t.Fatal("the scheduler's job did not start within 20 s")
 }
 
-func TestSalesforceTransportReadsUsage(t *testing.T) {
+func TestSalesforceTransportCountsRequests(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Sforce-Limit-Info", "api-usage=3000/5000; per-app-api-usage=17/250(appName=x)")
 		if r.URL.Path == "/fail" {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	}))
 	defer srv.Close()
-	now := time.Now()
-	tr := newSFTransport(http.DefaultTransport, func() time.Time { return now })
+	tr := newSFTransport(http.DefaultTransport)
 	c := &http.Client{Transport: tr}
 	for _, p := range []string{"/ok", "/fail"} {
 		resp, err := c.Get(srv.URL + p)
@@ -198,24 +206,11 @@ func TestSalesforceTransportReadsUsage(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	for _, tc := range []struct {
-		budgets map[string]float64
-		want    int
-	}{
-		{nil, 1}, // the default 50 % share: 60 % used is over
-		{map[string]float64{srv.URL: 0.8}, 0},
-		{map[string]float64{srv.URL: 0.6}, 1},
-	} {
-		ratios, over := tr.usage(now, tc.budgets)
-		if len(ratios) != 1 || ratios[0] != 0.6 || over != tc.want {
-			t.Errorf("budgets %v: got ratios %v, %d over, want [0.6], %d over", tc.budgets, ratios, over, tc.want)
-		}
-	}
-	if _, over := tr.usage(now.Add(25*time.Hour), nil); over != 0 {
-		t.Errorf("a reading older than 24 h: got %d over budget, want it forgotten", over)
+	if _, err := c.Get("http://127.0.0.1:1/"); err == nil {
+		t.Fatal("a request to a closed port succeeded")
 	}
 	reg := gatherer(tr)
-	for _, outcome := range []string{"2xx", "5xx"} {
+	for _, outcome := range []string{"2xx", "5xx", "error"} {
 		if got, _ := value(reg, "sfsync_salesforce_requests_total", map[string]string{"outcome": outcome}); got != 1 {
 			t.Errorf("requests %s: got %v, want 1", outcome, got)
 		}

@@ -38,9 +38,12 @@ type OpsStats struct {
 	// (failed, ambiguous, conflict, …) and reason code; the 20 largest
 	// groups by name, the rest under reason code "other".
 	Issues map[[2]string]int64
-	// Budgets maps each connection's instance URL to its API budget share,
-	// so usage readings (which come per instance) can be compared to it.
-	Budgets map[string]float64
+	// APIUsage is, per connection whose org reported its API usage in the
+	// last 24 hours (Sforce-Limit-Info, stored after each run), the share
+	// of the org's daily allocation in use; OverBudget counts those at or
+	// above sfsync's share (calls are refused locally until it falls).
+	APIUsage   []float64
+	OverBudget int64
 	// APICalls24h sums the Salesforce calls of runs started in the last 24 hours.
 	APICalls24h int64
 	// Jobs counts River jobs not yet finalized, by queue and state.
@@ -75,7 +78,7 @@ const maxJobSamples = 50000
 // "recent" (finished runs, log entries, job timings) reaches.
 func (s *Store) OpsStats(ctx context.Context, now time.Time, window time.Duration) (OpsStats, error) {
 	st := OpsStats{Connections: map[string]int64{}, RunsFinished: map[[2]string]int64{}, RunsRunning: map[string]int64{},
-		Records: map[[2]string]int64{}, Budgets: map[string]float64{}, Issues: map[[2]string]int64{}, Jobs: map[[2]string]int64{},
+		Records: map[[2]string]int64{}, Issues: map[[2]string]int64{}, Jobs: map[[2]string]int64{},
 		JobStartDelay: map[string][]float64{}, JobDuration: map[string][]float64{}}
 	nowUS, since := micros(now), micros(now.Add(-window))
 	seconds := func(us int64) float64 { return float64(us) / 1e6 }
@@ -85,19 +88,20 @@ func (s *Store) OpsStats(ctx context.Context, now time.Time, window time.Duratio
 	}); err != nil {
 		return st, err
 	}
-	if err := s.each(ctx, `SELECT instance_url, api_budget FROM salesforce_connections`, nil, func(scan func(...any) error) error {
-		var u string
-		var b float64
-		if err := scan(&u, &b); err != nil {
-			return err
-		}
-		// Orgs sharing an instance URL (only the emulator does that) keep
-		// the strictest share.
-		if old, ok := st.Budgets[u]; !ok || b < old {
-			st.Budgets[u] = b
-		}
-		return nil
-	}); err != nil {
+	if err := s.each(ctx, `SELECT api_used, api_max, api_budget FROM salesforce_connections WHERE api_max > 0 AND api_read_at >= $1`,
+		[]any{micros(now.Add(-24 * time.Hour))}, func(scan func(...any) error) error {
+			var used, max int64
+			var budget float64
+			if err := scan(&used, &max, &budget); err != nil {
+				return err
+			}
+			r := float64(used) / float64(max)
+			st.APIUsage = append(st.APIUsage, r)
+			if budget > 0 && r >= budget {
+				st.OverBudget++
+			}
+			return nil
+		}); err != nil {
 		return st, err
 	}
 	// The last successful pull of each tenant is found through the
