@@ -155,7 +155,8 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 			return err
 		}
 	}
-	if run.Status == StatusPaused {
+	wasPaused := run.Status == StatusPaused
+	if wasPaused {
 		msg := ""
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
 			return err
@@ -164,6 +165,13 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	sess, err := e.openSession(ctx, tenantID, run)
 	if err != nil {
 		return e.endPull(ctx, tenantID, run, nil, err)
+	}
+	if wasPaused {
+		// The stored reading paused the run; one call reads the org's usage
+		// again before the run goes on (or pauses anew).
+		if _, err := sess.client.Limits(ctx); err != nil {
+			return e.endPull(ctx, tenantID, run, sess, err)
+		}
 	}
 	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
 	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
