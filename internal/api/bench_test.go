@@ -52,7 +52,7 @@ func benchBulkUpsertHTTP(b *testing.B, d store.Dialect) {
 			}
 			var out bulkResponse
 			err = json.NewDecoder(resp.Body).Decode(&out)
-			io.Copy(io.Discard, resp.Body)
+			_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK || err != nil || out.Counts.Created != benchPerReq {
 				b.Fatalf("bulk request: status %d, decode %v, counts %+v; want 200 and %d created", resp.StatusCode, err, out.Counts, benchPerReq)

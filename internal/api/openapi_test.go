@@ -59,7 +59,9 @@ func parseOpenAPI(t *testing.T) openAPIDocument {
 		t.Errorf("openapi = %q, want 3.1.0", top.OpenAPI)
 	}
 	doc := openAPIDocument{paths: map[string]docPathItem{}, params: top.Components.Parameters}
-	json.Unmarshal(openAPIDoc, &doc.raw)
+	if err := json.Unmarshal(openAPIDoc, &doc.raw); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range top.Servers {
 		doc.servers = append(doc.servers, s.URL)
 	}

@@ -235,7 +235,7 @@ func writeProblem(w http.ResponseWriter, ae *apiError) {
 		h.Set("Retry-After", "1")
 	}
 	w.WriteHeader(cs.status)
-	json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(p) // fails only when the client has gone
 }
 
 // writeJSON writes v as a JSON response with the given status.
@@ -243,5 +243,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // fails only when the client has gone
 }

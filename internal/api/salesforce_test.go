@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,7 +45,9 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && !errors.Is(err, io.EOF) { // EOF: no body
+			t.Fatalf("%s %s: decode the answer: %v", method, path, err)
+		}
 		return resp.StatusCode, out
 	}
 

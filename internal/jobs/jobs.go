@@ -327,7 +327,11 @@ func Migrate(ctx context.Context, s *store.Store) error {
 	}
 	// Unlock even when ctx has ended, or the pooled connection would keep
 	// the lock.
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	defer func() {
+		// An unlock fails when the connection is broken; the lock then
+		// ends with its session.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	}()
 	if err := migrate(ctx, riverpgxv5.New(s.Pool)); err != nil {
 		return err
 	}

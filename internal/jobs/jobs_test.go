@@ -49,7 +49,9 @@ func TestJobsRunTheEngine(t *testing.T) {
 			env := testenv.New(t, testenv.Options{Dialect: d})
 			env.Connect(t)
 			for i := range 300 {
-				env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+				if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			ctx := context.Background()
 			eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), PollInterval: time.Minute}
@@ -60,7 +62,11 @@ func TestJobsRunTheEngine(t *testing.T) {
 			if err := r.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { r.Stop(context.Background()) })
+			t.Cleanup(func() {
+				if err := r.Stop(context.Background()); err != nil {
+					t.Errorf("stop the workers: %v", err)
+				}
+			})
 			if _, err := eng.SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +98,9 @@ func TestJobsRunTheEngine(t *testing.T) {
 			// The durable schedule starts an incremental pull when due.
 			st, _ := env.Store.GetSyncState(ctx, env.Tenant.ID)
 			st.NextPullAt = time.Now().Add(-time.Second)
-			env.Store.SaveSyncState(ctx, st)
+			if err := env.Store.SaveSyncState(ctx, st); err != nil {
+				t.Fatal(err)
+			}
 			waitFor(t, "a scheduled pull", 10*time.Second, func() bool {
 				runs, _ := env.Store.ListRuns(ctx, env.Tenant.ID, syncer.DirToPlatform, 10, 0)
 				for _, r := range runs {
@@ -114,9 +122,10 @@ func TestWorkersShareJobsOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	env.Connect(t)
 	for i := range 20 {
-		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+		if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var runners []*jobs.Runner
 	var engines []*syncer.Engine
 	for range 3 {
 		s, err := store.Open(ctx, env.DSN)
@@ -134,8 +143,11 @@ func TestWorkersShareJobsOnPostgres(t *testing.T) {
 		if err := r.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { r.Stop(context.Background()) })
-		runners = append(runners, r)
+		t.Cleanup(func() {
+			if err := r.Stop(context.Background()); err != nil {
+				t.Errorf("stop the workers: %v", err)
+			}
+		})
 		engines = append(engines, eng)
 	}
 	if _, err := engines[0].SaveConfig(ctx, env.Tenant.ID, "u", config()); err != nil {
@@ -156,7 +168,9 @@ func TestWorkersShareJobsOnPostgres(t *testing.T) {
 		t.Errorf("runs = %d, first %+v; want one run that created 20", len(runs), runs[0].Counts)
 	}
 	var n int
-	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n)
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("%d pull jobs ran more than once", n)
 	}
@@ -172,7 +186,9 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
 	env.Connect(t)
 	for i := range 20 {
-		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)})
+		if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%03d", i), "Member_Number__c": fmt.Sprintf("M%03d", i)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
@@ -211,7 +227,11 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Stop(context.Background()) })
+	t.Cleanup(func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Errorf("stop the workers: %v", err)
+		}
+	})
 	waitFor(t, "the dead worker's run to finish", 30*time.Second, func() bool {
 		got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
 		return got.Status == syncer.StatusSucceeded
@@ -220,10 +240,16 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	// about it counts; a new job with the same arguments ran the run.
 	var oldState, holder, errs string
 	var jobs int
-	env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&jobs)
-	env.Store.DB.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id LIMIT 1`).Scan(&oldState)
-	env.Store.DB.QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
-		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&holder, &errs)
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id LIMIT 1`).Scan(&oldState); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
+		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&holder, &errs); err != nil {
+		t.Fatal(err)
+	}
 	if jobs != 2 || oldState != "cancelled" {
 		t.Errorf("got %d pull jobs, the dead worker's %s; want 2, the first cancelled", jobs, oldState)
 	}
@@ -232,9 +258,13 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	}
 	// A worker that stops gracefully marks its beat old, so what it could
 	// not finish moves at once.
-	r.Stop(ctx)
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var old bool
-	env.Store.DB.QueryRowContext(ctx, `SELECT beat_at < now() - interval '1 hour' FROM sfsync_job_heartbeats WHERE client_id = $1`, r.ClientID()).Scan(&old)
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT beat_at < now() - interval '1 hour' FROM sfsync_job_heartbeats WHERE client_id = $1`, r.ClientID()).Scan(&old); err != nil {
+		t.Fatal(err)
+	}
 	if !old {
 		t.Errorf("beat of a stopped worker is recent, want it marked old")
 	}
@@ -269,7 +299,9 @@ func TestLongFullSyncDoesNotDelayPolls(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 6000 {
-				env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%05d", i), "Member_Number__c": fmt.Sprintf("M%05d", i)})
+				if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%05d", i), "Member_Number__c": fmt.Sprintf("M%05d", i)}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			quiet := slog.New(slog.DiscardHandler)
 			eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: quiet, PageSize: 200}
@@ -280,7 +312,11 @@ func TestLongFullSyncDoesNotDelayPolls(t *testing.T) {
 			if err := r.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { r.Stop(context.Background()) })
+			t.Cleanup(func() {
+				if err := r.Stop(context.Background()); err != nil {
+					t.Errorf("stop the workers: %v", err)
+				}
+			})
 			status := func(tenantID string, id int64) syncer.Run {
 				got, err := env.Store.GetRun(ctx, tenantID, id)
 				if err != nil {
@@ -332,7 +368,9 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Dialect: store.Postgres})
 	env.Connect(t)
 	for i := range 4000 {
-		env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)})
+		if _, err := env.Org.CreateAsHuman(map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Member_Number__c": fmt.Sprintf("M%04d", i)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env.Emu.SetFaults(sfemu.Faults{Latency: 200 * time.Millisecond}) // 20 pages: over 4 s
 	ctx := context.Background()
@@ -354,7 +392,11 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 		if err := r.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { r.Stop(context.Background()) })
+		t.Cleanup(func() {
+			if err := r.Stop(context.Background()); err != nil {
+				t.Errorf("stop the workers: %v", err)
+			}
+		})
 		if i == 0 {
 			first = eng
 		}
@@ -375,7 +417,9 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 	got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
 	var attempts int
 	var errs string
-	env.Store.DB.QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs)
+	if err := env.Store.DB.QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs); err != nil {
+		t.Fatal(err)
+	}
 	if took < 4*time.Second {
 		t.Errorf("the first sync took only %s; the test needs it to outlast the dead-after period twice", took)
 	}
