@@ -95,7 +95,9 @@ func TestIntrospectAndRecordCount(t *testing.T) {
 	if body := readAll(t, res); body != `{"active":false}` {
 		t.Errorf("introspect unknown token: got %s", body)
 	}
-	e.org.SeedContacts(7, 1)
+	if _, err := e.org.SeedContacts(7, 1); err != nil {
+		t.Fatal(err)
+	}
 	r := e.do("GET", "limits/recordCount?sObjects=Contact,User", nil)
 	wantStatus(t, r, 200)
 	if want := `{"sObjects":[{"count":7,"name":"Contact"},{"count":2,"name":"User"}]}`; string(r.body) != want {
@@ -133,7 +135,9 @@ func TestAllocationAndRefreshExpiry(t *testing.T) {
 func TestCursorLimitPerUser(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.org.SeedContacts(450, 2)
+	if _, err := e.org.SeedContacts(450, 2); err != nil {
+		t.Fatal(err)
+	}
 	q := "query?q=" + url.QueryEscape("SELECT Id FROM Contact")
 	var first string
 	for i := 0; i < maxCursorsPerUser+1; i++ {

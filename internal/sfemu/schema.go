@@ -453,9 +453,10 @@ func (c CustomField) def() (*fieldDef, error) {
 		if length <= 0 {
 			length = 255
 		}
-		if typ == "email" {
+		switch typ {
+		case "email":
 			length = 80
-		} else if typ == "phone" {
+		case "phone":
 			length = 40
 		}
 	case "textarea":

@@ -642,7 +642,7 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 		return []*apiError{errNotFound()}
 	}
 	if r.deleted() {
-		return []*apiError{&apiError{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}}
+		return []*apiError{{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}}
 	}
 	changes, errs := o.prepare(t.obj, in, r, skip)
 	if len(errs) > 0 {

@@ -279,12 +279,12 @@ func (p *likePattern) match(s string) bool {
 	for si < len(s) {
 		r, w := decodeFold(s[si:])
 		if pi < len(el) {
-			switch e := el[pi]; {
-			case e == likeAnyMany:
+			switch e := el[pi]; e {
+			case likeAnyMany:
 				starP, starS = pi, si
 				pi++
 				continue
-			case e == likeAnyOne || e == r:
+			case likeAnyOne, r:
 				pi++
 				si += w
 				continue
