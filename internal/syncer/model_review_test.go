@@ -6,6 +6,7 @@ package syncer_test
 // they need the review queue's API and the emulator's merge.
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"slices"
@@ -160,6 +161,9 @@ func (m *model) resolve() {
 		ids = append(ids, c.SalesforceID)
 	}
 	m.logf("review: item %d (%s %q, contact %q, candidates %v) resolved %s %s: %v", it.ID, it.Kind, it.IdentityKey, it.ContactID, ids, res, sfID, err)
+	if errors.Is(err, syncer.ErrReviewLinkTaken) && it.ContactID != "" {
+		return // a newcomer against a linked pair cannot be linked: refused, nothing changes
+	}
 	if err != nil {
 		m.t.Errorf("ResolveReview(item %d, %s, %q): %v", it.ID, res, sfID, err)
 		return
@@ -460,6 +464,13 @@ func (m *model) checkReview(sf map[string]sfView, pf map[string]contact.Contact,
 			m.logf("known engine bug: the settled full resync logs linked %s as held: %s", r.SalesforceID, r.Reason)
 			continue
 		}
+		if strings.Contains(r.Reason, "already linked to another Salesforce contact") && !strictModel() {
+			// A newcomer held against a pair whose Salesforce record left
+			// the value while the platform contact kept it (its update was
+			// refused): held, the safe side, but by the full pass only.
+			m.logf("known engine limit: the settled full resync holds %s against a pair the platform did not follow: %s", r.SalesforceID, r.Reason)
+			continue
+		}
 		what = append(what, r.SalesforceID+" ("+r.Reason+"; "+r.Detail+")")
 	}
 	if len(what) > 0 {
@@ -519,7 +530,6 @@ func heldNewcomer(t *testing.T) (f *mfix, a, b string, p contact.Contact) {
 // logs it as newly held: the run is partially failed though nothing new
 // happened, and the linked record (which keeps syncing) reads as held.
 func TestModelBugCensusHoldsLinkedRecords(t *testing.T) {
-	knownBug(t)
 	f, a, _, _ := heldNewcomer(t)
 	run, err := f.eng.FullResync(f.ctx, f.Tenant.ID)
 	if err != nil {
@@ -545,7 +555,6 @@ func TestModelBugCensusHoldsLinkedRecords(t *testing.T) {
 // survivor stays a candidate of its open item, which no longer holds
 // anything back: a stale item in the admin's queue, never released.
 func TestModelBugMergeLeavesSurvivorHeld(t *testing.T) {
-	knownBug(t)
 	f, a, b, p := heldNewcomer(t)
 	if err := f.Org.MergeContacts(b, a); err != nil {
 		t.Fatal(err)
@@ -570,7 +579,6 @@ func TestModelBugMergeLeavesSurvivorHeld(t *testing.T) {
 // next): only the item's candidates are looked at, and the linked record
 // is not one of them.
 func TestModelBugNewcomerNotReleasedWhenPairLeavesValue(t *testing.T) {
-	knownBug(t)
 	f, a, b, _ := heldNewcomer(t)
 	if err := f.Org.ModifyAsHuman(a, map[string]any{"Member_Number__c": "M2"}); err != nil {
 		t.Fatal(err)
@@ -596,7 +604,6 @@ func TestModelBugNewcomerNotReleasedWhenPairLeavesValue(t *testing.T) {
 // decision comes back as a fresh ambiguity. The decision should be
 // refused, or honoured — not silently undone.
 func TestModelBugAdminLinkOfNewcomerHeldAgain(t *testing.T) {
-	knownBug(t)
 	f, _, b, _ := heldNewcomer(t)
 	open, _ := f.eng.ListReview(f.ctx, f.Tenant.ID, store.ReviewFilter{Status: store.ReviewOpen})
 	if _, err := f.eng.ResolveReview(f.ctx, f.Tenant.ID, open[0].ID, store.ResolutionLinked, b, "u_admin"); err != nil {
@@ -619,7 +626,6 @@ func TestModelBugAdminLinkOfNewcomerHeldAgain(t *testing.T) {
 // with no link to follow, and the survivor — with another member number
 // here — creates a second platform contact for the same person.
 func TestModelBugPushDropsLinkOfMergedRecord(t *testing.T) {
-	knownBug(t)
 	f, a, p := bugPair(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M1"})
 	b, err := f.Org.CreateAsHuman(map[string]any{"LastName": "Amy", "Member_Number__c": "M9"})
 	if err != nil {
@@ -652,7 +658,6 @@ func TestModelBugPushDropsLinkOfMergedRecord(t *testing.T) {
 // held newcomer shares, without the uniqueness check the unlinked records
 // of the page get.
 func TestModelBugRecreateOnSharedValue(t *testing.T) {
-	knownBug(t)
 	f, a, _, p := heldNewcomer(t)
 	if err := f.Store.DeleteContact(f.ctx, f.Tenant.ID, p.ID, contact.OriginAPI); err != nil {
 		t.Fatal(err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -762,10 +764,13 @@ type pullItem struct {
 	// Worked out by prepare.
 	deleted bool
 	master  string // a deleted record merged into another: the survivor's Id
-	key     string
-	keyErr  error
-	inScope bool
-	vals    []pulled // by mapping (every one); nil unless in scope with a key
+	// relinked: linked until its platform contact was deleted, now matched
+	// afresh — after the census, so its value is checked against the others.
+	relinked bool
+	key      string
+	keyErr   error
+	inScope  bool
+	vals     []pulled // by mapping (every one); nil unless in scope with a key
 	// createJSON is a new link's values, encoded, for a record that
 	// creates a platform contact: every pulled mapping's value on both
 	// sides. Empty if a value failed.
@@ -834,11 +839,37 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err != nil {
 		return err
 	}
+	// The linked platform contacts, loaded now: a record whose contact was
+	// deleted on the platform is matched afresh, through the same
+	// uniqueness check as any unlinked record.
+	var linkedCIDs []string
+	for _, l := range links {
+		linkedCIDs = append(linkedCIDs, l.ContactID)
+	}
+	contacts, err := e.Store.GetContacts(ctx, t, linkedCIDs)
+	if err != nil {
+		return err
+	}
+	// freed are platform contacts whose linked record stopped holding their
+	// identity value (deleted, or edited to another): newcomers held
+	// against those pairs are looked at again.
+	var freed []string
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
+			if _, ok := contacts[l.ContactID]; !ok && !it.deleted {
+				// The linked contact was deleted on the platform: unlink,
+				// and treat the record as unmatched.
+				unlink = append(unlink, it.sfID)
+				it.link, it.contactID, it.relinked = nil, "", true
+			}
+		}
+		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && canon(it.key) != canon(it.link.SFValues[identity.key])) {
+			if _, followed := merged[it.sfID]; !followed || it.deleted {
+				freed = append(freed, it.link.ContactID)
+			}
 		}
 		_, isHeld := held[it.sfID]
 		if isHeld && (it.deleted || !it.inScope || it.keyErr != nil) {
@@ -876,6 +907,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if it.link == nil {
 			unlinked = append(unlinked, it)
 		}
+	}
+	if len(freed) > 0 {
+		waiting, err := e.Store.HeldForContacts(ctx, t, freed)
+		if err != nil {
+			return err
+		}
+		release = append(release, waiting...)
 	}
 	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &prog)
 	if err != nil {
@@ -929,10 +967,18 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err := e.hold(ctx, s, groups, release); err != nil {
 		return err
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, contactIDs)
+	for _, it := range items {
+		// Deleted, out of scope or held: nothing left to retry — unless
+		// just released, to be read again once this page is applied.
+		if _, failed := failedRetry[it.sfID]; it.done && !failed && !s.released[it.sfID] {
+			okRetry = append(okRetry, it.sfID)
+		}
+	}
+	more, err := e.Store.GetContacts(ctx, t, slices.DeleteFunc(contactIDs, func(id string) bool { _, ok := contacts[id]; return ok }))
 	if err != nil {
 		return err
 	}
+	maps.Copy(contacts, more)
 
 	var ops []store.ContactOp
 	var opItems []*pullItem

@@ -381,12 +381,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if it.link != nil {
 			rec, ok := found[it.sfID]
 			if !ok {
-				// Deleted in Salesforce: the link goes; the next change is
-				// matched afresh.
-				unlink = append(unlink, it.sfID)
-				prog.Counts.Unlinked++
-				record(KindUnlinked, it, "", "deleted_in_salesforce", "the linked Salesforce contact no longer exists", "")
-				ack = append(ack, it.entryIDs...)
+				// Deleted in Salesforce — or merged into another record,
+				// which only the pull sees (queryAll, MasterRecordId): the
+				// pull unlinks or follows the merge, and these changes are
+				// retried after it, matched afresh or through the new link.
+				for _, id := range it.entryIDs {
+					failed[id] = "the linked Salesforce contact is gone (deleted or merged); waiting for the next pull"
+				}
 				continue
 			}
 			it.sfRec = rec
