@@ -370,7 +370,7 @@ func TestCallbackRefusesForeignOrUnknownState(t *testing.T) {
 	p = a.post("/admin/salesforce/authorize", url.Values{"login": {"production"}})
 	u, _ = url.Parse(p.header.Get("Location"))
 	denied := a.get(CallbackPath + "?error=access_denied&error_description=end-user+denied&state=" + url.QueryEscape(u.Query().Get("state")))
-	mustContain(t, denied, `data-code="denied"`, "access_denied", `id="try-again"`)
+	mustContain(t, denied, `data-code="denied"`, "access_denied", `id="try-again"`, `href="/admin/salesforce/connect?relogin=1"`)
 	// Signed out, the callback asks to sign in.
 	if p := e.client().get(CallbackPath + "?code=x&state=y"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
 		t.Errorf("callback signed out: got %d → %q, want 303 → /login", p.status, p.header.Get("Location"))
@@ -813,4 +813,40 @@ func TestInfoOffersFullResyncAfterIdentityChange(t *testing.T) {
 	e.eng.mu.Unlock()
 	p := a.get("/admin/salesforce/info")
 	mustContain(t, p, `id="resync-advised"`, "full resync is recommended", `id="full-resync"`)
+}
+
+// TestAuthorizeAsksForTheLoginPageOnReconnect: a first connection goes to
+// Salesforce as usual; trying again after a refusal, reconnecting a broken
+// connection, or connecting a tenant that was connected before sends
+// prompt=login, so Salesforce does not reuse the refused user's session.
+func TestAuthorizeAsksForTheLoginPageOnReconnect(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	c := e.client().login("a@shop.test")
+	prompt := func(form url.Values) string {
+		t.Helper()
+		p := c.post("/admin/salesforce/authorize", form)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("authorize %v: got %d, want 303; %.300s", form, p.status, p.body)
+		}
+		u, _ := url.Parse(p.header.Get("Location"))
+		return u.Query().Get("prompt")
+	}
+	if got := prompt(url.Values{"login": {"production"}}); got != "" {
+		t.Errorf("first connection: got prompt=%q, want none", got)
+	}
+	// The refusal page's "try again" and the broken card's "reconnect"
+	// lead to a connect form that asks for the login page.
+	mustContain(t, c.get("/admin/salesforce/connect?relogin=1"), `name="relogin" value="1"`)
+	mustNotContain(t, c.get("/admin/salesforce/connect"), `name="relogin"`)
+	if got := prompt(url.Values{"login": {"production"}, "relogin": {"1"}}); got != "login" {
+		t.Errorf("after a refusal: got prompt=%q, want login", got)
+	}
+	// A tenant with a saved configuration was connected before.
+	if _, err := e.eng.SaveConfig(context.Background(), e.tenantA.ID, "", validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if got := prompt(url.Values{"login": {"production"}}); got != "login" {
+		t.Errorf("reconnect after a disconnect: got prompt=%q, want login", got)
+	}
 }
