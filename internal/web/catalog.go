@@ -38,6 +38,11 @@ var zhTW = map[string]string{
 	"error.internal":       "系統發生錯誤，請稍後再試。若問題持續，請聯絡客服。",
 	"error.not_configured": "尚未完成同步設定。請先設定並儲存同步設定。",
 	"error.no_pull":        "目前的設定沒有 Salesforce → {platform} 的同步，因此無法執行此同步。",
+	"error.next_setup":     "前往同步設定",
+	"error.next_settings":  "編輯同步設定",
+	"error.next_review":    "回到待確認清單",
+	"error.next_retry":     "回到上一頁再試一次",
+	"error.next_info":      "查看同步資訊",
 
 	"flash.disconnected":        "已解除與 Salesforce 的串接。平台上的聯絡人資料皆已保留。",
 	"flash.sync_started":        "已開始手動同步。",
@@ -399,6 +404,11 @@ var en = map[string]string{
 	"error.internal":       "Something went wrong on our side. Try again later; if it keeps happening, contact support.",
 	"error.not_configured": "Syncing is not set up yet. Set up and save the sync settings first.",
 	"error.no_pull":        "The current settings sync nothing from Salesforce to {platform}, so this sync cannot run.",
+	"error.next_setup":     "Go to the sync settings",
+	"error.next_settings":  "Edit the sync settings",
+	"error.next_review":    "Back to the review queue",
+	"error.next_retry":     "Go back and try again",
+	"error.next_info":      "View sync information",
 
 	"flash.disconnected":        "Salesforce is disconnected. Every contact on the platform has been kept.",
 	"flash.sync_started":        "A manual sync has started.",

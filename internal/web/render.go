@@ -234,6 +234,9 @@ var flashes = map[string]bool{
 type errorView struct {
 	Message string // catalogue key
 	Back    string
+	// Next is the step that gets the admin going again (a catalogue key
+	// for its label and where it leads), beside Back; empty when Back is it.
+	NextKey, Next string
 	// Field and Reason name the form field a 422 refused, and why
 	// (in English: the reason comes from contact.TextProblem).
 	Field, Reason string
@@ -244,7 +247,45 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	if rc == nil {
 		back = "/login"
 	}
-	s.renderPage(w, r, rc, status, "error", errorView{Message: key, Back: back})
+	v := errorView{Message: key, Back: back}
+	if rc != nil {
+		v.NextKey, v.Next = nextStep(r, key)
+	}
+	s.renderPage(w, r, rc, status, "error", v)
+}
+
+// nextStep is where an error page sends the admin to go on: the setup for
+// a missing or one-way configuration, the review queue for an item already
+// resolved, and the page the form came from when it can simply be sent
+// again (an expired form, a server error).
+func nextStep(r *http.Request, key string) (labelKey, href string) {
+	switch key {
+	case "error.not_configured":
+		return "error.next_setup", "/admin/salesforce/setup"
+	case "error.no_pull":
+		return "error.next_settings", "/admin/salesforce/setup/fields"
+	case "error.review_resolved":
+		return "error.next_review", "/admin/salesforce/review"
+	case "error.csrf", "error.internal", "error.bad_request", "error.bad_text":
+		if from := sameOriginReferer(r); from != "" {
+			return "error.next_retry", from
+		}
+		return "error.next_info", "/admin/salesforce/info"
+	}
+	return "", ""
+}
+
+// sameOriginReferer is the path (and query) of the page a request came
+// from on this site, or "" for another site or none: never a way off-site.
+func sameOriginReferer(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || u.Host != r.Host || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	if u.RawQuery != "" {
+		return u.Path + "?" + u.RawQuery
+	}
+	return u.Path
 }
 
 // renderFieldError refuses a form whose field holds text that cannot be
@@ -254,7 +295,11 @@ func (s *server) renderFieldError(w http.ResponseWriter, r *http.Request, rc *re
 	if rc == nil {
 		back = "/login"
 	}
-	s.renderPage(w, r, rc, http.StatusUnprocessableEntity, "error", errorView{Message: "error.bad_text", Back: back, Field: field, Reason: reason})
+	v := errorView{Message: "error.bad_text", Back: back, Field: field, Reason: reason}
+	if rc != nil {
+		v.NextKey, v.Next = nextStep(r, v.Message)
+	}
+	s.renderPage(w, r, rc, http.StatusUnprocessableEntity, "error", v)
 }
 
 // refusal is a connect failure page: a title by code and the message

@@ -850,3 +850,30 @@ func TestAuthorizeAsksForTheLoginPageOnReconnect(t *testing.T) {
 		t.Errorf("reconnect after a disconnect: got prompt=%q, want login", got)
 	}
 }
+
+// TestErrorPagesOfferTheNextStep: an error page is never a dead end; it
+// leads to what fixes the error, or back to the form it came from.
+func TestErrorPagesOfferTheNextStep(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	c := e.client().login("a@shop.test")
+	// Nothing set up: sync now leads to the setup.
+	p := c.post("/admin/salesforce/sync-now", url.Values{})
+	mustContain(t, p, `href="/admin/salesforce/setup" id="error-next"`, "Go to the sync settings", `id="error-back"`)
+	// An expired form leads back to the page it was on, never off-site.
+	for _, tc := range []struct{ referer, want string }{
+		{e.srv.URL + "/admin/salesforce/info?dir=to_platform", `href="/admin/salesforce/info?dir=to_platform" id="error-next"`},
+		{"https://evil.example.com/phish", `href="/admin/salesforce/info" id="error-next"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/salesforce/sync-now", strings.NewReader("csrf=stale"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Referer", tc.referer)
+		p := c.do(req)
+		if p.status != http.StatusForbidden {
+			t.Fatalf("stale csrf: got %d, want 403", p.status)
+		}
+		mustContain(t, p, tc.want)
+		mustNotContain(t, p, "evil.example.com")
+	}
+}
