@@ -26,6 +26,7 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		tenantID    = fs.String("tenant", "", "tenant ID")
 		language    = fs.String("language", "zh-TW", "default UI language: zh-TW or en")
 		region      = fs.String("phone-region", "", "default phone region for numbers without a country code (empty: refuse them)")
+		timeZone    = fs.String("time-zone", "", "IANA time zone the admin UI shows times in (empty: Asia/Taipei for zh-TW, else UTC)")
 		addon       = fs.String("salesforce-addon", "", "true/false: the Salesforce member data integration add-on")
 		socialCDP   = fs.String("social-cdp", "", "true/false: the Social CDP plan")
 		email       = fs.String("email", "", "admin e-mail (login)")
@@ -87,7 +88,7 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		if err := need("name", *name); err != nil {
 			return err
 		}
-		t := tenant.Tenant{Name: *name, Language: *language, PhoneRegion: *region}
+		t := tenant.Tenant{Name: *name, Language: *language, PhoneRegion: *region, TimeZone: *timeZone}
 		if err := planFlags(&t.Plan); err != nil {
 			return err
 		}
@@ -118,6 +119,9 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		}
 		if err := planFlags(&t.Plan); err != nil {
 			return err
+		}
+		if *timeZone != "" {
+			t.TimeZone = *timeZone
 		}
 		if err := s.UpdateTenant(ctx, t); err != nil {
 			return err

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sfsync/sfsync/internal/secret"
 )
@@ -41,6 +43,10 @@ type Config struct {
 	// BulkWorkers is the number of concurrent full passes (first syncs,
 	// full resyncs) per process, on their own queue beside Workers.
 	BulkWorkers int
+	// PlatformName is the chat platform's product name the admin UI uses
+	// where it names the platform (e.g. "Omnichat"); empty for the generic
+	// 平台 / Platform.
+	PlatformName string
 }
 
 // setting describes one configurable value.
@@ -147,6 +153,14 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1 to 256")
 		}
 		c.BulkWorkers = n
+		return nil
+	}},
+	{"platform-name", "SFSYNC_PLATFORM_NAME", "the chat platform's product name shown in the admin UI, e.g. Omnichat (empty: 平台 / Platform)", "", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > 40 || strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
+			return errors.New("must be at most 40 printable characters")
+		}
+		c.PlatformName = v
 		return nil
 	}},
 }

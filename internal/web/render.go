@@ -62,18 +62,10 @@ var funcs = template.FuncMap{
 		return m, nil
 	},
 	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-	},
-	"whenp": func(t *time.Time) string {
-		if t == nil || t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-	},
+	// when and whenp show a time in UTC, for pages without a tenant;
+	// a tenant's pages use the view's When, in the tenant's time zone.
+	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
+	"whenp": func(t *time.Time) string { return formatTime(deref(t), time.UTC) },
 	"str":  func(v any) string { return fmt.Sprint(v) },
 	"join": strings.Join,
 	"first": func(n int, rows []syncconf.DryRunRow) []syncconf.DryRunRow {
@@ -124,6 +116,48 @@ type view struct {
 	Title     string // catalogue key
 	Flash     string // catalogue key
 	D         any
+}
+
+// formatTime shows t in loc with its offset from UTC ("2026-12-07
+// 11:02:03 GMT+8"): a zone abbreviation like Taipei's "CST" would be read
+// as another zone.
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(loc)
+	_, off := t.Zone()
+	zone := "UTC"
+	if off != 0 {
+		zone = fmt.Sprintf("GMT%+d", off/3600)
+		if m := off % 3600 / 60; m != 0 {
+			zone += fmt.Sprintf(":%02d", max(m, -m))
+		}
+	}
+	return t.Format("2006-01-02 15:04:05") + " " + zone
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// When shows a time (time.Time or *time.Time) in the tenant's time zone
+// (tenant.Location: Asia/Taipei by default for zh-TW tenants).
+func (v *view) When(t any) string {
+	loc := time.UTC
+	if v.Tenant != nil {
+		loc = v.Tenant.Location()
+	}
+	switch t := t.(type) {
+	case time.Time:
+		return formatTime(t, loc)
+	case *time.Time:
+		return formatTime(deref(t), loc)
+	}
+	return "—"
 }
 
 // T returns the text of key in the page's language, formatted with args,

@@ -877,3 +877,35 @@ func TestErrorPagesOfferTheNextStep(t *testing.T) {
 		mustNotContain(t, p, "evil.example.com")
 	}
 }
+
+// TestTimesInTheTenantsTimeZone: a Taiwan shop reads Taipei time, an
+// English tenant UTC unless it set a zone (issue 17 item 7).
+func TestTimesInTheTenantsTimeZone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lang, zone, want string
+	}{
+		{"zh-TW", "", "2026-11-01 16:00:00 GMT+8"},
+		{"en", "", "2026-11-01 08:00:00 UTC"},
+		{"en", "Asia/Kolkata", "2026-11-01 13:30:00 GMT+5:30"},
+	} {
+		e := setup(t, setupOpts{tenantLang: tc.lang})
+		if tc.zone != "" {
+			tn := e.tenantA
+			tn.TimeZone = tc.zone
+			if err := e.store.UpdateTenant(context.Background(), tn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.connect(e.tenantA.ID, store.ConnConnected)
+		started := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+		run := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: syncer.TriggerManual, Status: syncer.StatusSucceeded, StartedAt: started, FinishedAt: &started})
+		c := e.client().login("a@shop.test")
+		for _, path := range []string{"/admin/integrations", fmt.Sprintf("/admin/salesforce/runs/%d", run.ID), "/admin/salesforce/info"} {
+			p := c.get(path)
+			if !strings.Contains(htmlUnescape(p.body), tc.want) {
+				t.Errorf("%s %s: got no %q, want the time in the tenant's zone", tc.lang, path, tc.want)
+			}
+		}
+	}
+}
