@@ -66,8 +66,8 @@ var funcs = template.FuncMap{
 	// a tenant's pages use the view's When, in the tenant's time zone.
 	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
 	"whenp": func(t *time.Time) string { return formatTime(deref(t), time.UTC) },
-	"str":  func(v any) string { return fmt.Sprint(v) },
-	"join": strings.Join,
+	"str":   func(v any) string { return fmt.Sprint(v) },
+	"join":  strings.Join,
 	"first": func(n int, rows []syncconf.DryRunRow) []syncconf.DryRunRow {
 		if len(rows) > n {
 			return rows[:n]
