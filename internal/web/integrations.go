@@ -26,6 +26,7 @@ type cardView struct {
 	Configured bool
 	NeedsStart bool
 	Run        syncer.Run
+	Pace       string // the running first sync's records/s and time left
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -63,6 +64,7 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	if ok && !runDone(run) {
 		cv.State, cv.Run = cardSyncing, run
+		cv.Pace = paceText(rc.Lang, run, s.opts.Now())
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
