@@ -253,7 +253,7 @@ var zhTW = map[string]string{
 	"info.usage_unavailable": "目前無法讀取 API 用量。",
 	"info.log":               "同步紀錄",
 	"info.filter":            "依同步方向篩選",
-	"info.filter_both":       "雙向",
+	"info.filter_both":       "全部（雙向）",
 	"info.no_runs":           "尚無同步紀錄。",
 	"info.older":             "較早的紀錄",
 
@@ -627,7 +627,7 @@ var en = map[string]string{
 	"info.usage_unavailable": "The API usage cannot be read right now.",
 	"info.log":               "Sync log",
 	"info.filter":            "Filter by direction",
-	"info.filter_both":       "Both directions",
+	"info.filter_both":       "All (both directions)",
 	"info.no_runs":           "No sync has run yet.",
 	"info.older":             "Older runs",
 

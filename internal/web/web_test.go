@@ -659,7 +659,7 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 	c := e.client().login("a@shop.test")
 	p := c.get("/admin/salesforce/info")
 	mustContain(t, p, fmt.Sprintf(`data-run="%d"`, pull.ID), fmt.Sprintf(`data-run="%d"`, push.ID), "Every 15 minutes", "Real time",
-		"Partially failed", "1234 of 15000 API calls", "at most 50% of the daily allocation (7500 calls)", `id="sync-now"`, "Both directions", "Platform → Salesforce")
+		"Partially failed", "1234 of 15000 API calls", "at most 50% of the daily allocation (7500 calls)", `id="sync-now"`, "All (both directions)", "Platform → Salesforce")
 	p = c.get("/admin/salesforce/info?direction=to_salesforce")
 	mustContain(t, p, fmt.Sprintf(`data-run="%d"`, push.ID), `href="/admin/salesforce/info?direction=to_salesforce" aria-current="page"`)
 	mustNotContain(t, p, fmt.Sprintf(`data-run="%d"`, pull.ID))
