@@ -351,9 +351,22 @@ func TestEndToEndInChromium(t *testing.T) {
 			b.wantText("#authorize", w["authorize"])
 			s.shot("connect-explanation")
 
+			// A standard user first: refused, and "try again" must show
+			// Salesforce's login page although that user is still signed in
+			// there (prompt=login), or the admin could never switch accounts.
+			b.submit("go to authorize as the clerk", "authorize")
+			b.do("Salesforce login as the clerk", chromedp.WaitVisible(chromedp.ID("username")),
+				chromedp.SendKeys(chromedp.ID("username"), emuClerk), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
+			b.submit("Salesforce login as the clerk", "Login")
+			if b.exists("oaapprove") {
+				b.submit("Salesforce allow as the clerk", "oaapprove")
+			}
+			b.wantText("#refusal-message", emuClerk)
+			s.shot("refusal-not-admin")
+			b.submit("try again", "try-again")
 			b.submit("go to authorize", "authorize")
-			if !strings.HasPrefix(b.location(), emu.url+"/services/oauth2/authorize") {
-				t.Fatalf("after Go to authorize: at %s, want the emulator's login page", b.location())
+			if !strings.HasPrefix(b.location(), emu.url+"/services/oauth2/authorize") || !strings.Contains(b.location(), "prompt=login") {
+				t.Fatalf("after Go to authorize: at %s, want the emulator's login page with prompt=login", b.location())
 			}
 			b.do("fill Salesforce login", chromedp.WaitVisible(chromedp.ID("username")),
 				chromedp.SendKeys(chromedp.ID("username"), emuAdmin), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
