@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -94,4 +95,18 @@ func mustJSON(t *testing.T, cfg interface{ CanonicalJSON() ([]byte, error) }) st
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRunPageShowsSpeed: a finished run's page gives its records per
+// second over its duration.
+func TestRunPageShowsSpeed(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "zh-TW"})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	start := e.clock.Now().Add(-time.Hour)
+	end := start.Add(100 * time.Second)
+	r := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: syncer.TriggerFull, Status: syncer.StatusSucceeded,
+		StartedAt: start, FinishedAt: &end, Processed: 250000, Total: 250000})
+	a := e.client().login("a@shop.test")
+	mustContain(t, a.get(fmt.Sprintf("/admin/salesforce/runs/%d", r.ID)), `<dd id="run-rate">每秒 2,500 筆</dd>`)
 }

@@ -354,6 +354,23 @@ type runView struct {
 	Kind    string
 	Reason  string
 	Limit   int
+	// Rate is the run's records per second in words: while it runs, with
+	// the time left; once finished, over its whole duration.
+	Rate string
+}
+
+// finishedRate is a finished run's records per second over its duration,
+// "" when it processed nothing or took no measurable time.
+func finishedRate(lang string, run syncer.Run) string {
+	if run.FinishedAt == nil || run.Processed <= 0 {
+		return ""
+	}
+	d := run.FinishedAt.Sub(run.StartedAt)
+	if d < time.Second {
+		return ""
+	}
+	r, _ := translate(lang, "progress.rate", groupDigits(int64(float64(run.Processed)/d.Seconds()+0.5)))
+	return r
 }
 
 const recordsPerPage = 200
@@ -383,6 +400,9 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	}
 	ctx := r.Context()
 	v := runView{Run: run, Kind: r.URL.Query().Get("kind"), Reason: r.URL.Query().Get("reason"), Limit: recordsPerPage}
+	if v.Rate = paceText(rc.Lang, run, s.opts.Now()); v.Rate == "" {
+		v.Rate = finishedRate(rc.Lang, run)
+	}
 	var err error
 	if v.Groups, err = s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID); err != nil {
 		s.fail(w, r, rc, err)
