@@ -110,3 +110,27 @@ func TestRunPageShowsSpeed(t *testing.T) {
 	a := e.client().login("a@shop.test")
 	mustContain(t, a.get(fmt.Sprintf("/admin/salesforce/runs/%d", r.ID)), `<dd id="run-rate">每秒 2,500 筆</dd>`)
 }
+
+// TestPlatformNameEverywhere: with the deployment's product name set, no
+// page says 平台 / Platform where the name belongs.
+func TestPlatformNameEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ lang, generic string }{{"zh-TW", "平台"}, {"en", "Platform"}} {
+		e := setup(t, setupOpts{tenantLang: tc.lang, platform: "Omnichat"})
+		e.connect(e.tenantA.ID, store.ConnConnected)
+		e.eng.configs[e.tenantA.ID] = append(e.eng.configs[e.tenantA.ID], validConfig())
+		e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToSalesforce, Trigger: syncer.TriggerRealtime, Status: syncer.StatusSucceeded})
+		a := e.client().login("a@shop.test")
+		for _, path := range []string{"/admin/integrations?done=disconnected", "/admin/salesforce/info", "/admin/salesforce/setup/identity",
+			"/admin/salesforce/setup/fields", "/admin/salesforce/setup/conditions", "/admin/salesforce/start", "/admin/salesforce/runs/101", "/admin/salesforce/disconnect"} {
+			p := a.get(path)
+			body := htmlUnescape(regexpMust(`<[^>]*>`).ReplaceAllString(p.body, " "))
+			if !strings.Contains(body, "Omnichat") {
+				t.Errorf("%s %s: got no Omnichat", tc.lang, path)
+			}
+			if i := strings.Index(body, tc.generic); i >= 0 {
+				t.Errorf("%s %s: got %q in %q, want Omnichat", tc.lang, path, tc.generic, body[max(0, i-40):min(len(body), i+40)])
+			}
+		}
+	}
+}

@@ -44,7 +44,7 @@ var zhTW = map[string]string{
 	"error.next_retry":     "回到上一頁再試一次",
 	"error.next_info":      "查看同步資訊",
 
-	"flash.disconnected":        "已解除與 Salesforce 的串接。平台上的聯絡人資料皆已保留。",
+	"flash.disconnected":        "已解除與 Salesforce 的串接。{platform} 上的聯絡人資料皆已保留。",
 	"flash.sync_started":        "已開始手動同步。",
 	"flash.full_resync_started": "已開始完整重新同步。",
 	"flash.retry_started":       "已開始重新同步失敗的資料。",
@@ -419,7 +419,7 @@ var en = map[string]string{
 	"error.next_retry":     "Go back and try again",
 	"error.next_info":      "View sync information",
 
-	"flash.disconnected":        "Salesforce is disconnected. Every contact on the platform has been kept.",
+	"flash.disconnected":        "Salesforce is disconnected. Every contact in {platform} has been kept.",
 	"flash.sync_started":        "A manual sync has started.",
 	"flash.full_resync_started": "A full resync has started.",
 	"flash.retry_started":       "Failed records are being synced again.",
