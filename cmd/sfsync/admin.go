@@ -104,9 +104,9 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSALESFORCE_ADDON\tSOCIAL_CDP\tLANGUAGE\tPHONE_REGION")
+		fmt.Fprintln(tw, "ID\tNAME\tSALESFORCE_ADDON\tSOCIAL_CDP\tLANGUAGE\tPHONE_REGION\tTIME_ZONE")
 		for _, t := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\t%s\n", t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion)
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\t%s\t%s\n", t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, t.Location())
 		}
 		return tw.Flush()
 	case "tenant set-plan":
