@@ -134,3 +134,28 @@ func TestPlatformNameEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestRealtimeRunStatus: an open real-time window is not shown as a sync
+// in progress; a closed one shows its end.
+func TestRealtimeRunStatus(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	e.eng.configs[e.tenantA.ID] = append(e.eng.configs[e.tenantA.ID], validConfig())
+	start := e.clock.Now().Add(-30 * time.Minute)
+	end := start.Add(15 * time.Minute)
+	open := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToSalesforce, Trigger: syncer.TriggerRealtime, Status: syncer.StatusRunning, StartedAt: end})
+	closed := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToSalesforce, Trigger: syncer.TriggerRealtime, Status: syncer.StatusSucceeded, StartedAt: start, FinishedAt: &end})
+	a := e.client().login("a@shop.test")
+	info := a.get("/admin/salesforce/info")
+	mustContain(t, info, "Real time (window still open)")
+	if n := strings.Count(info.body, ">Running<"); n != 0 {
+		t.Errorf("got %d runs shown Running, want none", n)
+	}
+	mustContain(t, a.get(fmt.Sprintf("/admin/salesforce/runs/%d", open.ID)), "Real time (window still open)")
+	p := a.get(fmt.Sprintf("/admin/salesforce/runs/%d", closed.ID))
+	mustContain(t, p, "Succeeded")
+	if !strings.Contains(htmlUnescape(p.body), "2026-11-25 11:45:00 UTC") {
+		t.Errorf("closed real-time run: got no end time 2026-11-25 11:45:00 UTC")
+	}
+}

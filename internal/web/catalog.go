@@ -292,6 +292,7 @@ var zhTW = map[string]string{
 	"counts.failed":    "失敗",
 
 	"status.running":          "同步中",
+	"status.realtime_open":    "即時同步中（本時段尚未結算）",
 	"status.succeeded":        "成功",
 	"status.partially_failed": "部分失敗",
 	"status.failed":           "失敗",
@@ -667,6 +668,7 @@ var en = map[string]string{
 	"counts.failed":    "Failed",
 
 	"status.running":          "Running",
+	"status.realtime_open":    "Real time (window still open)",
 	"status.succeeded":        "Succeeded",
 	"status.partially_failed": "Partially failed",
 	"status.failed":           "Failed",

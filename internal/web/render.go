@@ -17,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
 	"github.com/sfsync/sfsync/internal/tenant"
 )
 
@@ -67,7 +68,16 @@ var funcs = template.FuncMap{
 	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
 	"whenp": func(t *time.Time) string { return formatTime(deref(t), time.UTC) },
 	"str":   func(v any) string { return fmt.Sprint(v) },
-	"join":  strings.Join,
+	// statusKey names a run's status in the catalogue. A real-time run
+	// that is "running" is a window that collects pushes until it is
+	// closed (PushWindow), not a sync in progress: it says so.
+	"statusKey": func(r syncer.Run) string {
+		if r.Trigger == syncer.TriggerRealtime && r.Status == syncer.StatusRunning {
+			return "status.realtime_open"
+		}
+		return "status." + string(r.Status)
+	},
+	"join": strings.Join,
 	"first": func(n int, rows []syncconf.DryRunRow) []syncconf.DryRunRow {
 		if len(rows) > n {
 			return rows[:n]
