@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		email       = fs.String("email", "", "admin e-mail (login)")
 		password    = fs.String("password", "", "admin password (or SFSYNC_ADMIN_PASSWORD)")
 		keyID       = fs.String("id", "", "API key ID")
+		share       = fs.Float64("share", 0, "share of the org's daily API allocation sfsync may use, more than 0 and at most 1")
 		databaseURL = fs.String("database-url", "", "as for serve [SFSYNC_DATABASE_URL]")
 		dataDir     = fs.String("data-dir", "", "as for serve [SFSYNC_DATA_DIR]")
 	)
@@ -127,6 +129,21 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 			return err
 		}
 		fmt.Fprintf(stdout, "tenant %s plan: salesforce_addon=%v social_cdp=%v\n", t.ID, t.Plan.SalesforceAddon, t.Plan.SocialCDP)
+		return nil
+	case "tenant set-budget":
+		if err := need("tenant", *tenantID); err != nil {
+			return err
+		}
+		if !(*share > 0 && *share <= 1) {
+			return fmt.Errorf("tenant set-budget: --share %v: must be more than 0 and at most 1 (0.5 is the default)", *share)
+		}
+		if err := s.SetConnectionBudget(ctx, *tenantID, *share); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("tenant %s: Salesforce is not connected", *tenantID)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s API budget: %.0f%% of the org's daily allocation\n", *tenantID, *share*100)
 		return nil
 	case "admin create":
 		if err := need("tenant", *tenantID); err != nil {

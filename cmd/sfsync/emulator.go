@@ -1,7 +1,11 @@
 package main
 
 import (
+	"net"
+	"os"
+
 	"context"
+	"github.com/sfsync/sfsync/internal/sfemu/pubsub"
 	"io"
 	"net/url"
 
@@ -11,7 +15,32 @@ import (
 )
 
 func emulator(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	return sfemu.Main(ctx, args, stdout, serveCallbacks(getenv))
+	return sfemu.Main(ctx, args, stdout, serveCallbacks(getenv), servePubSub)
+}
+
+// servePubSub serves the emulator's Pub/Sub API (Change Data Capture) for
+// --pubsub-addr, with --tls-cert/--tls-key when given, else a generated
+// certificate written to the temporary directory for clients to trust.
+func servePubSub(ctx context.Context, inst *sfemu.Instance, cfg sfemu.Config, listening func(addr, certFile string)) error {
+	sc := pubsub.ServerConfig{Addr: cfg.PubSubAddr, CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile}
+	certFile := cfg.TLSCertFile
+	if certFile == "" {
+		host, _, _ := net.SplitHostPort(cfg.PubSubAddr)
+		sc.Hosts = []string{"127.0.0.1", "localhost", "::1"}
+		if host != "" && host != "0.0.0.0" && host != "::" {
+			sc.Hosts = append(sc.Hosts, host)
+		}
+		f, err := os.CreateTemp("", "sfsync-emulator-pubsub-*.pem")
+		if err != nil {
+			return err
+		}
+		f.Close()
+		certFile = f.Name()
+		defer os.Remove(certFile)
+		sc.WriteCert = certFile
+	}
+	sc.Listening = func(a net.Addr) { listening(a.String(), certFile) }
+	return pubsub.ListenAndServe(ctx, inst.Server, sc, pubsub.Options{})
 }
 
 // serveCallbacks is the OAuth callback `sfsync serve` sends with the same

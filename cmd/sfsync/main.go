@@ -29,6 +29,7 @@ Administration:
   tenant create --name N [--language zh-TW|en] [--phone-region TW] [--salesforce-addon] [--social-cdp]
   tenant list
   tenant set-plan --tenant ID [--salesforce-addon=true|false] [--social-cdp=true|false]
+  tenant set-budget --tenant ID --share 0.5   (share of the org's daily API allocation sfsync may use)
   admin create --tenant ID --email E [--password P]   (password read from SFSYNC_ADMIN_PASSWORD if not given)
   apikey create --tenant ID [--name N]
   apikey revoke --id KEY_ID

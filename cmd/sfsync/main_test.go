@@ -62,6 +62,12 @@ func TestAdminCommands(t *testing.T) {
 	if _, err := cli(t, dir, "tenant", "create", "--name", "Mars", "--time-zone", "Mars/Olympus"); err == nil || !strings.Contains(err.Error(), "time zone") {
 		t.Errorf("bad time zone error = %v, want one naming the time zone", err)
 	}
+	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "1.5"); err == nil || !strings.Contains(err.Error(), "--share") {
+		t.Errorf("out-of-range budget error = %v, want one naming --share", err)
+	}
+	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "0.3"); err == nil || !strings.Contains(err.Error(), "not connected") {
+		t.Errorf("budget of an unconnected tenant: error = %v, want one saying Salesforce is not connected", err)
+	}
 	if _, err := cli(t, dir, "tenant", "create"); err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Errorf("missing name error = %v, want one naming --name", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // The review queue (Y5): Salesforce records sfsync held instead of guessing
@@ -117,6 +118,8 @@ func (s *server) resolveReview(w http.ResponseWriter, r *http.Request) error {
 		return unprocessableField("salesforce_id", "is not one of the item's Salesforce records")
 	case errors.Is(err, store.ErrConflict):
 		return errorf(codeAlreadyResolved, "the review item is already resolved")
+	case errors.Is(err, syncer.ErrReviewLinkTaken):
+		return &apiError{code: codeRefused, detail: "the platform contact holding this value is linked to another Salesforce record (links are never re-pointed); keep them apart or ignore", refusal: "link_taken"}
 	case err != nil:
 		return err
 	}

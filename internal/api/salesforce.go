@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
@@ -56,6 +58,13 @@ func refusalError(err error) error {
 	case errors.Is(err, syncer.ErrNoPull):
 		return &apiError{code: codeRefused, detail: "the configuration syncs nothing from Salesforce to the platform", refusal: "no_pull"}
 	}
+	var paused *syncer.PausedError
+	switch {
+	case errors.As(err, &paused):
+		return &apiError{code: codeRefused, detail: fmt.Sprintf("run %d is paused until %s: %s", paused.Run.ID, paused.Until.UTC().Format(time.RFC3339), paused.Why), refusal: "paused"}
+	case errors.Is(err, syncer.ErrNothingToRetry):
+		return &apiError{code: codeRefused, detail: "there are no failed records to retry; no run started", refusal: "nothing_to_retry"}
+	}
 	var ves syncconf.ValidationErrors
 	if errors.As(err, &ves) {
 		ae := &apiError{code: codeUnprocessable, detail: "the configuration is not valid"}
@@ -79,6 +88,33 @@ func (s *server) getConnection(w http.ResponseWriter, r *http.Request) error {
 	c, err := conn.Status(r.Context(), tenantFrom(r.Context()))
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// setBudget sets the share of the org's daily API allocation sfsync may
+// use (X4).
+func (s *server) setBudget(w http.ResponseWriter, r *http.Request) error {
+	_, conn, err := s.sync()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Share *float64 `json:"share"`
+	}
+	if err := decodeOptionalObject(w, r, &body); err != nil {
+		return err
+	}
+	if body.Share == nil {
+		return invalidField("share", "is required: the share of the daily API allocation sfsync may use, more than 0 and at most 1")
+	}
+	c, err := conn.SetBudget(r.Context(), tenantFrom(r.Context()), *body.Share)
+	if errors.Is(err, sfconn.ErrBadBudget) {
+		return invalidField("share", "must be more than 0 and at most 1")
+	}
+	if err != nil {
+		return refusalError(err)
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil

@@ -64,6 +64,18 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 	if code, out := call("POST", "/api/v1/salesforce/connection/callback", string(body)); code != 200 || out["status"] != "connected" || out["username"] != testenv.AdminUser {
 		t.Fatalf("callback = %d %v, want connected as %s", code, out, testenv.AdminUser)
 	}
+	// The API budget is the admin's (X4): set, refused out of range with the field named.
+	if code, out := call("PUT", "/api/v1/salesforce/connection/budget", `{"share":0.3}`); code != 200 || out["api_budget"] != 0.3 {
+		t.Errorf("set budget 0.3 = %d %v, want 200 with api_budget 0.3", code, out)
+	}
+	for _, bad := range []string{`{"share":0}`, `{"share":1.5}`, `{}`} {
+		if code, out := call("PUT", "/api/v1/salesforce/connection/budget", bad); code != 400 || !strings.Contains(fmt.Sprint(out), "share") {
+			t.Errorf("set budget %s = %d %v, want 400 naming share", bad, code, out)
+		}
+	}
+	if c, err := env.Store.GetConnection(ctx, env.Tenant.ID); err != nil || c.APIBudget != 0.3 {
+		t.Errorf("stored budget %v (%v), want 0.3", c.APIBudget, err)
+	}
 	// The state was single use.
 	if code, out := call("POST", "/api/v1/salesforce/connection/callback", string(body)); code != 409 || out["refusal"] != "bad_state" {
 		t.Errorf("replayed callback = %d %v, want 409 bad_state", code, out)

@@ -185,6 +185,7 @@ type Options struct {
 // syncer.Enqueuer.
 type Runner struct {
 	insert   func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	retry    func(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	start    func(ctx context.Context) error
 	stop     func(ctx context.Context) error
 	engine   *syncer.Engine
@@ -263,7 +264,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		if err != nil {
 			return nil, err
 		}
-		r.insert, r.start, r.stop = c.Insert, c.Start, c.Stop
+		r.insert, r.retry, r.start, r.stop = c.Insert, c.JobRetry, c.Start, c.Stop
 	default:
 		if !opts.InsertOnly {
 			// SQLite means one process: any job left "running" belongs to
@@ -277,7 +278,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		if err != nil {
 			return nil, err
 		}
-		r.insert, r.start, r.stop = c.Insert, c.Start, c.Stop
+		r.insert, r.retry, r.start, r.stop = c.Insert, c.JobRetry, c.Start, c.Stop
 	}
 	e.Queue = r
 	return r, nil
@@ -416,7 +417,13 @@ func (r *Runner) pgExec(ctx context.Context, q string, args ...any) (int64, erro
 func (r *Runner) EnqueuePull(ctx context.Context, tenantID string, mode syncer.PullMode, trigger syncer.Trigger, runID int64, at time.Time) error {
 	opts := pullOpts(mode)
 	opts.ScheduledAt = at
-	_, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, &opts)
+	res, err := r.insert(ctx, PullArgs{TenantID: tenantID, Mode: mode, Trigger: trigger, RunID: runID}, &opts)
+	if err != nil || !at.IsZero() || res == nil || !res.UniqueSkippedAsDuplicate || res.Job == nil || res.Job.State != rivertype.JobStateScheduled {
+		return err
+	}
+	// Wanted now, but the tenant's pull waits for later (a paused run's
+	// resumption): bring that job forward rather than add a second.
+	_, err = r.retry(ctx, res.Job.ID)
 	return err
 }
 

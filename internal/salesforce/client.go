@@ -228,6 +228,9 @@ type request struct {
 	unsafe bool
 	// noAuth sends no Authorization header (GET /services/data/).
 	noAuth bool
+	// recheck goes through a spent budget: the one call that reads the
+	// org's usage again (Limits).
+	recheck bool
 }
 
 // do sends r, retrying as the package doc describes, and calls handle with
@@ -256,7 +259,7 @@ func (c *Client) do(ctx context.Context, r request, handle func(*http.Response) 
 			}
 			retryAfter = 0
 		}
-		if err := c.usage.check(c.now(), c.budget); err != nil {
+		if err := c.usage.check(c.now(), c.budget); err != nil && !r.recheck {
 			return err
 		}
 		if !r.noAuth {

@@ -387,7 +387,7 @@ func TestEmuRequestLimitAndBudget(t *testing.T) {
 		}
 	}
 	before := bc.Calls()
-	_, err = bc.Limits(t.Context())
+	err = bc.CheckAPIAccess(t.Context())
 	var be *BudgetError
 	if !errors.As(err, &be) || be.Used != 50 || be.Max != 100 || be.Until.IsZero() {
 		t.Fatalf("over budget: got %v, want *BudgetError 50/100 with Until", err)

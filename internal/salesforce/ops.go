@@ -43,10 +43,12 @@ type Limit struct {
 }
 
 // Limits returns the org's limits keyed by name (DailyApiRequests, …).
-// Per-app sub-entries are ignored.
+// Per-app sub-entries are ignored. It goes through a spent budget: it is
+// the one call that reads the org's usage again (its answer's
+// Sforce-Limit-Info updates Usage).
 func (c *Client) Limits(ctx context.Context) (map[string]Limit, error) {
 	var raw map[string]json.RawMessage
-	if err := c.do(ctx, request{method: http.MethodGet, path: versionPath("limits")}, decodeInto(&raw)); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: versionPath("limits"), recheck: true}, decodeInto(&raw)); err != nil {
 		return nil, err
 	}
 	out := make(map[string]Limit, len(raw))

@@ -81,7 +81,7 @@ func TestBudgetBlocksWithoutCalling(t *testing.T) {
 	if u := c.Usage(); u.Used != 50 || u.Max != 100 || !u.ObservedAt.Equal(now) {
 		t.Errorf("Usage: got %+v, want 50/100 at %v", u, now)
 	}
-	_, err := c.Limits(ctx)
+	err := c.CheckAPIAccess(ctx)
 	var be *BudgetError
 	if !errors.As(err, &be) {
 		t.Fatalf("got %v, want *BudgetError", err)
@@ -110,6 +110,14 @@ func TestBudgetBlocksWithoutCalling(t *testing.T) {
 	if u := c.Usage(); u.Used != 31 {
 		t.Errorf("Usage after reading: got %d, want 31", u.Used)
 	}
+	// Limits is the re-check: it goes through a spent budget.
+	c.SetUsage(Usage{Used: 99, Max: 100, ObservedAt: now})
+	if err := c.CheckAPIAccess(ctx); !errors.As(err, &be) {
+		t.Fatalf("over budget again: got %v, want *BudgetError", err)
+	}
+	if _, err := c.Limits(ctx); err != nil {
+		t.Errorf("Limits over a spent budget: got %v, want it sent (the one re-check call)", err)
+	}
 }
 
 func TestSetUsageSeedsBudget(t *testing.T) {
@@ -119,7 +127,7 @@ func TestSetUsageSeedsBudget(t *testing.T) {
 	c, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1) }),
 		func(o *Options) { o.Budget = 0.8; o.Now = func() time.Time { return now } })
 	c.SetUsage(Usage{Used: 900, Max: 1000, ObservedAt: now.Add(-time.Hour)})
-	_, err := c.Limits(t.Context())
+	err := c.CheckAPIAccess(t.Context())
 	var be *BudgetError
 	if !errors.As(err, &be) || be.Allowed != 800 {
 		t.Fatalf("got %v, want *BudgetError with Allowed 800", err)

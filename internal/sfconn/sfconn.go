@@ -96,15 +96,20 @@ func refuseState() *Refusal {
 
 // Connection is what admins and the engine see of a tenant's connection.
 type Connection struct {
-	Status       string    `json:"status"`
-	OrgID        string    `json:"org_id,omitempty"`
-	OrgName      string    `json:"org_name,omitempty"`
-	Edition      string    `json:"edition,omitempty"`
-	InstanceURL  string    `json:"instance_url,omitempty"`
-	UserID       string    `json:"user_id,omitempty"`
-	Username     string    `json:"username,omitempty"`
-	LoginURL     string    `json:"login_url,omitempty"`
-	APIBudget    float64   `json:"api_budget,omitempty"`
+	Status      string  `json:"status"`
+	OrgID       string  `json:"org_id,omitempty"`
+	OrgName     string  `json:"org_name,omitempty"`
+	Edition     string  `json:"edition,omitempty"`
+	InstanceURL string  `json:"instance_url,omitempty"`
+	UserID      string  `json:"user_id,omitempty"`
+	Username    string  `json:"username,omitempty"`
+	LoginURL    string  `json:"login_url,omitempty"`
+	APIBudget   float64 `json:"api_budget,omitempty"`
+	// APIUsed and APIMax are the last reading of the org's API usage
+	// (calls in its rolling 24 hours, and its allocation), at APIReadAt.
+	APIUsed      int64     `json:"api_used,omitempty"`
+	APIMax       int64     `json:"api_max,omitempty"`
+	APIReadAt    time.Time `json:"api_read_at,omitzero"`
 	BrokenReason string    `json:"broken_reason,omitempty"`
 	ConnectedAt  time.Time `json:"connected_at,omitzero"`
 }
@@ -409,7 +414,26 @@ func (s *Service) decryptTokens(c store.SalesforceConnection) (tok salesforce.To
 
 func view(c store.SalesforceConnection) Connection {
 	return Connection{Status: c.Status, OrgID: c.OrgID, OrgName: c.OrgName, Edition: c.Edition, InstanceURL: c.InstanceURL,
-		UserID: c.UserID, Username: c.Username, LoginURL: c.LoginURL, APIBudget: c.APIBudget, BrokenReason: c.BrokenReason, ConnectedAt: c.ConnectedAt}
+		UserID: c.UserID, Username: c.Username, LoginURL: c.LoginURL, APIBudget: c.APIBudget, BrokenReason: c.BrokenReason, ConnectedAt: c.ConnectedAt,
+		APIUsed: c.APIUsed, APIMax: c.APIMax, APIReadAt: c.APIReadAt}
+}
+
+// ErrBadBudget refuses a budget share outside (0, 1].
+var ErrBadBudget = errors.New("the API budget share must be more than 0 and at most 1 (1 = the whole daily allocation)")
+
+// SetBudget sets the share of the org's daily API allocation sfsync may
+// use (X4; 0.5 by default), for the tenant's next Salesforce client.
+func (s *Service) SetBudget(ctx context.Context, tenantID string, share float64) (Connection, error) {
+	if !(share > 0 && share <= 1) {
+		return Connection{}, ErrBadBudget
+	}
+	if err := s.Store.SetConnectionBudget(ctx, tenantID, share); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Connection{}, &Refusal{Code: CodeNotConnected, MessageEN: "Salesforce is not connected.", MessageZH: "尚未串接 Salesforce。"}
+		}
+		return Connection{}, err
+	}
+	return s.Status(ctx, tenantID)
 }
 
 // Status returns a tenant's connection, with Status not_connected when
@@ -482,7 +506,13 @@ func (s *Service) Client(ctx context.Context, tenantID string) (*salesforce.Clie
 		}
 		s.log().WarnContext(ctx, "salesforce connection broken", "tenant_id", tenantID, "error", err)
 	}}
-	return s.client(tok, sc.APIBudget, ts)
+	c, err := s.client(tok, sc.APIBudget, ts)
+	if err == nil && sc.APIMax > 0 {
+		// The last reading, so that the budget holds from this client's
+		// first call, not only from its first answer (X4).
+		c.SetUsage(salesforce.Usage{Used: int(sc.APIUsed), Max: int(sc.APIMax), ObservedAt: sc.APIReadAt})
+	}
+	return c, err
 }
 
 // breakOnRevoke marks the connection broken when a refresh is refused.

@@ -29,6 +29,10 @@ import (
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
 //	POST   /__emulator__/orgs/{org}/merge              merge Contacts as a human {master, losers: [1 or 2 ids], fields} (?user=username)
 //	GET    /__emulator__/orgs/{org}/history            change history (?id=)
+//	GET    /__emulator__/orgs/{org}/cdc                Change Data Capture settings {entities, gapEvents, available}
+//	PUT    /__emulator__/orgs/{org}/cdc                {entities: ["Contact"], gapEvents}
+//	POST   /__emulator__/orgs/{org}/cdc/overflow       publish a GAP_OVERFLOW event {entity}
+//	GET    /__emulator__/orgs/{org}/cdc/events         retained change events, headers only (?after=replayId)
 //	POST   /__emulator__/orgs/{org}/reset              delete contacts, history, cursors, jobs; zero usage
 //	POST   /__emulator__/orgs/{org}/recycle-bin/empty  hard-delete Recycle Bin rows
 //	GET    /__emulator__/orgs/{org}/api-usage          {used, max}
@@ -204,6 +208,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return u.ID, ok
 	}
 	switch {
+	case rest == "cdc" || strings.HasPrefix(rest, "cdc/"):
+		serveCDCAdmin(w, r, o, rest, decode, fail)
 	case r.Method == "GET" && rest == "":
 		writeJSON(w, 200, s.orgSummary(o))
 	case r.Method == "PUT" && rest == "edition":
@@ -452,7 +458,7 @@ var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
+	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "GET /__emulator__/orgs/{org}/cdc/events", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",

@@ -56,7 +56,19 @@ type Config struct {
 	CertOut                 string
 	// Logger receives request logs; discarded when nil.
 	Logger *slog.Logger
+	// PubSubAddr, when set, is where the Pub/Sub API (Change Data Capture)
+	// listens, over TLS; Main starts it with the PubSub function it is
+	// given (package sfemu/pubsub, which this package cannot import).
+	PubSubAddr string
+	// CDCEntities are the objects selected for Change Data Capture in a
+	// new org (as Setup → Change Data Capture; none by default).
+	CDCEntities []string
 }
+
+// PubSub serves inst's Pub/Sub API at cfg.PubSubAddr until ctx ends,
+// telling listening where it listens and which certificate file clients
+// trust.
+type PubSub func(ctx context.Context, inst *Instance, cfg Config, listening func(addr, certFile string)) error
 
 // Instance is a running standalone emulator, from Launch.
 type Instance struct {
@@ -338,14 +350,45 @@ func shellQuote(s string) string {
 // cancelled, after printing what a client needs (WriteInfo).
 // defaultCallbacks are the Connected App's callback URLs when no
 // --callback is given (sfsync passes the callback `sfsync serve` uses).
-func Main(ctx context.Context, args []string, stdout io.Writer, defaultCallbacks []string) error {
+//
+// pubsub starts the Pub/Sub API when --pubsub-addr is given (nil: the
+// flag is refused).
+func Main(ctx context.Context, args []string, stdout io.Writer, defaultCallbacks []string, pubsub PubSub) error {
 	cfg, err := parseFlags(args, stdout, defaultCallbacks)
 	if err != nil {
 		return err
 	}
+	if cfg.PubSubAddr != "" && pubsub == nil {
+		return errors.New("emulator: --pubsub-addr: this build has no Pub/Sub API")
+	}
 	inst, err := Launch(cfg)
 	if err != nil {
 		return err
+	}
+	if len(cfg.CDCEntities) > 0 {
+		if err := inst.Org.SetCDCSettings(CDCSettings{Entities: cfg.CDCEntities}); err != nil {
+			inst.Close(context.Background())
+			return fmt.Errorf("emulator: --cdc: %w", err)
+		}
+	}
+	psErr := make(chan error, 1)
+	if cfg.PubSubAddr != "" {
+		up := make(chan struct{})
+		go func() {
+			psErr <- pubsub(ctx, inst, cfg, func(addr, certFile string) {
+				fmt.Fprintf(stdout, "pub/sub API:    %s (TLS; trust %s)\nexport SFEMU_PUBSUB_ENDPOINT=%s\nexport SFEMU_PUBSUB_CERT=%s\n", addr, certFile, addr, certFile)
+				if len(inst.Org.CDCSettings().Entities) == 0 {
+					fmt.Fprintln(stdout, "note: no object is selected for Change Data Capture; start with --cdc Contact, or PUT /__emulator__/orgs/default/cdc")
+				}
+				close(up)
+			})
+		}()
+		select {
+		case <-up:
+		case err := <-psErr:
+			inst.Close(context.Background())
+			return fmt.Errorf("emulator: pub/sub API: %w", err)
+		}
 	}
 	inst.WriteInfo(stdout)
 	var tick <-chan time.Time
@@ -367,6 +410,10 @@ func Main(ctx context.Context, args []string, stdout io.Writer, defaultCallbacks
 			}
 		case err := <-inst.Err():
 			return fmt.Errorf("emulator: serve: %w", err)
+		case err := <-psErr:
+			if ctx.Err() == nil {
+				return fmt.Errorf("emulator: pub/sub API: %w", err)
+			}
 		case <-ctx.Done():
 			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -417,6 +464,9 @@ func parseFlags(args []string, out io.Writer, defaultCallbacks []string) (Config
 	fs.Float64Var(&cfg.Faults.UnavailableRate, "fault-503-rate", 0, "share of /services requests answered 503 SERVER_UNAVAILABLE")
 	fs.Float64Var(&cfg.Faults.DropRate, "fault-drop-rate", 0, "share of /services requests whose connection is dropped")
 	fs.Float64Var(&cfg.Faults.SlowBodyRate, "fault-slow-rate", 0, "share of /services answers sent slowly")
+	fs.StringVar(&cfg.PubSubAddr, "pubsub-addr", "", "serve the Pub/Sub API (Change Data Capture) over TLS at `host:port` (Salesforce's is 7443); empty: off")
+	var cdc stringList
+	fs.Var(&cdc, "cdc", "select this `object` for Change Data Capture in a new org (Contact); repeat for several")
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -451,6 +501,7 @@ func parseFlags(args []string, out io.Writer, defaultCallbacks []string) (Config
 		return Config{}, fmt.Errorf("emulator: --seed takes a CSV file of Contacts; the generated contacts' seed is --contacts-seed %s", cfg.SeedCSV)
 	}
 	cfg.Callbacks = callbacks
+	cfg.CDCEntities = cdc
 	if len(cfg.Callbacks) == 0 {
 		cfg.Callbacks = append([]string(nil), defaultCallbacks...)
 	}

@@ -142,7 +142,7 @@ func TestLoadContactsCSV(t *testing.T) {
 func TestMain_help(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder
-	err := Main(context.Background(), []string{"--help"}, &out, []string{"http://127.0.0.1:8080/oauth/salesforce/callback"})
+	err := Main(context.Background(), []string{"--help"}, &out, []string{"http://127.0.0.1:8080/oauth/salesforce/callback"}, nil)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
@@ -181,7 +181,7 @@ func TestMain_flagErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out strings.Builder
-		err := Main(context.Background(), tt.args, &out, nil)
+		err := Main(context.Background(), tt.args, &out, nil, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: got %v, want an error containing %q", tt.args, err, tt.want)
 		}

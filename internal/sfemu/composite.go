@@ -445,6 +445,11 @@ func (s *Server) composite(w http.ResponseWriter, c *call) {
 		defer c.org.txMu.Unlock()
 		t = &tx{}
 		ctx = context.WithValue(ctx, txKey{}, &ctxTx{org: c.org, tx: t})
+		defer func() { // publish the change events of a committed composite (cdc.go)
+			c.org.mu.Lock()
+			c.org.publishLocked(t)
+			c.org.mu.Unlock()
+		}()
 	}
 	type subResult struct {
 		status  int

@@ -358,7 +358,7 @@ func TestMain_Command(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, []string{"--addr", "127.0.0.1:0", "--contacts", "25", "--edition", "Enterprise", "--data", dataFile,
-			"--callback", "http://localhost:9999/cb", "--callback", "http://127.0.0.1:9999/cb"}, &out, nil)
+			"--callback", "http://localhost:9999/cb", "--callback", "http://127.0.0.1:9999/cb"}, &out, nil, nil)
 	}()
 	var base, token string
 	deadline := time.Now().Add(10 * time.Second)

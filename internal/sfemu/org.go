@@ -67,6 +67,8 @@ type Org struct {
 	usage usageWindow
 
 	ingest *ingestStore // Bulk API 2.0 ingest jobs (ingest.go)
+
+	cdc cdcState // Change Data Capture events (cdc.go)
 }
 
 func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {

@@ -41,6 +41,10 @@ type savedOrg struct {
 	Contacts     []map[string]any  `json:"contacts"`
 	Deleted      map[string]int64  `json:"deleted"`
 	Clients      map[string]string `json:"-"`
+	// CDC is the Change Data Capture selection (cdc.go); the events
+	// themselves are not saved, so replay IDs from before a restart fail
+	// validation, as they do after an org migration.
+	CDC *CDCSettings `json:"cdc,omitempty"`
 }
 
 type savedToken struct {
@@ -116,6 +120,9 @@ func (s *Server) Save() error {
 			so.Rules = append(so.Rules, r.ValidationRule)
 		}
 		so.Changes = append([]Change(nil), o.changes...)
+		if c := o.CDCSettings(); len(c.Entities) > 0 || c.GapEvents {
+			so.CDC = &c
+		}
 		for _, u := range o.users {
 			so.Users = append(so.Users, *u)
 		}
@@ -235,6 +242,11 @@ func (s *Server) Load(path string) error {
 		}
 		o.mu.Unlock()
 		o.SetAPIUsage(so.APIUsed)
+		if so.CDC != nil { // after the contacts, so restoring them publishes nothing
+			if err := o.SetCDCSettings(*so.CDC); err != nil {
+				return fmt.Errorf("load data file: %w", err)
+			}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

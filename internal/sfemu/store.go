@@ -223,6 +223,7 @@ type Change struct {
 // tx collects undo steps so a failed all-or-none operation can roll back.
 type tx struct {
 	undo []func()
+	cdc  []*pendingChange // change events published on commit (cdc.go)
 }
 
 func (t *tx) onUndo(f func()) { t.undo = append(t.undo, f) }
@@ -258,7 +259,9 @@ func (o *Org) withTx(ctx context.Context, fn func(t *tx)) {
 	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	fn(&tx{})
+	t := &tx{}
+	fn(t)
+	o.publishLocked(t)
 }
 
 var emailRE = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
@@ -789,6 +792,7 @@ func (o *Org) logChange(tx *tx, a actor, kind string, obj *objectDef, id string,
 		o.changes = o.changes[:n-1]
 		o.changeSeq--
 	})
+	o.captureLocked(tx, a, kind, obj, id, now, changed, nulled)
 }
 
 // purgeLocked hard-deletes Recycle Bin rows older than 15 days.

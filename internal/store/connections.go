@@ -28,6 +28,11 @@ type SalesforceConnection struct {
 	AccessTokenEnc  string
 	RefreshTokenEnc string
 	APIBudget       float64
+	// APIUsed and APIMax are the last Sforce-Limit-Info reading (calls in
+	// the org's rolling 24 hours, and its allocation), taken at APIReadAt;
+	// zero before the first.
+	APIUsed, APIMax int64
+	APIReadAt       time.Time
 	BrokenReason    string
 	ConnectedAt     time.Time
 	UpdatedAt       time.Time
@@ -45,7 +50,8 @@ func (s *Store) SaveConnection(ctx context.Context, c SalesforceConnection) erro
 			username = excluded.username, org_name = excluded.org_name, edition = excluded.edition,
 			identity_url = excluded.identity_url, access_token_enc = excluded.access_token_enc,
 			refresh_token_enc = excluded.refresh_token_enc, api_budget = excluded.api_budget,
-			broken_reason = excluded.broken_reason, connected_at = excluded.connected_at, updated_at = excluded.updated_at`,
+			broken_reason = excluded.broken_reason, connected_at = excluded.connected_at, updated_at = excluded.updated_at,
+			api_read_at = CASE WHEN salesforce_connections.org_id = excluded.org_id THEN salesforce_connections.api_read_at ELSE 0 END`,
 		c.TenantID, c.Status, c.LoginURL, c.InstanceURL, c.OrgID, c.UserID, c.Username, c.OrgName, c.Edition, c.IdentityURL,
 		c.AccessTokenEnc, c.RefreshTokenEnc, c.APIBudget, c.BrokenReason, micros(c.ConnectedAt), micros(c.UpdatedAt))
 	return mapErr(err)
@@ -53,23 +59,38 @@ func (s *Store) SaveConnection(ctx context.Context, c SalesforceConnection) erro
 
 // GetConnection returns a tenant's connection, or ErrNotFound.
 func (s *Store) GetConnection(ctx context.Context, tenantID string) (SalesforceConnection, error) {
-	return scanConnection(s.db().QueryRowContext(ctx, `SELECT `+connCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID))
+	return scanConnection(s.db().QueryRowContext(ctx, `SELECT `+connSelectCols+` FROM salesforce_connections WHERE tenant_id = $1`, tenantID))
 }
+
+// connSelectCols are connCols and the usage reading, which only
+// SaveAPIUsage writes.
+const connSelectCols = connCols + `, api_used, api_max, api_read_at`
 
 func scanConnection(row interface{ Scan(...any) error }) (SalesforceConnection, error) {
 	var c SalesforceConnection
-	var connected, updated int64
+	var connected, updated, readAt int64
 	err := row.Scan(
 		&c.TenantID, &c.Status, &c.LoginURL, &c.InstanceURL, &c.OrgID, &c.UserID, &c.Username, &c.OrgName, &c.Edition, &c.IdentityURL,
-		&c.AccessTokenEnc, &c.RefreshTokenEnc, &c.APIBudget, &c.BrokenReason, &connected, &updated)
+		&c.AccessTokenEnc, &c.RefreshTokenEnc, &c.APIBudget, &c.BrokenReason, &connected, &updated, &c.APIUsed, &c.APIMax, &readAt)
 	c.ConnectedAt, c.UpdatedAt = fromMicros(connected), fromMicros(updated)
+	if readAt != 0 {
+		c.APIReadAt = fromMicros(readAt)
+	}
 	return c, mapErr(err)
+}
+
+// SaveAPIUsage stores a connection's API usage reading, unless a newer
+// one is stored already.
+func (s *Store) SaveAPIUsage(ctx context.Context, tenantID string, used, max int64, at time.Time) error {
+	_, err := s.db().ExecContext(ctx, `UPDATE salesforce_connections SET api_used = $2, api_max = $3, api_read_at = $4
+		WHERE tenant_id = $1 AND api_read_at < $4`, tenantID, used, max, micros(at))
+	return mapErr(err)
 }
 
 // ListConnections returns every tenant's connection (for key rotation and
 // the scheduler).
 func (s *Store) ListConnections(ctx context.Context) ([]SalesforceConnection, error) {
-	rows, err := s.db().QueryContext(ctx, `SELECT `+connCols+` FROM salesforce_connections ORDER BY tenant_id`)
+	rows, err := s.db().QueryContext(ctx, `SELECT `+connSelectCols+` FROM salesforce_connections ORDER BY tenant_id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}

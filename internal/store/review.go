@@ -572,3 +572,36 @@ func (s *Store) ForgetDecisionsTx(ctx context.Context, tx *sql.Tx, tenantID stri
 	}
 	return nil
 }
+
+// HeldForContacts returns the candidates of open identity items whose
+// platform contact is one of contactIDs: newcomers held against a linked
+// pair, which the engine looks at again when the pair's record changes.
+func (s *Store) HeldForContacts(ctx context.Context, tenantID string, contactIDs []string) ([]string, error) {
+	var out []string
+	for start := 0; start < len(contactIDs); start += 500 {
+		chunk := contactIDs[start:min(start+500, len(contactIDs))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		cond, args := s.in("i.contact_id", args, 2)
+		rows, err := s.db().QueryContext(ctx, `SELECT c.salesforce_id FROM review_candidates c JOIN review_items i ON i.id = c.item_id
+			WHERE i.tenant_id = $1 AND c.tenant_id = $1 AND i.status = 'open' AND i.kind = 'identity' AND `+cond, args...)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			out = append(out, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}

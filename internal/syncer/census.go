@@ -177,16 +177,32 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 	if err != nil {
 		return fail(err)
 	}
-	// The records an admin decided on are out of the count.
+	linked, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, suspects)
+	if err != nil {
+		return fail(err)
+	}
+	// The records an admin decided on are out of the count, and linked
+	// records follow their links: what is held is the unlinked rest —
+	// against a linked pair, even one record alone.
 	want := map[string]bool{}
+	pairs := map[string]string{} // key → a linked record holding it
 	for k, ids := range shared {
-		ids = slices.DeleteFunc(ids, func(id string) bool { return decided[id] != "" })
-		if len(ids) < 2 {
+		var free []string
+		for _, id := range ids {
+			switch {
+			case decided[id] != "":
+			case linked[id].SalesforceID != "":
+				pairs[k] = id
+			default:
+				free = append(free, id)
+			}
+		}
+		if len(free) == 0 || len(free) == 1 && pairs[k] == "" {
 			delete(shared, k)
 			continue
 		}
-		shared[k] = ids
-		for _, id := range ids {
+		shared[k] = free
+		for _, id := range free {
 			want[id] = true
 		}
 	}
@@ -230,7 +246,7 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 				continue
 			}
 			holds := map[string]bool{}
-			if ids := shared[it.IdentityKey]; len(ids) > 1 {
+			if ids := shared[it.IdentityKey]; len(ids) > 0 {
 				for _, id := range ids {
 					holds[id] = true
 				}
@@ -253,6 +269,9 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 	hg := make(map[string]holdGroup, len(groups))
 	for k, g := range groups {
 		hg[k] = holdGroup{recs: g}
+		if pairs[k] != "" {
+			hg[k] = holdGroup{recs: g, reason: "%[2]q is also the identity value of Salesforce contact " + pairs[k] + ", which is linked to a platform contact"}
+		}
 	}
 	if err := e.hold(ctx, s, hg, release); err != nil {
 		return fail(err)
@@ -316,6 +335,16 @@ func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGro
 		// What a released item still holds is read again at the next pull
 		// (this one's, when incremental), now free to match.
 		reread := map[string]string{}
+		for _, id := range release {
+			// A record released because its pair changed is not in this
+			// page: read it again (one released for a change of its own
+			// is, and its re-read finds it settled).
+			reread[id] = "released from the review queue: no other record holds its identity value any more"
+			if s.released == nil {
+				s.released = map[string]bool{}
+			}
+			s.released[id] = true
+		}
 		for _, it := range released {
 			for _, c := range it.Candidates {
 				reread[c.SalesforceID] = "released from the review queue: no other record holds its identity value any more"
@@ -457,8 +486,19 @@ func (e *Engine) uniqueness(ctx context.Context, s *session, items []*pullItem, 
 		}
 	}
 	linkedHolder := map[string]string{}
-	if !s.fullPass && len(byKey) > 0 {
-		if err := e.othersHolding(ctx, s, members, linkedHolder); err != nil {
+	ask := members
+	if s.fullPass {
+		// The census checked the records that were unlinked when it ran;
+		// one unlinked since (its platform contact deleted) is checked now.
+		ask = map[string]map[string]map[string]any{}
+		for k, list := range byKey {
+			if slices.ContainsFunc(list, func(it *pullItem) bool { return it.relinked }) {
+				ask[k] = members[k]
+			}
+		}
+	}
+	if len(ask) > 0 {
+		if err := e.othersHolding(ctx, s, ask, linkedHolder); err != nil {
 			return nil, err
 		}
 	}
@@ -588,6 +628,7 @@ func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem
 	}
 	notes := map[string]mergeNote{}
 	holds := map[string]holdGroup{}
+	var release []string // survivors the link followed to: no longer held
 	for _, it := range items {
 		l, linked := links[it.sfID]
 		if !it.deleted || it.master == "" || !linked {
@@ -608,10 +649,11 @@ func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem
 			moved.SalesforceID = it.master
 			links[it.master] = moved
 			masterLinks[it.master] = moved
+			release = append(release, it.master)
 			if !inPage[it.master] {
 				*changed = append(*changed, moved)
 			}
 		}
 	}
-	return notes, e.hold(ctx, s, holds, nil)
+	return notes, e.hold(ctx, s, holds, release)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -113,6 +114,10 @@ var ErrNotConfigured = errors.New("syncer: no sync configuration has been saved"
 // ErrNoPull reports a sync that needs the Salesforce → platform direction
 // when the configuration has none.
 var ErrNoPull = errors.New("syncer: the configuration syncs nothing from Salesforce to the platform")
+
+// ErrNothingToRetry reports a retry of failed records when none are left
+// to retry (in that run, or that reason group): no run starts.
+var ErrNothingToRetry = errors.New("syncer: there are no failed records to retry")
 
 // Env gathers what a configuration is validated against: the org's
 // describe of Contact, the tenant's custom fields and its entitlements.
@@ -253,7 +258,7 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 			}
 		}
 		if len(ids) == 0 {
-			return Run{}, nil
+			return Run{}, ErrNothingToRetry
 		}
 		pull, push = run.Direction == DirToPlatform, run.Direction == DirToSalesforce
 		if pull {
@@ -280,10 +285,18 @@ func (e *Engine) RetryFailed(ctx context.Context, tenantID string, runID int64, 
 	if err != nil {
 		return Run{}, err
 	}
-	if !pull || !cfg.PullsFromSalesforce() {
-		return Run{}, nil
+	if pull && cfg.PullsFromSalesforce() {
+		return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
 	}
-	return e.startPull(ctx, tenantID, ModeIncremental, TriggerRetry)
+	if !push || !cfg.PushesToSalesforce() {
+		return Run{}, ErrNothingToRetry
+	}
+	// The retried pushes are logged in the real-time push run.
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	return e.pushRun(ctx, tenantID, st)
 }
 
 func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, trigger Trigger) (Run, error) {
@@ -301,12 +314,16 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 	if !cfg.PullsFromSalesforce() {
 		return Run{}, ErrNoPull
 	}
-	if _, err := e.Conn.Client(ctx, tenantID); err != nil {
+	client, err := e.Conn.Client(ctx, tenantID)
+	if err != nil {
 		return Run{}, err
 	}
 	if running, ok, err := e.runningPull(ctx, tenantID); err != nil {
 		return Run{}, err
 	} else if ok {
+		if running.Status == StatusPaused {
+			return e.resumePaused(ctx, tenantID, client, running)
+		}
 		return running, nil // one run at a time per tenant and direction
 	}
 	run, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: trigger, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
@@ -331,19 +348,76 @@ func (e *Engine) startPull(ctx context.Context, tenantID string, mode PullMode, 
 	return run, nil
 }
 
+// PausedError answers a request to sync while the run is paused for the
+// API budget or Salesforce's limit and one call says it still must wait.
+type PausedError struct {
+	Run   Run
+	Until time.Time
+	Why   string
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("syncer: run %d is paused until %s: %s", e.Run.ID, e.Until.UTC().Format(time.RFC3339), e.Why)
+}
+
+// resumePaused is "sync now" on a paused pull: one call reads the org's
+// usage; when the budget allows, the run goes on at once, else a
+// *PausedError says until when and why.
+func (e *Engine) resumePaused(ctx context.Context, tenantID string, client *salesforce.Client, run Run) (Run, error) {
+	limits, err := client.Limits(ctx)
+	if err != nil {
+		if until, why, paused := e.pauseFor(err); paused {
+			return run, &PausedError{Run: run, Until: until, Why: why}
+		}
+		return run, err
+	}
+	if l, ok := limits["DailyApiRequests"]; ok && l.Max > 0 {
+		u := salesforce.Usage{Used: int(l.Max - l.Remaining), Max: int(l.Max), ObservedAt: e.now()}
+		if until := u.Until(client.Budget()); !until.IsZero() {
+			return run, &PausedError{Run: run, Until: until, Why: fmt.Sprintf("the Salesforce API budget is spent (%d of %d calls used, sfsync may use %d)", u.Used, u.Max, u.Allowed(client.Budget()))}
+		}
+	}
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return run, err
+	}
+	st.PausedUntil, st.NextPullAt = time.Time{}, e.now()
+	if err := e.Store.SaveSyncState(ctx, st); err != nil {
+		return run, err
+	}
+	if e.Queue != nil {
+		if err := e.Queue.EnqueuePull(ctx, tenantID, modeOf(run.Trigger), run.Trigger, run.ID, time.Time{}); err != nil {
+			return run, err
+		}
+	}
+	return run, nil
+}
+
 // runningPull returns the tenant's Salesforce → platform run that is
 // still running or paused, if any.
+// An older run still open beside it (its process died, or a newer run was
+// started beside a paused one) is closed, saying which run superseded it.
 func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, error) {
-	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 5, 0)
+	runs, err := e.Store.ListRuns(ctx, tenantID, DirToPlatform, 20, 0)
 	if err != nil {
 		return Run{}, false, err
 	}
+	var cur Run
+	found := false
 	for _, r := range runs {
-		if r.Status == StatusRunning || r.Status == StatusPaused {
-			return r, true, nil
+		if r.Status != StatusRunning && r.Status != StatusPaused {
+			continue
+		}
+		if !found {
+			cur, found = r, true
+			continue
+		}
+		msg := fmt.Sprintf("superseded by run %d", cur.ID)
+		if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusFailed, Message: &msg, Finished: true}); err != nil {
+			return Run{}, false, err
 		}
 	}
-	return Run{}, false, nil
+	return cur, found, nil
 }
 
 // ResyncAdvised reports whether the identity or the conditions changed
@@ -453,9 +527,22 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return err
 	}
-	st.PullEnabled, st.PushEnabled = false, false
+	pushRunID := st.PushRunID
+	st.PullEnabled, st.PushEnabled, st.PushRunID = false, false, 0
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
+	}
+	if pushRunID != 0 {
+		// The real-time push run ends with the pushes.
+		pr, err := e.Store.GetRun(ctx, tenantID, pushRunID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && (pr.Status == StatusRunning || pr.Status == StatusPaused) {
+			if err := e.finishPushRun(ctx, tenantID, pr, "ended: Salesforce was disconnected"); err != nil {
+				return err
+			}
+		}
 	}
 	r, ok, err := e.runningPull(ctx, tenantID)
 	if err != nil {
@@ -540,4 +627,17 @@ func (e *Engine) nextPoll() time.Time {
 		next = next.Add(rand.N(spread))
 	}
 	return next
+}
+
+// saveUsage keeps a client's last API usage reading with the connection,
+// so that the next run's client respects a spent budget from its first
+// call (X4). A failure only costs that: it is logged.
+func (e *Engine) saveUsage(ctx context.Context, tenantID string, c *salesforce.Client) {
+	u := c.Usage()
+	if u.Max == 0 {
+		return
+	}
+	if err := e.Store.SaveAPIUsage(ctx, tenantID, int64(u.Used), int64(u.Max), u.ObservedAt); err != nil {
+		e.log().WarnContext(ctx, "storing the API usage reading failed", "tenant_id", tenantID, "error", err)
+	}
 }

@@ -92,7 +92,10 @@ type mfix struct {
 func newMFix(t testing.TB, d store.Dialect) *mfix {
 	t.Helper()
 	clock := newVClock()
-	env := testenv.New(t, testenv.Options{Dialect: d, Emulator: sfemu.Options{Now: clock.Now}})
+	env := testenv.New(t, testenv.Options{Dialect: d, Emulator: sfemu.Options{Now: clock.Now}, CustomFields: modelCustomFields()})
+	if _, err := env.Store.CreateCustomField(context.Background(), env.Tenant.ID, nicknameDef); err != nil {
+		t.Fatal(err)
+	}
 	env.Store.Now = clock.Now
 	env.Conn.Now = clock.Now
 	crash := &crashTransport{inner: http.DefaultTransport}
@@ -105,10 +108,30 @@ func newMFix(t testing.TB, d store.Dialect) *mfix {
 	return &mfix{Env: env, t: t, eng: eng, ctx: context.Background(), clock: clock, crasher: crash}
 }
 
+// modelCustomFields are the model org's Contact custom fields: the
+// defaults, except that the member number is an external ID that is not
+// unique — as in many real orgs, so two Salesforce contacts can share one
+// (issue 11: such values are held for review, never guessed) — and a
+// nickname, for the mapping the platform always wins.
+func modelCustomFields() []sfemu.CustomField {
+	var out []sfemu.CustomField
+	for _, cf := range sfemu.DefaultCustomFields() {
+		if cf.Name == "Member_Number__c" {
+			cf.Unique = false
+		}
+		out = append(out, cf)
+	}
+	return append(out, sfemu.CustomField{Name: "Nickname__c", Label: "Nickname", Type: "string", Length: 80})
+}
+
+// nicknameDef is the platform's custom field the nickname maps to.
+var nicknameDef = contact.CustomFieldDef{Key: "nickname", Label: "Nickname", Type: contact.FieldText}
+
 // modelConfig is the configuration the model test runs: member number
 // identity creating on both sides, the LINE UID both ways, e-mail both
 // ways (newest wins), name both ways (Salesforce always wins), birthday
-// both ways (Salesforce unless blank), mobile phone to the platform.
+// both ways (Salesforce unless blank), nickname both ways (the platform
+// always wins), mobile phone to the platform.
 func modelConfig() syncconf.Config {
 	return syncconf.Config{
 		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
@@ -119,6 +142,7 @@ func modelConfig() syncconf.Config {
 			{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth, Conflict: syncconf.AlwaysSalesforce},
 			{SalesforceField: "Birthdate", PlatformField: "birthday", Direction: syncconf.DirBoth, Conflict: syncconf.PreferSalesforceUnlessBlank},
 			{SalesforceField: "MobilePhone", PlatformField: "phone", Direction: syncconf.DirToPlatform},
+			{SalesforceField: "Nickname__c", PlatformField: "custom.nickname", Direction: syncconf.DirBoth, Conflict: syncconf.AlwaysPlatform},
 		},
 	}
 }
@@ -171,9 +195,9 @@ func (f *mfix) lastRun(dir syncer.Direction) syncer.Run {
 
 // sfView is one live Salesforce contact as the model compares it.
 type sfView struct {
-	ID, Member, Email, LastName, Birthdate, LINE, Phone string
-	PhoneRaw                                            string
-	PhoneErr                                            error
+	ID, Member, Email, LastName, Birthdate, LINE, Phone, Nick string
+	PhoneRaw                                                  string
+	PhoneErr                                                  error
 }
 
 func sfString(v any) string {
@@ -196,7 +220,8 @@ func (f *mfix) sfRecords() map[string]sfView {
 			continue
 		}
 		v := sfView{ID: id, Member: strings.TrimSpace(sfString(r["Member_Number__c"])), Email: strings.ToLower(strings.TrimSpace(sfString(r["Email"]))),
-			LastName: sfString(r["LastName"]), Birthdate: sfString(r["Birthdate"]), LINE: sfString(r["LINE_UID__c"]), PhoneRaw: sfString(r["MobilePhone"])}
+			LastName: sfString(r["LastName"]), Birthdate: sfString(r["Birthdate"]), LINE: sfString(r["LINE_UID__c"]), PhoneRaw: sfString(r["MobilePhone"]),
+			Nick: sfString(r["Nickname__c"])}
 		if len(v.Birthdate) > 10 {
 			v.Birthdate = v.Birthdate[:10]
 		}
@@ -225,6 +250,11 @@ func (f *mfix) pfContacts() map[string]contact.Contact {
 		}
 		after = page[len(page)-1].ID
 	}
+}
+
+func nickOf(c contact.Contact) string {
+	v, _ := c.Custom[nicknameDef.Key].(string)
+	return v
 }
 
 func lineOf(c contact.Contact) string {
@@ -303,7 +333,7 @@ func (f *mfix) runRecords(runID int64, kind syncer.RecordKind) []syncer.RunRecor
 
 func mustNormalize(t testing.TB, in contact.Input) contact.Input {
 	t.Helper()
-	n, err := contact.Rules{}.Normalize(in)
+	n, err := contact.Rules{Fields: map[string]contact.CustomFieldDef{nicknameDef.Key: nicknameDef}}.Normalize(in)
 	if err != nil {
 		t.Fatalf("normalize %+v: %v", in, err)
 	}

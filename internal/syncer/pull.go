@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -154,7 +157,8 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 			return err
 		}
 	}
-	if run.Status == StatusPaused {
+	wasPaused := run.Status == StatusPaused
+	if wasPaused {
 		msg := ""
 		if err := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
 			return err
@@ -163,6 +167,13 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	sess, err := e.openSession(ctx, tenantID, run)
 	if err != nil {
 		return e.endPull(ctx, tenantID, run, nil, err)
+	}
+	if wasPaused {
+		// The stored reading paused the run; one call reads the org's usage
+		// again before the run goes on (or pauses anew).
+		if _, err := sess.client.Limits(ctx); err != nil {
+			return e.endPull(ctx, tenantID, run, sess, err)
+		}
 	}
 	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
 	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
@@ -194,6 +205,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 	var calls int64
 	if sess != nil {
 		calls = sess.calls()
+		e.saveUsage(ctx, tenantID, sess.client)
 	}
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
@@ -229,7 +241,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		if err := e.Store.SaveSyncState(ctx, st); err != nil {
 			return err
 		}
-		e.log().WarnContext(ctx, "pull paused for the API budget", "tenant_id", tenantID, "run_id", run.ID, "until", until)
+		e.log().WarnContext(ctx, "pull paused", "tenant_id", tenantID, "run_id", run.ID, "until", until, "why", why)
 		if e.Queue != nil {
 			return e.Queue.EnqueuePull(ctx, tenantID, modeOf(run.Trigger), run.Trigger, run.ID, until)
 		}
@@ -276,9 +288,22 @@ func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
 			until = budget.Until
 		}
 		return until, "the Salesforce API budget is spent until " + until.Format(time.RFC3339), true
+	case errors.As(err, &limit) && limit.Max > 0 && limit.Used >= limit.Max:
+		// The org's 24-hour allocation is spent: wait until enough calls
+		// have left Salesforce's rolling window (estimated from the reading,
+		// as the budget is; the first call after it re-checks).
+		u := salesforce.Usage{Used: limit.Used, Max: limit.Max, ObservedAt: e.now()}
+		until = u.Until(1)
+		if !until.After(e.now()) {
+			until = e.now().Add(time.Minute)
+		}
+		return until, fmt.Sprintf("Salesforce's daily API allocation is spent (%d of %d calls); waiting until %s",
+			limit.Used, limit.Max, until.Format(time.RFC3339)), true
 	case errors.As(err, &limit):
-		until = e.now().Add(time.Hour)
-		return until, "Salesforce answered REQUEST_LIMIT_EXCEEDED; waiting until " + until.Format(time.RFC3339), true
+		// A burst or concurrency limit, not the day's allocation: back off
+		// with jitter, from seconds to a couple of minutes.
+		until = e.now().Add(10*time.Second + rand.N(110*time.Second))
+		return until, "Salesforce answered REQUEST_LIMIT_EXCEEDED (a burst or concurrency limit; the daily allocation is not spent); retrying at " + until.Format(time.RFC3339), true
 	}
 	return time.Time{}, "", false
 }
@@ -739,10 +764,13 @@ type pullItem struct {
 	// Worked out by prepare.
 	deleted bool
 	master  string // a deleted record merged into another: the survivor's Id
-	key     string
-	keyErr  error
-	inScope bool
-	vals    []pulled // by mapping (every one); nil unless in scope with a key
+	// relinked: linked until its platform contact was deleted, now matched
+	// afresh — after the census, so its value is checked against the others.
+	relinked bool
+	key      string
+	keyErr   error
+	inScope  bool
+	vals     []pulled // by mapping (every one); nil unless in scope with a key
 	// createJSON is a new link's values, encoded, for a record that
 	// creates a platform contact: every pulled mapping's value on both
 	// sides. Empty if a value failed.
@@ -811,11 +839,37 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err != nil {
 		return err
 	}
+	// The linked platform contacts, loaded now: a record whose contact was
+	// deleted on the platform is matched afresh, through the same
+	// uniqueness check as any unlinked record.
+	var linkedCIDs []string
+	for _, l := range links {
+		linkedCIDs = append(linkedCIDs, l.ContactID)
+	}
+	contacts, err := e.Store.GetContacts(ctx, t, linkedCIDs)
+	if err != nil {
+		return err
+	}
+	// freed are platform contacts whose linked record stopped holding their
+	// identity value (deleted, or edited to another): newcomers held
+	// against those pairs are looked at again.
+	var freed []string
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
+			if _, ok := contacts[l.ContactID]; !ok && !it.deleted {
+				// The linked contact was deleted on the platform: unlink,
+				// and treat the record as unmatched.
+				unlink = append(unlink, it.sfID)
+				it.link, it.contactID, it.relinked = nil, "", true
+			}
+		}
+		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && canon(it.key) != canon(it.link.SFValues[identity.key])) {
+			if _, followed := merged[it.sfID]; !followed || it.deleted {
+				freed = append(freed, it.link.ContactID)
+			}
 		}
 		_, isHeld := held[it.sfID]
 		if isHeld && (it.deleted || !it.inScope || it.keyErr != nil) {
@@ -853,6 +907,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if it.link == nil {
 			unlinked = append(unlinked, it)
 		}
+	}
+	if len(freed) > 0 {
+		waiting, err := e.Store.HeldForContacts(ctx, t, freed)
+		if err != nil {
+			return err
+		}
+		release = append(release, waiting...)
 	}
 	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &prog)
 	if err != nil {
@@ -906,10 +967,18 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err := e.hold(ctx, s, groups, release); err != nil {
 		return err
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, contactIDs)
+	for _, it := range items {
+		// Deleted, out of scope or held: nothing left to retry — unless
+		// just released, to be read again once this page is applied.
+		if _, failed := failedRetry[it.sfID]; it.done && !failed && !s.released[it.sfID] {
+			okRetry = append(okRetry, it.sfID)
+		}
+	}
+	more, err := e.Store.GetContacts(ctx, t, slices.DeleteFunc(contactIDs, func(id string) bool { _, ok := contacts[id]; return ok }))
 	if err != nil {
 		return err
 	}
+	maps.Copy(contacts, more)
 
 	var ops []store.ContactOp
 	var opItems []*pullItem

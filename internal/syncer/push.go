@@ -105,11 +105,24 @@ func pushable(en store.OutboxEntry) bool {
 func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncState) (Run, error) {
 	if st.PushRunID != 0 {
 		r, err := e.Store.GetRun(ctx, tenantID, st.PushRunID)
-		if err == nil && r.Status == StatusRunning && e.now().Sub(r.StartedAt) < e.pushWindow() && r.ConfigVersion == st.ConfigVersion {
+		open := err == nil && (r.Status == StatusRunning || r.Status == StatusPaused)
+		if open && e.now().Sub(r.StartedAt) < e.pushWindow() && r.ConfigVersion == st.ConfigVersion {
+			if r.Status == StatusPaused {
+				// The pause is over: the same run goes on.
+				msg := ""
+				if err := e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: StatusRunning, Message: &msg}); err != nil {
+					return r, err
+				}
+				r.Status, r.Message = StatusRunning, ""
+			}
 			return r, nil
 		}
-		if err == nil && r.Status == StatusRunning {
-			if err := e.finishPushRun(ctx, tenantID, r); err != nil {
+		if open {
+			why := ""
+			if r.Status == StatusPaused {
+				why = "paused, then superseded: pushes went on in a new run"
+			}
+			if err := e.finishPushRun(ctx, tenantID, r, why); err != nil {
 				return r, err
 			}
 		}
@@ -126,12 +139,16 @@ func (e *Engine) pushRun(ctx context.Context, tenantID string, st store.SyncStat
 	return r, e.Store.SaveSyncState(ctx, cur)
 }
 
-func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run) error {
+func (e *Engine) finishPushRun(ctx context.Context, tenantID string, r Run, why string) error {
 	status := StatusSucceeded
 	if r.Counts.Failed > 0 || r.Counts.Ambiguous > 0 {
 		status = StatusPartiallyFailed
 	}
-	return e.Store.UpdateRun(ctx, tenantID, r.ID, RunProgress{Status: status, Finished: true})
+	p := RunProgress{Status: status, Finished: true}
+	if why != "" {
+		p.Message = &why
+	}
+	return e.Store.UpdateRun(ctx, tenantID, r.ID, p)
 }
 
 // CloseIdlePushRuns finishes real-time push runs whose window has passed.
@@ -145,7 +162,7 @@ func (e *Engine) closeIdlePushRun(ctx context.Context, tenantID string) error {
 		return nil
 	}
 	if r.Status == StatusRunning && e.now().Sub(r.StartedAt) >= e.pushWindow() {
-		return e.finishPushRun(ctx, tenantID, r)
+		return e.finishPushRun(ctx, tenantID, r, "")
 	}
 	return nil
 }
@@ -242,12 +259,14 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 			return e.pushFailed(ctx, t, run, sess, err)
 		}
 	}
+	e.saveUsage(ctx, t, sess.client)
 	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
 }
 
 // pushFailed handles an error that stopped a push batch.
 func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
 	calls := sess.calls()
+	e.saveUsage(ctx, tenantID, sess.client)
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
 		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {
@@ -257,8 +276,7 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 		if serr != nil {
 			return serr
 		}
-		st.PausedUntil = until
-		st.PushRunID = 0
+		st.PausedUntil = until // the run stays st.PushRunID: pushRun resumes or closes it
 		return e.Store.SaveSyncState(ctx, st)
 	}
 	if transient(err) {
@@ -363,12 +381,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if it.link != nil {
 			rec, ok := found[it.sfID]
 			if !ok {
-				// Deleted in Salesforce: the link goes; the next change is
-				// matched afresh.
-				unlink = append(unlink, it.sfID)
-				prog.Counts.Unlinked++
-				record(KindUnlinked, it, "", "deleted_in_salesforce", "the linked Salesforce contact no longer exists", "")
-				ack = append(ack, it.entryIDs...)
+				// Deleted in Salesforce — or merged into another record,
+				// which only the pull sees (queryAll, MasterRecordId): the
+				// pull unlinks or follows the merge, and these changes are
+				// retried after it, matched afresh or through the new link.
+				for _, id := range it.entryIDs {
+					failed[id] = "the linked Salesforce contact is gone (deleted or merged); waiting for the next pull"
+				}
 				continue
 			}
 			it.sfRec = rec

@@ -32,6 +32,10 @@ func (e *Engine) CountOpenReview(ctx context.Context, tenantID string) (int64, e
 	return e.Store.CountOpenReviewItems(ctx, tenantID)
 }
 
+// ErrReviewLinkTaken refuses linking a held record to a platform contact
+// that is linked to another Salesforce record: links are never re-pointed.
+var ErrReviewLinkTaken = errors.New("syncer: the platform contact holding this value is linked to another Salesforce record; keep them apart or ignore, or unlink that record first")
+
 // reviewLinkedReason is the pull retry's note for a record an admin linked.
 const reviewLinkedReason = "linked by an admin in the review queue; read again at the next pull"
 
@@ -44,6 +48,24 @@ const reviewLinkedReason = "linked by an admin in the review queue; read again a
 // when that pull cannot start (it is logged): the next scheduled pull
 // reads the record.
 func (e *Engine) ResolveReview(ctx context.Context, tenantID string, id int64, res store.ReviewResolution, sfID, adminID string) (store.ReviewItem, error) {
+	if res == store.ResolutionLinked {
+		// A newcomer held against a linked pair cannot be linked: the
+		// platform contact holding the value is linked to another record,
+		// and links are never re-pointed.
+		cur, err := e.Store.GetReviewItem(ctx, tenantID, id)
+		if err != nil {
+			return cur, err
+		}
+		if cur.ContactID != "" {
+			links, err := e.Store.LinksByContactID(ctx, tenantID, []string{cur.ContactID})
+			if err != nil {
+				return cur, err
+			}
+			if l, ok := links[cur.ContactID]; ok && l.SalesforceID != sfID {
+				return cur, ErrReviewLinkTaken
+			}
+		}
+	}
 	it, err := e.Store.ResolveReviewItem(ctx, tenantID, id, res, sfID, adminID)
 	if err != nil || res != store.ResolutionLinked {
 		return it, err

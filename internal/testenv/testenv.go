@@ -44,7 +44,10 @@ type Options struct {
 	Plan    tenant.Plan   // the add-on when zero
 	// Emulator options (clock, token lifetime, faults…).
 	Emulator sfemu.Options
-	Logger   *slog.Logger
+	// CustomFields are the org's Contact custom fields;
+	// sfemu.DefaultCustomFields() when nil.
+	CustomFields []sfemu.CustomField
+	Logger       *slog.Logger
 }
 
 // Env is a running emulator, store, tenant and connection service.
@@ -79,7 +82,7 @@ func New(t testing.TB, o Options) *Env {
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	emu.SetBaseURL(srv.URL)
-	org, err := emu.CreateOrg(sfemu.OrgOptions{Name: "Acme", Edition: o.Edition, AdminUsername: AdminUser, AdminPassword: AdminPassword})
+	org, err := emu.CreateOrg(sfemu.OrgOptions{Name: "Acme", Edition: o.Edition, CustomFields: o.CustomFields, AdminUsername: AdminUser, AdminPassword: AdminPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -308,8 +308,10 @@ func nextStep(r *http.Request, key string) (labelKey, href string) {
 		return "error.next_setup", "/admin/salesforce/setup"
 	case "error.no_pull":
 		return "error.next_settings", "/admin/salesforce/setup/fields"
-	case "error.review_resolved":
+	case "error.review_resolved", "error.review_link_taken":
 		return "error.next_review", "/admin/salesforce/review"
+	case "error.nothing_to_retry", "error.paused":
+		return "error.next_info", "/admin/salesforce/info"
 	case "error.csrf", "error.internal", "error.bad_request", "error.bad_text":
 		if from := sameOriginReferer(r); from != "" {
 			return "error.next_retry", from

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // The review queue page (Y5): Salesforce records sfsync held instead of
@@ -162,6 +163,9 @@ func (s *server) resolveReview(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	case errors.Is(err, store.ErrNotCandidate):
 		s.renderError(w, r, rc, http.StatusBadRequest, "error.bad_request")
+		return
+	case errors.Is(err, syncer.ErrReviewLinkTaken):
+		s.renderError(w, r, rc, http.StatusConflict, "error.review_link_taken")
 		return
 	case err != nil:
 		s.fail(w, r, rc, err)

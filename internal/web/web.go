@@ -334,6 +334,10 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err er
 		s.renderError(w, r, rc, http.StatusConflict, "error.not_configured")
 	case errors.Is(err, syncer.ErrNoPull):
 		s.renderError(w, r, rc, http.StatusConflict, "error.no_pull")
+	case errors.Is(err, syncer.ErrNothingToRetry):
+		s.renderError(w, r, rc, http.StatusConflict, "error.nothing_to_retry")
+	case errors.As(err, new(*syncer.PausedError)):
+		s.renderError(w, r, rc, http.StatusConflict, "error.paused")
 	case errors.Is(err, context.Canceled):
 	default:
 		s.log.ErrorContext(r.Context(), "admin request failed", "tenant_id", rc.Tenant.ID, "path", r.URL.Path, "error", err)

@@ -446,6 +446,29 @@ func testConnections(t *testing.T, s *store.Store) {
 	if err != nil || got.AccessTokenEnc != "v1:k:a2" || got.RefreshTokenEnc != "v1:k:r2" || got.Username != "admin@acme.test" || !got.ConnectedAt.Equal(now) {
 		t.Fatalf("GetConnection = %+v, %v; want the refreshed tokens", got, err)
 	}
+	// The usage reading: a newer one replaces it, an older one does not,
+	// and a connection to another org starts without one.
+	at := now.Add(time.Minute)
+	if err := s.SaveAPIUsage(ctx, a.ID, 56000, 110000, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveAPIUsage(ctx, a.ID, 10, 110000, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetConnection(ctx, a.ID); got.APIUsed != 56000 || got.APIMax != 110000 || !got.APIReadAt.Equal(at) {
+		t.Errorf("usage reading = %d/%d at %v, want 56000/110000 at %v (the older reading ignored)", got.APIUsed, got.APIMax, got.APIReadAt, at)
+	}
+	other := c
+	other.OrgID, other.AccessTokenEnc, other.RefreshTokenEnc = "00D000000000002AAA", "v1:k:a2", "v1:k:r2"
+	if err := s.SaveConnection(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveAPIUsage(ctx, a.ID, 5, 15000, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetConnection(ctx, a.ID); got.APIUsed != 5 || got.APIMax != 15000 {
+		t.Errorf("usage reading after connecting another org = %d/%d, want the new org's 5/15000", got.APIUsed, got.APIMax)
+	}
 	if err := s.MarkConnectionBroken(ctx, a.ID, "refresh token revoked"); err != nil {
 		t.Fatal(err)
 	}
