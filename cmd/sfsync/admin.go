@@ -27,6 +27,7 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		tenantID    = fs.String("tenant", "", "tenant ID")
 		language    = fs.String("language", "zh-TW", "default UI language: zh-TW or en")
 		region      = fs.String("phone-region", "", "default phone region for numbers without a country code (empty: refuse them)")
+		timeZone    = fs.String("time-zone", "", "IANA time zone the admin UI shows times in (empty: Asia/Taipei for zh-TW, else UTC)")
 		addon       = fs.String("salesforce-addon", "", "true/false: the Salesforce member data integration add-on")
 		socialCDP   = fs.String("social-cdp", "", "true/false: the Social CDP plan")
 		email       = fs.String("email", "", "admin e-mail (login)")
@@ -89,7 +90,7 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		if err := need("name", *name); err != nil {
 			return err
 		}
-		t := tenant.Tenant{Name: *name, Language: *language, PhoneRegion: *region}
+		t := tenant.Tenant{Name: *name, Language: *language, PhoneRegion: *region, TimeZone: *timeZone}
 		if err := planFlags(&t.Plan); err != nil {
 			return err
 		}
@@ -105,9 +106,9 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSALESFORCE_ADDON\tSOCIAL_CDP\tLANGUAGE\tPHONE_REGION")
+		fmt.Fprintln(tw, "ID\tNAME\tSALESFORCE_ADDON\tSOCIAL_CDP\tLANGUAGE\tPHONE_REGION\tTIME_ZONE")
 		for _, t := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\t%s\n", t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion)
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\t%s\t%s\n", t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, t.Location())
 		}
 		return tw.Flush()
 	case "tenant set-plan":
@@ -120,6 +121,9 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 		}
 		if err := planFlags(&t.Plan); err != nil {
 			return err
+		}
+		if *timeZone != "" {
+			t.TimeZone = *timeZone
 		}
 		if err := s.UpdateTenant(ctx, t); err != nil {
 			return err

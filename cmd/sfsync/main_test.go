@@ -51,6 +51,20 @@ func TestAdminCommands(t *testing.T) {
 	if _, err := cli(t, dir, "tenant", "set-plan", "--tenant", id, "--social-cdp=maybe"); err == nil || !strings.Contains(err.Error(), "--social-cdp") {
 		t.Errorf("bad boolean error = %v, want one naming --social-cdp", err)
 	}
+	// The time zone the admin UI shows times in: UTC for an English
+	// tenant until one is set.
+	if out, _ := cli(t, dir, "tenant", "list"); !regexp.MustCompile(`Acme\s+true\s+true\s+en\s+UTC`).MatchString(out) {
+		t.Errorf("tenant list = %q, want Acme's time zone UTC", out)
+	}
+	if _, err := cli(t, dir, "tenant", "set-plan", "--tenant", id, "--time-zone", "Asia/Taipei"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := cli(t, dir, "tenant", "list"); !regexp.MustCompile(`Acme\s+true\s+true\s+en\s+Asia/Taipei`).MatchString(out) {
+		t.Errorf("tenant list = %q, want Acme's time zone Asia/Taipei", out)
+	}
+	if _, err := cli(t, dir, "tenant", "create", "--name", "Mars", "--time-zone", "Mars/Olympus"); err == nil || !strings.Contains(err.Error(), "time zone") {
+		t.Errorf("bad time zone error = %v, want one naming the time zone", err)
+	}
 	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "1.5"); err == nil || !strings.Contains(err.Error(), "--share") {
 		t.Errorf("out-of-range budget error = %v, want one naming --share", err)
 	}

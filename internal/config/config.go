@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/secret"
@@ -49,6 +51,10 @@ type Config struct {
 	// MetricsAddr, when set, makes `sfsync worker` serve /healthz, /readyz
 	// and /metrics there (serve has them on Addr).
 	MetricsAddr string
+	// PlatformName is the chat platform's product name the admin UI uses
+	// where it names the platform (e.g. "Omnichat"); empty for the generic
+	// 平台 / Platform.
+	PlatformName string
 }
 
 // setting describes one configurable value.
@@ -179,6 +185,14 @@ var settings = []setting{
 			}
 		}
 		c.MetricsAddr = v
+		return nil
+	}},
+	{"platform-name", "SFSYNC_PLATFORM_NAME", "the chat platform's product name shown in the admin UI, e.g. Omnichat (empty: 平台 / Platform)", "", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > 40 || strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
+			return errors.New("must be at most 40 printable characters")
+		}
+		c.PlatformName = v
 		return nil
 	}},
 }

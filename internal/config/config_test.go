@@ -47,6 +47,8 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_SALESFORCE_LOGIN_URL": "login.salesforce.com"}, want: "SFSYNC_SALESFORCE_LOGIN_URL"},
 		{env: map[string]string{"SFSYNC_LOG_LEVEL": "loud"}, want: "SFSYNC_LOG_LEVEL"},
 		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
+		{env: map[string]string{"SFSYNC_PLATFORM_NAME": "Omni\nchat"}, want: "SFSYNC_PLATFORM_NAME"},
+		{args: []string{"--platform-name", strings.Repeat("x", 41)}, want: "--platform-name"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))
@@ -66,5 +68,19 @@ func TestBaseURLSchemeIsLowerCased(t *testing.T) {
 	}
 	if c.BaseURL != "https://Sync.Example.com" {
 		t.Errorf("got BaseURL %q, want https://Sync.Example.com", c.BaseURL)
+	}
+}
+
+func TestPlatformName(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", nil, env(map[string]string{"SFSYNC_PLATFORM_NAME": " Omnichat "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PlatformName != "Omnichat" {
+		t.Errorf("got platform name %q, want Omnichat", c.PlatformName)
+	}
+	if c, _, _ := Parse("serve", nil, env(nil)); c.PlatformName != "" {
+		t.Errorf("got default platform name %q, want empty (平台 / Platform)", c.PlatformName)
 	}
 }

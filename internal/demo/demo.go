@@ -141,7 +141,9 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	}
 	args := []string{"--addr", ln.Addr().String(), "--data-dir", dataDir, "--base-url", d.URL,
 		"--salesforce-client-id", connected.ClientID, "--salesforce-client-secret", connected.ClientSecret,
-		"--salesforce-login-url", d.EmulatorURL}
+		"--salesforce-login-url", d.EmulatorURL,
+		// The seed's platform, so the demo reads as the seed does.
+		"--platform-name", "Omnichat"}
 	if o.PollInterval > 0 {
 		args = append(args, "--poll-interval", o.PollInterval.String())
 	}

@@ -198,6 +198,19 @@ func (s *Service) oauth(loginURL string) (*salesforce.OAuth, error) {
 // stores a single-use, expiring state bound to binding (the admin's session
 // or API key) and a PKCE verifier, and returns the URL to send the admin to.
 func (s *Service) Start(ctx context.Context, tenantID, binding, loginURL string) (string, error) {
+	return s.start(ctx, tenantID, binding, loginURL, false)
+}
+
+// StartLogin is Start with prompt=login: Salesforce shows its login page
+// even to a browser already signed in there. Reconnecting, or trying again
+// after a refusal (e.g. a user who is not an admin), needs it: otherwise
+// Salesforce silently reuses the session of the refused user and the admin
+// cannot switch accounts.
+func (s *Service) StartLogin(ctx context.Context, tenantID, binding, loginURL string) (string, error) {
+	return s.start(ctx, tenantID, binding, loginURL, true)
+}
+
+func (s *Service) start(ctx context.Context, tenantID, binding, loginURL string, forceLogin bool) (string, error) {
 	t, err := s.Store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return "", err
@@ -231,7 +244,18 @@ func (s *Service) Start(ctx context.Context, tenantID, binding, loginURL string)
 		VerifierEnc: venc, LoginURL: login, ExpiresAt: s.now().Add(ttl)}); err != nil {
 		return "", err
 	}
-	return o.AuthCodeURL(state, verifier), nil
+	target := o.AuthCodeURL(state, verifier)
+	if forceLogin {
+		u, err := url.Parse(target)
+		if err != nil {
+			return "", err
+		}
+		q := u.Query()
+		q.Set("prompt", "login")
+		u.RawQuery = q.Encode()
+		target = u.String()
+	}
+	return target, nil
 }
 
 // CallbackParams are the query parameters Salesforce redirects back with.

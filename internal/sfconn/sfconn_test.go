@@ -419,3 +419,33 @@ func TestRotateKeys(t *testing.T) {
 		t.Errorf("call after rotation: %v", err)
 	}
 }
+
+// TestStartLoginAsksForTheLoginPage: reconnecting, or trying again after a
+// refusal, must let the admin sign in as someone else, so the authorize
+// URL carries prompt=login; a plain Start does not.
+func TestStartLoginAsksForTheLoginPage(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sfemu.Enterprise, salesforcePlan)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		start  func(ctx context.Context, tenantID, binding, loginURL string) (string, error)
+		prompt string
+	}{
+		{"Start", e.svc.Start, ""},
+		{"StartLogin", e.svc.StartLogin, "login"},
+	} {
+		authURL, err := tc.start(ctx, e.tenantID, "session:1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(authURL)
+		q := u.Query()
+		if got := q.Get("prompt"); got != tc.prompt {
+			t.Errorf("%s: got prompt=%q, want %q (%s)", tc.name, got, tc.prompt, authURL)
+		}
+		if q.Get("state") == "" || q.Get("code_challenge") == "" {
+			t.Errorf("%s: authorize URL %s lost its state or PKCE challenge", tc.name, authURL)
+		}
+	}
+}

@@ -21,18 +21,18 @@ func (s *Store) CreateTenant(ctx context.Context, t tenant.Tenant) (tenant.Tenan
 	}
 	t.ID = NewID("t_")
 	t.Created = s.Now().UTC().Truncate(time.Microsecond)
-	_, err := s.db().ExecContext(ctx, `INSERT INTO tenants (id, name, salesforce_addon, social_cdp, language, phone_region, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, micros(t.Created))
+	_, err := s.db().ExecContext(ctx, `INSERT INTO tenants (id, name, salesforce_addon, social_cdp, language, phone_region, time_zone, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, t.TimeZone, micros(t.Created))
 	return t, mapErr(err)
 }
 
-const tenantCols = `id, name, salesforce_addon, social_cdp, language, phone_region, created_at`
+const tenantCols = `id, name, salesforce_addon, social_cdp, language, phone_region, time_zone, created_at`
 
 func scanTenant(row interface{ Scan(...any) error }) (tenant.Tenant, error) {
 	var t tenant.Tenant
 	var created int64
-	err := row.Scan(&t.ID, &t.Name, &t.Plan.SalesforceAddon, &t.Plan.SocialCDP, &t.Language, &t.PhoneRegion, &created)
+	err := row.Scan(&t.ID, &t.Name, &t.Plan.SalesforceAddon, &t.Plan.SocialCDP, &t.Language, &t.PhoneRegion, &t.TimeZone, &created)
 	t.Created = fromMicros(created)
 	return t, mapErr(err)
 }
@@ -60,13 +60,13 @@ func (s *Store) ListTenants(ctx context.Context) ([]tenant.Tenant, error) {
 	return out, mapErr(rows.Err())
 }
 
-// UpdateTenant saves a tenant's name, plan, language and phone region.
+// UpdateTenant saves a tenant's name, plan, language, phone region and time zone.
 func (s *Store) UpdateTenant(ctx context.Context, t tenant.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	res, err := s.db().ExecContext(ctx, `UPDATE tenants SET name = $2, salesforce_addon = $3, social_cdp = $4, language = $5, phone_region = $6 WHERE id = $1`,
-		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion)
+	res, err := s.db().ExecContext(ctx, `UPDATE tenants SET name = $2, salesforce_addon = $3, social_cdp = $4, language = $5, phone_region = $6, time_zone = $7 WHERE id = $1`,
+		t.ID, t.Name, t.Plan.SalesforceAddon, t.Plan.SocialCDP, t.Language, t.PhoneRegion, t.TimeZone)
 	return affected(res, err)
 }
 

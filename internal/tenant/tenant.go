@@ -3,6 +3,8 @@
 package tenant
 
 import (
+	// Embedded zone data: a server image without /usr/share/zoneinfo
+	// still shows Asia/Taipei times.
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/crypto/argon2"
@@ -27,8 +30,35 @@ type Tenant struct {
 	// PhoneRegion is the default region for phone numbers written without
 	// a country code, e.g. "TW". Empty (the default) means such numbers
 	// are refused.
-	PhoneRegion string    `json:"phone_region"`
-	Created     time.Time `json:"created_at"`
+	PhoneRegion string `json:"phone_region"`
+	// TimeZone is the IANA zone the admin UI shows times in, e.g.
+	// "Asia/Taipei". Empty means the language's default (DefaultTimeZone).
+	TimeZone string    `json:"time_zone,omitempty"`
+	Created  time.Time `json:"created_at"`
+}
+
+// DefaultTimeZone is the zone of a tenant that set none: Asia/Taipei for
+// a zh-TW tenant (the seed's merchants are in Taiwan), UTC otherwise.
+func DefaultTimeZone(language string) string {
+	if language == "zh-TW" {
+		return "Asia/Taipei"
+	}
+	return "UTC"
+}
+
+// Location is the tenant's time zone: TimeZone, or the language's
+// default. A zone that no longer loads falls back to UTC rather than
+// failing a page.
+func (t Tenant) Location() *time.Location {
+	name := t.TimeZone
+	if name == "" {
+		name = DefaultTimeZone(t.Language)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Plan holds a tenant's entitlements.
@@ -49,6 +79,11 @@ func (t Tenant) Validate() error {
 	}
 	if t.Language != "zh-TW" && t.Language != "en" {
 		return fmt.Errorf("language %q: must be zh-TW or en", t.Language)
+	}
+	if t.TimeZone != "" {
+		if _, err := time.LoadLocation(t.TimeZone); err != nil || t.TimeZone == "Local" {
+			return fmt.Errorf("time zone %q: not an IANA time zone (e.g. Asia/Taipei, UTC)", t.TimeZone)
+		}
 	}
 	if t.PhoneRegion != "" && !ValidRegion(t.PhoneRegion) {
 		return fmt.Errorf("phone region %q: not a region libphonenumber knows (e.g. TW, US)", t.PhoneRegion)

@@ -58,3 +58,29 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestLocation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tenant Tenant
+		want   string
+	}{
+		{Tenant{Language: "zh-TW"}, "Asia/Taipei"},
+		{Tenant{Language: "en"}, "UTC"},
+		{Tenant{Language: "zh-TW", TimeZone: "Asia/Tokyo"}, "Asia/Tokyo"},
+		{Tenant{Language: "en", TimeZone: "Mars/Olympus"}, "UTC"},
+	} {
+		if got := tc.tenant.Location().String(); got != tc.want {
+			t.Errorf("%+v: got location %s, want %s", tc.tenant, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		zone  string
+		valid bool
+	}{{"", true}, {"Asia/Taipei", true}, {"UTC", true}, {"Mars/Olympus", false}, {"Local", false}} {
+		err := Tenant{Name: "Shop", Language: "zh-TW", TimeZone: tc.zone}.Validate()
+		if (err == nil) != tc.valid {
+			t.Errorf("Validate with time zone %q: got error %v, want valid=%v", tc.zone, err, tc.valid)
+		}
+	}
+}

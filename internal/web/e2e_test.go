@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -138,6 +139,22 @@ const overflowCheck = `(() => {
 	return out;
 })()`
 
+// tableCheck finds tables a phone cuts off: at 390 px every table of
+// the admin UI (but the review queue's side-by-side comparison, which
+// scrolls) is stacked as cards, so its box, and each cell's content, must
+// be no wider than what it shows (scrollWidth = clientWidth).
+const tableCheck = `(() => {
+	const out = [];
+	for (const t of document.querySelectorAll('table:not(.review)')) {
+		const wrap = t.closest('.table-wrap') || t.parentElement;
+		if (wrap.scrollWidth > wrap.clientWidth + 1) out.push((t.id || t.className || 'table') + ' scrollWidth ' + wrap.scrollWidth + ' > clientWidth ' + wrap.clientWidth);
+		for (const c of t.querySelectorAll('td, th')) {
+			if (c.offsetParent && c.scrollWidth > c.clientWidth + 1) out.push((t.id || t.className || 'table') + ' cell "' + c.textContent.trim().slice(0, 30) + '" scrollWidth ' + c.scrollWidth + ' > ' + c.clientWidth);
+		}
+	}
+	return out.slice(0, 8);
+})()`
+
 func (s *shooter) shot(name string) {
 	s.t.Helper()
 	n := s.n.Add(1)
@@ -163,6 +180,13 @@ func (s *shooter) shot(name string) {
 			}
 			if len(over) > 0 {
 				s.t.Errorf("%s at 390 px: elements wider than the screen: %v", name, over)
+			}
+			cut, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](tableCheck))
+			if err != nil {
+				s.t.Fatalf("%s: table check: %v", name, err)
+			}
+			if len(cut) > 0 {
+				s.t.Errorf("%s at 390 px: tables cut off: %v", name, cut)
 			}
 		}
 		png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
@@ -215,6 +239,16 @@ func (b *e2e) wantText(sel, want string) {
 	if got := b.text(sel); !strings.Contains(got, want) {
 		b.t.Errorf("text of %s: got %q, want it to contain %q", sel, got, want)
 	}
+}
+
+// exists reports whether the page has an element with this ID.
+func (b *e2e) exists(id string) bool {
+	b.t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.getElementById(`+strconv.Quote(id)+`)`))
+	if err != nil {
+		b.t.Fatalf("look for #%s: %v", id, err)
+	}
+	return ok
 }
 
 func (b *e2e) location() string {
@@ -317,9 +351,22 @@ func TestEndToEndInChromium(t *testing.T) {
 			b.wantText("#authorize", w["authorize"])
 			s.shot("connect-explanation")
 
+			// A standard user first: refused, and "try again" must show
+			// Salesforce's login page although that user is still signed in
+			// there (prompt=login), or the admin could never switch accounts.
+			b.submit("go to authorize as the clerk", "authorize")
+			b.do("Salesforce login as the clerk", chromedp.WaitVisible(chromedp.ID("username")),
+				chromedp.SendKeys(chromedp.ID("username"), emuClerk), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
+			b.submit("Salesforce login as the clerk", "Login")
+			if b.exists("oaapprove") {
+				b.submit("Salesforce allow as the clerk", "oaapprove")
+			}
+			b.wantText("#refusal-message", emuClerk)
+			s.shot("refusal-not-admin")
+			b.submit("try again", "try-again")
 			b.submit("go to authorize", "authorize")
-			if !strings.HasPrefix(b.location(), emu.url+"/services/oauth2/authorize") {
-				t.Fatalf("after Go to authorize: at %s, want the emulator's login page", b.location())
+			if !strings.HasPrefix(b.location(), emu.url+"/services/oauth2/authorize") || !strings.Contains(b.location(), "prompt=login") {
+				t.Fatalf("after Go to authorize: at %s, want the emulator's login page with prompt=login", b.location())
 			}
 			b.do("fill Salesforce login", chromedp.WaitVisible(chromedp.ID("username")),
 				chromedp.SendKeys(chromedp.ID("username"), emuAdmin), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
@@ -431,6 +478,26 @@ func TestEndToEndInChromium(t *testing.T) {
 			b.do("integrations", chromedp.Navigate(e.srv.URL+"/admin/integrations"))
 			b.wantText("#reconnect", w["reconnect"])
 			s.shot("integrations-broken")
+			// Reconnecting asks Salesforce for its login page although the
+			// browser is still signed in there (prompt=login, issue 17).
+			b.submit("reconnect", "reconnect")
+			b.submit("go to authorize again", "authorize")
+			if u := b.location(); !strings.Contains(u, "prompt=login") {
+				t.Errorf("reconnect: authorize URL %s, want prompt=login", u)
+			}
+			b.do("Salesforce login again", chromedp.WaitVisible(chromedp.ID("username")),
+				chromedp.SendKeys(chromedp.ID("username"), emuAdmin), chromedp.SendKeys(chromedp.ID("password"), emuPassword))
+			b.submit("Salesforce login again", "Login")
+			if b.exists("oaapprove") {
+				b.submit("Salesforce allow again", "oaapprove")
+			}
+			if !strings.HasSuffix(b.location(), "/admin/salesforce/connected") {
+				t.Fatalf("after reconnecting: at %s, want /admin/salesforce/connected", b.location())
+			}
+			// An error page offers the next step.
+			b.do("missing run", chromedp.Navigate(e.srv.URL+"/admin/salesforce/runs/999999"))
+			b.do("error page", chromedp.WaitVisible(chromedp.ID("error-back")))
+			s.shot("error-not-found")
 		})
 	}
 }

@@ -72,20 +72,28 @@ var emuHiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value=
 // emulator's login page and returns the page the callback leads to.
 func authorizeAs(t *testing.T, c *client, emuURL, username string) page {
 	t.Helper()
-	p := c.post("/admin/salesforce/authorize", url.Values{"login": {"production"}})
+	// Sign in afresh: forget the emulator's own session from an earlier flow.
+	eu, _ := url.Parse(emuURL)
+	c.hc.Jar.SetCookies(eu, []*http.Cookie{{Name: "sid", Value: "", Path: "/", MaxAge: -1}})
+	return authorizeWith(t, c, emuURL, username, url.Values{"login": {"production"}})
+}
+
+// authorizeWith posts form to "Go to authorize" and signs in on the
+// emulator's login page, keeping whatever emulator session the browser
+// has: the login page must appear all the same.
+func authorizeWith(t *testing.T, c *client, emuURL, username string, form url.Values) page {
+	t.Helper()
+	p := c.post("/admin/salesforce/authorize", form)
 	loc := p.header.Get("Location")
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, emuURL+"/services/oauth2/authorize?") {
 		t.Fatalf("authorize: got %d → %q, want 303 → the emulator's authorize page", p.status, loc)
 	}
-	// Sign in afresh: forget the emulator's own session from an earlier flow.
-	eu, _ := url.Parse(emuURL)
-	c.hc.Jar.SetCookies(eu, []*http.Cookie{{Name: "sid", Value: "", Path: "/", MaxAge: -1}})
 	req, _ := http.NewRequest(http.MethodGet, loc, nil)
 	login := c.do(req)
 	if !strings.Contains(login.body, `id="login_form"`) {
 		t.Fatalf("emulator login page: got %d %.500s", login.status, login.body)
 	}
-	form := url.Values{"username": {username}, "password": {emuPassword}, "action": {"login"}}
+	form = url.Values{"username": {username}, "password": {emuPassword}, "action": {"login"}}
 	for _, m := range emuHiddenRE.FindAllStringSubmatch(login.body, -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
 	}
@@ -130,4 +138,26 @@ func TestConnectWithEmulator(t *testing.T) {
 	mustContain(t, a.get("/admin/integrations"), `data-state="connected"`, "Acme Corp")
 	// B is still not connected.
 	mustContain(t, b.get("/admin/integrations"), `data-state="available"`)
+}
+
+// TestTryAgainAfterARefusalShowsTheLoginPage: a standard user is refused;
+// Salesforce (the emulator) keeps that user signed in, so "try again" must
+// ask for the login page (prompt=login) or the admin could never switch to
+// an admin account — the loop of issue 17.
+func TestTryAgainAfterARefusalShowsTheLoginPage(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t)
+	e := setup(t, setupOpts{tenantLang: "zh-TW", conn: emu.wire(true)})
+	a := e.client().login("a@shop.test")
+	p := authorizeAs(t, a, emu.url, emuClerk)
+	mustContain(t, p, `data-code="not_admin"`, `href="/admin/salesforce/connect?relogin=1" id="try-again"`)
+	// The try-again link's form, as the browser posts it; the emulator's
+	// session of the clerk is still in the cookie jar.
+	form := url.Values{"login": {"production"}}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="(relogin)" value="([^"]*)">`).FindAllStringSubmatch(a.get("/admin/salesforce/connect?relogin=1").body, -1) {
+		form.Set(m[1], m[2])
+	}
+	p = authorizeWith(t, a, emu.url, emuAdmin, form)
+	mustContain(t, p, "Acme Corp", emuAdmin, `id="start-setup"`)
+	mustContain(t, a.get("/admin/integrations"), `data-state="connected"`)
 }

@@ -26,6 +26,7 @@ type cardView struct {
 	Configured bool
 	NeedsStart bool
 	Run        syncer.Run
+	Pace       string // the running first sync's records/s and time left
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -63,6 +64,7 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	if ok && !runDone(run) {
 		cv.State, cv.Run = cardSyncing, run
+		cv.Pace = paceText(rc.Lang, run, s.opts.Now())
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
@@ -83,6 +85,10 @@ type connectView struct {
 	Choice      string
 	MyDomain    string
 	Error       string // a refusal's message
+	// Relogin asks Salesforce for its login page (prompt=login): set when
+	// the admin tries again after a refusal or reconnects a broken
+	// connection, so another Salesforce user can sign in.
+	Relogin bool
 }
 
 func (s *server) defaultLoginURL() string {
@@ -105,7 +111,23 @@ func (s *server) connectPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		s.fail(w, r, rc, planRefusal(rc.Lang))
 		return
 	}
-	s.renderPage(w, r, rc, http.StatusOK, "connect", connectView{DefaultHost: hostOf(s.defaultLoginURL()), Choice: "production"})
+	s.renderPage(w, r, rc, http.StatusOK, "connect", connectView{DefaultHost: hostOf(s.defaultLoginURL()), Choice: "production",
+		Relogin: r.URL.Query().Get("relogin") == "1"})
+}
+
+// connectedBefore reports whether the tenant was connected to Salesforce
+// before (it has a saved configuration or a sync run): connecting again is
+// a reconnect, and Salesforce is asked for its login page.
+func (s *server) connectedBefore(r *http.Request, rc *reqCtx) (bool, error) {
+	_, _, err := s.opts.Engine.CurrentConfig(r.Context(), rc.Tenant.ID)
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	runs, err := s.opts.Engine.ListRuns(r.Context(), rc.Tenant.ID, syncer.RunFilter{Limit: 1})
+	return len(runs) > 0, err
 }
 
 // planRefusal is sfconn's plan refusal, obtained without starting a flow.
@@ -118,7 +140,8 @@ func planRefusal(lang string) *sfconn.Refusal {
 // authorize starts the OAuth flow (S4) and sends the browser to
 // Salesforce's login page.
 func (s *server) authorize(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cv := connectView{DefaultHost: hostOf(s.defaultLoginURL()), Choice: r.PostForm.Get("login"), MyDomain: strings.TrimSpace(r.PostForm.Get("my_domain"))}
+	cv := connectView{DefaultHost: hostOf(s.defaultLoginURL()), Choice: r.PostForm.Get("login"), MyDomain: strings.TrimSpace(r.PostForm.Get("my_domain")),
+		Relogin: r.PostForm.Get("relogin") == "1"}
 	var login string
 	switch cv.Choice {
 	case "sandbox":
@@ -132,7 +155,19 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		cv.Choice = "production"
 		login = s.defaultLoginURL()
 	}
-	target, err := s.opts.Conn.Start(r.Context(), rc.Tenant.ID, rc.binding(), login)
+	start := s.opts.Conn.Start
+	if !cv.Relogin {
+		before, err := s.connectedBefore(r, rc)
+		if err != nil {
+			s.fail(w, r, rc, err)
+			return
+		}
+		cv.Relogin = before
+	}
+	if cv.Relogin {
+		start = s.opts.Conn.StartLogin
+	}
+	target, err := start(r.Context(), rc.Tenant.ID, rc.binding(), login)
 	var ref *sfconn.Refusal
 	if errors.As(err, &ref) && ref.Code == sfconn.CodeBadLoginURL {
 		cv.Error = ref.Message(rc.Lang)

@@ -17,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
 	"github.com/sfsync/sfsync/internal/tenant"
 )
 
@@ -62,19 +63,20 @@ var funcs = template.FuncMap{
 		return m, nil
 	},
 	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
+	// when and whenp show a time in UTC, for pages without a tenant;
+	// a tenant's pages use the view's When, in the tenant's time zone.
+	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
+	"whenp": func(t *time.Time) string { return formatTime(deref(t), time.UTC) },
+	"str":   func(v any) string { return fmt.Sprint(v) },
+	// statusKey names a run's status in the catalogue. A real-time run
+	// that is "running" is a window that collects pushes until it is
+	// closed (PushWindow), not a sync in progress: it says so.
+	"statusKey": func(r syncer.Run) string {
+		if r.Trigger == syncer.TriggerRealtime && r.Status == syncer.StatusRunning {
+			return "status.realtime_open"
 		}
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		return "status." + string(r.Status)
 	},
-	"whenp": func(t *time.Time) string {
-		if t == nil || t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-	},
-	"str":  func(v any) string { return fmt.Sprint(v) },
 	"join": strings.Join,
 	"first": func(n int, rows []syncconf.DryRunRow) []syncconf.DryRunRow {
 		if len(rows) > n {
@@ -124,6 +126,48 @@ type view struct {
 	Title     string // catalogue key
 	Flash     string // catalogue key
 	D         any
+}
+
+// formatTime shows t in loc with its offset from UTC ("2026-12-07
+// 11:02:03 GMT+8"): a zone abbreviation like Taipei's "CST" would be read
+// as another zone.
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(loc)
+	_, off := t.Zone()
+	zone := "UTC"
+	if off != 0 {
+		zone = fmt.Sprintf("GMT%+d", off/3600)
+		if m := off % 3600 / 60; m != 0 {
+			zone += fmt.Sprintf(":%02d", max(m, -m))
+		}
+	}
+	return t.Format("2006-01-02 15:04:05") + " " + zone
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// When shows a time (time.Time or *time.Time) in the tenant's time zone
+// (tenant.Location: Asia/Taipei by default for zh-TW tenants).
+func (v *view) When(t any) string {
+	loc := time.UTC
+	if v.Tenant != nil {
+		loc = v.Tenant.Location()
+	}
+	switch t := t.(type) {
+	case time.Time:
+		return formatTime(t, loc)
+	case *time.Time:
+		return formatTime(deref(t), loc)
+	}
+	return "—"
 }
 
 // T returns the text of key in the page's language, formatted with args,
@@ -234,6 +278,9 @@ var flashes = map[string]bool{
 type errorView struct {
 	Message string // catalogue key
 	Back    string
+	// Next is the step that gets the admin going again (a catalogue key
+	// for its label and where it leads), beside Back; empty when Back is it.
+	NextKey, Next string
 	// Field and Reason name the form field a 422 refused, and why
 	// (in English: the reason comes from contact.TextProblem).
 	Field, Reason string
@@ -244,7 +291,47 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	if rc == nil {
 		back = "/login"
 	}
-	s.renderPage(w, r, rc, status, "error", errorView{Message: key, Back: back})
+	v := errorView{Message: key, Back: back}
+	if rc != nil {
+		v.NextKey, v.Next = nextStep(r, key)
+	}
+	s.renderPage(w, r, rc, status, "error", v)
+}
+
+// nextStep is where an error page sends the admin to go on: the setup for
+// a missing or one-way configuration, the review queue for an item already
+// resolved, and the page the form came from when it can simply be sent
+// again (an expired form, a server error).
+func nextStep(r *http.Request, key string) (labelKey, href string) {
+	switch key {
+	case "error.not_configured":
+		return "error.next_setup", "/admin/salesforce/setup"
+	case "error.no_pull":
+		return "error.next_settings", "/admin/salesforce/setup/fields"
+	case "error.review_resolved", "error.review_link_taken":
+		return "error.next_review", "/admin/salesforce/review"
+	case "error.nothing_to_retry", "error.paused":
+		return "error.next_info", "/admin/salesforce/info"
+	case "error.csrf", "error.internal", "error.bad_request", "error.bad_text":
+		if from := sameOriginReferer(r); from != "" {
+			return "error.next_retry", from
+		}
+		return "error.next_info", "/admin/salesforce/info"
+	}
+	return "", ""
+}
+
+// sameOriginReferer is the path (and query) of the page a request came
+// from on this site, or "" for another site or none: never a way off-site.
+func sameOriginReferer(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || u.Host != r.Host || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	if u.RawQuery != "" {
+		return u.Path + "?" + u.RawQuery
+	}
+	return u.Path
 }
 
 // renderFieldError refuses a form whose field holds text that cannot be
@@ -254,7 +341,11 @@ func (s *server) renderFieldError(w http.ResponseWriter, r *http.Request, rc *re
 	if rc == nil {
 		back = "/login"
 	}
-	s.renderPage(w, r, rc, http.StatusUnprocessableEntity, "error", errorView{Message: "error.bad_text", Back: back, Field: field, Reason: reason})
+	v := errorView{Message: "error.bad_text", Back: back, Field: field, Reason: reason}
+	if rc != nil {
+		v.NextKey, v.Next = nextStep(r, v.Message)
+	}
+	s.renderPage(w, r, rc, http.StatusUnprocessableEntity, "error", v)
 }
 
 // refusal is a connect failure page: a title by code and the message

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,6 +25,8 @@ type startView struct {
 	DryRunError   string
 	// ReviewOpen is how many review items wait, shown once the first sync is done.
 	ReviewOpen int64
+	// Pace is the running sync's records/s and time left, in words.
+	Pace string
 }
 
 // runDone reports whether a run has ended. A paused run (the API budget
@@ -51,6 +54,7 @@ func (s *server) startPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			return
 		}
 		v.HasRun, v.Run, v.Done = ok, run, ok && runDone(run)
+		v.Pace = paceText(rc.Lang, run, s.opts.Now())
 		if v.Done {
 			if v.ReviewOpen, err = s.opts.Engine.CountOpenReview(ctx, rc.Tenant.ID); err != nil {
 				s.fail(w, r, rc, err)
@@ -102,6 +106,61 @@ type progress struct {
 	Total     int64   `json:"total"`
 	Done      bool    `json:"done"`
 	Label     string  `json:"label"`
+	// Rate is records per second since the run started; ETASeconds the
+	// time left at that rate (0 when unknown). Pace says both in words.
+	Rate       float64 `json:"rate"`
+	ETASeconds int64   `json:"eta_seconds"`
+	Pace       string  `json:"pace"`
+}
+
+// minPaceWindow is how long a run must have gone before its rate means
+// anything; earlier, the page says nothing rather than a wild estimate.
+const minPaceWindow = 5 * time.Second
+
+// pace is a running run's throughput and the time left at that rate,
+// from what the engine records (StartedAt, Processed, Total).
+func pace(run syncer.Run, now time.Time) (rate float64, eta time.Duration, ok bool) {
+	elapsed := now.Sub(run.StartedAt)
+	if run.Status != syncer.StatusRunning || run.StartedAt.IsZero() || elapsed < minPaceWindow || run.Processed <= 0 {
+		return 0, 0, false
+	}
+	rate = float64(run.Processed) / elapsed.Seconds()
+	if run.Total > run.Processed {
+		// Rounded up: a run with records left never reads "0 s left".
+		eta = time.Duration(math.Ceil(float64(run.Total-run.Processed)/rate)) * time.Second
+	}
+	return rate, eta, true
+}
+
+// paceText says a run's pace in the admin's language: "1,234 筆/秒 · 約剩 3 分鐘".
+func paceText(lang string, run syncer.Run, now time.Time) string {
+	rate, eta, ok := pace(run, now)
+	if !ok {
+		return ""
+	}
+	r, _ := translate(lang, "progress.rate", groupDigits(int64(rate+0.5)))
+	if eta <= 0 {
+		return r
+	}
+	var left string
+	switch {
+	case eta < time.Minute:
+		left, _ = translate(lang, "progress.eta_under_minute")
+	case eta < time.Hour:
+		left, _ = translate(lang, "progress.eta_minutes", int((eta+time.Minute-1)/time.Minute))
+	default:
+		left, _ = translate(lang, "progress.eta_hours", int(eta/time.Hour), int(eta%time.Hour/time.Minute))
+	}
+	return r + " · " + left
+}
+
+// groupDigits writes n with thousands separators (12,345).
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (s *server) progressOf(r *http.Request, rc *reqCtx) (progress, error) {
@@ -111,6 +170,11 @@ func (s *server) progressOf(r *http.Request, rc *reqCtx) (progress, error) {
 		return progress{Done: true}, err
 	}
 	p := progress{Found: true, Status: string(run.Status), Percent: run.Percent(), Processed: run.Processed, Total: run.Total, Done: runDone(run)}
+	now := s.opts.Now()
+	if rate, eta, ok := pace(run, now); ok {
+		p.Rate, p.ETASeconds = math.Round(rate*10)/10, int64(eta/time.Second)
+		p.Pace = paceText(rc.Lang, run, now)
+	}
 	p.Label, err = translate(rc.Lang, "status."+string(run.Status))
 	return p, err
 }
@@ -290,6 +354,23 @@ type runView struct {
 	Kind    string
 	Reason  string
 	Limit   int
+	// Rate is the run's records per second in words: while it runs, with
+	// the time left; once finished, over its whole duration.
+	Rate string
+}
+
+// finishedRate is a finished run's records per second over its duration,
+// "" when it processed nothing or took no measurable time.
+func finishedRate(lang string, run syncer.Run) string {
+	if run.FinishedAt == nil || run.Processed <= 0 {
+		return ""
+	}
+	d := run.FinishedAt.Sub(run.StartedAt)
+	if d < time.Second {
+		return ""
+	}
+	r, _ := translate(lang, "progress.rate", groupDigits(int64(float64(run.Processed)/d.Seconds()+0.5)))
+	return r
 }
 
 const recordsPerPage = 200
@@ -319,6 +400,9 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	}
 	ctx := r.Context()
 	v := runView{Run: run, Kind: r.URL.Query().Get("kind"), Reason: r.URL.Query().Get("reason"), Limit: recordsPerPage}
+	if v.Rate = paceText(rc.Lang, run, s.opts.Now()); v.Rate == "" {
+		v.Rate = finishedRate(rc.Lang, run)
+	}
 	var err error
 	if v.Groups, err = s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID); err != nil {
 		s.fail(w, r, rc, err)

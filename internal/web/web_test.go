@@ -372,7 +372,7 @@ func TestCallbackRefusesForeignOrUnknownState(t *testing.T) {
 	p = a.post("/admin/salesforce/authorize", url.Values{"login": {"production"}})
 	u, _ = url.Parse(p.header.Get("Location"))
 	denied := a.get(CallbackPath + "?error=access_denied&error_description=end-user+denied&state=" + url.QueryEscape(u.Query().Get("state")))
-	mustContain(t, denied, `data-code="denied"`, "access_denied", `id="try-again"`)
+	mustContain(t, denied, `data-code="denied"`, "access_denied", `id="try-again"`, `href="/admin/salesforce/connect?relogin=1"`)
 	// Signed out, the callback asks to sign in.
 	if p := e.client().get(CallbackPath + "?code=x&state=y"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
 		t.Errorf("callback signed out: got %d → %q, want 303 → /login", p.status, p.header.Get("Location"))
@@ -663,7 +663,7 @@ func TestSyncInfoRunsAndCSV(t *testing.T) {
 	c := e.client().login("a@shop.test")
 	p := c.get("/admin/salesforce/info")
 	mustContain(t, p, fmt.Sprintf(`data-run="%d"`, pull.ID), fmt.Sprintf(`data-run="%d"`, push.ID), "Every 15 minutes", "Real time",
-		"Partially failed", "1234 of 15000 API calls", "at most 50% of the daily allocation (7500 calls)", `id="sync-now"`, "Both directions", "Platform → Salesforce")
+		"Partially failed", "1234 of 15000 API calls", "at most 50% of the daily allocation (7500 calls)", `id="sync-now"`, "All (both directions)", "Platform → Salesforce")
 	p = c.get("/admin/salesforce/info?direction=to_salesforce")
 	mustContain(t, p, fmt.Sprintf(`data-run="%d"`, push.ID), `href="/admin/salesforce/info?direction=to_salesforce" aria-current="page"`)
 	mustNotContain(t, p, fmt.Sprintf(`data-run="%d"`, pull.ID))
@@ -819,4 +819,99 @@ func TestInfoOffersFullResyncAfterIdentityChange(t *testing.T) {
 	e.eng.mu.Unlock()
 	p := a.get("/admin/salesforce/info")
 	mustContain(t, p, `id="resync-advised"`, "full resync is recommended", `id="full-resync"`)
+}
+
+// TestAuthorizeAsksForTheLoginPageOnReconnect: a first connection goes to
+// Salesforce as usual; trying again after a refusal, reconnecting a broken
+// connection, or connecting a tenant that was connected before sends
+// prompt=login, so Salesforce does not reuse the refused user's session.
+func TestAuthorizeAsksForTheLoginPageOnReconnect(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	c := e.client().login("a@shop.test")
+	prompt := func(form url.Values) string {
+		t.Helper()
+		p := c.post("/admin/salesforce/authorize", form)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("authorize %v: got %d, want 303; %.300s", form, p.status, p.body)
+		}
+		u, _ := url.Parse(p.header.Get("Location"))
+		return u.Query().Get("prompt")
+	}
+	if got := prompt(url.Values{"login": {"production"}}); got != "" {
+		t.Errorf("first connection: got prompt=%q, want none", got)
+	}
+	// The refusal page's "try again" and the broken card's "reconnect"
+	// lead to a connect form that asks for the login page.
+	mustContain(t, c.get("/admin/salesforce/connect?relogin=1"), `name="relogin" value="1"`)
+	mustNotContain(t, c.get("/admin/salesforce/connect"), `name="relogin"`)
+	if got := prompt(url.Values{"login": {"production"}, "relogin": {"1"}}); got != "login" {
+		t.Errorf("after a refusal: got prompt=%q, want login", got)
+	}
+	// A tenant with a saved configuration was connected before.
+	if _, err := e.eng.SaveConfig(context.Background(), e.tenantA.ID, "", validConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if got := prompt(url.Values{"login": {"production"}}); got != "login" {
+		t.Errorf("reconnect after a disconnect: got prompt=%q, want login", got)
+	}
+}
+
+// TestErrorPagesOfferTheNextStep: an error page is never a dead end; it
+// leads to what fixes the error, or back to the form it came from.
+func TestErrorPagesOfferTheNextStep(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{tenantLang: "en"})
+	e.connect(e.tenantA.ID, store.ConnConnected)
+	c := e.client().login("a@shop.test")
+	// Nothing set up: sync now leads to the setup.
+	p := c.post("/admin/salesforce/sync-now", url.Values{})
+	mustContain(t, p, `href="/admin/salesforce/setup" id="error-next"`, "Go to the sync settings", `id="error-back"`)
+	// An expired form leads back to the page it was on, never off-site.
+	for _, tc := range []struct{ referer, want string }{
+		{e.srv.URL + "/admin/salesforce/info?dir=to_platform", `href="/admin/salesforce/info?dir=to_platform" id="error-next"`},
+		{"https://evil.example.com/phish", `href="/admin/salesforce/info" id="error-next"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/salesforce/sync-now", strings.NewReader("csrf=stale"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Referer", tc.referer)
+		p := c.do(req)
+		if p.status != http.StatusForbidden {
+			t.Fatalf("stale csrf: got %d, want 403", p.status)
+		}
+		mustContain(t, p, tc.want)
+		mustNotContain(t, p, "evil.example.com")
+	}
+}
+
+// TestTimesInTheTenantsTimeZone: a Taiwan shop reads Taipei time, an
+// English tenant UTC unless it set a zone (issue 17 item 7).
+func TestTimesInTheTenantsTimeZone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lang, zone, want string
+	}{
+		{"zh-TW", "", "2026-11-01 16:00:00 GMT+8"},
+		{"en", "", "2026-11-01 08:00:00 UTC"},
+		{"en", "Asia/Kolkata", "2026-11-01 13:30:00 GMT+5:30"},
+	} {
+		e := setup(t, setupOpts{tenantLang: tc.lang})
+		if tc.zone != "" {
+			tn := e.tenantA
+			tn.TimeZone = tc.zone
+			if err := e.store.UpdateTenant(context.Background(), tn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.connect(e.tenantA.ID, store.ConnConnected)
+		started := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+		run := e.eng.addRun(e.tenantA.ID, syncer.Run{Direction: syncer.DirToPlatform, Trigger: syncer.TriggerManual, Status: syncer.StatusSucceeded, StartedAt: started, FinishedAt: &started})
+		c := e.client().login("a@shop.test")
+		for _, path := range []string{"/admin/integrations", fmt.Sprintf("/admin/salesforce/runs/%d", run.ID), "/admin/salesforce/info"} {
+			p := c.get(path)
+			if !strings.Contains(htmlUnescape(p.body), tc.want) {
+				t.Errorf("%s %s: got no %q, want the time in the tenant's zone", tc.lang, path, tc.want)
+			}
+		}
+	}
 }

@@ -79,12 +79,17 @@ func testTenants(t *testing.T, s *store.Store) {
 	}
 	got.Plan.SocialCDP = true
 	got.PhoneRegion = "TW"
+	got.TimeZone = "Asia/Tokyo"
 	if err := s.UpdateTenant(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := s.GetTenant(ctx, a.ID)
-	if !again.Plan.SocialCDP || again.PhoneRegion != "TW" {
-		t.Errorf("after update got %+v, want social_cdp and TW", again)
+	if !again.Plan.SocialCDP || again.PhoneRegion != "TW" || again.TimeZone != "Asia/Tokyo" {
+		t.Errorf("after update got %+v, want social_cdp, TW and Asia/Tokyo", again)
+	}
+	again.TimeZone = "Mars/Olympus"
+	if err := s.UpdateTenant(ctx, again); err == nil {
+		t.Errorf("UpdateTenant with time zone Mars/Olympus: got no error, want one")
 	}
 	if _, err := s.GetTenant(ctx, "t_missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetTenant(missing) error = %v, want ErrNotFound", err)

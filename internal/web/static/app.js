@@ -1,6 +1,7 @@
 // sfsync admin: small progressive enhancements. Every page works without
-// this file; it only (1) shows the first sync's progress live and
-// (2) refreshes a condition's operator list when its field changes.
+// this file; it only (1) shows the first sync's progress live,
+// (2) refreshes a condition's operator list when its field changes and
+// (3) marks a slow action's button busy while its form is sent.
 (function () {
   "use strict";
 
@@ -12,6 +13,7 @@
     set("sync-status", p.label);
     set("sync-processed", p.processed);
     set("sync-total", p.total);
+    set("sync-pace", p.pace || "");
     if (p.done) {
       var fin = document.getElementById("sync-finished");
       if (fin) fin.hidden = false;
@@ -63,6 +65,27 @@
         sync();
       })(dirs[d]);
     }
+
+    // Slow actions (dry run, save, start and manual syncs) say they are
+    // working, and a second click does not post the form again.
+    var forms = document.querySelectorAll("form");
+    for (var f = 0; f < forms.length; f++) {
+      forms[f].addEventListener("submit", function (ev) {
+        var form = ev.target, btn = ev.submitter;
+        if (form.getAttribute("aria-busy") === "true") { ev.preventDefault(); return; }
+        if (!btn || !btn.hasAttribute("data-busy")) return;
+        form.setAttribute("aria-busy", "true");
+        btn.classList.add("is-busy");
+        var label = btn.getAttribute("data-busy");
+        if (label) { btn.setAttribute("aria-label", label); var live = document.getElementById("busy-status"); if (live) live.textContent = label; }
+      });
+    }
+    // Coming back with the browser's Back button shows the page as it was
+    // left: clear the busy state.
+    window.addEventListener("pageshow", function () {
+      var busy = document.querySelectorAll('[aria-busy="true"], .is-busy');
+      for (var b = 0; b < busy.length; b++) { busy[b].removeAttribute("aria-busy"); busy[b].classList.remove("is-busy"); busy[b].removeAttribute("aria-label"); }
+    });
 
     var autos = document.querySelectorAll("select[data-autosubmit]");
     for (var j = 0; j < autos.length; j++) {
