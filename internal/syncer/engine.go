@@ -529,6 +529,12 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	}
 	pushRunID := st.PushRunID
 	st.PullEnabled, st.PushEnabled, st.PushRunID = false, false, 0
+	// A later connection may be another org: it starts with its own first
+	// sync (issue 17), so this connection's first run, cursor and schedule
+	// are forgotten. The saved configuration stays as the setup's draft;
+	// the first sync of the new connection is offered again.
+	st.InitialRunID = 0
+	st.PullCursor, st.NextPullAt, st.PausedUntil = time.Time{}, time.Time{}, time.Time{}
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
 	}
