@@ -605,3 +605,16 @@ func (s *Store) HeldForContacts(ctx context.Context, tenantID string, contactIDs
 	}
 	return out, nil
 }
+
+// HasReviewState reports whether the tenant has any open review item or
+// remembered decision; when it has none, the engine skips looking its
+// records up in the queue.
+func (s *Store) HasReviewState(ctx context.Context, tenantID string) (bool, error) {
+	var one int
+	err := s.db().QueryRowContext(ctx, `SELECT 1 WHERE EXISTS (SELECT 1 FROM review_items WHERE tenant_id = $1 AND status = 'open')
+		OR EXISTS (SELECT 1 FROM review_decisions WHERE tenant_id = $1)`, tenantID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
+}

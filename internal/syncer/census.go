@@ -304,6 +304,9 @@ func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGro
 	if len(groups) == 0 && len(release) == 0 {
 		return nil
 	}
+	if len(groups) > 0 {
+		s.review = true // held records are looked up from now on
+	}
 	identity := s.maps[0]
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
@@ -442,9 +445,12 @@ func (e *Engine) uniqueness(ctx context.Context, s *session, items []*pullItem, 
 	for i, it := range items {
 		ids[i] = it.sfID
 	}
-	decided, err := e.Store.ReviewDecisions(ctx, s.tenantID, ids)
-	if err != nil {
-		return nil, err
+	decided := map[string]store.ReviewResolution{}
+	if s.review {
+		var err error
+		if decided, err = e.Store.ReviewDecisions(ctx, s.tenantID, ids); err != nil {
+			return nil, err
+		}
 	}
 	itemKeys := map[int64]string{}
 	byKey := map[string][]*pullItem{}

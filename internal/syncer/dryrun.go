@@ -99,7 +99,7 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 			return err
 		}
 		sess := &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound), rules: rules, run: run,
-			calls0: client.Calls(), fullPass: true, limit: maxRecords, observe: observe}
+			calls0: client.Calls(), fullPass: true, limit: maxRecords, observe: observe, review: true}
 		for {
 			err = re.pullFull(ctx, sess)
 			if !errors.Is(err, ErrContinue) {

@@ -37,6 +37,10 @@ type session struct {
 	// released are records this run released from the review queue: read
 	// again at its end even if it saw them (they were held then).
 	released map[string]bool
+	// review: the tenant has open review items or remembered decisions,
+	// so its records are looked up in the queue (checked when the session
+	// opens; set when this run holds something).
+	review bool
 	// A dry run's pass (dryrun.go): at most limit records, through REST,
 	// each outcome shown to observe.
 	limit   int
@@ -118,8 +122,12 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
+	review, err := e.Store.HasReviewState(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
 	return &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound),
-		rules: rules, run: run, calls0: client.Calls()}, nil
+		rules: rules, run: run, calls0: client.Calls(), review: review}, nil
 }
 
 func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
@@ -829,9 +837,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		return err
 	}
 	identity := s.maps[0]
-	held, err := e.Store.HeldSalesforceIDs(ctx, t, ids)
-	if err != nil {
-		return err
+	held := map[string]int64{}
+	if s.review {
+		if held, err = e.Store.HeldSalesforceIDs(ctx, t, ids); err != nil {
+			return err
+		}
 	}
 	var release []string // held records that no longer hold their value
 	var changedLinks []store.Link
