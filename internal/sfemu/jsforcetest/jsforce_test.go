@@ -8,14 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/sfsync/sfsync/internal/testenv/nodetest"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,97 +64,11 @@ func setup(t *testing.T) *env {
 	return &env{srv: srv, ts: ts, org: org, app: app, tok: tok, seedIDs: ids}
 }
 
-var (
-	installOnce sync.Once
-	installErr  error
-	installSkip string
-)
-
-// requireNode makes sure node and the locked node_modules are there. When
-// node or npm is missing it skips loudly, unless CI is set (.ci/run
-// installs them), where it fails.
+// requireNode makes sure node and the locked jsforce are there
+// (nodetest.Require: a loud skip without Node, a failure on CI).
 func requireNode(t *testing.T) {
 	t.Helper()
-	installOnce.Do(func() { installSkip, installErr = install() })
-	if installErr != nil {
-		t.Fatalf("preparing jsforce: %v", installErr)
-	}
-	if installSkip != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s", installSkip)
-		}
-		// Stderr, not t.Log: go test shows it even without -v.
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s; install Node.js 18+ and npm to run the jsforce interoperability test ***\n\n", t.Name(), installSkip)
-		t.Skip("SKIPPING: " + installSkip)
-	}
-}
-
-// install returns a reason to skip when node or npm is unusable, and runs
-// `npm ci` unless node_modules already holds exactly what
-// package-lock.json locks.
-func install() (skip string, err error) {
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool + " is not on PATH", nil
-		}
-	}
-	out, err := exec.Command("node", "--version").Output()
-	if err != nil {
-		return "", fmt.Errorf("node --version: %w", err)
-	}
-	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".", 2)[0])
-	if err != nil {
-		return "", fmt.Errorf("parse node version %q: %w", out, err)
-	}
-	if major < 18 {
-		return fmt.Sprintf("node %s is older than jsforce's minimum, 18", strings.TrimSpace(string(out))), nil
-	}
-	if installedMatchesLock() {
-		return "", nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
-	}
-	return "", nil
-}
-
-// installedMatchesLock compares package-lock.json's packages with npm's
-// record of what it installed (node_modules/.package-lock.json).
-func installedMatchesLock() bool {
-	type lock struct {
-		Packages map[string]json.RawMessage `json:"packages"`
-	}
-	read := func(path string) (map[string]string, bool) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, false
-		}
-		var l lock
-		if json.Unmarshal(b, &l) != nil {
-			return nil, false
-		}
-		out := map[string]string{}
-		for k, v := range l.Packages {
-			if k == "" {
-				continue
-			}
-			var pkg struct {
-				Version   string `json:"version"`
-				Integrity string `json:"integrity"`
-			}
-			if json.Unmarshal(v, &pkg) != nil {
-				return nil, false
-			}
-			out[k] = pkg.Version + " " + pkg.Integrity
-		}
-		return out, true
-	}
-	want, ok1 := read("package-lock.json")
-	got, ok2 := read("node_modules/.package-lock.json")
-	return ok1 && ok2 && len(want) > 0 && reflect.DeepEqual(want, got)
+	nodetest.Require(t, nodetest.Options{What: "the jsforce interoperability test", MinNode: [2]int{18, 0}})
 }
 
 // checkLine is one line of client.mjs output; the observed values stay

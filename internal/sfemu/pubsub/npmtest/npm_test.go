@@ -5,17 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
+	"github.com/sfsync/sfsync/internal/testenv/nodetest"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,57 +21,12 @@ import (
 	"github.com/sfsync/sfsync/internal/sfemu/pubsub"
 )
 
-var (
-	installOnce sync.Once
-	installErr  error
-	installSkip string
-)
-
-// requireNode makes sure node and the locked node_modules are there. When
-// node or npm is missing it skips loudly, unless CI is set (.ci/run
-// installs them), where it fails.
+// requireNode makes sure node and the locked salesforce-pubsub-api-client
+// are there (nodetest.Require: a loud skip without Node, a failure on CI).
 func requireNode(t *testing.T) {
 	t.Helper()
-	installOnce.Do(func() { installSkip, installErr = install() })
-	if installErr != nil {
-		t.Fatalf("preparing salesforce-pubsub-api-client: %v", installErr)
-	}
-	if installSkip != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s", installSkip)
-		}
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s; install Node.js 18+ and npm to run the Pub/Sub interoperability test ***\n\n", t.Name(), installSkip)
-		t.Skip("SKIPPING: " + installSkip)
-	}
-}
-
-func install() (skip string, err error) {
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool + " is not on PATH", nil
-		}
-	}
-	out, err := exec.Command("node", "--version").Output()
-	if err != nil {
-		return "", fmt.Errorf("node --version: %w", err)
-	}
-	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".", 2)[0])
-	if err != nil {
-		return "", fmt.Errorf("parse node version %q: %w", out, err)
-	}
-	if major < 18 {
-		return fmt.Sprintf("node %s is older than 18", strings.TrimSpace(string(out))), nil
-	}
-	if _, err := os.Stat("node_modules/salesforce-pubsub-api-client/package.json"); err == nil {
-		return "", nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
-	}
-	return "", nil
+	nodetest.Require(t, nodetest.Options{What: "the Pub/Sub interoperability test", MinNode: [2]int{18, 0},
+		Leaves: "node_modules/salesforce-pubsub-api-client/package.json"})
 }
 
 type nodeEvent struct {
