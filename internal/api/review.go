@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
@@ -11,14 +10,6 @@ import (
 
 // The review queue (Y5): Salesforce records sfsync held instead of guessing
 // which platform contact they belong to, and an admin's decision on each.
-
-func reviewID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errorf(codeNotFound, "no such review item")
-	}
-	return id, nil
-}
 
 func (s *server) listReview(w http.ResponseWriter, r *http.Request) error {
 	eng, _, err := s.sync()
@@ -65,7 +56,7 @@ func (s *server) getReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := reviewID(r)
+	id, err := pathID(r, "review item")
 	if err != nil {
 		return err
 	}
@@ -92,7 +83,7 @@ func (s *server) resolveReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := reviewID(r)
+	id, err := pathID(r, "review item")
 	if err != nil {
 		return err
 	}

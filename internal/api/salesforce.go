@@ -357,10 +357,12 @@ func intParam(v string, def, lo, hi int, name string) (int, error) {
 	return n, nil
 }
 
-func runID(r *http.Request) (int64, error) {
+// pathID reads the {id} of a route whose resource is what ("run", "review
+// item"): anything but a positive integer is no such resource.
+func pathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errorf(codeNotFound, "no such run")
+		return 0, errorf(codeNotFound, "no such %s", what)
 	}
 	return id, nil
 }
@@ -370,7 +372,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := runID(r)
+	id, err := pathID(r, "run")
 	if err != nil {
 		return err
 	}
@@ -398,7 +400,7 @@ func (s *server) listRunRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := runID(r)
+	id, err := pathID(r, "run")
 	if err != nil {
 		return err
 	}

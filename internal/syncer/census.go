@@ -313,7 +313,10 @@ func (e *Engine) hold(ctx context.Context, s *session, groups map[string]holdGro
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	owners, err := e.Store.FindContactsByIdentity(ctx, s.tenantID, identity.binding.Platform.Name, keys)
+	// A merge's key is the survivor's Id, not an identity value: it names
+	// its platform contact itself.
+	idKeys := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return groups[k].kind != "" })
+	owners, err := e.Store.FindContactsByIdentity(ctx, s.tenantID, identity.binding.Platform.Name, idKeys)
 	if err != nil {
 		return err
 	}
