@@ -146,6 +146,13 @@ func (q *Query) ModifiedAfter(t time.Time) *Query {
 	return q
 }
 
+// MergedAway keeps records that a merge deleted (IsDeleted, with
+// MasterRecordId naming the survivor); only queryAll returns them.
+func (q *Query) MergedAway() *Query {
+	q.where = append(q.where, q.field("IsDeleted")+" = true", q.field("MasterRecordId")+" != null")
+	return q
+}
+
 // OrderBy sorts by these fields, ascending.
 func (q *Query) OrderBy(names ...string) *Query {
 	for _, n := range names {

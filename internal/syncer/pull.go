@@ -388,6 +388,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		defer sp.Close()
+		if err := e.followEarlierMerges(ctx, s, run.StartedAt); err != nil {
+			return err
+		}
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -448,6 +451,56 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		return err
 	}
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
+}
+
+// followEarlierMerges runs before a full pass applies anything. The pass
+// reads live records only, so a linked record merged away since the last
+// run never reaches one of its pages: its survivor would read as a
+// newcomer (a second platform contact, or held against the pair) and the
+// link would go as a deletion. The linked records that a merge deleted and
+// the recycle bin still holds are read (queryAll, one call when there are
+// few) and applied as an incremental pull applies them: the link follows
+// the survivor, or is held for review when the survivor is linked to
+// another platform contact. A first sync has no links and skips it.
+func (e *Engine) followEarlierMerges(ctx context.Context, s *session, since time.Time) error {
+	if _, ok := s.describe.Field("MasterRecordId"); !ok {
+		return nil
+	}
+	if old, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 1); err != nil || len(old) == 0 {
+		return err
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted", "MasterRecordId").MergedAway().Build()
+	if err != nil {
+		return err
+	}
+	var merged []map[string]any
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		merged = append(merged, it.Record())
+	}
+	if err := it.Err(); err != nil || len(merged) == 0 {
+		return err
+	}
+	return e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+		for chunk := range slices.Chunk(merged, 500) {
+			ids := make([]string, len(chunk))
+			for i, rec := range chunk {
+				ids[i], _ = rec["Id"].(string)
+			}
+			links, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, ids)
+			if err != nil {
+				return err
+			}
+			for i, rec := range chunk {
+				if _, linked := links[ids[i]]; linked {
+					if err := emit(rec); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // reconcileUnseen looks at the links a full pass did not see (every link
