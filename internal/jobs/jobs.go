@@ -112,6 +112,10 @@ func (ScheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: string(QueueSchedule), MaxAttempts: 3}
 }
 
+// CompletedJobRetention is how long a completed job row stays in
+// river_job before River's cleaner deletes it.
+const CompletedJobRetention = time.Hour
+
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
 	e *syncer.Engine
@@ -261,7 +265,12 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		// next start does. A job still "running" long after its timeout
 		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
-		SoftStopTimeout:      opts.SoftStopTimeout,
+		// River keeps completed jobs a day by default: at 10,000 tenants
+		// polling every 15 minutes that is a million rows. An hour still
+		// covers the metrics' recent window (app.opsWindow, 15 minutes);
+		// the runs themselves are kept in sync_runs.
+		CompletedJobRetentionPeriod: CompletedJobRetention,
+		SoftStopTimeout:             opts.SoftStopTimeout,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
 	}

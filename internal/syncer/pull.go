@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -165,6 +166,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 			return err
 		}
 	}
+	// Every line logged about this run from here on, by the engine, the
+	// Salesforce client or the store, names the tenant and the run.
+	ctx = logctx.With(ctx, "tenant_id", tenantID, "run_id", run.ID)
 	wasPaused := run.Status == StatusPaused
 	if wasPaused {
 		msg := ""
