@@ -358,6 +358,21 @@ func (o *Org) CreateUser(opts UserOptions) (User, error) {
 	return *u, nil
 }
 
+var salesNames = []struct{ first, last string }{{"Mei", "Lin"}, {"Jason", "Chen"}, {"Grace", "Wu"}, {"Kevin", "Huang"}, {"Sophia", "Tsai"}}
+
+// AddSalesUsers adds n Standard Users (sales reps: sales1@org<N>.example.com,
+// …) for records to be owned by and assigned to.
+func (o *Org) AddSalesUsers(n int) error {
+	for i := 1; i <= n; i++ {
+		nm := salesNames[(i-1)%len(salesNames)]
+		name := fmt.Sprintf("sales%d@org%d.example.com", i, o.seq)
+		if _, err := o.CreateUser(UserOptions{Username: name, Password: "emulator-" + randomToken(6), FirstName: nm.first, LastName: nm.last}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Users returns the org's users.
 func (o *Org) Users() []User {
 	o.mu.RLock()

@@ -1,6 +1,7 @@
 package sfemu
 
 import (
+	"context"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -356,6 +357,122 @@ func TestPersistenceOfObjects(t *testing.T) {
 	for i, rt := range e.org.RecordTypes("") {
 		if got := o2.RecordTypes("")[i]; got != rt {
 			t.Errorf("record type %d after reload: got %+v, want %+v", i, got, rt)
+		}
+	}
+}
+
+func TestMain_seedsObjects(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--leads", "300", "--person-accounts", "200", "--sales-users", "3", "--duplicate-rules", "alert"}, &strings.Builder{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"--duplicate-rules", "maybe"}, &strings.Builder{}, nil); err == nil {
+		t.Error("--duplicate-rules maybe: got no error")
+	}
+	if cfg.Leads != 300 || cfg.PersonAccounts != 200 || cfg.SalesUsers != 3 || cfg.DuplicateRules != "alert" {
+		t.Fatalf("config: got %+v", cfg)
+	}
+	inst, err := Launch(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	var info strings.Builder
+	inst.WriteInfo(&info)
+	if !strings.Contains(info.String(), "objects:        300 leads, 200 accounts (Person Accounts on)") {
+		t.Errorf("info: got %s", info.String())
+	}
+	o := inst.Org
+	if !o.PersonAccountsEnabled() || o.DuplicateRules().PersonAccount != DuplicateAlert || len(o.Users()) != 5 {
+		t.Fatalf("org: person %v rules %+v users %d", o.PersonAccountsEnabled(), o.DuplicateRules(), len(o.Users()))
+	}
+	if n := len(o.RecordIDs("Lead", false)); n != 300 {
+		t.Errorf("leads: got %d, want 300", n)
+	}
+	if n := len(o.RecordIDs("Account", false)); n != 200 {
+		t.Errorf("accounts: got %d, want 200", n)
+	}
+	owners, zh, en, noCompany := map[any]bool{}, 0, 0, 0
+	for _, id := range o.RecordIDs("Lead", false) {
+		r, _ := o.Record(id)
+		owners[r["OwnerId"]] = true
+		if r["Company"] == nil {
+			noCompany++
+		}
+		if ln, _ := r["LastName"].(string); ln != "" && ln[0] >= 0x80 {
+			zh++
+		} else {
+			en++
+		}
+		if r["Status"] == nil || r["IsConverted"] != false || r["Name"] == nil {
+			t.Fatalf("seeded lead: %v", r)
+		}
+	}
+	if len(owners) < 3 || zh < 50 || en < 50 || noCompany == 0 {
+		t.Errorf("seeded leads: %d owners, %d Chinese and %d Western names, %d without a company", len(owners), zh, en, noCompany)
+	}
+	for _, id := range o.RecordIDs("Account", false)[:20] {
+		a, _ := o.Record(id)
+		c, ok := o.Record(a["PersonContactId"].(string))
+		if a["IsPersonAccount"] != true || !ok || c["AccountId"] != id || c["Email"] != a["PersonEmail"] || c["LastName"] != a["LastName"] {
+			t.Fatalf("seeded person account %v, contact %v", a, c)
+		}
+	}
+}
+
+func TestBulkAndCDCOnLeadsAndPersonAccounts(t *testing.T) {
+	t.Parallel()
+	e := setup(t, withPersonAccounts)
+	e.selectCDC("Lead", "Account")
+	human := e.org.Human()
+	rule, err := e.org.AddLeadAssignmentRule("RR", []string{human.Username}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bulk API 2.0 ingest: leads (a named assignment rule applies), person accounts.
+	id, info := e.runIngest(map[string]any{"object": "Lead", "operation": "insert", "assignmentRuleId": rule.ID},
+		"LastName,FirstName,Company,Email,LINE_UID__c\n王,小明,,xm@example.com,U1\nSmith,Ann,Acme,ann@example.com,U2\n")
+	wantCounts(t, info, 2, 0)
+	for _, row := range e.ingestCSV(id, "successfulResults")[1:] {
+		if l, _ := e.org.Record(row[0]); l["OwnerId"] != human.ID {
+			t.Errorf("bulk lead %s owner: got %v, want the rule's %s", row[0], l["OwnerId"], human.ID)
+		}
+	}
+	personRT := e.org.RecordTypes("Account")[1].ID
+	id, info = e.runIngest(map[string]any{"object": "Account", "operation": "insert"},
+		"RecordTypeId,LastName,PersonEmail,Member_Number__pc\n"+personRT+",林,lin@example.com,P1\n"+personRT+",陳,chen@example.com,P1\n")
+	wantCounts(t, info, 2, 1)
+	if failed := e.ingestCSV(id, "failedResults"); len(failed) != 2 || !strings.HasPrefix(failed[1][1], "DUPLICATE_VALUE") {
+		t.Errorf("failed results: got %v", failed)
+	}
+	// Bulk API 2.0 query of both objects.
+	for _, q := range []string{"SELECT Id, LastName, IsConverted FROM Lead", "SELECT Id, LastName, PersonEmail, IsPersonAccount FROM Account"} {
+		r := e.do("POST", "jobs/query", map[string]any{"operation": "query", "query": q})
+		wantStatus(t, r, 200)
+		var job map[string]any
+		r.json(t, &job)
+		jid := job["id"].(string)
+		for i := 0; i < 2; i++ {
+			e.do("GET", "jobs/query/"+jid, nil)
+		}
+		r = e.do("GET", "jobs/query/"+jid+"/results", nil)
+		wantStatus(t, r, 200)
+		if lines := strings.Count(strings.TrimSpace(string(r.body)), "\n"); (strings.Contains(q, "Lead") && lines != 2) || (strings.Contains(q, "Account") && lines != 1) {
+			t.Errorf("%s: got %s", q, r.body)
+		}
+	}
+	// Change events on /data/LeadChangeEvent and /data/AccountChangeEvent.
+	byEntity := map[string]int{}
+	for _, ev := range e.cdcEvents() {
+		byEntity[ev.fields["ChangeEventHeader"].(map[string]any)["entityName"].(string)]++
+	}
+	if byEntity["Lead"] != 2 || byEntity["Account"] != 1 || byEntity["Contact"] != 0 {
+		t.Errorf("change events by entity: got %v, want 2 Lead, 1 Account (Contact not selected)", byEntity)
+	}
+	for _, ent := range []string{"Lead", "Account"} {
+		if _, js, ok := e.org.ChangeEventSchema(ent); !ok || !strings.Contains(js, `"name":"`+ent+`ChangeEvent"`) {
+			t.Errorf("%s change event schema: got %v %.80s", ent, ok, js)
 		}
 	}
 }
