@@ -225,7 +225,11 @@ func (o *Org) convertLeadLocked(tx *tx, a actor, c LeadConversion, now time.Time
 				return res, fieldErr("INVALID_OPERATION", "a business contact cannot be converted into a person account", "contactId")
 			}
 			person = false
-			o.applyLocked(tx, ct, a, cp, mapLead(lobj, lead, ct.obj, leadToContact, con, false), now, "UPDATE", true)
+			ch := mapLead(lobj, lead, ct.obj, leadToContact, con, false)
+			if errs := o.checkUnique(ct, ch, cp); len(errs) > 0 {
+				return res, errs[0]
+			}
+			o.applyLocked(tx, ct, a, cp, ch, now, "UPDATE", true)
 			if res.AccountID == "" {
 				res.AccountID = value(ct, con, "AccountId")
 			}
@@ -234,7 +238,11 @@ func (o *Org) convertLeadLocked(tx *tx, a actor, c LeadConversion, now time.Time
 	switch {
 	case person && acct != nil:
 		// Convert into an existing person account: fill its blanks.
-		o.applyLocked(tx, at, a, ap, mapLead(lobj, lead, at.obj, leadToPerson, acct, true), now, "UPDATE", true)
+		ch := mapLead(lobj, lead, at.obj, leadToPerson, acct, true)
+		if errs := append(o.checkUnique(at, ch, ap), o.checkPersonUniqueLocked(at, acct, ch)...); len(errs) > 0 {
+			return res, errs[0]
+		}
+		o.applyLocked(tx, at, a, ap, ch, now, "UPDATE", true)
 		if res.ContactID == "" {
 			res.ContactID = value(at, o.tables["account"].recs[ap], "PersonContactId")
 		}
@@ -250,6 +258,9 @@ func (o *Org) convertLeadLocked(tx *tx, a actor, c LeadConversion, now time.Time
 		f, _ := at.obj.field("RecordTypeId")
 		ch[f.index] = o.intern(rt)
 		if errs := o.checkObjectLocked(at, nil, ch); len(errs) > 0 {
+			return res, errs[0]
+		}
+		if errs := append(o.checkUnique(at, ch, -1), o.checkPersonUniqueLocked(at, nil, ch)...); len(errs) > 0 {
 			return res, errs[0]
 		}
 		o.defaultsLocked(at.obj, ch)
@@ -274,7 +285,7 @@ func (o *Org) convertLeadLocked(tx *tx, a actor, c LeadConversion, now time.Time
 			setOwner(ct.obj, ch)
 			f, _ := ct.obj.field("AccountId")
 			ch[f.index] = o.intern(res.AccountID)
-			if errs := o.checkObjectLocked(ct, nil, ch); len(errs) > 0 {
+			if errs := append(o.checkObjectLocked(ct, nil, ch), o.checkUnique(ct, ch, -1)...); len(errs) > 0 {
 				return res, errs[0]
 			}
 			o.defaultsLocked(ct.obj, ch)

@@ -231,3 +231,23 @@ func (e *env) selectCDC(entities ...string) {
 	e.t.Helper()
 	wantStatus(e.t, e.doToken("", "PUT", "/__emulator__/orgs/default/cdc", map[string]any{"entities": entities}), 200)
 }
+
+func TestConvertLeadRefusesDuplicateUniqueValues(t *testing.T) {
+	t.Parallel()
+	e := setup(t, withPersonAccounts)
+	e.create(map[string]any{"LastName": "Held", "Member_Number__c": "M1"})
+	id := e.createObj("Lead", map[string]any{"LastName": "Lee", "Company": "Acme", "Member_Number__c": "M1"})
+	if _, err := e.org.ConvertLead(LeadConversion{LeadID: id}); err == nil || !strings.Contains(err.Error(), "DUPLICATE_VALUE") {
+		t.Fatalf("conversion onto a held member number: got %v, want DUPLICATE_VALUE", err)
+	}
+	if n := len(e.org.RecordIDs("Account", false)); n != 0 {
+		t.Errorf("accounts after the refused conversion: got %d, want 0", n)
+	}
+	// A person account's __pc value and a contact's __c value are one field.
+	rt := e.org.RecordTypes("Account")[1].ID
+	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": rt, "LastName": "Z", "Member_Number__pc": "M1"}), 400, "DUPLICATE_VALUE")
+	pa := e.createObj("Account", map[string]any{"RecordTypeId": rt, "LastName": "Z", "Member_Number__pc": "M2"})
+	wantErrorCode(t, e.do("POST", "sobjects/Contact", map[string]any{"LastName": "Y", "Member_Number__c": "M2"}), 400, "DUPLICATE_VALUE")
+	wantStatus(t, e.do("PATCH", "sobjects/Account/"+pa, map[string]any{"Member_Number__pc": "M2", "LastName": "Zed"}), 204)
+	wantErrorCode(t, e.do("PATCH", "sobjects/Account/"+pa, map[string]any{"Member_Number__pc": "M1"}), 400, "DUPLICATE_VALUE")
+}

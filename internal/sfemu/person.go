@@ -385,6 +385,26 @@ func (o *Org) personContactChanges(acct *objectDef, changes map[int]any) map[int
 	return out
 }
 
+// checkPersonUniqueLocked checks a person account's unique person fields
+// (X__pc) against Contact, where they live in Salesforce: one value may
+// not be held by a person account and a contact. Locked.
+func (o *Org) checkPersonUniqueLocked(t *table, old *record, changes map[int]any) []*apiError {
+	if t.obj.Name != ObjAccount || !isPersonRecord(t.obj, old, changes) {
+		return nil
+	}
+	ct := o.tables["contact"]
+	self := int32(-1)
+	if old != nil {
+		pf, _ := t.obj.field("PersonContactId")
+		if cid, ok := old.Value(pf.index).(string); ok {
+			if _, p, ok := ct.get(cid); ok {
+				self = p
+			}
+		}
+	}
+	return o.checkUnique(ct, o.personContactChanges(t.obj, changes), self)
+}
+
 // insertPersonAccountLocked creates a person account and its Contact.
 func (o *Org) insertPersonAccountLocked(tx *tx, t *table, a actor, changes map[int]any, now time.Time) string {
 	acctID := makeID(t.obj.KeyPrefix, o.seq, t.seq+1) // the id insertChangesLocked gives it next

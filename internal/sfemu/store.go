@@ -599,6 +599,9 @@ func (o *Org) insertLocked(tx *tx, t *table, a actor, in writeInput, now time.Ti
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, -1)...); len(errs) > 0 {
 		return "", errs
 	}
+	if errs := o.checkPersonUniqueLocked(t, nil, changes); len(errs) > 0 {
+		return "", errs
+	}
 	if errs := o.checkRules(t.obj, nil, changes); len(errs) > 0 {
 		return "", errs
 	}
@@ -686,6 +689,9 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 		return []*apiError{e}
 	}
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, p)...); len(errs) > 0 {
+		return errs
+	}
+	if errs := o.checkPersonUniqueLocked(t, r, changes); len(errs) > 0 {
 		return errs
 	}
 	if errs := o.checkRules(t.obj, r, changes); len(errs) > 0 {
