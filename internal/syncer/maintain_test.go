@@ -67,4 +67,3 @@ func TestMaintainClosesIdlePushRuns(t *testing.T) {
 		})
 	}
 }
-
