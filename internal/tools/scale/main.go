@@ -287,7 +287,11 @@ func (r *rig) startEmulator(ctx context.Context) error {
 	r.emuURL = "http://" + ln.Addr().String()
 	r.emu.SetBaseURL(r.emuURL)
 	srv := &http.Server{Handler: r.emu, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log("the emulator stopped serving: %v", err)
+		}
+	}()
 	context.AfterFunc(ctx, func() { srv.Close() })
 	addr, err := freeAddr()
 	if err != nil {

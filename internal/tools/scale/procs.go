@@ -81,7 +81,9 @@ func (r *rig) startProc(name string, extraEnv []string, args ...string) (*proc, 
 func (r *rig) stopProcs() {
 	for _, p := range r.procs {
 		if !p.exited() {
-			p.cmd.Process.Signal(syscall.SIGTERM)
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				r.log("SIGTERM to %s: %v", p.name, err)
+			}
 		}
 	}
 	for _, p := range r.procs {
@@ -89,7 +91,9 @@ func (r *rig) stopProcs() {
 		case <-p.done:
 		case <-time.After(30 * time.Second):
 			r.log("%s did not stop within 30 s of SIGTERM; killing it", p.name)
-			p.cmd.Process.Kill()
+			if err := p.cmd.Process.Kill(); err != nil {
+				r.log("kill %s: %v", p.name, err)
+			}
 			<-p.done
 		}
 		p.file.Close()
