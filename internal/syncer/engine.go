@@ -607,12 +607,12 @@ func (e *Engine) DispatchPushes(ctx context.Context) (int, error) {
 // Maintain closes real-time push runs whose window passed and prunes log
 // entries older than the retention period.
 func (e *Engine) Maintain(ctx context.Context) error {
-	tenants, err := e.Store.ListTenants(ctx)
+	open, err := e.Store.OpenPushRuns(ctx, e.now().Add(-e.pushWindow()))
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
-		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+	for _, t := range open {
+		if err := e.closeIdlePushRun(ctx, t); err != nil {
 			return err
 		}
 	}
