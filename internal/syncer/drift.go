@@ -279,7 +279,7 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 	if err := e.Store.SaveDriftReport(ctx, t, rep); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("drift check (%s): %d ranges of up to %d records checked, %d drifted, %d repaired; %d of %d records drifted, %d repaired",
+	msg := fmt.Sprintf("drift check (%s): %d ranges of up to %d records checked, %d drifted, %d repaired; %d records checked, %d drifted, %d repaired",
 		rep.Method, rep.RangesChecked, size, rep.RangesDrifted, rep.RangesRepaired, rep.RecordsChecked, rep.RecordsDrifted, rep.RecordsRepaired)
 	if err := e.Store.UpdateRun(ctx, t, s.run.ID, RunProgress{Message: &msg}); err != nil {
 		return err

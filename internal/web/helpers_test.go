@@ -609,3 +609,11 @@ func validConfig() syncconf.Config {
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error) {
+	return e.manual("DriftCheck", tenantID, syncer.TriggerDrift)
+}
+
+func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
+	return store.DriftReport{}, store.ErrNotFound
+}
