@@ -8,17 +8,16 @@ import (
 	"github.com/sfsync/sfsync/internal/salesforce"
 )
 
-// Estimated calls of a pass over n records (X4, Y4): REST queries read
-// 2,000 records a call; a Bulk API 2.0 job costs its creation, a few
-// status polls and a results page per 50,000 records.
+// Estimated calls of a pass over n records (X4, Y4): REST queries read a
+// batch (at most 2,000 records) a call; a Bulk API 2.0 job costs its
+// creation, a few status polls and a results page per 50,000 records.
 const (
-	restPageRecords = 2000
 	bulkPageRecords = 50000
 	bulkFixedCalls  = 5
 )
 
-func restCalls(n int64) int64 { return (n + restPageRecords - 1) / restPageRecords }
-func bulkCalls(n int64) int64 { return bulkFixedCalls + (n+bulkPageRecords-1)/bulkPageRecords }
+func restCalls(n int64, batch int) int64 { return (n + int64(batch) - 1) / int64(batch) }
+func bulkCalls(n int64) int64            { return bulkFixedCalls + (n+bulkPageRecords-1)/bulkPageRecords }
 
 // planPass estimates the cost of a pass over n records (what), from the
 // COUNT() just read and the page sizes, against the calls left today
@@ -28,11 +27,11 @@ func bulkCalls(n int64) int64 { return bulkFixedCalls + (n+bulkPageRecords-1)/bu
 // not now — a *salesforce.BudgetError that pauses the run until the
 // calls it needs have freed up. The estimate and the decision are a
 // log entry of the run (KindEstimate).
-func (e *Engine) planPass(ctx context.Context, s *session, what string, n int64, preferBulk bool) (bulk bool, err error) {
-	rest, blk := restCalls(n), bulkCalls(n)
+func (e *Engine) planPass(ctx context.Context, s *session, what string, n int64, batch int, preferBulk bool) (bulk bool, err error) {
+	rest, blk := restCalls(n, batch), bulkCalls(n)
 	budget := s.client.Budget()
 	u := s.client.Usage()
-	est := fmt.Sprintf("%s of %d records: about %d calls through REST (%d records a call) or %d through Bulk API 2.0", what, n, rest, restPageRecords, blk)
+	est := fmt.Sprintf("%s of %d records: about %d calls through REST (%d records a call) or %d through Bulk API 2.0", what, n, rest, batch, blk)
 	code, decision := "", ""
 	bulk = preferBulk
 	if u.Max == 0 {

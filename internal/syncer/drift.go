@@ -140,7 +140,7 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 	if err := e.Store.UpdateRun(ctx, t, s.run.ID, RunProgress{Total: &total, Restart: true}); err != nil {
 		return err
 	}
-	bulk, err := e.planPass(ctx, s, "drift check", total, total > e.bulkThreshold())
+	bulk, err := e.planPass(ctx, s, "drift check", total, 2000, total > e.bulkThreshold())
 	if err != nil {
 		return err
 	}

@@ -377,7 +377,7 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
 	if run.Checkpoint == "" && run.Processed == 0 && s.limit == 0 {
 		// Before the pass: its cost against the budget left today (X4).
-		if bulk, err = e.planPass(ctx, s, "full pass", run.Total, bulk); err != nil {
+		if bulk, err = e.planPass(ctx, s, "full pass", run.Total, min(2000, max(200, e.pageSize())), bulk); err != nil {
 			return err
 		}
 	}
