@@ -221,6 +221,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		calls = sess.calls()
 		e.saveUsage(ctx, tenantID, sess.client)
 	}
+	e.observeSalesforce(ctx, tenantID, run.ID, runErr)
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
 )
@@ -65,4 +66,21 @@ func TestDriftCheckButtonAndBudgetForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, zh.client().login("a@shop.test").get("/admin/salesforce/info"), "檢查並修復資料差異", "本服務可使用的每日 API 額度比例")
+}
+
+// The Salesforce card says since when Salesforce has been unreachable
+// once the engine reports it (after five minutes), in both languages.
+func TestCardShowsSalesforceUnreachable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ lang, want string }{{"en", "Salesforce unreachable since"}, {"zh-TW", "無法連線到 Salesforce"}} {
+		e := setup(t, setupOpts{tenantLang: c.lang})
+		e.connect(e.tenantA.ID, store.ConnConnected)
+		cl := e.client().login("a@shop.test")
+		p := cl.get("/admin/integrations")
+		mustNotContain(t, p, `id="sf-unreachable"`)
+		e.eng.mu.Lock()
+		e.eng.outageSince = time.Date(2026, 11, 25, 11, 50, 0, 0, time.UTC)
+		e.eng.mu.Unlock()
+		mustContain(t, cl.get("/admin/integrations"), `id="sf-unreachable"`, c.want)
+	}
 }

@@ -63,6 +63,7 @@ func testDescribe() *salesforce.SObjectDescribe {
 // every lookup is by tenant, like the real engine's.
 type fakeEngine struct {
 	mu           sync.Mutex
+	outageSince  time.Time // what Outage answers (zero: none shown)
 	env          syncconf.Env
 	cdp          map[string]bool
 	configs      map[string][]syncconf.Config
@@ -616,4 +617,10 @@ func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Ru
 
 func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
 	return store.DriftReport{}, store.ErrNotFound
+}
+
+func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outageSince, !e.outageSince.IsZero(), nil
 }
