@@ -183,3 +183,37 @@ func TestDriftCheckCostInCalls(t *testing.T) {
 		}
 	})
 }
+
+// The drift check runs daily by itself: a tenant's first is scheduled a
+// day after the scheduler first sees it, and each check schedules the
+// next.
+func TestDriftCheckIsScheduledDaily(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	f.sfMembers(t, 5)
+	f.save(t, memberConfig())
+	first, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, first, syncer.ModeFull)
+	now := time.Now().UTC()
+	f.eng.Now = func() time.Time { return now }
+	if n, err := f.eng.ScheduleDriftChecks(f.ctx); err != nil || n != 0 {
+		t.Fatalf("first schedule: %d started (%v), want none yet", n, err)
+	}
+	now = now.Add(23 * time.Hour)
+	if n, _ := f.eng.ScheduleDriftChecks(f.ctx); n != 0 {
+		t.Errorf("after 23 hours: %d started, want none", n)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, err := f.eng.ScheduleDriftChecks(f.ctx); err != nil || n != 1 {
+		t.Fatalf("after 25 hours: %d started (%v), want 1", n, err)
+	}
+	runs, _ := f.eng.ListRuns(f.ctx, f.Tenant.ID, syncer.RunFilter{Limit: 1})
+	if len(runs) != 1 || runs[0].Trigger != syncer.TriggerDrift {
+		t.Fatalf("newest run: %+v, want a drift check", runs)
+	}
+	f.pull(t, runs[0], syncer.ModeDrift)
+	now = now.Add(time.Hour)
+	if n, _ := f.eng.ScheduleDriftChecks(f.ctx); n != 0 {
+		t.Errorf("an hour after a check: %d started, want none until the next day", n)
+	}
+}
