@@ -82,7 +82,7 @@ func (PullArgs) InsertOpts() river.InsertOpts {
 // resyncs wait for each other and never for the slots of polls.
 func pullOpts(mode syncer.PullMode) river.InsertOpts {
 	o := PullArgs{}.InsertOpts()
-	if mode == syncer.ModeFull {
+	if mode == syncer.ModeFull || mode == syncer.ModeDrift {
 		o.Queue, o.Priority = string(QueueBulk), priorityBulk
 	}
 	return o
@@ -168,6 +168,9 @@ type scheduleWorker struct {
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	if _, err := w.e.SchedulePulls(ctx); err != nil {
+		return err
+	}
+	if _, err := w.e.ScheduleDriftChecks(ctx); err != nil {
 		return err
 	}
 	return w.e.Maintain(ctx)

@@ -96,6 +96,13 @@ func (q *Query) IDAfter(id string) *Query {
 	return q
 }
 
+// IDAtMost keeps records whose Id sorts at or before id (the end of a
+// range of Ids).
+func (q *Query) IDAtMost(id string) *Query {
+	q.where = append(q.where, q.field("Id")+" <= "+salesforce.QuoteString(id))
+	return q
+}
+
 // IDIn keeps the records with these Ids.
 func (q *Query) IDIn(ids []string) *Query { return q.FieldIn("Id", ids) }
 

@@ -72,6 +72,12 @@ type Engine struct {
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration
+	// DriftInterval is how often each tenant's drift check runs
+	// (DefaultDriftInterval: daily).
+	DriftInterval time.Duration
+	// DriftRangeSize is the number of links per range a drift check
+	// compares (DefaultDriftRangeSize).
+	DriftRangeSize int
 }
 
 func (e *Engine) now() time.Time {

@@ -194,6 +194,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		// deletions may be gone from queryAll, so read everything.
 		mode = ModeFull
 	}
+	if mode == ModeDrift {
+		return e.endPull(ctx, tenantID, run, sess, e.driftCheck(ctx, sess))
+	}
 	var cursor time.Time
 	if mode == ModeFull {
 		sess.fullPass = true
@@ -209,6 +212,9 @@ func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
+	if trigger == TriggerDrift {
+		return ModeDrift
+	}
 	return ModeIncremental
 }
 
@@ -219,6 +225,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		calls = sess.calls()
 		e.saveUsage(ctx, tenantID, sess.client)
 	}
+	e.observeSalesforce(ctx, tenantID, run.ID, runErr)
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -373,6 +380,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	}
 	deadline := e.now().Add(e.sliceDuration())
 	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
+	if run.Checkpoint == "" && run.Processed == 0 && s.limit == 0 {
+		// Before the pass: its cost against the budget left today (X4).
+		if bulk, err = e.planPass(ctx, s, "full pass", run.Total, min(2000, max(200, e.pageSize())), bulk); err != nil {
+			return err
+		}
+	}
 	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
@@ -513,12 +526,23 @@ func (e *Engine) followEarlierMerges(ctx context.Context, s *session, since time
 // conditions — kept linked, logged as out of scope. A full pass thus also
 // catches deletions older than Salesforce's 15-day recycle bin (X6).
 func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Time) error {
-	t := s.tenantID
 	for {
-		links, err := e.Store.LinksSavedBefore(ctx, t, since, 300)
+		links, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 300)
 		if err != nil || len(links) == 0 {
 			return err
 		}
+		if err := e.settleUnseen(ctx, s, links); err != nil {
+			return err
+		}
+	}
+}
+
+// settleUnseen settles links whose records a read did not return (at most
+// 300): deleted ones are unlinked, the rest marked out of scope, and every
+// one saved again.
+func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
+	t := s.tenantID
+	{
 		ids := make([]string, len(links))
 		for i, l := range links {
 			ids[i] = l.SalesforceID
@@ -571,9 +595,7 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 			}
 			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 		})
-		if err != nil {
-			return err
-		}
+		return err
 	}
 }
 
@@ -581,23 +603,7 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // lookback), deleted records included, plus failed records due for a
 // retry, and returns the new cursor: the newest SystemModstamp seen.
 func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
-	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
-	if err != nil {
-		return cursor, err
-	}
-	sc, err := newScope(s.describe, scopeQ, e.now())
-	if err != nil {
-		return cursor, err
-	}
-	// The conditions are evaluated here, so their fields are read too.
-	extra := []string{"IsDeleted"}
-	if _, ok := s.describe.Field("MasterRecordId"); ok {
-		extra = append(extra, "MasterRecordId") // merges are followed
-	}
-	for _, c := range s.cfg.Conditions {
-		extra = append(extra, c.SalesforceField)
-	}
-	fields, err := s.selectList(extra...)
+	fields, sc, err := e.changeFields(s)
 	if err != nil {
 		return cursor, err
 	}

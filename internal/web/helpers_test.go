@@ -63,6 +63,7 @@ func testDescribe() *salesforce.SObjectDescribe {
 // every lookup is by tenant, like the real engine's.
 type fakeEngine struct {
 	mu           sync.Mutex
+	outageSince  time.Time // what Outage answers (zero: none shown)
 	env          syncconf.Env
 	cdp          map[string]bool
 	configs      map[string][]syncconf.Config
@@ -609,3 +610,17 @@ func validConfig() syncconf.Config {
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error) {
+	return e.manual("DriftCheck", tenantID, syncer.TriggerDrift)
+}
+
+func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
+	return store.DriftReport{}, store.ErrNotFound
+}
+
+func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outageSince, !e.outageSince.IsZero(), nil
+}

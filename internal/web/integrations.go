@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -27,6 +28,9 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	// Unreachable is since when Salesforce has not answered, once that has
+	// lasted five minutes (zero otherwise).
+	Unreachable time.Time
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -49,6 +53,11 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	default:
 		cv.State = cardAvailable
 		return cv, nil
+	}
+	if since, ok, err := s.opts.Engine.Outage(ctx, rc.Tenant.ID); err != nil {
+		return cv, err
+	} else if ok {
+		cv.Unreachable = since
 	}
 	cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
 	switch {

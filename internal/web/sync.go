@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
@@ -254,6 +255,8 @@ type infoView struct {
 	ResyncAdvised bool
 	// ReviewOpen is how many review items wait for a decision.
 	ReviewOpen int64
+	// Share is the budget share in whole percent, for its form.
+	Share int
 }
 
 type filterLink struct {
@@ -320,6 +323,9 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	} else {
 		v.Used, v.Max, v.Budget, v.BudgetMax = used, max, budget*100, int(float64(max)*budget)
 	}
+	if c, err := s.opts.Store.GetConnection(ctx, rc.Tenant.ID); err == nil {
+		v.Share = int(c.APIBudget*100 + 0.5)
+	}
 	s.renderPage(w, r, rc, http.StatusOK, "info", v)
 }
 
@@ -335,6 +341,9 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	case "/admin/salesforce/full-resync":
 		_, err = s.opts.Engine.FullResync(ctx, tid)
 		done = "full_resync_started"
+	case "/admin/salesforce/drift-check":
+		_, err = s.opts.Engine.DriftCheck(ctx, tid)
+		done = "drift_check_started"
 	default:
 		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0, "")
 		done = "retry_started"
@@ -347,7 +356,25 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	http.Redirect(w, r, "/admin/salesforce/info?done="+done, http.StatusSeeOther)
 }
 
+// setBudget saves the share of the org's daily API allocation sfsync may
+// use (X4, Y4), in whole percent from 1 to 100.
+func (s *server) setBudget(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	share, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("share")))
+	if err != nil || share < 1 || share > 100 {
+		s.renderError(w, r, rc, http.StatusUnprocessableEntity, "info.budget_invalid")
+		return
+	}
+	if _, err := s.opts.Conn.SetBudget(r.Context(), rc.Tenant.ID, float64(share)/100); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "API budget share set", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID, "share_percent", share)
+	http.Redirect(w, r, "/admin/salesforce/info?done=budget_saved", http.StatusSeeOther)
+}
+
 type runView struct {
+	// Drift is a drift check's report (nil for other runs).
+	Drift   *store.DriftReport
 	Run     syncer.Run
 	Groups  []syncer.ReasonGroup
 	Records []syncer.RunRecord
@@ -411,6 +438,11 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage); err != nil {
 		s.fail(w, r, rc, err)
 		return
+	}
+	if run.Trigger == syncer.TriggerDrift {
+		if rep, err := s.opts.Engine.DriftReport(ctx, rc.Tenant.ID, run.ID); err == nil {
+			v.Drift = &rep
+		}
 	}
 	s.renderPage(w, r, rc, http.StatusOK, "run", v)
 }

@@ -39,6 +39,9 @@ type Engine interface {
 	StartInitialSync(ctx context.Context, tenantID string) (syncer.Run, error)
 	SyncNow(ctx context.Context, tenantID string) (syncer.Run, error) // manual Salesforce → platform (S20)
 	FullResync(ctx context.Context, tenantID string) (syncer.Run, error)
+	Outage(ctx context.Context, tenantID string) (since time.Time, ok bool, err error)             // Salesforce unreachable for 5 minutes or more
+	DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error)                           // drift check and repair now (Y2)
+	DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error)     // store.ErrNotFound: not a finished drift check
 	RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) // runID 0 = all failed records; reasonCode "" = the whole run
 	ResyncAdvised(ctx context.Context, tenantID string) (bool, error)                                     // identity or conditions changed since the last full sync
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
@@ -176,6 +179,8 @@ func (s *server) routes() {
 	m.HandleFunc("POST /admin/salesforce/sync-now", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/full-resync", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/retry-failed", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/drift-check", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/budget", s.admin(s.setBudget))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}", s.admin(s.runPage))
 	m.HandleFunc("POST /admin/salesforce/runs/{id}/retry", s.admin(s.retryRun))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}/export.csv", s.admin(s.exportRun))
