@@ -78,6 +78,9 @@ type fakeEngine struct {
 	resyncAdvised map[string]bool
 	// reviews are each tenant's review items, newest first.
 	reviews map[string][]store.ReviewItem
+	// usage and retryCheck are what History and CheckRetry answer (health_fake_test.go).
+	usage      map[string][]store.APIUsageHour
+	retryCheck map[string]syncer.RetryCheck
 }
 
 func newFakeEngine() *fakeEngine {

@@ -27,6 +27,8 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	// Health is the sync's health in one line, once it is configured.
+	Health *syncer.Health
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -68,6 +70,13 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
+	if cv.Configured {
+		h, err := s.opts.Engine.Health(ctx, rc.Tenant.ID)
+		if err != nil {
+			return cv, err
+		}
+		cv.Health = &h
+	}
 	return cv, nil
 }
 

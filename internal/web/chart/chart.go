@@ -41,6 +41,9 @@ type Bars struct {
 	// readers and as the figure's caption).
 	Desc   string
 	Labels []string // one per category
+	// AxisLabels, when set, are written under the axis instead of Labels
+	// (a short form: the day of an hour); the table keeps Labels.
+	AxisLabels []string
 	// LabelEvery shows every n-th category label under the axis (1 when 0).
 	LabelEvery int
 	Series     []Series
@@ -182,7 +185,11 @@ func (b Bars) SVG() template.HTML {
 			if i == 0 && n > 1 {
 				anchor, x = "start", float64(i)*cw
 			}
-			fmt.Fprintf(&w, `<text class="label" x="%s" y="%s" text-anchor="%s">%s</text>`, pct(x), px(h-6), anchor, esc(b.Labels[i]))
+			label := b.Labels[i]
+			if i < len(b.AxisLabels) {
+				label = b.AxisLabels[i]
+			}
+			fmt.Fprintf(&w, `<text class="label" x="%s" y="%s" text-anchor="%s">%s</text>`, pct(x), px(h-6), anchor, esc(label))
 		}
 	}
 	for _, l := range b.Lines {
