@@ -35,7 +35,7 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 	loc := rc.Tenant.Location()
 	now := s.opts.Now()
 	today := dayStart(now, loc)
-	hist, err := s.opts.Engine.History(ctx, rc.Tenant.ID, today.AddDate(0, 0, -(historyDays - 1)))
+	hist, err := s.opts.Engine.History(ctx, rc.Tenant.ID, today.AddDate(0, 0, -(historyDays-1)))
 	if err != nil {
 		return nil, err
 	}

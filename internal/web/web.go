@@ -58,7 +58,7 @@ type Engine interface {
 
 	// Sync health (issue 17).
 	Health(ctx context.Context, tenantID string) (syncer.Health, error)                                         // from the database only: no API call
-	History(ctx context.Context, tenantID string, since time.Time) (syncer.History, error)                       // hourly usage, runs and failures for the charts
+	History(ctx context.Context, tenantID string, since time.Time) (syncer.History, error)                      // hourly usage, runs and failures for the charts
 	CheckRetry(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.RetryCheck, error) // what RetryFailed would retry, and how much of it changed since
 }
 
