@@ -46,6 +46,10 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 	}
 	g := chart.Group
 	table := t("chart.table")
+	// Times are the tenant's; the tables' headers name the zone.
+	zone := formatTime(now, loc)
+	zone = zone[strings.LastIndex(zone, " ")+1:]
+	hourHeader, dayHeader := t("chart.hour")+" ("+zone+")", t("chart.day")+" ("+zone+")"
 
 	// API calls per hour, 7 days, with the rest of today forecast.
 	usage := map[int64]store.APIUsageHour{}
@@ -59,9 +63,9 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 	for _, f := range fc.ByHour {
 		forecast[f.Hour.Unix()] = f.Calls
 	}
-	calls := chart.Bars{ID: "chart-calls", Title: t("chart.calls_title"), LabelEvery: 24, TableSummary: table, CategoryHeader: t("chart.hour"),
+	calls := chart.Bars{ID: "chart-calls", Title: t("chart.calls_title"), LabelEvery: 24, TableSummary: table, CategoryHeader: hourHeader,
 		SkipEmptyRows: true, Series: []chart.Series{{Name: t("chart.series_calls"), Class: "s-calls"}, {Name: t("chart.series_forecast"), Class: "s-forecast"}}}
-	org := chart.Bars{ID: "chart-org", Title: t("chart.org_title"), LabelEvery: 24, TableSummary: table, CategoryHeader: t("chart.hour"),
+	org := chart.Bars{ID: "chart-org", Title: t("chart.org_title"), LabelEvery: 24, TableSummary: table, CategoryHeader: hourHeader,
 		SkipEmptyRows: true, Series: []chart.Series{{Name: t("chart.series_org"), Class: "s-org"}}}
 	var total, peak, lastUsed, lastMax int64
 	for i := range hours {
@@ -113,7 +117,7 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 	for i := range historyDays {
 		days = append(days, today.AddDate(0, 0, -(historyDays-1-i)).Format("01/02"))
 	}
-	runs := chart.Bars{ID: "chart-runs", Title: t("chart.runs_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: t("chart.day"),
+	runs := chart.Bars{ID: "chart-runs", Title: t("chart.runs_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader,
 		Series: []chart.Series{
 			{Name: t("counts.created"), Class: "s-created", Values: make([]float64, historyDays)},
 			{Name: t("counts.updated"), Class: "s-updated", Values: make([]float64, historyDays)},
@@ -149,7 +153,7 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 		}
 		return strings.Compare(a, b)
 	})
-	fails := chart.Bars{ID: "chart-failures", Title: t("chart.failures_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: t("chart.day")}
+	fails := chart.Bars{ID: "chart-failures", Title: t("chart.failures_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader}
 	slot := map[string]int{}
 	for i, code := range reasons {
 		if i == topReasons && len(reasons) > topReasons+1 {
