@@ -78,6 +78,10 @@ type Engine struct {
 	// DriftRangeSize is the number of links per range a drift check
 	// compares (DefaultDriftRangeSize).
 	DriftRangeSize int
+	// RealTimePull reports whether a tenant's Salesforce changes arrive
+	// through Change Data Capture (Y1) rather than the poll; the health
+	// line says "real time" or "polling" from it. Nil: polling.
+	RealTimePull func(ctx context.Context, tenantID string) bool
 }
 
 func (e *Engine) now() time.Time {
@@ -626,8 +630,16 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	if n > 0 {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
+	if err != nil {
+		return err
+	}
+	// The health charts show 7 days of hourly API usage; 30 are kept.
+	_, err = e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention))
 	return err
 }
+
+// usageRetention is how long hourly API usage is kept.
+const usageRetention = 30 * 24 * time.Hour
 
 // nextPoll is when a tenant's next scheduled pull is due: one poll
 // interval from now plus a random part of up to a tenth of it (at most a

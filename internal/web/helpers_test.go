@@ -79,6 +79,9 @@ type fakeEngine struct {
 	resyncAdvised map[string]bool
 	// reviews are each tenant's review items, newest first.
 	reviews map[string][]store.ReviewItem
+	// usage and retryCheck are what History and CheckRetry answer (health_fake_test.go).
+	usage      map[string][]store.APIUsageHour
+	retryCheck map[string]syncer.RetryCheck
 }
 
 func newFakeEngine() *fakeEngine {
@@ -430,6 +433,8 @@ type setupOpts struct {
 	loginLimit int
 	// platform is Options.PlatformName ("" = 平台 / Platform).
 	platform string
+	// contactURL is Options.ContactURL.
+	contactURL string
 	// engine replaces the fake engine (which it may wrap) behind the server.
 	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
 }
@@ -475,7 +480,7 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 		engine = o.engine(st, conn, eng)
 	}
 	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform})
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 

@@ -31,6 +31,8 @@ type cardView struct {
 	// Unreachable is since when Salesforce has not answered, once that has
 	// lasted five minutes (zero otherwise).
 	Unreachable time.Time
+	// Health is the sync's health in one line, once it is configured.
+	Health *syncer.Health
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -77,6 +79,13 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
+	if cv.Configured {
+		h, err := s.opts.Engine.Health(ctx, rc.Tenant.ID)
+		if err != nil {
+			return cv, err
+		}
+		cv.Health = &h
+	}
 	return cv, nil
 }
 

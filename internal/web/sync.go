@@ -14,6 +14,7 @@ import (
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/web/chart"
 )
 
 // startView is step 6 (設定完成，開始同步).
@@ -257,6 +258,9 @@ type infoView struct {
 	ReviewOpen int64
 	// Share is the budget share in whole percent, for its form.
 	Share int
+	// Health and Charts are the sync health at a glance (issue 17).
+	Health syncer.Health
+	Charts []chart.Bars
 }
 
 type filterLink struct {
@@ -308,6 +312,14 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		}
 	}
 	if v.ReviewOpen, err = s.opts.Engine.CountOpenReview(ctx, rc.Tenant.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if v.Health, err = s.opts.Engine.Health(ctx, rc.Tenant.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if v.Charts, err = s.healthCharts(ctx, rc, v.Health); err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -376,8 +388,8 @@ type runView struct {
 	// Drift is a drift check's report (nil for other runs).
 	Drift   *store.DriftReport
 	Run     syncer.Run
-	Groups  []syncer.ReasonGroup
-	Records []syncer.RunRecord
+	Groups  []groupView
+	Records []recordView
 	Kind    string
 	Reason  string
 	Limit   int
@@ -430,12 +442,20 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if v.Rate = paceText(rc.Lang, run, s.opts.Now()); v.Rate == "" {
 		v.Rate = finishedRate(rc.Lang, run)
 	}
-	var err error
-	if v.Groups, err = s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID); err != nil {
+	groups, err := s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID)
+	if err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
-	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage); err != nil {
+	for _, g := range groups {
+		gv := groupView{ReasonGroup: g}
+		if g.Kind == syncer.KindFailed {
+			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, "")
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	recs, err := s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage)
+	if err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
@@ -443,6 +463,20 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		if rep, err := s.opts.Engine.DriftReport(ctx, rc.Tenant.ID, run.ID); err == nil {
 			v.Drift = &rep
 		}
+	}
+	// Each record links to its Salesforce record (the org's instance URL
+	// and the Id) and to its platform contact, and says what to fix.
+	conn, err := s.opts.Conn.Status(ctx, rc.Tenant.ID)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	for _, rec := range recs {
+		rv := recordView{RunRecord: rec, SalesforceURL: salesforceRecordURL(conn.InstanceURL, rec.SalesforceID), ContactURL: s.contactURL(rec.ContactID)}
+		if rec.Kind == syncer.KindFailed {
+			rv.Fix = s.fixText(rc.Lang, run.Direction, rec.ReasonCode, rec.Field)
+		}
+		v.Records = append(v.Records, rv)
 	}
 	s.renderPage(w, r, rc, http.StatusOK, "run", v)
 }
