@@ -56,6 +56,8 @@ type Engine struct {
 	PushBatch int
 	// Retention is how long per-record log entries are kept (90 days).
 	Retention time.Duration
+	// HistoryRetention is how long field history (Y3) is kept (90 days).
+	HistoryRetention time.Duration
 	// RecycleBinWindow is how far back Salesforce still reports deletions
 	// (15 days); a cursor older than that triggers a full pass.
 	RecycleBinWindow time.Duration
@@ -619,6 +621,13 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	n, err := e.Store.PruneRunRecords(ctx, e.now().Add(-e.retention()))
 	if n > 0 {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = e.Store.PruneFieldHistory(ctx, e.now().Add(-e.historyRetention()))
+	if n > 0 {
+		e.log().InfoContext(ctx, "pruned old field history", "count", n)
 	}
 	return err
 }

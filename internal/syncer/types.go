@@ -32,6 +32,8 @@ const (
 	TriggerRealtime  Trigger = "realtime"
 	TriggerRetry     Trigger = "retry"
 	TriggerFull      Trigger = "full_resync"
+	// TriggerContactResync: an admin's "resync this contact" (one record).
+	TriggerContactResync Trigger = "contact_resync"
 )
 
 // Run statuses.
