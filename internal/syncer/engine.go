@@ -58,6 +58,11 @@ type Engine struct {
 	Retention time.Duration
 	// HistoryRetention is how long field history (Y3) is kept (90 days).
 	HistoryRetention time.Duration
+	// Alerts, when set, is checked at every Maintain (the scheduler's
+	// period): it tells admins when a watched condition changes state.
+	Alerts interface {
+		CheckAll(ctx context.Context) error
+	}
 	// RecycleBinWindow is how far back Salesforce still reports deletions
 	// (15 days); a cursor older than that triggers a full pass.
 	RecycleBinWindow time.Duration
@@ -629,7 +634,16 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	if n > 0 {
 		e.log().InfoContext(ctx, "pruned old field history", "count", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if e.Alerts != nil {
+		// A failed delivery is the alert's to record; the schedule goes on.
+		if err := e.Alerts.CheckAll(ctx); err != nil {
+			e.log().WarnContext(ctx, "checking alerts failed", "error", err)
+		}
+	}
+	return nil
 }
 
 // nextPoll is when a tenant's next scheduled pull is due: one poll

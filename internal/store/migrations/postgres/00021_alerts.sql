@@ -19,6 +19,7 @@ CREATE TABLE alert_state (
     kind       TEXT NOT NULL,
     firing     BOOLEAN NOT NULL DEFAULT FALSE,
     detail     TEXT NOT NULL DEFAULT '',
+    last_error TEXT NOT NULL DEFAULT '',
     changed_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, kind)
 );

@@ -19,6 +19,7 @@ CREATE TABLE alert_state (
     kind       TEXT NOT NULL,
     firing     INTEGER NOT NULL DEFAULT 0,
     detail     TEXT NOT NULL DEFAULT '',
+    last_error TEXT NOT NULL DEFAULT '',
     changed_at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, kind)
 );
