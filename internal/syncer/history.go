@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
@@ -265,4 +266,79 @@ func (e *Engine) SetPause(ctx context.Context, tenantID string, p store.SyncPaus
 		}
 	}
 	return nil
+}
+
+// Ways to find a platform contact for its history.
+const (
+	FindByContactID = "contact_id"
+	FindByMemberID  = "member_id"
+	FindByPhone     = "phone"
+	FindByEmail     = "email"
+	FindBySocial    = "social" // channel_type:user_id or channel_type:channel_id:user_id
+)
+
+// FindError says why a look-up value cannot be used.
+type FindError struct{ By, Reason string }
+
+func (e *FindError) Error() string { return "syncer: find by " + e.By + ": " + e.Reason }
+
+// FindContacts finds the tenant's platform contacts by one identity value,
+// normalised as the platform stores it (a phone in the tenant's region).
+// At most 10 are returned (a social ID may belong to several channels).
+func (e *Engine) FindContacts(ctx context.Context, tenantID, by, value string) ([]contact.Contact, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, &FindError{By: by, Reason: "give a value to look for"}
+	}
+	f := store.ContactFilter{Limit: 10}
+	switch by {
+	case FindByContactID:
+		c, err := e.Store.GetContact(ctx, tenantID, value)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []contact.Contact{c}, nil
+	case FindByMemberID:
+		f.MemberID = contact.NormalizeMemberID(value)
+	case FindByPhone:
+		t, err := e.Store.GetTenant(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		p, err := contact.NormalizePhone(value, t.PhoneRegion)
+		if err != nil {
+			return nil, &FindError{By: by, Reason: err.Error()}
+		}
+		f.Phone = p
+	case FindByEmail:
+		m, err := contact.NormalizeEmail(value)
+		if err != nil {
+			return nil, &FindError{By: by, Reason: err.Error()}
+		}
+		f.Email = m
+	case FindBySocial:
+		parts := strings.Split(value, ":")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		var si contact.SocialIdentity
+		switch len(parts) {
+		case 1:
+			return nil, &FindError{By: by, Reason: "must be channel_type:user_id or channel_type:channel_id:user_id"}
+		case 2:
+			si = contact.SocialIdentity{ChannelType: strings.ToLower(parts[0]), UserID: parts[1]}
+		default:
+			si = contact.SocialIdentity{ChannelType: strings.ToLower(parts[0]), ChannelID: parts[1], UserID: strings.Join(parts[2:], ":")}
+		}
+		if si.ChannelType == "" || si.UserID == "" {
+			return nil, &FindError{By: by, Reason: "channel type and user ID are both required"}
+		}
+		f.Social = &si
+	default:
+		return nil, &FindError{By: by, Reason: "look up by contact_id, member_id, phone, email or social"}
+	}
+	return e.Store.ListContacts(ctx, tenantID, f)
 }
