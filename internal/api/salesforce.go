@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -28,6 +29,8 @@ import (
 type Sync struct {
 	Engine *syncer.Engine
 	Conn   *sfconn.Service
+	// Alerts keeps the alert settings (nil: those routes answer 503).
+	Alerts *alert.Service
 }
 
 func (s *server) sync() (*syncer.Engine, *sfconn.Service, error) {

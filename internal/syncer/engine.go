@@ -56,6 +56,13 @@ type Engine struct {
 	PushBatch int
 	// Retention is how long per-record log entries are kept (90 days).
 	Retention time.Duration
+	// HistoryRetention is how long field history (Y3) is kept (90 days).
+	HistoryRetention time.Duration
+	// Alerts, when set, is checked at every Maintain (the scheduler's
+	// period): it tells admins when a watched condition changes state.
+	Alerts interface {
+		CheckAll(ctx context.Context) error
+	}
 	// RecycleBinWindow is how far back Salesforce still reports deletions
 	// (15 days); a cursor older than that triggers a full pass.
 	RecycleBinWindow time.Duration
@@ -634,8 +641,23 @@ func (e *Engine) Maintain(ctx context.Context) error {
 		return err
 	}
 	// The health charts show 7 days of hourly API usage; 30 are kept.
-	_, err = e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention))
-	return err
+	if _, err := e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention)); err != nil {
+		return err
+	}
+	n, err = e.Store.PruneFieldHistory(ctx, e.now().Add(-e.historyRetention()))
+	if n > 0 {
+		e.log().InfoContext(ctx, "pruned old field history", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	if e.Alerts != nil {
+		// A failed delivery is the alert's to record; the schedule goes on.
+		if err := e.Alerts.CheckAll(ctx); err != nil {
+			e.log().WarnContext(ctx, "checking alerts failed", "error", err)
+		}
+	}
+	return nil
 }
 
 // usageRetention is how long hourly API usage is kept.

@@ -154,6 +154,11 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		if !st.PullEnabled || st.ConfigVersion == 0 {
 			return nil
 		}
+		if trigger == TriggerScheduled && st.PullPaused {
+			// An admin's pause holds scheduled polls back (a poll queued
+			// before the pause finds it here).
+			return nil
+		}
 		// A run started by the admin whose own job was merged into this
 		// one (jobs are unique per tenant) is carried on here.
 		existing, busy, err := e.runningPull(ctx, tenantID)
@@ -856,6 +861,9 @@ type pullItem struct {
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
+	// hist are the field changes this page decided for the record (Y3),
+	// recorded with the write that carries them.
+	hist []store.FieldChange
 }
 
 // applyPage applies one page of Salesforce records in one transaction:
@@ -1058,6 +1066,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var opLinks []store.Link
 	var opCur []contact.Contact // dry runs: each op's contact before
 	var keepLinks []store.Link
+	var hist []store.FieldHistoryEntry
 	for _, it := range items {
 		if it.done {
 			continue
@@ -1119,10 +1128,15 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				// for it yet).
 				it.needPush = true
 			}
+			var rule string
 			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
+				rule = code
 				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
+			}
+			if ch, ok := historyOf(m, d, rule, !exists, val.json, jsonable(pv)); ok {
+				it.hist = append(it.hist, ch)
 			}
 			settle(&link, m.key, f, d, val.json, jsonable(pv), true)
 		}
@@ -1151,6 +1165,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		s.sample(dryUnchanged, it, cur, cur)
 		okRetry = append(okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
+		if len(it.hist) > 0 {
+			// Only decisions for the push to carry (the platform's value
+			// won): recorded now, with the rule that decided.
+			hist = append(hist, s.historyEntry(it.contactID, it.sfID, it.hist))
+		}
 	}
 	keepLinks = append(keepLinks, changedLinks...)
 
@@ -1186,6 +1205,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			l := opLinks[i]
 			l.ContactID = r.Contact.ID
 			saved = append(saved, l)
+			if r.Outcome != store.OutcomeUnchanged && len(it.hist) > 0 {
+				hist = append(hist, s.historyEntry(r.Contact.ID, it.sfID, it.hist))
+			}
 			okRetry = append(okRetry, it.sfID)
 		}
 		// Linked records read but not written (failed, ambiguous, out of
@@ -1220,6 +1242,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			return err
 		}
 		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
 			return err
 		}
 		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {

@@ -34,6 +34,8 @@ const (
 	TriggerFull      Trigger = "full_resync"
 	// TriggerDrift is a drift check and repair (Y2), daily or on demand.
 	TriggerDrift Trigger = "drift_check"
+	// TriggerContactResync: an admin's "resync this contact" (one record).
+	TriggerContactResync Trigger = "contact_resync"
 )
 
 // Run statuses.
