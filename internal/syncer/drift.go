@@ -47,7 +47,9 @@ func (e *Engine) driftRangeSize() int { return orDefault(e.DriftRangeSize, Defau
 // DefaultDriftInterval is how often each tenant's drift check runs.
 const DefaultDriftInterval = 24 * time.Hour
 
-func (e *Engine) driftInterval() time.Duration { return orDefault(e.DriftInterval, DefaultDriftInterval) }
+func (e *Engine) driftInterval() time.Duration {
+	return orDefault(e.DriftInterval, DefaultDriftInterval)
+}
 
 // DriftCheck starts a drift check and repair of the tenant now (the
 // admin's button, the JSON API, the CLI); it runs as a pull run with
