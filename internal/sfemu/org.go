@@ -68,6 +68,7 @@ type Org struct {
 	personAccounts bool
 	dupRules       DuplicateRules
 	assignRules    []*assignRule
+	mirroring      bool // a person account write is being carried to its pair (person.go)
 
 	curMu   sync.Mutex
 	cursors map[string]*cursor

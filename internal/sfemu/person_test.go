@@ -99,12 +99,35 @@ func TestPersonAccounts(t *testing.T) {
 	if c, _ := e.org.Record(pcid); c["Email"] != "new@example.com" || c["Name"] != "小明 黃" {
 		t.Errorf("person contact after account update: got %v", c)
 	}
-	wantErrorCode(t, e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"Email": "x@example.com"}), 400, "INVALID_OPERATION")
+	// An update of the person's Contact reaches the account; its AccountId
+	// cannot change and it cannot be deleted alone.
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"Email": "x@example.com", "LINE_UID__c": "U2"}), 204)
+	if a, _ := e.org.Record(id); a["PersonEmail"] != "x@example.com" || a["LINE_UID__pc"] != "U2" {
+		t.Errorf("person account after a contact update: got %v", a)
+	}
+	if h := e.org.History(pcid); len(h) != 3 {
+		t.Errorf("person contact history: got %d entries, want 3 (create, account update, own update; no echo)", len(h))
+	}
+	other := e.createObj("Account", map[string]any{"Name": "Other"})
+	r := e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"AccountId": other})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: AccountId" {
+		t.Errorf("AccountId of a person contact: got %v", got)
+	}
 	wantErrorCode(t, e.do("DELETE", "sobjects/Contact/"+pcid, nil), 400, "INVALID_OPERATION")
+	r = e.do("PATCH", "sobjects/Account/"+id, map[string]any{"Name": "X"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: Name" {
+		t.Errorf("Name of a person account on update: got %v", got)
+	}
 	// The person/business split, as Salesforce answers it.
-	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "Name": "X", "LastName": "Y"}), 400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+	r = e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "Name": "X", "LastName": "Y"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); !strings.HasPrefix(got["message"].(string), "Unable to create/update fields: Name.") {
+		t.Errorf("Name of a person account on create: got %v", got)
+	}
 	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "FirstName": "Y"}), 400, "REQUIRED_FIELD_MISSING")
-	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"Name": "Acme", "PersonEmail": "a@example.com"}), 400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+	r = e.do("POST", "sobjects/Account", map[string]any{"Name": "Acme", "PersonEmail": "a@example.com", "LINE_UID__pc": "U"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: LINE_UID__pc, PersonEmail" {
+		t.Errorf("person fields on a business account: got %v", got)
+	}
 	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"Phone": "1"}), 400, "REQUIRED_FIELD_MISSING")
 	biz := e.createObj("Account", map[string]any{"Name": "Acme"})
 	if recs := e.query("SELECT IsPersonAccount, RecordType.DeveloperName FROM Account WHERE Id = '" + biz + "'"); len(recs) != 1 ||
