@@ -288,7 +288,7 @@ func TestDuplicateRules(t *testing.T) {
 		Message   string `json:"message"`
 	}
 	r.json(t, &errs)
-	if len(errs) != 1 || errs[0].ErrorCode != "DUPLICATES_DETECTED" || errs[0].Message != "Use one of these records?" || !errs[0].Dup.AllowSave ||
+	if len(errs) != 1 || errs[0].ErrorCode != "DUPLICATES_DETECTED" || errs[0].Message != "You're creating a duplicate record. We recommend you use an existing record instead." || !errs[0].Dup.AllowSave ||
 		errs[0].Dup.Rule != "Standard_Contact_Duplicate_Rule" || len(errs[0].Dup.MatchResults) != 1 || errs[0].Dup.MatchResults[0].Size != 2 ||
 		errs[0].Dup.MatchResults[0].MatchRecords[0].Record["Id"] != first {
 		t.Fatalf("DUPLICATES_DETECTED: got %s", r.body)
@@ -308,14 +308,15 @@ func TestDuplicateRules(t *testing.T) {
 	// Collections answer the bare error, as the Collections page shows.
 	r = e.do("POST", "composite/sobjects", map[string]any{"records": []any{
 		map[string]any{"attributes": map[string]string{"type": "Contact"}, "LastName": "王", "Email": "xm@example.com"}}})
-	if !strings.Contains(string(r.body), `"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?","fields":[]`) ||
+	if !strings.Contains(string(r.body), `"statusCode":"DUPLICATES_DETECTED","message":"You're creating a duplicate record. We recommend you use an existing record instead.","fields":[]`) ||
 		strings.Contains(string(r.body), "duplicateResut") {
 		t.Errorf("collection: got %s", r.body)
 	}
 	// Block: no header helps, and the UI is stopped too.
 	e.createObj("Lead", map[string]any{"LastName": "Ng", "Company": "A", "Email": "ng@example.com"})
 	r = e.do("POST", "sobjects/Lead", map[string]any{"LastName": "Ng", "Company": "B", "Email": "NG@example.com"}, "Sforce-Duplicate-Rule-Header", "allowSave=true")
-	if wantErrorCode(t, r, 400, "DUPLICATES_DETECTED"); !strings.Contains(string(r.body), `"allowSave":false`) {
+	if got := wantErrorCode(t, r, 400, "DUPLICATES_DETECTED"); !strings.Contains(string(r.body), `"allowSave":false`) ||
+		!strings.Contains(string(r.body), `"duplicateRule":"Standard_Lead_Duplicate_Rule"`) || got["message"] != "Use one of these records?" {
 		t.Errorf("block: got %s", r.body)
 	}
 	if _, err := e.org.CreateRecordAs(e.org.Human().ID, "Lead", map[string]any{"LastName": "Ng", "Company": "B", "Email": "ng@example.com"}); err == nil {
