@@ -499,4 +499,24 @@ func TestBulkAndCDCOnLeadsAndPersonAccounts(t *testing.T) {
 			t.Errorf("%s change event schema: got %v %.80s", ent, ok, js)
 		}
 	}
+	// A business account's Name is in its change event; a person account's
+	// name parts and person fields are in its own.
+	e.createObj("Account", map[string]any{"Name": "Acme Trading"})
+	evs := e.cdcEvents()
+	last := evs[len(evs)-1].fields
+	if last["Name"] != "Acme Trading" {
+		t.Errorf("business account event Name: got %v", last["Name"])
+	}
+	found := false
+	for _, ev := range evs {
+		if ev.typ == "CREATE" && ev.fields["ChangeEventHeader"].(map[string]any)["entityName"] == "Account" && ev.fields["LastName"] == "林" {
+			found = true
+			if ev.fields["PersonEmail"] != "lin@example.com" || ev.fields["Member_Number__pc"] != "P1" || ev.fields["Name"] != "林" {
+				t.Errorf("person account event: got %v", ev.fields)
+			}
+		}
+	}
+	if !found {
+		t.Error("no CREATE event of the person account")
+	}
 }
