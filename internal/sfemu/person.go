@@ -283,10 +283,9 @@ func unwritable(names ...string) *apiError {
 }
 
 // checkWritableLocked refuses updates Salesforce refuses whatever the
-// fields: a converted lead, and the Contact of a person account.
-func (o *Org) checkWritableLocked(t *table, r *record, a actor) *apiError {
-	switch t.obj.Name {
-	case ObjLead:
+// fields: those of a converted lead.
+func (o *Org) checkWritableLocked(t *table, r *record) *apiError {
+	if t.obj.Name == ObjLead {
 		if f, ok := t.obj.field("IsConverted"); ok && r.Value(f.index) == true {
 			return fieldErr("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
 		}

@@ -675,7 +675,7 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 	if r.deleted() {
 		return []*apiError{{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}}
 	}
-	if e := o.checkWritableLocked(t, r, a); e != nil {
+	if e := o.checkWritableLocked(t, r); e != nil {
 		return []*apiError{e}
 	}
 	changes, errs := o.prepare(t.obj, in, r, skip)
