@@ -520,3 +520,33 @@ func TestBulkAndCDCOnLeadsAndPersonAccounts(t *testing.T) {
 		t.Error("no CREATE event of the person account")
 	}
 }
+
+func TestCompositeCarriesAssignAndDuplicateHeaders(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	human := e.org.Human()
+	if _, err := e.org.AddLeadAssignmentRule("RR", []string{human.Username}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.org.SetDuplicateRules(DuplicateRules{Lead: DuplicateAlert}); err != nil {
+		t.Fatal(err)
+	}
+	e.createObj("Lead", map[string]any{"LastName": "Ng", "Company": "A", "Email": "ng@example.com"})
+	body := map[string]any{"compositeRequest": []any{map[string]any{"method": "POST", "url": "/services/data/v62.0/sobjects/Lead", "referenceId": "l",
+		"body": map[string]any{"LastName": "Ng", "Company": "B", "Email": "ng@example.com"}}}}
+	r := e.do("POST", "composite", body, "Sforce-Auto-Assign", "FALSE", "Sforce-Duplicate-Rule-Header", "allowSave=true")
+	wantStatus(t, r, 200)
+	var out struct {
+		CompositeResponse []struct {
+			Body           map[string]any `json:"body"`
+			HTTPStatusCode int            `json:"httpStatusCode"`
+		} `json:"compositeResponse"`
+	}
+	r.json(t, &out)
+	if len(out.CompositeResponse) != 1 || out.CompositeResponse[0].HTTPStatusCode != 201 {
+		t.Fatalf("composite: got %s", r.body)
+	}
+	if l, _ := e.org.Record(out.CompositeResponse[0].Body["id"].(string)); l["OwnerId"] != e.org.Admin().ID {
+		t.Errorf("owner with Sforce-Auto-Assign: FALSE on the composite request: got %v", l["OwnerId"])
+	}
+}
