@@ -95,13 +95,13 @@ func (s *Store) PullRetryIDs(ctx context.Context, tenantID string, ids []string)
 	return out, nil
 }
 
-// DriftSchedules returns, for every tenant that pulls and has run its
-// first sync, when its next drift check is due (the zero time when none
-// is scheduled yet).
-func (s *Store) DriftSchedules(ctx context.Context) (map[string]time.Time, error) {
+// DriftSchedules returns the tenants that pull, have run their first
+// sync and whose drift check is due at now or not scheduled yet, with
+// when it is due (the zero time when not scheduled).
+func (s *Store) DriftSchedules(ctx context.Context, now time.Time) (map[string]time.Time, error) {
 	rows, err := s.db().QueryContext(ctx, `SELECT st.tenant_id, COALESCE(d.next_check_at, 0) FROM sync_state st
 		LEFT JOIN drift_schedule d ON d.tenant_id = st.tenant_id
-		WHERE st.pull_enabled = $1 AND st.initial_run_id <> 0`, true)
+		WHERE st.pull_enabled = $1 AND st.initial_run_id <> 0 AND (d.next_check_at IS NULL OR d.next_check_at <= $2)`, true, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}
