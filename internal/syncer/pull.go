@@ -547,61 +547,59 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // one saved again.
 func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
 	t := s.tenantID
-	{
-		ids := make([]string, len(links))
-		for i, l := range links {
-			ids[i] = l.SalesforceID
-		}
-		q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
-		if err != nil {
-			return err
-		}
-		alive := map[string]bool{}
-		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
-			if del, _ := rec["IsDeleted"].(bool); !del {
-				id, _ := rec["Id"].(string)
-				alive[id] = true
-			}
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
-		var prog RunProgress
-		var logs []RunRecord
-		var unlink []string
-		var keep []store.Link
-		for _, l := range links {
-			if !alive[l.SalesforceID] {
-				unlink = append(unlink, l.SalesforceID)
-				prog.Counts.Unlinked++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
-				continue
-			}
-			if !l.OutOfScope {
-				l.OutOfScope = true
-				prog.Counts.OutOfScope++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
-			}
-			keep = append(keep, l) // saved again, so it is not looked at twice
-		}
-		err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
-			if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
-				return err
-			}
-			if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
-				return err
-			}
-			if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
-				return err
-			}
-			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
-		})
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.SalesforceID
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
+	if err != nil {
 		return err
 	}
+	alive := map[string]bool{}
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		rec := it.Record()
+		if del, _ := rec["IsDeleted"].(bool); !del {
+			id, _ := rec["Id"].(string)
+			alive[id] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var prog RunProgress
+	var logs []RunRecord
+	var unlink []string
+	var keep []store.Link
+	for _, l := range links {
+		if !alive[l.SalesforceID] {
+			unlink = append(unlink, l.SalesforceID)
+			prog.Counts.Unlinked++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
+			continue
+		}
+		if !l.OutOfScope {
+			l.OutOfScope = true
+			prog.Counts.OutOfScope++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
+		}
+		keep = append(keep, l) // saved again, so it is not looked at twice
+	}
+	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+			return err
+		}
+		if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
+			return err
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+	})
+	return err
 }
 
 // pullIncremental reads what changed since the cursor (minus the

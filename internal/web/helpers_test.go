@@ -621,7 +621,12 @@ func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Ru
 }
 
 func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
-	return store.DriftReport{}, store.ErrNotFound
+	run, err := e.GetRun(ctx, tenantID, runID)
+	if err != nil || run.Trigger != syncer.TriggerDrift {
+		return store.DriftReport{}, store.ErrNotFound
+	}
+	return store.DriftReport{RunID: runID, Method: "bulk", RangesChecked: 500, RangesDrifted: 3, RangesRepaired: 2,
+		RecordsChecked: 1000000, RecordsDrifted: 7, RecordsRepaired: 6}, nil
 }
 
 func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {

@@ -273,7 +273,7 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, status int, nam
 // flashes are the one-line notices a redirect may ask for with ?done=.
 var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
-	"saved": true, "signed_out": true, "drift_check_started": true, "budget_saved": true,
+	"saved": true, "signed_out": true, "drift_check_started": true, "drift_check_busy": true, "budget_saved": true,
 	"review_linked": true, "review_apart": true, "review_ignored": true,
 }
 

@@ -354,8 +354,12 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		_, err = s.opts.Engine.FullResync(ctx, tid)
 		done = "full_resync_started"
 	case "/admin/salesforce/drift-check":
-		_, err = s.opts.Engine.DriftCheck(ctx, tid)
+		var run syncer.Run
+		run, err = s.opts.Engine.DriftCheck(ctx, tid)
 		done = "drift_check_started"
+		if err == nil && run.Trigger != syncer.TriggerDrift {
+			done = "drift_check_busy" // another pull runs: one at a time
+		}
 	default:
 		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0, "")
 		done = "retry_started"
