@@ -123,11 +123,12 @@ func (s *Store) FailuresByHour(ctx context.Context, tenantID string, since time.
 	return out, mapErr(rows.Err())
 }
 
-// LastSucceeded returns, per direction, when a tenant's last run that
-// succeeded finished.
-func (s *Store) LastSucceeded(ctx context.Context, tenantID string) (map[Direction]time.Time, error) {
+// LastCompleted returns, per direction, when a tenant's last run that went
+// through finished: it succeeded, or succeeded but for some records (their
+// failures are counted apart, as open failures).
+func (s *Store) LastCompleted(ctx context.Context, tenantID string) (map[Direction]time.Time, error) {
 	rows, err := s.db().QueryContext(ctx, `SELECT direction, MAX(finished_at) FROM sync_runs
-		WHERE tenant_id = $1 AND status = 'succeeded' AND finished_at IS NOT NULL GROUP BY direction`, tenantID)
+		WHERE tenant_id = $1 AND status IN ('succeeded', 'partially_failed') AND finished_at IS NOT NULL GROUP BY direction`, tenantID)
 	if err != nil {
 		return nil, mapErr(err)
 	}

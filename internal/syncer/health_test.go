@@ -78,9 +78,9 @@ func TestRetryCheckAndHealth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.OpenFailures != 5 || !h.LastToPlatform.IsZero() || h.RealTimePull || !h.Pulls || h.APIMax == 0 || h.Budget != 0.5 {
-			// The first sync partially failed: no success yet.
-			t.Errorf("health: got %+v, want 5 open failures, no success yet, polling, a usage reading and the default budget", h)
+		if h.OpenFailures != 5 || !h.LastToPlatform.Equal(*run.FinishedAt) || !h.LastToSalesforce.IsZero() || h.RealTimePull || !h.Pulls || h.APIMax == 0 || h.Budget != 0.5 {
+			// The first sync went through but for 5 records.
+			t.Errorf("health: got %+v, want 5 open failures, the first sync's end, polling, a usage reading and the default budget", h)
 		}
 		usage, err := f.Store.APIUsageHours(f.ctx, f.Tenant.ID, time.Now().Add(-2*time.Hour))
 		if err != nil {

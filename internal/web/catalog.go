@@ -389,8 +389,8 @@ var zhTW = map[string]string{
 	"flash.review_ignored":       "已略過這些聯絡人。",
 	// Sync health, charts and fixable failures (issue 17).
 	"health.title":                             "同步狀態",
-	"health.last_to_platform":                  "Salesforce → {platform} 上次成功：",
-	"health.last_to_salesforce":                "{platform} → Salesforce 上次成功：",
+	"health.last_to_platform":                  "Salesforce → {platform} 上次同步完成：",
+	"health.last_to_salesforce":                "{platform} → Salesforce 上次同步完成：",
 	"health.never":                             "尚無",
 	"health.failures":                          "%d 筆失敗待處理",
 	"health.no_failures":                       "沒有待處理的失敗",
@@ -864,8 +864,8 @@ var en = map[string]string{
 
 	// Sync health, charts and fixable failures (issue 17).
 	"health.title":                             "Sync health",
-	"health.last_to_platform":                  "Salesforce → {platform} last succeeded:",
-	"health.last_to_salesforce":                "{platform} → Salesforce last succeeded:",
+	"health.last_to_platform":                  "Salesforce → {platform} last synced:",
+	"health.last_to_salesforce":                "{platform} → Salesforce last synced:",
 	"health.never":                             "not yet",
 	"health.failures":                          "%d open failures",
 	"health.no_failures":                       "No open failures",

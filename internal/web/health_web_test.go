@@ -49,8 +49,8 @@ func healthEnv(t *testing.T, lang string, o setupOpts) (*testEnv, syncer.Run, *c
 func TestCardHealthLine(t *testing.T) {
 	t.Parallel()
 	for lang, want := range map[string][]string{
-		langEN: {"Salesforce → Platform last succeeded:", "2026-11-25 03:30:00 UTC", "2 open failures", "1 to review", "Checks for changes every 15 min", "API budget 16% used"},
-		langZH: {"Salesforce → 平台上次成功：", "2026-11-25 11:30:00 GMT&#43;8", "2 筆失敗待處理", "1 組待確認", "每 15 分鐘檢查一次變更", "API 額度已用 16%"},
+		langEN: {"Salesforce → Platform last synced:", "2026-11-25 03:30:00 UTC", "2 open failures", "1 to review", "Checks for changes every 15 min", "API budget 16% used"},
+		langZH: {"Salesforce → 平台上次同步完成：", "2026-11-25 11:30:00 GMT&#43;8", "2 筆失敗待處理", "1 組待確認", "每 15 分鐘檢查一次變更", "API 額度已用 16%"},
 	} {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
