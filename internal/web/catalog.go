@@ -887,7 +887,7 @@ var en = map[string]string{
 	"chart.line_limit":                         "Daily limit",
 	"chart.line_budget":                        "This service's budget",
 	"chart.runs_title":                         "Records synced per day (14 days)",
-	"chart.runs_desc":                          "%d runs in the last 14 days: %s created, %s updated, %s failed.",
+	"chart.runs_desc":                          "Runs in the last 14 days: %d; records created: %s, updated: %s, failed: %s.",
 	"chart.failures_title":                     "Failures by reason per day (14 days)",
 	"chart.failures_desc":                      "%s failures in the last 14 days. Most common: %s.",
 	"chart.failures_none":                      "No failures in the last 14 days.",
