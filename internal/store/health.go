@@ -185,6 +185,30 @@ func (s *Store) OpenPullFailures(ctx context.Context, tenantID string, limit int
 	return out, mapErr(rows.Err())
 }
 
+// OpenPushFailures lists the platform contacts whose changes Salesforce
+// refused and that wait for a retry, with when and why they last failed,
+// at most limit of them.
+func (s *Store) OpenPushFailures(ctx context.Context, tenantID string, limit int) ([]FailedAt, error) {
+	rows, err := s.db().QueryContext(ctx, `SELECT o.contact_id, COALESCE(MAX(r.salesforce_id), ''), COALESCE(MAX(r.reason_code), ''), COALESCE(MAX(r.created_at), 0)
+		FROM outbox o LEFT JOIN sync_run_records r ON r.tenant_id = o.tenant_id AND r.contact_id = o.contact_id AND r.kind = 'failed'
+		WHERE o.tenant_id = $1 AND o.attempts > 0 GROUP BY o.contact_id ORDER BY o.contact_id LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []FailedAt
+	for rows.Next() {
+		var f FailedAt
+		var at int64
+		if err := rows.Scan(&f.ContactID, &f.SalesforceID, &f.ReasonCode, &at); err != nil {
+			return nil, err
+		}
+		f.At = fromMicros(at)
+		out = append(out, f)
+	}
+	return out, mapErr(rows.Err())
+}
+
 // ContactsUpdatedAt returns when each of these platform contacts was last
 // changed; a contact that is gone is missing from the map.
 func (s *Store) ContactsUpdatedAt(ctx context.Context, tenantID string, ids []string) (map[string]time.Time, error) {

@@ -237,6 +237,9 @@ func (e *Engine) CheckRetry(ctx context.Context, tenantID string, runID int64, r
 		if pulls, err = e.Store.OpenPullFailures(ctx, tenantID, maxRetryCheck); err != nil {
 			return rc, err
 		}
+		if pushes, err = e.Store.OpenPushFailures(ctx, tenantID, maxRetryCheck-len(pulls)); err != nil {
+			return rc, err
+		}
 	}
 	if len(pulls) > maxRetryCheck {
 		pulls = pulls[:maxRetryCheck]

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/sfemu"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
 )
@@ -119,6 +121,29 @@ func TestRetryCheckAndHealth(t *testing.T) {
 				t.Errorf("check of run %d after edits: got %+v, want 3 unchanged, 1 changed, 1 gone", id, rc)
 			}
 		}
+		// A platform edit Salesforce refuses is a push failure, unchanged
+		// until the contact is edited again.
+		if err := f.Org.AddValidationRule(sfemu.ValidationRule{Name: "no_bang", Field: "LastName", Pattern: `^[^!]*$`}); err != nil {
+			t.Fatal(err)
+		}
+		good := f.platform(t, "M0003")
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, good.ID, contact.Input{Name: contact.Some("Good!")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		rc = check(0)
+		if rc.Failed != 6 || rc.Unchanged != 4 || rc.Changed != 1 || rc.Gone != 1 || rc.Reasons["FIELD_CUSTOM_VALIDATION_EXCEPTION"] != 1 {
+			t.Errorf("check with a refused push: got %+v, want 6 failed, 4 unchanged (one refused by the validation rule)", rc)
+		}
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, good.ID, contact.Input{Name: contact.Some("Good")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		if rc = check(0); rc.Unchanged != 3 || rc.Changed != 2 {
+			t.Errorf("check after the contact was fixed: got %+v, want 3 unchanged, 2 changed", rc)
+		}
+
 		// The hook says real time once Change Data Capture delivers.
 		f.eng.RealTimePull = func(context.Context, string) bool { return true }
 		if h, _ := f.eng.Health(f.ctx, f.Tenant.ID); !h.RealTimePull {

@@ -131,6 +131,31 @@ func testHealthHistory(t *testing.T, s *store.Store) {
 		t.Errorf("the other tenant sees a contact's time: %v", at)
 	}
 
+	// A change Salesforce refused is an open push failure.
+	entries, err := s.ListOutbox(ctx, a.ID, 0, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox: got %d entries, %v; want the contact's", len(entries), err)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.AddRunRecordsTx(ctx, tx, a.ID, []store.SyncRunRecord{{RunID: failedRun.ID, Kind: "failed", ContactID: c.ID, ReasonCode: "STRING_TOO_LONG"}}); err != nil {
+			return err
+		}
+		return s.FailOutboxTx(ctx, tx, a.ID, map[int64]string{entries[0].ID: "too long"}, func(int) time.Time { return now.Add(time.Minute) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pull, push, err := s.OpenFailures(ctx, a.ID); err != nil || pull != 3 || push != 1 {
+		t.Errorf("OpenFailures: got %d, %d, %v; want 3 pull and 1 push failure", pull, push, err)
+	}
+	pushes, err := s.OpenPushFailures(ctx, a.ID, 10)
+	if err != nil || len(pushes) != 1 || pushes[0].ContactID != c.ID || pushes[0].ReasonCode != "STRING_TOO_LONG" || !pushes[0].At.Equal(now) {
+		t.Errorf("OpenPushFailures: got %+v, %v; want %s STRING_TOO_LONG at %v", pushes, err, c.ID, now)
+	}
+	if got, _ := s.OpenPushFailures(ctx, b.ID, 10); len(got) != 0 {
+		t.Errorf("the other tenant sees push failures: %+v", got)
+	}
+
 	n, err := s.PruneAPIUsageHours(ctx, h10.Add(time.Hour))
 	if err != nil || n != 1 {
 		t.Errorf("PruneAPIUsageHours: got %d, %v; want the 10:00 hour pruned", n, err)
