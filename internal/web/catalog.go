@@ -417,8 +417,8 @@ var zhTW = map[string]string{
 	"flash.review_ignored":       "已略過這些聯絡人。",
 	// Sync health, charts and fixable failures (issue 17).
 	"health.title":                             "同步狀態",
-	"health.last_to_platform":                  "Salesforce → {platform} 上次成功：",
-	"health.last_to_salesforce":                "{platform} → Salesforce 上次成功：",
+	"health.last_to_platform":                  "Salesforce → {platform} 上次同步完成：",
+	"health.last_to_salesforce":                "{platform} → Salesforce 上次同步完成：",
 	"health.never":                             "尚無",
 	"health.failures":                          "%d 筆失敗待處理",
 	"health.no_failures":                       "沒有待處理的失敗",
@@ -920,8 +920,8 @@ var en = map[string]string{
 
 	// Sync health, charts and fixable failures (issue 17).
 	"health.title":                             "Sync health",
-	"health.last_to_platform":                  "Salesforce → {platform} last succeeded:",
-	"health.last_to_salesforce":                "{platform} → Salesforce last succeeded:",
+	"health.last_to_platform":                  "Salesforce → {platform} last synced:",
+	"health.last_to_salesforce":                "{platform} → Salesforce last synced:",
 	"health.never":                             "not yet",
 	"health.failures":                          "%d open failures",
 	"health.no_failures":                       "No open failures",
@@ -943,7 +943,7 @@ var en = map[string]string{
 	"chart.line_limit":                         "Daily limit",
 	"chart.line_budget":                        "This service's budget",
 	"chart.runs_title":                         "Records synced per day (14 days)",
-	"chart.runs_desc":                          "%d runs in the last 14 days: %s created, %s updated, %s failed.",
+	"chart.runs_desc":                          "Runs in the last 14 days: %d; records created: %s, updated: %s, failed: %s.",
 	"chart.failures_title":                     "Failures by reason per day (14 days)",
 	"chart.failures_desc":                      "%s failures in the last 14 days. Most common: %s.",
 	"chart.failures_none":                      "No failures in the last 14 days.",

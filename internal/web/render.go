@@ -62,8 +62,15 @@ var funcs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"pct":     func(p float64) string { return fmt.Sprintf("%.0f", p) },
-	"mul100":  func(f float64) float64 { return f * 100 },
+	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
+	// budgetPct writes a share as a whole percentage; a share above 0 but
+	// under 1% reads "<1", not "0".
+	"budgetPct": func(f float64) string {
+		if f > 0 && f < 0.01 {
+			return "<1"
+		}
+		return fmt.Sprintf("%.0f", f*100)
+	},
 	"minutes": func(d time.Duration) int { return int(d / time.Minute) },
 	// when and whenp show a time in UTC, for pages without a tenant;
 	// a tenant's pages use the view's When, in the tenant's time zone.

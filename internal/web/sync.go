@@ -454,7 +454,17 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	for _, g := range groups {
 		gv := groupView{ReasonGroup: g}
 		if g.Kind == syncer.KindFailed {
-			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, "")
+			// The group's fix names the field of its first record.
+			first, err := s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, g.Kind, g.ReasonCode, 1)
+			if err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+			var field string
+			if len(first) == 1 {
+				field = first[0].Field
+			}
+			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, field)
 		}
 		v.Groups = append(v.Groups, gv)
 	}
