@@ -27,6 +27,7 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	Paused     store.SyncPause
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -56,6 +57,9 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 		cv.Configured = true
 	case errors.Is(err, store.ErrNotFound):
 	default:
+		return cv, err
+	}
+	if cv.Paused, err = s.pauseOf(ctx, rc.Tenant.ID); err != nil {
 		return cv, err
 	}
 	run, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID)
