@@ -42,7 +42,9 @@ func setupControls(t *testing.T, lang string) *controlsEnv {
 			eng = &syncer.Engine{Store: st, Conn: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			return eng
 		},
-		alerts: func(st *store.Store, kr *secret.Keyring) *alert.Service { return &alert.Service{Store: st, Keyring: kr} }})
+		alerts: func(st *store.Store, kr *secret.Keyring) *alert.Service {
+			return &alert.Service{Store: st, Keyring: kr}
+		}})
 	ctx := context.Background()
 	authorizeAs(t, e.client().login("a@shop.test"), emu.url, emuAdmin)
 	if c, err := e.conn.Status(ctx, e.tenantA.ID); err != nil || c.Status != store.ConnConnected {
@@ -193,7 +195,9 @@ func TestAlertsPage(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
 			e := setup(t, setupOpts{tenantLang: lang, loginLimit: 1000,
-				alerts: func(st *store.Store, kr *secret.Keyring) *alert.Service { return &alert.Service{Store: st, Keyring: kr} }})
+				alerts: func(st *store.Store, kr *secret.Keyring) *alert.Service {
+					return &alert.Service{Store: st, Keyring: kr}
+				}})
 			a := e.client().login("a@shop.test")
 			p := a.get("/admin/salesforce/alerts")
 			checkText(t, lang, "alerts", p)
