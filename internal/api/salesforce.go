@@ -279,7 +279,8 @@ func (s *server) dryRun(w http.ResponseWriter, r *http.Request) error {
 
 // startSync runs a manual sync (S20): "changes" pulls Salesforce's changes
 // now, "full" re-reads everything, "initial" starts the first sync,
-// "retry_failed" retries every failed record.
+// "retry_failed" retries every failed record, "drift_check" checks for
+// and repairs drift (Y2).
 func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 	eng, _, err := s.sync()
 	if err != nil {
@@ -302,8 +303,10 @@ func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 		run, err = eng.StartInitialSync(ctx, t)
 	case "retry_failed":
 		run, err = eng.RetryFailed(ctx, t, 0, "")
+	case "drift_check":
+		run, err = eng.DriftCheck(ctx, t)
 	default:
-		return invalidField("kind", "must be changes, full, initial or retry_failed")
+		return invalidField("kind", "must be changes, full, initial, retry_failed or drift_check")
 	}
 	if err != nil {
 		return refusalError(err)

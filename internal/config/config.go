@@ -56,6 +56,9 @@ type Config struct {
 	// where it names the platform (e.g. "Omnichat"); empty for the generic
 	// 平台 / Platform.
 	PlatformName string
+	// PlatformContactURL links a platform contact from the admin UI's sync
+	// log: an http(s) URL with "{id}" for the contact's ID; empty: no link.
+	PlatformContactURL string
 
 	// FieldHistoryDays is how long field history (Y3) is kept (90).
 	FieldHistoryDays int
@@ -202,6 +205,19 @@ var settings = []setting{
 			return errors.New("must be at most 40 printable characters")
 		}
 		c.PlatformName = v
+		return nil
+	}},
+	{"platform-contact-url", "SFSYNC_PLATFORM_CONTACT_URL", "the chat platform's contact page, with {id} for the contact's ID, linked from failed records (empty: no link)", "", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			c.PlatformContactURL = ""
+			return nil
+		}
+		u, err := url.Parse(strings.ReplaceAll(v, "{id}", "x"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(v, "{id}") {
+			return errors.New("must be an http(s) URL containing {id}")
+		}
+		c.PlatformContactURL = v
 		return nil
 	}},
 	{"field-history-days", "SFSYNC_FIELD_HISTORY_DAYS", "how many days the per-contact field history is kept", "90", func(c *Config, v string) error {

@@ -49,6 +49,8 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
 		{env: map[string]string{"SFSYNC_PLATFORM_NAME": "Omni\nchat"}, want: "SFSYNC_PLATFORM_NAME"},
 		{args: []string{"--platform-name", strings.Repeat("x", 41)}, want: "--platform-name"},
+		{args: []string{"--platform-contact-url", "https://app.example/contacts"}, want: "--platform-contact-url"}, // no {id}
+		{env: map[string]string{"SFSYNC_PLATFORM_CONTACT_URL": "javascript:alert({id})"}, want: "SFSYNC_PLATFORM_CONTACT_URL"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))
@@ -82,6 +84,14 @@ func TestPlatformName(t *testing.T) {
 	}
 	if c, _, _ := Parse("serve", nil, env(nil)); c.PlatformName != "" {
 		t.Errorf("got default platform name %q, want empty (平台 / Platform)", c.PlatformName)
+	}
+}
+
+func TestPlatformContactURL(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", []string{"--platform-contact-url", "https://app.omnichat.example/contacts/{id}"}, env(nil))
+	if err != nil || c.PlatformContactURL != "https://app.omnichat.example/contacts/{id}" {
+		t.Errorf("got %q, %v; want the URL kept", c.PlatformContactURL, err)
 	}
 }
 

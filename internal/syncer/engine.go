@@ -79,6 +79,16 @@ type Engine struct {
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration
+	// DriftInterval is how often each tenant's drift check runs
+	// (DefaultDriftInterval: daily).
+	DriftInterval time.Duration
+	// DriftRangeSize is the number of links per range a drift check
+	// compares (DefaultDriftRangeSize).
+	DriftRangeSize int
+	// RealTimePull reports whether a tenant's Salesforce changes arrive
+	// through Change Data Capture (Y1) rather than the poll; the health
+	// line says "real time" or "polling" from it. Nil: polling.
+	RealTimePull func(ctx context.Context, tenantID string) bool
 }
 
 func (e *Engine) now() time.Time {
@@ -614,12 +624,12 @@ func (e *Engine) DispatchPushes(ctx context.Context) (int, error) {
 // Maintain closes real-time push runs whose window passed and prunes log
 // entries older than the retention period.
 func (e *Engine) Maintain(ctx context.Context) error {
-	tenants, err := e.Store.ListTenants(ctx)
+	open, err := e.Store.OpenPushRuns(ctx, e.now().Add(-e.pushWindow()))
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
-		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+	for _, t := range open {
+		if err := e.closeIdlePushRun(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -628,6 +638,10 @@ func (e *Engine) Maintain(ctx context.Context) error {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
 	if err != nil {
+		return err
+	}
+	// The health charts show 7 days of hourly API usage; 30 are kept.
+	if _, err := e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention)); err != nil {
 		return err
 	}
 	n, err = e.Store.PruneFieldHistory(ctx, e.now().Add(-e.historyRetention()))
@@ -645,6 +659,9 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	}
 	return nil
 }
+
+// usageRetention is how long hourly API usage is kept.
+const usageRetention = 30 * 24 * time.Hour
 
 // nextPoll is when a tenant's next scheduled pull is due: one poll
 // interval from now plus a random part of up to a tenth of it (at most a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
@@ -192,6 +193,8 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	if err != nil {
 		return err
 	}
+	// Every line logged about this pass names the tenant and its run.
+	ctx = logctx.With(ctx, "tenant_id", t, "run_id", run.ID)
 	sess := *cur
 	if sess != nil && sess.run.ConfigVersion == run.ConfigVersion {
 		sess.run, sess.calls0 = run, sess.client.Calls() // calls are counted per pass
