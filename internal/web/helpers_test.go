@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/secret"
@@ -437,6 +438,9 @@ type setupOpts struct {
 	contactURL string
 	// engine replaces the fake engine (which it may wrap) behind the server.
 	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
+	// alerts, when set, is given the store and keyring and becomes
+	// Options.Alerts.
+	alerts func(*store.Store, *secret.Keyring) *alert.Service
 }
 
 func setup(t *testing.T, o setupOpts) *testEnv {
@@ -479,8 +483,12 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 	if o.engine != nil {
 		engine = o.engine(st, conn, eng)
 	}
+	var alerts *alert.Service
+	if o.alerts != nil {
+		alerts = o.alerts(st, kr)
+	}
 	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL})
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL, Alerts: alerts})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 

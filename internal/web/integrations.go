@@ -28,6 +28,7 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	Paused     store.SyncPause
 	// Unreachable is since when Salesforce has not answered, once that has
 	// lasted five minutes (zero otherwise).
 	Unreachable time.Time
@@ -67,6 +68,9 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 		cv.Configured = true
 	case errors.Is(err, store.ErrNotFound):
 	default:
+		return cv, err
+	}
+	if cv.Paused, err = s.pauseOf(ctx, rc.Tenant.ID); err != nil {
 		return cv, err
 	}
 	run, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID)

@@ -47,7 +47,8 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"list": func(s ...string) []string { return s },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -282,6 +283,7 @@ var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
 	"saved": true, "signed_out": true, "drift_check_started": true, "drift_check_busy": true, "budget_saved": true,
 	"review_linked": true, "review_apart": true, "review_ignored": true,
+	"paused": true, "resumed": true, "resynced": true, "alerts_saved": true,
 }
 
 type errorView struct {
