@@ -174,6 +174,17 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	// Every line logged about this run from here on, by the engine, the
 	// Salesforce client or the store, names the tenant and the run.
 	ctx = logctx.With(ctx, "tenant_id", tenantID, "run_id", run.ID)
+	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
+		// No cursor yet, or one older than Salesforce's recycle bin:
+		// deletions may be gone from queryAll, so read everything.
+		mode = ModeFull
+	}
+	if mode == ModeFull && onPollSlot(ctx) {
+		// A full pass may take hours: not on a slot kept for polls and
+		// pushes. The job queue moves the job to the full-pass queue; the
+		// run, created or not, is carried on there.
+		return ErrFullPass
+	}
 	wasPaused := run.Status == StatusPaused
 	if wasPaused {
 		msg := ""
@@ -194,11 +205,6 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	}
 	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
 	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
-	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
-		// No cursor yet, or one older than Salesforce's recycle bin:
-		// deletions may be gone from queryAll, so read everything.
-		mode = ModeFull
-	}
 	if mode == ModeDrift {
 		return e.endPull(ctx, tenantID, run, sess, e.driftCheck(ctx, sess))
 	}
@@ -337,6 +343,25 @@ func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
 // jobs let a crashed worker's job be rescued quickly and resumed from its
 // checkpoint.
 var ErrContinue = errors.New("syncer: run continues in the next job")
+
+// ErrFullPass is returned by RunPull, before it does any work, when the
+// run is a full pass (a first sync or full resync carried on by a poll's
+// job, or a poll whose cursor is too old) and ctx was marked by
+// OnPollSlot: the caller runs the job again where full passes run.
+var ErrFullPass = errors.New("syncer: this pull is a full pass; run it on the full-pass queue")
+
+type pollSlotKey struct{}
+
+// OnPollSlot marks ctx as running on a slot meant for short work (polls);
+// RunPull then refuses to start a full pass with ErrFullPass.
+func OnPollSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pollSlotKey{}, true)
+}
+
+func onPollSlot(ctx context.Context) bool {
+	v, _ := ctx.Value(pollSlotKey{}).(bool)
+	return v
+}
 
 // transient reports errors worth retrying the job for: Salesforce or
 // network trouble, or the process being stopped mid-run.
