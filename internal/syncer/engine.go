@@ -405,8 +405,8 @@ func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, e
 	var cur Run
 	found := false
 	for _, r := range runs {
-		if r.Status != StatusRunning && r.Status != StatusPaused {
-			continue
+		if r.Status != StatusRunning && r.Status != StatusPaused || r.Trigger == TriggerRealtime {
+			continue // real-time arrivals are logged beside the pulls (realtime.go)
 		}
 		if !found {
 			cur, found = r, true
@@ -613,6 +613,9 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	}
 	for _, t := range tenants {
 		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+			return err
+		}
+		if err := e.closeIdleStreamRun(ctx, t.ID); err != nil {
 			return err
 		}
 	}

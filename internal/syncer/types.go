@@ -32,6 +32,9 @@ const (
 	TriggerRealtime  Trigger = "realtime"
 	TriggerRetry     Trigger = "retry"
 	TriggerFull      Trigger = "full_resync"
+	// TriggerCatchUp: the incremental pull a Change Data Capture stream
+	// owes after a gap, an overflow or a break (issue 15).
+	TriggerCatchUp Trigger = "catch_up"
 )
 
 // Run statuses.
