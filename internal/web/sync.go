@@ -254,6 +254,9 @@ type infoView struct {
 	ResyncAdvised bool
 	// ReviewOpen is how many review items wait for a decision.
 	ReviewOpen int64
+	// Arrival: how Salesforce changes arrive (issue 15); nil when nothing
+	// is pulled.
+	Arrival *arrivalView
 }
 
 type filterLink struct {
@@ -299,6 +302,10 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		v.Pulls = cfg.PullsFromSalesforce()
 		if v.Pulls {
 			if v.ResyncAdvised, err = s.opts.Engine.ResyncAdvised(ctx, rc.Tenant.ID); err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+			if v.Arrival, err = s.arrival(ctx, rc.Tenant.ID); err != nil {
 				s.fail(w, r, rc, err)
 				return
 			}
