@@ -9,9 +9,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
