@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/salesforce/cdc"
 	"github.com/sfsync/sfsync/internal/store"
@@ -137,13 +138,21 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		if err != nil {
 			return res, err
 		}
+		cids := make([]string, 0, len(links))
+		for _, l := range links {
+			cids = append(cids, l.ContactID)
+		}
+		contacts, err := e.Store.GetContacts(ctx, t, cids)
+		if err != nil {
+			return res, err
+		}
 		for _, ev := range events {
 			if ev.Client() != salesforce.DefaultCallClient || ev.Type != cdc.Update && ev.Type != cdc.Undelete {
 				continue
 			}
 			for _, id := range ev.RecordIDs {
 				l, ok := links[id]
-				if ok && ev.Type == cdc.Update && !f.differs(ev, l) {
+				if ok && ev.Type == cdc.Update && !f.differs(ev, l, contacts[l.ContactID]) {
 					res.Dropped++
 					continue
 				}
@@ -197,19 +206,42 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 	return res, nil
 }
 
-// open (re)opens the feed's session when the configuration version or the
-// real-time run changed since the last batch.
+// open (re)opens the feed's session when the configuration version
+// changed since the last batch, and finds the real-time run.
 func (f *Feed) open(ctx context.Context, st store.SyncState) error {
-	e, t := f.e, f.tenantID
-	run, err := e.streamRun(ctx, t, st)
+	if err := f.warm(ctx, st); err != nil {
+		return err
+	}
+	r := f.sess.run
+	if r.ID != 0 && r.ConfigVersion == st.ConfigVersion && f.e.now().Sub(r.StartedAt) < f.e.pushWindow() {
+		return nil // the window this feed opened or found is still open
+	}
+	run, err := f.e.streamRun(ctx, f.tenantID, st)
 	if err != nil {
 		return err
 	}
+	f.sess.run = run
+	return nil
+}
+
+// Warm opens the feed's session before the first event (the describe of
+// Contact, the configuration, the scope), so the first change of a
+// subscription does not wait for them.
+func (f *Feed) Warm(ctx context.Context) error {
+	st, err := f.e.Store.GetSyncState(ctx, f.tenantID)
+	if err != nil || !st.PullEnabled || st.ConfigVersion == 0 {
+		return err
+	}
+	return f.warm(ctx, st)
+}
+
+func (f *Feed) warm(ctx context.Context, st store.SyncState) error {
+	e, t := f.e, f.tenantID
 	if f.sess != nil && f.version == st.ConfigVersion {
-		f.sess.run = run
 		return nil
 	}
-	s, err := e.openSession(ctx, t, run)
+	// The run is found (or opened) with the first batch.
+	s, err := e.openSession(ctx, t, Run{TenantID: t, ConfigVersion: st.ConfigVersion})
 	if err != nil {
 		return err
 	}
@@ -262,9 +294,11 @@ func (f *Feed) touches(ev cdc.Event) bool {
 // differs reports whether an echo event (sfsync's own write) carries a
 // value of a pulled field other than what the link last wrote, or
 // touches a condition's field: then a trigger or a flow changed the
-// record inside the same transaction, and it is read and applied. Values
-// that cannot be compared here (dates, numbers) count as different.
-func (f *Feed) differs(ev cdc.Event, l store.Link) bool {
+// record inside the same transaction, and it is read and applied. A value
+// the platform contact holds already counts as the same: the event can
+// arrive before the push has stored the link's new values. Values that
+// cannot be compared here (dates, numbers) count as different.
+func (f *Feed) differs(ev cdc.Event, l store.Link, c contact.Contact) bool {
 	nulled := map[string]bool{}
 	for _, n := range ev.NulledFields {
 		nulled[n] = true
@@ -296,7 +330,10 @@ func (f *Feed) differs(ev cdc.Event, l store.Link) bool {
 		for _, i := range idx {
 			m := f.sess.maps[i]
 			v, err := m.fromSalesforce(map[string]any{m.sfField: raw})
-			if err != nil || canon(v) != canon(l.SFValues[m.key]) {
+			if err != nil {
+				return true
+			}
+			if cv := canon(v); cv != canon(l.SFValues[m.key]) && (c.ID == "" || cv != canon(m.fromPlatform(c))) {
 				return true
 			}
 		}

@@ -338,6 +338,9 @@ func (s *Streamer) subscribe(ctx context.Context, tenantID string, feed *Feed, r
 		}
 		rs.CatchUp = true
 	}
+	if err := feed.Warm(ctx); err != nil {
+		return false, err
+	}
 	s.mode(ctx, tenantID, store.StreamRealtime, "")
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
