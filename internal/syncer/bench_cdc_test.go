@@ -3,9 +3,9 @@ package syncer_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"log/slog"

@@ -59,6 +59,8 @@ type Feed struct {
 	// that pull it; watched are the fields an UPDATE must touch to matter.
 	bySF    map[string][]int
 	watched map[string]bool
+	// usageSaved is when the API usage reading was last stored.
+	usageSaved time.Time
 }
 
 // NewFeed returns the feed of a tenant's change events.
@@ -202,7 +204,12 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 	if err := e.applyPage(ctx, s, pg); err != nil {
 		return res, err
 	}
-	e.saveUsage(ctx, t, s.client)
+	if now := e.now(); now.Sub(f.usageSaved) >= time.Minute {
+		// The org's usage reading, kept for the next client (X4): once a
+		// minute is enough, and spares a write per batch.
+		e.saveUsage(ctx, t, s.client)
+		f.usageSaved = now
+	}
 	return res, nil
 }
 
