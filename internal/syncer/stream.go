@@ -342,6 +342,8 @@ func (s *Streamer) subscribe(ctx context.Context, tenantID string, feed *Feed, r
 		return false, err
 	}
 	s.mode(ctx, tenantID, store.StreamRealtime, "")
+	s.log().InfoContext(ctx, "subscribed to Contact change events", "tenant_id", tenantID,
+		"from", map[bool]string{true: "the stored replay ID", false: "the newest event"}[rs.ReplayID != nil], "catch_up", rs.CatchUp)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The catch-up pull and the batches take turns, so one tenant's
