@@ -69,7 +69,9 @@ func TestRealtimeAcrossWorkerProcesses(t *testing.T) {
 	}
 	psCtx, stopPS := context.WithCancel(context.Background())
 	psDone := make(chan error, 1)
-	go func() { psDone <- pubsub.Serve(psCtx, lis, pubsub.New(env.Emu, pubsub.Options{}), &tls.Config{Certificates: []tls.Certificate{cert}}) }()
+	go func() {
+		psDone <- pubsub.Serve(psCtx, lis, pubsub.New(env.Emu, pubsub.Options{}), &tls.Config{Certificates: []tls.Certificate{cert}})
+	}()
 	t.Cleanup(func() { stopPS(); <-psDone })
 
 	// The first sync runs here; the workers then subscribe.
