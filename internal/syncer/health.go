@@ -68,7 +68,11 @@ func (e *Engine) Health(ctx context.Context, tenantID string) (Health, error) {
 	if h.OpenReview, err = e.CountOpenReview(ctx, tenantID); err != nil {
 		return h, err
 	}
-	h.RealTimePull = e.RealTimePull != nil && e.RealTimePull(ctx, tenantID)
+	rs, err := e.Store.GetRealtimeStream(ctx, tenantID)
+	if err != nil {
+		return h, err
+	}
+	h.RealTimePull = rs.Mode == store.StreamRealtime
 	c, err := e.Store.GetConnection(ctx, tenantID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

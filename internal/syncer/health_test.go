@@ -1,7 +1,6 @@
 package syncer_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -144,10 +143,12 @@ func TestRetryCheckAndHealth(t *testing.T) {
 			t.Errorf("check after the contact was fixed: got %+v, want 3 unchanged, 2 changed", rc)
 		}
 
-		// The hook says real time once Change Data Capture delivers.
-		f.eng.RealTimePull = func(context.Context, string) bool { return true }
+		// Real time once a Change Data Capture subscription is up.
+		if err := f.Store.SetStreamMode(f.ctx, f.Tenant.ID, store.StreamRealtime, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 		if h, _ := f.eng.Health(f.ctx, f.Tenant.ID); !h.RealTimePull {
-			t.Error("health: the real-time hook is not read")
+			t.Error("health: a subscription that is up does not read as real time")
 		}
 	})
 }

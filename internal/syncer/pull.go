@@ -789,6 +789,12 @@ type page struct {
 	// checkpoint: the last Id is saved as the run's checkpoint (a full
 	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
 	checkpoint bool
+	// apiCalls are added to the run with the page (a change event batch's
+	// read by Id; a pull counts its calls when the run ends).
+	apiCalls int64
+	// onCommit runs inside the page's transaction (a change event batch
+	// stores its replay ID there).
+	onCommit func(tx *sql.Tx) error
 }
 
 // prepare works out what needs no database: each record's ID, deletion,
@@ -1277,7 +1283,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}
-		prog.APICalls = 0
+		prog.APICalls = pg.apiCalls
+		if pg.onCommit != nil {
+			if err := pg.onCommit(tx); err != nil {
+				return err
+			}
+		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
 	return err

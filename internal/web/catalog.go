@@ -604,6 +604,15 @@ var zhTW = map[string]string{
 	"retry.anyway":                                   "仍要重新同步",
 	"retry.go":                                       "重新同步",
 	"retry.check_failed":                             "目前無法檢查資料是否已變更；仍可重新同步。",
+	// How Salesforce changes arrive (issue 15).
+	"trigger.catch_up":               "即時同步中斷後補同步",
+	"arrival.label":                  "Salesforce 變更",
+	"arrival.realtime":               "即時送達",
+	"arrival.polling":                "每 15 分鐘輪詢",
+	"arrival.since":                  "自 %s 起",
+	"arrival.reason.cdc_unavailable": "此 Salesforce 組織未發布聯絡人的變更事件（版本不含 Change Data Capture，或未在「設定 → Change Data Capture」選取 Contact）。",
+	"arrival.reason.stream_broken":   "即時連線中斷，正在重新連線；期間以輪詢補上變更。",
+	"arrival.reason.connection":      "Salesforce 串接需要處理，恢復後即改為即時送達。",
 }
 
 var en = map[string]string{
@@ -1202,4 +1211,13 @@ var en = map[string]string{
 	"retry.anyway":                                   "Retry anyway",
 	"retry.go":                                       "Retry",
 	"retry.check_failed":                             "Whether the data changed cannot be checked right now; you can still retry.",
+	// How Salesforce changes arrive (issue 15).
+	"trigger.catch_up":               "Catch-up after real time",
+	"arrival.label":                  "Salesforce changes",
+	"arrival.realtime":               "Real time",
+	"arrival.polling":                "Polling every 15 minutes",
+	"arrival.since":                  "since %s",
+	"arrival.reason.cdc_unavailable": "This Salesforce org does not publish Contact change events (its edition has no Change Data Capture, or Contact is not selected in Setup → Change Data Capture).",
+	"arrival.reason.stream_broken":   "The real-time connection broke and is reconnecting; polling catches up meanwhile.",
+	"arrival.reason.connection":      "The Salesforce connection needs attention; changes arrive in real time again once it works.",
 }

@@ -261,6 +261,9 @@ type infoView struct {
 	// Health and Charts are the sync health at a glance (issue 17).
 	Health syncer.Health
 	Charts []chart.Bars
+	// Arrival: how Salesforce changes arrive (issue 15); nil when nothing
+	// is pulled.
+	Arrival *arrivalView
 }
 
 type filterLink struct {
@@ -306,6 +309,10 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		v.Pulls = cfg.PullsFromSalesforce()
 		if v.Pulls {
 			if v.ResyncAdvised, err = s.opts.Engine.ResyncAdvised(ctx, rc.Tenant.ID); err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+			if v.Arrival, err = s.arrival(ctx, rc.Tenant.ID); err != nil {
 				s.fail(w, r, rc, err)
 				return
 			}
