@@ -21,6 +21,10 @@ const (
 	// ReviewMerge: a linked Salesforce record was merged away and its
 	// survivor is linked to another platform contact.
 	ReviewMerge ReviewKind = "merge"
+	// ReviewDuplicate: Salesforce's duplicate rules refused a record sfsync
+	// created for the platform contact, naming existing records; an admin
+	// links the contact to one of them, or keeps them apart.
+	ReviewDuplicate ReviewKind = "duplicate"
 )
 
 // ReviewStatus is whether a review item still waits for a decision.

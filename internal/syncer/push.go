@@ -340,8 +340,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if len(linkedIDs)+len(keyLits) > 0 {
 		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
 		for _, m := range s.maps {
-			if !slices.Contains(fields, m.sfField) {
-				fields = append(fields, m.sfField)
+			for _, f := range m.sfFields() {
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
 			}
 		}
 		q, err := syncconf.NewQuery(s.describe).Select(fields...).
@@ -483,8 +485,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				}
 				it.pfChanged = true
 			case WriteToSalesforce:
-				v, err := m.toSalesforce(it.c)
-				if err != nil {
+				if err := m.writeSalesforce(rec, it.c); err != nil {
 					var re *syncconf.RecordError
 					if errors.As(err, &re) {
 						fail(it, m.sfField, re.Reason, re.Error())
@@ -493,7 +494,6 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					}
 					bad = true
 				}
-				rec[m.sfField] = v
 			}
 			if bad {
 				break
@@ -513,6 +513,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					continue
 				}
 				rec[identity.sfField] = v
+			}
+			if err := s.createDefaults(ctx, rec); err != nil {
+				return err
 			}
 			it.record = rec
 			creates = append(creates, it)
@@ -538,6 +541,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	// their links, platform-side winners and acknowledgements are written
 	// in one transaction below.
 	var done []*pushItem
+	var dupItems []dupItem
 	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
 		var recs []salesforce.Record
 		var sent []*pushItem
@@ -558,6 +562,12 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		for _, r := range res {
 			it := sent[r.Index]
+			if !r.Success && created {
+				if dups := duplicateIDs(r); len(dups) > 0 {
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+					continue
+				}
+			}
 			if !r.Success {
 				var msgs, fields []string
 				code := "salesforce_error"
@@ -582,9 +592,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err := write(updates, s.client.UpdateRecords, false); err != nil {
 		return err
 	}
-	if err := write(creates, s.client.CreateRecords, true); err != nil {
+	createWith := func(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
+		return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
+	}
+	if err := write(creates, createWith, true); err != nil {
 		return err
 	}
+	// Records a duplicate rule refused: linked to the record it named, or
+	// held for review with it as the match (Config.Create.OnDuplicate).
+	linkedDup, err := e.duplicates(ctx, s, dupItems, &prog, record, &ack)
+	if err != nil {
+		return err
+	}
+	done = append(done, linkedDup...)
 	var pfOps []store.ContactOp
 	var pfItems []*pushItem
 	for _, it := range done {
