@@ -1,0 +1,86 @@
+package syncer_test
+
+import (
+	"testing"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+)
+
+// TestNameRuleValueMapAndCreateDefaults runs the values that need more
+// than a copy (issue 16 item 5) and what sfsync sets on the records it
+// creates (item 4) through a pull and a push against the emulator.
+func TestNameRuleValueMapAndCreateDefaults(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		src := contact.CustomFieldDef{Key: "source", Label: "來源", Type: contact.FieldText}
+		if _, err := f.Store.CreateCustomField(f.ctx, f.Tenant.ID, src); err != nil {
+			t.Fatal(err)
+		}
+		owner := f.Org.Human().ID
+		cfg := memberConfig()
+		cfg.Fields[1].NameRule = syncconf.NameChinese // LastName ↔ name, with FirstName
+		cfg.Fields = append(cfg.Fields, syncconf.FieldMapping{SalesforceField: "LeadSource", PlatformField: "custom.source",
+			Direction: syncconf.DirBoth, ValueMap: []syncconf.ValuePair{{Platform: "官網", Salesforce: "Web"}}})
+		cfg.Create = syncconf.CreateOptions{
+			Constants: []syncconf.ConstantValue{{SalesforceField: "Title", Value: "LINE 會員"}},
+			Owner:     syncconf.OwnerUser, OwnerID: owner,
+		}
+		sfID := f.sfCreate(t, map[string]any{"LastName": "歐陽", "FirstName": "娜娜", "Member_Number__c": "M1", "LeadSource": "Web"})
+		f.save(t, cfg)
+		run, err := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != 1 {
+			t.Fatalf("first sync = %+v, want 1 created", got.Counts)
+		}
+		nana := f.platform(t, "M1")
+		if nana.Name != "歐陽娜娜" || nana.Custom["source"] != "官網" {
+			t.Fatalf("platform contact = name %q source %v, want 歐陽娜娜 and 官網", nana.Name, nana.Custom["source"])
+		}
+
+		// Platform → Salesforce: the name is split, the value mapped back.
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, nana.ID, contact.Input{Name: contact.Some("王小明")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := contact.Rules{}.Normalize(contact.Input{MemberID: contact.Some("M2"), Name: contact.Some("Mary Ann Smith"),
+			Custom: map[string]contact.Opt[any]{"source": contact.Some[any]("官網")}})
+		if _, err := f.Store.CreateContact(f.ctx, f.Tenant.ID, in, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := f.Org.Record(sfID)
+		if rec["LastName"] != "王" || rec["FirstName"] != "小明" {
+			t.Fatalf("Salesforce name = %v / %v, want LastName 王 and FirstName 小明", rec["LastName"], rec["FirstName"])
+		}
+		var mary map[string]any
+		for _, id := range f.Org.ContactIDs(false) {
+			if r, _ := f.Org.Record(id); r["Member_Number__c"] == "M2" {
+				mary = r
+			}
+		}
+		if mary == nil {
+			t.Fatal("no Salesforce contact created for M2")
+		}
+		for k, want := range map[string]any{"FirstName": "Mary Ann", "LastName": "Smith", "LeadSource": "Web", "Title": "LINE 會員", "OwnerId": owner} {
+			if mary[k] != want {
+				t.Errorf("new Salesforce contact %s = %v, want %v", k, mary[k], want)
+			}
+		}
+
+		// The writes come back as echoes: nothing to apply, no conflict.
+		inc := f.syncNow(t)
+		if inc.Counts.Updated != 0 || inc.Counts.Conflicts != 0 || inc.Counts.Failed != 0 {
+			t.Errorf("pull after push = %+v, want no update, conflict or failure (echo)", inc.Counts)
+		}
+		if got := f.platform(t, "M1").Name; got != "王小明" {
+			t.Errorf("platform name after the echo = %q, want 王小明", got)
+		}
+	})
+}
