@@ -84,3 +84,27 @@ func TestNameRuleValueMapAndCreateDefaults(t *testing.T) {
 		}
 	})
 }
+
+// TestEnvForAnOrgWithoutPersonAccounts: the wizard's environment offers
+// Contact and Lead, and Person Account only when the org describes
+// Account with IsPersonAccount.
+func TestEnvForAnOrgWithoutPersonAccounts(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	env, err := f.eng.EnvFor(f.ctx, f.Tenant.ID, syncconf.ObjectContact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := env.Objects()
+	for _, o := range got {
+		if o == syncconf.ObjectPersonAccount && !env.PersonAccounts {
+			t.Fatalf("Objects() = %v offers Person Account without them", got)
+		}
+	}
+	if len(got) < 2 || got[0] != syncconf.ObjectContact || got[1] != syncconf.ObjectLead {
+		t.Fatalf("Objects() = %v, want Contact and Lead first", got)
+	}
+	if env.Describe == nil || env.Describe.Name != "Contact" {
+		t.Fatalf("describe = %v, want Contact", env.Describe)
+	}
+}
