@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -28,6 +29,8 @@ import (
 type Sync struct {
 	Engine *syncer.Engine
 	Conn   *sfconn.Service
+	// Alerts keeps the alert settings (nil: those routes answer 503).
+	Alerts *alert.Service
 }
 
 func (s *server) sync() (*syncer.Engine, *sfconn.Service, error) {
@@ -302,7 +305,8 @@ func (s *server) dryRun(w http.ResponseWriter, r *http.Request) error {
 
 // startSync runs a manual sync (S20): "changes" pulls Salesforce's changes
 // now, "full" re-reads everything, "initial" starts the first sync,
-// "retry_failed" retries every failed record.
+// "retry_failed" retries every failed record, "drift_check" checks for
+// and repairs drift (Y2).
 func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 	eng, _, err := s.sync()
 	if err != nil {
@@ -325,8 +329,10 @@ func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 		run, err = eng.StartInitialSync(ctx, t)
 	case "retry_failed":
 		run, err = eng.RetryFailed(ctx, t, 0, "")
+	case "drift_check":
+		run, err = eng.DriftCheck(ctx, t)
 	default:
-		return invalidField("kind", "must be changes, full, initial or retry_failed")
+		return invalidField("kind", "must be changes, full, initial, retry_failed or drift_check")
 	}
 	if err != nil {
 		return refusalError(err)

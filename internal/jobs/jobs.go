@@ -82,7 +82,7 @@ func (PullArgs) InsertOpts() river.InsertOpts {
 // resyncs wait for each other and never for the slots of polls.
 func pullOpts(mode syncer.PullMode) river.InsertOpts {
 	o := PullArgs{}.InsertOpts()
-	if mode == syncer.ModeFull {
+	if mode == syncer.ModeFull || mode == syncer.ModeDrift {
 		o.Queue, o.Priority = string(QueueBulk), priorityBulk
 	}
 	return o
@@ -111,6 +111,10 @@ func (ScheduleArgs) Kind() string { return "sfsync.schedule" }
 func (ScheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: string(QueueSchedule), MaxAttempts: 3}
 }
+
+// CompletedJobRetention is how long a completed job row stays in
+// river_job before River's cleaner deletes it.
+const CompletedJobRetention = time.Hour
 
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
@@ -164,6 +168,9 @@ type scheduleWorker struct {
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	if _, err := w.e.SchedulePulls(ctx); err != nil {
+		return err
+	}
+	if _, err := w.e.ScheduleDriftChecks(ctx); err != nil {
 		return err
 	}
 	return w.e.Maintain(ctx)
@@ -261,7 +268,12 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		// next start does. A job still "running" long after its timeout
 		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
-		SoftStopTimeout:      opts.SoftStopTimeout,
+		// River keeps completed jobs a day by default: at 10,000 tenants
+		// polling every 15 minutes that is a million rows. An hour still
+		// covers the metrics' recent window (app.opsWindow, 15 minutes);
+		// the runs themselves are kept in sync_runs.
+		CompletedJobRetentionPeriod: CompletedJobRetention,
+		SoftStopTimeout:             opts.SoftStopTimeout,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
 	}

@@ -407,6 +407,9 @@ func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 		return nil, fmt.Errorf("create org: %w", err)
 	}
 	o.humanID = human.ID
+	if opts.PersonAccounts {
+		o.EnablePersonAccounts()
+	}
 	s.mu.Lock()
 	s.orgs = append(s.orgs, o)
 	s.orgByID[o.id[:15]] = o

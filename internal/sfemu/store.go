@@ -166,6 +166,7 @@ type apiError struct {
 	Message  string
 	Fields   []string
 	noFields bool
+	dup      *duplicateInfo // DUPLICATES_DETECTED details (duplicates.go)
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -192,6 +193,11 @@ type actor struct {
 	api     string // "rest", "bulkapi"; "" for a human in the UI
 	version string
 	client  string
+	// assign is the Sforce-Auto-Assign header as sent ("" when absent:
+	// REST applies the active assignment rule, a UI edit does not).
+	assign string
+	// allowDupSave is Sforce-Duplicate-Rule-Header: allowSave=true.
+	allowDupSave bool
 }
 
 func (a actor) origin() string {
@@ -502,13 +508,23 @@ func (o *Org) checkRefs(obj *objectDef, changes map[int]any) []*apiError {
 			} else if !u.Active {
 				errs = append(errs, fieldErr("INACTIVE_OWNER_OR_USER", "owner or user is inactive.", f.Name))
 			}
-		case "Contact":
-			t := o.tables["contact"]
+		case ObjAccount:
+			if !strings.HasPrefix(id, "001") {
+				errs = append(errs, fieldErr("FIELD_INTEGRITY_EXCEPTION", f.Label+": id value of incorrect type: "+id, f.Name))
+			} else if r, _, ok := o.tables["account"].get(id); !ok || r.deleted() {
+				errs = append(errs, fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"))
+			}
+		case ObjContact, ObjLead:
+			t := o.tables[strings.ToLower(target)]
 			if r, _, ok := t.get(id); !ok || r.deleted() {
 				errs = append(errs, fieldErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"))
 			}
+		case "RecordType":
+			if !o.recordTypeValidLocked(obj.Name, id) {
+				errs = append(errs, fieldErr("INVALID_CROSS_REFERENCE_KEY", "Record Type ID: this ID value isn't valid for the user: "+id, f.Name))
+			}
 		default:
-			prefix := map[string]string{"Account": "001", "Individual": "0PK"}[target]
+			prefix := map[string]string{"Individual": "0PK"}[target]
 			if prefix != "" && !strings.HasPrefix(id, prefix) {
 				errs = append(errs, fieldErr("FIELD_INTEGRITY_EXCEPTION", f.Label+": id value of incorrect type: "+id, f.Name))
 			}
@@ -533,7 +549,7 @@ func (o *Org) checkUnique(t *table, changes map[int]any, self int32) []*apiError
 }
 
 func (o *Org) derive(obj *objectDef, r *record, changes map[int]any) {
-	if obj.Name == "Contact" || obj.Name == "User" {
+	if obj.Name == ObjContact || obj.Name == "User" || obj.Name == ObjLead || obj.Name == ObjAccount && isPersonRecord(obj, r, changes) {
 		fi, _ := obj.field("FirstName")
 		li, _ := obj.field("LastName")
 		_, f1 := changes[fi.index]
@@ -571,10 +587,19 @@ func (o *Org) insertLocked(tx *tx, t *table, a actor, in writeInput, now time.Ti
 	if len(errs) > 0 {
 		return "", errs
 	}
+	if errs := o.checkObjectLocked(t, nil, changes); len(errs) > 0 {
+		return "", errs
+	}
 	if t.obj.ownerIdx >= 0 && changes[t.obj.ownerIdx] == nil {
 		changes[t.obj.ownerIdx] = o.intern(a.userID)
 	}
+	if e := o.applyAssignmentLocked(t.obj, a, changes); e != nil {
+		return "", []*apiError{e}
+	}
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, -1)...); len(errs) > 0 {
+		return "", errs
+	}
+	if errs := o.checkPersonUniqueLocked(t, nil, changes); len(errs) > 0 {
 		return "", errs
 	}
 	if errs := o.checkRules(t.obj, nil, changes); len(errs) > 0 {
@@ -584,6 +609,12 @@ func (o *Org) insertLocked(tx *tx, t *table, a actor, in writeInput, now time.Ti
 		if f.DefaultValue != nil && changes[f.index] == nil {
 			changes[f.index] = f.DefaultValue
 		}
+	}
+	if e := o.checkDuplicatesLocked(t, a, nil, changes); e != nil {
+		return "", []*apiError{e}
+	}
+	if o.isPersonAccountChange(t, nil, changes) {
+		return o.insertPersonAccountLocked(tx, t, a, changes, now), nil
 	}
 	return o.insertChangesLocked(tx, t, a, changes, now), nil
 }
@@ -644,11 +675,23 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 	if r.deleted() {
 		return []*apiError{{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}}
 	}
+	if e := o.checkWritableLocked(t, r, a); e != nil {
+		return []*apiError{e}
+	}
 	changes, errs := o.prepare(t.obj, in, r, skip)
 	if len(errs) > 0 {
 		return errs
 	}
+	if errs := o.checkObjectLocked(t, r, changes); len(errs) > 0 {
+		return errs
+	}
+	if e := o.applyAssignmentLocked(t.obj, a, changes); e != nil {
+		return []*apiError{e}
+	}
 	if errs := append(o.checkRefs(t.obj, changes), o.checkUnique(t, changes, p)...); len(errs) > 0 {
+		return errs
+	}
+	if errs := o.checkPersonUniqueLocked(t, r, changes); len(errs) > 0 {
 		return errs
 	}
 	if errs := o.checkRules(t.obj, r, changes); len(errs) > 0 {
@@ -742,6 +785,7 @@ func (o *Org) applyLocked(tx *tx, t *table, a actor, p int32, changes map[int]an
 		changed = append(changed, "LastModifiedDate")
 	}
 	o.logChange(tx, a, kind, obj, old.id, now, changed, nulled)
+	o.mirrorPersonContactLocked(tx, t, a, old, n, changes, now, kind)
 	tx.onUndo(func() {
 		for _, u := range undos {
 			idx := t.uniq[u.i]
@@ -772,12 +816,15 @@ func (o *Org) deleteLocked(tx *tx, t *table, a actor, id string, now time.Time) 
 	if r.deleted() {
 		return &apiError{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}
 	}
+	if t.obj.Name == ObjContact && isPersonRecord(t.obj, r, nil) {
+		return o.checkWritableLocked(t, r, a)
+	}
 	o.applyLocked(tx, t, a, p, map[int]any{}, now, "DELETE", true)
 	return nil
 }
 
 func (o *Org) logChange(tx *tx, a actor, kind string, obj *objectDef, id string, now time.Time, changed, nulled []string) {
-	if obj.Name != "Contact" {
+	if !obj.Tracked {
 		return
 	}
 	slices.Sort(changed)

@@ -21,6 +21,9 @@ type SyncState struct {
 	NextPullAt    time.Time
 	PausedUntil   time.Time
 	PushRunID     int64 // the open real-time push run
+	// The admin's pause of each direction (SetSyncPause writes them;
+	// SaveSyncState leaves them alone).
+	PullPaused, PushPaused bool
 }
 
 func timeOrZero(us int64) time.Time {
@@ -42,8 +45,8 @@ func microsOrZero(t time.Time) int64 {
 func (s *Store) GetSyncState(ctx context.Context, tenantID string) (SyncState, error) {
 	st := SyncState{TenantID: tenantID}
 	var cursor, next, paused int64
-	err := s.db().QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id
-		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID)
+	err := s.db().QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id, pull_paused, push_paused
+		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID, &st.PullPaused, &st.PushPaused)
 	if err == sql.ErrNoRows {
 		return st, nil
 	}
@@ -69,13 +72,23 @@ func (s *Store) saveSyncState(ctx context.Context, q querier, st SyncState) erro
 
 // DueForPull lists tenants whose scheduled pull is due at now.
 func (s *Store) DueForPull(ctx context.Context, now time.Time) ([]string, error) {
-	return s.tenantIDs(ctx, `SELECT tenant_id FROM sync_state WHERE pull_enabled = $1 AND next_pull_at <= $2 AND paused_until <= $2 ORDER BY next_pull_at`, true, micros(now))
+	return s.tenantIDs(ctx, `SELECT tenant_id FROM sync_state WHERE pull_enabled = $1 AND next_pull_at <= $2 AND paused_until <= $2 AND pull_paused = $3 ORDER BY next_pull_at`, true, micros(now), false)
+}
+
+// OpenPushRuns lists tenants whose current real-time push run is still
+// running and started at or before startedBefore: the runs whose window
+// may have passed. One query, so the scheduler's upkeep does not read
+// every tenant's state every period (10,000 reads each 30 s at 10,000
+// tenants).
+func (s *Store) OpenPushRuns(ctx context.Context, startedBefore time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT st.tenant_id FROM sync_state st JOIN sync_runs r ON r.id = st.push_run_id AND r.tenant_id = st.tenant_id
+		WHERE st.push_run_id <> 0 AND r.status = 'running' AND r.started_at <= $1`, micros(startedBefore))
 }
 
 // DueForPush lists tenants with pushable outbox rows due at now.
 func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error) {
 	return s.tenantIDs(ctx, `SELECT DISTINCT o.tenant_id FROM outbox o JOIN sync_state st ON st.tenant_id = o.tenant_id
-		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2`, true, micros(now))
+		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2 AND st.push_paused = $3`, true, micros(now), false)
 }
 
 func (s *Store) tenantIDs(ctx context.Context, q string, args ...any) ([]string, error) {

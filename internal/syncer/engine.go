@@ -56,6 +56,13 @@ type Engine struct {
 	PushBatch int
 	// Retention is how long per-record log entries are kept (90 days).
 	Retention time.Duration
+	// HistoryRetention is how long field history (Y3) is kept (90 days).
+	HistoryRetention time.Duration
+	// Alerts, when set, is checked at every Maintain (the scheduler's
+	// period): it tells admins when a watched condition changes state.
+	Alerts interface {
+		CheckAll(ctx context.Context) error
+	}
 	// RecycleBinWindow is how far back Salesforce still reports deletions
 	// (15 days); a cursor older than that triggers a full pass.
 	RecycleBinWindow time.Duration
@@ -72,6 +79,16 @@ type Engine struct {
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration
+	// DriftInterval is how often each tenant's drift check runs
+	// (DefaultDriftInterval: daily).
+	DriftInterval time.Duration
+	// DriftRangeSize is the number of links per range a drift check
+	// compares (DefaultDriftRangeSize).
+	DriftRangeSize int
+	// RealTimePull reports whether a tenant's Salesforce changes arrive
+	// through Change Data Capture (Y1) rather than the poll; the health
+	// line says "real time" or "polling" from it. Nil: polling.
+	RealTimePull func(ctx context.Context, tenantID string) bool
 }
 
 func (e *Engine) now() time.Time {
@@ -653,12 +670,12 @@ func (e *Engine) DispatchPushes(ctx context.Context) (int, error) {
 // Maintain closes real-time push runs whose window passed and prunes log
 // entries older than the retention period.
 func (e *Engine) Maintain(ctx context.Context) error {
-	tenants, err := e.Store.ListTenants(ctx)
+	open, err := e.Store.OpenPushRuns(ctx, e.now().Add(-e.pushWindow()))
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
-		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+	for _, t := range open {
+		if err := e.closeIdlePushRun(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -666,8 +683,31 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	if n > 0 {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The health charts show 7 days of hourly API usage; 30 are kept.
+	if _, err := e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention)); err != nil {
+		return err
+	}
+	n, err = e.Store.PruneFieldHistory(ctx, e.now().Add(-e.historyRetention()))
+	if n > 0 {
+		e.log().InfoContext(ctx, "pruned old field history", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	if e.Alerts != nil {
+		// A failed delivery is the alert's to record; the schedule goes on.
+		if err := e.Alerts.CheckAll(ctx); err != nil {
+			e.log().WarnContext(ctx, "checking alerts failed", "error", err)
+		}
+	}
+	return nil
 }
+
+// usageRetention is how long hourly API usage is kept.
+const usageRetention = 30 * 24 * time.Hour
 
 // nextPoll is when a tenant's next scheduled pull is due: one poll
 // interval from now plus a random part of up to a tenth of it (at most a

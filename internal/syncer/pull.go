@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -180,6 +181,11 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		if !st.PullEnabled || st.ConfigVersion == 0 {
 			return nil
 		}
+		if trigger == TriggerScheduled && st.PullPaused {
+			// An admin's pause holds scheduled polls back (a poll queued
+			// before the pause finds it here).
+			return nil
+		}
 		// A run started by the admin whose own job was merged into this
 		// one (jobs are unique per tenant) is carried on here.
 		existing, busy, err := e.runningPull(ctx, tenantID)
@@ -192,6 +198,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 			return err
 		}
 	}
+	// Every line logged about this run from here on, by the engine, the
+	// Salesforce client or the store, names the tenant and the run.
+	ctx = logctx.With(ctx, "tenant_id", tenantID, "run_id", run.ID)
 	wasPaused := run.Status == StatusPaused
 	if wasPaused {
 		msg := ""
@@ -217,6 +226,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		// deletions may be gone from queryAll, so read everything.
 		mode = ModeFull
 	}
+	if mode == ModeDrift {
+		return e.endPull(ctx, tenantID, run, sess, e.driftCheck(ctx, sess))
+	}
 	var cursor time.Time
 	if mode == ModeFull {
 		sess.fullPass = true
@@ -232,6 +244,9 @@ func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
+	if trigger == TriggerDrift {
+		return ModeDrift
+	}
 	return ModeIncremental
 }
 
@@ -242,6 +257,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		calls = sess.calls()
 		e.saveUsage(ctx, tenantID, sess.client)
 	}
+	e.observeSalesforce(ctx, tenantID, run.ID, runErr)
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -396,6 +412,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	}
 	deadline := e.now().Add(e.sliceDuration())
 	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
+	if run.Checkpoint == "" && run.Processed == 0 && s.limit == 0 {
+		// Before the pass: its cost against the budget left today (X4).
+		if bulk, err = e.planPass(ctx, s, "full pass", run.Total, min(2000, max(200, e.pageSize())), bulk); err != nil {
+			return err
+		}
+	}
 	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
@@ -415,6 +437,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		defer sp.Close()
+		if err := e.followEarlierMerges(ctx, s, run.StartedAt); err != nil {
+			return err
+		}
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -477,18 +502,79 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
 }
 
+// followEarlierMerges runs before a full pass applies anything. The pass
+// reads live records only, so a linked record merged away since the last
+// run never reaches one of its pages: its survivor would read as a
+// newcomer (a second platform contact, or held against the pair) and the
+// link would go as a deletion. The linked records that a merge deleted and
+// the recycle bin still holds are read (queryAll, one call when there are
+// few) and applied as an incremental pull applies them: the link follows
+// the survivor, or is held for review when the survivor is linked to
+// another platform contact. A first sync has no links and skips it.
+func (e *Engine) followEarlierMerges(ctx context.Context, s *session, since time.Time) error {
+	if _, ok := s.describe.Field("MasterRecordId"); !ok {
+		return nil
+	}
+	if old, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 1); err != nil || len(old) == 0 {
+		return err
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted", "MasterRecordId").MergedAway().Build()
+	if err != nil {
+		return err
+	}
+	var merged []map[string]any
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		merged = append(merged, it.Record())
+	}
+	if err := it.Err(); err != nil || len(merged) == 0 {
+		return err
+	}
+	return e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+		for chunk := range slices.Chunk(merged, 500) {
+			ids := make([]string, len(chunk))
+			for i, rec := range chunk {
+				ids[i], _ = rec["Id"].(string)
+			}
+			links, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, ids)
+			if err != nil {
+				return err
+			}
+			for i, rec := range chunk {
+				if _, linked := links[ids[i]]; linked {
+					if err := emit(rec); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // reconcileUnseen looks at the links a full pass did not see (every link
 // it saw was saved after the run started): their Salesforce contacts were
 // deleted — unlinked, the platform contact kept — or no longer match the
 // conditions — kept linked, logged as out of scope. A full pass thus also
 // catches deletions older than Salesforce's 15-day recycle bin (X6).
 func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Time) error {
-	t := s.tenantID
 	for {
-		links, err := e.Store.LinksSavedBefore(ctx, t, since, 300)
+		links, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 300)
 		if err != nil || len(links) == 0 {
 			return err
 		}
+		if err := e.settleUnseen(ctx, s, links); err != nil {
+			return err
+		}
+	}
+}
+
+// settleUnseen settles links whose records a read did not return (at most
+// 300): deleted ones are unlinked, the rest marked out of scope, and every
+// one saved again.
+func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
+	t := s.tenantID
+	{
 		ids := make([]string, len(links))
 		for i, l := range links {
 			ids[i] = l.SalesforceID
@@ -541,9 +627,7 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 			}
 			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 		})
-		if err != nil {
-			return err
-		}
+		return err
 	}
 }
 
@@ -551,23 +635,7 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // lookback), deleted records included, plus failed records due for a
 // retry, and returns the new cursor: the newest SystemModstamp seen.
 func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
-	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
-	if err != nil {
-		return cursor, err
-	}
-	sc, err := newScope(s.describe, scopeQ, e.now())
-	if err != nil {
-		return cursor, err
-	}
-	// The conditions are evaluated here, so their fields are read too.
-	extra := []string{"IsDeleted"}
-	if _, ok := s.describe.Field("MasterRecordId"); ok {
-		extra = append(extra, "MasterRecordId") // merges are followed
-	}
-	for _, c := range s.cfg.Conditions {
-		extra = append(extra, c.SalesforceField)
-	}
-	fields, err := s.selectList(extra...)
+	fields, sc, err := e.changeFields(s)
 	if err != nil {
 		return cursor, err
 	}
@@ -820,6 +888,9 @@ type pullItem struct {
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
+	// hist are the field changes this page decided for the record (Y3),
+	// recorded with the write that carries them.
+	hist []store.FieldChange
 }
 
 // applyPage applies one page of Salesforce records in one transaction:
@@ -1022,6 +1093,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var opLinks []store.Link
 	var opCur []contact.Contact // dry runs: each op's contact before
 	var keepLinks []store.Link
+	var hist []store.FieldHistoryEntry
 	for _, it := range items {
 		if it.done {
 			continue
@@ -1083,10 +1155,15 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				// for it yet).
 				it.needPush = true
 			}
+			var rule string
 			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
+				rule = code
 				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
+			}
+			if ch, ok := historyOf(m, d, rule, !exists, val.json, jsonable(pv)); ok {
+				it.hist = append(it.hist, ch)
 			}
 			settle(&link, m.key, f, d, val.json, jsonable(pv), true)
 		}
@@ -1115,6 +1192,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		s.sample(dryUnchanged, it, cur, cur)
 		okRetry = append(okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
+		if len(it.hist) > 0 {
+			// Only decisions for the push to carry (the platform's value
+			// won): recorded now, with the rule that decided.
+			hist = append(hist, s.historyEntry(it.contactID, it.sfID, it.hist))
+		}
 	}
 	keepLinks = append(keepLinks, changedLinks...)
 
@@ -1150,6 +1232,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			l := opLinks[i]
 			l.ContactID = r.Contact.ID
 			saved = append(saved, l)
+			if r.Outcome != store.OutcomeUnchanged && len(it.hist) > 0 {
+				hist = append(hist, s.historyEntry(r.Contact.ID, it.sfID, it.hist))
+			}
 			okRetry = append(okRetry, it.sfID)
 		}
 		// Linked records read but not written (failed, ambiguous, out of
@@ -1184,6 +1269,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			return err
 		}
 		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
 			return err
 		}
 		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
@@ -29,7 +30,8 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 		// Read every pass: the previous one may have opened a push run or
 		// paused pushes, and a disconnect may have stopped them.
 		st, err := e.Store.GetSyncState(ctx, tenantID)
-		if err != nil || !st.PushEnabled || st.PausedUntil.After(e.now()) {
+		// Paused by the admin: the changes wait in the outbox.
+		if err != nil || !st.PushEnabled || st.PushPaused || st.PausedUntil.After(e.now()) {
 			return err
 		}
 		entries, err := e.Store.DueOutbox(ctx, tenantID, e.now(), 2000)
@@ -179,6 +181,7 @@ type pushItem struct {
 	create    bool
 	pfUpdates contact.Contact // platform values that won a conflict for Salesforce
 	pfChanged bool
+	hist      []store.FieldChange // what the decisions wrote (Y3)
 }
 
 // pushEntries pushes one pass of outbox entries. *cur is the session of
@@ -190,6 +193,8 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	if err != nil {
 		return err
 	}
+	// Every line logged about this pass names the tenant and its run.
+	ctx = logctx.With(ctx, "tenant_id", t, "run_id", run.ID)
 	sess := *cur
 	if sess != nil && sess.run.ConfigVersion == run.ConfigVersion {
 		sess.run, sess.calls0 = run, sess.client.Calls() // calls are counted per pass
@@ -473,10 +478,15 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 			f := m.state(it.link, sf, Side{Known: true, Canon: canon(pv), Modified: it.c.Updated})
 			d := decideField(f)
+			var rule string
 			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
+				rule = code
 				record(KindConflict, it, m.sfField, code, reason, detail)
+			}
+			if ch, ok := historyOf(m, d, rule, it.create, jsonable(sfv), jsonable(pv)); ok {
+				it.hist = append(it.hist, ch)
 			}
 			switch d.Write {
 			case WriteToPlatform:
@@ -632,12 +642,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 		}
 		var saveLinks []store.Link
+		var hist []store.FieldHistoryEntry
 		for _, it := range done {
 			if refused[it] {
 				continue
 			}
 			saveLinks = append(saveLinks, it.newLink)
 			ack = append(ack, it.entryIDs...)
+			if len(it.hist) > 0 {
+				hist = append(hist, s.historyEntry(it.c.ID, it.newLink.SalesforceID, it.hist))
+			}
+		}
+		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
+			return err
 		}
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 			return err

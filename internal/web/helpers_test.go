@@ -63,6 +63,7 @@ func testDescribe() *salesforce.SObjectDescribe {
 // every lookup is by tenant, like the real engine's.
 type fakeEngine struct {
 	mu           sync.Mutex
+	outageSince  time.Time // what Outage answers (zero: none shown)
 	env          syncconf.Env
 	cdp          map[string]bool
 	configs      map[string][]syncconf.Config
@@ -78,6 +79,9 @@ type fakeEngine struct {
 	resyncAdvised map[string]bool
 	// reviews are each tenant's review items, newest first.
 	reviews map[string][]store.ReviewItem
+	// usage and retryCheck are what History and CheckRetry answer (health_fake_test.go).
+	usage      map[string][]store.APIUsageHour
+	retryCheck map[string]syncer.RetryCheck
 }
 
 func newFakeEngine() *fakeEngine {
@@ -437,6 +441,8 @@ type setupOpts struct {
 	loginLimit int
 	// platform is Options.PlatformName ("" = 平台 / Platform).
 	platform string
+	// contactURL is Options.ContactURL.
+	contactURL string
 	// engine replaces the fake engine (which it may wrap) behind the server.
 	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
 }
@@ -482,7 +488,7 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 		engine = o.engine(st, conn, eng)
 	}
 	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform})
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 
@@ -617,3 +623,17 @@ func validConfig() syncconf.Config {
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error) {
+	return e.manual("DriftCheck", tenantID, syncer.TriggerDrift)
+}
+
+func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
+	return store.DriftReport{}, store.ErrNotFound
+}
+
+func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outageSince, !e.outageSince.IsZero(), nil
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -27,6 +28,11 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	// Unreachable is since when Salesforce has not answered, once that has
+	// lasted five minutes (zero otherwise).
+	Unreachable time.Time
+	// Health is the sync's health in one line, once it is configured.
+	Health *syncer.Health
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -50,6 +56,11 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 		cv.State = cardAvailable
 		return cv, nil
 	}
+	if since, ok, err := s.opts.Engine.Outage(ctx, rc.Tenant.ID); err != nil {
+		return cv, err
+	} else if ok {
+		cv.Unreachable = since
+	}
 	cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
 	switch {
 	case err == nil:
@@ -68,6 +79,13 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
+	if cv.Configured {
+		h, err := s.opts.Engine.Health(ctx, rc.Tenant.ID)
+		if err != nil {
+			return cv, err
+		}
+		cv.Health = &h
+	}
 	return cv, nil
 }
 

@@ -62,7 +62,9 @@ var funcs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
+	"pct":     func(p float64) string { return fmt.Sprintf("%.0f", p) },
+	"mul100":  func(f float64) float64 { return f * 100 },
+	"minutes": func(d time.Duration) int { return int(d / time.Minute) },
 	// when and whenp show a time in UTC, for pages without a tenant;
 	// a tenant's pages use the view's When, in the tenant's time zone.
 	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
@@ -271,7 +273,7 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, status int, nam
 // flashes are the one-line notices a redirect may ask for with ?done=.
 var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
-	"saved": true, "signed_out": true,
+	"saved": true, "signed_out": true, "drift_check_started": true, "budget_saved": true,
 	"review_linked": true, "review_apart": true, "review_ignored": true,
 }
 

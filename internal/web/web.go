@@ -40,6 +40,9 @@ type Engine interface {
 	StartInitialSync(ctx context.Context, tenantID string) (syncer.Run, error)
 	SyncNow(ctx context.Context, tenantID string) (syncer.Run, error) // manual Salesforce → platform (S20)
 	FullResync(ctx context.Context, tenantID string) (syncer.Run, error)
+	Outage(ctx context.Context, tenantID string) (since time.Time, ok bool, err error)                    // Salesforce unreachable for 5 minutes or more
+	DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error)                                  // drift check and repair now (Y2)
+	DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error)             // store.ErrNotFound: not a finished drift check
 	RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) // runID 0 = all failed records; reasonCode "" = the whole run
 	ResyncAdvised(ctx context.Context, tenantID string) (bool, error)                                     // identity or conditions changed since the last full sync
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
@@ -56,6 +59,11 @@ type Engine interface {
 	GetReview(ctx context.Context, tenantID string, id int64) (store.ReviewItem, error)
 	CountOpenReview(ctx context.Context, tenantID string) (int64, error)
 	ResolveReview(ctx context.Context, tenantID string, id int64, res store.ReviewResolution, sfID, adminID string) (store.ReviewItem, error) // store.ErrConflict when resolved already
+
+	// Sync health (issue 17).
+	Health(ctx context.Context, tenantID string) (syncer.Health, error)                                         // from the database only: no API call
+	History(ctx context.Context, tenantID string, since time.Time) (syncer.History, error)                      // hourly usage, runs and failures for the charts
+	CheckRetry(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.RetryCheck, error) // what RetryFailed would retry, and how much of it changed since
 }
 
 // Options configure the admin UI.
@@ -75,6 +83,10 @@ type Options struct {
 	// PlatformName is how the UI names the platform in both languages
 	// (e.g. "Omnichat"); "平台" / "Platform" when empty.
 	PlatformName string
+	// ContactURL links a platform contact from the sync log: a URL with
+	// "{id}" standing for the contact's ID (e.g. the platform's contact
+	// page). Empty: contact IDs are shown without a link.
+	ContactURL string
 	// SessionTTL is how long a sign-in lasts; 12 hours when zero.
 	SessionTTL time.Duration
 	// LoginLimit attempts per LoginWindow are allowed per client IP and per
@@ -177,8 +189,12 @@ func (s *server) routes() {
 	m.HandleFunc("POST /admin/salesforce/sync-now", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/full-resync", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/retry-failed", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/drift-check", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/budget", s.admin(s.setBudget))
+	m.HandleFunc("GET /admin/salesforce/retry-failed", s.admin(s.retryCheckPage))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}", s.admin(s.runPage))
 	m.HandleFunc("POST /admin/salesforce/runs/{id}/retry", s.admin(s.retryRun))
+	m.HandleFunc("GET /admin/salesforce/runs/{id}/retry", s.admin(s.retryCheckPage))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}/export.csv", s.admin(s.exportRun))
 	m.HandleFunc("GET /admin/salesforce/review", s.admin(s.reviewPage))
 	m.HandleFunc("POST /admin/salesforce/review/{id}/resolve", s.admin(s.resolveReview))

@@ -39,6 +39,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"ReviewRelease":      testReviewRelease,
 		"ReviewResolve":      testReviewResolve,
 		"Rehearse":           testRehearse,
+		"HealthHistory":      testHealthHistory,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]
