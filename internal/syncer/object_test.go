@@ -108,3 +108,106 @@ func TestEnvForAnOrgWithoutPersonAccounts(t *testing.T) {
 		t.Fatalf("describe = %v, want Contact", env.Describe)
 	}
 }
+
+// TestSyncPerObject runs a first sync and a push that creates a record
+// with each object the admin may choose (issue 16 item 2): Contact, Lead
+// (Company from a constant) and Person Account (created with the person
+// record type; business accounts never read).
+func TestSyncPerObject(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		choice    syncconf.ObjectChoice
+		sobject   string
+		identity  string
+		constants []syncconf.ConstantValue
+		seed      map[string]any
+		business  map[string]any // a record of the same object that is out of scope
+	}{
+		{choice: syncconf.ObjectContact, sobject: "Contact", identity: "Email",
+			seed: map[string]any{"LastName": "林", "FirstName": "美美", "Email": "mei@example.com"}},
+		{choice: syncconf.ObjectLead, sobject: "Lead", identity: "Email",
+			constants: []syncconf.ConstantValue{{SalesforceField: "Company", Value: "LINE 顧客"}},
+			seed:      map[string]any{"LastName": "林", "FirstName": "美美", "Email": "mei@example.com", "Company": "個人"}},
+		{choice: syncconf.ObjectPersonAccount, sobject: "Account", identity: "PersonEmail",
+			seed:     map[string]any{"LastName": "林", "FirstName": "美美", "PersonEmail": "mei@example.com"},
+			business: map[string]any{"Name": "林記商行"}},
+	} {
+		t.Run(string(tc.choice), func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, store.SQLite)
+			human := f.Org.Human().ID
+			if tc.choice == syncconf.ObjectPersonAccount {
+				f.Org.EnablePersonAccounts()
+				for _, rt := range f.Org.RecordTypes("Account") {
+					if rt.Person {
+						tc.seed["RecordTypeId"] = rt.ID
+					}
+				}
+			}
+			if _, err := f.Org.CreateRecordAs(human, tc.sobject, tc.seed); err != nil {
+				t.Fatalf("seed %s: %v", tc.sobject, err)
+			}
+			if tc.business != nil {
+				if _, err := f.Org.CreateRecordAs(human, tc.sobject, tc.business); err != nil {
+					t.Fatalf("seed business account: %v", err)
+				}
+			}
+			cfg := syncconf.Config{SyncObject: tc.choice,
+				Identity: syncconf.IdentityMapping{SalesforceField: tc.identity, PlatformIdentity: contact.IdentityEmail,
+					ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchCreate},
+				Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth, NameRule: syncconf.NameChinese}},
+				Create: syncconf.CreateOptions{Constants: tc.constants},
+			}
+			f.save(t, cfg)
+			run, err := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := f.pull(t, run, syncer.ModeFull)
+			if got.Counts.Created != 1 || got.Counts.Failed != 0 {
+				t.Fatalf("first sync of %s = %+v, want 1 created, none failed", tc.choice, got.Counts)
+			}
+			list, _ := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{})
+			if len(list) != 1 || list[0].Name != "林美美" || list[0].Email != "mei@example.com" {
+				t.Fatalf("platform contacts = %+v, want one 林美美 mei@example.com", list)
+			}
+			in, _ := contact.Rules{}.Normalize(contact.Input{Name: contact.Some("歐陽娜娜"), Email: contact.Some("nana@example.com")})
+			if _, err := f.Store.CreateContact(f.ctx, f.Tenant.ID, in, contact.OriginAPI); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+				t.Fatal(err)
+			}
+			var created map[string]any
+			n := 0
+			for _, id := range f.Org.RecordIDs(tc.sobject, false) {
+				r, _ := f.Org.Record(id)
+				if r[tc.identity] == "nana@example.com" {
+					created, n = r, n+1
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d %s records for nana@example.com, want 1", n, tc.sobject)
+			}
+			if created["LastName"] != "歐陽" || created["FirstName"] != "娜娜" {
+				t.Errorf("created %s name = %v / %v, want 歐陽 / 娜娜", tc.sobject, created["LastName"], created["FirstName"])
+			}
+			for _, k := range tc.constants {
+				if created[k.SalesforceField] != k.Value {
+					t.Errorf("created %s %s = %v, want %s", tc.sobject, k.SalesforceField, created[k.SalesforceField], k.Value)
+				}
+			}
+			if tc.choice == syncconf.ObjectPersonAccount && created["IsPersonAccount"] != true {
+				t.Errorf("created Account IsPersonAccount = %v, want true (the person record type)", created["IsPersonAccount"])
+			}
+			if links, _ := f.Store.CountLinks(f.ctx, f.Tenant.ID); links != 2 {
+				t.Errorf("%d links, want 2", links)
+			}
+			// The echo of the push changes nothing.
+			inc := f.syncNow(t)
+			if inc.Counts.Created != 0 || inc.Counts.Updated != 0 || inc.Counts.Failed != 0 {
+				t.Errorf("pull after push = %+v, want nothing created, updated or failed", inc.Counts)
+			}
+		})
+	}
+}
