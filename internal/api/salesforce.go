@@ -211,7 +211,7 @@ func (s *server) listObjects(w http.ResponseWriter, r *http.Request) error {
 	}
 	env, err := eng.EnvFor(r.Context(), tenantFrom(r.Context()), syncconf.ObjectContact)
 	if err != nil {
-		return err
+		return refusalError(err)
 	}
 	type object struct {
 		Object  syncconf.ObjectChoice `json:"object"`
