@@ -19,6 +19,10 @@ const (
 // ObjectChoices lists the choices in the order the wizard offers them.
 var ObjectChoices = []ObjectChoice{ObjectContact, ObjectLead, ObjectPersonAccount}
 
+// LeadConversionFields are the Lead fields that tell a converted lead and
+// the records it became.
+var LeadConversionFields = []string{"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
+
 // PersonAccountField is the Account field that tells a Person Account
 // from a business account; an org without Person Accounts has no such
 // field, which is how the wizard knows whether to offer the choice.

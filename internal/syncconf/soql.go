@@ -289,6 +289,15 @@ func (c *Config) SelectFields(d *salesforce.SObjectDescribe, extra []string) ([]
 			add(StepFields, fmt.Sprintf("field_mappings[%d].name_rule", i), FirstNameField)
 		}
 	}
+	if c.Choice() == ObjectLead {
+		// A converted lead is followed to its Contact (the engine moves
+		// the link), so its conversion fields are read with it.
+		for _, n := range LeadConversionFields {
+			if _, ok := d.Field(n); ok {
+				add(StepIdentity, "object", n)
+			}
+		}
+	}
 	for i, n := range extra {
 		add("", fmt.Sprintf("extra[%d]", i), n)
 	}

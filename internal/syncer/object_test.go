@@ -1,6 +1,9 @@
 package syncer_test
 
 import (
+	"fmt"
+
+	"github.com/sfsync/sfsync/internal/sfemu"
 	"testing"
 
 	"github.com/sfsync/sfsync/internal/contact"
@@ -210,4 +213,116 @@ func TestSyncPerObject(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLinkedLeadsConvertedMidSync converts linked Leads between runs
+// (issue 16 item 3): each link moves to the Contact its Lead became, the
+// log says so, no platform contact and no Lead is created for them, a
+// platform edit of a converted one creates nothing in Salesforce, and a
+// full resync keeps the moved links. Counts are checked on both sides.
+func TestLinkedLeadsConvertedMidSync(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		human := f.Org.Human().ID
+		var leads []string
+		for i, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+			id, err := f.Org.CreateRecordAs(human, "Lead", map[string]any{"LastName": fmt.Sprintf("L%d", i), "Company": "個人", "Email": email})
+			if err != nil {
+				t.Fatal(err)
+			}
+			leads = append(leads, id)
+		}
+		cfg := syncconf.Config{SyncObject: syncconf.ObjectLead,
+			Identity: syncconf.IdentityMapping{SalesforceField: "Email", PlatformIdentity: contact.IdentityEmail,
+				ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchCreate},
+			Fields: []syncconf.FieldMapping{{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth}},
+			Create: syncconf.CreateOptions{Constants: []syncconf.ConstantValue{{SalesforceField: "Company", Value: "LINE"}}},
+		}
+		f.save(t, cfg)
+		run, err := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != 3 {
+			t.Fatalf("first sync = %+v, want 3 created", got.Counts)
+		}
+		// Convert two linked leads mid-sync: one into a new Contact, one
+		// into an existing Contact.
+		existing := f.sfCreate(t, map[string]any{"LastName": "L1", "Email": "b@example.com"})
+		resA, err := f.Org.ConvertLead(sfemu.LeadConversion{LeadID: leads[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resB, err := f.Org.ConvertLead(sfemu.LeadConversion{LeadID: leads[1], ContactID: existing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := f.syncNow(t)
+		if inc.Counts.Created != 0 || inc.Counts.Failed != 0 {
+			t.Fatalf("pull after conversion = %+v, want nothing created or failed", inc.Counts)
+		}
+		recs, err := f.Store.RunRecords(f.ctx, f.Tenant.ID, inc.ID, syncer.KindMerged, "lead_converted", 0)
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("log of the pull: %d lead_converted records, %v; want 2", len(recs), err)
+		}
+		byEmail := map[string]contact.Contact{}
+		list, _ := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{})
+		for _, c := range list {
+			byEmail[c.Email] = c
+		}
+		if len(list) != 3 {
+			t.Fatalf("%d platform contacts after conversion, want 3", len(list))
+		}
+		want := map[string]string{"a@example.com": resA.ContactID, "b@example.com": resB.ContactID, "c@example.com": leads[2]}
+		for email, sfID := range want {
+			c := byEmail[email]
+			links, _ := f.Store.LinksByContactID(f.ctx, f.Tenant.ID, []string{c.ID})
+			if links[c.ID].SalesforceID != sfID {
+				t.Errorf("link of %s = %q, want %q", email, links[c.ID].SalesforceID, sfID)
+			}
+		}
+		if resB.ContactID != existing {
+			t.Errorf("conversion into an existing Contact made %s, want %s", resB.ContactID, existing)
+		}
+
+		// A platform edit of a converted one creates no Lead; the
+		// unconverted one is still pushed.
+		for _, email := range []string{"a@example.com", "c@example.com"} {
+			if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, byEmail[email].ID, contact.Input{Name: contact.Some("X " + email)}, contact.OriginAPI); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.Org.RecordIDs("Lead", false)); n != 3 {
+			t.Errorf("%d Leads in Salesforce after the push, want 3 (none created for converted ones)", n)
+		}
+		if r, _ := f.Org.Record(leads[2]); r["LastName"] != "X c@example.com" {
+			t.Errorf("unconverted Lead LastName = %v, want the pushed X c@example.com", r["LastName"])
+		}
+		if n, _ := f.Store.CountOutbox(f.ctx, f.Tenant.ID); n != 0 {
+			t.Errorf("%d outbox entries left, want 0 (the converted one acknowledged)", n)
+		}
+		if n := len(f.Org.RecordIDs("Contact", false)); n != 2 {
+			t.Errorf("%d Contacts in Salesforce, want 2 (one new from conversion, one existing)", n)
+		}
+
+		// A full resync keeps the moved links and creates nothing.
+		full, err := f.eng.FullResync(f.ctx, f.Tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := f.pull(t, full, syncer.ModeFull)
+		if got.Counts.Created != 0 || got.Counts.Unlinked != 0 || got.Counts.Failed != 0 || got.Counts.Ambiguous != 0 {
+			t.Errorf("full resync after conversion = %+v, want nothing created, unlinked, failed or held", got.Counts)
+		}
+		if n, _ := f.Store.CountLinks(f.ctx, f.Tenant.ID); n != 3 {
+			t.Errorf("%d links after the full resync, want 3", n)
+		}
+		if n := f.countContacts(t); n != 3 {
+			t.Errorf("%d platform contacts after the full resync, want 3", n)
+		}
+	})
 }

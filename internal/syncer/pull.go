@@ -574,6 +574,18 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // one saved again.
 func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
 	t := s.tenantID
+	// Links that followed a converted Lead name another object: kept.
+	var other []store.Link
+	links = slices.DeleteFunc(links, func(l store.Link) bool {
+		if !s.ofObject(l.SalesforceID) {
+			other = append(other, l)
+			return true
+		}
+		return false
+	})
+	if len(links) == 0 {
+		return e.Store.Tx(ctx, func(tx *sql.Tx) error { return e.Store.SaveLinksTx(ctx, tx, t, other) })
+	}
 	{
 		ids := make([]string, len(links))
 		for i, l := range links {
@@ -615,6 +627,7 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 			}
 			keep = append(keep, l) // saved again, so it is not looked at twice
 		}
+		keep = append(keep, other...)
 		err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
 			if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 				return err
@@ -814,6 +827,13 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
 			continue
 		}
+		if to, ok := convertedTo(s, rec); ok {
+			// A converted lead is read-only and done with: its link
+			// follows it to the Contact (or Person Account) it became, as
+			// a merge's follows the survivor (followMerges).
+			it.deleted, it.converted, it.master = true, true, to
+			continue
+		}
 		keyVal, err := s.maps[0].fromSalesforce(rec)
 		key, _ := keyVal.(string)
 		it.key, it.keyErr = key, err
@@ -867,6 +887,9 @@ type pullItem struct {
 	// Worked out by prepare.
 	deleted bool
 	master  string // a deleted record merged into another: the survivor's Id
+	// converted: a Lead converted in Salesforce; master is the record it
+	// became (ConvertedContactId, else ConvertedAccountId).
+	converted bool
 	// relinked: linked until its platform contact was deleted, now matched
 	// afresh — after the census, so its value is checked against the others.
 	relinked bool

@@ -325,6 +325,15 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			continue
 		}
 		it := &pushItem{c: c, entryIDs: byContact[id]}
+		if l, ok := links[id]; ok && !s.ofObject(l.SalesforceID) {
+			// Linked to the record a converted Lead became, which this
+			// configuration does not sync (convert.go).
+			it.sfID = l.SalesforceID
+			prog.Counts.Skipped++
+			record(KindSkipped, it, "", "lead_converted", "linked to "+l.SalesforceID+", the record its Lead was converted into; a configuration that syncs Leads does not update it", "")
+			ack = append(ack, it.entryIDs...)
+			continue
+		}
 		if l, ok := links[id]; ok {
 			it.link = &l
 			it.sfID = l.SalesforceID
