@@ -113,6 +113,29 @@ func (o WriteOptions) header() map[string]string {
 	return map[string]string{"Sforce-Auto-Assign": v}
 }
 
+// CreateRecord inserts one record (POST /sobjects/{sobject}/) and returns
+// its Id. A refusal is an *APIError; a duplicate rule's names the records
+// it matched (ErrorItem.DuplicateIDs), which sObject Collections may leave
+// out. Like CreateRecords, it is not retried after a dropped connection.
+func (c *Client) CreateRecord(ctx context.Context, sobject string, rec Record, opts WriteOptions) (string, error) {
+	if !ValidObjectName(sobject) {
+		return "", fmt.Errorf("salesforce: invalid object name %q", sobject)
+	}
+	if _, ok := lookupFold(rec, "Id"); ok {
+		return "", fmt.Errorf("salesforce: create record has an Id")
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	err = c.do(ctx, request{method: http.MethodPost, path: versionPath("sobjects", sobject) + "/", body: body, unsafe: true, header: opts.header()},
+		func(resp *http.Response) error { return json.NewDecoder(resp.Body).Decode(&out) })
+	return out.ID, err
+}
+
 // CreateRecordsWith is CreateRecords with request headers.
 func (c *Client) CreateRecordsWith(ctx context.Context, sobject string, records []Record, opts WriteOptions) ([]SaveResult, error) {
 	for i, r := range records {

@@ -155,7 +155,7 @@ func decodeValues(s string) (map[string]any, error) {
 // logs and counts only those. Candidates are never dropped here: a record
 // leaves an item through ReleaseTx.
 func (s *Store) HoldTx(ctx context.Context, tx *sql.Tx, tenantID string, item ReviewItem) (newIDs []string, err error) {
-	if item.Kind != ReviewIdentity && item.Kind != ReviewMerge {
+	if item.Kind != ReviewIdentity && item.Kind != ReviewMerge && item.Kind != ReviewDuplicate {
 		return nil, fmt.Errorf("store: hold: unknown review kind %q", item.Kind)
 	}
 	if len(item.Candidates) == 0 {

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -102,6 +103,40 @@ func (s *session) writeOptions() salesforce.WriteOptions {
 type dupItem struct {
 	it  *pushItem
 	ids []string
+}
+
+// isDuplicate reports a create refused by a duplicate rule.
+func isDuplicate(r salesforce.SaveResult) bool {
+	for _, e := range r.Errors {
+		if e.StatusCode == salesforce.CodeDuplicatesDetected {
+			return true
+		}
+	}
+	return false
+}
+
+// createOne sends one refused create again on its own, through the
+// single-record call whose refusal names the duplicates. It returns the
+// new Id if the record was created after all, or the duplicates' Ids; an
+// error is the call's (an *salesforce.APIError for another refusal).
+func (s *session) createOne(ctx context.Context, rec salesforce.Record) (string, []string, error) {
+	id, err := s.client.CreateRecord(ctx, s.describe.Name, rec, s.writeOptions())
+	if err == nil {
+		return id, nil, nil
+	}
+	var ae *salesforce.APIError
+	if errors.As(err, &ae) {
+		var ids []string
+		for _, e := range ae.Errors {
+			if e.ErrorCode == salesforce.CodeDuplicatesDetected {
+				ids = append(ids, e.DuplicateIDs()...)
+			}
+		}
+		if len(ids) > 0 {
+			return "", ids, nil
+		}
+	}
+	return "", nil, err
 }
 
 // duplicateIDs returns the records a DUPLICATES_DETECTED answer names.

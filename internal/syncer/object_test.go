@@ -326,3 +326,62 @@ func TestLinkedLeadsConvertedMidSync(t *testing.T) {
 		}
 	})
 }
+
+// TestDuplicateRuleRefusesACreate: Salesforce's duplicate rule refuses a
+// record sfsync creates (DUPLICATES_DETECTED). Nothing is created; with
+// on_duplicate review the existing record is offered in the review queue
+// and an admin's link makes the link; with link it is linked at once.
+func TestDuplicateRuleRefusesACreate(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []syncconf.DuplicatePolicy{syncconf.DuplicateReview, syncconf.DuplicateLink} {
+		t.Run(string(policy), func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, store.SQLite)
+			if err := f.Org.SetDuplicateRules(sfemu.DuplicateRules{Contact: sfemu.DuplicateBlock}); err != nil {
+				t.Fatal(err)
+			}
+			// In Salesforce without a member number: outside the identity
+			// match, but the duplicate rule's match (same name, e-mail).
+			existing := f.sfCreate(t, map[string]any{"LastName": "Amy", "Email": "amy@example.com"})
+			cfg := memberConfig()
+			cfg.Create.OnDuplicate = policy
+			f.save(t, cfg)
+			in, _ := contact.Rules{}.Normalize(contact.Input{MemberID: contact.Some("M9"), Name: contact.Some("Amy"), Email: contact.Some("amy@example.com")})
+			amy, err := f.Store.CreateContact(f.ctx, f.Tenant.ID, in, contact.OriginAPI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(f.Org.ContactIDs(false)); n != 1 {
+				t.Fatalf("%d Salesforce contacts, want 1 (the refused one not created)", n)
+			}
+			if n, _ := f.Store.CountOutbox(f.ctx, f.Tenant.ID); n != 0 {
+				t.Errorf("%d outbox entries left, want 0", n)
+			}
+			links, _ := f.Store.LinksByContactID(f.ctx, f.Tenant.ID, []string{amy.ID})
+			if policy == syncconf.DuplicateLink {
+				if links[amy.ID].SalesforceID != existing {
+					t.Fatalf("link of Amy = %+v, want %s (linked to the duplicate at once)", links[amy.ID], existing)
+				}
+				return
+			}
+			if _, ok := links[amy.ID]; ok {
+				t.Fatalf("Amy linked to %s before review, want no link", links[amy.ID].SalesforceID)
+			}
+			items, err := f.eng.ListReview(f.ctx, f.Tenant.ID, store.ReviewFilter{Status: store.ReviewOpen})
+			if err != nil || len(items) != 1 || items[0].Kind != store.ReviewDuplicate || items[0].ContactID != amy.ID ||
+				len(items[0].Candidates) != 1 || items[0].Candidates[0].SalesforceID != existing {
+				t.Fatalf("review queue = %+v, %v; want one duplicate item for Amy with %s", items, err, existing)
+			}
+			if _, err := f.eng.ResolveReview(f.ctx, f.Tenant.ID, items[0].ID, store.ResolutionLinked, existing, "u_test"); err != nil {
+				t.Fatal(err)
+			}
+			links, _ = f.Store.LinksByContactID(f.ctx, f.Tenant.ID, []string{amy.ID})
+			if links[amy.ID].SalesforceID != existing {
+				t.Fatalf("link of Amy after the admin's link = %+v, want %s", links[amy.ID], existing)
+			}
+		})
+	}
+}

@@ -581,11 +581,31 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		for _, r := range res {
 			it := sent[r.Index]
-			if !r.Success && created {
+			if !r.Success && created && isDuplicate(r) {
 				if dups := duplicateIDs(r); len(dups) > 0 {
 					dupItems = append(dupItems, dupItem{it: it, ids: dups})
 					continue
 				}
+				// sObject Collections may send the bare error: one
+				// single-record create names the matched records.
+				id, dups, err := s.createOne(ctx, it.record)
+				switch {
+				case err != nil:
+					var msg string
+					var ae *salesforce.APIError
+					if !errors.As(err, &ae) {
+						return err
+					}
+					msg = ae.ErrorCode + ": " + ae.Message
+					fail(it, strings.Join(ae.Fields, ","), ae.ErrorCode, msg)
+				case len(dups) > 0:
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+				default:
+					prog.Counts.Created++
+					it.newLink.SalesforceID = id
+					done = append(done, it)
+				}
+				continue
 			}
 			if !r.Success {
 				var msgs, fields []string
