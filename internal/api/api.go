@@ -53,6 +53,7 @@ var routes = []route{
 	{method: http.MethodDelete, path: "/salesforce/connection", handle: (*server).deleteConnection},
 	{method: http.MethodPost, path: "/salesforce/connection/callback", handle: (*server).finishConnection},
 	{method: http.MethodPut, path: "/salesforce/connection/budget", handle: (*server).setBudget},
+	{method: http.MethodGet, path: "/salesforce/objects", handle: (*server).listObjects},
 	{method: http.MethodGet, path: "/salesforce/config", handle: (*server).getConfig},
 	{method: http.MethodPut, path: "/salesforce/config", handle: (*server).putConfig},
 	{method: http.MethodPost, path: "/salesforce/config/validate", handle: (*server).validateConfig},

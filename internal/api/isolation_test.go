@@ -85,6 +85,7 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 		"DELETE /salesforce/connection":        {{method: "DELETE", path: "/api/v1/salesforce/connection", want: "own"}},
 		"POST /salesforce/connection/callback": {{method: "POST", path: "/api/v1/salesforce/connection/callback", body: `{"state":"a-state","code":"a-code"}`, want: "refused"}},
 		"PUT /salesforce/connection/budget":    {{method: "PUT", path: "/api/v1/salesforce/connection/budget", body: `{"share":0.3}`, want: "refused"}},
+		"GET /salesforce/objects":              {{method: "GET", path: "/api/v1/salesforce/objects", want: "refused"}},
 		"GET /salesforce/config":               {{method: "GET", path: "/api/v1/salesforce/config", want: "not-found"}},
 		"PUT /salesforce/config":               {{method: "PUT", path: "/api/v1/salesforce/config", body: a.config, want: "refused"}},
 		"POST /salesforce/config/validate":     {{method: "POST", path: "/api/v1/salesforce/config/validate", body: a.config, want: "refused"}},

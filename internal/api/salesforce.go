@@ -201,6 +201,32 @@ func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listObjects lists the Salesforce objects a configuration may sync in
+// this org (issue 16): Contact and Lead always, PersonAccount when the
+// org has Person Accounts enabled.
+func (s *server) listObjects(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	env, err := eng.EnvFor(r.Context(), tenantFrom(r.Context()), syncconf.ObjectContact)
+	if err != nil {
+		return refusalError(err)
+	}
+	type object struct {
+		Object  syncconf.ObjectChoice `json:"object"`
+		SObject string                `json:"sobject"`
+	}
+	out := struct {
+		Objects []object `json:"objects"`
+	}{Objects: []object{}}
+	for _, o := range env.Objects() {
+		out.Objects = append(out.Objects, object{Object: o, SObject: o.SObject()})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // readConfig decodes a syncconf.Config body strictly.
 func readConfig(w http.ResponseWriter, r *http.Request) (syncconf.Config, error) {
 	b, err := readObject(w, r, maxObjectBytes)

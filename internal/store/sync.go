@@ -273,6 +273,18 @@ func (s *Store) DeleteLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, 
 	return nil
 }
 
+// DeleteAllLinks removes every link of the tenant (the platform contacts
+// stay) and returns how many there were: a configuration that syncs
+// another Salesforce object starts matching afresh.
+func (s *Store) DeleteAllLinks(ctx context.Context, tenantID string) (int64, error) {
+	res, err := s.db().ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
+}
+
 // DeleteLinksOfContactsTx removes the links of deleted platform contacts.
 func (s *Store) DeleteLinksOfContactsTx(ctx context.Context, tx *sql.Tx, tenantID string, contactIDs []string) error {
 	for chunk := range slices.Chunk(contactIDs, 500) {

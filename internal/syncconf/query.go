@@ -9,12 +9,14 @@ import (
 	"github.com/sfsync/sfsync/internal/salesforce"
 )
 
-// DefaultObject is the Salesforce object a configuration syncs with; the
-// one place its name is written (the describe carries it from there).
+// DefaultObject is the Salesforce object a configuration syncs with
+// unless the admin chooses another (ObjectChoice); the one place its name
+// is written (the describe carries it from there).
 const DefaultObject = "Contact"
 
-// Object is the Salesforce object this configuration syncs with.
-func (c *Config) Object() string { return DefaultObject }
+// Object is the API name of the Salesforce object this configuration
+// syncs with: Contact, Lead, or Account for Person Accounts.
+func (c *Config) Object() string { return c.SyncObject.SObject() }
 
 // Query is a SOQL query the engine sends. Every SOQL string sfsync sends
 // is built here (or by the conditions' compiler in soql.go): field names

@@ -133,19 +133,47 @@ var ErrNoPull = errors.New("syncer: the configuration syncs nothing from Salesfo
 var ErrNothingToRetry = errors.New("syncer: there are no failed records to retry")
 
 // Env gathers what a configuration is validated against: the org's
-// describe of Contact, the tenant's custom fields and its entitlements.
+// describe of the object the tenant's current configuration syncs
+// (Contact before one is saved), the tenant's custom fields and its
+// entitlements.
 func (e *Engine) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
+	cur, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return syncconf.Env{}, err
+	}
+	return e.EnvFor(ctx, tenantID, cur.Choice())
+}
+
+// EnvFor is Env for the object the admin chose: the describe of Contact,
+// Lead or Account. Env.PersonAccounts says whether the org has Person
+// Accounts, so the wizard offers that choice only then.
+func (e *Engine) EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error) {
 	c, err := e.Conn.Client(ctx, tenantID)
 	if err != nil {
 		return syncconf.Env{}, err
 	}
 	// The setup wizard asks on every step; a few minutes' cache saves API
 	// calls and still shows a field an admin has just added soon enough.
-	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
+	d, err := e.describe(ctx, tenantID, object.SObject(), c, setupDescribeTTL)
 	if err != nil {
 		return syncconf.Env{}, err
 	}
-	return e.envWith(ctx, tenantID, d)
+	env, err := e.envWith(ctx, tenantID, d)
+	if err != nil {
+		return env, err
+	}
+	acct := d
+	if object.SObject() != "Account" {
+		acct, err = e.describe(ctx, tenantID, "Account", c, setupDescribeTTL)
+		if errors.Is(err, salesforce.ErrNotFound) {
+			acct, err = nil, nil // an org (or emulator) without Account
+		}
+		if err != nil {
+			return env, err
+		}
+	}
+	env.PersonAccounts = syncconf.PersonAccountsEnabled(acct)
+	return env, nil
 }
 
 const setupDescribeTTL = 2 * time.Minute
@@ -169,7 +197,7 @@ func (e *Engine) envWith(ctx context.Context, tenantID string, d *salesforce.SOb
 // ValidateConfig checks a configuration against the org (S13). It returns
 // syncconf.ValidationErrors when the configuration is invalid.
 func (e *Engine) ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error {
-	env, err := e.Env(ctx, tenantID)
+	env, err := e.EnvFor(ctx, tenantID, cfg.Choice())
 	if err != nil {
 		return err
 	}
@@ -189,6 +217,10 @@ func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg s
 	if err != nil {
 		return store.SyncConfigVersion{}, err
 	}
+	prev, prevVersion, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.SyncConfigVersion{}, err
+	}
 	v, err := e.Store.SaveSyncConfig(ctx, tenantID, adminID, body)
 	if err != nil {
 		return v, err
@@ -196,6 +228,20 @@ func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg s
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return v, err
+	}
+	if prevVersion != 0 && prev.Choice() != cfg.Choice() {
+		// Another Salesforce object: the links name records of the old
+		// one, and an incremental pull would read only what changes from
+		// now on. The links go, and the first sync is offered again, as
+		// after connecting another org.
+		n, err := e.Store.DeleteAllLinks(ctx, tenantID)
+		if err != nil {
+			return v, err
+		}
+		st.InitialRunID, st.PullEnabled = 0, false
+		st.PullCursor, st.NextPullAt = time.Time{}, time.Time{}
+		e.log().InfoContext(ctx, "sync object changed; links dropped, a first sync is needed", "tenant_id", tenantID,
+			"from", prev.Choice(), "to", cfg.Choice(), "links", n)
 	}
 	st.ConfigVersion = v.Version
 	st.PushEnabled = cfg.PushesToSalesforce()
@@ -465,8 +511,8 @@ func (e *Engine) ResyncAdvised(ctx context.Context, tenantID string) (bool, erro
 		if err != nil {
 			return false, err
 		}
-		a, _ := json.Marshal([]any{old.Canonical().Identity, old.Canonical().Conditions})
-		b, _ := json.Marshal([]any{cur.Canonical().Identity, cur.Canonical().Conditions})
+		a, _ := json.Marshal([]any{old.Canonical().Identity, old.Canonical().Conditions, old.Choice()})
+		b, _ := json.Marshal([]any{cur.Canonical().Identity, cur.Canonical().Conditions, cur.Choice()})
 		return string(a) != string(b), nil
 	}
 	return false, nil

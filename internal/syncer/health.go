@@ -286,7 +286,11 @@ func (e *Engine) CheckRetry(ctx context.Context, tenantID string, runID int64, r
 	}
 	before := client.Calls()
 	defer func() { rc.APICalls = client.Calls() - before; e.saveUsage(ctx, tenantID, client) }()
-	d, err := e.describe(ctx, tenantID, client, setupDescribeTTL)
+	cur, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return rc, err
+	}
+	d, err := e.describe(ctx, tenantID, cur.Object(), client, setupDescribeTTL)
 	if err != nil {
 		return rc, err
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,39 +47,67 @@ type session struct {
 	// each outcome shown to observe.
 	limit   int
 	observe func(dryOutcome, syncconf.DryRunRow)
+	// personRT is the org's person record type, once looked up (create.go).
+	personRT string
 }
 
-// describe returns the tenant's describe of Contact, read again when the
-// cached one is older than maxAge or belongs to another org.
-func (e *Engine) describe(ctx context.Context, tenantID string, client *salesforce.Client, maxAge time.Duration) (*salesforce.SObjectDescribe, error) {
+// describe returns the tenant's describe of the object (Contact, Lead,
+// Account), read again when the cached one is older than maxAge or
+// belongs to another org.
+func (e *Engine) describe(ctx context.Context, tenantID, object string, client *salesforce.Client, maxAge time.Duration) (*salesforce.SObjectDescribe, error) {
 	conn, err := e.Store.GetConnection(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
+	key := tenantID + "\x00" + object
 	e.describes.mu.Lock()
-	ent, ok := e.describes.m[tenantID]
+	ent, ok := e.describes.m[key]
 	e.describes.mu.Unlock()
 	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
+		if ent.d == nil {
+			return nil, fmt.Errorf("describe %s: %w", object, salesforce.ErrNotFound)
+		}
 		return ent.d, nil
 	}
-	d, err := client.DescribeSObject(ctx, syncconf.DefaultObject)
+	d, err := client.DescribeSObject(ctx, object)
+	if errors.Is(err, salesforce.ErrNotFound) {
+		// The org has no such object (no Person Accounts, say): the
+		// answer is remembered as long as a describe would be.
+		e.describes.mu.Lock()
+		if e.describes.m == nil {
+			e.describes.m = map[string]describeEntry{}
+		}
+		e.describes.m[key] = describeEntry{org: conn.OrgID, at: e.now()}
+		e.describes.mu.Unlock()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("describe %s: %w", syncconf.DefaultObject, err)
+		return nil, fmt.Errorf("describe %s: %w", object, err)
 	}
 	e.describes.mu.Lock()
 	if e.describes.m == nil {
 		e.describes.m = map[string]describeEntry{}
 	}
-	e.describes.m[tenantID] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
+	e.describes.m[key] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
 	e.describes.mu.Unlock()
 	return d, nil
 }
 
-// describeCache keeps each tenant's describe of Contact between runs, so
-// an idle incremental poll costs one API call, not two.
+// forgetDescribes drops a tenant's cached describes (of every object).
+func (e *Engine) forgetDescribes(tenantID string) {
+	e.describes.mu.Lock()
+	defer e.describes.mu.Unlock()
+	for k := range e.describes.m {
+		if strings.HasPrefix(k, tenantID+"\x00") {
+			delete(e.describes.m, k)
+		}
+	}
+}
+
+// describeCache keeps each tenant's describe of its object between runs,
+// so an idle incremental poll costs one API call, not two.
 type describeCache struct {
 	mu sync.Mutex
-	m  map[string]describeEntry // by tenant; nil until first use
+	m  map[string]describeEntry // by tenant and object; nil until first use
 }
 
 type describeEntry struct {
@@ -94,15 +123,15 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.describe(ctx, tenantID, client, describeTTL)
-	if err != nil {
-		return nil, err
-	}
 	v, err := e.Store.GetSyncConfig(ctx, tenantID, run.ConfigVersion)
 	if err != nil {
 		return nil, fmt.Errorf("config version %d: %w", run.ConfigVersion, err)
 	}
 	cfg, err := syncconf.DecodeConfig(v.Config)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.describe(ctx, tenantID, cfg.Object(), client, describeTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +143,7 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		// The org changed under a saved configuration (a field was
 		// deleted…); the describe may be stale, so read it again once.
-		e.describes.mu.Lock()
-		delete(e.describes.m, tenantID)
-		e.describes.mu.Unlock()
+		e.forgetDescribes(tenantID)
 		return nil, fmt.Errorf("configuration version %d no longer fits the org: %w", run.ConfigVersion, err)
 	}
 	rules, err := e.Store.ContactRules(ctx, tenantID)
@@ -572,6 +599,18 @@ func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Tim
 // one saved again.
 func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
 	t := s.tenantID
+	// Links that followed a converted Lead name another object: kept.
+	var other []store.Link
+	links = slices.DeleteFunc(links, func(l store.Link) bool {
+		if !s.ofObject(l.SalesforceID) {
+			other = append(other, l)
+			return true
+		}
+		return false
+	})
+	if len(links) == 0 {
+		return e.Store.Tx(ctx, func(tx *sql.Tx) error { return e.Store.SaveLinksTx(ctx, tx, t, other) })
+	}
 	ids := make([]string, len(links))
 	for i, l := range links {
 		ids[i] = l.SalesforceID
@@ -612,6 +651,7 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 		}
 		keep = append(keep, l) // saved again, so it is not looked at twice
 	}
+	keep = append(keep, other...)
 	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 			return err
@@ -816,6 +856,13 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
 			continue
 		}
+		if to, ok := convertedTo(s, rec); ok {
+			// A converted lead is read-only and done with: its link
+			// follows it to the Contact (or Person Account) it became, as
+			// a merge's follows the survivor (followMerges).
+			it.deleted, it.converted, it.master = true, true, to
+			continue
+		}
 		keyVal, err := s.maps[0].fromSalesforce(rec)
 		key, _ := keyVal.(string)
 		it.key, it.keyErr = key, err
@@ -869,6 +916,9 @@ type pullItem struct {
 	// Worked out by prepare.
 	deleted bool
 	master  string // a deleted record merged into another: the survivor's Id
+	// converted: a Lead converted in Salesforce; master is the record it
+	// became (ConvertedContactId, else ConvertedAccountId).
+	converted bool
 	// relinked: linked until its platform contact was deleted, now matched
 	// afresh — after the census, so its value is checked against the others.
 	relinked bool

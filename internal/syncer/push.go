@@ -327,6 +327,15 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			continue
 		}
 		it := &pushItem{c: c, entryIDs: byContact[id]}
+		if l, ok := links[id]; ok && !s.ofObject(l.SalesforceID) {
+			// Linked to the record a converted Lead became, which this
+			// configuration does not sync (convert.go).
+			it.sfID = l.SalesforceID
+			prog.Counts.Skipped++
+			record(KindSkipped, it, "", "lead_converted", "linked to "+l.SalesforceID+", the record its Lead was converted into; a configuration that syncs Leads does not update it", "")
+			ack = append(ack, it.entryIDs...)
+			continue
+		}
 		if l, ok := links[id]; ok {
 			it.link = &l
 			it.sfID = l.SalesforceID
@@ -347,8 +356,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if len(linkedIDs)+len(keyLits) > 0 {
 		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
 		for _, m := range s.maps {
-			if !slices.Contains(fields, m.sfField) {
-				fields = append(fields, m.sfField)
+			for _, f := range m.sfFields() {
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
 			}
 		}
 		q, err := syncconf.NewQuery(s.describe).Select(fields...).
@@ -495,8 +506,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				}
 				it.pfChanged = true
 			case WriteToSalesforce:
-				v, err := m.toSalesforce(it.c)
-				if err != nil {
+				if err := m.writeSalesforce(rec, it.c); err != nil {
 					var re *syncconf.RecordError
 					if errors.As(err, &re) {
 						fail(it, m.sfField, re.Reason, re.Error())
@@ -505,7 +515,6 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					}
 					bad = true
 				}
-				rec[m.sfField] = v
 			}
 			if bad {
 				break
@@ -525,6 +534,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					continue
 				}
 				rec[identity.sfField] = v
+			}
+			if err := s.createDefaults(ctx, rec); err != nil {
+				return err
 			}
 			it.record = rec
 			creates = append(creates, it)
@@ -550,6 +562,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	// their links, platform-side winners and acknowledgements are written
 	// in one transaction below.
 	var done []*pushItem
+	var dupItems []dupItem
 	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
 		var recs []salesforce.Record
 		var sent []*pushItem
@@ -570,6 +583,32 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		for _, r := range res {
 			it := sent[r.Index]
+			if !r.Success && created && isDuplicate(r) {
+				if dups := duplicateIDs(r); len(dups) > 0 {
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+					continue
+				}
+				// sObject Collections may send the bare error: one
+				// single-record create names the matched records.
+				id, dups, err := s.createOne(ctx, it.record)
+				switch {
+				case err != nil:
+					var msg string
+					var ae *salesforce.APIError
+					if !errors.As(err, &ae) {
+						return err
+					}
+					msg = ae.ErrorCode + ": " + ae.Message
+					fail(it, strings.Join(ae.Fields, ","), ae.ErrorCode, msg)
+				case len(dups) > 0:
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+				default:
+					prog.Counts.Created++
+					it.newLink.SalesforceID = id
+					done = append(done, it)
+				}
+				continue
+			}
 			if !r.Success {
 				var msgs, fields []string
 				code := "salesforce_error"
@@ -594,9 +633,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err := write(updates, s.client.UpdateRecords, false); err != nil {
 		return err
 	}
-	if err := write(creates, s.client.CreateRecords, true); err != nil {
+	createWith := func(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
+		return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
+	}
+	if err := write(creates, createWith, true); err != nil {
 		return err
 	}
+	// Records a duplicate rule refused: linked to the record it named, or
+	// held for review with it as the match (Config.Create.OnDuplicate).
+	linkedDup, err := e.duplicates(ctx, s, dupItems, &prog, record, &ack)
+	if err != nil {
+		return err
+	}
+	done = append(done, linkedDup...)
 	var pfOps []store.ContactOp
 	var pfItems []*pushItem
 	for _, it := range done {

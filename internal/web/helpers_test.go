@@ -113,6 +113,14 @@ func (e *fakeEngine) called(name, tenantID string) bool {
 	return slices.Contains(e.calls, name+":"+tenantID)
 }
 
+func (e *fakeEngine) EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error) {
+	env, err := e.Env(ctx, tenantID)
+	if err == nil && env.Describe != nil && object.SObject() != env.Describe.Name {
+		return syncconf.Env{}, fmt.Errorf("fake engine: no describe of %s", object.SObject())
+	}
+	return env, err
+}
+
 func (e *fakeEngine) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

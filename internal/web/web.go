@@ -32,7 +32,8 @@ import (
 // Engine is what the admin UI needs from the sync engine. *syncer.Engine
 // implements it; handler tests use a fake.
 type Engine interface {
-	Env(ctx context.Context, tenantID string) (syncconf.Env, error)                                                 // describe of Contact + custom fields + entitlements
+	Env(ctx context.Context, tenantID string) (syncconf.Env, error)
+	EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error)                // Env for the chosen object (issue 16)                                                 // describe of Contact + custom fields + entitlements
 	ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error                                 // syncconf.ValidationErrors on failure
 	SaveConfig(ctx context.Context, tenantID, adminID string, cfg syncconf.Config) (store.SyncConfigVersion, error) // validates, stores, activates; push-only starts real-time at once (S17)
 	CurrentConfig(ctx context.Context, tenantID string) (syncconf.Config, int64, error)                             // version 0 + store.ErrNotFound when none
