@@ -135,8 +135,8 @@ func (s *Server) Save() error {
 			if r == nil {
 				continue
 			}
-			m := make(map[string]any, len(r.f))
-			for _, p := range r.f {
+			m := make(map[string]any, len(r.idx))
+			for _, p := range r.fields() {
 				f := t.obj.fields[p.idx]
 				if tm, ok := p.v.(time.Time); ok {
 					if f.Type == "date" {
