@@ -49,13 +49,13 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	ckpt  *checkpointer // SQLite only
+	ckpt *checkpointer // SQLite only
 	// reader, on SQLite, is a pool of read-only connections: statements
 	// outside a transaction that only read (SELECT) run there, so the
 	// API, the admin UI and the engine's look-ups do not queue behind a
 	// sync's write transaction on the one writing connection (issue 14).
 	reader *sql.DB
-	stmts txStatements  // prepared statements of SQLite write transactions
+	stmts  txStatements // prepared statements of SQLite write transactions
 	// rehearsal, when set, is the one transaction every statement of this
 	// Store runs in; see Rehearse.
 	rehearsal *sql.Tx
