@@ -122,7 +122,9 @@ func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Recor
 	seen := make([]bool, len(records))
 	for _, kind := range []string{"successfulResults", "failedResults"} {
 		err := c.do(ctx, request{method: http.MethodGet, path: versionPath("jobs", "ingest", job.ID, kind), accept: "text/csv"},
-			func(resp *http.Response) error { return readIngestResults(resp.Body, kind, o.KeyField, byKey, results, seen) })
+			func(resp *http.Response) error {
+				return readIngestResults(resp.Body, kind, o.KeyField, byKey, results, seen)
+			})
 		if err != nil {
 			return nil, fmt.Errorf("salesforce: reading %s of bulk ingest job %s: %w", kind, job.ID, err)
 		}
