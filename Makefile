@@ -8,7 +8,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS    ?= $(CURDIR)/.cache/tools
 GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: test test-race bench soak scale lint demo build run fmt
+.PHONY: test test-race bench bench-product soak scale lint demo build run fmt
 
 ## test: vet and run every test, then list the skipped ones and why (PostgreSQL tests need SFSYNC_TEST_POSTGRES_URL; they skip without it, except on CI)
 test:
@@ -22,6 +22,10 @@ test-race:
 ## bench: every benchmark once, figures to $(BENCHOUT); copy them into BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) | tee $(BENCHOUT)
+
+## bench-product: the product-path benchmarks alone (issue 14): the built binary as serve and emulator processes, the first sync through the JSON API beside jsforce's download, bulk import from this process; SFSYNC_BENCH_LARGE=1 adds 1M, SFSYNC_BENCH_CONTACTS=N sets the size
+bench-product:
+	$(GO) test -run '^$$' -bench 'Product' -benchtime 1x -timeout 240m ./internal/productbench/ | tee bench-product.out
 
 ## soak: the model-based convergence test at 5,000 random operations per database (SFSYNC_MODEL_SEED=N replays one)
 soak:

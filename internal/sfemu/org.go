@@ -574,8 +574,8 @@ func (o *Org) UndeleteAsHuman(id string) error {
 }
 
 func fieldMap(r *record) map[int]any {
-	m := make(map[int]any, len(r.f))
-	for _, p := range r.f {
+	m := make(map[int]any, len(r.idx))
+	for _, p := range r.fields() {
 		m[int(p.idx)] = p.v
 	}
 	return m
@@ -685,8 +685,8 @@ func (o *Org) Record(id string) (map[string]any, bool) {
 }
 
 func recordMap(obj *objectDef, r *record) map[string]any {
-	m := make(map[string]any, len(r.f))
-	for _, p := range r.f {
+	m := make(map[string]any, len(r.idx))
+	for _, p := range r.fields() {
 		m[obj.fields[p.idx].Name] = p.v
 	}
 	return m

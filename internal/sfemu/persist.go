@@ -190,8 +190,8 @@ func savedRecords(t *table, deleted map[string]int64) []map[string]any {
 		if r == nil {
 			continue
 		}
-		m := make(map[string]any, len(r.f))
-		for _, p := range r.f {
+		m := make(map[string]any, len(r.idx))
+		for _, p := range r.fields() {
 			f := t.obj.fields[p.idx]
 			if tm, ok := p.v.(time.Time); ok {
 				if f.Type == "date" {

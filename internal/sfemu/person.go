@@ -110,7 +110,7 @@ func (o *Org) replaceObjectLocked(obj *objectDef) {
 			continue
 		}
 		vals := map[int]any{}
-		for _, x := range r.f {
+		for _, x := range r.fields() {
 			if j := remap[x.idx]; j >= 0 {
 				vals[j] = x.v
 			}

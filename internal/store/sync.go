@@ -147,6 +147,9 @@ func scanLink(row interface{ Scan(...any) error }) (Link, error) {
 	if err := json.Unmarshal([]byte(sfv), &l.SFValues); err != nil {
 		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
 	}
+	if pfv == "" {
+		pfv = sfv // stored once when both sides hold the same values
+	}
 	if err := json.Unmarshal([]byte(pfv), &l.PFValues); err != nil {
 		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
 	}
@@ -220,9 +223,14 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 			if pfv == nil {
 				pfv = map[string]any{}
 			}
-			sfJSON, pfJSON := l.ValuesJSON, l.ValuesJSON
+			sfJSON, pfJSON := l.ValuesJSON, ""
 			if sfJSON == "" {
 				sfJSON, pfJSON = mustJSON(sfv), mustJSON(pfv)
+			}
+			if pfJSON == sfJSON {
+				// The usual case after a sync: pf_values is left empty and
+				// read as sf_values, which halves the link row (issue 14).
+				pfJSON = ""
 			}
 			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
 		}

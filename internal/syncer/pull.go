@@ -893,8 +893,13 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			}
 		}
 		if created != nil {
-			if b, err := json.Marshal(created); err == nil {
-				it.createJSON = string(b)
+			// Unescaped, as the store writes link values: '>' in every
+			// mapping key stays one byte.
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(created); err == nil {
+				it.createJSON = strings.TrimSuffix(b.String(), "\n")
 			}
 		}
 	}

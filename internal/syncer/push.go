@@ -41,10 +41,10 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 		if len(entries) == 0 {
 			return nil
 		}
-		if d := e.fillWait(entries); d > 0 {
+		for d := e.fillWait(entries); d > 0; d = e.fillWait(entries) {
 			// A trickle of changes: let a batch fill, so a steady stream
 			// costs two calls per 200 changes rather than two per change
-			// (X4). No change waits longer than PushCoalesce for it.
+			// (X4); while changes keep coming (a burst), a little longer.
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -66,15 +66,19 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 const DefaultPushCoalesce = 500 * time.Millisecond
 
 // fillWait is how long to wait for a batch of entries to fill: none if a
-// full batch of contacts is waiting or coalescing is off, else until the
-// oldest change has waited PushCoalesce.
+// full batch of contacts is waiting or coalescing is off. Fewer wait until
+// the oldest change has waited PushCoalesce; then, while changes keep
+// arriving (the newest is younger than half of PushCoalesce), a burst
+// is still under way and they wait on, in short steps, until the oldest
+// has waited three times PushCoalesce. A burst of 200 changes within a
+// second is one batch (two calls), not two (issue 14).
 func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 	wait := e.PushCoalesce
 	if wait <= 0 {
 		return 0
 	}
 	contacts := map[string]bool{}
-	var oldest time.Time
+	var oldest, newest time.Time
 	for _, en := range entries {
 		if !pushable(en) {
 			continue
@@ -83,17 +87,28 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 		if oldest.IsZero() || en.Created.Before(oldest) {
 			oldest = en.Created
 		}
+		if en.Created.After(newest) {
+			newest = en.Created
+		}
 	}
 	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
 		return 0
 	}
 	// The clock DueOutbox compares created_at with; a change from the
 	// future (another host's clock) waits the whole time.
-	age := e.now().Sub(oldest)
+	now := e.now()
+	age := now.Sub(oldest)
 	if age < 0 {
 		return wait
 	}
-	return max(0, wait-age)
+	if age < wait {
+		return wait - age
+	}
+	quiet := wait / 2
+	if left := 3*wait - age; left > 0 && now.Sub(newest) < quiet {
+		return min(left, quiet-max(0, now.Sub(newest)))
+	}
+	return 0
 }
 
 // pushable reports outbox entries that need a push: not the sync's own
