@@ -96,6 +96,12 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 		}{fi("FirstName"), fi("LastName"), fi("Email"), fi("MobilePhone"), fi("Phone"), fi("Birthdate"), fi("LINE_UID__c"),
 			fi("Facebook_PSID__c"), fi("Member_Number__c"), fi("Tier__c"), fi("Customer_Since__c"), fi("MailingCity"), fi("MailingCountry")}
 		memberUnique := idx.member >= 0 && obj.fields[idx.member].Unique
+		var defaults []*fieldDef
+		for _, f := range obj.fields {
+			if f.DefaultValue != nil {
+				defaults = append(defaults, f)
+			}
+		}
 		owner := o.intern(o.adminID)
 		for end := min(n, done+batch); done < end; done++ {
 			ch := make(map[int]any, 24)
@@ -202,6 +208,11 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 			ch[obj.isDeletedIdx] = false
 			if f, ok := obj.field("IsEmailBounced"); ok {
 				ch[f.index] = false
+			}
+			for _, f := range defaults { // IsPersonAccount = false in an org with Person Accounts, new checkboxes
+				if ch[f.index] == nil {
+					ch[f.index] = f.DefaultValue
+				}
 			}
 			r := newRecord(id, ch)
 			p := t.add(r)
