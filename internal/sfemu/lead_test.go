@@ -133,7 +133,7 @@ func TestLeadDescribeAndCRUD(t *testing.T) {
 	if !strings.Contains(string(r.body), `"total":5`) || strings.Count(string(r.body), `"type":"Lead"`) != 2 {
 		t.Errorf("side-door lead list: got %s", r.body)
 	}
-		wantStatus(t, e.do("DELETE", "sobjects/Lead/"+id, nil), 204)
+	wantStatus(t, e.do("DELETE", "sobjects/Lead/"+id, nil), 204)
 	var del struct {
 		Deleted []map[string]any `json:"deletedRecords"`
 	}
