@@ -29,6 +29,7 @@ import (
 //	PUT    /__emulator__/orgs/{org}/records/{id}/timestamps set {lastModifiedDate, systemModstamp} (late commits, drift)
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
 //	POST   /__emulator__/orgs/{org}/leads/{id}/convert convert a lead as a human {contactId, accountId, personAccount, convertedStatus, ownerId} (?user=)
+//	GET    /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} list, as /contacts does (?offset=&limit=&deleted=true)
 //	POST   /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} create as a human {field: value} (?user=username)
 //	POST   /__emulator__/orgs/{org}/objects/{object}/fields add a custom field to Contact, Lead or Account
 //	GET    /__emulator__/orgs/{org}/person-accounts    {enabled, recordTypes}
@@ -42,6 +43,7 @@ import (
 //	POST   /__emulator__/orgs/{org}/seed/leads         seed leads {count, seed}
 //	POST   /__emulator__/orgs/{org}/seed/person-accounts seed person accounts {count, seed}
 //	POST   /__emulator__/orgs/{org}/leads/{id}/convert convert a lead as a human {contactId, accountId, personAccount, convertedStatus, ownerId} (?user=)
+//	GET    /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} list, as /contacts does (?offset=&limit=&deleted=true)
 //	POST   /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} create as a human {field: value} (?user=username)
 //	POST   /__emulator__/orgs/{org}/objects/{object}/fields add a custom field to Contact, Lead or Account
 //	GET    /__emulator__/orgs/{org}/person-accounts    {enabled, recordTypes}
@@ -271,14 +273,18 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			first, last = ids[0], ids[len(ids)-1]
 		}
 		writeJSON(w, 200, map[string]any{"created": len(ids), "firstId": first, "lastId": last})
-	case r.Method == "GET" && rest == "contacts":
+	case r.Method == "GET" && (rest == "contacts" || len(segs) == 4 && segs[2] == "objects" && isDataObject(segs[3])):
+		key := "contact"
+		if rest != "contacts" {
+			key = strings.ToLower(segs[3])
+		}
 		offset, _ := strconv.Atoi(q.Get("offset"))
 		limit, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || limit <= 0 {
 			limit = 200
 		}
 		o.mu.RLock()
-		t := o.tables["contact"]
+		t := o.tables[key]
 		var b []byte
 		b = append(b, `{"records":[`...)
 		n, skipped, total := 0, 0, 0
@@ -614,7 +620,7 @@ var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
 	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "PUT /__emulator__/orgs/{org}/records/{id}/timestamps", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"POST /__emulator__/orgs/{org}/merge", "POST /__emulator__/orgs/{org}/leads/{id}/convert", "POST /__emulator__/orgs/{org}/objects/{object}",
+	"POST /__emulator__/orgs/{org}/merge", "POST /__emulator__/orgs/{org}/leads/{id}/convert", "GET|POST /__emulator__/orgs/{org}/objects/{object}",
 	"POST /__emulator__/orgs/{org}/objects/{object}/fields", "GET|POST /__emulator__/orgs/{org}/person-accounts", "GET|POST /__emulator__/orgs/{org}/record-types",
 	"GET|PUT /__emulator__/orgs/{org}/duplicate-rules", "GET|POST /__emulator__/orgs/{org}/assignment-rules",
 	"POST /__emulator__/orgs/{org}/seed/leads", "POST /__emulator__/orgs/{org}/seed/person-accounts", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "GET /__emulator__/orgs/{org}/cdc/events", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",

@@ -127,6 +127,12 @@ func TestLeadDescribeAndCRUD(t *testing.T) {
 	if len(upd.IDs) != 4 {
 		t.Errorf("getUpdated Lead: got %v, want 4 ids", upd.IDs)
 	}
+	r = e.doToken("", "POST", "/__emulator__/orgs/default/objects/Lead", map[string]any{"LastName": "UI", "Company": "C"})
+	wantStatus(t, r, 201)
+	r = e.doToken("", "GET", "/__emulator__/orgs/default/objects/Lead?limit=2", nil)
+	if !strings.Contains(string(r.body), `"total":5`) || strings.Count(string(r.body), `"type":"Lead"`) != 2 {
+		t.Errorf("side-door lead list: got %s", r.body)
+	}
 	wantStatus(t, e.do("DELETE", "sobjects/Lead/"+id, nil), 204)
 	var del struct {
 		Deleted []map[string]any `json:"deletedRecords"`

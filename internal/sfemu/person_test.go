@@ -75,6 +75,12 @@ func TestPersonAccounts(t *testing.T) {
 	if !describeFieldNames(t, e, "Contact")["IsPersonAccount"] {
 		t.Error("Contact describe: no IsPersonAccount")
 	}
+	if _, err := e.org.SeedContacts(5, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.query("SELECT Id FROM Contact WHERE IsPersonAccount = false"); len(got) != 5 {
+		t.Errorf("business contacts: got %d, want the 5 seeded", len(got))
+	}
 	rts := e.query("SELECT Id, DeveloperName, IsPersonType FROM RecordType WHERE SobjectType = 'Account' AND IsPersonType = true")
 	if len(rts) != 1 || rts[0]["DeveloperName"] != "PersonAccount" {
 		t.Fatalf("person record type: got %v", rts)
@@ -88,7 +94,7 @@ func TestPersonAccounts(t *testing.T) {
 		t.Fatalf("person account: got %v", acct)
 	}
 	pcid, _ := acct[0]["PersonContactId"].(string)
-	con := e.query("SELECT Id, LastName, Email, MobilePhone, Birthdate, Member_Number__c, AccountId, IsPersonAccount FROM Contact WHERE IsPersonAccount = true")
+	con := e.query("SELECT Id, LastName, Email, MobilePhone, Birthdate, Member_Number__c, AccountId, IsPersonAccount FROM Contact WHERE IsPersonAccount = true AND Email != null")
 	if len(con) != 1 || con[0]["Id"] != pcid || con[0]["Email"] != "xm@example.com" || con[0]["Member_Number__c"] != "M1" ||
 		con[0]["AccountId"] != id || con[0]["Birthdate"] != "1990-05-01" {
 		t.Fatalf("person contact: got %v (PersonContactId %s)", con, pcid)

@@ -3,6 +3,7 @@ package sfemu
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -100,6 +101,12 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 		}{fi("FirstName"), fi("LastName"), fi("Email"), fi("MobilePhone"), fi("Phone"), fi("Birthdate"), fi("LINE_UID__c"),
 			fi("Facebook_PSID__c"), fi("Member_Number__c"), fi("Tier__c"), fi("Customer_Since__c"), fi("MailingCity"), fi("MailingCountry")}
 		memberUnique := idx.member >= 0 && obj.fields[idx.member].Unique
+		var defaults []*fieldDef
+		for _, f := range obj.fields {
+			if f.DefaultValue != nil {
+				defaults = append(defaults, f)
+			}
+		}
 		owner := o.intern(o.adminID)
 		bouncedIdx := -1
 		if f, ok := obj.field("IsEmailBounced"); ok {
@@ -214,6 +221,11 @@ func (o *Org) SeedContacts(n int, seed uint64) ([]string, error) {
 			set(obj.modstampIdx, mBox)
 			set(obj.isDeletedIdx, false)
 			set(bouncedIdx, false)
+			for _, f := range defaults { // IsPersonAccount = false in an org with Person Accounts, new checkboxes
+				if !slices.ContainsFunc(scratch, func(p fv) bool { return int(p.idx) == f.index }) {
+					set(f.index, f.DefaultValue)
+				}
+			}
 			r := recordOf(id, scratch, &shapes)
 			p := t.add(r)
 			for i, ix := range t.uniq {
