@@ -39,9 +39,9 @@ type Engine interface {
 	StartInitialSync(ctx context.Context, tenantID string) (syncer.Run, error)
 	SyncNow(ctx context.Context, tenantID string) (syncer.Run, error) // manual Salesforce → platform (S20)
 	FullResync(ctx context.Context, tenantID string) (syncer.Run, error)
-	Outage(ctx context.Context, tenantID string) (since time.Time, ok bool, err error)             // Salesforce unreachable for 5 minutes or more
-	DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error)                           // drift check and repair now (Y2)
-	DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error)     // store.ErrNotFound: not a finished drift check
+	Outage(ctx context.Context, tenantID string) (since time.Time, ok bool, err error)                    // Salesforce unreachable for 5 minutes or more
+	DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error)                                  // drift check and repair now (Y2)
+	DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error)             // store.ErrNotFound: not a finished drift check
 	RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) // runID 0 = all failed records; reasonCode "" = the whole run
 	ResyncAdvised(ctx context.Context, tenantID string) (bool, error)                                     // identity or conditions changed since the last full sync
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
