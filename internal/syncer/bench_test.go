@@ -764,8 +764,8 @@ func benchPushCoalesce() time.Duration {
 
 // --- BenchmarkDriftCheck ---------------------------------------------
 
-// BenchmarkDriftCheck times a drift check and repair (issue 13 item 5,
-// SPEC Y2) after a first sync, with 0.1% of the linked records changed
+// BenchmarkDriftCheck times a daily drift check and repair (issue 13 item
+// 5, SPEC Y2) after a first sync and a first check, with 0.1% of the linked records changed
 // through the emulator's side door with an old SystemModstamp (drift the
 // incremental pulls cannot see), and reports its API calls: at 1M
 // contacts it must stay within 1% of a 100,000-call daily allocation.
@@ -805,6 +805,14 @@ func benchDriftCheck(b *testing.B, d store.Dialect, n int) {
 	f.seed(b, n)
 	first := f.firstSync(b)
 	_, sfIDs := f.linkedContacts(b, int(first.Total))
+	// The first check after a first sync also reads, once, every range
+	// holding a record that waits (the seed's failed records), and
+	// remembers them; the daily check after it is what is timed.
+	warm, err := f.eng.DriftCheck(f.ctx, f.Tenant.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm = f.pullToEnd(b, warm, syncer.ModeDrift)
 	drift := max(len(sfIDs)/1000, 1)
 	old := time.Now().Add(-3 * time.Hour)
 	for i := range drift {
@@ -834,17 +842,18 @@ func benchDriftCheck(b *testing.B, d store.Dialect, n int) {
 	reportLoad(b)
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(float64(run.APICalls), "api_calls")
+	b.ReportMetric(float64(warm.APICalls), "first_check_calls")
 	b.ReportMetric(float64(rep.RecordsChecked), "records")
 	b.ReportMetric(float64(rep.RangesChecked), "ranges")
 	b.ReportMetric(float64(rep.RangesDrifted), "ranges_drifted")
 	b.ReportMetric(float64(rep.RecordsDrifted), "drifted")
 	b.ReportMetric(float64(rep.RecordsRepaired), "repaired")
-	b.Logf("%s: first sync of %d (%+v); %d changed through the side door; drift check %s in %s: %+v, %d API calls",
-		d, first.Total, first.Counts, drift, run.Status, wall.Round(time.Millisecond), rep, run.APICalls)
+	b.Logf("%s: first sync of %d (%+v); first drift check %d API calls; %d changed through the side door; drift check %s in %s: %+v, %d API calls",
+		d, first.Total, first.Counts, warm.APICalls, drift, run.Status, wall.Round(time.Millisecond), rep, run.APICalls)
 	if rep.RecordsRepaired < int64(drift) {
 		b.Fatalf("drift check repaired %d of %d drifted records", rep.RecordsRepaired, drift)
 	}
-	if n >= 1_000_000 && run.APICalls > 1000 {
+	if n >= 1_000_000 && (run.APICalls > 1000 || warm.APICalls > 1000) {
 		b.Fatalf("drift check at %d contacts used %d calls, over 1%% of a 100,000-call allocation", n, run.APICalls)
 	}
 }

@@ -1,13 +1,16 @@
 package syncer_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // drift runs a drift check to its end and returns its run and report.
@@ -253,4 +256,50 @@ func TestDriftCheckRemembersWaitingRecords(t *testing.T) {
 			t.Errorf("after the waiting record changed: %+v in %d calls, want its range read again (3 calls), no drift", rep, run.APICalls)
 		}
 	})
+}
+
+// A repair never guesses an identity: a record restored from the Recycle
+// Bin unseen, whose member number another record has taken meanwhile
+// (and is linked with), is held for review by the repair — the pull's own
+// decision path — not linked; the next check leaves it waiting.
+func TestDriftRepairHoldsASharedIdentity(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Dialect: store.SQLite, CustomFields: modelCustomFields()}) // member numbers not unique
+	env.Connect(t)
+	f := &fixture{Env: env, eng: &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), PageSize: 200}, ctx: context.Background()}
+	a := f.sfCreate(t, map[string]any{"LastName": "Amy", "Member_Number__c": "M01"})
+	f.sfCreate(t, map[string]any{"LastName": "Bob", "Member_Number__c": "M02"})
+	f.save(t, memberConfig())
+	first, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	f.pull(t, first, syncer.ModeFull)
+	if err := f.Org.DeleteAsHuman(a); err != nil {
+		t.Fatal(err)
+	}
+	f.syncNow(t)
+	b := f.sfCreate(t, map[string]any{"LastName": "Amy B", "Member_Number__c": "M01"})
+	f.syncNow(t)
+	if l, _ := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{b}); len(l) != 1 {
+		t.Fatal("the newcomer with M01 is not linked")
+	}
+	if err := f.Org.UndeleteAsHuman(a); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := f.Org.SetTimestamps(a, old, old); err != nil {
+		t.Fatal(err)
+	}
+	_, rep := f.drift(t)
+	if rep.RecordsDrifted != 1 || rep.RecordsRepaired != 0 {
+		t.Errorf("report %+v, want the restored record found drifted and not linked", rep)
+	}
+	links, _ := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{a, b})
+	if _, linked := links[a]; linked || links[b].ContactID != f.platform(t, "M01").ID {
+		t.Errorf("links %v: want the restored record unlinked and the newcomer still linked to M01's contact", links)
+	}
+	if n, err := f.eng.CountOpenReview(f.ctx, f.Tenant.ID); err != nil || n == 0 {
+		t.Errorf("open review items: %d (%v), want the shared member number held", n, err)
+	}
+	if _, rep = f.drift(t); rep.RecordsDrifted != 0 {
+		t.Errorf("next check: %+v, want the held record left waiting, not drift", rep)
+	}
 }

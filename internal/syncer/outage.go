@@ -39,7 +39,8 @@ func unreachable(err error) bool {
 // ends it, logged once if it had been warned about. answered is false
 // when the outcome tells nothing (another kind of failure).
 func (e *Engine) observeSalesforce(ctx context.Context, tenantID string, runID int64, runErr error) {
-	answered := runErr == nil
+	// A slice that ends to go on in the next job has had its answers.
+	answered := runErr == nil || errors.Is(runErr, ErrContinue)
 	if !answered {
 		if _, _, paused := e.pauseFor(runErr); paused {
 			answered = true
