@@ -155,7 +155,7 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, syncer.ErrNothingToResync) {
 		return &apiError{code: codeRefused, detail: "the contact is not linked and the configuration does not push: nothing to resync", refusal: "nothing_to_resync"}
 	}
-	if err != nil && res.PullRun.ID == 0 {
+	if err != nil {
 		return refusalError(err)
 	}
 	writeJSON(w, http.StatusAccepted, res)

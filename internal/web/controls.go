@@ -151,7 +151,7 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	id := r.PostForm.Get("contact_id")
-	_, err := ctl.ResyncContact(r.Context(), rc.Tenant.ID, id)
+	res, err := ctl.ResyncContact(r.Context(), rc.Tenant.ID, id)
 	if errors.Is(err, syncer.ErrNothingToResync) {
 		s.renderError(w, r, rc, http.StatusConflict, "error.nothing_to_resync")
 		return
@@ -161,7 +161,11 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	s.log.InfoContext(r.Context(), "contact resynced by admin", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID, "contact_id", id)
-	http.Redirect(w, r, "/admin/salesforce/history?contact="+urlQueryEscape(id)+"&done=resynced", http.StatusSeeOther)
+	done := "resynced"
+	if res.PullRun.Status == syncer.StatusFailed || res.PullRun.Status == syncer.StatusPartiallyFailed {
+		done = "resync_failed" // the run's page says why
+	}
+	http.Redirect(w, r, "/admin/salesforce/history?contact="+urlQueryEscape(id)+"&done="+done, http.StatusSeeOther)
 }
 
 type controlsPage struct {
