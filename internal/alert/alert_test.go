@@ -66,7 +66,9 @@ func startSMTP(t *testing.T) *smtpServer {
 
 func (s *smtpServer) serve(c net.Conn) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return
+	}
 	r := bufio.NewReader(c)
 	say := func(line string) { io.WriteString(c, line+"\r\n") }
 	say("220 test.local ESMTP")

@@ -378,9 +378,7 @@ func (s *server) saveAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	f := r.PostForm
 	in := alert.Settings{WebhookURL: strings.TrimSpace(f.Get("webhook_url")), WebhookSecret: f.Get("webhook_secret")}
-	for _, e := range strings.FieldsFunc(f.Get("emails"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' || r == ';' }) {
-		in.Emails = append(in.Emails, e)
-	}
+	in.Emails = strings.FieldsFunc(f.Get("emails"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' || r == ';' })
 	if in.WebhookSecret == "" && f.Get("clear_secret") != "1" {
 		in.WebhookSecret = cur.WebhookSecret
 	}

@@ -60,7 +60,9 @@ func TestEndToEndHistoryControlsAlerts(t *testing.T) {
 			s.shot("history")
 
 			// Resync: the Salesforce edit the poll has not read yet comes in.
-			e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"})
+			if err := e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"}); err != nil {
+				t.Fatal(err)
+			}
 			b.submit("resync", "resync-contact")
 			b.wantText(".flash", w["resynced"])
 			b.wantText("#history-timeline", "Amy Chen")
