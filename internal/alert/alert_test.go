@@ -66,7 +66,9 @@ func startSMTP(t *testing.T) *smtpServer {
 
 func (s *smtpServer) serve(c net.Conn) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return
+	}
 	r := bufio.NewReader(c)
 	say := func(line string) { io.WriteString(c, line+"\r\n") }
 	say("220 test.local ESMTP")
@@ -414,5 +416,43 @@ func TestSettingsValidation(t *testing.T) {
 	}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+}
+
+// TestAChangeIsClaimedOnce: two processes that read the same state and
+// see the same change both try to claim it; one wins, so one notice goes.
+func TestAChangeIsClaimedOnce(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			s := storetest.Open(t, d)
+			tn := storetest.NewTenant(t, s, "A")
+			ctx := context.Background()
+			claim := func(known, was, now bool) bool {
+				t.Helper()
+				ok, err := s.ClaimAlertChange(ctx, tn.ID, "connection_broken", known, was, now, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			// First sight: one insert wins.
+			if !claim(false, false, false) || claim(false, false, false) {
+				t.Fatalf("first sight: want exactly one claim")
+			}
+			// Both read "not firing" and see it fire: one wins.
+			if a, b := claim(true, false, true), claim(true, false, true); !a || b {
+				t.Errorf("firing: claims %v, %v; want true, false", a, b)
+			}
+			// Both read "firing" and see it recover: one wins.
+			if a, b := claim(true, true, false), claim(true, true, false); !a || b {
+				t.Errorf("recovery: claims %v, %v; want true, false", a, b)
+			}
+			st, _ := s.AlertStates(ctx, tn.ID)
+			if st["connection_broken"].Firing {
+				t.Errorf("state after recovery: %+v, want not firing", st["connection_broken"])
+			}
+		})
 	}
 }

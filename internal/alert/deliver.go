@@ -94,7 +94,9 @@ func (m *Mailer) Send(ctx context.Context, to []string, subject, body string) er
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
+		if err := conn.SetDeadline(dl); err != nil {
+			return err
+		}
 	}
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
@@ -218,7 +220,7 @@ func (h *Webhook) Post(ctx context.Context, url, secret string, n Notice) error 
 		return err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("the receiver answered %s", resp.Status)
 	}

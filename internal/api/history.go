@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func (s *server) findOne(r *http.Request, eng *syncer.Engine, q url.Values) (con
 		switch {
 		case k == "limit":
 			continue
-		case !contains(findParams, k):
+		case !slices.Contains(findParams, k):
 			return contact.Contact{}, invalidField(k, "unknown query parameter; known are "+strings.Join(findParams, ", ")+", limit")
 		case len(vs) > 1 || by != "":
 			return contact.Contact{}, invalidField(k, "find the contact by exactly one of "+strings.Join(findParams, ", "))
@@ -55,15 +56,6 @@ func (s *server) findOne(r *http.Request, eng *syncer.Engine, q url.Values) (con
 			fields: []fieldProblem{{Field: by, Reason: "several contacts hold this value; find by contact_id"}}}
 	}
 	return list[0], nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 type historyChange struct {
@@ -155,7 +147,7 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, syncer.ErrNothingToResync) {
 		return &apiError{code: codeRefused, detail: "the contact is not linked and the configuration does not push: nothing to resync", refusal: "nothing_to_resync"}
 	}
-	if err != nil && res.PullRun.ID == 0 {
+	if err != nil {
 		return refusalError(err)
 	}
 	writeJSON(w, http.StatusAccepted, res)

@@ -102,7 +102,9 @@ func TestHistoryPauseTransferAlertsAPI(t *testing.T) {
 			}
 
 			// Resync: a Salesforce edit not yet polled comes in a run of its own.
-			env.Org.ModifyAsHuman(sfID, map[string]any{"LastName": "Amy Chen"})
+			if err := env.Org.ModifyAsHuman(sfID, map[string]any{"LastName": "Amy Chen"}); err != nil {
+				t.Fatal(err)
+			}
 			code, out, raw := call("POST", "/api/v1/salesforce/history/resync?contact_id="+contactID, "")
 			if code != 202 || out["pull_run"].(map[string]any)["trigger"] != "contact_resync" || out["push_queued"] != true {
 				t.Fatalf("resync: %d %s; want 202, a contact_resync run, a queued push", code, raw)

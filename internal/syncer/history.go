@@ -3,7 +3,6 @@ package syncer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -149,6 +148,8 @@ func (e *Engine) ResyncContact(ctx context.Context, tenantID, contactID string) 
 		if err != nil {
 			return res, err
 		}
+		// A failed read fails the run (its message says why); the push
+		// half still goes.
 		runErr := e.pullOne(ctx, tenantID, run, l.SalesforceID)
 		if res.PullRun, err = e.finishOneRun(ctx, tenantID, run, runErr); err != nil {
 			return res, err
@@ -217,7 +218,8 @@ func (e *Engine) pullOne(ctx context.Context, tenantID string, run Run, sfID str
 }
 
 // finishOneRun ends a one-record run; unlike endPull it leaves the
-// schedule and the cursor alone.
+// schedule and the cursor alone. runErr fails the run; the error returned
+// is the store's only.
 func (e *Engine) finishOneRun(ctx context.Context, tenantID string, run Run, runErr error) (Run, error) {
 	p := RunProgress{Status: StatusSucceeded, Finished: true}
 	if runErr != nil {
@@ -235,14 +237,10 @@ func (e *Engine) finishOneRun(ctx context.Context, tenantID string, run Run, run
 	if err := e.Store.UpdateRun(ctx, tenantID, run.ID, p); err != nil {
 		return run, err
 	}
-	out, err := e.Store.GetRun(ctx, tenantID, run.ID)
-	if err != nil {
-		return run, err
-	}
 	if runErr != nil {
-		return out, fmt.Errorf("resync of %s: %w", run.TenantID, runErr)
+		e.log().WarnContext(ctx, "resync of one contact failed", "tenant_id", tenantID, "run_id", run.ID, "error", runErr)
 	}
-	return out, nil
+	return e.Store.GetRun(ctx, tenantID, run.ID)
 }
 
 // Pause returns the admin's pause of each direction.

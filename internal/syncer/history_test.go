@@ -54,7 +54,9 @@ func TestFieldHistory(t *testing.T) {
 
 		// Salesforce changes the name: a dry run records nothing; the
 		// pull records the change with the old value.
-		f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"})
+		if err := f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.eng.DryRun(f.ctx, f.Tenant.ID, memberConfig()); err != nil {
 			t.Fatal(err)
 		}
@@ -87,9 +89,13 @@ func TestFieldHistory(t *testing.T) {
 		// Both sides change the e-mail; the newer platform value wins,
 		// and the rule that decided is recorded.
 		f.Emu.Advance(time.Minute)
-		f.Org.ModifyAsHuman(a, map[string]any{"Email": "amy.sf@example.com"})
+		if err := f.Org.ModifyAsHuman(a, map[string]any{"Email": "amy.sf@example.com"}); err != nil {
+			t.Fatal(err)
+		}
 		f.Store.Now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-		f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Email: contact.Some("amy.pf@example.com")}, contact.OriginAPI)
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Email: contact.Some("amy.pf@example.com")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
 		f.Store.Now = time.Now
 		inc = f.syncNow(t)
 		h, _ = f.eng.ContactHistory(f.ctx, f.Tenant.ID, amy.ID, 0)
@@ -126,7 +132,9 @@ func TestResyncContact(t *testing.T) {
 		// A Salesforce edit the poll has not seen yet, and a platform edit
 		// to another field whose push was lost (written without an outbox
 		// entry).
-		f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"})
+		if err := f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"}); err != nil {
+			t.Fatal(err)
+		}
 		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Birthday: contact.Some("1990-02-03")}, contact.OriginSalesforce); err != nil {
 			t.Fatal(err)
 		}
@@ -185,14 +193,18 @@ func TestPauseEachDirection(t *testing.T) {
 		if due, _ := f.Store.DueForPull(f.ctx, later); len(due) != 0 {
 			t.Errorf("due for pull while paused: %v, want none", due)
 		}
-		f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"})
+		if err := f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"}); err != nil {
+			t.Fatal(err)
+		}
 		if err := f.eng.RunPull(f.ctx, f.Tenant.ID, syncer.ModeIncremental, syncer.TriggerScheduled, 0); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.platform(t, "M1").Name; got != "Amy" {
 			t.Errorf("a scheduled poll while paused applied %q, want nothing applied", got)
 		}
-		f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Birthday: contact.Some("1990-02-03")}, contact.OriginAPI)
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, amy.ID, contact.Input{Birthday: contact.Some("1990-02-03")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
 		if due, _ := f.Store.DueForPush(f.ctx, later); len(due) != 0 {
 			t.Errorf("due for push while paused: %v, want none", due)
 		}

@@ -151,7 +151,7 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	id := r.PostForm.Get("contact_id")
-	_, err := ctl.ResyncContact(r.Context(), rc.Tenant.ID, id)
+	res, err := ctl.ResyncContact(r.Context(), rc.Tenant.ID, id)
 	if errors.Is(err, syncer.ErrNothingToResync) {
 		s.renderError(w, r, rc, http.StatusConflict, "error.nothing_to_resync")
 		return
@@ -161,7 +161,11 @@ func (s *server) resyncContact(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	s.log.InfoContext(r.Context(), "contact resynced by admin", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID, "contact_id", id)
-	http.Redirect(w, r, "/admin/salesforce/history?contact="+urlQueryEscape(id)+"&done=resynced", http.StatusSeeOther)
+	done := "resynced"
+	if res.PullRun.Status == syncer.StatusFailed || res.PullRun.Status == syncer.StatusPartiallyFailed {
+		done = "resync_failed" // the run's page says why
+	}
+	http.Redirect(w, r, "/admin/salesforce/history?contact="+urlQueryEscape(id)+"&done="+done, http.StatusSeeOther)
 }
 
 type controlsPage struct {
@@ -374,9 +378,7 @@ func (s *server) saveAlerts(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	f := r.PostForm
 	in := alert.Settings{WebhookURL: strings.TrimSpace(f.Get("webhook_url")), WebhookSecret: f.Get("webhook_secret")}
-	for _, e := range strings.FieldsFunc(f.Get("emails"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' || r == ';' }) {
-		in.Emails = append(in.Emails, e)
-	}
+	in.Emails = strings.FieldsFunc(f.Get("emails"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' || r == ';' })
 	if in.WebhookSecret == "" && f.Get("clear_secret") != "1" {
 		in.WebhookSecret = cur.WebhookSecret
 	}

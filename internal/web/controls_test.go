@@ -93,7 +93,9 @@ func TestContactHistoryPage(t *testing.T) {
 			checkText(t, lang, "history error", p)
 
 			// Resync: the Salesforce edit comes in; the page says so.
-			e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"})
+			if err := e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"}); err != nil {
+				t.Fatal(err)
+			}
 			p = a.post("/admin/salesforce/history/resync", url.Values{"contact_id": {e.amyID}})
 			if p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Location"), "done=resynced") {
 				t.Fatalf("resync: got %d %s, want 303 back to the history", p.status, p.header.Get("Location"))
@@ -145,7 +147,9 @@ func TestControlsPage(t *testing.T) {
 			mustContain(t, p, `id="sf-card-paused"`)
 			p = a.get("/admin/salesforce/controls?done=paused")
 			mustContain(t, p, `id="resume-to_salesforce"`)
-			a.post("/admin/salesforce/pause", url.Values{"direction": {"to_salesforce"}, "paused": {"0"}})
+			if p := a.post("/admin/salesforce/pause", url.Values{"direction": {"to_salesforce"}, "paused": {"0"}}); p.status != http.StatusSeeOther {
+				t.Fatalf("resume: got %d", p.status)
+			}
 			if got, _ := e.eng.Pause(ctx, e.tenantA.ID); got.ToSalesforce {
 				t.Errorf("after resume: %+v", got)
 			}

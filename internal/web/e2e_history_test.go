@@ -24,11 +24,13 @@ var historyWords = map[string]map[string]string{
 // and resume a direction (the card shows it), import a configuration
 // whose field the org lacks (named), and save the alert settings.
 // Screenshots go to testdata/artifacts/history-<lang>/.
+//
+// Not parallel, and one language after the other: the package's other
+// browser tests run in parallel, and more Chromiums at once on a small
+// machine push them past their deadlines.
 func TestEndToEndHistoryControlsAlerts(t *testing.T) {
-	t.Parallel()
 	for _, lang := range []string{langZH, langEN} {
 		t.Run(lang, func(t *testing.T) {
-			t.Parallel()
 			e := setupControls(t, lang)
 			ctx := browserOrSkip(t)
 			dir := filepath.Join("testdata", "artifacts", "history-"+lang)
@@ -58,7 +60,9 @@ func TestEndToEndHistoryControlsAlerts(t *testing.T) {
 			s.shot("history")
 
 			// Resync: the Salesforce edit the poll has not read yet comes in.
-			e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"})
+			if err := e.emu.org.ModifyAsHuman(e.sfID, map[string]any{"LastName": "Amy Chen"}); err != nil {
+				t.Fatal(err)
+			}
 			b.submit("resync", "resync-contact")
 			b.wantText(".flash", w["resynced"])
 			b.wantText("#history-timeline", "Amy Chen")

@@ -283,7 +283,7 @@ var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
 	"saved": true, "signed_out": true, "drift_check_started": true, "drift_check_busy": true, "budget_saved": true,
 	"review_linked": true, "review_apart": true, "review_ignored": true,
-	"paused": true, "resumed": true, "resynced": true, "alerts_saved": true,
+	"paused": true, "resumed": true, "resynced": true, "resync_failed": true, "alerts_saved": true,
 }
 
 type errorView struct {
