@@ -207,7 +207,10 @@ type Options struct {
 	// full resyncs) in this process (half of Workers, at least 1). They
 	// run beside, never instead of, the Workers slots of polls and pushes.
 	BulkWorkers int
-	// ScheduleEvery is the scheduler's period (30 s).
+	// ScheduleEvery is the scheduler's period (10 s). A due poll waits up
+	// to one period to be queued, so it counts against the poll lag
+	// target (60 s at p99); each period costs one indexed query for the
+	// due tenants and one for push runs past their window.
 	ScheduleEvery time.Duration
 	// DispatchEvery is how often outbox rows are turned into push jobs (100 ms).
 	DispatchEvery time.Duration
@@ -260,7 +263,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		opts.BulkWorkers = max(1, opts.Workers/2)
 	}
 	if opts.ScheduleEvery <= 0 {
-		opts.ScheduleEvery = 30 * time.Second
+		opts.ScheduleEvery = 10 * time.Second
 	}
 	if opts.DispatchEvery <= 0 {
 		opts.DispatchEvery = 100 * time.Millisecond

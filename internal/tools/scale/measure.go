@@ -38,14 +38,11 @@ type killResult struct {
 
 // bigResult is the big tenant's first sync at the end of the test.
 type bigResult struct {
-	at                        time.Time
-	status                    string
-	processed, total, calls   int64
-	finished                  bool
-	elapsedAtEnd, finishedIn  time.Duration
-	lagAfterP99, lagAfterMax  time.Duration
-	pollsAfter, pollsOver60   int
-	otherDelayedOver60Tenants int
+	at                       time.Time
+	status                   string
+	processed, total, calls  int64
+	finished                 bool
+	elapsedAtEnd, finishedIn time.Duration
 }
 
 // measurement is everything the measured phase found.
@@ -64,7 +61,6 @@ type measurement struct {
 	apiIdle, apiAll            float64
 	jobsDone                   map[string]int
 	cpuStart, cpuEnd           map[string]procStat
-	procsAtStart, procsAtEnd   []string
 	tenants, contactsPerTenant int
 }
 

@@ -58,7 +58,7 @@ func (r *rig) report(m *measurement) string {
 	p("| measured | %s |\n\n", m.elapsed.Round(time.Second))
 
 	p("### Poll lag (due → start)\n\n")
-	p("A scheduled poll's lag is from the time its tenant's schedule made it due (`sync_state.next_pull_at`) to the start of its run; it includes up to one scheduler period (30 s), the time from due to queued. Target: p99 ≤ 60 s.\n\n")
+	p("A scheduled poll's lag is from the time its tenant's schedule made it due (`sync_state.next_pull_at`) to the start of its run; it includes up to one scheduler period (jobs.Options.ScheduleEvery, 10 s), the time from due to queued. Target: p99 ≤ 60 s.\n\n")
 	p("| Window | Polls | p50 | p99 | max | over 60 s |\n|---|---|---|---|---|---|\n")
 	row := func(name string, from, to time.Time) {
 		n, p50, p99, mx, over := lagStats(m.lags, from, to)
