@@ -140,6 +140,13 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, now, until time.T
 		WHERE lease_owner = $1 AND lease_until >= $3 RETURNING tenant_id`, owner, micros(until), micros(now))
 }
 
+// ResetRealtimeStream forgets a tenant's stream: its replay ID, mode and
+// run (a disconnect; the next connection may be another org).
+func (s *Store) ResetRealtimeStream(ctx context.Context, tenantID string) error {
+	_, err := s.db().ExecContext(ctx, `DELETE FROM realtime_streams WHERE tenant_id = $1`, tenantID)
+	return mapErr(err)
+}
+
 // ReleaseLeases gives up owner's leases (of the given tenants, or all
 // when none are given), so another process may take them at once.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string, tenantIDs ...string) error {

@@ -597,6 +597,14 @@ func (e *Engine) Disconnect(ctx context.Context, tenantID string) error {
 	if err := e.Store.SaveSyncState(ctx, st); err != nil {
 		return err
 	}
+	// The real-time subscription ends with the pull (its holder drops it
+	// at its next lease renewal); its replay ID belongs to this org.
+	if err := e.closeIdleStreamRun(ctx, tenantID); err != nil {
+		return err
+	}
+	if err := e.Store.ResetRealtimeStream(ctx, tenantID); err != nil {
+		return err
+	}
 	if pushRunID != 0 {
 		// The real-time push run ends with the pushes.
 		pr, err := e.Store.GetRun(ctx, tenantID, pushRunID)

@@ -103,8 +103,14 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if len(events) == 0 || !st.PullEnabled || st.ConfigVersion == 0 {
+	if !st.PullEnabled || st.ConfigVersion == 0 {
+		// Stopped pulling (a disconnect, a configuration that only
+		// pushes): nothing is applied, and no replay ID is kept for a
+		// connection that may be gone.
 		res.Dropped = len(events)
+		return res, nil
+	}
+	if len(events) == 0 {
 		return res, save()
 	}
 	if err := f.open(ctx, st); err != nil {

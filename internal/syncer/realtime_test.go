@@ -442,3 +442,30 @@ func TestRealtime_WithoutCDCKeepsPolling(t *testing.T) {
 		})
 	}
 }
+
+func TestRealtime_DisconnectEndsTheStream(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		s, _ := f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		if err := f.Org.ModifyAsHuman(f.platformSF(t, "M0001"), map[string]any{"LastName": "Streamed"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a streamed change", func() bool { return f.platformName("M0001") == "Streamed" })
+		if err := f.eng.Disconnect(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the subscription to be dropped", func() bool { return len(s.Held()) == 0 })
+		// The replay ID belonged to that connection's org: forgotten.
+		if rs := f.stream(t); rs.ReplayID != nil || rs.Mode != "" || rs.RunID != 0 {
+			t.Errorf("stream after a disconnect: %+v, want none", rs)
+		}
+		for _, r := range f.runsOf(t, syncer.TriggerRealtime) {
+			if r.Status == syncer.StatusRunning {
+				t.Errorf("real-time run %d still open after the disconnect", r.ID)
+			}
+		}
+	})
+}

@@ -257,8 +257,11 @@ func (s *Streamer) hold(ctx context.Context, tenantID string) {
 			}
 		case errors.Is(err, errGap):
 			log.Info("gap or overflow event; catching up by polling")
-		case errors.Is(err, cdc.ErrUnauthenticated) && !healthy:
-			refresh, wait = true, backoff // an expired session: refresh and resume from the replay ID
+		case errors.Is(err, cdc.ErrUnauthenticated):
+			// An expired session: refresh the token and resume from the
+			// replay ID (nothing is missed, so no catch-up is owed).
+			refresh, wait = true, backoff
+			backoff = min(backoff*2, orDefault(s.MaxBackoff, 5*time.Minute))
 		case errors.As(err, &ref) || errors.Is(err, salesforce.ErrRefreshRevoked):
 			s.mode(ctx, tenantID, store.StreamPolling, ReasonConnection)
 			wait = orDefault(s.RecheckNoCDC, time.Hour)
