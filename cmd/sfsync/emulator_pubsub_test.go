@@ -31,6 +31,10 @@ func TestEmulator_pubsub(t *testing.T) {
 		return m[1]
 	}
 	endpoint, certFile := get(`export SFEMU_PUBSUB_ENDPOINT=(\S+)`), get(`export SFEMU_PUBSUB_CERT=(\S+)`)
+	// sfsync's own settings point at the same endpoint and certificate.
+	if e, ca := get(`export SFSYNC_PUBSUB_ENDPOINT=(\S+)`), get(`export SFSYNC_PUBSUB_CA=(\S+)`); e != endpoint || ca != certFile {
+		t.Errorf("SFSYNC_PUBSUB_ENDPOINT/CA: got %s %s, want %s %s", e, ca, endpoint, certFile)
+	}
 	base, token, orgID := get(`instance URL:\s+(\S+)`), get(`access token:\s+(\S+)`), get(`org:\s+(\S+)`)
 	pem, err := os.ReadFile(certFile)
 	if err != nil {

@@ -6,9 +6,12 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -48,6 +51,10 @@ type App struct {
 	Engine  *syncer.Engine
 	Alerts  *alert.Service
 	runner  *jobs.Runner
+	// streamer holds Change Data Capture subscriptions (issue 15);
+	// stopStream ends it and waits.
+	streamer   *syncer.Streamer
+	stopStream func()
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -114,7 +121,46 @@ func (a *App) StartWorkers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.Start(ctx)
+	if err := r.Start(ctx); err != nil {
+		return err
+	}
+	return a.startStreamer(ctx, r.ClientID())
+}
+
+// startStreamer subscribes, in this process, to the Change Data Capture
+// events of the tenants whose leases it takes (real-time pulls, issue 15),
+// unless the Pub/Sub endpoint is off.
+func (a *App) startStreamer(ctx context.Context, owner string) error {
+	if a.Config.PubSubEndpoint == "" || a.streamer != nil {
+		return nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if a.Config.PubSubCA != "" {
+		pem, err := os.ReadFile(a.Config.PubSubCA)
+		if err != nil {
+			return fmt.Errorf("read SFSYNC_PUBSUB_CA: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("SFSYNC_PUBSUB_CA %s holds no PEM certificate", a.Config.PubSubCA)
+		}
+		tc.RootCAs = pool
+	}
+	a.streamer = &syncer.Streamer{Engine: a.Engine, Owner: owner, Endpoint: a.Config.PubSubEndpoint, TLS: tc,
+		Logger: a.Logger.With("component", "realtime")}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := a.streamer.Run(sctx); err != nil {
+			a.Logger.Error("real-time subscriptions stopped", "error", err)
+		}
+	}()
+	a.stopStream = func() { cancel(); <-done }
+	return nil
 }
 
 // EnableQueue lets this process enqueue sync work without working it.
@@ -144,6 +190,9 @@ func (a *App) queue(ctx context.Context, insertOnly bool) (*jobs.Runner, error) 
 // same stop at once, so on SIGTERM the grace runs alongside the HTTP
 // server's shutdown.)
 func (a *App) Close() error {
+	if a.stopStream != nil {
+		a.stopStream() // gives the leases up, so another process subscribes at once
+	}
 	if a.runner != nil {
 		// The grace, then time for cancelled jobs to record how they ended.
 		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace+5*time.Second)

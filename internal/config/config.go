@@ -67,6 +67,13 @@ type Config struct {
 	// empty: no e-mail. SMTPFrom is the sender address.
 	SMTPURL  string
 	SMTPFrom string
+	// PubSubEndpoint is Salesforce's Pub/Sub API (host:port), where the
+	// workers subscribe to Change Data Capture (issue 15); empty turns
+	// real-time pulls off (polling only).
+	PubSubEndpoint string
+	// PubSubCA names a PEM file of certificates trusted for the Pub/Sub
+	// endpoint besides the system's (the emulator's generated one).
+	PubSubCA string
 }
 
 // setting describes one configurable value.
@@ -244,6 +251,26 @@ var settings = []setting{
 			}
 		}
 		c.SMTPFrom = v
+		return nil
+	}},
+	{"pubsub-endpoint", "SFSYNC_PUBSUB_ENDPOINT", "Salesforce's Pub/Sub API host:port, where workers subscribe to Change Data Capture for real-time pulls (\"off\": polling only)", "api.pubsub.salesforce.com:7443", func(c *Config, v string) error {
+		if v == "off" || v == "" {
+			c.PubSubEndpoint = ""
+			return nil
+		}
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return err
+		}
+		c.PubSubEndpoint = v
+		return nil
+	}},
+	{"pubsub-ca", "SFSYNC_PUBSUB_CA", "PEM file of certificates to trust for the Pub/Sub endpoint besides the system's (e.g. the emulator's)", "", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := os.Stat(v); err != nil {
+				return err
+			}
+		}
+		c.PubSubCA = v
 		return nil
 	}},
 }

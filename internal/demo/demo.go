@@ -9,6 +9,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,12 +18,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/app"
 	"github.com/sfsync/sfsync/internal/config"
 	"github.com/sfsync/sfsync/internal/sfemu"
+	"github.com/sfsync/sfsync/internal/sfemu/pubsub"
 	"github.com/sfsync/sfsync/internal/tenant"
 )
 
@@ -61,8 +64,9 @@ type Demo struct {
 	Emulator    *sfemu.Server
 	Org         *sfemu.Org
 
-	servers []*http.Server
-	tmpDir  string
+	servers    []*http.Server
+	stopPubSub func()
+	tmpDir     string
 }
 
 func password() string {
@@ -139,11 +143,46 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		}
 		d.tmpDir = dataDir
 	}
+	// The emulated org publishes Contact changes over the Pub/Sub API (as
+	// after Setup → Change Data Capture), so the demo shows them arrive in
+	// real time; sfsync trusts the certificate the emulator generated.
+	if err := org.SetCDCSettings(sfemu.CDCSettings{Entities: []string{"Contact"}}); err != nil {
+		return nil, err
+	}
+	cert, certPEM, err := pubsub.SelfSignedCert("127.0.0.1")
+	if err != nil {
+		return nil, err
+	}
+	caFile := filepath.Join(dataDir, "emulator-pubsub.pem")
+	if err := os.WriteFile(caFile, certPEM, 0o644); err != nil {
+		return nil, err
+	}
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo: listen for the emulator's Pub/Sub API: %w", err)
+	}
+	pctx, stopPubSub := context.WithCancel(context.WithoutCancel(ctx))
+	pdone := make(chan struct{})
+	go func() {
+		defer close(pdone)
+		if err := pubsub.Serve(pctx, pln, pubsub.New(emu, pubsub.Options{Logger: o.Logger.With("component", "emulator-pubsub")}),
+			&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}); err != nil {
+			o.Logger.Error("the emulator's Pub/Sub API stopped", "error", err)
+		}
+	}()
+	d.stopPubSub = func() { stopPubSub(); <-pdone }
+	started := false
+	defer func() {
+		if !started {
+			d.stopPubSub()
+		}
+	}()
 	args := []string{"--addr", ln.Addr().String(), "--data-dir", dataDir, "--base-url", d.URL,
 		"--salesforce-client-id", connected.ClientID, "--salesforce-client-secret", connected.ClientSecret,
 		"--salesforce-login-url", d.EmulatorURL,
 		// The seed's platform, so the demo reads as the seed does.
-		"--platform-name", "Omnichat"}
+		"--platform-name", "Omnichat",
+		"--pubsub-endpoint", pln.Addr().String(), "--pubsub-ca", caFile}
 	if o.PollInterval > 0 {
 		args = append(args, "--poll-interval", o.PollInterval.String())
 	}
@@ -191,6 +230,7 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 			}
 		}()
 	}
+	started = true
 	return d, nil
 }
 
@@ -205,6 +245,9 @@ func (d *Demo) Close() error {
 	}
 	if d.App != nil {
 		errs = append(errs, d.App.Close())
+	}
+	if d.stopPubSub != nil {
+		d.stopPubSub()
 	}
 	if d.tmpDir != "" {
 		errs = append(errs, os.RemoveAll(d.tmpDir))

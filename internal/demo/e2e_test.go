@@ -292,6 +292,26 @@ func TestWholeFlowInChromium(t *testing.T) {
 				return r["LastName"] == "E2E 王小明"
 			})
 
+			// Salesforce changes arrive in real time (Change Data Capture,
+			// which the demo's org publishes): the card says so, and an edit
+			// reaches the platform with no sync started.
+			w.eventually("the real-time subscription", 30*time.Second, func() bool {
+				rs, _ := d.App.Store.GetRealtimeStream(bg, d.TenantID)
+				return rs.Mode == store.StreamRealtime && !rs.CatchUp
+			})
+			w.open(d.URL + "/admin/integrations")
+			if !w.has(`#sf-arrival[data-mode="realtime"]`) {
+				t.Errorf("the Salesforce card does not say real time: %s", w.text("#salesforce-card"))
+			}
+			w.shot("card-realtime")
+			if err := d.Org.ModifyAsHuman(sfID, map[string]any{"Email": "e2e.realtime@example.com"}); err != nil {
+				t.Fatal(err)
+			}
+			w.eventually("the Salesforce change in real time", 10*time.Second, func() bool {
+				got, _ := d.App.Store.GetContact(bg, d.TenantID, c.ID)
+				return got.Email == "e2e.realtime@example.com"
+			})
+
 			// A change made in Salesforce arrives after a manual sync.
 			if err := d.Org.ModifyAsHuman(sfID, map[string]any{"Email": "e2e.changed@example.com"}); err != nil {
 				t.Fatal(err)

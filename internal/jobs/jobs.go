@@ -118,19 +118,41 @@ const CompletedJobRetention = time.Hour
 
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
-	e *syncer.Engine
-	t *tracker
+	e  *syncer.Engine
+	t  *tracker
+	db *sql.DB
 }
 
 func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 	ctx = jobLogContext(ctx, job.ID, job.Args.TenantID, job.Args.RunID)
 	ctx, done := w.t.track(ctx, job.ID)
 	defer done()
-	err := w.e.RunPull(ctx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
-	if errors.Is(err, syncer.ErrContinue) {
+	runCtx := ctx
+	if job.Queue == string(QueuePull) {
+		runCtx = syncer.OnPollSlot(ctx)
+	}
+	err := w.e.RunPull(runCtx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
+	switch {
+	case errors.Is(err, syncer.ErrContinue):
 		return river.JobSnooze(0)
+	case errors.Is(err, syncer.ErrFullPass):
+		return w.moveToBulk(ctx, job.ID)
 	}
 	return err
+}
+
+// moveToBulk puts a job of the poll queue that turned out to be a full
+// pass (a poll whose cursor is older than the recycle bin, or one that
+// carries on a first sync or resync whose own job was merged into it) on
+// the bulk queue, where full passes wait for each other and not for
+// polls. The job is the tenant's one pull (the unique key leaves the
+// queue out), so it is moved rather than copied, and snoozed for no time:
+// the bulk queue's workers take it next.
+func (w *pullWorker) moveToBulk(ctx context.Context, jobID int64) error {
+	if _, err := w.db.ExecContext(ctx, `UPDATE river_job SET queue = $1, priority = $2 WHERE id = $3`, string(QueueBulk), priorityBulk, jobID); err != nil {
+		return fmt.Errorf("jobs: move a full pass to the bulk queue: %w", err)
+	}
+	return river.JobSnooze(0)
 }
 
 // Timeout leaves room for a slice and a Bulk API read.
@@ -254,7 +276,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	}
 	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.DB, pg: s.Dialect == store.Postgres, clientID: newClientID()}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked})
+	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked, db: s.DB})
 	river.AddWorker(workers, &pushWorker{e: e, t: &r.tracked})
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	cfg := &river.Config{

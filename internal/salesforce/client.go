@@ -175,6 +175,10 @@ func New(opts Options) (*Client, error) {
 // InstanceURL returns the org's base URL.
 func (c *Client) InstanceURL() string { return c.base.String() }
 
+// Tokens returns the Client's token source: the Pub/Sub API (package
+// salesforce/cdc) sends the same access token as gRPC metadata.
+func (c *Client) Tokens() TokenSource { return c.tokens }
+
 // Calls returns the number of HTTP requests this Client has sent to
 // Salesforce, retries included (the engine reports it per run).
 func (c *Client) Calls() int64 { return c.calls.Load() }

@@ -26,6 +26,7 @@ import (
 //	PATCH  /__emulator__/orgs/{org}/records/{id}       modify as a human (?user=username)
 //	DELETE /__emulator__/orgs/{org}/records/{id}       delete as a human
 //	POST   /__emulator__/orgs/{org}/records/{id}/touch move SystemModstamp only (automated process)
+//	PUT    /__emulator__/orgs/{org}/records/{id}/timestamps set {lastModifiedDate, systemModstamp} (late commits, drift)
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
 //	POST   /__emulator__/orgs/{org}/leads/{id}/convert convert a lead as a human {contactId, accountId, personAccount, convertedStatus, ownerId} (?user=)
 //	POST   /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} create as a human {field: value} (?user=username)
@@ -365,6 +366,22 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
+		case r.Method == "PUT" && len(segs) == 5 && segs[4] == "timestamps":
+			// Sets the timestamps without a change event or history entry:
+			// a write the API's readers by SystemModstamp cannot see (a late
+			// commit, or drift for sfsync's drift check).
+			var body struct {
+				LastModifiedDate time.Time `json:"lastModifiedDate"`
+				SystemModstamp   time.Time `json:"systemModstamp"`
+			}
+			if !decode(&body) {
+				return
+			}
+			if err := o.SetTimestamps(id, body.LastModifiedDate, body.SystemModstamp); err != nil {
+				fail(404, err.Error())
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
 		case r.Method == "POST" && len(segs) == 5 && segs[4] == "touch":
 			if err := o.TouchSystemModstamp(id); err != nil {
 				fail(404, err.Error())
@@ -596,7 +613,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
-	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
+	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "PUT /__emulator__/orgs/{org}/records/{id}/timestamps", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
 	"POST /__emulator__/orgs/{org}/merge", "POST /__emulator__/orgs/{org}/leads/{id}/convert", "POST /__emulator__/orgs/{org}/objects/{object}",
 	"POST /__emulator__/orgs/{org}/objects/{object}/fields", "GET|POST /__emulator__/orgs/{org}/person-accounts", "GET|POST /__emulator__/orgs/{org}/record-types",
 	"GET|PUT /__emulator__/orgs/{org}/duplicate-rules", "GET|POST /__emulator__/orgs/{org}/assignment-rules",

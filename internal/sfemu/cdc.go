@@ -415,12 +415,16 @@ func buildCDCSchema(obj *objectDef) *cdcSchema {
 		if cdcExcluded[f.Name] || f.Calculated || f.Hidden || f.Type == "address" || f.Type == "location" {
 			continue
 		}
-		if f.Name == "Name" && f.Compound == "" {
+		// Account's Name is the business name, a string in
+		// AccountChangeEvent (CDC guide, "Get Compound Fields in Change
+		// Events"); a person account's name parts stay flat beside it here
+		// (the guide's person account example was not available to check).
+		if f.Name == "Name" && f.Compound == "" && obj.Name != ObjAccount {
 			continue // the full name: the Name record carries its parts
 		}
 		typ, date := avroType(f)
 		cf := cdcField{name: f.Name, typ: typ, src: f.Name, date: date}
-		if f.Compound == "" {
+		if f.Compound == "" || f.Compound == "Name" && obj.Name == ObjAccount {
 			fields = append(fields, cf)
 			continue
 		}

@@ -411,6 +411,9 @@ func Main(ctx context.Context, args []string, stdout io.Writer, defaultCallbacks
 		go func() {
 			psErr <- pubsub(ctx, inst, cfg, func(addr, certFile string) {
 				fmt.Fprintf(stdout, "pub/sub API:    %s (TLS; trust %s)\nexport SFEMU_PUBSUB_ENDPOINT=%s\nexport SFEMU_PUBSUB_CERT=%s\n", addr, certFile, addr, certFile)
+				// sfsync's own settings, so `sfsync serve` subscribes here
+				// (real-time pulls) when it takes the SFSYNC_ lines.
+				fmt.Fprintf(stdout, "export SFSYNC_PUBSUB_ENDPOINT=%s\nexport SFSYNC_PUBSUB_CA=%s\n", addr, certFile)
 				if len(inst.Org.CDCSettings().Entities) == 0 {
 					fmt.Fprintln(stdout, "note: no object is selected for Change Data Capture; start with --cdc Contact, or PUT /__emulator__/orgs/default/cdc")
 				}

@@ -16,12 +16,12 @@ import (
 // spelling real orgs send, seen in client code that parses it), e.g.
 //
 //	[{"duplicateResut":{"allowSave":true,"duplicateRule":"Standard_Contact_Duplicate_Rule",
-//	  "duplicateRuleEntityType":"Contact","errorMessage":"Use one of these records?",
+//	  "duplicateRuleEntityType":"Contact","errorMessage":"You're creating a duplicate record. We recommend you use an existing record instead.",
 //	  "matchResults":[{"entityType":"Contact","errors":[],"matchEngine":"FuzzyMatchEngine",
 //	  "matchRecords":[{"additionalInformation":[],"fieldDiffs":[],"matchConfidence":100.0,
 //	  "record":{"attributes":{"type":"Contact","url":"/services/data/v62.0/sobjects/Contact/003…"},"Id":"003…"}}],
 //	  "rule":"Standard_Contact_Match_Rule_v1_1","size":1,"success":true}]},
-//	  "errorCode":"DUPLICATES_DETECTED","message":"Use one of these records?"}]
+//	  "errorCode":"DUPLICATES_DETECTED","message":"You're creating a duplicate record. We recommend you use an existing record instead."}]
 //
 // sObject Collections and Bulk API 2.0 report the bare error (statusCode,
 // message, fields), as the Collections page of the REST API guide shows.
@@ -84,7 +84,13 @@ type duplicateInfo struct {
 	versionPrefix string // "/services/data/v62.0"
 }
 
-const duplicateMessage = "Use one of these records?"
+// The standard rules' alert texts as real answers carry them: the Contact
+// rule's (a v54.0 answer quoted in client code), and the Lead and Account
+// rules' (a Lead test against a real org, a MuleSoft connector answer).
+const (
+	duplicateMessage        = "Use one of these records?"
+	contactDuplicateMessage = "You're creating a duplicate record. We recommend you use an existing record instead."
+)
 
 // checkDuplicatesLocked runs the object's duplicate rule against a
 // create's values. Locked.
@@ -95,9 +101,11 @@ func (o *Org) checkDuplicatesLocked(t *table, a actor, old *record, changes map[
 	obj := t.obj
 	person := obj.Name == ObjAccount && isPersonRecord(obj, nil, changes)
 	var action, rule, match string
+	message := duplicateMessage
 	switch {
 	case obj.Name == ObjContact:
 		action, rule, match = o.dupRules.Contact, "Standard_Contact_Duplicate_Rule", "Standard_Contact_Match_Rule_v1_1"
+		message = contactDuplicateMessage
 	case obj.Name == ObjLead:
 		action, rule, match = o.dupRules.Lead, "Standard_Lead_Duplicate_Rule", "Standard_Lead_Match_Rule_v1_0"
 	case person:
@@ -168,8 +176,8 @@ func (o *Org) checkDuplicatesLocked(t *table, a actor, old *record, changes map[
 	if len(ids) == 0 {
 		return nil
 	}
-	e := fieldErr("DUPLICATES_DETECTED", duplicateMessage)
-	e.dup = &duplicateInfo{allowSave: allow, rule: rule, match: match, entity: obj.Name, matchedIDs: ids, message: duplicateMessage,
+	e := fieldErr("DUPLICATES_DETECTED", message)
+	e.dup = &duplicateInfo{allowSave: allow, rule: rule, match: match, entity: obj.Name, matchedIDs: ids, message: message,
 		versionPrefix: "/services/data/v" + a.version}
 	return e
 }

@@ -146,7 +146,7 @@ func (o *Org) convertLeadLocked(tx *tx, a actor, c LeadConversion, now time.Time
 	case lead.deleted():
 		return LeadConversionResult{}, &apiError{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}
 	}
-	if e := o.checkWritableLocked(lt, lead, a); e != nil {
+	if e := o.checkWritableLocked(lt, lead); e != nil {
 		return LeadConversionResult{}, e
 	}
 	status := c.ConvertedStatus

@@ -3,6 +3,7 @@ package sfemu
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,19 @@ func TestLeadDescribeAndCRUD(t *testing.T) {
 		t.Errorf("Status picklist: got %+v, want Salesforce's four values, Open - Not Contacted the default", status.PicklistValues)
 	}
 
+	var global struct {
+		SObjects []struct {
+			Name string `json:"name"`
+		} `json:"sobjects"`
+	}
+	e.do("GET", "sobjects", nil).json(t, &global)
+	var names []string
+	for _, o := range global.SObjects {
+		names = append(names, o.Name)
+	}
+	if !slices.IsSorted(names) || !slices.Contains(names, "Lead") || !slices.Contains(names, "Account") || !slices.Contains(names, "RecordType") {
+		t.Errorf("describe global: got %v, want a sorted list with Lead, Account and RecordType", names)
+	}
 	r := e.do("POST", "sobjects/Lead", map[string]any{"LastName": "王"})
 	if got := wantErrorCode(t, r, 400, "REQUIRED_FIELD_MISSING"); !strings.Contains(fmt.Sprint(got["fields"]), "Company") {
 		t.Errorf("missing Company: got %v", got)

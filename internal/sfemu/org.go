@@ -68,6 +68,7 @@ type Org struct {
 	personAccounts bool
 	dupRules       DuplicateRules
 	assignRules    []*assignRule
+	mirroring      bool // a person account write is being carried to its pair (person.go)
 
 	curMu   sync.Mutex
 	cursors map[string]*cursor
@@ -718,8 +719,8 @@ func (o *Org) ContactCount() int {
 	return n
 }
 
-// History returns the change history of one record (all Contacts when id
-// is empty), oldest first.
+// History returns the change history of one record (of all Contacts,
+// Leads and Accounts when id is empty), oldest first.
 func (o *Org) History(id string) []Change {
 	o.mu.RLock()
 	defer o.mu.RUnlock()

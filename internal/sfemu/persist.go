@@ -436,7 +436,8 @@ func (s *Server) fingerprint() string {
 		for _, key := range dataObjects {
 			n += len(o.tables[key].recs)
 		}
-		fp += fmt.Sprintf("|%d/%d/%d/%d/%d/%d", o.changeSeq, n, len(o.users), o.schemaAt.Unix(), o.lastPurge, len(o.tables["recordtype"].recs))
+		fp += fmt.Sprintf("|%d/%d/%d/%d/%d/%d/%d/%v", o.changeSeq, n, len(o.users), o.schemaAt.Unix(), o.lastPurge, len(o.tables["recordtype"].recs),
+			len(o.assignRules), o.dupRules)
 		o.mu.RUnlock()
 	}
 	return fp

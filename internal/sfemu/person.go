@@ -283,19 +283,20 @@ func unwritable(names ...string) *apiError {
 }
 
 // checkWritableLocked refuses updates Salesforce refuses whatever the
-// fields: a converted lead, and the Contact of a person account.
-func (o *Org) checkWritableLocked(t *table, r *record, a actor) *apiError {
-	switch t.obj.Name {
-	case ObjLead:
+// fields: those of a converted lead.
+func (o *Org) checkWritableLocked(t *table, r *record) *apiError {
+	if t.obj.Name == ObjLead {
 		if f, ok := t.obj.field("IsConverted"); ok && r.Value(f.index) == true {
 			return fieldErr("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
 		}
-	case ObjContact:
-		if isPersonRecord(t.obj, r, nil) {
-			return fieldErr("INVALID_OPERATION", "This contact belongs to a person account: edit the person account instead")
-		}
 	}
 	return nil
+}
+
+// badFields is Salesforce's answer to fields a person or business account
+// (or a person account's Contact) may not write on an update.
+func badFields(names ...string) *apiError {
+	return fieldErr("INVALID_FIELD_FOR_INSERT_UPDATE", "Account: bad field names on insert/update call: "+strings.Join(names, ", "), names...)
 }
 
 // checkObjectLocked applies an object's own rules to a create (old nil)
@@ -303,6 +304,13 @@ func (o *Org) checkWritableLocked(t *table, r *record, a actor) *apiError {
 // Person Accounts the person/business split.
 func (o *Org) checkObjectLocked(t *table, old *record, changes map[int]any) []*apiError {
 	obj := t.obj
+	if obj.Name == ObjContact && old != nil && isPersonRecord(obj, old, nil) {
+		if f, ok := obj.field("AccountId"); ok {
+			if v, set := changes[f.index]; set && !equalValue(v, old.Value(f.index)) {
+				return []*apiError{badFields("AccountId")}
+			}
+		}
+	}
 	rtf, hasRT := obj.field("RecordTypeId")
 	var rt RecordType
 	var rtOK bool
@@ -345,10 +353,14 @@ func (o *Org) checkObjectLocked(t *table, old *record, changes map[int]any) []*a
 	}
 	slices.Sort(bad)
 	if len(bad) > 0 {
-		if person {
+		// A person account's Name on a create is "Unable to create/update
+		// fields: Name" (b2c-crm-sync #267, SFDMU #6); on an update and for
+		// person fields on a business account it is "bad field names"
+		// (Salesforce Inspector #38, texei-sfdx-plugin #51).
+		if person && old == nil {
 			return []*apiError{unwritable(bad...)}
 		}
-		return []*apiError{fieldErr("INVALID_FIELD_FOR_INSERT_UPDATE", "Account: bad field names on insert/update call: "+strings.Join(bad, ", "), bad...)}
+		return []*apiError{badFields(bad...)}
 	}
 	required := "Name"
 	if person {
@@ -428,10 +440,59 @@ func (o *Org) insertPersonAccountLocked(tx *tx, t *table, a actor, changes map[i
 	return o.insertChangesLocked(tx, t, a, changes, now)
 }
 
+// accountFieldFor maps a person account Contact's field to its Account
+// field: Email → PersonEmail, X__c → X__pc, FirstName → FirstName.
+func accountFieldFor(contact string) (string, bool) {
+	for _, pf := range personFields {
+		if pf.contact == contact {
+			return pf.account, true
+		}
+	}
+	for _, n := range personNameFields {
+		if n == contact {
+			return n, true
+		}
+	}
+	if strings.HasSuffix(contact, "__c") {
+		return strings.TrimSuffix(contact, "__c") + "__pc", true
+	}
+	if contact == "OwnerId" {
+		return contact, true
+	}
+	return "", false
+}
+
 // mirrorPersonContactLocked carries a write of a person account to its
-// Contact (called by applyLocked).
+// Contact, and an update of that Contact back to the account (called by
+// applyLocked; o.mirroring stops the echo).
 func (o *Org) mirrorPersonContactLocked(tx *tx, t *table, a actor, old, n *record, changes map[int]any, now time.Time, kind string) {
-	if t.obj.Name != ObjAccount || !isPersonRecord(t.obj, n, nil) {
+	if o.mirroring || !isPersonRecord(t.obj, n, nil) {
+		return
+	}
+	if t.obj.Name == ObjContact && kind == "UPDATE" {
+		af, _ := t.obj.field("AccountId")
+		aid, _ := n.Value(af.index).(string)
+		at := o.tables["account"]
+		_, p, ok := at.get(aid)
+		if !ok {
+			return
+		}
+		ach := map[int]any{}
+		for i, v := range changes {
+			if name, ok := accountFieldFor(t.obj.fields[i].Name); ok {
+				if f, ok := at.obj.field(name); ok {
+					ach[f.index] = v
+				}
+			}
+		}
+		if len(ach) > 0 {
+			o.mirroring = true
+			o.applyLocked(tx, at, a, p, ach, now, kind, true)
+			o.mirroring = false
+		}
+		return
+	}
+	if t.obj.Name != ObjAccount {
 		return
 	}
 	pf, _ := t.obj.field("PersonContactId")
@@ -448,5 +509,7 @@ func (o *Org) mirrorPersonContactLocked(tx *tx, t *table, a actor, old, n *recor
 			return
 		}
 	}
+	o.mirroring = true
 	o.applyLocked(tx, ct, a, p, cch, now, kind, true)
+	o.mirroring = false
 }

@@ -99,12 +99,35 @@ func TestPersonAccounts(t *testing.T) {
 	if c, _ := e.org.Record(pcid); c["Email"] != "new@example.com" || c["Name"] != "小明 黃" {
 		t.Errorf("person contact after account update: got %v", c)
 	}
-	wantErrorCode(t, e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"Email": "x@example.com"}), 400, "INVALID_OPERATION")
+	// An update of the person's Contact reaches the account; its AccountId
+	// cannot change and it cannot be deleted alone.
+	wantStatus(t, e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"Email": "x@example.com", "LINE_UID__c": "U2"}), 204)
+	if a, _ := e.org.Record(id); a["PersonEmail"] != "x@example.com" || a["LINE_UID__pc"] != "U2" {
+		t.Errorf("person account after a contact update: got %v", a)
+	}
+	if h := e.org.History(pcid); len(h) != 3 {
+		t.Errorf("person contact history: got %d entries, want 3 (create, account update, own update; no echo)", len(h))
+	}
+	other := e.createObj("Account", map[string]any{"Name": "Other"})
+	r := e.do("PATCH", "sobjects/Contact/"+pcid, map[string]any{"AccountId": other})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: AccountId" {
+		t.Errorf("AccountId of a person contact: got %v", got)
+	}
 	wantErrorCode(t, e.do("DELETE", "sobjects/Contact/"+pcid, nil), 400, "INVALID_OPERATION")
+	r = e.do("PATCH", "sobjects/Account/"+id, map[string]any{"Name": "X"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: Name" {
+		t.Errorf("Name of a person account on update: got %v", got)
+	}
 	// The person/business split, as Salesforce answers it.
-	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "Name": "X", "LastName": "Y"}), 400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+	r = e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "Name": "X", "LastName": "Y"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); !strings.HasPrefix(got["message"].(string), "Unable to create/update fields: Name.") {
+		t.Errorf("Name of a person account on create: got %v", got)
+	}
 	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"RecordTypeId": personRT, "FirstName": "Y"}), 400, "REQUIRED_FIELD_MISSING")
-	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"Name": "Acme", "PersonEmail": "a@example.com"}), 400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+	r = e.do("POST", "sobjects/Account", map[string]any{"Name": "Acme", "PersonEmail": "a@example.com", "LINE_UID__pc": "U"})
+	if got := wantErrorCode(t, r, 400, "INVALID_FIELD_FOR_INSERT_UPDATE"); got["message"] != "Account: bad field names on insert/update call: LINE_UID__pc, PersonEmail" {
+		t.Errorf("person fields on a business account: got %v", got)
+	}
 	wantErrorCode(t, e.do("POST", "sobjects/Account", map[string]any{"Phone": "1"}), 400, "REQUIRED_FIELD_MISSING")
 	biz := e.createObj("Account", map[string]any{"Name": "Acme"})
 	if recs := e.query("SELECT IsPersonAccount, RecordType.DeveloperName FROM Account WHERE Id = '" + biz + "'"); len(recs) != 1 ||
@@ -265,7 +288,7 @@ func TestDuplicateRules(t *testing.T) {
 		Message   string `json:"message"`
 	}
 	r.json(t, &errs)
-	if len(errs) != 1 || errs[0].ErrorCode != "DUPLICATES_DETECTED" || errs[0].Message != "Use one of these records?" || !errs[0].Dup.AllowSave ||
+	if len(errs) != 1 || errs[0].ErrorCode != "DUPLICATES_DETECTED" || errs[0].Message != "You're creating a duplicate record. We recommend you use an existing record instead." || !errs[0].Dup.AllowSave ||
 		errs[0].Dup.Rule != "Standard_Contact_Duplicate_Rule" || len(errs[0].Dup.MatchResults) != 1 || errs[0].Dup.MatchResults[0].Size != 2 ||
 		errs[0].Dup.MatchResults[0].MatchRecords[0].Record["Id"] != first {
 		t.Fatalf("DUPLICATES_DETECTED: got %s", r.body)
@@ -285,14 +308,15 @@ func TestDuplicateRules(t *testing.T) {
 	// Collections answer the bare error, as the Collections page shows.
 	r = e.do("POST", "composite/sobjects", map[string]any{"records": []any{
 		map[string]any{"attributes": map[string]string{"type": "Contact"}, "LastName": "王", "Email": "xm@example.com"}}})
-	if !strings.Contains(string(r.body), `"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?","fields":[]`) ||
+	if !strings.Contains(string(r.body), `"statusCode":"DUPLICATES_DETECTED","message":"You're creating a duplicate record. We recommend you use an existing record instead.","fields":[]`) ||
 		strings.Contains(string(r.body), "duplicateResut") {
 		t.Errorf("collection: got %s", r.body)
 	}
 	// Block: no header helps, and the UI is stopped too.
 	e.createObj("Lead", map[string]any{"LastName": "Ng", "Company": "A", "Email": "ng@example.com"})
 	r = e.do("POST", "sobjects/Lead", map[string]any{"LastName": "Ng", "Company": "B", "Email": "NG@example.com"}, "Sforce-Duplicate-Rule-Header", "allowSave=true")
-	if wantErrorCode(t, r, 400, "DUPLICATES_DETECTED"); !strings.Contains(string(r.body), `"allowSave":false`) {
+	if got := wantErrorCode(t, r, 400, "DUPLICATES_DETECTED"); !strings.Contains(string(r.body), `"allowSave":false`) ||
+		!strings.Contains(string(r.body), `"duplicateRule":"Standard_Lead_Duplicate_Rule"`) || got["message"] != "Use one of these records?" {
 		t.Errorf("block: got %s", r.body)
 	}
 	if _, err := e.org.CreateRecordAs(e.org.Human().ID, "Lead", map[string]any{"LastName": "Ng", "Company": "B", "Email": "ng@example.com"}); err == nil {
@@ -474,5 +498,55 @@ func TestBulkAndCDCOnLeadsAndPersonAccounts(t *testing.T) {
 		if _, js, ok := e.org.ChangeEventSchema(ent); !ok || !strings.Contains(js, `"name":"`+ent+`ChangeEvent"`) {
 			t.Errorf("%s change event schema: got %v %.80s", ent, ok, js)
 		}
+	}
+	// A business account's Name is in its change event; a person account's
+	// name parts and person fields are in its own.
+	e.createObj("Account", map[string]any{"Name": "Acme Trading"})
+	evs := e.cdcEvents()
+	last := evs[len(evs)-1].fields
+	if last["Name"] != "Acme Trading" {
+		t.Errorf("business account event Name: got %v", last["Name"])
+	}
+	found := false
+	for _, ev := range evs {
+		if ev.typ == "CREATE" && ev.fields["ChangeEventHeader"].(map[string]any)["entityName"] == "Account" && ev.fields["LastName"] == "林" {
+			found = true
+			if ev.fields["PersonEmail"] != "lin@example.com" || ev.fields["Member_Number__pc"] != "P1" || ev.fields["Name"] != "林" {
+				t.Errorf("person account event: got %v", ev.fields)
+			}
+		}
+	}
+	if !found {
+		t.Error("no CREATE event of the person account")
+	}
+}
+
+func TestCompositeCarriesAssignAndDuplicateHeaders(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	human := e.org.Human()
+	if _, err := e.org.AddLeadAssignmentRule("RR", []string{human.Username}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.org.SetDuplicateRules(DuplicateRules{Lead: DuplicateAlert}); err != nil {
+		t.Fatal(err)
+	}
+	e.createObj("Lead", map[string]any{"LastName": "Ng", "Company": "A", "Email": "ng@example.com"})
+	body := map[string]any{"compositeRequest": []any{map[string]any{"method": "POST", "url": "/services/data/v62.0/sobjects/Lead", "referenceId": "l",
+		"body": map[string]any{"LastName": "Ng", "Company": "B", "Email": "ng@example.com"}}}}
+	r := e.do("POST", "composite", body, "Sforce-Auto-Assign", "FALSE", "Sforce-Duplicate-Rule-Header", "allowSave=true")
+	wantStatus(t, r, 200)
+	var out struct {
+		CompositeResponse []struct {
+			Body           map[string]any `json:"body"`
+			HTTPStatusCode int            `json:"httpStatusCode"`
+		} `json:"compositeResponse"`
+	}
+	r.json(t, &out)
+	if len(out.CompositeResponse) != 1 || out.CompositeResponse[0].HTTPStatusCode != 201 {
+		t.Fatalf("composite: got %s", r.body)
+	}
+	if l, _ := e.org.Record(out.CompositeResponse[0].Body["id"].(string)); l["OwnerId"] != e.org.Admin().ID {
+		t.Errorf("owner with Sforce-Auto-Assign: FALSE on the composite request: got %v", l["OwnerId"])
 	}
 }

@@ -675,7 +675,7 @@ func (o *Org) updateLocked(tx *tx, t *table, a actor, id string, in writeInput, 
 	if r.deleted() {
 		return []*apiError{{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}}
 	}
-	if e := o.checkWritableLocked(t, r, a); e != nil {
+	if e := o.checkWritableLocked(t, r); e != nil {
 		return []*apiError{e}
 	}
 	changes, errs := o.prepare(t.obj, in, r, skip)
@@ -817,7 +817,8 @@ func (o *Org) deleteLocked(tx *tx, t *table, a actor, id string, now time.Time) 
 		return &apiError{Status: 404, Code: "ENTITY_IS_DELETED", Message: "entity is deleted", Fields: []string{}}
 	}
 	if t.obj.Name == ObjContact && isPersonRecord(t.obj, r, nil) {
-		return o.checkWritableLocked(t, r, a)
+		// Not documented; the person account is what a user deletes.
+		return fieldErr("INVALID_OPERATION", "This contact belongs to a person account: delete the person account instead")
 	}
 	o.applyLocked(tx, t, a, p, map[int]any{}, now, "DELETE", true)
 	return nil

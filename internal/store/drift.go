@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -94,13 +95,13 @@ func (s *Store) PullRetryIDs(ctx context.Context, tenantID string, ids []string)
 	return out, nil
 }
 
-// DriftSchedules returns, for every tenant that pulls and has run its
-// first sync, when its next drift check is due (the zero time when none
-// is scheduled yet).
-func (s *Store) DriftSchedules(ctx context.Context) (map[string]time.Time, error) {
+// DriftSchedules returns the tenants that pull, have run their first
+// sync and whose drift check is due at now or not scheduled yet, with
+// when it is due (the zero time when not scheduled).
+func (s *Store) DriftSchedules(ctx context.Context, now time.Time) (map[string]time.Time, error) {
 	rows, err := s.db().QueryContext(ctx, `SELECT st.tenant_id, COALESCE(d.next_check_at, 0) FROM sync_state st
 		LEFT JOIN drift_schedule d ON d.tenant_id = st.tenant_id
-		WHERE st.pull_enabled = $1 AND st.initial_run_id <> 0`, true)
+		WHERE st.pull_enabled = $1 AND st.initial_run_id <> 0 AND (d.next_check_at IS NULL OR d.next_check_at <= $2)`, true, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -161,4 +162,69 @@ func (s *Store) GetDriftReport(ctx context.Context, tenantID string, runID int64
 		FROM drift_reports WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID).Scan(&r.Method, &r.RangesChecked, &r.RangesDrifted,
 		&r.RangesRepaired, &r.RecordsChecked, &r.RecordsDrifted, &r.RecordsRepaired)
 	return r, mapErr(err)
+}
+
+// DriftWaiting is a record a drift check found differing but left
+// waiting (failed and due for a retry, held for review, or unlinked under
+// the skip policy), with both sides as the check saw them: InSF and
+// SFModstamp for Salesforce's side, Counted (a link in scope) and
+// LinkModstamp for the links' side.
+type DriftWaiting struct {
+	SalesforceID string
+	InSF         bool
+	SFModstamp   time.Time
+	Counted      bool
+	LinkModstamp time.Time
+}
+
+// EachDriftWaiting calls fn with each of a tenant's waiting records.
+func (s *Store) EachDriftWaiting(ctx context.Context, tenantID string, fn func(DriftWaiting) error) error {
+	rows, err := s.db().QueryContext(ctx, `SELECT salesforce_id, in_sf, sf_modstamp, counted, link_modstamp FROM drift_waiting WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer rows.Close()
+	var all []DriftWaiting // read whole before fn runs: SQLite has one connection
+	for rows.Next() {
+		var w DriftWaiting
+		var sf, link int64
+		if err := rows.Scan(&w.SalesforceID, &w.InSF, &sf, &w.Counted, &link); err != nil {
+			return mapErr(err)
+		}
+		w.SFModstamp, w.LinkModstamp = timeOrZero(sf), timeOrZero(link)
+		all = append(all, w)
+	}
+	if err := rows.Err(); err != nil {
+		return mapErr(err)
+	}
+	rows.Close()
+	for _, w := range all {
+		if err := fn(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReplaceDriftWaiting replaces a tenant's waiting records whose Ids lie
+// in (lo, hi] (hi "" for no upper bound) with rows.
+func (s *Store) ReplaceDriftWaiting(ctx context.Context, tenantID, lo, hi string, rows []DriftWaiting) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		q := `DELETE FROM drift_waiting WHERE tenant_id = $1 AND ` + s.idCol() + ` > $2`
+		args := []any{tenantID, lo}
+		if hi != "" {
+			q += ` AND ` + s.idCol() + ` <= $3`
+			args = append(args, hi)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return mapErr(err)
+		}
+		for _, w := range rows {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO drift_waiting (tenant_id, salesforce_id, in_sf, sf_modstamp, counted, link_modstamp)
+				VALUES ($1, $2, $3, $4, $5, $6)`, tenantID, w.SalesforceID, w.InSF, microsOrZero(w.SFModstamp), w.Counted, microsOrZero(w.LinkModstamp)); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
 }

@@ -123,11 +123,12 @@ func (s *Store) FailuresByHour(ctx context.Context, tenantID string, since time.
 	return out, mapErr(rows.Err())
 }
 
-// LastSucceeded returns, per direction, when a tenant's last run that
-// succeeded finished.
-func (s *Store) LastSucceeded(ctx context.Context, tenantID string) (map[Direction]time.Time, error) {
+// LastCompleted returns, per direction, when a tenant's last run that went
+// through finished: it succeeded, or succeeded but for some records (their
+// failures are counted apart, as open failures).
+func (s *Store) LastCompleted(ctx context.Context, tenantID string) (map[Direction]time.Time, error) {
 	rows, err := s.db().QueryContext(ctx, `SELECT direction, MAX(finished_at) FROM sync_runs
-		WHERE tenant_id = $1 AND status = 'succeeded' AND finished_at IS NOT NULL GROUP BY direction`, tenantID)
+		WHERE tenant_id = $1 AND status IN ('succeeded', 'partially_failed') AND finished_at IS NOT NULL GROUP BY direction`, tenantID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -176,6 +177,30 @@ func (s *Store) OpenPullFailures(ctx context.Context, tenantID string, limit int
 		var f FailedAt
 		var at int64
 		if err := rows.Scan(&f.SalesforceID, &f.ContactID, &f.ReasonCode, &at); err != nil {
+			return nil, err
+		}
+		f.At = fromMicros(at)
+		out = append(out, f)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// OpenPushFailures lists the platform contacts whose changes Salesforce
+// refused and that wait for a retry, with when and why they last failed,
+// at most limit of them.
+func (s *Store) OpenPushFailures(ctx context.Context, tenantID string, limit int) ([]FailedAt, error) {
+	rows, err := s.db().QueryContext(ctx, `SELECT o.contact_id, COALESCE(MAX(r.salesforce_id), ''), COALESCE(MAX(r.reason_code), ''), COALESCE(MAX(r.created_at), 0)
+		FROM outbox o LEFT JOIN sync_run_records r ON r.tenant_id = o.tenant_id AND r.contact_id = o.contact_id AND r.kind = 'failed'
+		WHERE o.tenant_id = $1 AND o.attempts > 0 GROUP BY o.contact_id ORDER BY o.contact_id LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []FailedAt
+	for rows.Next() {
+		var f FailedAt
+		var at int64
+		if err := rows.Scan(&f.ContactID, &f.SalesforceID, &f.ReasonCode, &at); err != nil {
 			return nil, err
 		}
 		f.At = fromMicros(at)

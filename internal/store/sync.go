@@ -85,6 +85,15 @@ func (s *Store) OpenPushRuns(ctx context.Context, startedBefore time.Time) ([]st
 		WHERE st.push_run_id <> 0 AND r.status = 'running' AND r.started_at <= $1`, micros(startedBefore))
 }
 
+// OpenStreamRuns lists tenants whose real-time pull run (Change Data
+// Capture arrivals) is still running and started at or before
+// startedBefore, or whose pulls were turned off since.
+func (s *Store) OpenStreamRuns(ctx context.Context, startedBefore time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT rs.tenant_id FROM realtime_streams rs JOIN sync_runs r ON r.id = rs.run_id AND r.tenant_id = rs.tenant_id
+		JOIN sync_state st ON st.tenant_id = rs.tenant_id
+		WHERE rs.run_id <> 0 AND r.status = 'running' AND (r.started_at <= $1 OR st.pull_enabled = $2)`, micros(startedBefore), false)
+}
+
 // DueForPush lists tenants with pushable outbox rows due at now.
 func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error) {
 	return s.tenantIDs(ctx, `SELECT DISTINCT o.tenant_id FROM outbox o JOIN sync_state st ON st.tenant_id = o.tenant_id

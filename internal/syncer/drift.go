@@ -29,8 +29,12 @@ import (
 // with those of Salesforce's records that fall in it. Only a range that
 // differs is read again (one REST call per range, Id and SystemModstamp)
 // and compared record by record; only the records that differ are read
-// in full and applied. At 1M contacts a clean check costs about 25 calls
-// through the Bulk API (1 count, 1 job, a few polls, 20 result pages).
+// in full and applied. At 1M contacts a clean check should cost about 25
+// calls through the Bulk API (1 count, 1 job, a few polls, 20 result
+// pages); BenchmarkDriftCheck measures it. Records that wait anyway
+// (failed, held, unlinked under the skip policy) are remembered as the
+// check saw them (drift_waiting) and counted into the links' side next
+// time, so their ranges are not read again while they do not change.
 
 // Drift modes and triggers.
 const (
@@ -69,7 +73,7 @@ func (e *Engine) DriftReport(ctx context.Context, tenantID string, runID int64) 
 // scheduled one interval on; a tenant busy with another pull is tried
 // again in an hour.
 func (e *Engine) ScheduleDriftChecks(ctx context.Context) (int, error) {
-	due, err := e.Store.DriftSchedules(ctx)
+	due, err := e.Store.DriftSchedules(ctx, e.now())
 	if err != nil {
 		return 0, err
 	}
@@ -125,6 +129,8 @@ type driftCandidate struct {
 	reason   string
 	inSF     bool      // in scope in Salesforce
 	modstamp time.Time // Salesforce's SystemModstamp when inSF
+	counted  bool      // linked and in scope on the links' side
+	linkMs   time.Time // the link's SystemModstamp when counted
 }
 
 // driftCheck runs one check and repair (the run's whole work).
@@ -178,6 +184,23 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 		his = append(his, r.hi)
 	}
 	rangeOf := func(id string) int { return sort.SearchStrings(his, id) }
+	// Records the last check left waiting count as it saw them, so their
+	// ranges match while nothing about them changes.
+	err = e.Store.EachDriftWaiting(ctx, t, func(w store.DriftWaiting) error {
+		r := &ranges[rangeOf(w.SalesforceID)]
+		if w.InSF {
+			r.links++
+			r.linkSum += digest(w.SalesforceID, w.SFModstamp)
+		}
+		if w.Counted {
+			r.links--
+			r.linkSum -= digest(w.SalesforceID, w.LinkModstamp)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 
 	// Salesforce's side: Id and SystemModstamp of every record in scope.
 	q := s.cfg.ScopeSelect(s.describe, "Id", "SystemModstamp")
@@ -226,15 +249,20 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 	var cands []driftCandidate
 	candRange := map[string]int{}
 	drifted := map[int]bool{}
+	var compared []int
+	bounds := func(i int) (lo, hi string) {
+		if i > 0 {
+			lo = ranges[i-1].hi
+		}
+		return lo, ranges[i].hi
+	}
 	for i, r := range ranges {
 		if r.links == r.sf && r.linkSum == r.sfSum {
 			continue
 		}
-		lo := ""
-		if i > 0 {
-			lo = ranges[i-1].hi
-		}
-		found, err := e.driftInRange(ctx, s, lo, r.hi)
+		compared = append(compared, i)
+		lo, hi := bounds(i)
+		found, err := e.driftInRange(ctx, s, lo, hi)
 		if err != nil {
 			return err
 		}
@@ -243,9 +271,21 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 		}
 		cands = append(cands, found...)
 	}
-	cands, err = e.dropWaiting(ctx, s, cands)
+	cands, waiting, err := e.dropWaiting(ctx, s, cands)
 	if err != nil {
 		return err
+	}
+	// What waits is remembered per compared range, for the next check.
+	waitingIn := map[int][]store.DriftWaiting{}
+	for _, c := range waiting {
+		i := candRange[c.id]
+		waitingIn[i] = append(waitingIn[i], store.DriftWaiting{SalesforceID: c.id, InSF: c.inSF, SFModstamp: c.modstamp, Counted: c.counted, LinkModstamp: c.linkMs})
+	}
+	for _, i := range compared {
+		lo, hi := bounds(i)
+		if err := e.Store.ReplaceDriftWaiting(ctx, t, lo, hi, waitingIn[i]); err != nil {
+			return err
+		}
 	}
 	for _, c := range cands {
 		drifted[candRange[c.id]] = true
@@ -329,13 +369,13 @@ func (e *Engine) driftInRange(ctx context.Context, s *session, lo, hi string) ([
 		delete(sf, l.SalesforceID)
 		switch {
 		case !inSF && !l.OutOfScope:
-			out = append(out, driftCandidate{id: l.SalesforceID, code: "drift_missing",
+			out = append(out, driftCandidate{id: l.SalesforceID, counted: true, linkMs: l.SFModstamp, code: "drift_missing",
 				reason: "linked, but no longer among Salesforce's contacts in scope (deleted, purged or changed unseen)"})
 		case inSF && l.OutOfScope:
 			out = append(out, driftCandidate{id: l.SalesforceID, inSF: true, modstamp: ms, code: "drift_back_in_scope",
 				reason: "matches the sync conditions again, unseen by the incremental pulls"})
 		case inSF && ms.UnixMilli() != l.SFModstamp.UnixMilli():
-			out = append(out, driftCandidate{id: l.SalesforceID, inSF: true, modstamp: ms, code: "drift_changed",
+			out = append(out, driftCandidate{id: l.SalesforceID, inSF: true, modstamp: ms, counted: true, linkMs: l.SFModstamp, code: "drift_changed",
 				reason: fmt.Sprintf("changed in Salesforce (SystemModstamp %s) since the link last saw it (%s), unseen by the incremental pulls",
 					ms.Format(time.RFC3339Nano), l.SFModstamp.Format(time.RFC3339Nano))})
 		}
@@ -358,13 +398,13 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// dropWaiting leaves out records whose difference is known and waiting:
+// dropWaiting tells apart records whose difference is known and waiting:
 // failed records in the retry list (X7), records held in the review queue
 // (Y5), and — when the configuration creates no platform contact for an
 // unmatched record — unlinked records, which the pull leaves unlinked.
-func (e *Engine) dropWaiting(ctx context.Context, s *session, cands []driftCandidate) ([]driftCandidate, error) {
+func (e *Engine) dropWaiting(ctx context.Context, s *session, cands []driftCandidate) (drift, waiting []driftCandidate, err error) {
 	if len(cands) == 0 {
-		return cands, nil
+		return nil, nil, nil
 	}
 	ids := make([]string, len(cands))
 	for i, c := range cands {
@@ -372,17 +412,22 @@ func (e *Engine) dropWaiting(ctx context.Context, s *session, cands []driftCandi
 	}
 	retry, err := e.Store.PullRetryIDs(ctx, s.tenantID, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	held, err := e.Store.HeldSalesforceIDs(ctx, s.tenantID, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	creates := s.cfg.Identity.ToPlatformNoMatch == syncconf.NoMatchCreate
-	return slices.DeleteFunc(cands, func(c driftCandidate) bool {
+	for _, c := range cands {
 		_, isHeld := held[c.id]
-		return retry[c.id] || isHeld || (c.code == "drift_unlinked" && !creates)
-	}), nil
+		if retry[c.id] || isHeld || (c.code == "drift_unlinked" && !creates) {
+			waiting = append(waiting, c)
+		} else {
+			drift = append(drift, c)
+		}
+	}
+	return drift, waiting, nil
 }
 
 // repairDrift reads the drifted records in full (queryAll: a deleted one

@@ -217,3 +217,40 @@ func TestDriftCheckIsScheduledDaily(t *testing.T) {
 		t.Errorf("an hour after a check: %d started, want none until the next day", n)
 	}
 }
+
+// A record that waits anyway — here one that failed (a phone number
+// without its country code) and is in the retry list — is not drift, and
+// once a check has seen it, the next check does not read its range again
+// while nothing about it changes: a daily check of an org with failed or
+// held records costs no more than one of a clean org.
+func TestDriftCheckRemembersWaitingRecords(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		f.eng.DriftRangeSize = 10
+		f.sfMembers(t, 30)
+		bad := f.sfCreate(t, map[string]any{"LastName": "Bad Phone", "Member_Number__c": "M9999", "MobilePhone": "0912345678"})
+		f.save(t, memberConfig())
+		first, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+		if first = f.pull(t, first, syncer.ModeFull); first.Counts.Failed != 1 {
+			t.Fatalf("first sync failed %d records, want the one with a bad phone", first.Counts.Failed)
+		}
+		run, rep := f.drift(t)
+		if rep.RecordsDrifted != 0 || run.APICalls != 3 {
+			t.Errorf("first check: %+v in %d calls, want no drift and 3 calls (the failed record's range read once)", rep, run.APICalls)
+		}
+		run, rep = f.drift(t)
+		if rep.RecordsDrifted != 0 || rep.RangesDrifted != 0 || run.APICalls != 2 {
+			t.Errorf("second check: %+v in %d calls, want no drift and 2 calls", rep, run.APICalls)
+		}
+		// The waiting record changes: its range is read again (and it
+		// still waits for its retry).
+		f.Emu.Advance(time.Minute) // a later SystemModstamp than its creation's
+		if err := f.Org.ModifyAsHuman(bad, map[string]any{"LastName": "Still Bad"}); err != nil {
+			t.Fatal(err)
+		}
+		if run, rep = f.drift(t); rep.RecordsDrifted != 0 || run.APICalls != 3 {
+			t.Errorf("after the waiting record changed: %+v in %d calls, want its range read again (3 calls), no drift", rep, run.APICalls)
+		}
+	})
+}

@@ -85,10 +85,6 @@ type Engine struct {
 	// DriftRangeSize is the number of links per range a drift check
 	// compares (DefaultDriftRangeSize).
 	DriftRangeSize int
-	// RealTimePull reports whether a tenant's Salesforce changes arrive
-	// through Change Data Capture (Y1) rather than the poll; the health
-	// line says "real time" or "polling" from it. Nil: polling.
-	RealTimePull func(ctx context.Context, tenantID string) bool
 }
 
 func (e *Engine) now() time.Time {
@@ -468,8 +464,8 @@ func (e *Engine) runningPull(ctx context.Context, tenantID string) (Run, bool, e
 	var cur Run
 	found := false
 	for _, r := range runs {
-		if r.Status != StatusRunning && r.Status != StatusPaused {
-			continue
+		if r.Status != StatusRunning && r.Status != StatusPaused || r.Trigger == TriggerRealtime {
+			continue // real-time arrivals are logged beside the pulls (realtime.go)
 		}
 		if !found {
 			cur, found = r, true
@@ -676,6 +672,15 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	}
 	for _, t := range open {
 		if err := e.closeIdlePushRun(ctx, t); err != nil {
+			return err
+		}
+	}
+	streams, err := e.Store.OpenStreamRuns(ctx, e.now().Add(-e.pushWindow()))
+	if err != nil {
+		return err
+	}
+	for _, t := range streams {
+		if err := e.closeIdleStreamRun(ctx, t); err != nil {
 			return err
 		}
 	}

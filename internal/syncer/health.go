@@ -15,8 +15,9 @@ import (
 // showing it costs no API call.
 type Health struct {
 	Pulls, Pushes bool // the configuration's directions
-	// LastToPlatform and LastToSalesforce are when the last run that
-	// succeeded in each direction finished; zero when none has.
+	// LastToPlatform and LastToSalesforce are when the last run in each
+	// direction that went through (succeeded, or partially failed: its
+	// failures count in OpenFailures) finished; zero when none has.
 	LastToPlatform, LastToSalesforce time.Time
 	// OpenFailures are the records waiting for a retry: Salesforce records
 	// to read again and platform contacts Salesforce refused.
@@ -54,7 +55,7 @@ func (e *Engine) Health(ctx context.Context, tenantID string) (Health, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return h, err
 	}
-	last, err := e.Store.LastSucceeded(ctx, tenantID)
+	last, err := e.Store.LastCompleted(ctx, tenantID)
 	if err != nil {
 		return h, err
 	}
@@ -67,7 +68,11 @@ func (e *Engine) Health(ctx context.Context, tenantID string) (Health, error) {
 	if h.OpenReview, err = e.CountOpenReview(ctx, tenantID); err != nil {
 		return h, err
 	}
-	h.RealTimePull = e.RealTimePull != nil && e.RealTimePull(ctx, tenantID)
+	rs, err := e.Store.GetRealtimeStream(ctx, tenantID)
+	if err != nil {
+		return h, err
+	}
+	h.RealTimePull = rs.Mode == store.StreamRealtime
 	c, err := e.Store.GetConnection(ctx, tenantID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -234,6 +239,9 @@ func (e *Engine) CheckRetry(ctx context.Context, tenantID string, runID int64, r
 		}
 		rc.Failed = int(pull + push)
 		if pulls, err = e.Store.OpenPullFailures(ctx, tenantID, maxRetryCheck); err != nil {
+			return rc, err
+		}
+		if pushes, err = e.Store.OpenPushFailures(ctx, tenantID, maxRetryCheck-len(pulls)); err != nil {
 			return rc, err
 		}
 	}

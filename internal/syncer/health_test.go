@@ -1,11 +1,12 @@
 package syncer_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/sfemu"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncer"
 )
@@ -78,9 +79,9 @@ func TestRetryCheckAndHealth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.OpenFailures != 5 || !h.LastToPlatform.IsZero() || h.RealTimePull || !h.Pulls || h.APIMax == 0 || h.Budget != 0.5 {
-			// The first sync partially failed: no success yet.
-			t.Errorf("health: got %+v, want 5 open failures, no success yet, polling, a usage reading and the default budget", h)
+		if h.OpenFailures != 5 || !h.LastToPlatform.Equal(*run.FinishedAt) || !h.LastToSalesforce.IsZero() || h.RealTimePull || !h.Pulls || h.APIMax == 0 || h.Budget != 0.5 {
+			// The first sync went through but for 5 records.
+			t.Errorf("health: got %+v, want 5 open failures, the first sync's end, polling, a usage reading and the default budget", h)
 		}
 		usage, err := f.Store.APIUsageHours(f.ctx, f.Tenant.ID, time.Now().Add(-2*time.Hour))
 		if err != nil {
@@ -119,10 +120,35 @@ func TestRetryCheckAndHealth(t *testing.T) {
 				t.Errorf("check of run %d after edits: got %+v, want 3 unchanged, 1 changed, 1 gone", id, rc)
 			}
 		}
-		// The hook says real time once Change Data Capture delivers.
-		f.eng.RealTimePull = func(context.Context, string) bool { return true }
+		// A platform edit Salesforce refuses is a push failure, unchanged
+		// until the contact is edited again.
+		if err := f.Org.AddValidationRule(sfemu.ValidationRule{Name: "no_bang", Field: "LastName", Pattern: `^[^!]*$`}); err != nil {
+			t.Fatal(err)
+		}
+		good := f.platform(t, "M0003")
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, good.ID, contact.Input{Name: contact.Some("Good!")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		rc = check(0)
+		if rc.Failed != 6 || rc.Unchanged != 4 || rc.Changed != 1 || rc.Gone != 1 || rc.Reasons["FIELD_CUSTOM_VALIDATION_EXCEPTION"] != 1 {
+			t.Errorf("check with a refused push: got %+v, want 6 failed, 4 unchanged (one refused by the validation rule)", rc)
+		}
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, good.ID, contact.Input{Name: contact.Some("Good")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		if rc = check(0); rc.Unchanged != 3 || rc.Changed != 2 {
+			t.Errorf("check after the contact was fixed: got %+v, want 3 unchanged, 2 changed", rc)
+		}
+
+		// Real time once a Change Data Capture subscription is up.
+		if err := f.Store.SetStreamMode(f.ctx, f.Tenant.ID, store.StreamRealtime, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 		if h, _ := f.eng.Health(f.ctx, f.Tenant.ID); !h.RealTimePull {
-			t.Error("health: the real-time hook is not read")
+			t.Error("health: a subscription that is up does not read as real time")
 		}
 	})
 }

@@ -52,8 +52,15 @@ func TestFieldHistory(t *testing.T) {
 			t.Errorf("last pull: got %+v, want run %d", h.LastPull, first.ID)
 		}
 
-		// Salesforce changes the name: recorded with the old value.
+		// Salesforce changes the name: a dry run records nothing; the
+		// pull records the change with the old value.
 		f.Org.ModifyAsHuman(a, map[string]any{"LastName": "Amy Chen"})
+		if _, err := f.eng.DryRun(f.ctx, f.Tenant.ID, memberConfig()); err != nil {
+			t.Fatal(err)
+		}
+		if h2, _ := f.eng.ContactHistory(f.ctx, f.Tenant.ID, amy.ID, 0); len(h2.Entries) != len(h.Entries) {
+			t.Errorf("a dry run recorded history: %d entries, want %d", len(h2.Entries), len(h.Entries))
+		}
 		inc := f.syncNow(t)
 		h, _ = f.eng.ContactHistory(f.ctx, f.Tenant.ID, amy.ID, 0)
 		en, ch, _ = change(h, "LastName")

@@ -201,6 +201,17 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	// Every line logged about this run from here on, by the engine, the
 	// Salesforce client or the store, names the tenant and the run.
 	ctx = logctx.With(ctx, "tenant_id", tenantID, "run_id", run.ID)
+	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
+		// No cursor yet, or one older than Salesforce's recycle bin:
+		// deletions may be gone from queryAll, so read everything.
+		mode = ModeFull
+	}
+	if mode == ModeFull && onPollSlot(ctx) {
+		// A full pass may take hours: not on a slot kept for polls and
+		// pushes. The job queue moves the job to the full-pass queue; the
+		// run, created or not, is carried on there.
+		return ErrFullPass
+	}
 	wasPaused := run.Status == StatusPaused
 	if wasPaused {
 		msg := ""
@@ -221,11 +232,6 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	}
 	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
 	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
-	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
-		// No cursor yet, or one older than Salesforce's recycle bin:
-		// deletions may be gone from queryAll, so read everything.
-		mode = ModeFull
-	}
 	if mode == ModeDrift {
 		return e.endPull(ctx, tenantID, run, sess, e.driftCheck(ctx, sess))
 	}
@@ -364,6 +370,25 @@ func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
 // jobs let a crashed worker's job be rescued quickly and resumed from its
 // checkpoint.
 var ErrContinue = errors.New("syncer: run continues in the next job")
+
+// ErrFullPass is returned by RunPull, before it does any work, when the
+// run is a full pass (a first sync or full resync carried on by a poll's
+// job, or a poll whose cursor is too old) and ctx was marked by
+// OnPollSlot: the caller runs the job again where full passes run.
+var ErrFullPass = errors.New("syncer: this pull is a full pass; run it on the full-pass queue")
+
+type pollSlotKey struct{}
+
+// OnPollSlot marks ctx as running on a slot meant for short work (polls);
+// RunPull then refuses to start a full pass with ErrFullPass.
+func OnPollSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pollSlotKey{}, true)
+}
+
+func onPollSlot(ctx context.Context) bool {
+	v, _ := ctx.Value(pollSlotKey{}).(bool)
+	return v
+}
 
 // transient reports errors worth retrying the job for: Salesforce or
 // network trouble, or the process being stopped mid-run.
@@ -586,62 +611,60 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 	if len(links) == 0 {
 		return e.Store.Tx(ctx, func(tx *sql.Tx) error { return e.Store.SaveLinksTx(ctx, tx, t, other) })
 	}
-	{
-		ids := make([]string, len(links))
-		for i, l := range links {
-			ids[i] = l.SalesforceID
-		}
-		q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
-		if err != nil {
-			return err
-		}
-		alive := map[string]bool{}
-		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
-			if del, _ := rec["IsDeleted"].(bool); !del {
-				id, _ := rec["Id"].(string)
-				alive[id] = true
-			}
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
-		var prog RunProgress
-		var logs []RunRecord
-		var unlink []string
-		var keep []store.Link
-		for _, l := range links {
-			if !alive[l.SalesforceID] {
-				unlink = append(unlink, l.SalesforceID)
-				prog.Counts.Unlinked++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
-				continue
-			}
-			if !l.OutOfScope {
-				l.OutOfScope = true
-				prog.Counts.OutOfScope++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
-			}
-			keep = append(keep, l) // saved again, so it is not looked at twice
-		}
-		keep = append(keep, other...)
-		err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
-			if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
-				return err
-			}
-			if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
-				return err
-			}
-			if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
-				return err
-			}
-			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
-		})
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.SalesforceID
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
+	if err != nil {
 		return err
 	}
+	alive := map[string]bool{}
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		rec := it.Record()
+		if del, _ := rec["IsDeleted"].(bool); !del {
+			id, _ := rec["Id"].(string)
+			alive[id] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var prog RunProgress
+	var logs []RunRecord
+	var unlink []string
+	var keep []store.Link
+	for _, l := range links {
+		if !alive[l.SalesforceID] {
+			unlink = append(unlink, l.SalesforceID)
+			prog.Counts.Unlinked++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
+			continue
+		}
+		if !l.OutOfScope {
+			l.OutOfScope = true
+			prog.Counts.OutOfScope++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
+		}
+		keep = append(keep, l) // saved again, so it is not looked at twice
+	}
+	keep = append(keep, other...)
+	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+			return err
+		}
+		if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
+			return err
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+	})
+	return err
 }
 
 // pullIncremental reads what changed since the cursor (minus the
@@ -806,6 +829,12 @@ type page struct {
 	// checkpoint: the last Id is saved as the run's checkpoint (a full
 	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
 	checkpoint bool
+	// apiCalls are added to the run with the page (a change event batch's
+	// read by Id; a pull counts its calls when the run ends).
+	apiCalls int64
+	// onCommit runs inside the page's transaction (a change event batch
+	// stores its replay ID there).
+	onCommit func(tx *sql.Tx) error
 }
 
 // prepare works out what needs no database: each record's ID, deletion,
@@ -1304,7 +1333,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}
-		prog.APICalls = 0
+		prog.APICalls = pg.apiCalls
+		if pg.onCommit != nil {
+			if err := pg.onCommit(tx); err != nil {
+				return err
+			}
+		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
 	return err

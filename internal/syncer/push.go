@@ -265,6 +265,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 		}
 	}
 	e.saveUsage(ctx, t, sess.client)
+	e.observeSalesforce(ctx, t, run.ID, nil)
 	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
 }
 
@@ -272,6 +273,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
 	calls := sess.calls()
 	e.saveUsage(ctx, tenantID, sess.client)
+	e.observeSalesforce(ctx, tenantID, run.ID, err)
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
 		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {

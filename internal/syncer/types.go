@@ -36,6 +36,9 @@ const (
 	TriggerDrift Trigger = "drift_check"
 	// TriggerContactResync: an admin's "resync this contact" (one record).
 	TriggerContactResync Trigger = "contact_resync"
+	// TriggerCatchUp: the incremental pull a Change Data Capture stream
+	// owes after a gap, an overflow or a break (issue 15).
+	TriggerCatchUp Trigger = "catch_up"
 )
 
 // Run statuses.

@@ -127,10 +127,17 @@ func (e *Env) Connect(t testing.TB) sfconn.Connection {
 // the redirect to Callback.
 func BrowserAuthorize(t testing.TB, authURL, username, password, choice string) url.Values {
 	t.Helper()
+	return BrowserAuthorizeTo(t, authURL, Callback, username, password, choice)
+}
+
+// BrowserAuthorizeTo is BrowserAuthorize for a Connected App whose
+// callback is callback (the demo's, for one).
+func BrowserAuthorizeTo(t testing.TB, authURL, callback, username, password, choice string) url.Values {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	var final *url.URL
 	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), Callback) {
+		if strings.HasPrefix(req.URL.String(), callback) {
 			final = req.URL
 			return http.ErrUseLastResponse
 		}

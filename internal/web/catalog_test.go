@@ -101,7 +101,9 @@ func dynamicKeys() []string {
 		return out
 	}
 	add("status.", strs(syncer.StatusRunning, syncer.StatusSucceeded, syncer.StatusPartiallyFailed, syncer.StatusFailed, syncer.StatusPaused)...)
-	add("trigger.", strs(syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull)...)
+	add("trigger.", strs(syncer.TriggerInitial, syncer.TriggerScheduled, syncer.TriggerManual, syncer.TriggerRealtime, syncer.TriggerRetry, syncer.TriggerFull, syncer.TriggerCatchUp)...)
+	add("arrival.", store.StreamRealtime, store.StreamPolling)
+	add("arrival.reason.", syncer.ReasonNoCDC, syncer.ReasonStreamBroken, syncer.ReasonConnection)
 	add("dir.", strs(syncer.DirToPlatform, syncer.DirToSalesforce, "both")...)
 	add("kind.", strs(syncer.KindFailed, syncer.KindAmbiguous, syncer.KindConflict, syncer.KindOutOfScope, syncer.KindSkipped, syncer.KindUnlinked, syncer.KindMerged)...)
 	add("card.state.", cardPlanMissing, cardAvailable, cardConnected, cardBroken, cardSyncing)

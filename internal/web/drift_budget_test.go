@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // The sync information page starts a drift check (Y2) and sets the API
@@ -33,6 +35,12 @@ func TestDriftCheckButtonAndBudgetForm(t *testing.T) {
 		t.Error("POST drift-check did not start a drift check")
 	}
 	mustContain(t, c.get("/admin/salesforce/info?done=drift_check_started"), "Drift check started.")
+	runs, _ := e.eng.ListRuns(ctx, e.tenantA.ID, syncer.RunFilter{})
+	if len(runs) == 0 || runs[0].Trigger != syncer.TriggerDrift {
+		t.Fatalf("runs after the drift check: %+v, want a drift check first", runs)
+	}
+	mustContain(t, c.get(fmt.Sprintf("/admin/salesforce/runs/%d", runs[0].ID)), `id="drift-report"`, "Drift check report", "Bulk API 2.0",
+		"500 checked, 3 drifted, 2 repaired", "1000000 checked, 7 drifted, 6 repaired", "Drift check")
 
 	if p := c.post("/admin/salesforce/budget", url.Values{"share": {"30"}, "csrf": {"forged"}}); p.status != http.StatusForbidden {
 		t.Errorf("budget without the CSRF token: got %d, want 403", p.status)
@@ -65,7 +73,14 @@ func TestDriftCheckButtonAndBudgetForm(t *testing.T) {
 	if _, err := zh.eng.SaveConfig(ctx, zh.tenantA.ID, "u", validConfig()); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, zh.client().login("a@shop.test").get("/admin/salesforce/info"), "檢查並修復資料差異", "本服務可使用的每日 API 額度比例")
+	zc := zh.client().login("a@shop.test")
+	mustContain(t, zc.get("/admin/salesforce/info"), "檢查並修復資料差異", "本服務可使用的每日 API 額度比例")
+	zc.post("/admin/salesforce/drift-check", nil)
+	zruns, _ := zh.eng.ListRuns(ctx, zh.tenantA.ID, syncer.RunFilter{})
+	if len(zruns) == 0 {
+		t.Fatal("no run after the drift check (zh-TW)")
+	}
+	mustContain(t, zc.get(fmt.Sprintf("/admin/salesforce/runs/%d", zruns[0].ID)), "資料差異檢查報告", "檢查 500 段，有差異 3 段，已修復 2 段", "資料差異檢查")
 }
 
 // The Salesforce card says since when Salesforce has been unreachable

@@ -117,7 +117,7 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 	for i := range historyDays {
 		days = append(days, today.AddDate(0, 0, -(historyDays-1-i)).Format("01/02"))
 	}
-	runs := chart.Bars{ID: "chart-runs", Title: t("chart.runs_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader,
+	runs := chart.Bars{ID: "chart-runs", Title: t("chart.runs_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader, SkipEmptyRows: true,
 		Series: []chart.Series{
 			{Name: t("counts.created"), Class: "s-created", Values: make([]float64, historyDays)},
 			{Name: t("counts.updated"), Class: "s-updated", Values: make([]float64, historyDays)},
@@ -153,7 +153,7 @@ func (s *server) healthCharts(ctx context.Context, rc *reqCtx, h syncer.Health) 
 		}
 		return strings.Compare(a, b)
 	})
-	fails := chart.Bars{ID: "chart-failures", Title: t("chart.failures_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader}
+	fails := chart.Bars{ID: "chart-failures", Title: t("chart.failures_title"), Labels: days, LabelEvery: 2, TableSummary: table, CategoryHeader: dayHeader, SkipEmptyRows: true}
 	slot := map[string]int{}
 	for i, code := range reasons {
 		if i == topReasons && len(reasons) > topReasons+1 {

@@ -18,7 +18,7 @@ func (e *fakeEngine) Health(ctx context.Context, tenantID string) (syncer.Health
 	}
 	e.mu.Lock()
 	for _, r := range e.runs[tenantID] {
-		if r.Status == syncer.StatusSucceeded && r.FinishedAt != nil {
+		if (r.Status == syncer.StatusSucceeded || r.Status == syncer.StatusPartiallyFailed) && r.FinishedAt != nil {
 			if r.Direction == syncer.DirToPlatform && r.FinishedAt.After(h.LastToPlatform) {
 				h.LastToPlatform = *r.FinishedAt
 			}

@@ -49,8 +49,8 @@ func healthEnv(t *testing.T, lang string, o setupOpts) (*testEnv, syncer.Run, *c
 func TestCardHealthLine(t *testing.T) {
 	t.Parallel()
 	for lang, want := range map[string][]string{
-		langEN: {"Salesforce → Platform last succeeded:", "2026-11-25 03:30:00 UTC", "2 open failures", "1 to review", "Checks for changes every 15 min", "API budget 16% used"},
-		langZH: {"Salesforce → 平台上次成功：", "2026-11-25 11:30:00 GMT&#43;8", "2 筆失敗待處理", "1 組待確認", "每 15 分鐘檢查一次變更", "API 額度已用 16%"},
+		langEN: {"Salesforce → Platform last synced:", "2026-11-25 03:30:00 UTC", "2 open failures", "1 to review", "Checks for changes every 15 min", "API budget 16% used"},
+		langZH: {"Salesforce → 平台上次同步完成：", "2026-11-25 11:30:00 GMT&#43;8", "2 筆失敗待處理", "1 組待確認", "每 15 分鐘檢查一次變更", "API 額度已用 16%"},
 	} {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
@@ -69,7 +69,7 @@ func TestInfoPageCharts(t *testing.T) {
 		// 120 + 30 + 12 calls in 7 days, at most 120 in an hour; today
 		// (Taipei) so far 12; the budget is 7,500.
 		langEN: {"API calls per hour (7 days)", "this service made 162 API calls, at most 120 in one hour. Today so far: 12", "daily budget of 7,500 calls",
-			"The org&#39;s API usage", "daily limit of 15,000 calls", "Records synced per day (14 days)", "2 runs in the last 14 days: 340 created, 7 updated, 2 failed.",
+			"The org&#39;s API usage", "daily limit of 15,000 calls", "Records synced per day (14 days)", "Runs in the last 14 days: 2; records created: 340, updated: 7, failed: 2.",
 			"Failures by reason per day (14 days)", "2 failures in the last 14 days. Most common: Not a valid e-mail address (1); Not a valid phone number", "Show the numbers as a table"},
 		langZH: {"每小時 API 呼叫次數（7 天）", "過去 7 天本服務共呼叫 API 162 次，單一小時最多 120 次。今天到目前 12 次", "每日額度為 7,500 次",
 			"組織的 API 用量", "每日上限 15,000 次", "每日同步筆數（14 天）", "過去 14 天共 2 次同步：新增 340 筆、更新 7 筆、失敗 2 筆。",

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/secret"
@@ -445,6 +446,9 @@ type setupOpts struct {
 	contactURL string
 	// engine replaces the fake engine (which it may wrap) behind the server.
 	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
+	// alerts, when set, is given the store and keyring and becomes
+	// Options.Alerts.
+	alerts func(*store.Store, *secret.Keyring) *alert.Service
 }
 
 func setup(t *testing.T, o setupOpts) *testEnv {
@@ -487,8 +491,12 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 	if o.engine != nil {
 		engine = o.engine(st, conn, eng)
 	}
+	var alerts *alert.Service
+	if o.alerts != nil {
+		alerts = o.alerts(st, kr)
+	}
 	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL})
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL, Alerts: alerts})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 
@@ -629,7 +637,12 @@ func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Ru
 }
 
 func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
-	return store.DriftReport{}, store.ErrNotFound
+	run, err := e.GetRun(ctx, tenantID, runID)
+	if err != nil || run.Trigger != syncer.TriggerDrift {
+		return store.DriftReport{}, store.ErrNotFound
+	}
+	return store.DriftReport{RunID: runID, Method: "bulk", RangesChecked: 500, RangesDrifted: 3, RangesRepaired: 2,
+		RecordsChecked: 1000000, RecordsDrifted: 7, RecordsRepaired: 6}, nil
 }
 
 func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {

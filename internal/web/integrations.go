@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -28,11 +29,36 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	Paused     store.SyncPause
 	// Unreachable is since when Salesforce has not answered, once that has
 	// lasted five minutes (zero otherwise).
 	Unreachable time.Time
 	// Health is the sync's health in one line, once it is configured.
 	Health *syncer.Health
+	// Arrival says how Salesforce changes arrive (real time or polling,
+	// since when); nil when nothing is pulled.
+	Arrival *arrivalView
+}
+
+// arrivalView is how a tenant's Salesforce changes arrive (issue 15).
+type arrivalView struct {
+	Mode   string // store.StreamRealtime or store.StreamPolling
+	Reason string // why polling; "" when no reason is known
+	Since  time.Time
+}
+
+// arrival reads how the tenant's Salesforce changes arrive. Before any
+// subscription (the first sync is still to come, or real time is off in
+// this installation) they arrive by polling, since no known time.
+func (s *server) arrival(ctx context.Context, tenantID string) (*arrivalView, error) {
+	rs, err := s.opts.Store.GetRealtimeStream(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if rs.Mode == "" {
+		return &arrivalView{Mode: store.StreamPolling}, nil
+	}
+	return &arrivalView{Mode: rs.Mode, Reason: rs.Reason, Since: rs.Since}, nil
 }
 
 // card works out the Salesforce card's state for a tenant.
@@ -69,6 +95,9 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	default:
 		return cv, err
 	}
+	if cv.Paused, err = s.pauseOf(ctx, rc.Tenant.ID); err != nil {
+		return cv, err
+	}
 	run, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID)
 	if err != nil {
 		return cv, err
@@ -85,6 +114,11 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 			return cv, err
 		}
 		cv.Health = &h
+	}
+	if cv.Configured && cfg.PullsFromSalesforce() {
+		if cv.Arrival, err = s.arrival(ctx, rc.Tenant.ID); err != nil {
+			return cv, err
+		}
 	}
 	return cv, nil
 }

@@ -261,6 +261,9 @@ type infoView struct {
 	// Health and Charts are the sync health at a glance (issue 17).
 	Health syncer.Health
 	Charts []chart.Bars
+	// Arrival: how Salesforce changes arrive (issue 15); nil when nothing
+	// is pulled.
+	Arrival *arrivalView
 }
 
 type filterLink struct {
@@ -309,6 +312,10 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 				s.fail(w, r, rc, err)
 				return
 			}
+			if v.Arrival, err = s.arrival(ctx, rc.Tenant.ID); err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
 		}
 	}
 	if v.ReviewOpen, err = s.opts.Engine.CountOpenReview(ctx, rc.Tenant.ID); err != nil {
@@ -354,8 +361,12 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		_, err = s.opts.Engine.FullResync(ctx, tid)
 		done = "full_resync_started"
 	case "/admin/salesforce/drift-check":
-		_, err = s.opts.Engine.DriftCheck(ctx, tid)
+		var run syncer.Run
+		run, err = s.opts.Engine.DriftCheck(ctx, tid)
 		done = "drift_check_started"
+		if err == nil && run.Trigger != syncer.TriggerDrift {
+			done = "drift_check_busy" // another pull runs: one at a time
+		}
 	default:
 		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0, "")
 		done = "retry_started"
@@ -450,7 +461,17 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	for _, g := range groups {
 		gv := groupView{ReasonGroup: g}
 		if g.Kind == syncer.KindFailed {
-			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, "")
+			// The group's fix names the field of its first record.
+			first, err := s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, g.Kind, g.ReasonCode, 1)
+			if err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+			var field string
+			if len(first) == 1 {
+				field = first[0].Field
+			}
+			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, field)
 		}
 		v.Groups = append(v.Groups, gv)
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -99,6 +100,9 @@ type Options struct {
 	TrustForwardedFor bool
 	// ProgressInterval is how often the progress stream reports; 1s when zero.
 	ProgressInterval time.Duration
+	// Alerts keeps the alert settings (nil: the alerts page says alerts
+	// are not available on this server).
+	Alerts *alert.Service
 }
 
 // CallbackPath is the OAuth callback route; register BaseURL+CallbackPath
@@ -200,6 +204,14 @@ func (s *server) routes() {
 	m.HandleFunc("POST /admin/salesforce/review/{id}/resolve", s.admin(s.resolveReview))
 	m.HandleFunc("GET /admin/salesforce/disconnect", s.admin(s.disconnectPage))
 	m.HandleFunc("POST /admin/salesforce/disconnect", s.admin(s.disconnect))
+	m.HandleFunc("GET /admin/salesforce/history", s.admin(s.historyPage))
+	m.HandleFunc("POST /admin/salesforce/history/resync", s.admin(s.resyncContact))
+	m.HandleFunc("GET /admin/salesforce/controls", s.admin(s.controlsPage))
+	m.HandleFunc("POST /admin/salesforce/pause", s.admin(s.setPause))
+	m.HandleFunc("GET /admin/salesforce/config/export.json", s.admin(s.exportConfig))
+	m.HandleFunc("POST /admin/salesforce/config/import", s.admin(s.importConfig))
+	m.HandleFunc("GET /admin/salesforce/alerts", s.admin(s.alertsPage))
+	m.HandleFunc("POST /admin/salesforce/alerts", s.admin(s.saveAlerts))
 	m.HandleFunc("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.renderError(w, r, rc, http.StatusNotFound, "error.not_found")
 	}))

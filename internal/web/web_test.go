@@ -915,3 +915,45 @@ func TestTimesInTheTenantsTimeZone(t *testing.T) {
 		}
 	}
 }
+
+// TestCardAndInfoShowHowChangesArrive: the Salesforce card and the sync
+// information page say whether Salesforce changes arrive in real time or
+// by polling, since when, and why polling (issue 15), in both languages.
+func TestCardAndInfoShowHowChangesArrive(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"en", "zh-TW"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, setupOpts{tenantLang: lang})
+			ctx := context.Background()
+			c := e.client().login("a@shop.test")
+			e.connect(e.tenantA.ID, store.ConnConnected)
+			if _, err := e.eng.SaveConfig(ctx, e.tenantA.ID, "u", validConfig()); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]string{
+				"en":    {"Polling every 15 minutes", "Real time", "since ", "does not publish Contact change events"},
+				"zh-TW": {"每 15 分鐘輪詢", "即時送達", "起", "未發布聯絡人的變更事件"},
+			}[lang]
+			p := c.get("/admin/integrations")
+			mustContain(t, p, `data-mode="polling"`, want[0])
+			mustNotContain(t, p, `id="sf-arrival-reason"`)
+
+			since := time.Date(2026, 12, 7, 3, 4, 5, 0, time.UTC)
+			if err := e.store.SetStreamMode(ctx, e.tenantA.ID, store.StreamRealtime, "", since); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{"/admin/integrations", "/admin/salesforce/info"} {
+				p = c.get(path)
+				mustContain(t, p, `id="sf-arrival" data-mode="realtime"`, want[1], want[2])
+			}
+			if err := e.store.SetStreamMode(ctx, e.tenantA.ID, store.StreamPolling, syncer.ReasonNoCDC, since.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{"/admin/integrations", "/admin/salesforce/info"} {
+				p = c.get(path)
+				mustContain(t, p, `data-mode="polling"`, want[0], `id="sf-arrival-reason"`, want[3])
+			}
+		})
+	}
+}

@@ -33,7 +33,15 @@ func testHealthHistory(t *testing.T, s *store.Store) {
 	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{APICalls: 5, Counts: store.SyncCounts{Failed: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	// A restarted pass resets the counts but still adds its calls.
+	// A restarted pass resets the counts but still adds its calls. A run
+	// that failed as a whole is no completed sync.
+	failedRun, err := s.CreateRun(ctx, store.SyncRun{TenantID: a.ID, Direction: "to_salesforce", Trigger: "realtime", Status: "running"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateRun(ctx, a.ID, failedRun.ID, store.RunProgress{Status: "failed", Finished: true}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{APICalls: 1, Restart: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +64,7 @@ func testHealthHistory(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	msg := "done"
-	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Status: "succeeded", Finished: true, Message: &msg}); err != nil {
+	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Status: "partially_failed", Finished: true, Message: &msg}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,16 +98,16 @@ func testHealthHistory(t *testing.T, s *store.Store) {
 		t.Errorf("FailuresByHour: got %+v, want invalid_phone 2 and too_long 1 at 11:00 (conflicts not counted)", fails)
 	}
 
-	last, err := s.LastSucceeded(ctx, a.ID)
+	last, err := s.LastCompleted(ctx, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := last["to_platform"]; !got.Equal(now) || len(last) != 1 {
-		t.Errorf("LastSucceeded: got %v, want to_platform at %v only", last, now)
+		t.Errorf("LastCompleted: got %v, want to_platform (partially failed) at %v only, not the failed push", last, now)
 	}
 	runs, err := s.RunsSince(ctx, a.ID, now.Add(-2*time.Hour), 10)
-	if err != nil || len(runs) != 1 || runs[0].APICalls != 13 {
-		t.Errorf("RunsSince: got %+v, %v; want the run with 13 calls", runs, err)
+	if err != nil || len(runs) != 2 || runs[0].APICalls != 13 || runs[1].ID != failedRun.ID {
+		t.Errorf("RunsSince: got %+v, %v; want the run with 13 calls, then the failed push", runs, err)
 	}
 
 	pull, push, err := s.OpenFailures(ctx, a.ID)
@@ -121,6 +129,31 @@ func testHealthHistory(t *testing.T, s *store.Store) {
 	}
 	if at, _ := s.ContactsUpdatedAt(ctx, b.ID, []string{c.ID}); len(at) != 0 {
 		t.Errorf("the other tenant sees a contact's time: %v", at)
+	}
+
+	// A change Salesforce refused is an open push failure.
+	entries, err := s.ListOutbox(ctx, a.ID, 0, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox: got %d entries, %v; want the contact's", len(entries), err)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.AddRunRecordsTx(ctx, tx, a.ID, []store.SyncRunRecord{{RunID: failedRun.ID, Kind: "failed", ContactID: c.ID, ReasonCode: "STRING_TOO_LONG"}}); err != nil {
+			return err
+		}
+		return s.FailOutboxTx(ctx, tx, a.ID, map[int64]string{entries[0].ID: "too long"}, func(int) time.Time { return now.Add(time.Minute) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pull, push, err := s.OpenFailures(ctx, a.ID); err != nil || pull != 3 || push != 1 {
+		t.Errorf("OpenFailures: got %d, %d, %v; want 3 pull and 1 push failure", pull, push, err)
+	}
+	pushes, err := s.OpenPushFailures(ctx, a.ID, 10)
+	if err != nil || len(pushes) != 1 || pushes[0].ContactID != c.ID || pushes[0].ReasonCode != "STRING_TOO_LONG" || !pushes[0].At.Equal(now) {
+		t.Errorf("OpenPushFailures: got %+v, %v; want %s STRING_TOO_LONG at %v", pushes, err, c.ID, now)
+	}
+	if got, _ := s.OpenPushFailures(ctx, b.ID, 10); len(got) != 0 {
+		t.Errorf("the other tenant sees push failures: %+v", got)
 	}
 
 	n, err := s.PruneAPIUsageHours(ctx, h10.Add(time.Hour))

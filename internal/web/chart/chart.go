@@ -180,9 +180,12 @@ func (b Bars) SVG() template.HTML {
 		}
 		every := max1(b.LabelEvery)
 		for i := 0; i < n; i += every {
+			// Thinned labels start where their category does (a day's
+			// first hour), so neighbours never meet; every label of a
+			// short axis sits under its bar.
 			anchor := "middle"
 			x := float64(i)*cw + cw/2
-			if i == 0 && n > 1 {
+			if every > 1 || (i == 0 && n > 1) {
 				anchor, x = "start", float64(i)*cw
 			}
 			label := b.Labels[i]
@@ -255,7 +258,7 @@ func (b Bars) Table() template.HTML {
 
 // HTML is the whole figure: the picture, its legend and its table.
 func (b Bars) HTML() template.HTML {
-	return template.HTML(`<figure class="chart" aria-labelledby="` + template.HTMLEscapeString(b.ID) + `-cap">` + string(b.SVG()) +
+	return template.HTML(`<figure class="chart" aria-labelledby="` + template.HTMLEscapeString(b.ID) + `-cap">` +
 		`<figcaption id="` + template.HTMLEscapeString(b.ID) + `-cap"><strong>` + template.HTMLEscapeString(b.Title) + `</strong> ` +
-		template.HTMLEscapeString(b.Desc) + `</figcaption>` + string(b.Legend()) + string(b.Table()) + `</figure>`)
+		template.HTMLEscapeString(b.Desc) + `</figcaption>` + string(b.SVG()) + string(b.Legend()) + string(b.Table()) + `</figure>`)
 }

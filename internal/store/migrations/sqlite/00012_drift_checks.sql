@@ -19,6 +19,21 @@ CREATE TABLE drift_reports (
     records_repaired INTEGER NOT NULL DEFAULT 0
 );
 
+-- Records a check found differing but left waiting (failed and due for a
+-- retry, held for review, unlinked under the skip policy), with both
+-- sides as it saw them: the next check counts them into the links' side,
+-- so their ranges are not read again while nothing about them changes.
+CREATE TABLE drift_waiting (
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    salesforce_id TEXT NOT NULL,
+    in_sf         INTEGER NOT NULL DEFAULT 0,
+    sf_modstamp   INTEGER NOT NULL DEFAULT 0,
+    counted       INTEGER NOT NULL DEFAULT 0,
+    link_modstamp INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, salesforce_id)
+);
+
 -- +goose Down
+DROP TABLE drift_waiting;
 DROP TABLE drift_reports;
 DROP TABLE drift_schedule;

@@ -1,0 +1,463 @@
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce"
+	"github.com/sfsync/sfsync/internal/salesforce/cdc"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+)
+
+// Why a tenant's changes arrive by polling rather than in real time: codes
+// the admin UI translates (issue 15).
+const (
+	// ReasonNoCDC: the org has no Change Data Capture (its edition), or
+	// Contact is not selected in Setup → Change Data Capture.
+	ReasonNoCDC = "cdc_unavailable"
+	// ReasonStreamBroken: the subscription failed; it is being retried and
+	// the pull catches up meanwhile.
+	ReasonStreamBroken = "stream_broken"
+	// ReasonConnection: the Salesforce connection is broken or missing.
+	ReasonConnection = "connection"
+)
+
+// fetchChunk is how many records one fetch by Id asks for: the Ids of a
+// batch of change events (at most 100 events) fit one or two queries.
+const fetchChunk = 200
+
+// Feed applies one tenant's change events (issue 15) through the same
+// decision path as the pull: the records an event names are read by Id
+// (with the fields the incremental pull reads, so conditions, transforms
+// and the identity are evaluated on whole records) and applied as one
+// page, in one transaction that also stores the batch's replay ID. The
+// event is the trigger, the record's current state is what is applied:
+// applying an event again, or an older one after a newer one, reads the
+// same current state, so redelivery after a crash changes nothing.
+//
+// What is never read: UPDATE events that change no field the
+// configuration pulls, identifies by, or selects on; and sfsync's own
+// writes (changeOrigin client=sfsync) whose pulled values equal what the
+// link last wrote (the echo guard, as the pull compares). A trigger's
+// change inside sfsync's own transaction differs from the link, so that
+// record is read and applied.
+type Feed struct {
+	e        *Engine
+	tenantID string
+
+	sess    *session
+	version int64
+	fields  []string
+	sc      *scope
+	// bySF maps a Salesforce field name to the indexes of the mappings
+	// that pull it; watched are the fields an UPDATE must touch to matter.
+	bySF    map[string][]int
+	watched map[string]bool
+	// usageSaved is when the API usage reading was last stored.
+	usageSaved time.Time
+}
+
+// NewFeed returns the feed of a tenant's change events.
+func (e *Engine) NewFeed(tenantID string) *Feed { return &Feed{e: e, tenantID: tenantID} }
+
+// FeedResult says what a batch did.
+type FeedResult struct {
+	Gap     bool // a gap or overflow event: an incremental pull is owed
+	Fetched int  // records read by Id and applied
+	Dropped int  // events dropped without a read (echoes, irrelevant updates)
+}
+
+// Apply applies one batch and stores its replay ID (with the catch-up
+// flag when the batch held a gap or overflow event). A tenant that no
+// longer pulls only has the replay ID stored.
+func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
+	e, t := f.e, f.tenantID
+	var res FeedResult
+	rs, err := e.Store.GetRealtimeStream(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	catchUp := rs.CatchUp
+	var events []cdc.Event
+	for _, ev := range b.Events {
+		switch {
+		case ev.Type.IsGap():
+			res.Gap, catchUp = true, true
+		case ev.Entity == "" || ev.Entity == syncconf.DefaultObject:
+			events = append(events, ev)
+		}
+	}
+	save := func() error {
+		if b.LatestReplayID == nil {
+			return nil
+		}
+		return e.Store.SaveReplayID(ctx, t, b.LatestReplayID, catchUp)
+	}
+	st, err := e.Store.GetSyncState(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	if len(events) == 0 || !st.PullEnabled || st.ConfigVersion == 0 {
+		res.Dropped = len(events)
+		return res, save()
+	}
+	if err := f.open(ctx, st); err != nil {
+		return res, err
+	}
+	s := f.sess
+	var ids, echoIDs []string
+	deleted := map[string]bool{}
+	for _, ev := range events {
+		switch {
+		case ev.Client() == salesforce.DefaultCallClient:
+			if ev.Type == cdc.Create || ev.Type == cdc.Delete {
+				// sfsync's own create (the push links the record) or delete
+				// (the push deletes nothing it does not unlink): the
+				// values are the link's; the poll reads it anyway.
+				res.Dropped++
+				continue
+			}
+			echoIDs = append(echoIDs, ev.RecordIDs...)
+		case ev.Type == cdc.Update && !f.touches(ev):
+			res.Dropped++
+		default:
+			ids = append(ids, ev.RecordIDs...)
+			if ev.Type == cdc.Delete {
+				for _, id := range ev.RecordIDs {
+					deleted[id] = true
+				}
+			}
+		}
+	}
+	if len(echoIDs) > 0 {
+		links, err := e.Store.LinksBySalesforceID(ctx, t, echoIDs)
+		if err != nil {
+			return res, err
+		}
+		cids := make([]string, 0, len(links))
+		for _, l := range links {
+			cids = append(cids, l.ContactID)
+		}
+		contacts, err := e.Store.GetContacts(ctx, t, cids)
+		if err != nil {
+			return res, err
+		}
+		for _, ev := range events {
+			if ev.Client() != salesforce.DefaultCallClient || ev.Type != cdc.Update && ev.Type != cdc.Undelete {
+				continue
+			}
+			for _, id := range ev.RecordIDs {
+				l, ok := links[id]
+				if ok && ev.Type == cdc.Update && !f.differs(ev, l, contacts[l.ContactID]) {
+					res.Dropped++
+					continue
+				}
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return res, save()
+	}
+	calls0 := s.client.Calls()
+	var recs []map[string]any
+	got := map[string]bool{}
+	for chunk := range slices.Chunk(ids, fetchChunk) {
+		q, err := syncconf.NewQuery(s.describe).Select(f.fields...).IDIn(chunk).Build()
+		if err != nil {
+			return res, err
+		}
+		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+		for it.Next() {
+			rec := it.Record()
+			id, _ := rec["Id"].(string)
+			got[id] = true
+			recs = append(recs, rec)
+		}
+		if err := it.Err(); err != nil {
+			return res, err
+		}
+	}
+	for _, id := range ids {
+		if deleted[id] && !got[id] {
+			// Gone from the recycle bin already (a hard delete): deleted.
+			recs = append(recs, map[string]any{"Id": id, "IsDeleted": true})
+		}
+	}
+	res.Fetched = len(recs)
+	pg := s.prepare(recs, f.sc)
+	pg.apiCalls = s.client.Calls() - calls0
+	pg.onCommit = func(tx *sql.Tx) error {
+		if b.LatestReplayID == nil {
+			return nil
+		}
+		return e.Store.SaveReplayIDTx(ctx, tx, t, b.LatestReplayID, catchUp)
+	}
+	if err := e.applyPage(ctx, s, pg); err != nil {
+		return res, err
+	}
+	if now := e.now(); now.Sub(f.usageSaved) >= time.Minute {
+		// The org's usage reading, kept for the next client (X4): once a
+		// minute is enough, and spares a write per batch.
+		e.saveUsage(ctx, t, s.client)
+		f.usageSaved = now
+	}
+	return res, nil
+}
+
+// open (re)opens the feed's session when the configuration version
+// changed since the last batch, and finds the real-time run.
+func (f *Feed) open(ctx context.Context, st store.SyncState) error {
+	if err := f.warm(ctx, st); err != nil {
+		return err
+	}
+	r := f.sess.run
+	if r.ID != 0 && r.ConfigVersion == st.ConfigVersion && f.e.now().Sub(r.StartedAt) < f.e.pushWindow() {
+		return nil // the window this feed opened or found is still open
+	}
+	run, err := f.e.streamRun(ctx, f.tenantID, st)
+	if err != nil {
+		return err
+	}
+	f.sess.run = run
+	return nil
+}
+
+// Warm opens the feed's session before the first event (the describe of
+// Contact, the configuration, the scope), so the first change of a
+// subscription does not wait for them.
+func (f *Feed) Warm(ctx context.Context) error {
+	st, err := f.e.Store.GetSyncState(ctx, f.tenantID)
+	if err != nil || !st.PullEnabled || st.ConfigVersion == 0 {
+		return err
+	}
+	return f.warm(ctx, st)
+}
+
+func (f *Feed) warm(ctx context.Context, st store.SyncState) error {
+	e, t := f.e, f.tenantID
+	if f.sess != nil && f.version == st.ConfigVersion {
+		return nil
+	}
+	// The run is found (or opened) with the first batch.
+	s, err := e.openSession(ctx, t, Run{TenantID: t, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		return err
+	}
+	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
+	if err != nil {
+		return err
+	}
+	sc, err := newScope(s.describe, scopeQ, e.now())
+	if err != nil {
+		return err
+	}
+	extra := []string{"IsDeleted"}
+	if _, ok := s.describe.Field("MasterRecordId"); ok {
+		extra = append(extra, "MasterRecordId")
+	}
+	watched := map[string]bool{}
+	for _, c := range s.cfg.Conditions {
+		extra = append(extra, c.SalesforceField)
+		watched[c.SalesforceField] = true
+	}
+	fields, err := s.selectList(extra...)
+	if err != nil {
+		return err
+	}
+	bySF := map[string][]int{}
+	for i, m := range s.maps {
+		if m.pulls || m.ident {
+			bySF[m.sfField] = append(bySF[m.sfField], i)
+			watched[m.sfField] = true
+		}
+	}
+	f.sess, f.version, f.fields, f.sc, f.bySF, f.watched = s, st.ConfigVersion, fields, sc, bySF, watched
+	return nil
+}
+
+// touches reports whether an UPDATE changed a field the configuration
+// pulls, identifies by or selects on (field names compare as Salesforce
+// does, without case).
+func (f *Feed) touches(ev cdc.Event) bool {
+	for _, name := range slices.Concat(ev.ChangedFields, ev.NulledFields) {
+		for w := range f.watched {
+			if equalFold(w, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// differs reports whether an echo event (sfsync's own write) carries a
+// value of a pulled field other than what the link last wrote, or
+// touches a condition's field: then a trigger or a flow changed the
+// record inside the same transaction, and it is read and applied. A value
+// the platform contact holds already counts as the same: the event can
+// arrive before the push has stored the link's new values. Values that
+// cannot be compared here (dates, numbers) count as different.
+func (f *Feed) differs(ev cdc.Event, l store.Link, c contact.Contact) bool {
+	nulled := map[string]bool{}
+	for _, n := range ev.NulledFields {
+		nulled[n] = true
+	}
+	for _, name := range slices.Concat(ev.ChangedFields, ev.NulledFields) {
+		idx, pulled := f.lookup(name)
+		if !pulled {
+			if f.watchedField(name) {
+				return true // a condition's field: the record may have left the scope
+			}
+			continue
+		}
+		var raw any
+		if !nulled[name] {
+			v, ok := ev.Fields[name]
+			if !ok {
+				return true
+			}
+			switch v.(type) {
+			case string, bool:
+				raw = v
+			default:
+				return true
+			}
+			if fd, ok := f.sess.describe.Field(name); ok && (fd.Type == "date" || fd.Type == "datetime" || fd.Type == "time") {
+				return true
+			}
+		}
+		for _, i := range idx {
+			m := f.sess.maps[i]
+			v, err := m.fromSalesforce(map[string]any{m.sfField: raw})
+			if err != nil {
+				return true
+			}
+			if cv := canon(v); cv != canon(l.SFValues[m.key]) && (c.ID == "" || cv != canon(m.fromPlatform(c))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (f *Feed) lookup(name string) ([]int, bool) {
+	for k, idx := range f.bySF {
+		if equalFold(k, name) {
+			return idx, true
+		}
+	}
+	return nil, false
+}
+
+func (f *Feed) watchedField(name string) bool {
+	for w := range f.watched {
+		if equalFold(w, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// streamRun returns the open real-time Salesforce → platform run, or opens
+// a new one: arrivals are logged in windows of PushWindow (15 minutes),
+// as the push's real-time runs are.
+func (e *Engine) streamRun(ctx context.Context, tenantID string, st store.SyncState) (Run, error) {
+	rs, err := e.Store.GetRealtimeStream(ctx, tenantID)
+	if err != nil {
+		return Run{}, err
+	}
+	if rs.RunID != 0 {
+		r, err := e.Store.GetRun(ctx, tenantID, rs.RunID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Run{}, err
+		}
+		open := err == nil && r.Status == StatusRunning
+		if open && e.now().Sub(r.StartedAt) < e.pushWindow() && r.ConfigVersion == st.ConfigVersion {
+			return r, nil
+		}
+		if open {
+			if err := e.finishPushRun(ctx, tenantID, r, ""); err != nil {
+				return Run{}, err
+			}
+		}
+	}
+	r, err := e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: TriggerRealtime, Status: StatusRunning, ConfigVersion: st.ConfigVersion})
+	if err != nil {
+		return r, err
+	}
+	return r, e.Store.SetStreamRun(ctx, tenantID, r.ID)
+}
+
+// closeIdleStreamRun finishes the real-time pull run whose window has
+// passed, or whose tenant stopped pulling.
+func (e *Engine) closeIdleStreamRun(ctx context.Context, tenantID string) error {
+	rs, err := e.Store.GetRealtimeStream(ctx, tenantID)
+	if err != nil || rs.RunID == 0 {
+		return err
+	}
+	r, err := e.Store.GetRun(ctx, tenantID, rs.RunID)
+	if err != nil {
+		return nil
+	}
+	if r.Status != StatusRunning {
+		return nil
+	}
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if !st.PullEnabled || e.now().Sub(r.StartedAt) >= e.pushWindow() {
+		return e.finishPushRun(ctx, tenantID, r, "")
+	}
+	return nil
+}
+
+// CatchUp runs the incremental pull a stream owes after a gap, an
+// overflow, an invalid replay ID or a break: enqueued when there is a job
+// queue (a pull already queued or running absorbs it), else run here.
+func (e *Engine) CatchUp(ctx context.Context, tenantID string) error {
+	st, err := e.Store.GetSyncState(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if !st.PullEnabled || st.ConfigVersion == 0 {
+		return e.Store.SetCatchUp(ctx, tenantID, false)
+	}
+	if e.Queue != nil {
+		if err := e.Queue.EnqueuePull(ctx, tenantID, ModeIncremental, TriggerCatchUp, 0, time.Time{}); err != nil {
+			return err
+		}
+		return e.Store.SetCatchUp(ctx, tenantID, false)
+	}
+	if err := e.RunPull(ctx, tenantID, ModeIncremental, TriggerCatchUp, 0); err != nil {
+		return fmt.Errorf("catch-up pull: %w", err)
+	}
+	return e.Store.SetCatchUp(ctx, tenantID, false)
+}

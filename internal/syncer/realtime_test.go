@@ -1,0 +1,444 @@
+package syncer_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/salesforce/cdc"
+	"github.com/sfsync/sfsync/internal/sfemu"
+	"github.com/sfsync/sfsync/internal/sfemu/pubsub"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/testenv"
+)
+
+// rtFixture is a fixture whose emulator also serves the Pub/Sub API over
+// TLS, with a first sync behind the tenant (so it streams).
+type rtFixture struct {
+	*fixture
+	svc      *pubsub.Service
+	endpoint string
+	tls      *tls.Config
+}
+
+func setupRealtime(t *testing.T, d store.Dialect, edition sfemu.Edition) *rtFixture {
+	t.Helper()
+	env := testenv.New(t, testenv.Options{Dialect: d, Edition: edition})
+	env.Connect(t)
+	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), PageSize: 200}
+	f := &rtFixture{fixture: &fixture{Env: env, eng: eng, ctx: context.Background()}}
+	cert, certPEM, err := pubsub.SelfSignedCert("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = pubsub.New(env.Emu, pubsub.Options{KeepAlive: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pubsub.Serve(ctx, lis, f.svc, &tls.Config{Certificates: []tls.Certificate{cert}}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	f.endpoint, f.tls = lis.Addr().String(), &tls.Config{RootCAs: pool}
+
+	f.sfMembers(t, 3)
+	f.save(t, memberConfig())
+	run, err := eng.StartInitialSync(f.ctx, env.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != 3 {
+		t.Fatalf("first sync created %d, want 3", got.Counts.Created)
+	}
+	return f
+}
+
+func (f *rtFixture) selectContact(t *testing.T, gaps bool) {
+	t.Helper()
+	if err := f.Org.SetCDCSettings(sfemu.CDCSettings{Entities: []string{"Contact"}, GapEvents: gaps}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// streamer runs a Streamer named owner on eng until the test ends or the
+// returned stop is called (which waits for it).
+func (f *rtFixture) streamer(t *testing.T, owner string, eng *syncer.Engine) (*syncer.Streamer, func()) {
+	t.Helper()
+	s := &syncer.Streamer{Engine: eng, Owner: owner, Endpoint: f.endpoint, TLS: f.tls,
+		LeaseTTL: time.Second, ScanEvery: 50 * time.Millisecond, CatchUpDelay: 20 * time.Millisecond,
+		RecheckNoCDC: 100 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Run(ctx); err != nil {
+			t.Errorf("Streamer.Run: %v", err)
+		}
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return s, stop
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (f *rtFixture) stream(t *testing.T) store.RealtimeStream {
+	t.Helper()
+	rs, err := f.Store.GetRealtimeStream(f.ctx, f.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// runsOf returns the tenant's Salesforce → platform runs of a trigger.
+func (f *rtFixture) runsOf(t *testing.T, trigger syncer.Trigger) []syncer.Run {
+	t.Helper()
+	runs, err := f.Store.ListRuns(f.ctx, f.Tenant.ID, syncer.DirToPlatform, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(runs, func(r syncer.Run) bool { return r.Trigger != trigger })
+}
+
+func (f *rtFixture) platformName(memberID string) string {
+	list, err := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{MemberID: memberID})
+	if err != nil || len(list) != 1 {
+		return ""
+	}
+	return list[0].Name
+}
+
+// waitCaughtUp waits until the stream is up and owes no catch-up.
+func (f *rtFixture) waitCaughtUp(t *testing.T) {
+	t.Helper()
+	waitFor(t, "the stream to be up and caught up", func() bool {
+		rs := f.stream(t)
+		return rs.Mode == store.StreamRealtime && !rs.CatchUp
+	})
+}
+
+func TestRealtime_ChangesArriveAndResumeFromReplayID(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, stop := f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		// The first subscription starts at the newest event: one pull
+		// catches up on what came since the cursor.
+		if n := len(f.runsOf(t, syncer.TriggerCatchUp)); n != 1 {
+			t.Fatalf("catch-up pulls after the first subscription: got %d, want 1", n)
+		}
+
+		id := f.sfCreate(t, map[string]any{"LastName": "Realtime", "Member_Number__c": "M9001"})
+		waitFor(t, "the new Salesforce contact on the platform", func() bool { return f.platformName("M9001") == "Realtime" })
+		rt := f.runsOf(t, syncer.TriggerRealtime)
+		if len(rt) != 1 || rt[0].Counts.Created != 1 || rt[0].Status != syncer.StatusRunning || rt[0].APICalls == 0 {
+			t.Fatalf("real-time runs: got %+v, want one running run with 1 created and its API calls counted", rt)
+		}
+		// An edit of a field the configuration does not read is not read.
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"Title": "Manager"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Realtime 2"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the edit on the platform", func() bool { return f.platformName("M9001") == "Realtime 2" })
+		rt = f.runsOf(t, syncer.TriggerRealtime)
+		if got := rt[0].Counts.Scanned; got != 2 {
+			t.Errorf("records read by the real-time run: got %d, want 2 (the Title-only edit is not read)", got)
+		}
+		stop()
+		replay := f.stream(t).ReplayID
+		if replay == nil {
+			t.Fatal("no replay ID stored after applied batches")
+		}
+
+		// Changes made while no process subscribes arrive after a restart,
+		// replayed from the stored replay ID — not by a catch-up pull.
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "While down"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Org.DeleteAsHuman(f.platformSF(t, "M0001")); err != nil {
+			t.Fatal(err)
+		}
+		f.streamer(t, "p2", f.eng)
+		waitFor(t, "the change made while down", func() bool { return f.platformName("M9001") == "While down" })
+		waitFor(t, "the deletion made while down", func() bool {
+			l, err := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{f.platformSF(t, "M0001")})
+			return err == nil && len(l) == 0
+		})
+		if n := len(f.runsOf(t, syncer.TriggerCatchUp)); n != 1 {
+			t.Errorf("catch-up pulls after resuming from a replay ID: got %d, want still 1", n)
+		}
+		if slices.Equal(f.stream(t).ReplayID, replay) {
+			t.Error("the replay ID did not move after the resumed batches")
+		}
+	})
+}
+
+// platformSF returns the Salesforce Id of the record with a member number.
+func (f *rtFixture) platformSF(t *testing.T, memberID string) string {
+	t.Helper()
+	for _, id := range f.Org.ContactIDs(true) {
+		if rec, ok := f.Org.Record(id); ok && rec["Member_Number__c"] == memberID {
+			return id
+		}
+	}
+	t.Fatalf("no Salesforce contact with member number %s", memberID)
+	return ""
+}
+
+func TestRealtime_GapOverflowAndExpiredReplayFallBackToAPull(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, stop := f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		catchUps := func() int { return len(f.runsOf(t, syncer.TriggerCatchUp)) }
+		base := catchUps()
+		id := f.platformSF(t, "M0002")
+
+		// A gap event carries no detail: an incremental pull reads the change.
+		f.selectContact(t, true)
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Through a gap"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the gapped change on the platform", func() bool { return f.platformName("M0002") == "Through a gap" })
+		if got := catchUps(); got != base+1 {
+			t.Fatalf("catch-up pulls after a gap event: got %d, want %d", got, base+1)
+		}
+		f.selectContact(t, false)
+		f.waitCaughtUp(t)
+
+		// An overflow event: the same fallback, then streaming resumes.
+		if err := f.Org.PublishGapOverflow("Contact"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a catch-up pull after the overflow", func() bool { return catchUps() == base+2 })
+		f.waitCaughtUp(t)
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Streamed again"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a streamed change after the overflow", func() bool { return f.platformName("M0002") == "Streamed again" })
+
+		// A replay ID past retention: subscribe from the newest event and
+		// catch up by polling.
+		stop()
+		if err := f.Store.SaveReplayID(f.ctx, f.Tenant.ID, pubsub.EncodeReplayID(1), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Past retention"}); err != nil {
+			t.Fatal(err)
+		}
+		f.streamer(t, "p2", f.eng)
+		waitFor(t, "the change read by the catch-up", func() bool { return f.platformName("M0002") == "Past retention" })
+		f.waitCaughtUp(t)
+		if got := catchUps(); got != base+3 {
+			t.Errorf("catch-up pulls after an expired replay ID: got %d, want %d", got, base+3)
+		}
+
+		// A broken stream (Salesforce restarts a server) resubscribes.
+		f.svc.DropStreams()
+		waitFor(t, "resubscribed after a dropped stream", func() bool { return catchUps() == base+4 })
+		f.waitCaughtUp(t)
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "After a break"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a streamed change after a break", func() bool { return f.platformName("M0002") == "After a break" })
+	})
+}
+
+func TestRealtime_EchoesAreDroppedUnlessValuesDiffer(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		id := f.platformSF(t, "M0001")
+		feed := f.eng.NewFeed(f.Tenant.ID)
+		echo := func(fields map[string]any, changed ...string) cdc.Batch {
+			return cdc.Batch{LatestReplayID: []byte{0, 0, 0, 0, 0, 0, 0, 9}, Events: []cdc.Event{{
+				Entity: "Contact", Type: cdc.Update, RecordIDs: []string{id}, ChangedFields: changed, Fields: fields,
+				ChangeOrigin: "com/salesforce/api/rest/62.0;client=sfsync"}}}
+		}
+		// sfsync's own write of the value the link holds: dropped unread.
+		res, err := feed.Apply(f.ctx, echo(map[string]any{"LastName": "P0001"}, "LastName"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Dropped != 1 || res.Fetched != 0 {
+			t.Fatalf("echo of the linked value: got %+v, want dropped without a read", res)
+		}
+		// A trigger changed the value inside sfsync's own transaction: it
+		// differs from what the link wrote, so the record is read and the
+		// platform gets Salesforce's value.
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Set by a trigger"}); err != nil {
+			t.Fatal(err)
+		}
+		res, err = feed.Apply(f.ctx, echo(map[string]any{"LastName": "Set by a trigger"}, "LastName"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Fetched != 1 || f.platformName("M0001") != "Set by a trigger" {
+			t.Fatalf("echo with a trigger's value: got %+v and platform name %q, want the record read and applied", res, f.platformName("M0001"))
+		}
+		if got := f.stream(t).ReplayID; !slices.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 9}) {
+			t.Errorf("stored replay ID: got %x, want the batch's", got)
+		}
+
+		// End to end: the push's own write comes back as an event and is
+		// dropped; the platform contact is not touched again.
+		f.selectContact(t, false)
+		_, _ = f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		c := f.platform(t, "M0002")
+		if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, c.ID, contact.Input{Name: contact.Some("Pushed name")}, contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+		before := f.stream(t).ReplayID
+		scanned := func() (n int64) {
+			for _, r := range f.runsOf(t, syncer.TriggerRealtime) {
+				n += r.Counts.Scanned
+			}
+			return n
+		}
+		read := scanned()
+		if err := f.eng.RunPush(f.ctx, f.Tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := f.Org.Record(f.platformSF(t, "M0002")); rec["LastName"] != "Pushed name" {
+			t.Fatalf("pushed LastName: got %v", rec["LastName"])
+		}
+		pushed := f.platformUpdated(t, c.ID)
+		waitFor(t, "the push's echo to be consumed", func() bool { return !slices.Equal(f.stream(t).ReplayID, before) })
+		if got := scanned(); got != read {
+			t.Errorf("records read by real-time runs: got %d, want still %d (the echo is dropped)", got, read)
+		}
+		if got := f.platformUpdated(t, c.ID); !got.Equal(pushed) {
+			t.Errorf("the platform contact changed after the echo: updated %v, want %v", got, pushed)
+		}
+	})
+}
+
+func (f *rtFixture) platformUpdated(t *testing.T, id string) time.Time {
+	t.Helper()
+	m, err := f.Store.GetContacts(f.ctx, f.Tenant.ID, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[id].Updated
+}
+
+func TestRealtime_LeaseTakenOverWhenTheHolderDies(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		// Process A has its own database handle: closing it is A dying
+		// without giving its lease up.
+		storeA, err := store.Open(f.ctx, f.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		connA := *f.Conn
+		connA.Store = storeA
+		engA := &syncer.Engine{Store: storeA, Conn: &connA, Logger: slog.New(slog.DiscardHandler), PageSize: 200}
+		a, stopA := f.streamer(t, "process-a", engA)
+		waitFor(t, "A to hold the subscription", func() bool { return len(a.Held()) == 1 })
+		b, _ := f.streamer(t, "process-b", f.eng)
+		f.waitCaughtUp(t)
+		time.Sleep(300 * time.Millisecond) // several scans of both
+		if len(b.Held()) != 0 || len(a.Held()) != 1 {
+			t.Fatalf("holders: A %v, B %v; want A alone", a.Held(), b.Held())
+		}
+		if err := storeA.Close(); err != nil {
+			t.Fatal(err)
+		}
+		died := time.Now()
+		stopA()
+		waitFor(t, "B to take the subscription over", func() bool { return len(b.Held()) == 1 })
+		// LeaseTTL is 1 s here (20 s in production, so 25 s with the scan).
+		if took := time.Since(died); took > 3*time.Second {
+			t.Errorf("takeover took %v, want within the lease TTL and a scan", took)
+		}
+		if rs := f.stream(t); rs.LeaseOwner != "process-b" {
+			t.Errorf("lease owner: got %q, want process-b", rs.LeaseOwner)
+		}
+		id := f.platformSF(t, "M0001")
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "After takeover"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a change through B", func() bool { return f.platformName("M0001") == "After takeover" })
+	})
+}
+
+func TestRealtime_WithoutCDCKeepsPolling(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		edition sfemu.Edition
+		selectC bool
+	}{{"contact not selected", sfemu.Enterprise, false}, {"professional edition", sfemu.Professional, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			eachDialect(t, func(t *testing.T, d store.Dialect) {
+				f := setupRealtime(t, d, c.edition)
+				if c.selectC {
+					f.selectContact(t, false)
+				}
+				s, _ := f.streamer(t, "p1", f.eng)
+				waitFor(t, "the polling mode", func() bool {
+					rs := f.stream(t)
+					return rs.Mode == store.StreamPolling && rs.Reason == syncer.ReasonNoCDC
+				})
+				if len(s.Held()) != 1 {
+					t.Errorf("held: %v, want the tenant (its org is asked again later)", s.Held())
+				}
+				// No run failed, and the poll still brings changes.
+				runs, err := f.Store.ListRuns(f.ctx, f.Tenant.ID, "", 100, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range runs {
+					if r.Status == syncer.StatusFailed {
+						t.Errorf("run %d (%s) failed: %s", r.ID, r.Trigger, r.Message)
+					}
+				}
+				if err := f.Org.ModifyAsHuman(f.platformSF(t, "M0001"), map[string]any{"LastName": "Polled"}); err != nil {
+					t.Fatal(err)
+				}
+				f.syncNow(t)
+				if got := f.platformName("M0001"); got != "Polled" {
+					t.Errorf("after a poll: got %q, want Polled", got)
+				}
+			})
+		})
+	}
+}
