@@ -66,6 +66,7 @@ type options struct {
 	duration     time.Duration
 	pollInterval time.Duration
 	changes      float64
+	active       float64
 	big          int
 	killAt       float64
 	bigAt        float64
@@ -86,7 +87,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.workers, "workers", 3, "sfsync worker processes (beside one sfsync serve, which works jobs too)")
 	fs.DurationVar(&o.duration, "duration", 30*time.Minute, "how long the measured phase runs, after every first sync has finished")
 	fs.DurationVar(&o.pollInterval, "poll-interval", 15*time.Minute, "SFSYNC_POLL_INTERVAL of the processes (at least 1m); the change rate follows it")
-	fs.Float64Var(&o.changes, "changes", 2, "changes per tenant per poll interval on each side (Salesforce edits by a human, platform edits through the JSON API)")
+	fs.Float64Var(&o.changes, "changes", 2, "changes per active tenant per poll interval on each side (Salesforce edits by a human, platform edits through the JSON API)")
+	fs.Float64Var(&o.active, "active", 0.5, "share of the tenants that get the changes; the others stay idle, so that idle polls are measured too")
 	fs.IntVar(&o.big, "big", 1_000_000, "contacts of the one tenant whose first sync starts mid-run (0: none)")
 	fs.Float64Var(&o.killAt, "kill-at", 0.33, "when to kill -9 one worker, as a share of -duration (0: never)")
 	fs.Float64Var(&o.bigAt, "big-at", 0.5, "when the big tenant's first sync starts, as a share of -duration")
@@ -105,6 +107,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-tenants, -contacts and -workers must be at least 1")
 	case o.pollInterval < time.Minute:
 		return o, errors.New("-poll-interval must be at least 1m (sfsync's minimum)")
+	case o.active <= 0 || o.active > 1:
+		return o, errors.New("-active must be above 0 and at most 1")
 	case o.killAt < 0 || o.killAt >= 1 || o.bigAt < 0 || o.bigAt >= 1:
 		return o, errors.New("-kill-at and -big-at must be from 0 to below 1")
 	}
@@ -152,6 +156,7 @@ type rig struct {
 	conn     *sfconn.Service
 	eng      *syncer.Engine
 	tenants  []*orgTenant
+	active   int // the first active tenants get the changes
 	big      *orgTenant
 	serveURL string
 	procs    []*proc

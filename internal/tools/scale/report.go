@@ -49,8 +49,8 @@ func (r *rig) report(m *measurement) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	end := m.start.Add(m.elapsed)
 	p("## Scale test report\n\n")
-	p("%d tenants, each with its own emulated org of %d contacts; one `sfsync serve` and %d `sfsync worker` processes (%d poll/push slots and %d full-pass slots each) on one PostgreSQL; poll interval %s; %.1f changes per tenant per poll interval on each side. Machine: %d CPUs (%s/%s).\n\n",
-		m.tenants, m.contactsPerTenant, r.o.workers, r.o.workerSlots, r.o.bulkSlots, r.o.pollInterval, r.o.changes, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	p("%d tenants, each with its own emulated org of %d contacts; one `sfsync serve` and %d `sfsync worker` processes (%d poll/push slots and %d full-pass slots each) on one PostgreSQL; poll interval %s; %.1f changes per poll interval on each side for each of %.0f%% of the tenants, none for the others. Machine: %d CPUs (%s/%s).\n\n",
+		m.tenants, m.contactsPerTenant, r.o.workers, r.o.workerSlots, r.o.bulkSlots, r.o.pollInterval, r.o.changes, 100*r.o.active, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	p("Command: `go run ./internal/tools/scale %s`\n\n", strings.Join(flagsOf(r.o), " "))
 	p("| Phase | Time |\n|---|---|\n")
 	p("| set-up (orgs, tenants, connections, processes) | %s |\n", m.setup.Round(time.Second))
@@ -135,7 +135,7 @@ func (r *rig) report(m *measurement) string {
 	if m.polls > 0 {
 		idleShare = float64(m.idlePolls) / float64(m.polls)
 	}
-	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: nothing changed). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
+	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: polls of the tenants that got no changes). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
 	var cpu time.Duration
 	for name, e := range m.cpuEnd {
 		cpu += e.cpu - m.cpuStart[name].cpu
@@ -255,7 +255,7 @@ func (r *rig) report(m *measurement) string {
 func flagsOf(o options) []string {
 	return []string{
 		fmt.Sprintf("-tenants %d", o.tenants), fmt.Sprintf("-contacts %d", o.contacts), fmt.Sprintf("-workers %d", o.workers),
-		fmt.Sprintf("-duration %s", o.duration), fmt.Sprintf("-poll-interval %s", o.pollInterval), fmt.Sprintf("-changes %g", o.changes),
+		fmt.Sprintf("-duration %s", o.duration), fmt.Sprintf("-poll-interval %s", o.pollInterval), fmt.Sprintf("-changes %g", o.changes), fmt.Sprintf("-active %g", o.active),
 		fmt.Sprintf("-big %d", o.big), fmt.Sprintf("-kill-at %g", o.killAt), fmt.Sprintf("-big-at %g", o.bigAt),
 	}
 }
