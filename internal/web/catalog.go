@@ -388,7 +388,7 @@ var zhTW = map[string]string{
 	"flash.review_apart":         "已記錄：不是同一人。",
 	"flash.review_ignored":       "已略過這些聯絡人。",
 	// How Salesforce changes arrive (issue 15).
-	"trigger.catch_up":               "即時同步中斷後補同步",
+	"trigger.catch_up":               "即時同步的補同步",
 	"arrival.label":                  "Salesforce 變更",
 	"arrival.realtime":               "即時送達",
 	"arrival.polling":                "每 15 分鐘輪詢",
@@ -777,7 +777,7 @@ var en = map[string]string{
 	"flash.review_apart":         "Noted: not the same person.",
 	"flash.review_ignored":       "These records are ignored.",
 	// How Salesforce changes arrive (issue 15).
-	"trigger.catch_up":               "Catch-up after real time",
+	"trigger.catch_up":               "Catch-up for real time",
 	"arrival.label":                  "Salesforce changes",
 	"arrival.realtime":               "Real time",
 	"arrival.polling":                "Polling every 15 minutes",
