@@ -8,7 +8,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS    ?= $(CURDIR)/.cache/tools
 GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: test test-race bench soak lint demo build run fmt
+.PHONY: test test-race bench bench-product soak scale lint demo build run fmt
 
 ## test: vet and run every test, then list the skipped ones and why (PostgreSQL tests need SFSYNC_TEST_POSTGRES_URL; they skip without it, except on CI)
 test:
@@ -23,9 +23,17 @@ test-race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) | tee $(BENCHOUT)
 
+## bench-product: the product-path benchmarks alone (issue 14): the built binary as serve and emulator processes, the first sync through the JSON API beside jsforce's download, bulk import from this process; SFSYNC_BENCH_LARGE=1 adds 1M, SFSYNC_BENCH_CONTACTS=N sets the size
+bench-product:
+	$(GO) test -run '^$$' -bench 'Product' -benchtime 1x -timeout 240m ./internal/productbench/ | tee bench-product.out
+
 ## soak: the model-based convergence test at 5,000 random operations per database (SFSYNC_MODEL_SEED=N replays one)
 soak:
 	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_test.go'
+
+## scale: the scale-out test on PostgreSQL (needs SFSYNC_TEST_POSTGRES_URL): 10,000 tenants each with its own emulated org, serve and three workers as real processes, 30 measured minutes; SCALE_FLAGS="-tenants 200 -duration 3m -poll-interval 1m -big 50000" runs a short one. Report in scale-report.md
+scale: build
+	$(GO) run ./internal/tools/scale -bin bin/sfsync $(SCALE_FLAGS)
 
 ## demo: the whole product with an emulated Salesforce
 demo:

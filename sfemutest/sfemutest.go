@@ -78,6 +78,24 @@ func WithContacts(n int, seed uint64) Option {
 	return func(c *sfemu.Config) { c.Contacts, c.ContactsSeed = n, seed }
 }
 
+// WithLeads generates n realistic leads (seed as WithContacts').
+func WithLeads(n int) Option { return func(c *sfemu.Config) { c.Leads = n } }
+
+// WithPersonAccounts turns Person Accounts on and generates n person
+// accounts (n may be 0: Person Accounts on, no records).
+func WithPersonAccounts(n int) Option {
+	return func(c *sfemu.Config) { c.EnablePersonAccounts, c.PersonAccounts = true, n }
+}
+
+// WithDuplicateRules turns the standard duplicate rules on with action
+// "alert" or "block".
+func WithDuplicateRules(action string) Option {
+	return func(c *sfemu.Config) { c.DuplicateRules = action }
+}
+
+// WithSalesUsers adds n sales users (Standard User) to the org.
+func WithSalesUsers(n int) Option { return func(c *sfemu.Config) { c.SalesUsers = n } }
+
 // WithSeedCSV loads Contacts from a CSV file whose header names API
 // fields; the test fails if a row is refused.
 func WithSeedCSV(path string) Option { return func(c *sfemu.Config) { c.SeedCSV = path } }

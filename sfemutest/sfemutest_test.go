@@ -114,3 +114,22 @@ func TestStart_refusedSeedFailsTheTest(t *testing.T) {
 		t.Errorf("got failure %q, want the test failed at start", tb.failed)
 	}
 }
+
+func TestStart_objectOptions(t *testing.T) {
+	t.Parallel()
+	emu := Start(t, WithLeads(12), WithPersonAccounts(7), WithDuplicateRules("block"), WithSalesUsers(2))
+	for q, want := range map[string]string{
+		"SELECT+COUNT()+FROM+Lead":                                 `"totalSize":12`,
+		"SELECT+COUNT()+FROM+Account+WHERE+IsPersonAccount+=+true": `"totalSize":7`,
+		"SELECT+COUNT()+FROM+User+WHERE+Username+LIKE+'sales%25'":  `"totalSize":2`,
+		"SELECT+COUNT()+FROM+RecordType+WHERE+IsPersonType+=+true": `"totalSize":1`,
+	} {
+		status, body := get(t, emu.HTTPClient, emu.URL+"/services/data/v62.0/query?q="+q, emu.AccessToken)
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: got %d %s, want %s", q, status, body, want)
+		}
+	}
+	if d := emu.Server.Orgs()[0].DuplicateRules(); d.Lead != "block" || d.Contact != "block" {
+		t.Errorf("duplicate rules: got %+v", d)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/config"
 	"github.com/sfsync/sfsync/internal/store"
@@ -144,6 +145,27 @@ func adminCommand(ctx context.Context, group string, args []string, stdout io.Wr
 			return err
 		}
 		fmt.Fprintf(stdout, "tenant %s API budget: %.0f%% of the org's daily allocation\n", *tenantID, *share*100)
+		return nil
+	case "tenant drift-check":
+		if err := need("tenant", *tenantID); err != nil {
+			return err
+		}
+		if _, err := s.GetTenant(ctx, *tenantID); err != nil {
+			return fmt.Errorf("tenant %s: %w", *tenantID, err)
+		}
+		st, err := s.GetSyncState(ctx, *tenantID)
+		if err != nil {
+			return err
+		}
+		if !st.PullEnabled || st.InitialRunID == 0 {
+			return fmt.Errorf("tenant %s: no drift check before the first sync from Salesforce has run", *tenantID)
+		}
+		// The workers' scheduler (every 30 s) starts it, one at a time with
+		// the tenant's other pulls; the daily schedule goes on from it.
+		if err := s.SetNextDriftCheck(ctx, *tenantID, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s: drift check due now; a running worker starts it within a minute (see the sync log)\n", *tenantID)
 		return nil
 	case "admin create":
 		if err := need("tenant", *tenantID); err != nil {

@@ -30,6 +30,7 @@ Administration:
   tenant list
   tenant set-plan --tenant ID [--salesforce-addon=true|false] [--social-cdp=true|false]
   tenant set-budget --tenant ID --share 0.5   (share of the org's daily API allocation sfsync may use)
+  tenant drift-check --tenant ID   (check for and repair drift now, SPEC Y2; the workers run it)
   admin create --tenant ID --email E [--password P]   (password read from SFSYNC_ADMIN_PASSWORD if not given)
   apikey create --tenant ID [--name N]
   apikey revoke --id KEY_ID

@@ -71,6 +71,9 @@ func TestAdminCommands(t *testing.T) {
 	if _, err := cli(t, dir, "tenant", "set-budget", "--tenant", id, "--share", "0.3"); err == nil || !strings.Contains(err.Error(), "not connected") {
 		t.Errorf("budget of an unconnected tenant: error = %v, want one saying Salesforce is not connected", err)
 	}
+	if _, err := cli(t, dir, "tenant", "drift-check", "--tenant", id); err == nil || !strings.Contains(err.Error(), "first sync") {
+		t.Errorf("drift check of a tenant that never synced: error = %v, want one naming the first sync", err)
+	}
 	if _, err := cli(t, dir, "tenant", "create"); err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Errorf("missing name error = %v, want one naming --name", err)
 	}

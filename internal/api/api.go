@@ -53,6 +53,7 @@ var routes = []route{
 	{method: http.MethodDelete, path: "/salesforce/connection", handle: (*server).deleteConnection},
 	{method: http.MethodPost, path: "/salesforce/connection/callback", handle: (*server).finishConnection},
 	{method: http.MethodPut, path: "/salesforce/connection/budget", handle: (*server).setBudget},
+	{method: http.MethodGet, path: "/salesforce/objects", handle: (*server).listObjects},
 	{method: http.MethodGet, path: "/salesforce/config", handle: (*server).getConfig},
 	{method: http.MethodPut, path: "/salesforce/config", handle: (*server).putConfig},
 	{method: http.MethodPost, path: "/salesforce/config/validate", handle: (*server).validateConfig},
@@ -64,6 +65,14 @@ var routes = []route{
 	{method: http.MethodGet, path: "/salesforce/review", handle: (*server).listReview},
 	{method: http.MethodGet, path: "/salesforce/review/{id}", handle: (*server).getReview},
 	{method: http.MethodPost, path: "/salesforce/review/{id}/resolve", handle: (*server).resolveReview},
+	{method: http.MethodGet, path: "/salesforce/history", handle: (*server).getHistory},
+	{method: http.MethodPost, path: "/salesforce/history/resync", handle: (*server).resyncContact},
+	{method: http.MethodGet, path: "/salesforce/pause", handle: (*server).getPause},
+	{method: http.MethodPut, path: "/salesforce/pause", handle: (*server).putPause},
+	{method: http.MethodGet, path: "/salesforce/config/export", handle: (*server).exportConfig},
+	{method: http.MethodPost, path: "/salesforce/config/import", handle: (*server).importConfig},
+	{method: http.MethodGet, path: "/salesforce/alerts", handle: (*server).getAlerts},
+	{method: http.MethodPut, path: "/salesforce/alerts", handle: (*server).putAlerts},
 }
 
 type server struct {

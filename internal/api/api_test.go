@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/secret"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -45,7 +46,7 @@ func setup(t *testing.T, d store.Dialect) *env {
 	conn := &sfconn.Service{Store: s, Keyring: kr, ClientID: "test-client", ClientSecret: "test-secret",
 		RedirectURL: "http://127.0.0.1:9/oauth/salesforce/callback", DefaultLoginURL: "https://login.salesforce.com"}
 	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(slog.DiscardHandler)}
-	h := NewWithSync(s, slog.New(slog.NewTextHandler(logs, nil)), Sync{Engine: eng, Conn: conn})
+	h := NewWithSync(s, slog.New(slog.NewTextHandler(logs, nil)), Sync{Engine: eng, Conn: conn, Alerts: &alert.Service{Store: s, Keyring: kr}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: s, handler: h, srv: srv, logs: logs}

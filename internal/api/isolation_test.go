@@ -85,6 +85,7 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 		"DELETE /salesforce/connection":        {{method: "DELETE", path: "/api/v1/salesforce/connection", want: "own"}},
 		"POST /salesforce/connection/callback": {{method: "POST", path: "/api/v1/salesforce/connection/callback", body: `{"state":"a-state","code":"a-code"}`, want: "refused"}},
 		"PUT /salesforce/connection/budget":    {{method: "PUT", path: "/api/v1/salesforce/connection/budget", body: `{"share":0.3}`, want: "refused"}},
+		"GET /salesforce/objects":              {{method: "GET", path: "/api/v1/salesforce/objects", want: "refused"}},
 		"GET /salesforce/config":               {{method: "GET", path: "/api/v1/salesforce/config", want: "not-found"}},
 		"PUT /salesforce/config":               {{method: "PUT", path: "/api/v1/salesforce/config", body: a.config, want: "refused"}},
 		"POST /salesforce/config/validate":     {{method: "POST", path: "/api/v1/salesforce/config/validate", body: a.config, want: "refused"}},
@@ -95,6 +96,25 @@ func isolationCases(a tenantA) map[string][]isolationCase {
 		"GET /salesforce/runs/{id}/records":    {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/runs/%d/records", a.runID), want: "not-found"}},
 		"GET /salesforce/review":               {{method: "GET", path: "/api/v1/salesforce/review", want: "empty"}, {method: "GET", path: "/api/v1/salesforce/review?status=open", want: "empty"}},
 		"GET /salesforce/review/{id}":          {{method: "GET", path: fmt.Sprintf("/api/v1/salesforce/review/%d", a.reviewID), want: "not-found"}},
+		"GET /salesforce/history": {
+			{method: "GET", path: "/api/v1/salesforce/history?contact_id=" + url.QueryEscape(a.contactID), want: "not-found"},
+			{method: "GET", path: "/api/v1/salesforce/history?member_id=" + url.QueryEscape(a.memberID), want: "not-found"},
+			{method: "GET", path: "/api/v1/salesforce/history?phone=" + url.QueryEscape(a.phone), want: "not-found"},
+			{method: "GET", path: "/api/v1/salesforce/history?email=" + url.QueryEscape(a.email), want: "not-found"},
+			{method: "GET", path: "/api/v1/salesforce/history?social=" + url.QueryEscape(a.channelType+":"+a.channelID+":"+a.userID), want: "not-found"},
+		},
+		"POST /salesforce/history/resync": {
+			{method: "POST", path: "/api/v1/salesforce/history/resync?contact_id=" + url.QueryEscape(a.contactID), want: "not-found"},
+			{method: "POST", path: "/api/v1/salesforce/history/resync?member_id=" + url.QueryEscape(a.memberID), want: "not-found"},
+		},
+		"GET /salesforce/pause":         {{method: "GET", path: "/api/v1/salesforce/pause", want: "own"}},
+		"PUT /salesforce/pause":         {{method: "PUT", path: "/api/v1/salesforce/pause", body: `{"to_platform":false,"to_salesforce":false}`, want: "own"}},
+		"GET /salesforce/config/export": {{method: "GET", path: "/api/v1/salesforce/config/export", want: "not-found"}},
+		"POST /salesforce/config/import": {
+			{method: "POST", path: "/api/v1/salesforce/config/import", body: `{"sfsync_config_export":1,"config":` + a.config + `}`, want: "refused"},
+		},
+		"GET /salesforce/alerts": {{method: "GET", path: "/api/v1/salesforce/alerts", want: "own"}},
+		"PUT /salesforce/alerts": {{method: "PUT", path: "/api/v1/salesforce/alerts", body: `{"emails":["b@b.test"]}`, want: "own"}},
 		"POST /salesforce/review/{id}/resolve": {
 			{method: "POST", path: fmt.Sprintf("/api/v1/salesforce/review/%d/resolve", a.reviewID), body: `{"action":"link","salesforce_id":"003A-REVIEW-SECRET"}`, want: "not-found"},
 			{method: "POST", path: fmt.Sprintf("/api/v1/salesforce/review/%d/resolve", a.reviewID), body: `{"action":"ignore"}`, want: "not-found"},
@@ -145,11 +165,25 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A's field history, pause and alert settings.
+		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+			return e.store.AddFieldHistoryTx(ctx, tx, e.tenant, []store.FieldHistoryEntry{{ContactID: c.ID, SalesforceID: "003A-SECRET-SFID", RunID: run.ID, Direction: "to_platform",
+				Changes: []store.FieldChange{{Key: "name", SFField: "LastName", Side: "salesforce", Value: "A-History-Secret", Old: "Alice-Secret-Name"}}}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SetSyncPause(ctx, e.tenant, store.SyncPause{ToPlatform: true, ToSalesforce: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SaveAlertSettings(ctx, store.AlertSettings{TenantID: e.tenant, Emails: []string{"a-alerts-secret@a.test"}, WebhookURL: "https://a-secret-hook.test/x", FailureRate: 0.1, ReviewDays: 3}); err != nil {
+			t.Fatal(err)
+		}
 		held, _ := e.store.HeldSalesforceIDs(ctx, e.tenant, []string{"003A-REVIEW-SECRET"})
 		a.reviewID = held["003A-REVIEW-SECRET"]
 		a.secrets = []string{c.ID, a.memberID, "Alice-Secret-Name", a.phone, "912000111", a.email, "1981-07-07", "a-secret-tag",
 			"a-secret-option", a.channelID, a.userID, a.fieldKey, "A-Secret-Label", e.tenant, "A_Secret_Field__c", "003A-SECRET-SFID", "A-secret-reason",
-			"003A-REVIEW-OTHER", "A-Review-Secret-Name"}
+			"003A-REVIEW-OTHER", "A-Review-Secret-Name", "A-History-Secret", "a-alerts-secret@a.test", "a-secret-hook.test"}
 		beforeA := jsonString(viewContact(mustGet(t, e.store, e.tenant, c.ID)))
 		outboxBefore := len(e.outbox())
 
@@ -186,6 +220,12 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		if it, err := e.store.GetReviewItem(ctx, e.tenant, a.reviewID); err != nil || it.Status != store.ReviewOpen {
 			t.Errorf("A's review item after B's requests: got %+v, %v; want it open", it, err)
+		}
+		if p, _ := e.store.GetSyncPause(ctx, e.tenant); !p.ToPlatform || !p.ToSalesforce {
+			t.Errorf("A's pause after B's requests: got %+v, want both paused still", p)
+		}
+		if as, _ := e.store.GetAlertSettings(ctx, e.tenant); len(as.Emails) != 1 || as.Emails[0] != "a-alerts-secret@a.test" {
+			t.Errorf("A's alert recipients after B's requests: got %v", as.Emails)
 		}
 		defs, err := e.store.ListCustomFields(ctx, e.tenant)
 		if err != nil || len(defs) != 1 || defs[0].Label != "A-Secret-Label" {

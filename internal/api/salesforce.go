@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -28,6 +29,8 @@ import (
 type Sync struct {
 	Engine *syncer.Engine
 	Conn   *sfconn.Service
+	// Alerts keeps the alert settings (nil: those routes answer 503).
+	Alerts *alert.Service
 }
 
 func (s *server) sync() (*syncer.Engine, *sfconn.Service, error) {
@@ -198,6 +201,32 @@ func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listObjects lists the Salesforce objects a configuration may sync in
+// this org (issue 16): Contact and Lead always, PersonAccount when the
+// org has Person Accounts enabled.
+func (s *server) listObjects(w http.ResponseWriter, r *http.Request) error {
+	eng, _, err := s.sync()
+	if err != nil {
+		return err
+	}
+	env, err := eng.EnvFor(r.Context(), tenantFrom(r.Context()), syncconf.ObjectContact)
+	if err != nil {
+		return refusalError(err)
+	}
+	type object struct {
+		Object  syncconf.ObjectChoice `json:"object"`
+		SObject string                `json:"sobject"`
+	}
+	out := struct {
+		Objects []object `json:"objects"`
+	}{Objects: []object{}}
+	for _, o := range env.Objects() {
+		out.Objects = append(out.Objects, object{Object: o, SObject: o.SObject()})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // readConfig decodes a syncconf.Config body strictly.
 func readConfig(w http.ResponseWriter, r *http.Request) (syncconf.Config, error) {
 	b, err := readObject(w, r, maxObjectBytes)
@@ -276,7 +305,8 @@ func (s *server) dryRun(w http.ResponseWriter, r *http.Request) error {
 
 // startSync runs a manual sync (S20): "changes" pulls Salesforce's changes
 // now, "full" re-reads everything, "initial" starts the first sync,
-// "retry_failed" retries every failed record.
+// "retry_failed" retries every failed record, "drift_check" checks for
+// and repairs drift (Y2).
 func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 	eng, _, err := s.sync()
 	if err != nil {
@@ -299,8 +329,10 @@ func (s *server) startSync(w http.ResponseWriter, r *http.Request) error {
 		run, err = eng.StartInitialSync(ctx, t)
 	case "retry_failed":
 		run, err = eng.RetryFailed(ctx, t, 0, "")
+	case "drift_check":
+		run, err = eng.DriftCheck(ctx, t)
 	default:
-		return invalidField("kind", "must be changes, full, initial or retry_failed")
+		return invalidField("kind", "must be changes, full, initial, retry_failed or drift_check")
 	}
 	if err != nil {
 		return refusalError(err)

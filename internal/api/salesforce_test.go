@@ -168,6 +168,20 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 		!strings.HasPrefix(string(csvBody), "run_id,kind,salesforce_id,") {
 		t.Errorf("records as CSV = %d %q %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), csvBody)
 	}
+	// A drift check on demand (Y2): a run of its own, whose message
+	// reports what it compared.
+	code, out = call("POST", "/api/v1/salesforce/sync", `{"kind":"drift_check"}`)
+	if code != 202 || out["trigger"] != "drift_check" {
+		t.Fatalf("start drift check = %d %v, want 202 and a drift_check run", code, out)
+	}
+	driftID := int64(out["id"].(float64))
+	if err := eng.RunPull(ctx, env.Tenant.ID, syncer.ModeDrift, syncer.TriggerDrift, driftID); err != nil {
+		t.Fatal(err)
+	}
+	code, out = call("GET", fmt.Sprintf("/api/v1/salesforce/runs/%d", driftID), "")
+	if msg, _ := out["message"].(string); code != 200 || out["status"] != "succeeded" || !strings.Contains(msg, "30 records checked, 0 drifted") {
+		t.Errorf("drift run = %d %v, want succeeded with its report", code, out)
+	}
 	if code, _ := call("DELETE", "/api/v1/salesforce/connection", ""); code != 204 {
 		t.Errorf("disconnect = %d, want 204", code)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/config"
 	"github.com/sfsync/sfsync/internal/jobs"
 	"github.com/sfsync/sfsync/internal/secret"
@@ -48,6 +49,7 @@ type App struct {
 	Metrics *prometheus.Registry
 	Conn    *sfconn.Service
 	Engine  *syncer.Engine
+	Alerts  *alert.Service
 	runner  *jobs.Runner
 	// streamer holds Change Data Capture subscriptions (issue 15);
 	// stopStream ends it and waits.
@@ -86,7 +88,18 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	a := &App{Config: cfg, Store: s, Keyring: kr, Logger: logger, Metrics: prometheus.NewRegistry()}
 	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
 		RedirectURL: CallbackURL(cfg), DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
-	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce}
+	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce,
+		HistoryRetention: time.Duration(cfg.FieldHistoryDays) * 24 * time.Hour}
+	a.Alerts = &alert.Service{Store: s, Keyring: kr, Webhook: &alert.Webhook{}, Logger: logger}
+	if cfg.SMTPURL != "" {
+		m, err := alert.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("config: SFSYNC_SMTP_URL: %w", err) // never the URL: it may hold a password
+		}
+		a.Alerts.Mailer = m
+	}
+	a.Engine.Alerts = a.Alerts
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sfsync_http_requests_total", Help: "HTTP requests by route pattern and status code.",

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,17 @@ type Config struct {
 	// where it names the platform (e.g. "Omnichat"); empty for the generic
 	// 平台 / Platform.
 	PlatformName string
+	// PlatformContactURL links a platform contact from the admin UI's sync
+	// log: an http(s) URL with "{id}" for the contact's ID; empty: no link.
+	PlatformContactURL string
+
+	// FieldHistoryDays is how long field history (Y3) is kept (90).
+	FieldHistoryDays int
+	// SMTPURL is the SMTP server alerts are e-mailed through
+	// (smtp://user:pass@host:port, STARTTLS when offered, or smtps://);
+	// empty: no e-mail. SMTPFrom is the sender address.
+	SMTPURL  string
+	SMTPFrom string
 	// PubSubEndpoint is Salesforce's Pub/Sub API (host:port), where the
 	// workers subscribe to Change Data Capture (issue 15); empty turns
 	// real-time pulls off (polling only).
@@ -202,6 +214,45 @@ var settings = []setting{
 		c.PlatformName = v
 		return nil
 	}},
+	{"platform-contact-url", "SFSYNC_PLATFORM_CONTACT_URL", "the chat platform's contact page, with {id} for the contact's ID, linked from failed records (empty: no link)", "", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			c.PlatformContactURL = ""
+			return nil
+		}
+		u, err := url.Parse(strings.ReplaceAll(v, "{id}", "x"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(v, "{id}") {
+			return errors.New("must be an http(s) URL containing {id}")
+		}
+		c.PlatformContactURL = v
+		return nil
+	}},
+	{"field-history-days", "SFSYNC_FIELD_HISTORY_DAYS", "how many days the per-contact field history is kept", "90", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return errors.New("must be a whole number of days from 1 to 3650")
+		}
+		c.FieldHistoryDays = n
+		return nil
+	}},
+	{"smtp-url", "SFSYNC_SMTP_URL", "SMTP server for alert e-mail: smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://… (empty: no e-mail)", "", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := url.Parse(v); err != nil || !(strings.HasPrefix(v, "smtp://") || strings.HasPrefix(v, "smtps://")) {
+				return errors.New("must be smtp://[user:password@]host[:port] or smtps://…")
+			}
+		}
+		c.SMTPURL = v
+		return nil
+	}},
+	{"smtp-from", "SFSYNC_SMTP_FROM", "sender address of alert e-mail", "", func(c *Config, v string) error {
+		if v != "" {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address == "" {
+				return errors.New("must be an e-mail address")
+			}
+		}
+		c.SMTPFrom = v
+		return nil
+	}},
 	{"pubsub-endpoint", "SFSYNC_PUBSUB_ENDPOINT", "Salesforce's Pub/Sub API host:port, where workers subscribe to Change Data Capture for real-time pulls (\"off\": polling only)", "api.pubsub.salesforce.com:7443", func(c *Config, v string) error {
 		if v == "off" || v == "" {
 			c.PubSubEndpoint = ""
@@ -259,11 +310,18 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 			}
 		}
 		if err := s.set(c, v); err != nil {
-			return nil, nil, fmt.Errorf("config: %s=%q: %w", source, v, err)
+			shown := strconv.Quote(v)
+			if s.flag == "smtp-url" || strings.Contains(s.flag, "secret") {
+				shown = "(hidden: it may hold a password)"
+			}
+			return nil, nil, fmt.Errorf("config: %s=%s: %w", source, shown, err)
 		}
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
+	}
+	if c.SMTPURL != "" && c.SMTPFrom == "" {
+		return nil, nil, errors.New("config: --smtp-url needs --smtp-from (SFSYNC_SMTP_FROM), the alerts' sender address")
 	}
 	return c, fs.Args(), nil
 }

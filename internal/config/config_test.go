@@ -49,6 +49,8 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
 		{env: map[string]string{"SFSYNC_PLATFORM_NAME": "Omni\nchat"}, want: "SFSYNC_PLATFORM_NAME"},
 		{args: []string{"--platform-name", strings.Repeat("x", 41)}, want: "--platform-name"},
+		{args: []string{"--platform-contact-url", "https://app.example/contacts"}, want: "--platform-contact-url"}, // no {id}
+		{env: map[string]string{"SFSYNC_PLATFORM_CONTACT_URL": "javascript:alert({id})"}, want: "SFSYNC_PLATFORM_CONTACT_URL"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))
@@ -82,5 +84,37 @@ func TestPlatformName(t *testing.T) {
 	}
 	if c, _, _ := Parse("serve", nil, env(nil)); c.PlatformName != "" {
 		t.Errorf("got default platform name %q, want empty (平台 / Platform)", c.PlatformName)
+	}
+}
+
+func TestPlatformContactURL(t *testing.T) {
+	t.Parallel()
+	c, _, err := Parse("serve", []string{"--platform-contact-url", "https://app.omnichat.example/contacts/{id}"}, env(nil))
+	if err != nil || c.PlatformContactURL != "https://app.omnichat.example/contacts/{id}" {
+		t.Errorf("got %q, %v; want the URL kept", c.PlatformContactURL, err)
+	}
+}
+
+// TestSMTPSettings: the alert e-mail settings are checked, the URL needs
+// a sender, and an error never shows the URL (it may hold a password).
+func TestSMTPSettings(t *testing.T) {
+	t.Parallel()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	c, _, err := Parse("serve", []string{"--smtp-url", "smtp://u:pw@mail.test:587", "--smtp-from", "alerts@shop.test", "--field-history-days", "30"}, env(nil))
+	if err != nil || c.SMTPURL != "smtp://u:pw@mail.test:587" || c.SMTPFrom != "alerts@shop.test" || c.FieldHistoryDays != 30 {
+		t.Fatalf("got %+v, %v; want the SMTP settings and 30 days", c, err)
+	}
+	if c, _, _ := Parse("serve", nil, env(nil)); c.FieldHistoryDays != 90 {
+		t.Errorf("default field history: got %d days, want 90", c.FieldHistoryDays)
+	}
+	if _, _, err := Parse("serve", []string{"--smtp-url", "smtp://u:pw@mail.test"}, env(nil)); err == nil || !strings.Contains(err.Error(), "smtp-from") {
+		t.Errorf("SMTP URL without a sender: got %v, want an error naming --smtp-from", err)
+	}
+	_, _, err = Parse("serve", nil, env(map[string]string{"SFSYNC_SMTP_URL": "http://u:s3cret-pw@mail.test"}))
+	if err == nil || strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "SFSYNC_SMTP_URL") {
+		t.Errorf("bad SMTP URL: got %v, want an error naming the setting without its password", err)
+	}
+	if _, _, err := Parse("serve", []string{"--field-history-days", "0"}, env(nil)); err == nil {
+		t.Errorf("0 days of field history: accepted, want refused")
 	}
 }

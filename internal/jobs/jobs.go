@@ -82,7 +82,7 @@ func (PullArgs) InsertOpts() river.InsertOpts {
 // resyncs wait for each other and never for the slots of polls.
 func pullOpts(mode syncer.PullMode) river.InsertOpts {
 	o := PullArgs{}.InsertOpts()
-	if mode == syncer.ModeFull {
+	if mode == syncer.ModeFull || mode == syncer.ModeDrift {
 		o.Queue, o.Priority = string(QueueBulk), priorityBulk
 	}
 	return o
@@ -112,21 +112,47 @@ func (ScheduleArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: string(QueueSchedule), MaxAttempts: 3}
 }
 
+// CompletedJobRetention is how long a completed job row stays in
+// river_job before River's cleaner deletes it.
+const CompletedJobRetention = time.Hour
+
 type pullWorker struct {
 	river.WorkerDefaults[PullArgs]
-	e *syncer.Engine
-	t *tracker
+	e  *syncer.Engine
+	t  *tracker
+	db *sql.DB
 }
 
 func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 	ctx = jobLogContext(ctx, job.ID, job.Args.TenantID, job.Args.RunID)
 	ctx, done := w.t.track(ctx, job.ID)
 	defer done()
-	err := w.e.RunPull(ctx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
-	if errors.Is(err, syncer.ErrContinue) {
+	runCtx := ctx
+	if job.Queue == string(QueuePull) {
+		runCtx = syncer.OnPollSlot(ctx)
+	}
+	err := w.e.RunPull(runCtx, job.Args.TenantID, job.Args.Mode, job.Args.Trigger, job.Args.RunID)
+	switch {
+	case errors.Is(err, syncer.ErrContinue):
 		return river.JobSnooze(0)
+	case errors.Is(err, syncer.ErrFullPass):
+		return w.moveToBulk(ctx, job.ID)
 	}
 	return err
+}
+
+// moveToBulk puts a job of the poll queue that turned out to be a full
+// pass (a poll whose cursor is older than the recycle bin, or one that
+// carries on a first sync or resync whose own job was merged into it) on
+// the bulk queue, where full passes wait for each other and not for
+// polls. The job is the tenant's one pull (the unique key leaves the
+// queue out), so it is moved rather than copied, and snoozed for no time:
+// the bulk queue's workers take it next.
+func (w *pullWorker) moveToBulk(ctx context.Context, jobID int64) error {
+	if _, err := w.db.ExecContext(ctx, `UPDATE river_job SET queue = $1, priority = $2 WHERE id = $3`, string(QueueBulk), priorityBulk, jobID); err != nil {
+		return fmt.Errorf("jobs: move a full pass to the bulk queue: %w", err)
+	}
+	return river.JobSnooze(0)
 }
 
 // Timeout leaves room for a slice and a Bulk API read.
@@ -166,6 +192,9 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 	if _, err := w.e.SchedulePulls(ctx); err != nil {
 		return err
 	}
+	if _, err := w.e.ScheduleDriftChecks(ctx); err != nil {
+		return err
+	}
 	return w.e.Maintain(ctx)
 }
 
@@ -178,7 +207,10 @@ type Options struct {
 	// full resyncs) in this process (half of Workers, at least 1). They
 	// run beside, never instead of, the Workers slots of polls and pushes.
 	BulkWorkers int
-	// ScheduleEvery is the scheduler's period (30 s).
+	// ScheduleEvery is the scheduler's period (10 s). A due poll waits up
+	// to one period to be queued, so it counts against the poll lag
+	// target (60 s at p99); each period costs one indexed query for the
+	// due tenants and one for push runs past their window.
 	ScheduleEvery time.Duration
 	// DispatchEvery is how often outbox rows are turned into push jobs (100 ms).
 	DispatchEvery time.Duration
@@ -231,7 +263,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		opts.BulkWorkers = max(1, opts.Workers/2)
 	}
 	if opts.ScheduleEvery <= 0 {
-		opts.ScheduleEvery = 30 * time.Second
+		opts.ScheduleEvery = 10 * time.Second
 	}
 	if opts.DispatchEvery <= 0 {
 		opts.DispatchEvery = 100 * time.Millisecond
@@ -247,7 +279,7 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	}
 	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.DB, pg: s.Dialect == store.Postgres, clientID: newClientID()}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked})
+	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked, db: s.DB})
 	river.AddWorker(workers, &pushWorker{e: e, t: &r.tracked})
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	cfg := &river.Config{
@@ -261,7 +293,12 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		// next start does. A job still "running" long after its timeout
 		// belongs to a dead process.
 		RescueStuckJobsAfter: 35 * time.Minute,
-		SoftStopTimeout:      opts.SoftStopTimeout,
+		// River keeps completed jobs a day by default: at 10,000 tenants
+		// polling every 15 minutes that is a million rows. An hour still
+		// covers the metrics' recent window (app.opsWindow, 15 minutes);
+		// the runs themselves are kept in sync_runs.
+		CompletedJobRetentionPeriod: CompletedJobRetention,
+		SoftStopTimeout:             opts.SoftStopTimeout,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
 	}

@@ -29,6 +29,46 @@ type RecordError struct {
 	StatusCode string   `json:"statusCode"`
 	Message    string   `json:"message"`
 	Fields     []string `json:"fields"`
+	// DuplicateResult comes with DUPLICATES_DETECTED: the duplicate rule
+	// that refused the record and the existing records it matched.
+	DuplicateResult *DuplicateResult `json:"duplicateResult,omitempty"`
+}
+
+// CodeDuplicatesDetected is the statusCode of a record a duplicate rule
+// refused.
+const CodeDuplicatesDetected = "DUPLICATES_DETECTED"
+
+// DuplicateResult is the "duplicateResult" of a DUPLICATES_DETECTED
+// error: the rule and, per matching rule, the records it matched.
+type DuplicateResult struct {
+	AllowSave     bool   `json:"allowSave"`
+	DuplicateRule string `json:"duplicateRule"`
+	MatchResults  []struct {
+		EntityType   string `json:"entityType"`
+		MatchRecords []struct {
+			Record map[string]any `json:"record"`
+		} `json:"matchRecords"`
+	} `json:"matchResults"`
+}
+
+// DuplicateIDs lists the Ids of the existing records a duplicate rule
+// matched, each once, in the order Salesforce named them.
+func (e RecordError) DuplicateIDs() []string {
+	if e.DuplicateResult == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, mr := range e.DuplicateResult.MatchResults {
+		for _, r := range mr.MatchRecords {
+			id, _ := lookupFold(r.Record, "Id")
+			if s, ok := id.(string); ok && s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func (e RecordError) Error() string { return e.StatusCode + ": " + e.Message }
@@ -51,12 +91,59 @@ type wireSaveResult struct {
 // may have committed it): the caller gets the transport error and must
 // reconcile, e.g. by querying for the records or by upserting instead.
 func (c *Client) CreateRecords(ctx context.Context, sobject string, records []Record) ([]SaveResult, error) {
+	return c.CreateRecordsWith(ctx, sobject, records, WriteOptions{})
+}
+
+// WriteOptions are the request headers of a collection write.
+type WriteOptions struct {
+	// AutoAssign, when set, sends Sforce-Auto-Assign: TRUE or FALSE, which
+	// turns the org's active assignment rules on or off for the Leads (and
+	// Cases) written; unset sends no header, and Salesforce applies them.
+	AutoAssign *bool
+}
+
+func (o WriteOptions) header() map[string]string {
+	if o.AutoAssign == nil {
+		return nil
+	}
+	v := "FALSE"
+	if *o.AutoAssign {
+		v = "TRUE"
+	}
+	return map[string]string{"Sforce-Auto-Assign": v}
+}
+
+// CreateRecord inserts one record (POST /sobjects/{sobject}/) and returns
+// its Id. A refusal is an *APIError; a duplicate rule's names the records
+// it matched (ErrorItem.DuplicateIDs), which sObject Collections may leave
+// out. Like CreateRecords, it is not retried after a dropped connection.
+func (c *Client) CreateRecord(ctx context.Context, sobject string, rec Record, opts WriteOptions) (string, error) {
+	if !ValidObjectName(sobject) {
+		return "", fmt.Errorf("salesforce: invalid object name %q", sobject)
+	}
+	if _, ok := lookupFold(rec, "Id"); ok {
+		return "", fmt.Errorf("salesforce: create record has an Id")
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	err = c.do(ctx, request{method: http.MethodPost, path: versionPath("sobjects", sobject) + "/", body: body, unsafe: true, header: opts.header()},
+		func(resp *http.Response) error { return json.NewDecoder(resp.Body).Decode(&out) })
+	return out.ID, err
+}
+
+// CreateRecordsWith is CreateRecords with request headers.
+func (c *Client) CreateRecordsWith(ctx context.Context, sobject string, records []Record, opts WriteOptions) ([]SaveResult, error) {
 	for i, r := range records {
 		if _, ok := lookupFold(r, "Id"); ok {
 			return nil, fmt.Errorf("salesforce: create record %d has an Id", i)
 		}
 	}
-	return c.collection(ctx, sobject, records, http.MethodPost, versionPath("composite", "sobjects"), true)
+	return c.collectionWith(ctx, sobject, records, http.MethodPost, versionPath("composite", "sobjects"), true, opts.header())
 }
 
 // UpdateRecords updates records of type sobject (PATCH /composite/sobjects,
@@ -88,13 +175,17 @@ func (c *Client) UpsertRecords(ctx context.Context, sobject, extIDField string, 
 }
 
 func (c *Client) collection(ctx context.Context, sobject string, records []Record, method, path string, unsafe bool) ([]SaveResult, error) {
+	return c.collectionWith(ctx, sobject, records, method, path, unsafe, nil)
+}
+
+func (c *Client) collectionWith(ctx context.Context, sobject string, records []Record, method, path string, unsafe bool, header map[string]string) ([]SaveResult, error) {
 	if !ValidObjectName(sobject) {
 		return nil, fmt.Errorf("salesforce: invalid object name %q", sobject)
 	}
 	results := make([]SaveResult, 0, len(records))
 	for start := 0; start < len(records); start += CollectionLimit {
 		end := min(start+CollectionLimit, len(records))
-		chunk, err := c.collectionChunk(ctx, sobject, records, start, end, method, path, unsafe)
+		chunk, err := c.collectionChunk(ctx, sobject, records, start, end, method, path, unsafe, header)
 		if err != nil {
 			return results, fmt.Errorf("salesforce: records %d..%d: %w", start, end-1, err)
 		}
@@ -107,7 +198,7 @@ func (c *Client) collection(ctx context.Context, sobject string, records []Recor
 // only with UNABLE_TO_LOCK_ROW (another transaction held the row) are sent
 // again on their own, with backoff, up to the Client's attempt limit: with
 // allOrNone=false they were not written, so this is safe even for creates.
-func (c *Client) collectionChunk(ctx context.Context, sobject string, records []Record, start, end int, method, path string, unsafe bool) ([]SaveResult, error) {
+func (c *Client) collectionChunk(ctx context.Context, sobject string, records []Record, start, end int, method, path string, unsafe bool, header map[string]string) ([]SaveResult, error) {
 	out := make([]SaveResult, end-start)
 	pending := make([]int, 0, end-start)
 	for i := start; i < end; i++ {
@@ -128,7 +219,7 @@ func (c *Client) collectionChunk(ctx context.Context, sobject string, records []
 			return nil, err
 		}
 		var wire []wireSaveResult
-		err = c.do(ctx, request{method: method, path: path, body: body, unsafe: unsafe}, func(resp *http.Response) error {
+		err = c.do(ctx, request{method: method, path: path, body: body, unsafe: unsafe, header: header}, func(resp *http.Response) error {
 			wire = nil
 			return json.NewDecoder(resp.Body).Decode(&wire)
 		})

@@ -13,6 +13,20 @@ type SObjectDescribe struct {
 	Queryable     bool    `json:"queryable"`
 	Replicateable bool    `json:"replicateable"`
 	Fields        []Field `json:"fields"`
+	// RecordTypeInfos are the object's record types available to the
+	// connected user (the master record type among them).
+	RecordTypeInfos []RecordTypeInfo `json:"recordTypeInfos"`
+}
+
+// RecordTypeInfo is one entry of a describe's "recordTypeInfos".
+type RecordTypeInfo struct {
+	Name                     string `json:"name"`
+	DeveloperName            string `json:"developerName"`
+	RecordTypeID             string `json:"recordTypeId"`
+	Active                   bool   `json:"active"`
+	Available                bool   `json:"available"`
+	DefaultRecordTypeMapping bool   `json:"defaultRecordTypeMapping"`
+	Master                   bool   `json:"master"`
 }
 
 // Field is one entry of a describe's "fields" array.
@@ -83,4 +97,13 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// SameID reports whether two record Ids name the same record: an 18-character
+// Id is its 15-character form plus a case-safe suffix.
+func SameID(a, b string) bool {
+	if len(a) < 15 || len(b) < 15 {
+		return a == b
+	}
+	return a[:15] == b[:15]
 }

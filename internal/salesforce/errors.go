@@ -52,6 +52,14 @@ type ErrorItem struct {
 	ErrorCode string   `json:"errorCode"`
 	Message   string   `json:"message"`
 	Fields    []string `json:"fields,omitempty"`
+	// DuplicateResut is the duplicate rule's answer of a single-record
+	// DUPLICATES_DETECTED, under the key as real orgs spell it.
+	DuplicateResut *DuplicateResult `json:"duplicateResut,omitempty"`
+}
+
+// DuplicateIDs lists the existing records a duplicate rule matched.
+func (e ErrorItem) DuplicateIDs() []string {
+	return RecordError{DuplicateResult: e.DuplicateResut}.DuplicateIDs()
 }
 
 // APIError is an error answer from Salesforce: a REST error array, an OAuth

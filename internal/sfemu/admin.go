@@ -26,7 +26,36 @@ import (
 //	PATCH  /__emulator__/orgs/{org}/records/{id}       modify as a human (?user=username)
 //	DELETE /__emulator__/orgs/{org}/records/{id}       delete as a human
 //	POST   /__emulator__/orgs/{org}/records/{id}/touch move SystemModstamp only (automated process)
+//	PUT    /__emulator__/orgs/{org}/records/{id}/timestamps set {lastModifiedDate, systemModstamp} (late commits, drift)
 //	POST   /__emulator__/orgs/{org}/records/{id}/undelete restore from the Recycle Bin as a human
+//	POST   /__emulator__/orgs/{org}/leads/{id}/convert convert a lead as a human {contactId, accountId, personAccount, convertedStatus, ownerId} (?user=)
+//	GET    /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} list, as /contacts does (?offset=&limit=&deleted=true)
+//	POST   /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} create as a human {field: value} (?user=username)
+//	POST   /__emulator__/orgs/{org}/objects/{object}/fields add a custom field to Contact, Lead or Account
+//	GET    /__emulator__/orgs/{org}/person-accounts    {enabled, recordTypes}
+//	POST   /__emulator__/orgs/{org}/person-accounts    turn Person Accounts on (for good)
+//	GET    /__emulator__/orgs/{org}/record-types       record types (?object=)
+//	POST   /__emulator__/orgs/{org}/record-types       add one {sobjectType, developerName, name}
+//	GET    /__emulator__/orgs/{org}/duplicate-rules    standard duplicate rules {Contact, Lead, PersonAccount, Account: "alert"|"block"|""}
+//	PUT    /__emulator__/orgs/{org}/duplicate-rules    replace them
+//	GET    /__emulator__/orgs/{org}/assignment-rules   Lead assignment rules
+//	POST   /__emulator__/orgs/{org}/assignment-rules   add one {name, owners: [username or id], active}
+//	POST   /__emulator__/orgs/{org}/seed/leads         seed leads {count, seed}
+//	POST   /__emulator__/orgs/{org}/seed/person-accounts seed person accounts {count, seed}
+//	POST   /__emulator__/orgs/{org}/leads/{id}/convert convert a lead as a human {contactId, accountId, personAccount, convertedStatus, ownerId} (?user=)
+//	GET    /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} list, as /contacts does (?offset=&limit=&deleted=true)
+//	POST   /__emulator__/orgs/{org}/objects/{Contact|Lead|Account} create as a human {field: value} (?user=username)
+//	POST   /__emulator__/orgs/{org}/objects/{object}/fields add a custom field to Contact, Lead or Account
+//	GET    /__emulator__/orgs/{org}/person-accounts    {enabled, recordTypes}
+//	POST   /__emulator__/orgs/{org}/person-accounts    turn Person Accounts on (for good)
+//	GET    /__emulator__/orgs/{org}/record-types       record types (?object=)
+//	POST   /__emulator__/orgs/{org}/record-types       add one {sobjectType, developerName, name}
+//	GET    /__emulator__/orgs/{org}/duplicate-rules    standard duplicate rules {Contact, Lead, PersonAccount, Account: "alert"|"block"|""}
+//	PUT    /__emulator__/orgs/{org}/duplicate-rules    replace them
+//	GET    /__emulator__/orgs/{org}/assignment-rules   Lead assignment rules
+//	POST   /__emulator__/orgs/{org}/assignment-rules   add one {name, owners: [username or id], active}
+//	POST   /__emulator__/orgs/{org}/seed/leads         seed leads {count, seed}
+//	POST   /__emulator__/orgs/{org}/seed/person-accounts seed person accounts {count, seed}
 //	POST   /__emulator__/orgs/{org}/merge              merge Contacts as a human {master, losers: [1 or 2 ids], fields} (?user=username)
 //	GET    /__emulator__/orgs/{org}/history            change history (?id=)
 //	GET    /__emulator__/orgs/{org}/cdc                Change Data Capture settings {entities, gapEvents, available}
@@ -244,14 +273,18 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			first, last = ids[0], ids[len(ids)-1]
 		}
 		writeJSON(w, 200, map[string]any{"created": len(ids), "firstId": first, "lastId": last})
-	case r.Method == "GET" && rest == "contacts":
+	case r.Method == "GET" && (rest == "contacts" || len(segs) == 4 && segs[2] == "objects" && isDataObject(segs[3])):
+		key := "contact"
+		if rest != "contacts" {
+			key = strings.ToLower(segs[3])
+		}
 		offset, _ := strconv.Atoi(q.Get("offset"))
 		limit, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || limit <= 0 {
 			limit = 200
 		}
 		o.mu.RLock()
-		t := o.tables["contact"]
+		t := o.tables[key]
 		var b []byte
 		b = append(b, `{"records":[`...)
 		n, skipped, total := 0, 0, 0
@@ -339,6 +372,22 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
+		case r.Method == "PUT" && len(segs) == 5 && segs[4] == "timestamps":
+			// Sets the timestamps without a change event or history entry:
+			// a write the API's readers by SystemModstamp cannot see (a late
+			// commit, or drift for sfsync's drift check).
+			var body struct {
+				LastModifiedDate time.Time `json:"lastModifiedDate"`
+				SystemModstamp   time.Time `json:"systemModstamp"`
+			}
+			if !decode(&body) {
+				return
+			}
+			if err := o.SetTimestamps(id, body.LastModifiedDate, body.SystemModstamp); err != nil {
+				fail(404, err.Error())
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
 		case r.Method == "POST" && len(segs) == 5 && segs[4] == "touch":
 			if err := o.TouchSystemModstamp(id); err != nil {
 				fail(404, err.Error())
@@ -348,6 +397,119 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		default:
 			fail(404, "no such route: "+route)
 		}
+	case r.Method == "POST" && len(segs) == 5 && segs[2] == "leads" && segs[4] == "convert":
+		uid, ok := userFor()
+		if !ok {
+			return
+		}
+		var body LeadConversion
+		if !decode(&body) {
+			return
+		}
+		body.LeadID = segs[3]
+		res, err := o.ConvertLeadAs(uid, body)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, res)
+	case r.Method == "POST" && len(segs) == 4 && segs[2] == "objects" && isDataObject(segs[3]):
+		uid, ok := userFor()
+		if !ok {
+			return
+		}
+		var body map[string]any
+		if !decode(&body) {
+			return
+		}
+		id, err := o.CreateRecordAs(uid, segs[3], body)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 201, map[string]string{"id": id})
+	case r.Method == "POST" && len(segs) == 5 && segs[2] == "objects" && segs[4] == "fields":
+		var body CustomField
+		if !decode(&body) {
+			return
+		}
+		if err := o.AddCustomFieldTo(segs[3], body); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		ob, _ := o.object(segs[3])
+		writeJSON(w, 201, map[string]any{"object": ob.Name, "field": body.Name})
+	case rest == "person-accounts" && (r.Method == "GET" || r.Method == "POST"):
+		if r.Method == "POST" {
+			o.EnablePersonAccounts()
+		}
+		writeJSON(w, 200, map[string]any{"enabled": o.PersonAccountsEnabled(), "recordTypes": nonNil(o.RecordTypes(ObjAccount))})
+	case rest == "record-types" && r.Method == "GET":
+		writeJSON(w, 200, nonNil(o.RecordTypes(q.Get("object"))))
+	case rest == "record-types" && r.Method == "POST":
+		var body RecordType
+		if !decode(&body) {
+			return
+		}
+		rt, err := o.AddRecordType(body.Object, body.DeveloperName, body.Name)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 201, rt)
+	case rest == "duplicate-rules" && r.Method == "GET":
+		writeJSON(w, 200, o.DuplicateRules())
+	case rest == "duplicate-rules" && r.Method == "PUT":
+		var body DuplicateRules
+		if !decode(&body) {
+			return
+		}
+		if err := o.SetDuplicateRules(body); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, o.DuplicateRules())
+	case rest == "assignment-rules" && r.Method == "GET":
+		writeJSON(w, 200, o.AssignmentRules())
+	case rest == "assignment-rules" && r.Method == "POST":
+		var body AssignmentRule
+		if !decode(&body) {
+			return
+		}
+		ar, err := o.AddLeadAssignmentRule(body.Name, body.Owners, body.Active)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 201, ar)
+	case r.Method == "POST" && rest == "seed/leads":
+		var body struct {
+			Count int    `json:"count"`
+			Seed  uint64 `json:"seed"`
+		}
+		if !decode(&body) {
+			return
+		}
+		ids, err := o.SeedLeads(body.Count, body.Seed)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]any{"created": len(ids)})
+	case r.Method == "POST" && rest == "seed/person-accounts":
+		var body struct {
+			Count int    `json:"count"`
+			Seed  uint64 `json:"seed"`
+		}
+		if !decode(&body) {
+			return
+		}
+		ids, err := o.SeedPersonAccounts(body.Count, body.Seed)
+		if err != nil {
+			fail(400, err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]any{"created": len(ids)})
 	case r.Method == "POST" && rest == "merge":
 		uid, ok := userFor()
 		if !ok {
@@ -457,13 +619,23 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 var adminRoutes = []string{
 	"GET /__emulator__/orgs", "POST /__emulator__/orgs", "GET /__emulator__/orgs/{org}", "PUT /__emulator__/orgs/{org}/edition",
 	"POST /__emulator__/orgs/{org}/seed", "GET /__emulator__/orgs/{org}/contacts", "POST /__emulator__/orgs/{org}/contacts",
-	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
-	"POST /__emulator__/orgs/{org}/merge", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "GET /__emulator__/orgs/{org}/cdc/events", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
+	"GET|PATCH|DELETE /__emulator__/orgs/{org}/records/{id}", "POST /__emulator__/orgs/{org}/records/{id}/touch", "PUT /__emulator__/orgs/{org}/records/{id}/timestamps", "POST /__emulator__/orgs/{org}/records/{id}/undelete",
+	"POST /__emulator__/orgs/{org}/merge", "POST /__emulator__/orgs/{org}/leads/{id}/convert", "GET|POST /__emulator__/orgs/{org}/objects/{object}",
+	"POST /__emulator__/orgs/{org}/objects/{object}/fields", "GET|POST /__emulator__/orgs/{org}/person-accounts", "GET|POST /__emulator__/orgs/{org}/record-types",
+	"GET|PUT /__emulator__/orgs/{org}/duplicate-rules", "GET|POST /__emulator__/orgs/{org}/assignment-rules",
+	"POST /__emulator__/orgs/{org}/seed/leads", "POST /__emulator__/orgs/{org}/seed/person-accounts", "GET /__emulator__/orgs/{org}/history", "GET|PUT /__emulator__/orgs/{org}/cdc", "POST /__emulator__/orgs/{org}/cdc/overflow", "GET /__emulator__/orgs/{org}/cdc/events", "POST /__emulator__/orgs/{org}/reset", "POST /__emulator__/orgs/{org}/recycle-bin/empty",
 	"GET|PUT /__emulator__/orgs/{org}/api-usage", "POST /__emulator__/orgs/{org}/fields", "POST|DELETE /__emulator__/orgs/{org}/validation-rules", "POST /__emulator__/orgs/{org}/users",
 	"POST /__emulator__/orgs/{org}/tokens", "POST /__emulator__/orgs/{org}/tokens/expire",
 	"POST /__emulator__/orgs/{org}/refresh-tokens/expire", "POST /__emulator__/tokens/revoke", "GET|POST /__emulator__/apps",
 	"GET|PUT /__emulator__/faults", "GET /__emulator__/clock", "POST /__emulator__/clock/advance", "POST /__emulator__/save",
 	"GET /__emulator__/cert.pem",
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func visibleFields(obj *objectDef) []*fieldDef {
@@ -485,6 +657,8 @@ func (s *Server) orgSummary(o *Org) map[string]any {
 		"admin":         map[string]string{"id": admin.ID, "username": admin.Username, "password": admin.Password},
 		"human":         map[string]string{"id": o.humanID, "username": o.Human().Username},
 		"contactFields": o.ContactFields(),
+		"leads":         len(o.RecordIDs(ObjLead, false)), "accounts": len(o.RecordIDs(ObjAccount, false)),
+		"personAccounts": o.PersonAccountsEnabled(), "duplicateRules": o.DuplicateRules(),
 	}
 }
 

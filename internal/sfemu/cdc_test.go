@@ -114,8 +114,8 @@ func TestCDC_EveryWritePathPublishes(t *testing.T) {
 func TestCDC_SideDoorSettingsAndOverflow(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	wantStatus(t, e.doToken("", "PUT", "/__emulator__/orgs/default/cdc", map[string]any{"entities": []string{"Account"}}), 400)
-	wantStatus(t, e.doToken("", "POST", "/__emulator__/orgs/default/cdc/overflow", map[string]any{}), 400) // not selected
+	wantStatus(t, e.doToken("", "PUT", "/__emulator__/orgs/default/cdc", map[string]any{"entities": []string{"Opportunity"}}), 400) // Contact, Lead and Account only
+	wantStatus(t, e.doToken("", "POST", "/__emulator__/orgs/default/cdc/overflow", map[string]any{}), 400)                          // not selected
 	e.selectContactForCDC()
 	wantStatus(t, e.doToken("", "POST", "/__emulator__/orgs/default/cdc/overflow", map[string]any{"entity": "Contact"}), 200)
 	wantStatus(t, e.doToken("", "PUT", "/__emulator__/orgs/default/cdc", map[string]any{"entities": []string{"Contact"}, "gapEvents": true}), 200)

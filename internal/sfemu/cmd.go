@@ -36,6 +36,18 @@ type Config struct {
 	// SeedCSV is a CSV file of Contacts loaded into a new org (see
 	// Org.LoadContactsCSV).
 	SeedCSV string
+	// Leads and PersonAccounts are generated into a new org, from
+	// ContactsSeed (issue 16); PersonAccounts > 0 turns Person Accounts on.
+	Leads, PersonAccounts int
+	// EnablePersonAccounts turns Person Accounts on in a new org.
+	EnablePersonAccounts bool
+	// DuplicateRules is the action of the standard duplicate rules in a new
+	// org ("alert" or "block" on Contact, Lead and person and business
+	// accounts; "" leaves them off).
+	DuplicateRules string
+	// SalesUsers adds this many standard users (sales reps who own the
+	// generated leads and accounts) to a new org.
+	SalesUsers int
 	// DataFile is the JSON file loaded at start and saved on exit; when it
 	// names a directory, the file emulator.json inside it.
 	DataFile string
@@ -191,8 +203,13 @@ func (inst *Instance) setUp(cfg Config, ed Edition) error {
 		}
 	}
 	if inst.Org == nil {
-		org, err := s.CreateOrg(OrgOptions{Edition: ed})
+		d := cfg.DuplicateRules
+		org, err := s.CreateOrg(OrgOptions{Edition: ed, PersonAccounts: cfg.EnablePersonAccounts || cfg.PersonAccounts > 0,
+			DuplicateRules: DuplicateRules{Contact: d, Lead: d, PersonAccount: d, Account: d}})
 		if err != nil {
+			return err
+		}
+		if err := org.AddSalesUsers(cfg.SalesUsers); err != nil {
 			return err
 		}
 		app, err := s.RegisterConnectedApp(ConnectedAppOptions{Name: "sfsync", ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
@@ -203,6 +220,16 @@ func (inst *Instance) setUp(cfg Config, ed Edition) error {
 		inst.Org, inst.App = org, app
 		if cfg.Contacts > 0 {
 			if _, err := org.SeedContacts(cfg.Contacts, cfg.ContactsSeed); err != nil {
+				return err
+			}
+		}
+		if cfg.Leads > 0 {
+			if _, err := org.SeedLeads(cfg.Leads, cfg.ContactsSeed); err != nil {
+				return err
+			}
+		}
+		if cfg.PersonAccounts > 0 {
+			if _, err := org.SeedPersonAccounts(cfg.PersonAccounts, cfg.ContactsSeed); err != nil {
 				return err
 			}
 		}
@@ -286,6 +313,13 @@ func (inst *Instance) WriteInfo(w io.Writer) {
 	fmt.Fprintf(w, "  instance URL:   %s\n", inst.URL)
 	fmt.Fprintf(w, "  login URL:      %s/services/oauth2/authorize\n", inst.URL)
 	fmt.Fprintf(w, "  org:            %s (%s, %d contacts)\n", org.ID(), org.Edition(), org.ContactCount())
+	if leads, accts := len(org.RecordIDs(ObjLead, false)), len(org.RecordIDs(ObjAccount, false)); leads > 0 || accts > 0 || org.PersonAccountsEnabled() {
+		pa := "off"
+		if org.PersonAccountsEnabled() {
+			pa = "on"
+		}
+		fmt.Fprintf(w, "  objects:        %d leads, %d accounts (Person Accounts %s)\n", leads, accts, pa)
+	}
 	fmt.Fprintf(w, "  client id:      %s\n", app.ClientID)
 	fmt.Fprintf(w, "  client secret:  %s\n", app.ClientSecret)
 	for _, cb := range app.CallbackURLs {
@@ -449,6 +483,11 @@ func parseFlags(args []string, out io.Writer, defaultCallbacks []string) (Config
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "URL clients reach the emulator at, e.g. behind a port mapping (http(s)://ADDR when empty)")
 	fs.IntVar(&cfg.Contacts, "contacts", 0, "generate this many realistic contacts into a new org")
 	fs.Uint64Var(&cfg.ContactsSeed, "contacts-seed", 1, "seed of the generated contacts (same seed, same contacts)")
+	fs.IntVar(&cfg.Leads, "leads", 0, "generate this many realistic leads into a new org (seed: --contacts-seed)")
+	fs.IntVar(&cfg.PersonAccounts, "person-accounts", 0, "turn Person Accounts on in a new org and generate this many person accounts (seed: --contacts-seed)")
+	fs.BoolVar(&cfg.EnablePersonAccounts, "enable-person-accounts", false, "turn Person Accounts on in a new org (also done by --person-accounts N)")
+	fs.StringVar(&cfg.DuplicateRules, "duplicate-rules", "", "turn the standard duplicate rules on in a new org: alert or block (empty: off)")
+	fs.IntVar(&cfg.SalesUsers, "sales-users", 0, "add this many sales users (Standard User) to a new org")
 	fs.StringVar(&cfg.SeedCSV, "seed", "", "load Contacts into a new org from this `FILE.csv` (header: API field names)")
 	fs.StringVar(&edition, "edition", string(Developer), "edition of a new org: Developer, ProfessionalNoAPI, Professional, Enterprise, Unlimited")
 	fs.StringVar(&cfg.DataFile, "data", "", "persist the orgs in this JSON `file` (or DIR/emulator.json): loaded at start, saved on exit and every 30s when changed; empty: nothing is kept")
@@ -469,7 +508,7 @@ func parseFlags(args []string, out io.Writer, defaultCallbacks []string) (Config
 	fs.Float64Var(&cfg.Faults.SlowBodyRate, "fault-slow-rate", 0, "share of /services answers sent slowly")
 	fs.StringVar(&cfg.PubSubAddr, "pubsub-addr", "", "serve the Pub/Sub API (Change Data Capture) over TLS at `host:port` (Salesforce's is 7443); empty: off")
 	var cdc stringList
-	fs.Var(&cdc, "cdc", "select this `object` for Change Data Capture in a new org (Contact); repeat for several")
+	fs.Var(&cdc, "cdc", "select this `object` for Change Data Capture in a new org (Contact, Lead, Account); repeat for several")
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -498,6 +537,12 @@ func parseFlags(args []string, out io.Writer, defaultCallbacks []string) (Config
 		return Config{}, fmt.Errorf("emulator: --edition: %w", err)
 	}
 	cfg.Edition = ed
+	if err := (DuplicateRules{Contact: cfg.DuplicateRules}).validate(); err != nil {
+		return Config{}, fmt.Errorf("emulator: --duplicate-rules: %w", err)
+	}
+	if cfg.Leads < 0 || cfg.PersonAccounts < 0 || cfg.SalesUsers < 0 || cfg.Contacts < 0 {
+		return Config{}, errors.New("emulator: --contacts, --leads, --person-accounts and --sales-users take a count of zero or more")
+	}
 	if _, err := strconv.ParseUint(cfg.SeedCSV, 10, 64); err == nil {
 		// --seed used to be the generator's seed; say so rather than
 		// failing to open a file named "7".

@@ -493,7 +493,7 @@ func (s *Server) composite(w http.ResponseWriter, c *call) {
 			continue
 		}
 		req.Header.Set("Content-Type", "application/json")
-		for _, h := range []string{"Sforce-Call-Options", "Sforce-Query-Options"} {
+		for _, h := range []string{"Sforce-Call-Options", "Sforce-Query-Options", "Sforce-Auto-Assign", "Sforce-Duplicate-Rule-Header"} {
 			if v := c.r.Header.Get(h); v != "" {
 				req.Header.Set(h, v)
 			}

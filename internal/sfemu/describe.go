@@ -39,9 +39,9 @@ func globalEntry(c *call, obj *objectDef) map[string]any {
 	return map[string]any{
 		"activateable": false, "associateEntityType": nil, "associateParentEntity": nil, "createable": obj.Createable,
 		"custom": obj.Custom, "customSetting": false, "deepCloneable": false, "deletable": obj.Deletable,
-		"deprecatedAndHidden": false, "feedEnabled": obj.Name == "Contact" || obj.Name == "User", "hasSubtypes": false,
+		"deprecatedAndHidden": false, "feedEnabled": obj.Tracked || obj.Name == "User", "hasSubtypes": false,
 		"isInterface": false, "isSubtype": false, "keyPrefix": prefix, "label": obj.Label, "labelPlural": obj.LabelPlural,
-		"layoutable": obj.Createable, "mergeable": obj.Name == "Contact", "mruEnabled": obj.Createable, "name": obj.Name,
+		"layoutable": obj.Createable, "mergeable": obj.Tracked, "mruEnabled": obj.Createable, "name": obj.Name,
 		"queryable": true, "replicateable": obj.Replicate, "retrieveable": true, "searchable": obj.Searchable,
 		"triggerable": obj.Createable, "undeletable": obj.Deletable, "updateable": obj.Updateable,
 		"urls": objectURLs(c, obj, false),
@@ -72,11 +72,7 @@ func describeObject(c *call, obj *objectDef) map[string]any {
 	d["lookupLayoutable"] = nil
 	d["namedLayoutInfos"] = []any{}
 	d["networkScopeFieldName"] = nil
-	d["recordTypeInfos"] = []any{map[string]any{
-		"active": true, "available": true, "defaultRecordTypeMapping": true, "developerName": "Master", "master": true,
-		"name": "Master", "recordTypeId": "012000000000000AAA",
-		"urls": map[string]string{"layout": c.vpath() + "/sobjects/" + obj.Name + "/describe/layouts/012000000000000AAA"},
-	}}
+	d["recordTypeInfos"] = recordTypeInfos(c, obj)
 	d["searchLayoutable"] = obj.Searchable
 	d["sobjectDescribeOption"] = "FULL"
 	d["supportedScopes"] = []any{}
@@ -88,6 +84,28 @@ func describeObject(c *call, obj *objectDef) map[string]any {
 	}
 	d["urls"] = objectURLs(c, obj, true)
 	return d
+}
+
+// recordTypeInfos lists an object's record types; the master record type
+// is available only when the object has no others, and the first active
+// business type is the default mapping.
+func recordTypeInfos(c *call, obj *objectDef) []any {
+	c.org.mu.RLock()
+	rts := c.org.recordTypesLocked(obj.Name)
+	def, hasDef := c.org.defaultRecordTypeLocked(obj.Name)
+	c.org.mu.RUnlock()
+	info := func(id, dev, name string, active, available, isDefault, master bool) map[string]any {
+		return map[string]any{
+			"active": active, "available": available, "defaultRecordTypeMapping": isDefault, "developerName": dev, "master": master,
+			"name": name, "recordTypeId": id,
+			"urls": map[string]string{"layout": c.vpath() + "/sobjects/" + obj.Name + "/describe/layouts/" + id},
+		}
+	}
+	var out []any
+	for _, rt := range rts {
+		out = append(out, info(rt.ID, rt.DeveloperName, rt.Name, rt.Active, rt.Active, hasDef && rt.ID == def.ID, false))
+	}
+	return append(out, info("012000000000000AAA", "Master", "Master", true, len(rts) == 0, !hasDef, true))
 }
 
 func childRelationships(obj *objectDef) []any {

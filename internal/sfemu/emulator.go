@@ -19,6 +19,9 @@
 //	app, _ := srv.RegisterConnectedApp(sfemu.ConnectedAppOptions{CallbackURLs: []string{cb}})
 //	tok, _ := srv.IssueToken(org, org.Admin().Username) // or run the OAuth flow
 //	org.SeedContacts(1000, 1)                   // realistic, deterministic data
+//	org.EnablePersonAccounts()                  // Account gets person accounts (for good)
+//	org.SeedLeads(1000, 1)                      // leads; SeedPersonAccounts for person accounts
+//	org.ConvertLead(sfemu.LeadConversion{LeadID: id}) // as the UI converts a lead
 //	org.ModifyAsHuman(id, map[string]any{"Title": "x"}) // a UI edit: no client id
 //	srv.Advance(3 * time.Hour)                  // tokens expire, windows move
 //	srv.SetFaults(sfemu.Faults{Seed: 1, UnavailableRate: 0.2})
@@ -351,7 +354,8 @@ func (s *Server) Advance(d time.Duration) {
 
 // CreateOrg creates an org with an admin user (System Administrator), a
 // standard "human" user used by the human-edit side door, and the Contact
-// object with opts.CustomFields (DefaultCustomFields when nil).
+// and Lead objects with opts.CustomFields (DefaultCustomFields when nil),
+// and Account (with person accounts when opts.PersonAccounts).
 func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 	if opts.Edition == "" {
 		opts.Edition = Developer
@@ -407,6 +411,9 @@ func (s *Server) CreateOrg(opts OrgOptions) (*Org, error) {
 		return nil, fmt.Errorf("create org: %w", err)
 	}
 	o.humanID = human.ID
+	if opts.PersonAccounts {
+		o.EnablePersonAccounts()
+	}
 	s.mu.Lock()
 	s.orgs = append(s.orgs, o)
 	s.orgByID[o.id[:15]] = o

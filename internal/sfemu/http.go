@@ -142,7 +142,12 @@ func (c *call) actor() actor {
 	if api == "" {
 		api = "rest"
 	}
-	return actor{userID: c.user.ID, api: api, version: c.version, client: c.client}
+	a := actor{userID: c.user.ID, api: api, version: c.version, client: c.client}
+	if c.r != nil {
+		a.assign = strings.TrimSpace(c.r.Header.Get("Sforce-Auto-Assign"))
+		a.allowDupSave = duplicateAllowSave(c.r.Header.Get("Sforce-Duplicate-Rule-Header"))
+	}
+	return a
 }
 
 func (c *call) vpath() string { return "/services/data/v" + c.version }
@@ -424,6 +429,15 @@ func appendError(b []byte, e *apiError, statusCode bool) []byte {
 		b = appendJSONString(b, e.Code)
 		b = append(b, `,"message":`...)
 		b = appendJSONString(b, e.Message)
+	} else if e.dup != nil {
+		// Salesforce's order and spelling: duplicateResut, errorCode, message.
+		b = append(b, `{"duplicateResut":`...)
+		b = appendDuplicateResult(b, e.dup)
+		b = append(b, `,"errorCode":`...)
+		b = appendJSONString(b, e.Code)
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, e.Message)
+		return append(b, '}')
 	} else {
 		b = append(b, `{"message":`...)
 		b = appendJSONString(b, e.Message)

@@ -86,6 +86,7 @@ type ingestJob struct {
 	extField  *fieldDef // upsert key
 	extName   string    // externalIdFieldName as the client sent it
 	creator   User
+	assign    string // assignmentRuleId of the create request
 	client    string // Sforce-Call-Options client= of the create request
 	version   string
 	vnum      int
@@ -388,7 +389,7 @@ func (s *Server) newIngestJob(c *call, body ingestJobBody) (*ingestJob, *apiErro
 	now := s.Now().Truncate(time.Second)
 	return &ingestJob{
 		id: makeID("750", c.org.seq, s.nextSeq()), op: op, obj: obj, extField: ext, extName: body.ExternalIDFieldName,
-		creator: c.user, client: c.client, version: c.version, vnum: c.vnum, created: now,
+		creator: c.user, assign: body.AssignmentRuleID, client: c.client, version: c.version, vnum: c.vnum, created: now,
 		lineEnd: body.LineEnding, delimiter: body.ColumnDelimiter, state: ingestOpen, modstamp: now,
 	}, nil
 }
@@ -699,7 +700,7 @@ func (s *Server) reserveIngest(org *Org, records int) string {
 // they are all written or the job is aborted or deleted.
 func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) {
 	c := &call{
-		s: s, r: &http.Request{URL: &url.URL{}}, org: org, user: j.creator, version: j.version, vnum: j.vnum,
+		s: s, r: &http.Request{URL: &url.URL{}, Header: bulkAssignHeader(j.assign)}, org: org, user: j.creator, version: j.version, vnum: j.vnum,
 		client: j.client, api: "bulkapi",
 	}
 	var key *upsertKey

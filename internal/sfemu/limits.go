@@ -104,9 +104,11 @@ func (s *Server) handleLimits(w http.ResponseWriter, c *call) {
 	}
 	c.org.mu.RLock()
 	var contacts int
-	for _, r := range c.org.tables["contact"].recs {
-		if r != nil {
-			contacts++
+	for _, key := range dataObjects {
+		for _, r := range c.org.tables[key].recs {
+			if r != nil {
+				contacts++
+			}
 		}
 	}
 	jobs := len(c.org.jobs)

@@ -232,6 +232,15 @@ func TestSideDoorHTTP(t *testing.T) {
 		t.Errorf("seed variety: +886 phones %d, LINE UIDs %d, Chinese names %d; want all > 0", phones, lines, zh)
 	}
 
+	// Timestamps set through the side door: an old SystemModstamp, as a
+	// late commit (or drift) would leave.
+	old := time.Date(2020, 5, 1, 8, 0, 0, 0, time.UTC)
+	wantStatus(t, call("PUT", "/records/"+first+"/timestamps", map[string]any{"systemModstamp": old}), 204)
+	if rec, _ := e.org.Record(first); !rec["SystemModstamp"].(time.Time).Equal(old) || rec["LastModifiedDate"].(time.Time).Equal(old) {
+		t.Errorf("timestamps: SystemModstamp %v, LastModifiedDate %v; want only SystemModstamp at %v", rec["SystemModstamp"], rec["LastModifiedDate"], old)
+	}
+	wantStatus(t, call("PUT", "/records/003000000000000AAA/timestamps", map[string]any{"systemModstamp": old}), 404)
+
 	e.srv.Advance(time.Minute)
 	wantStatus(t, call("PATCH", "/records/"+first, map[string]any{"Title": "Edited by hand"}), 204)
 	rec, _ := e.org.Record(first)

@@ -25,6 +25,10 @@ type OrgOptions struct {
 	AdminUsername string // admin@org<N>.example.com when empty
 	AdminPassword string // generated when empty
 	TimeZone      string // Asia/Taipei when empty
+	// PersonAccounts turns Person Accounts on (person.go).
+	PersonAccounts bool `json:"personAccounts"`
+	// DuplicateRules turns standard duplicate rules on (duplicates.go).
+	DuplicateRules DuplicateRules `json:"duplicateRules"`
 }
 
 // Org is one emulated Salesforce org. All its data sits under one
@@ -59,7 +63,12 @@ type Org struct {
 	jobs      map[string]*bulkJob
 	jobOrder  []string
 	rules     []compiledRule
-	schemaAt  time.Time // when Contact's fields last changed (describe Last-Modified)
+	schemaAt  time.Time // when an object's fields last changed (describe Last-Modified)
+	// issue 16: Person Accounts, duplicate rules, Lead assignment rules
+	personAccounts bool
+	dupRules       DuplicateRules
+	assignRules    []*assignRule
+	mirroring      bool // a person account write is being carried to its pair (person.go)
 
 	curMu   sync.Mutex
 	cursors map[string]*cursor
@@ -99,7 +108,21 @@ func newOrg(s *Server, seq int, opts OrgOptions) (*Org, error) {
 		contact.add(f)
 	}
 	contact.finish()
-	for _, obj := range []*objectDef{contact, userObject(), organizationObject(), profileObject(), permissionSetObject(), permissionSetAssignmentObject(), userPermissionAccessObject()} {
+	// Lead carries the same custom fields as Contact (the identity and
+	// social fields an org adds to both, mapped to each other on conversion).
+	lead := leadObject(false)
+	for _, cf := range opts.CustomFields {
+		f, _ := cf.def()
+		lead.add(f)
+	}
+	lead.finish()
+	account := accountObject(false, contact)
+	if err := opts.DuplicateRules.validate(); err != nil {
+		return nil, err
+	}
+	o.dupRules = opts.DuplicateRules
+	for _, obj := range []*objectDef{contact, lead, account, userObject(), organizationObject(), profileObject(), permissionSetObject(),
+		permissionSetAssignmentObject(), userPermissionAccessObject(), recordTypeObject(), assignmentRuleObject()} {
 		o.objects[strings.ToLower(obj.Name)] = obj
 		o.tables[strings.ToLower(obj.Name)] = newTable(obj)
 	}
@@ -336,6 +359,21 @@ func (o *Org) CreateUser(opts UserOptions) (User, error) {
 	return *u, nil
 }
 
+var salesNames = []struct{ first, last string }{{"Mei", "Lin"}, {"Jason", "Chen"}, {"Grace", "Wu"}, {"Kevin", "Huang"}, {"Sophia", "Tsai"}}
+
+// AddSalesUsers adds n Standard Users (sales reps: sales1@org<N>.example.com,
+// …) for records to be owned by and assigned to.
+func (o *Org) AddSalesUsers(n int) error {
+	for i := 1; i <= n; i++ {
+		nm := salesNames[(i-1)%len(salesNames)]
+		name := fmt.Sprintf("sales%d@org%d.example.com", i, o.seq)
+		if _, err := o.CreateUser(UserOptions{Username: name, Password: "emulator-" + randomToken(6), FirstName: nm.first, LastName: nm.last}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Users returns the org's users.
 func (o *Org) Users() []User {
 	o.mu.RLock()
@@ -393,8 +431,14 @@ func (o *Org) permissions(u *User) PermissionSet {
 	return eff
 }
 
-// AddCustomField adds a custom field to Contact.
+// AddCustomField adds a custom field to Contact (and its __pc copy to
+// Account in an org with Person Accounts).
 func (o *Org) AddCustomField(cf CustomField) error {
+	return o.AddCustomFieldTo(ObjContact, cf)
+}
+
+// AddCustomFieldTo adds a custom field to Contact, Lead or Account.
+func (o *Org) AddCustomFieldTo(object string, cf CustomField) error {
 	f, err := cf.def()
 	if err != nil {
 		return err
@@ -403,7 +447,26 @@ func (o *Org) AddCustomField(cf CustomField) error {
 	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	t := o.tables["contact"]
+	key := strings.ToLower(object)
+	if !isDataObject(key) {
+		return fmt.Errorf("custom fields can be added to Contact, Lead or Account, not %q", object)
+	}
+	if err := o.addFieldLocked(key, f); err != nil {
+		return err
+	}
+	if key == "contact" && o.personAccounts {
+		pc := *f
+		pc.Name = strings.TrimSuffix(f.Name, "__c") + "__pc"
+		if err := o.addFieldLocked("account", &pc); err != nil {
+			return err
+		}
+	}
+	o.schemaAt = o.srv.Now().Truncate(time.Second)
+	return nil
+}
+
+func (o *Org) addFieldLocked(key string, f *fieldDef) error {
+	t := o.tables[key]
 	if _, dup := t.obj.field(f.Name); dup {
 		return fmt.Errorf("field %s exists", f.Name)
 	}
@@ -411,8 +474,7 @@ func (o *Org) AddCustomField(cf CustomField) error {
 	obj.add(f)
 	obj.finish()
 	t.obj = obj
-	o.objects["contact"] = obj
-	o.schemaAt = o.srv.Now().Truncate(time.Second)
+	o.objects[key] = obj
 	if f.Unique {
 		t.uniq[f.index] = map[string]int32{}
 	}
@@ -466,12 +528,13 @@ func (o *Org) ModifyAsHuman(id string, fields map[string]any) error {
 	return o.ModifyAs(o.humanID, id, fields)
 }
 
-// ModifyAs updates a Contact as userID would in the UI.
+// ModifyAs updates a record (Contact, Lead or Account, by its id) as
+// userID would in the UI.
 func (o *Org) ModifyAs(userID, id string, fields map[string]any) error {
 	var errs []*apiError
 	now := o.srv.Now().Truncate(time.Second)
 	o.withTx(context.Background(), func(t *tx) {
-		errs = o.updateLocked(t, o.tables["contact"], o.sideActor(userID), id, writeInput(normalizeInput(fields)), now, "")
+		errs = o.updateLocked(t, o.dataTableFor(id), o.sideActor(userID), id, writeInput(normalizeInput(fields)), now, "")
 	})
 	return joinErrs(errs)
 }
@@ -481,7 +544,7 @@ func (o *Org) DeleteAsHuman(id string) error {
 	var err *apiError
 	now := o.srv.Now().Truncate(time.Second)
 	o.withTx(context.Background(), func(t *tx) {
-		err = o.deleteLocked(t, o.tables["contact"], o.sideActor(o.humanID), id, now)
+		err = o.deleteLocked(t, o.dataTableFor(id), o.sideActor(o.humanID), id, now)
 	})
 	if err != nil {
 		return err
@@ -495,7 +558,7 @@ func (o *Org) UndeleteAsHuman(id string) error {
 	now := o.srv.Now().Truncate(time.Second)
 	var err error
 	o.withTx(context.Background(), func(t *tx) {
-		tb := o.tables["contact"]
+		tb := o.dataTableFor(id)
 		r, p, ok := tb.get(id)
 		if !ok || !r.deleted() {
 			err = errNoSuchRecord
@@ -511,8 +574,8 @@ func (o *Org) UndeleteAsHuman(id string) error {
 }
 
 func fieldMap(r *record) map[int]any {
-	m := make(map[int]any, len(r.f))
-	for _, p := range r.f {
+	m := make(map[int]any, len(r.idx))
+	for _, p := range r.fields() {
 		m[int(p.idx)] = p.v
 	}
 	return m
@@ -524,7 +587,7 @@ func (o *Org) TouchSystemModstamp(id string) error {
 	now := o.srv.Now().Truncate(time.Second)
 	var err error
 	o.withTx(context.Background(), func(t *tx) {
-		tb := o.tables["contact"]
+		tb := o.dataTableFor(id)
 		r, p, ok := tb.get(id)
 		if !ok || r.deleted() {
 			err = errNoSuchRecord
@@ -542,7 +605,7 @@ func (o *Org) SetTimestamps(id string, lastModified, systemModstamp time.Time) e
 	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	t := o.tables["contact"]
+	t := o.dataTableFor(id)
 	r, p, ok := t.get(id)
 	if !ok {
 		return errNoSuchRecord
@@ -556,6 +619,52 @@ func (o *Org) SetTimestamps(id string, lastModified, systemModstamp time.Time) e
 	}
 	t.set(p, r.with(ch))
 	return nil
+}
+
+// dataTableFor returns the Contact, Lead or Account table by an id's key
+// prefix (Contact's when none matches, so errors read as before). Locked.
+func (o *Org) dataTableFor(id string) *table {
+	for _, key := range dataObjects {
+		t := o.tables[key]
+		if len(id) >= 3 && strings.HasPrefix(id, t.obj.KeyPrefix) {
+			return t
+		}
+	}
+	return o.tables["contact"]
+}
+
+// CreateRecordAs creates a Contact, Lead or Account as userID would in the
+// UI (no client id, no assignment rule; duplicate rules that block apply).
+func (o *Org) CreateRecordAs(userID, object string, fields map[string]any) (string, error) {
+	key := strings.ToLower(object)
+	if !isDataObject(key) {
+		return "", fmt.Errorf("cannot create %q records through the side door", object)
+	}
+	var id string
+	var errs []*apiError
+	now := o.srv.Now().Truncate(time.Second)
+	o.withTx(context.Background(), func(t *tx) {
+		id, errs = o.insertLocked(t, o.tables[key], o.sideActor(userID), writeInput(normalizeInput(fields)), now)
+	})
+	return id, joinErrs(errs)
+}
+
+// RecordIDs returns the ids of an object's records (live ones, plus
+// Recycle Bin rows when withDeleted) in creation order.
+func (o *Org) RecordIDs(object string, withDeleted bool) []string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	t, ok := o.tables[strings.ToLower(object)]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, r := range t.recs {
+		if r != nil && (withDeleted || !r.deleted()) {
+			out = append(out, r.id)
+		}
+	}
+	return out
 }
 
 // Record returns a record's fields (Go values: string, float64, bool,
@@ -576,8 +685,8 @@ func (o *Org) Record(id string) (map[string]any, bool) {
 }
 
 func recordMap(obj *objectDef, r *record) map[string]any {
-	m := make(map[string]any, len(r.f))
-	for _, p := range r.f {
+	m := make(map[string]any, len(r.idx))
+	for _, p := range r.fields() {
 		m[obj.fields[p.idx].Name] = p.v
 	}
 	return m
@@ -610,8 +719,8 @@ func (o *Org) ContactCount() int {
 	return n
 }
 
-// History returns the change history of one record (all Contacts when id
-// is empty), oldest first.
+// History returns the change history of one record (of all Contacts,
+// Leads and Accounts when id is empty), oldest first.
 func (o *Org) History(id string) []Change {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
@@ -624,36 +733,40 @@ func (o *Org) History(id string) []Change {
 	return out
 }
 
-// EmptyRecycleBin hard-deletes every Contact in the Recycle Bin now.
+// EmptyRecycleBin hard-deletes every record in the Recycle Bin now.
 func (o *Org) EmptyRecycleBin() int {
 	o.txMu.Lock()
 	defer o.txMu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	t := o.tables["contact"]
 	n := 0
 	now := o.srv.Now().Unix()
-	for _, p := range t.bin {
-		if r := t.recs[p]; r != nil && r.deleted() {
-			o.hardDeleteLocked(t, p)
-			n++
+	for _, key := range dataObjects {
+		t := o.tables[key]
+		for _, p := range t.bin {
+			if r := t.recs[p]; r != nil && r.deleted() {
+				o.hardDeleteLocked(t, p)
+				n++
+			}
 		}
+		t.bin = nil
 	}
-	t.bin = nil
 	if n > 0 {
 		o.lastPurge = now
 	}
 	return n
 }
 
-// Reset deletes all Contacts, their history, query cursors and Bulk jobs,
-// and zeroes API usage. Users, apps and custom fields stay.
+// Reset deletes all Contacts, Leads and Accounts, their history, query
+// cursors and Bulk jobs, and zeroes API usage. Users, apps, custom fields,
+// record types and rules stay.
 func (o *Org) Reset() {
 	o.txMu.Lock()
 	defer o.txMu.Unlock()
 	o.mu.Lock()
-	old := o.tables["contact"]
-	o.tables["contact"] = newTable(old.obj)
+	for _, key := range dataObjects {
+		o.tables[key] = newTable(o.tables[key].obj)
+	}
 	o.changes = nil
 	o.jobs = map[string]*bulkJob{}
 	o.jobOrder = nil

@@ -45,6 +45,14 @@ type savedOrg struct {
 	// themselves are not saved, so replay IDs from before a restart fail
 	// validation, as they do after an org migration.
 	CDC *CDCSettings `json:"cdc,omitempty"`
+	// Issue 16: Person Accounts, rules, record types, and the Lead and
+	// Account records (by object) with the custom fields of each.
+	PersonAccounts  bool                        `json:"personAccounts,omitempty"`
+	DuplicateRules  DuplicateRules              `json:"duplicateRules"`
+	AssignmentRules []AssignmentRule            `json:"assignmentRules,omitempty"`
+	RecordTypes     []RecordType                `json:"recordTypes,omitempty"`
+	ObjectFields    map[string][]CustomField    `json:"objectCustomFields,omitempty"`
+	Records         map[string][]map[string]any `json:"records,omitempty"`
 }
 
 type savedToken struct {
@@ -131,27 +139,24 @@ func (s *Server) Save() error {
 				so.PermSets = append(so.PermSets, *ps)
 			}
 		}
-		for _, r := range t.recs {
-			if r == nil {
-				continue
-			}
-			m := make(map[string]any, len(r.f))
-			for _, p := range r.f {
-				f := t.obj.fields[p.idx]
-				if tm, ok := p.v.(time.Time); ok {
-					if f.Type == "date" {
-						m[f.Name] = tm.Format(sfDate)
-					} else {
-						m[f.Name] = tm.UTC().Format(time.RFC3339Nano)
-					}
-					continue
+		so.Contacts = savedRecords(t, so.Deleted)
+		so.PersonAccounts, so.DuplicateRules = o.personAccounts, o.dupRules
+		for _, r := range o.assignRules {
+			so.AssignmentRules = append(so.AssignmentRules, r.AssignmentRule)
+		}
+		so.RecordTypes = o.recordTypesLocked("")
+		so.ObjectFields = map[string][]CustomField{}
+		so.Records = map[string][]map[string]any{}
+		for _, key := range []string{"lead", "account"} {
+			ot := o.tables[key]
+			var own []CustomField
+			for _, cf := range customFieldsOf(ot.obj) {
+				if !strings.HasSuffix(cf.Name, "__pc") {
+					own = append(own, cf)
 				}
-				m[f.Name] = p.v
 			}
-			so.Contacts = append(so.Contacts, m)
-			if r.deleted() {
-				so.Deleted[r.id] = r.deletedAt
-			}
+			so.ObjectFields[ot.obj.Name] = own
+			so.Records[ot.obj.Name] = savedRecords(ot, so.Deleted)
 		}
 		o.mu.RUnlock()
 		snap.Orgs = append(snap.Orgs, so)
@@ -177,6 +182,33 @@ func (s *Server) Save() error {
 		return fmt.Errorf("save data file: %w", err)
 	}
 	return nil
+}
+
+func savedRecords(t *table, deleted map[string]int64) []map[string]any {
+	out := []map[string]any{}
+	for _, r := range t.recs {
+		if r == nil {
+			continue
+		}
+		m := make(map[string]any, len(r.idx))
+		for _, p := range r.fields() {
+			f := t.obj.fields[p.idx]
+			if tm, ok := p.v.(time.Time); ok {
+				if f.Type == "date" {
+					m[f.Name] = tm.Format(sfDate)
+				} else {
+					m[f.Name] = tm.UTC().Format(time.RFC3339Nano)
+				}
+				continue
+			}
+			m[f.Name] = p.v
+		}
+		out = append(out, m)
+		if r.deleted() {
+			deleted[r.id] = r.deletedAt
+		}
+	}
+	return out
 }
 
 // Load restores a server saved by Save into an empty server. It reports
@@ -232,8 +264,16 @@ func (s *Server) Load(path string) error {
 				return fmt.Errorf("load data file: %w", err)
 			}
 		}
-		if err := o.restoreContacts(so.Contacts, so.Deleted); err != nil {
+		if err := o.restoreObjects(so); err != nil {
+			return fmt.Errorf("load data file: %w", err)
+		}
+		if err := o.restoreRecords("contact", so.Contacts, so.Deleted); err != nil {
 			return err
+		}
+		for _, key := range []string{"account", "lead"} {
+			if err := o.restoreRecords(key, so.Records[o.objects[key].Name], so.Deleted); err != nil {
+				return err
+			}
 		}
 		o.mu.Lock()
 		o.changes = so.Changes
@@ -272,17 +312,54 @@ func (s *Server) Load(path string) error {
 	return nil
 }
 
-func (o *Org) restoreContacts(rows []map[string]any, deleted map[string]int64) error {
+// restoreObjects brings back the org's settings and the shape of Lead and
+// Account before their records.
+func (o *Org) restoreObjects(so savedOrg) error {
+	for _, rt := range so.RecordTypes { // before Person Accounts, which then keep their ids
+		if _, err := o.addRecordType(rt.Object, rt.DeveloperName, rt.Name, rt.Person, rt.ID); err != nil {
+			return err
+		}
+	}
+	if so.PersonAccounts {
+		o.EnablePersonAccounts()
+	}
+	if err := o.SetDuplicateRules(so.DuplicateRules); err != nil {
+		return err
+	}
+	for obj, fields := range so.ObjectFields {
+		for _, cf := range fields {
+			if _, exists := o.object(obj); !exists {
+				return fmt.Errorf("unknown object %s", obj)
+			}
+			if ob, _ := o.object(obj); ob != nil {
+				if _, has := ob.field(cf.Name); has {
+					continue
+				}
+			}
+			if err := o.AddCustomFieldTo(obj, cf); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range so.AssignmentRules {
+		if _, err := o.addLeadAssignmentRule(r.Name, r.Owners, r.Active, r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *Org) restoreRecords(key string, rows []map[string]any, deleted map[string]int64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	t := o.tables["contact"]
+	t := o.tables[key]
 	for _, m := range rows {
 		ch := map[int]any{}
 		var id string
 		for name, raw := range m {
 			f, ok := t.obj.field(name)
 			if !ok {
-				return fmt.Errorf("load data file: unknown Contact field %s", name)
+				return fmt.Errorf("load data file: unknown %s field %s", t.obj.Name, name)
 			}
 			var v any
 			switch x := raw.(type) {
@@ -314,7 +391,7 @@ func (o *Org) restoreContacts(rows []map[string]any, deleted map[string]int64) e
 			}
 		}
 		if len(id) != 18 {
-			return errors.New("load data file: a Contact has no id")
+			return fmt.Errorf("load data file: a %s has no id", t.obj.Name)
 		}
 		r := newRecord(id, ch)
 		r.deletedAt = deleted[id]
@@ -355,7 +432,12 @@ func (s *Server) fingerprint() string {
 	s.mu.Unlock()
 	for _, o := range orgs {
 		o.mu.RLock()
-		fp += fmt.Sprintf("|%d/%d/%d/%d/%d", o.changeSeq, len(o.tables["contact"].recs), len(o.users), o.schemaAt.Unix(), o.lastPurge)
+		n := 0
+		for _, key := range dataObjects {
+			n += len(o.tables[key].recs)
+		}
+		fp += fmt.Sprintf("|%d/%d/%d/%d/%d/%d/%d/%v", o.changeSeq, n, len(o.users), o.schemaAt.Unix(), o.lastPurge, len(o.tables["recordtype"].recs),
+			len(o.assignRules), o.dupRules)
 		o.mu.RUnlock()
 	}
 	return fp

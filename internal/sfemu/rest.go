@@ -16,7 +16,8 @@ func (o *Org) object(name string) (*objectDef, bool) {
 }
 
 // objectOrder is the Describe Global order.
-var objectOrder = []string{"contact", "organization", "permissionset", "permissionsetassignment", "profile", "user", "userpermissionaccess"}
+var objectOrder = []string{"account", "assignmentrule", "contact", "lead", "organization", "permissionset", "permissionsetassignment", "profile",
+	"recordtype", "user", "userpermissionaccess"}
 
 func (s *Server) handleSObjects(w http.ResponseWriter, c *call, method string, segs []string) {
 	if len(segs) == 0 {

@@ -57,8 +57,11 @@ type objectDef struct {
 	Replicate   bool
 	Searchable  bool
 	Custom      bool
-	fields      []*fieldDef
-	byName      map[string]*fieldDef // lower-cased name
+	// Tracked objects hold the org's data: they keep a change history and
+	// publish change events (Contact, Lead, Account).
+	Tracked bool
+	fields  []*fieldDef
+	byName  map[string]*fieldDef // lower-cased name
 	// well-known field indexes (-1 when absent)
 	idIdx, isDeletedIdx, nameIdx, createdIdx, createdByIdx, modifiedIdx, modifiedByIdx, modstampIdx, ownerIdx int
 }
@@ -334,8 +337,8 @@ var geocodeValues = []string{"Address", "NearAddress", "Block", "Street", "Exten
 // (testdata/contact_describe.json, checked by
 // TestDescribeContactMatchesRealOrg).
 func contactObject() *objectDef {
-	o := &objectDef{Name: "Contact", Label: "Contact", LabelPlural: "Contacts", KeyPrefix: "003",
-		Createable: true, Updateable: true, Deletable: true, Replicate: true, Searchable: true, byName: map[string]*fieldDef{}}
+	o := &objectDef{Name: ObjContact, Label: "Contact", LabelPlural: "Contacts", KeyPrefix: "003",
+		Createable: true, Updateable: true, Deletable: true, Replicate: true, Searchable: true, Tracked: true, byName: map[string]*fieldDef{}}
 	for _, f := range []*fieldDef{
 		fd("Id", "id", 18, "DLFSG"),
 		fd("IsDeleted", "boolean", 0, "DFSG"),

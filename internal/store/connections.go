@@ -84,7 +84,10 @@ func scanConnection(row interface{ Scan(...any) error }) (SalesforceConnection, 
 func (s *Store) SaveAPIUsage(ctx context.Context, tenantID string, used, max int64, at time.Time) error {
 	_, err := s.db().ExecContext(ctx, `UPDATE salesforce_connections SET api_used = $2, api_max = $3, api_read_at = $4
 		WHERE tenant_id = $1 AND api_read_at < $4`, tenantID, used, max, micros(at))
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	return s.saveAPIUsageHour(ctx, tenantID, used, max, at)
 }
 
 // ListConnections returns every tenant's connection (for key rotation and

@@ -871,11 +871,15 @@ func (w *batch) flush(ctx context.Context) error {
 }
 
 func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	// Without HTML escaping: a mapping key's '>' is one byte, not six
+	// (\u003e), in every link row (issue 14).
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic(fmt.Sprintf("store: marshal %T: %v", v, err))
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // InsertOutboxTx records outbox entries inside a transaction (the engine
@@ -887,6 +891,12 @@ func (s *Store) InsertOutboxTx(ctx context.Context, tx *sql.Tx, entries []Outbox
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	const per = 7
 	now := micros(s.Now())
+	// The sync's own writes (origin salesforce) need no push: the push
+	// only deleted their rows again. A first sync wrote one row (and two
+	// index entries) per contact for nothing (issue 14).
+	if slices.ContainsFunc(entries, func(e OutboxEntry) bool { return e.Origin == contact.OriginSalesforce }) {
+		entries = slices.DeleteFunc(slices.Clone(entries), func(e OutboxEntry) bool { return e.Origin == contact.OriginSalesforce })
+	}
 	if s.Dialect == Postgres {
 		if len(entries) == 0 {
 			return nil

@@ -21,6 +21,10 @@ const (
 	// ReviewMerge: a linked Salesforce record was merged away and its
 	// survivor is linked to another platform contact.
 	ReviewMerge ReviewKind = "merge"
+	// ReviewDuplicate: Salesforce's duplicate rules refused a record sfsync
+	// created for the platform contact, naming existing records; an admin
+	// links the contact to one of them, or keeps them apart.
+	ReviewDuplicate ReviewKind = "duplicate"
 )
 
 // ReviewStatus is whether a review item still waits for a decision.
@@ -151,7 +155,7 @@ func decodeValues(s string) (map[string]any, error) {
 // logs and counts only those. Candidates are never dropped here: a record
 // leaves an item through ReleaseTx.
 func (s *Store) HoldTx(ctx context.Context, tx *sql.Tx, tenantID string, item ReviewItem) (newIDs []string, err error) {
-	if item.Kind != ReviewIdentity && item.Kind != ReviewMerge {
+	if item.Kind != ReviewIdentity && item.Kind != ReviewMerge && item.Kind != ReviewDuplicate {
 		return nil, fmt.Errorf("store: hold: unknown review kind %q", item.Kind)
 	}
 	if len(item.Candidates) == 0 {

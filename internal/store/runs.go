@@ -236,7 +236,10 @@ func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID
 		add("finished_at", micros(s.Now()))
 	}
 	res, err := q.ExecContext(ctx, `UPDATE sync_runs SET `+strings.Join(sets, ", ")+` WHERE tenant_id = $1 AND id = $2`, args...)
-	return affected(res, err)
+	if err := affected(res, err); err != nil {
+		return err
+	}
+	return s.addAPICalls(ctx, q, tenantID, p.APICalls)
 }
 
 // AddRunRecordsTx writes per-record log entries inside a transaction.

@@ -49,8 +49,13 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	ckpt  *checkpointer // SQLite only
-	stmts txStatements  // prepared statements of SQLite write transactions
+	ckpt *checkpointer // SQLite only
+	// reader, on SQLite, is a pool of read-only connections: statements
+	// outside a transaction that only read (SELECT) run there, so the
+	// API, the admin UI and the engine's look-ups do not queue behind a
+	// sync's write transaction on the one writing connection (issue 14).
+	reader *sql.DB
+	stmts  txStatements // prepared statements of SQLite write transactions
 	// rehearsal, when set, is the one transaction every statement of this
 	// Store runs in; see Rehearse.
 	rehearsal *sql.Tx
@@ -61,7 +66,39 @@ func (s *Store) db() querier {
 	if s.rehearsal != nil {
 		return s.rehearsal
 	}
+	if s.reader != nil {
+		return splitDB{w: s.DB, r: s.reader}
+	}
 	return s.DB
+}
+
+// splitDB sends statements that begin with SELECT to the read-only pool
+// and everything else to the writer. Outside a transaction a read on
+// another connection sees every committed write (WAL), as it would on
+// the writer.
+type splitDB struct{ w, r *sql.DB }
+
+func isSelect(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n")
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}
+
+func (d splitDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if isSelect(q) {
+		return d.r.QueryContext(ctx, q, args...)
+	}
+	return d.w.QueryContext(ctx, q, args...)
+}
+
+func (d splitDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if isSelect(q) {
+		return d.r.QueryRowContext(ctx, q, args...)
+	}
+	return d.w.QueryRowContext(ctx, q, args...)
+}
+
+func (d splitDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.w.ExecContext(ctx, q, args...)
 }
 
 // Rehearse runs fn with a Store whose every read and write happens in one
@@ -127,6 +164,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 const (
 	cacheKiB   = 16 << 10
 	spillPages = 16384
+
+	readerConns    = 4
+	readerCacheKiB = 4 << 10
 )
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
@@ -167,7 +207,21 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt}, nil
+	// The read-only pool: a smaller page cache each (4 MB), at most
+	// readerConns connections.
+	rq := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)} {
+		rq.Add("_pragma", p)
+	}
+	reader, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		ckpt.close()
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(readerConns)
+	reader.SetMaxIdleConns(readerConns)
+	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt, reader: reader}, nil
 }
 
 // makePrivate creates the database file readable by this user only
@@ -220,6 +274,9 @@ func (s *Store) Close() error {
 		s.ckpt.close()
 	}
 	err := s.DB.Close()
+	if s.reader != nil {
+		s.reader.Close()
+	}
 	if s.Pool != nil {
 		s.Pool.Close()
 	}

@@ -21,6 +21,9 @@ type SyncState struct {
 	NextPullAt    time.Time
 	PausedUntil   time.Time
 	PushRunID     int64 // the open real-time push run
+	// The admin's pause of each direction (SetSyncPause writes them;
+	// SaveSyncState leaves them alone).
+	PullPaused, PushPaused bool
 }
 
 func timeOrZero(us int64) time.Time {
@@ -42,8 +45,8 @@ func microsOrZero(t time.Time) int64 {
 func (s *Store) GetSyncState(ctx context.Context, tenantID string) (SyncState, error) {
 	st := SyncState{TenantID: tenantID}
 	var cursor, next, paused int64
-	err := s.db().QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id
-		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID)
+	err := s.db().QueryRowContext(ctx, `SELECT config_version, pull_enabled, push_enabled, initial_run_id, pull_cursor, next_pull_at, paused_until, push_run_id, pull_paused, push_paused
+		FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&st.ConfigVersion, &st.PullEnabled, &st.PushEnabled, &st.InitialRunID, &cursor, &next, &paused, &st.PushRunID, &st.PullPaused, &st.PushPaused)
 	if err == sql.ErrNoRows {
 		return st, nil
 	}
@@ -69,13 +72,32 @@ func (s *Store) saveSyncState(ctx context.Context, q querier, st SyncState) erro
 
 // DueForPull lists tenants whose scheduled pull is due at now.
 func (s *Store) DueForPull(ctx context.Context, now time.Time) ([]string, error) {
-	return s.tenantIDs(ctx, `SELECT tenant_id FROM sync_state WHERE pull_enabled = $1 AND next_pull_at <= $2 AND paused_until <= $2 ORDER BY next_pull_at`, true, micros(now))
+	return s.tenantIDs(ctx, `SELECT tenant_id FROM sync_state WHERE pull_enabled = $1 AND next_pull_at <= $2 AND paused_until <= $2 AND pull_paused = $3 ORDER BY next_pull_at`, true, micros(now), false)
+}
+
+// OpenPushRuns lists tenants whose current real-time push run is still
+// running and started at or before startedBefore: the runs whose window
+// may have passed. One query, so the scheduler's upkeep does not read
+// every tenant's state every period (10,000 reads each 30 s at 10,000
+// tenants).
+func (s *Store) OpenPushRuns(ctx context.Context, startedBefore time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT st.tenant_id FROM sync_state st JOIN sync_runs r ON r.id = st.push_run_id AND r.tenant_id = st.tenant_id
+		WHERE st.push_run_id <> 0 AND r.status = 'running' AND r.started_at <= $1`, micros(startedBefore))
+}
+
+// OpenStreamRuns lists tenants whose real-time pull run (Change Data
+// Capture arrivals) is still running and started at or before
+// startedBefore, or whose pulls were turned off since.
+func (s *Store) OpenStreamRuns(ctx context.Context, startedBefore time.Time) ([]string, error) {
+	return s.tenantIDs(ctx, `SELECT rs.tenant_id FROM realtime_streams rs JOIN sync_runs r ON r.id = rs.run_id AND r.tenant_id = rs.tenant_id
+		JOIN sync_state st ON st.tenant_id = rs.tenant_id
+		WHERE rs.run_id <> 0 AND r.status = 'running' AND (r.started_at <= $1 OR st.pull_enabled = $2)`, micros(startedBefore), false)
 }
 
 // DueForPush lists tenants with pushable outbox rows due at now.
 func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error) {
 	return s.tenantIDs(ctx, `SELECT DISTINCT o.tenant_id FROM outbox o JOIN sync_state st ON st.tenant_id = o.tenant_id
-		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2`, true, micros(now))
+		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2 AND st.push_paused = $3`, true, micros(now), false)
 }
 
 func (s *Store) tenantIDs(ctx context.Context, q string, args ...any) ([]string, error) {
@@ -124,6 +146,9 @@ func scanLink(row interface{ Scan(...any) error }) (Link, error) {
 	l.SFModstamp = timeOrZero(ms)
 	if err := json.Unmarshal([]byte(sfv), &l.SFValues); err != nil {
 		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
+	}
+	if pfv == "" {
+		pfv = sfv // stored once when both sides hold the same values
 	}
 	if err := json.Unmarshal([]byte(pfv), &l.PFValues); err != nil {
 		return l, fmt.Errorf("link %s: %w", l.SalesforceID, err)
@@ -198,9 +223,14 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 			if pfv == nil {
 				pfv = map[string]any{}
 			}
-			sfJSON, pfJSON := l.ValuesJSON, l.ValuesJSON
+			sfJSON, pfJSON := l.ValuesJSON, ""
 			if sfJSON == "" {
 				sfJSON, pfJSON = mustJSON(sfv), mustJSON(pfv)
+			}
+			if pfJSON == sfJSON {
+				// The usual case after a sync: pf_values is left empty and
+				// read as sf_values, which halves the link row (issue 14).
+				pfJSON = ""
 			}
 			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
 		}
@@ -249,6 +279,18 @@ func (s *Store) DeleteLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, 
 		}
 	}
 	return nil
+}
+
+// DeleteAllLinks removes every link of the tenant (the platform contacts
+// stay) and returns how many there were: a configuration that syncs
+// another Salesforce object starts matching afresh.
+func (s *Store) DeleteAllLinks(ctx context.Context, tenantID string) (int64, error) {
+	res, err := s.db().ExecContext(ctx, `DELETE FROM links WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
 }
 
 // DeleteLinksOfContactsTx removes the links of deleted platform contacts.

@@ -18,11 +18,19 @@ import (
 type Config struct {
 	// SchemaVersion is the version of this JSON layout; CanonicalJSON sets
 	// it to CurrentSchemaVersion.
-	SchemaVersion int             `json:"schema_version"`
-	Identity      IdentityMapping `json:"identity"`
-	Social        []SocialMapping `json:"social_mappings"`
-	Fields        []FieldMapping  `json:"field_mappings"`
-	Conditions    []Condition     `json:"conditions"`
+	SchemaVersion int `json:"schema_version"`
+	// SyncObject is the Salesforce object synced (step 2); empty means
+	// Contact. Changing it asks for a new first sync (links of the old
+	// object do not carry over).
+	SyncObject ObjectChoice    `json:"object,omitempty"`
+	Identity   IdentityMapping `json:"identity"`
+	Social     []SocialMapping `json:"social_mappings"`
+	Fields     []FieldMapping  `json:"field_mappings"`
+	Conditions []Condition     `json:"conditions"`
+	// Create says what sfsync sets on the Salesforce records it creates
+	// (identity.to_salesforce_no_match = create): constants, owner,
+	// record type, account, and what a duplicate rule's refusal does.
+	Create CreateOptions `json:"create,omitzero"`
 }
 
 // IdentityMapping pairs one Salesforce Contact field with exactly one
@@ -110,6 +118,20 @@ type FieldMapping struct {
 	// Conflict applies when Direction is DirBoth; empty means NewestWins.
 	// It must be empty for one-way mappings.
 	Conflict ConflictRule `json:"conflict,omitempty"`
+	// ValueMap translates values that are spelled differently on each
+	// side (platform option "VIP" ↔ Salesforce picklist value "Gold");
+	// a value not in the map passes as it is.
+	ValueMap []ValuePair `json:"value_map,omitempty"`
+	// NameRule, on a mapping of the platform's name to LastName, splits
+	// the single name into FirstName + LastName and joins them back
+	// (NameChinese or NameWestern); empty maps LastName alone.
+	NameRule NameRule `json:"name_rule,omitempty"`
+}
+
+// ValuePair is one entry of a value map.
+type ValuePair struct {
+	Platform   string `json:"platform"`
+	Salesforce string `json:"salesforce"`
 }
 
 // ConflictRule returns the rule that decides this mapping's conflicts:

@@ -106,6 +106,29 @@ var messages = map[string]messageTemplate{
 	"nothing_to_sync": {"the configuration syncs nothing in either direction: add a mapping or let a direction create contacts",
 		"目前的設定不會同步任何資料：請新增同步欄位，或將查無對應聯絡人時的處理方式設為「新增聯絡人」"},
 
+	"invalid_object": {"object %q is not one of Contact, Lead, PersonAccount",
+		"同步物件「%s」無效，請選擇聯絡人、潛在客戶或個人帳戶"},
+	"object_not_described": {"the describe is of %s, not of %s", "欄位清單屬於 %s，而非 %s"},
+	"person_accounts_disabled": {"this Salesforce org does not have Person Accounts enabled",
+		"此 Salesforce 組織未啟用個人帳戶（Person Account）"},
+
+	// What sfsync creates (identity step).
+	"constant_field_unknown":  {"Salesforce has no field %q to set on new records", "Salesforce 沒有「%s」欄位可在新增記錄時設定"},
+	"constant_not_createable": {"Salesforce field %s cannot be set on new records", "Salesforce 欄位「%s」無法在新增記錄時寫入"},
+	"constant_field_mapped":   {"Salesforce field %s already receives a mapped value", "Salesforce 欄位「%s」已由同步欄位寫入"},
+	"constant_value_invalid":  {"%q is not a valid value for %s", "「%s」不是欄位「%s」的有效值"},
+	"invalid_owner_policy": {"owner %q is not one of default, user, assignment_rules",
+		"記錄擁有者設定「%s」無效"},
+	"owner_id_invalid": {"%q is not a Salesforce user Id (005…)", "「%s」不是 Salesforce 使用者 ID（005 開頭）"},
+	"assignment_rules_lead_only": {"assignment rules choose owners only for Leads",
+		"指派規則僅適用於潛在客戶"},
+	"record_type_unknown":      {"%q is not a record type available on %s", "「%s」不是 %s 可用的記錄類型"},
+	"account_id_contact_only":  {"a fixed account applies only to Contacts", "固定帳戶僅適用於聯絡人"},
+	"account_id_invalid":       {"%q is not a Salesforce Account Id (001…)", "「%s」不是 Salesforce 帳戶 ID（001 開頭）"},
+	"invalid_duplicate_policy": {"%q is not one of review, link", "重複記錄處理方式「%s」無效，請選擇「送交審核」或「自動連結」"},
+	"create_options_unused": {"these settings apply only when new Salesforce records are created (to_salesforce_no_match = create)",
+		"這些設定僅在「查無對應時新增 Salesforce 記錄」時適用"},
+
 	// Social.
 	"social_requires_plan": {"more than one social identity mapping requires the Social CDP plan",
 		"設定多組社群身份同步需升級至 Social CDP 方案"},
@@ -126,6 +149,16 @@ var messages = map[string]messageTemplate{
 		"Salesforce 欄位「%s」已由另一組同步欄位寫入（field_mappings[%d]）"},
 	"picklist_option_missing": {"option %q of platform field %s is not a value of Salesforce picklist %s",
 		"平台欄位「%[2]s」的選項「%[1]s」不在 Salesforce 挑選清單「%[3]s」的值中"},
+
+	"value_map_blank":              {"both sides of a value map entry are required", "值對應的兩邊都必須填寫"},
+	"value_map_salesforce_unknown": {"%q is not a value of Salesforce picklist %s", "「%s」不是 Salesforce 挑選清單「%s」的值"},
+	"value_map_platform_unknown":   {"%q is not an option of platform field %s", "「%s」不是平台欄位「%s」的選項"},
+	"value_map_duplicate":          {"%q appears twice in the value map", "「%s」在值對應中重複出現"},
+	"value_map_type": {"a value map applies to text, picklist and tag fields, not to Salesforce field %s (type %s)",
+		"值對應僅適用於文字、挑選清單與標籤欄位，不適用於 Salesforce 欄位「%s」（類型 %s）"},
+	"invalid_name_rule": {"name rule %q is not one of chinese, western", "姓名規則「%s」無效，請選擇中文或西式"},
+	"name_rule_fields": {"a name rule maps the platform's name to LastName (with FirstName)",
+		"姓名規則僅適用於平台「姓名」對應 Salesforce LastName（連同 FirstName）"},
 
 	// Conditions.
 	"invalid_operator": {"operator %q is not known", "條件運算子「%s」無效"},

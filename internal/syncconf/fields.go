@@ -17,6 +17,18 @@ type Env struct {
 	Describe     *salesforce.SObjectDescribe
 	CustomFields []contact.CustomFieldDef
 	Entitlements []string
+	// PersonAccounts: the org has Person Accounts enabled, so the wizard
+	// offers ObjectPersonAccount.
+	PersonAccounts bool
+}
+
+// Objects lists the object choices the org offers, in the wizard's order.
+func (e Env) Objects() []ObjectChoice {
+	out := []ObjectChoice{ObjectContact, ObjectLead}
+	if e.PersonAccounts {
+		out = append(out, ObjectPersonAccount)
+	}
+	return out
 }
 
 func (e Env) entitled(name string) bool {

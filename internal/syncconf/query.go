@@ -9,12 +9,14 @@ import (
 	"github.com/sfsync/sfsync/internal/salesforce"
 )
 
-// DefaultObject is the Salesforce object a configuration syncs with; the
-// one place its name is written (the describe carries it from there).
+// DefaultObject is the Salesforce object a configuration syncs with
+// unless the admin chooses another (ObjectChoice); the one place its name
+// is written (the describe carries it from there).
 const DefaultObject = "Contact"
 
-// Object is the Salesforce object this configuration syncs with.
-func (c *Config) Object() string { return DefaultObject }
+// Object is the API name of the Salesforce object this configuration
+// syncs with: Contact, Lead, or Account for Person Accounts.
+func (c *Config) Object() string { return c.SyncObject.SObject() }
 
 // Query is a SOQL query the engine sends. Every SOQL string sfsync sends
 // is built here (or by the conditions' compiler in soql.go): field names
@@ -96,6 +98,13 @@ func (q *Query) IDAfter(id string) *Query {
 	return q
 }
 
+// IDAtMost keeps records whose Id sorts at or before id (the end of a
+// range of Ids).
+func (q *Query) IDAtMost(id string) *Query {
+	q.where = append(q.where, q.field("Id")+" <= "+salesforce.QuoteString(id))
+	return q
+}
+
 // IDIn keeps the records with these Ids.
 func (q *Query) IDIn(ids []string) *Query { return q.FieldIn("Id", ids) }
 
@@ -143,6 +152,13 @@ func (q *Query) AnyOf(ms ...Match) *Query {
 // ModifiedAfter keeps records whose SystemModstamp is after t.
 func (q *Query) ModifiedAfter(t time.Time) *Query {
 	q.where = append(q.where, q.field("SystemModstamp")+" > "+salesforce.FormatDateTime(t))
+	return q
+}
+
+// MergedAway keeps records that a merge deleted (IsDeleted, with
+// MasterRecordId naming the survivor); only queryAll returns them.
+func (q *Query) MergedAway() *Query {
+	q.where = append(q.where, q.field("IsDeleted")+" = true", q.field("MasterRecordId")+" != null")
 	return q
 }
 

@@ -238,6 +238,14 @@ func (c *Config) WhereClause(d *salesforce.SObjectDescribe) (string, error) {
 		errs = append(errs, ValidationError{Step: StepIdentity, Path: "identity.salesforce_field", Code: "unknown_field", Message: message("unknown_field", c.Identity.SalesforceField)})
 	}
 	terms := []string{f.Name + " != null"}
+	if c.Choice() == ObjectPersonAccount {
+		// Business accounts are never synced.
+		pa, ok := d.Field(PersonAccountField)
+		if !ok {
+			errs = append(errs, ValidationError{Step: StepIdentity, Path: "object", Code: "person_accounts_disabled", Message: message("person_accounts_disabled")})
+		}
+		terms = append(terms, pa.Name+" = true")
+	}
 	for i, cond := range c.Conditions {
 		bc, e := bindCondition(i, cond, d)
 		errs = append(errs, e...)
@@ -277,6 +285,18 @@ func (c *Config) SelectFields(d *salesforce.SObjectDescribe, extra []string) ([]
 	}
 	for i, m := range c.Fields {
 		add(StepFields, fmt.Sprintf("field_mappings[%d].salesforce_field", i), m.SalesforceField)
+		if m.NameRule != "" {
+			add(StepFields, fmt.Sprintf("field_mappings[%d].name_rule", i), FirstNameField)
+		}
+	}
+	if c.Choice() == ObjectLead {
+		// A converted lead is followed to its Contact (the engine moves
+		// the link), so its conversion fields are read with it.
+		for _, n := range LeadConversionFields {
+			if _, ok := d.Field(n); ok {
+				add(StepIdentity, "object", n)
+			}
+		}
 	}
 	for i, n := range extra {
 		add("", fmt.Sprintf("extra[%d]", i), n)

@@ -42,6 +42,7 @@ func ToPlatform(b Binding, sfValue any) (any, error) {
 	if IsBlank(sfValue) {
 		return nil, nil
 	}
+	sfValue = b.mapValue(sfValue, true)
 	switch b.Platform.Kind {
 	case KindText:
 		switch b.Salesforce.Type {
@@ -130,6 +131,7 @@ func ToSalesforce(b Binding, platformValue any) (any, error) {
 		}
 		return nil, nil
 	}
+	platformValue = b.mapValue(platformValue, false)
 	switch {
 	case sf.Type == sfBoolean:
 		return boolOf(field, platformValue)
@@ -197,6 +199,60 @@ func ToSalesforce(b Binding, platformValue any) (any, error) {
 		s = v
 	}
 	return checkLength(b, s)
+}
+
+// mapValue translates a value through the binding's value map: a
+// Salesforce value into the platform's spelling (toPlatform) or back.
+// Text is matched case-insensitively (as Salesforce compares picklist
+// values), each element of a list or of a ";"-joined multi-select on its
+// own; values the map does not name pass unchanged.
+func (b Binding) mapValue(v any, toPlatform bool) any {
+	if len(b.ValueMap) == 0 {
+		return v
+	}
+	one := func(s string) string {
+		t := strings.TrimSpace(s)
+		for _, p := range b.ValueMap {
+			from, to := p.Platform, p.Salesforce
+			if toPlatform {
+				from, to = to, from
+			}
+			if strings.EqualFold(strings.TrimSpace(from), t) {
+				return to
+			}
+		}
+		return s
+	}
+	switch x := v.(type) {
+	case string:
+		if b.Salesforce.Type == sfMultipicklist || b.Platform.Kind == KindTags {
+			parts := strings.Split(x, tagSeparator)
+			for i := range parts {
+				parts[i] = one(parts[i])
+			}
+			return strings.Join(parts, tagSeparator)
+		}
+		return one(x)
+	case contact.Gender:
+		return one(string(x))
+	case []string:
+		out := make([]string, len(x))
+		for i, s := range x {
+			out[i] = one(s)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			if s, ok := e.(string); ok {
+				out[i] = one(s)
+			} else {
+				out[i] = e
+			}
+		}
+		return out
+	}
+	return v
 }
 
 // IsBlank reports a value that holds nothing: nil, blank text, an empty

@@ -42,6 +42,9 @@ type Binding struct {
 	FieldMapping
 	Salesforce salesforce.Field
 	Platform   PlatformField
+	// First is FirstName's describe entry when a name rule splits the
+	// platform's name over FirstName and LastName (Salesforce).
+	First salesforce.Field
 }
 
 // BoundCondition is a condition with its describe entry and its SOQL term.
@@ -67,9 +70,11 @@ func (c *Config) Bind(env Env) (*Bound, error) {
 		return nil, ErrNoDescribe
 	}
 	v := &validator{env: env, d: env.Describe, b: &Bound{Config: c}}
+	v.object(c)
 	v.identity(c)
 	v.social(c)
 	v.fields(c)
+	v.create(c)
 	v.required(c)
 	if !c.PullsFromSalesforce() && !c.PushesToSalesforce() {
 		v.add(StepFields, "field_mappings", "nothing_to_sync")
@@ -282,6 +287,12 @@ func (v *validator) fields(c *Config) {
 			}
 		}
 		b.Salesforce, b.Platform = sf, pf
+		if m.NameRule != "" {
+			b.First = v.nameRule(c, p, m, sf, sfOK, pf, pfOK)
+		}
+		if len(m.ValueMap) > 0 && sfOK && pfOK {
+			v.valueMap(p, m, sf, pf)
+		}
 		v.b.Fields = append(v.b.Fields, b)
 		if pfOK && m.Direction.Pulls() {
 			if pf.Name == identityField(c.Identity.PlatformIdentity) {
@@ -311,7 +322,7 @@ func (v *validator) fields(c *Config) {
 		}
 		if pf.Kind == KindSelect && sf.Type == sfPicklist {
 			for _, o := range pf.Options {
-				if _, ok := picklistValue(sf, o); !ok {
+				if _, ok := picklistValue(sf, b.mapValue(o, false).(string)); !ok {
 					v.add(StepFields, p+".platform_field", "picklist_option_missing", o, pf.Name, sf.Name)
 				}
 			}
@@ -334,7 +345,17 @@ func (v *validator) required(c *Config) {
 	for _, m := range c.Fields {
 		if m.Direction.Pushes() {
 			written[strings.ToLower(m.SalesforceField)] = true
+			if m.NameRule != "" {
+				written[strings.ToLower(FirstNameField)] = true
+			}
 		}
+	}
+	for _, k := range c.Create.Constants {
+		written[strings.ToLower(k.SalesforceField)] = true
+	}
+	if c.Choice() == ObjectPersonAccount {
+		// A Person Account's Name is made of FirstName and LastName.
+		written["name"] = true
 	}
 	for _, f := range v.d.Fields {
 		if f.Createable && !f.Nillable && !f.DefaultedOnCreate && f.Type != sfBoolean && !written[strings.ToLower(f.Name)] {

@@ -28,6 +28,14 @@ type Version struct {
 // have the same canonical form.
 func (c Config) Canonical() Config {
 	c.SchemaVersion = CurrentSchemaVersion
+	if c.SyncObject == ObjectContact {
+		// Contact is the default: a configuration saved before the choice
+		// existed and one that names it are the same.
+		c.SyncObject = ""
+	}
+	if c.Create.Owner == OwnerDefault {
+		c.Create.Owner = ""
+	}
 	c.Social = append(make([]SocialMapping, 0, len(c.Social)), c.Social...)
 	c.Fields = append(make([]FieldMapping, 0, len(c.Fields)), c.Fields...)
 	c.Conditions = append(make([]Condition, 0, len(c.Conditions)), c.Conditions...)

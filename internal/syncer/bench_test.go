@@ -761,3 +761,99 @@ func benchPushCoalesce() time.Duration {
 	}
 	return syncer.DefaultPushCoalesce
 }
+
+// --- BenchmarkDriftCheck ---------------------------------------------
+
+// BenchmarkDriftCheck times a daily drift check and repair (issue 13 item
+// 5, SPEC Y2) after a first sync and a first check, with 0.1% of the linked records changed
+// through the emulator's side door with an old SystemModstamp (drift the
+// incremental pulls cannot see), and reports its API calls: at 1M
+// contacts it must stay within 1% of a 100,000-call daily allocation.
+// SFSYNC_BENCH_DRIFT_N sets another size (a quick check that it works).
+func BenchmarkDriftCheck(b *testing.B) {
+	if testing.Short() {
+		b.Skip("benchmark: seeds up to a million contacts")
+	}
+	cases := []struct {
+		name    string
+		dialect store.Dialect
+		n       int
+	}{
+		{"sqlite/100k", store.SQLite, 100_000},
+		{"postgres/100k", store.Postgres, 100_000},
+		{"sqlite/1M", store.SQLite, 1_000_000},
+		{"postgres/1M", store.Postgres, 1_000_000},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			n := c.n
+			if v, err := strconv.Atoi(os.Getenv("SFSYNC_BENCH_DRIFT_N")); err == nil && v > 0 {
+				n = v
+			} else if n >= 1_000_000 && os.Getenv(benchLargeEnv) != "1" {
+				b.Skipf("set %s=1 for the 1,000,000-contact runs", benchLargeEnv)
+			}
+			for i := 0; i < b.N; i++ {
+				benchDriftCheck(b, c.dialect, n)
+			}
+		})
+	}
+}
+
+func benchDriftCheck(b *testing.B, d store.Dialect, n int) {
+	b.StopTimer()
+	f := newBenchEnv(b, d, nil)
+	f.seed(b, n)
+	first := f.firstSync(b)
+	_, sfIDs := f.linkedContacts(b, int(first.Total))
+	// The first check after a first sync also reads, once, every range
+	// holding a record that waits (the seed's failed records), and
+	// remembers them; the daily check after it is what is timed.
+	warm, err := f.eng.DriftCheck(f.ctx, f.Tenant.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm = f.pullToEnd(b, warm, syncer.ModeDrift)
+	drift := max(len(sfIDs)/1000, 1)
+	old := time.Now().Add(-3 * time.Hour)
+	for i := range drift {
+		id := sfIDs[i*len(sfIDs)/drift]
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"Email": fmt.Sprintf("drift%06d@example.com", i)}); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Org.SetTimestamps(id, old, old); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	b.StartTimer()
+	run, err := f.eng.DriftCheck(f.ctx, f.Tenant.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run = f.pullToEnd(b, run, syncer.ModeDrift)
+	b.StopTimer()
+	wall := time.Since(start)
+	rep, err := f.eng.DriftReport(f.ctx, f.Tenant.ID, run.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
+	reportLoad(b)
+	b.ReportMetric(wall.Seconds(), "wall_s")
+	b.ReportMetric(float64(run.APICalls), "api_calls")
+	b.ReportMetric(float64(warm.APICalls), "first_check_calls")
+	b.ReportMetric(float64(rep.RecordsChecked), "records")
+	b.ReportMetric(float64(rep.RangesChecked), "ranges")
+	b.ReportMetric(float64(rep.RangesDrifted), "ranges_drifted")
+	b.ReportMetric(float64(rep.RecordsDrifted), "drifted")
+	b.ReportMetric(float64(rep.RecordsRepaired), "repaired")
+	b.Logf("%s: first sync of %d (%+v); first drift check %d API calls; %d changed through the side door; drift check %s in %s: %+v, %d API calls",
+		d, first.Total, first.Counts, warm.APICalls, drift, run.Status, wall.Round(time.Millisecond), rep, run.APICalls)
+	if rep.RecordsRepaired < int64(drift) {
+		b.Fatalf("drift check repaired %d of %d drifted records", rep.RecordsRepaired, drift)
+	}
+	if n >= 1_000_000 && (run.APICalls > 1000 || warm.APICalls > 1000) {
+		b.Fatalf("drift check at %d contacts used %d calls, over 1%% of a 100,000-call allocation", n, run.APICalls)
+	}
+}

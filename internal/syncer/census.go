@@ -137,6 +137,9 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 		if id == "" || err != nil || key == "" {
 			return // no usable value: the pass fails or skips the record itself
 		}
+		if _, conv := convertedTo(s, rec); conv {
+			return // a converted lead holds its value no more: its link moves
+		}
 		tab.add(key, id)
 	}
 	var sp *spool
@@ -644,6 +647,24 @@ func (e *Engine) followMerges(ctx context.Context, s *session, items []*pullItem
 			continue
 		}
 		ml, masterLinked := masterLinks[it.master]
+		if it.converted {
+			switch {
+			case masterLinked && ml.ContactID != l.ContactID:
+				notes[it.sfID] = mergeNote{"lead_converted_held", "converted in Salesforce into " + it.master + ", which is linked to another platform contact (" + ml.ContactID + "); unlinked, the platform contacts are kept"}
+			case masterLinked:
+				notes[it.sfID] = mergeNote{"lead_converted", "converted in Salesforce into " + it.master + ", already linked to the same platform contact"}
+			default:
+				notes[it.sfID] = mergeNote{"lead_converted", "converted in Salesforce into " + it.master + "; the link follows it"}
+				moved := cloneLink(l)
+				moved.SalesforceID = it.master
+				links[it.master] = moved
+				masterLinks[it.master] = moved
+				if !inPage[it.master] {
+					*changed = append(*changed, moved)
+				}
+			}
+			continue
+		}
 		switch {
 		case masterLinked && ml.ContactID == l.ContactID:
 			notes[it.sfID] = mergeNote{"merged", "merged into " + it.master + " in Salesforce, already linked to the same platform contact"}

@@ -36,7 +36,7 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 		return rep, err
 	}
 	calls0 := client.Calls()
-	d, err := e.describe(ctx, tenantID, client, setupDescribeTTL)
+	d, err := e.describe(ctx, tenantID, cfg.Object(), client, setupDescribeTTL)
 	if err != nil {
 		return rep, err
 	}

@@ -56,6 +56,13 @@ type Engine struct {
 	PushBatch int
 	// Retention is how long per-record log entries are kept (90 days).
 	Retention time.Duration
+	// HistoryRetention is how long field history (Y3) is kept (90 days).
+	HistoryRetention time.Duration
+	// Alerts, when set, is checked at every Maintain (the scheduler's
+	// period): it tells admins when a watched condition changes state.
+	Alerts interface {
+		CheckAll(ctx context.Context) error
+	}
 	// RecycleBinWindow is how far back Salesforce still reports deletions
 	// (15 days); a cursor older than that triggers a full pass.
 	RecycleBinWindow time.Duration
@@ -72,6 +79,12 @@ type Engine struct {
 	// SliceDuration bounds one job of a long REST full sync (4 minutes);
 	// the run then continues in a fresh job from its checkpoint.
 	SliceDuration time.Duration
+	// DriftInterval is how often each tenant's drift check runs
+	// (DefaultDriftInterval: daily).
+	DriftInterval time.Duration
+	// DriftRangeSize is the number of links per range a drift check
+	// compares (DefaultDriftRangeSize).
+	DriftRangeSize int
 }
 
 func (e *Engine) now() time.Time {
@@ -120,19 +133,47 @@ var ErrNoPull = errors.New("syncer: the configuration syncs nothing from Salesfo
 var ErrNothingToRetry = errors.New("syncer: there are no failed records to retry")
 
 // Env gathers what a configuration is validated against: the org's
-// describe of Contact, the tenant's custom fields and its entitlements.
+// describe of the object the tenant's current configuration syncs
+// (Contact before one is saved), the tenant's custom fields and its
+// entitlements.
 func (e *Engine) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
+	cur, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return syncconf.Env{}, err
+	}
+	return e.EnvFor(ctx, tenantID, cur.Choice())
+}
+
+// EnvFor is Env for the object the admin chose: the describe of Contact,
+// Lead or Account. Env.PersonAccounts says whether the org has Person
+// Accounts, so the wizard offers that choice only then.
+func (e *Engine) EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error) {
 	c, err := e.Conn.Client(ctx, tenantID)
 	if err != nil {
 		return syncconf.Env{}, err
 	}
 	// The setup wizard asks on every step; a few minutes' cache saves API
 	// calls and still shows a field an admin has just added soon enough.
-	d, err := e.describe(ctx, tenantID, c, setupDescribeTTL)
+	d, err := e.describe(ctx, tenantID, object.SObject(), c, setupDescribeTTL)
 	if err != nil {
 		return syncconf.Env{}, err
 	}
-	return e.envWith(ctx, tenantID, d)
+	env, err := e.envWith(ctx, tenantID, d)
+	if err != nil {
+		return env, err
+	}
+	acct := d
+	if object.SObject() != "Account" {
+		acct, err = e.describe(ctx, tenantID, "Account", c, setupDescribeTTL)
+		if errors.Is(err, salesforce.ErrNotFound) {
+			acct, err = nil, nil // an org (or emulator) without Account
+		}
+		if err != nil {
+			return env, err
+		}
+	}
+	env.PersonAccounts = syncconf.PersonAccountsEnabled(acct)
+	return env, nil
 }
 
 const setupDescribeTTL = 2 * time.Minute
@@ -156,7 +197,7 @@ func (e *Engine) envWith(ctx context.Context, tenantID string, d *salesforce.SOb
 // ValidateConfig checks a configuration against the org (S13). It returns
 // syncconf.ValidationErrors when the configuration is invalid.
 func (e *Engine) ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error {
-	env, err := e.Env(ctx, tenantID)
+	env, err := e.EnvFor(ctx, tenantID, cfg.Choice())
 	if err != nil {
 		return err
 	}
@@ -176,6 +217,10 @@ func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg s
 	if err != nil {
 		return store.SyncConfigVersion{}, err
 	}
+	prev, prevVersion, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.SyncConfigVersion{}, err
+	}
 	v, err := e.Store.SaveSyncConfig(ctx, tenantID, adminID, body)
 	if err != nil {
 		return v, err
@@ -183,6 +228,20 @@ func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg s
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return v, err
+	}
+	if prevVersion != 0 && prev.Choice() != cfg.Choice() {
+		// Another Salesforce object: the links name records of the old
+		// one, and an incremental pull would read only what changes from
+		// now on. The links go, and the first sync is offered again, as
+		// after connecting another org.
+		n, err := e.Store.DeleteAllLinks(ctx, tenantID)
+		if err != nil {
+			return v, err
+		}
+		st.InitialRunID, st.PullEnabled = 0, false
+		st.PullCursor, st.NextPullAt = time.Time{}, time.Time{}
+		e.log().InfoContext(ctx, "sync object changed; links dropped, a first sync is needed", "tenant_id", tenantID,
+			"from", prev.Choice(), "to", cfg.Choice(), "links", n)
 	}
 	st.ConfigVersion = v.Version
 	st.PushEnabled = cfg.PushesToSalesforce()
@@ -452,8 +511,8 @@ func (e *Engine) ResyncAdvised(ctx context.Context, tenantID string) (bool, erro
 		if err != nil {
 			return false, err
 		}
-		a, _ := json.Marshal([]any{old.Canonical().Identity, old.Canonical().Conditions})
-		b, _ := json.Marshal([]any{cur.Canonical().Identity, cur.Canonical().Conditions})
+		a, _ := json.Marshal([]any{old.Canonical().Identity, old.Canonical().Conditions, old.Choice()})
+		b, _ := json.Marshal([]any{cur.Canonical().Identity, cur.Canonical().Conditions, cur.Choice()})
 		return string(a) != string(b), nil
 	}
 	return false, nil
@@ -615,15 +674,21 @@ func (e *Engine) DispatchPushes(ctx context.Context) (int, error) {
 // Maintain closes real-time push runs whose window passed and prunes log
 // entries older than the retention period.
 func (e *Engine) Maintain(ctx context.Context) error {
-	tenants, err := e.Store.ListTenants(ctx)
+	open, err := e.Store.OpenPushRuns(ctx, e.now().Add(-e.pushWindow()))
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
-		if err := e.closeIdlePushRun(ctx, t.ID); err != nil {
+	for _, t := range open {
+		if err := e.closeIdlePushRun(ctx, t); err != nil {
 			return err
 		}
-		if err := e.closeIdleStreamRun(ctx, t.ID); err != nil {
+	}
+	streams, err := e.Store.OpenStreamRuns(ctx, e.now().Add(-e.pushWindow()))
+	if err != nil {
+		return err
+	}
+	for _, t := range streams {
+		if err := e.closeIdleStreamRun(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -631,8 +696,31 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	if n > 0 {
 		e.log().InfoContext(ctx, "pruned old sync log entries", "count", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The health charts show 7 days of hourly API usage; 30 are kept.
+	if _, err := e.Store.PruneAPIUsageHours(ctx, e.now().Add(-usageRetention)); err != nil {
+		return err
+	}
+	n, err = e.Store.PruneFieldHistory(ctx, e.now().Add(-e.historyRetention()))
+	if n > 0 {
+		e.log().InfoContext(ctx, "pruned old field history", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	if e.Alerts != nil {
+		// A failed delivery is the alert's to record; the schedule goes on.
+		if err := e.Alerts.CheckAll(ctx); err != nil {
+			e.log().WarnContext(ctx, "checking alerts failed", "error", err)
+		}
+	}
+	return nil
 }
+
+// usageRetention is how long hourly API usage is kept.
+const usageRetention = 30 * 24 * time.Hour
 
 // nextPoll is when a tenant's next scheduled pull is due: one poll
 // interval from now plus a random part of up to a tenth of it (at most a

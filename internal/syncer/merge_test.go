@@ -81,3 +81,51 @@ func TestMergeIntoLinkedSurvivorIsHeld(t *testing.T) {
 		}
 	})
 }
+
+// A merge that the next run to see is a full resync (not an incremental
+// pull) is followed too: the full pass reads only live records, so the
+// merged-away record never reaches a page. Before, the survivor was read
+// as a newcomer (a second platform contact, or held against the pair) and
+// the link to the merged-away record was dropped as a deletion.
+func TestMergeFollowedByFullResync(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setup(t, d)
+		loser := f.sfCreate(t, map[string]any{"LastName": "Amy", "Email": "amy@example.com"})
+		f.save(t, emailConfig())
+		run, _ := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+		f.pull(t, run, syncer.ModeFull)
+		list, _ := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{Email: "amy@example.com"})
+		if len(list) != 1 {
+			t.Fatalf("platform contacts after the first sync: %+v", list)
+		}
+		c := list[0]
+		survivor := f.sfCreate(t, map[string]any{"LastName": "Amy Lin", "Email": "amy.lin@example.com"})
+		if err := f.Org.MergeContacts(survivor, loser); err != nil {
+			t.Fatal(err)
+		}
+		full, err := f.eng.FullResync(f.ctx, f.Tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.pull(t, full, syncer.ModeFull)
+		links, err := f.Store.LinksByContactID(f.ctx, f.Tenant.ID, []string{c.ID})
+		if err != nil || links[c.ID].SalesforceID != survivor {
+			t.Errorf("link of the platform contact %+v (%v), want the survivor %s", links[c.ID], err, survivor)
+		}
+		if all, _ := f.Store.ListContacts(f.ctx, f.Tenant.ID, store.ContactFilter{}); len(all) != 1 {
+			t.Errorf("%d platform contacts after the merge and a full resync, want 1", len(all))
+		}
+		got, _ := f.Store.GetContact(f.ctx, f.Tenant.ID, c.ID)
+		if got.Email != "amy.lin@example.com" {
+			t.Errorf("platform contact e-mail %q, want the survivor's", got.Email)
+		}
+		recs, _ := f.eng.RunRecords(f.ctx, f.Tenant.ID, full.ID, syncer.KindMerged, "", 10)
+		if len(recs) != 1 || recs[0].SalesforceID != loser {
+			t.Errorf("merge log %+v, want one entry for the merged-away record", recs)
+		}
+		if un, _ := f.eng.RunRecords(f.ctx, f.Tenant.ID, full.ID, syncer.KindUnlinked, "", 10); len(un) != 0 {
+			t.Errorf("unlinked entries %+v, want none (the record was merged, not deleted)", un)
+		}
+	})
+}

@@ -8,7 +8,6 @@ package syncer_test
 import (
 	"errors"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ import (
 )
 
 // mergeExpect is a merge of a linked Salesforce contact, checked at the
-// next incremental pull: the link follows an unlinked survivor; with a
+// next pull (incremental or full): the link follows an unlinked survivor; with a
 // survivor linked to another platform contact, it is held as a merge item
 // and both platform contacts are kept.
 type mergeExpect struct {
@@ -212,27 +211,14 @@ func (m *model) checkReviewExpectations() {
 	if len(m.merges)+len(m.fixes) > 0 {
 		open = m.openItems()
 	}
-	heldAgainstPair := map[string]bool{}
-	for _, it := range open {
-		if it.Kind == store.ReviewIdentity && it.ContactID != "" {
-			for _, c := range it.Candidates {
-				heldAgainstPair[c.SalesforceID] = true
-			}
-		}
-	}
 	for _, e := range m.merges {
 		_, live := sf[e.survivor]
-		if m.stepFull || !live || m.pfDeleted[e.loserContact] {
-			continue // a full pass sees the loser as deleted; nothing to follow
+		if !live || m.pfDeleted[e.loserContact] {
+			continue
 		}
 		m.n.reviewChecked++
 		if e.survivorContact == "" {
-			if got := m.pairs[e.survivor]; got != e.loserContact && e.pushed && !strictModel() {
-				// Known engine bug: a push before the pull drops the link of
-				// a merged-away record as deleted, so the pull has no link to
-				// follow (TestModelBugPushDropsLinkOfMergedRecord).
-				m.logf("known engine bug: merge of %s into %s not followed after a push", e.loser, e.survivor)
-			} else if got != e.loserContact {
+			if got := m.pairs[e.survivor]; got != e.loserContact {
 				t.Errorf("%s was merged into %s in Salesforce: platform contact %s should now be linked to the survivor, which is linked to %q", e.loser, e.survivor, e.loserContact, got)
 			}
 			continue
@@ -246,9 +232,7 @@ func (m *model) checkReviewExpectations() {
 				held = true
 			}
 		}
-		if !held && e.pushed && !strictModel() {
-			m.logf("known engine bug: merge of %s into %s not held after a push", e.loser, e.survivor)
-		} else if !held {
+		if !held {
 			t.Errorf("%s (linked to %s) was merged into %s (linked to %s): want an open merge review item for %s, none found", e.loser, e.loserContact, e.survivor, e.survivorContact, e.loserContact)
 		}
 	}
@@ -278,13 +262,6 @@ func (m *model) checkReviewExpectations() {
 		}
 		if len(h) != 1 || m.decided[h[0]] != "" || failing[h[0]] || memberLinked(e.key, h[0]) || m.pfDeletedMembers[e.key] {
 			continue // (a record whose platform contact was deleted syncs again when it changes)
-		}
-		if heldAgainstPair[h[0]] && !strictModel() {
-			// Known engine bug: a newcomer held against a linked pair is not
-			// released when the pair leaves the value
-			// (TestModelBugNewcomerNotReleasedWhenPairLeavesValue).
-			m.logf("known engine bug: %s still held on %q after the fix", h[0], e.key)
-			continue
 		}
 		m.n.reviewChecked++
 		if m.pairs[h[0]] == "" {
@@ -360,23 +337,8 @@ func (m *model) checkReview(sf map[string]sfView, pf map[string]contact.Contact,
 		}
 		if len(unlinked) == 0 || (len(undecided) < 2 && !linkedElsewhere && !m.heldAgainstLinkedPair(it, holders)) {
 			var ids []string
-			allLinked := true
 			for _, c := range it.Candidates {
 				ids = append(ids, c.SalesforceID)
-				allLinked = allLinked && m.pairs[c.SalesforceID] != ""
-			}
-			newcomer := it.ContactID != "" && len(holders[it.IdentityKey]) == 1 && len(unlinked) == 1
-			if newcomer && !strictModel() {
-				m.logf("known engine bug: open review item %d (%q) still holds newcomer %v, the value's only holder", it.ID, it.IdentityKey, ids)
-				continue // TestModelBugNewcomerNotReleasedWhenPairLeavesValue
-			}
-			if allLinked && !strictModel() {
-				// Known engine bugs: the census holds linked records too
-				// (TestModelBugCensusHoldsLinkedRecords), and a merge that
-				// moves a link to a held survivor leaves its item open
-				// (TestModelBugMergeLeavesSurvivorHeld).
-				m.logf("known engine bug: open review item %d (%q) holds only linked records %v", it.ID, it.IdentityKey, ids)
-				continue
 			}
 			t.Errorf("stale open review item %d: member number %q, candidates %v, contact %q; live holders %v (undecided %v, unlinked undecided %v)",
 				it.ID, it.IdentityKey, ids, it.ContactID, holders[it.IdentityKey], undecided, unlinked)
@@ -456,15 +418,7 @@ func (m *model) checkReview(sf map[string]sfView, pf map[string]contact.Contact,
 			// again (and found held) only by a full pass.
 			continue
 		}
-		if m.pairs[r.SalesforceID] != "" && !strictModel() {
-			// The linked half of a pair a newcomer was held against: the
-			// census adds it to the item and logs it as newly held
-			// (TestModelBugCensusHoldsLinkedRecords). Tolerated here so
-			// that the model checks the rest; the regression test tracks it.
-			m.logf("known engine bug: the settled full resync logs linked %s as held: %s", r.SalesforceID, r.Reason)
-			continue
-		}
-		if strings.Contains(r.Reason, "already linked to another Salesforce contact") && !strictModel() {
+		if strings.Contains(r.Reason, "already linked to another Salesforce contact") {
 			// A newcomer held against a pair whose Salesforce record left
 			// the value while the platform contact kept it (its update was
 			// refused): held, the safe side, but by the full pass only.
@@ -489,21 +443,9 @@ func (m *model) heldAgainstLinkedPair(it store.ReviewItem, holders map[string][]
 	return s != "" && slices.Contains(holders[it.IdentityKey], s)
 }
 
-// strictModel turns off the model's tolerance of known engine bugs
-// (SFSYNC_KNOWN_BUGS=1), which also runs their regression tests.
-func strictModel() bool { return os.Getenv("SFSYNC_KNOWN_BUGS") != "" }
-
 // Minimal scenarios the model test found in the decision core and review
-// queue of issue 11. They fail on the engine as merged (see the report of
-// the model's item); until it is fixed they run only with
-// SFSYNC_KNOWN_BUGS=1, which also makes the model test strict about them.
-
-func knownBug(t *testing.T) {
-	t.Helper()
-	if !strictModel() {
-		t.Skip("known engine bug, not fixed yet: run with SFSYNC_KNOWN_BUGS=1")
-	}
-}
+// queue of issue 11, each failing on the engine as first merged and kept
+// as a regression test.
 
 // heldNewcomer syncs A (M1) to the platform, then creates B with the same
 // member number and pulls: B is held against the linked pair.

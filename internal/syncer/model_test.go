@@ -19,14 +19,13 @@ package syncer_test
 //	SFSYNC_MODEL_SEED=1234 go test -run Model ./internal/syncer/    # replay a seed ("random": a fresh one)
 //	SFSYNC_MODEL_OPS=600 …                                        # another size
 //	SFSYNC_MODEL_DEBUG=1 …                                        # log the link and run records of a disagreeing pair
-//	SFSYNC_KNOWN_BUGS=1 …                                         # strict about the open engine bugs below; runs their tests
 //
 // Each engine bug this test found has a minimal deterministic test
-// (TestModelBug…), kept as a regression test. The bugs it found in the
-// review queue of issue 11 are not fixed yet: their tests (in
-// model_review_test.go) skip, and the model tolerates exactly those
-// outcomes — each noted in the operation log as "known engine bug" —
-// unless SFSYNC_KNOWN_BUGS is set. Nothing else is tolerated.
+// (TestModelBug…), kept as a regression test; all are fixed, and the
+// model tolerates none of them. One outcome is tolerated as a limit, not a
+// bug (noted as "known engine limit" in the operation log): a newcomer
+// held by a full pass only, against a pair whose platform contact could
+// not follow its Salesforce record off the value.
 
 import (
 	"context"
@@ -1329,13 +1328,6 @@ func (m *model) checkStep(old map[string]string) {
 		}
 		for _, o := range holders[v.Member] {
 			if o != s && m.pairs[o] == "" && m.decided[o] == "" {
-				if old[s] != "" && m.pfDeleted[old[s]] && !strictModel() {
-					// Known engine bug: a linked record whose platform
-					// contact was deleted is created again without the
-					// uniqueness check (TestModelBugRecreateOnSharedValue).
-					m.logf("known engine bug: %s re-created as %s on %q, shared with %s", s, c, v.Member, o)
-					continue
-				}
 				t.Errorf("platform contact %s was linked to Salesforce contact %s on member number %q, which Salesforce contact %s (unlinked, undecided) holds too: two people merged on a guess", c, s, v.Member, o)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -45,39 +47,67 @@ type session struct {
 	// each outcome shown to observe.
 	limit   int
 	observe func(dryOutcome, syncconf.DryRunRow)
+	// personRT is the org's person record type, once looked up (create.go).
+	personRT string
 }
 
-// describe returns the tenant's describe of Contact, read again when the
-// cached one is older than maxAge or belongs to another org.
-func (e *Engine) describe(ctx context.Context, tenantID string, client *salesforce.Client, maxAge time.Duration) (*salesforce.SObjectDescribe, error) {
+// describe returns the tenant's describe of the object (Contact, Lead,
+// Account), read again when the cached one is older than maxAge or
+// belongs to another org.
+func (e *Engine) describe(ctx context.Context, tenantID, object string, client *salesforce.Client, maxAge time.Duration) (*salesforce.SObjectDescribe, error) {
 	conn, err := e.Store.GetConnection(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
+	key := tenantID + "\x00" + object
 	e.describes.mu.Lock()
-	ent, ok := e.describes.m[tenantID]
+	ent, ok := e.describes.m[key]
 	e.describes.mu.Unlock()
 	if ok && ent.org == conn.OrgID && e.now().Sub(ent.at) <= maxAge {
+		if ent.d == nil {
+			return nil, fmt.Errorf("describe %s: %w", object, salesforce.ErrNotFound)
+		}
 		return ent.d, nil
 	}
-	d, err := client.DescribeSObject(ctx, syncconf.DefaultObject)
+	d, err := client.DescribeSObject(ctx, object)
+	if errors.Is(err, salesforce.ErrNotFound) {
+		// The org has no such object (no Person Accounts, say): the
+		// answer is remembered as long as a describe would be.
+		e.describes.mu.Lock()
+		if e.describes.m == nil {
+			e.describes.m = map[string]describeEntry{}
+		}
+		e.describes.m[key] = describeEntry{org: conn.OrgID, at: e.now()}
+		e.describes.mu.Unlock()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("describe %s: %w", syncconf.DefaultObject, err)
+		return nil, fmt.Errorf("describe %s: %w", object, err)
 	}
 	e.describes.mu.Lock()
 	if e.describes.m == nil {
 		e.describes.m = map[string]describeEntry{}
 	}
-	e.describes.m[tenantID] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
+	e.describes.m[key] = describeEntry{d: d, org: conn.OrgID, at: e.now()}
 	e.describes.mu.Unlock()
 	return d, nil
 }
 
-// describeCache keeps each tenant's describe of Contact between runs, so
-// an idle incremental poll costs one API call, not two.
+// forgetDescribes drops a tenant's cached describes (of every object).
+func (e *Engine) forgetDescribes(tenantID string) {
+	e.describes.mu.Lock()
+	defer e.describes.mu.Unlock()
+	for k := range e.describes.m {
+		if strings.HasPrefix(k, tenantID+"\x00") {
+			delete(e.describes.m, k)
+		}
+	}
+}
+
+// describeCache keeps each tenant's describe of its object between runs,
+// so an idle incremental poll costs one API call, not two.
 type describeCache struct {
 	mu sync.Mutex
-	m  map[string]describeEntry // by tenant; nil until first use
+	m  map[string]describeEntry // by tenant and object; nil until first use
 }
 
 type describeEntry struct {
@@ -93,15 +123,15 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.describe(ctx, tenantID, client, describeTTL)
-	if err != nil {
-		return nil, err
-	}
 	v, err := e.Store.GetSyncConfig(ctx, tenantID, run.ConfigVersion)
 	if err != nil {
 		return nil, fmt.Errorf("config version %d: %w", run.ConfigVersion, err)
 	}
 	cfg, err := syncconf.DecodeConfig(v.Config)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.describe(ctx, tenantID, cfg.Object(), client, describeTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +143,7 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		// The org changed under a saved configuration (a field was
 		// deleted…); the describe may be stale, so read it again once.
-		e.describes.mu.Lock()
-		delete(e.describes.m, tenantID)
-		e.describes.mu.Unlock()
+		e.forgetDescribes(tenantID)
 		return nil, fmt.Errorf("configuration version %d no longer fits the org: %w", run.ConfigVersion, err)
 	}
 	rules, err := e.Store.ContactRules(ctx, tenantID)
@@ -153,6 +181,11 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		if !st.PullEnabled || st.ConfigVersion == 0 {
 			return nil
 		}
+		if trigger == TriggerScheduled && st.PullPaused {
+			// An admin's pause holds scheduled polls back (a poll queued
+			// before the pause finds it here).
+			return nil
+		}
 		// A run started by the admin whose own job was merged into this
 		// one (jobs are unique per tenant) is carried on here.
 		existing, busy, err := e.runningPull(ctx, tenantID)
@@ -164,6 +197,20 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		} else if run, err = e.Store.CreateRun(ctx, Run{TenantID: tenantID, Direction: DirToPlatform, Trigger: trigger, Status: StatusRunning, ConfigVersion: st.ConfigVersion}); err != nil {
 			return err
 		}
+	}
+	// Every line logged about this run from here on, by the engine, the
+	// Salesforce client or the store, names the tenant and the run.
+	ctx = logctx.With(ctx, "tenant_id", tenantID, "run_id", run.ID)
+	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
+		// No cursor yet, or one older than Salesforce's recycle bin:
+		// deletions may be gone from queryAll, so read everything.
+		mode = ModeFull
+	}
+	if mode == ModeFull && onPollSlot(ctx) {
+		// A full pass may take hours: not on a slot kept for polls and
+		// pushes. The job queue moves the job to the full-pass queue; the
+		// run, created or not, is carried on there.
+		return ErrFullPass
 	}
 	wasPaused := run.Status == StatusPaused
 	if wasPaused {
@@ -185,10 +232,8 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 	}
 	log := e.log().With("tenant_id", tenantID, "run_id", run.ID, "mode", mode)
 	log.InfoContext(ctx, "pull started", "trigger", trigger, "config_version", run.ConfigVersion)
-	if mode == ModeIncremental && (st.PullCursor.IsZero() || e.now().Sub(st.PullCursor) > e.recycleBin()) {
-		// No cursor yet, or one older than Salesforce's recycle bin:
-		// deletions may be gone from queryAll, so read everything.
-		mode = ModeFull
+	if mode == ModeDrift {
+		return e.endPull(ctx, tenantID, run, sess, e.driftCheck(ctx, sess))
 	}
 	var cursor time.Time
 	if mode == ModeFull {
@@ -205,6 +250,9 @@ func modeOf(trigger Trigger) PullMode {
 	if trigger == TriggerInitial || trigger == TriggerFull {
 		return ModeFull
 	}
+	if trigger == TriggerDrift {
+		return ModeDrift
+	}
 	return ModeIncremental
 }
 
@@ -215,6 +263,7 @@ func (e *Engine) endPull(ctx context.Context, tenantID string, run Run, sess *se
 		calls = sess.calls()
 		e.saveUsage(ctx, tenantID, sess.client)
 	}
+	e.observeSalesforce(ctx, tenantID, run.ID, runErr)
 	st, err := e.Store.GetSyncState(ctx, tenantID)
 	if err != nil {
 		return err
@@ -322,6 +371,25 @@ func (e *Engine) pauseFor(err error) (until time.Time, why string, ok bool) {
 // checkpoint.
 var ErrContinue = errors.New("syncer: run continues in the next job")
 
+// ErrFullPass is returned by RunPull, before it does any work, when the
+// run is a full pass (a first sync or full resync carried on by a poll's
+// job, or a poll whose cursor is too old) and ctx was marked by
+// OnPollSlot: the caller runs the job again where full passes run.
+var ErrFullPass = errors.New("syncer: this pull is a full pass; run it on the full-pass queue")
+
+type pollSlotKey struct{}
+
+// OnPollSlot marks ctx as running on a slot meant for short work (polls);
+// RunPull then refuses to start a full pass with ErrFullPass.
+func OnPollSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pollSlotKey{}, true)
+}
+
+func onPollSlot(ctx context.Context) bool {
+	v, _ := ctx.Value(pollSlotKey{}).(bool)
+	return v
+}
+
 // transient reports errors worth retrying the job for: Salesforce or
 // network trouble, or the process being stopped mid-run.
 func transient(err error) bool {
@@ -369,6 +437,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	}
 	deadline := e.now().Add(e.sliceDuration())
 	bulk := run.Total > e.bulkThreshold() && run.Checkpoint == "" && s.limit == 0
+	if run.Checkpoint == "" && run.Processed == 0 && s.limit == 0 {
+		// Before the pass: its cost against the budget left today (X4).
+		if bulk, err = e.planPass(ctx, s, "full pass", run.Total, min(2000, max(200, e.pageSize())), bulk); err != nil {
+			return err
+		}
+	}
 	if bulk && run.Processed > 0 {
 		// A Bulk API result cannot be resumed part-way in a new job (its
 		// order is not Id's, so it sets no checkpoint), so the bulk read
@@ -388,6 +462,9 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 			return err
 		}
 		defer sp.Close()
+		if err := e.followEarlierMerges(ctx, s, run.StartedAt); err != nil {
+			return err
+		}
 	}
 	if bulk {
 		q, err := s.scopeQuery().Build()
@@ -450,97 +527,151 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 	return e.reconcileUnseen(ctx, s, run.StartedAt)
 }
 
+// followEarlierMerges runs before a full pass applies anything. The pass
+// reads live records only, so a linked record merged away since the last
+// run never reaches one of its pages: its survivor would read as a
+// newcomer (a second platform contact, or held against the pair) and the
+// link would go as a deletion. The linked records that a merge deleted and
+// the recycle bin still holds are read (queryAll, one call when there are
+// few) and applied as an incremental pull applies them: the link follows
+// the survivor, or is held for review when the survivor is linked to
+// another platform contact. A first sync has no links and skips it.
+func (e *Engine) followEarlierMerges(ctx context.Context, s *session, since time.Time) error {
+	if _, ok := s.describe.Field("MasterRecordId"); !ok {
+		return nil
+	}
+	if old, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 1); err != nil || len(old) == 0 {
+		return err
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted", "MasterRecordId").MergedAway().Build()
+	if err != nil {
+		return err
+	}
+	var merged []map[string]any
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		merged = append(merged, it.Record())
+	}
+	if err := it.Err(); err != nil || len(merged) == 0 {
+		return err
+	}
+	return e.pipeline(ctx, s, nil, false, time.Time{}, func(ctx context.Context, emit func(map[string]any) error) error {
+		for chunk := range slices.Chunk(merged, 500) {
+			ids := make([]string, len(chunk))
+			for i, rec := range chunk {
+				ids[i], _ = rec["Id"].(string)
+			}
+			links, err := e.Store.LinksBySalesforceID(ctx, s.tenantID, ids)
+			if err != nil {
+				return err
+			}
+			for i, rec := range chunk {
+				if _, linked := links[ids[i]]; linked {
+					if err := emit(rec); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // reconcileUnseen looks at the links a full pass did not see (every link
 // it saw was saved after the run started): their Salesforce contacts were
 // deleted — unlinked, the platform contact kept — or no longer match the
 // conditions — kept linked, logged as out of scope. A full pass thus also
 // catches deletions older than Salesforce's 15-day recycle bin (X6).
 func (e *Engine) reconcileUnseen(ctx context.Context, s *session, since time.Time) error {
-	t := s.tenantID
 	for {
-		links, err := e.Store.LinksSavedBefore(ctx, t, since, 300)
+		links, err := e.Store.LinksSavedBefore(ctx, s.tenantID, since, 300)
 		if err != nil || len(links) == 0 {
 			return err
 		}
-		ids := make([]string, len(links))
-		for i, l := range links {
-			ids[i] = l.SalesforceID
-		}
-		q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
-		if err != nil {
-			return err
-		}
-		alive := map[string]bool{}
-		it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
-			if del, _ := rec["IsDeleted"].(bool); !del {
-				id, _ := rec["Id"].(string)
-				alive[id] = true
-			}
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
-		var prog RunProgress
-		var logs []RunRecord
-		var unlink []string
-		var keep []store.Link
-		for _, l := range links {
-			if !alive[l.SalesforceID] {
-				unlink = append(unlink, l.SalesforceID)
-				prog.Counts.Unlinked++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
-				continue
-			}
-			if !l.OutOfScope {
-				l.OutOfScope = true
-				prog.Counts.OutOfScope++
-				logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
-					ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
-			}
-			keep = append(keep, l) // saved again, so it is not looked at twice
-		}
-		err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
-			if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
-				return err
-			}
-			if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
-				return err
-			}
-			if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
-				return err
-			}
-			return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
-		})
-		if err != nil {
+		if err := e.settleUnseen(ctx, s, links); err != nil {
 			return err
 		}
 	}
+}
+
+// settleUnseen settles links whose records a read did not return (at most
+// 300): deleted ones are unlinked, the rest marked out of scope, and every
+// one saved again.
+func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Link) error {
+	t := s.tenantID
+	// Links that followed a converted Lead name another object: kept.
+	var other []store.Link
+	links = slices.DeleteFunc(links, func(l store.Link) bool {
+		if !s.ofObject(l.SalesforceID) {
+			other = append(other, l)
+			return true
+		}
+		return false
+	})
+	if len(links) == 0 {
+		return e.Store.Tx(ctx, func(tx *sql.Tx) error { return e.Store.SaveLinksTx(ctx, tx, t, other) })
+	}
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.SalesforceID
+	}
+	q, err := syncconf.NewQuery(s.describe).Select("Id", "IsDeleted").IDIn(ids).Build()
+	if err != nil {
+		return err
+	}
+	alive := map[string]bool{}
+	it := s.client.QueryAll(ctx, q, salesforce.QueryOptions{})
+	for it.Next() {
+		rec := it.Record()
+		if del, _ := rec["IsDeleted"].(bool); !del {
+			id, _ := rec["Id"].(string)
+			alive[id] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var prog RunProgress
+	var logs []RunRecord
+	var unlink []string
+	var keep []store.Link
+	for _, l := range links {
+		if !alive[l.SalesforceID] {
+			unlink = append(unlink, l.SalesforceID)
+			prog.Counts.Unlinked++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
+			continue
+		}
+		if !l.OutOfScope {
+			l.OutOfScope = true
+			prog.Counts.OutOfScope++
+			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindOutOfScope, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
+				ReasonCode: "out_of_scope", Reason: "no longer matches the sync conditions; it stays linked but is not updated"})
+		}
+		keep = append(keep, l) // saved again, so it is not looked at twice
+	}
+	keep = append(keep, other...)
+	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+			return err
+		}
+		if err := e.Store.SaveLinksTx(ctx, tx, t, keep); err != nil {
+			return err
+		}
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+	})
+	return err
 }
 
 // pullIncremental reads what changed since the cursor (minus the
 // lookback), deleted records included, plus failed records due for a
 // retry, and returns the new cursor: the newest SystemModstamp seen.
 func (e *Engine) pullIncremental(ctx context.Context, s *session, cursor time.Time) (time.Time, error) {
-	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
-	if err != nil {
-		return cursor, err
-	}
-	sc, err := newScope(s.describe, scopeQ, e.now())
-	if err != nil {
-		return cursor, err
-	}
-	// The conditions are evaluated here, so their fields are read too.
-	extra := []string{"IsDeleted"}
-	if _, ok := s.describe.Field("MasterRecordId"); ok {
-		extra = append(extra, "MasterRecordId") // merges are followed
-	}
-	for _, c := range s.cfg.Conditions {
-		extra = append(extra, c.SalesforceField)
-	}
-	fields, err := s.selectList(extra...)
+	fields, sc, err := e.changeFields(s)
 	if err != nil {
 		return cursor, err
 	}
@@ -725,6 +856,13 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
 			continue
 		}
+		if to, ok := convertedTo(s, rec); ok {
+			// A converted lead is read-only and done with: its link
+			// follows it to the Contact (or Person Account) it became, as
+			// a merge's follows the survivor (followMerges).
+			it.deleted, it.converted, it.master = true, true, to
+			continue
+		}
 		keyVal, err := s.maps[0].fromSalesforce(rec)
 		key, _ := keyVal.(string)
 		it.key, it.keyErr = key, err
@@ -755,8 +893,13 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 			}
 		}
 		if created != nil {
-			if b, err := json.Marshal(created); err == nil {
-				it.createJSON = string(b)
+			// Unescaped, as the store writes link values: '>' in every
+			// mapping key stays one byte.
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(created); err == nil {
+				it.createJSON = strings.TrimSuffix(b.String(), "\n")
 			}
 		}
 	}
@@ -778,6 +921,9 @@ type pullItem struct {
 	// Worked out by prepare.
 	deleted bool
 	master  string // a deleted record merged into another: the survivor's Id
+	// converted: a Lead converted in Salesforce; master is the record it
+	// became (ConvertedContactId, else ConvertedAccountId).
+	converted bool
 	// relinked: linked until its platform contact was deleted, now matched
 	// afresh — after the census, so its value is checked against the others.
 	relinked bool
@@ -799,6 +945,9 @@ type pullItem struct {
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
+	// hist are the field changes this page decided for the record (Y3),
+	// recorded with the write that carries them.
+	hist []store.FieldChange
 }
 
 // applyPage applies one page of Salesforce records in one transaction:
@@ -1001,6 +1150,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var opLinks []store.Link
 	var opCur []contact.Contact // dry runs: each op's contact before
 	var keepLinks []store.Link
+	var hist []store.FieldHistoryEntry
 	for _, it := range items {
 		if it.done {
 			continue
@@ -1062,10 +1212,15 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				// for it yet).
 				it.needPush = true
 			}
+			var rule string
 			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
+				rule = code
 				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
+			}
+			if ch, ok := historyOf(m, d, rule, !exists, val.json, jsonable(pv)); ok {
+				it.hist = append(it.hist, ch)
 			}
 			settle(&link, m.key, f, d, val.json, jsonable(pv), true)
 		}
@@ -1094,6 +1249,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		s.sample(dryUnchanged, it, cur, cur)
 		okRetry = append(okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
+		if len(it.hist) > 0 {
+			// Only decisions for the push to carry (the platform's value
+			// won): recorded now, with the rule that decided.
+			hist = append(hist, s.historyEntry(it.contactID, it.sfID, it.hist))
+		}
 	}
 	keepLinks = append(keepLinks, changedLinks...)
 
@@ -1129,6 +1289,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			l := opLinks[i]
 			l.ContactID = r.Contact.ID
 			saved = append(saved, l)
+			if r.Outcome != store.OutcomeUnchanged && len(it.hist) > 0 {
+				hist = append(hist, s.historyEntry(r.Contact.ID, it.sfID, it.hist))
+			}
 			okRetry = append(okRetry, it.sfID)
 		}
 		// Linked records read but not written (failed, ambiguous, out of
@@ -1163,6 +1326,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			return err
 		}
 		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+			return err
+		}
+		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
 			return err
 		}
 		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/logctx"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
@@ -29,7 +30,8 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 		// Read every pass: the previous one may have opened a push run or
 		// paused pushes, and a disconnect may have stopped them.
 		st, err := e.Store.GetSyncState(ctx, tenantID)
-		if err != nil || !st.PushEnabled || st.PausedUntil.After(e.now()) {
+		// Paused by the admin: the changes wait in the outbox.
+		if err != nil || !st.PushEnabled || st.PushPaused || st.PausedUntil.After(e.now()) {
 			return err
 		}
 		entries, err := e.Store.DueOutbox(ctx, tenantID, e.now(), 2000)
@@ -39,10 +41,10 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 		if len(entries) == 0 {
 			return nil
 		}
-		if d := e.fillWait(entries); d > 0 {
+		for d := e.fillWait(entries); d > 0; d = e.fillWait(entries) {
 			// A trickle of changes: let a batch fill, so a steady stream
 			// costs two calls per 200 changes rather than two per change
-			// (X4). No change waits longer than PushCoalesce for it.
+			// (X4); while changes keep coming (a burst), a little longer.
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -64,15 +66,19 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 const DefaultPushCoalesce = 500 * time.Millisecond
 
 // fillWait is how long to wait for a batch of entries to fill: none if a
-// full batch of contacts is waiting or coalescing is off, else until the
-// oldest change has waited PushCoalesce.
+// full batch of contacts is waiting or coalescing is off. Fewer wait until
+// the oldest change has waited PushCoalesce; then, while changes keep
+// arriving (the newest is younger than half of PushCoalesce), a burst
+// is still under way and they wait on, in short steps, until the oldest
+// has waited three times PushCoalesce. A burst of 200 changes within a
+// second is one batch (two calls), not two (issue 14).
 func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 	wait := e.PushCoalesce
 	if wait <= 0 {
 		return 0
 	}
 	contacts := map[string]bool{}
-	var oldest time.Time
+	var oldest, newest time.Time
 	for _, en := range entries {
 		if !pushable(en) {
 			continue
@@ -81,17 +87,28 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 		if oldest.IsZero() || en.Created.Before(oldest) {
 			oldest = en.Created
 		}
+		if en.Created.After(newest) {
+			newest = en.Created
+		}
 	}
 	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
 		return 0
 	}
 	// The clock DueOutbox compares created_at with; a change from the
 	// future (another host's clock) waits the whole time.
-	age := e.now().Sub(oldest)
+	now := e.now()
+	age := now.Sub(oldest)
 	if age < 0 {
 		return wait
 	}
-	return max(0, wait-age)
+	if age < wait {
+		return wait - age
+	}
+	quiet := wait / 2
+	if left := 3*wait - age; left > 0 && now.Sub(newest) < quiet {
+		return min(left, quiet-max(0, now.Sub(newest)))
+	}
+	return 0
 }
 
 // pushable reports outbox entries that need a push: not the sync's own
@@ -179,6 +196,7 @@ type pushItem struct {
 	create    bool
 	pfUpdates contact.Contact // platform values that won a conflict for Salesforce
 	pfChanged bool
+	hist      []store.FieldChange // what the decisions wrote (Y3)
 }
 
 // pushEntries pushes one pass of outbox entries. *cur is the session of
@@ -190,6 +208,8 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	if err != nil {
 		return err
 	}
+	// Every line logged about this pass names the tenant and its run.
+	ctx = logctx.With(ctx, "tenant_id", t, "run_id", run.ID)
 	sess := *cur
 	if sess != nil && sess.run.ConfigVersion == run.ConfigVersion {
 		sess.run, sess.calls0 = run, sess.client.Calls() // calls are counted per pass
@@ -260,6 +280,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 		}
 	}
 	e.saveUsage(ctx, t, sess.client)
+	e.observeSalesforce(ctx, t, run.ID, nil)
 	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
 }
 
@@ -267,6 +288,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess *session, err error) error {
 	calls := sess.calls()
 	e.saveUsage(ctx, tenantID, sess.client)
+	e.observeSalesforce(ctx, tenantID, run.ID, err)
 	if until, why, paused := e.pauseFor(err); paused {
 		msg := "paused: " + why + "; pushes resume by themselves"
 		if uerr := e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Status: StatusPaused, Message: &msg}); uerr != nil {
@@ -320,6 +342,15 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			continue
 		}
 		it := &pushItem{c: c, entryIDs: byContact[id]}
+		if l, ok := links[id]; ok && !s.ofObject(l.SalesforceID) {
+			// Linked to the record a converted Lead became, which this
+			// configuration does not sync (convert.go).
+			it.sfID = l.SalesforceID
+			prog.Counts.Skipped++
+			record(KindSkipped, it, "", "lead_converted", "linked to "+l.SalesforceID+", the record its Lead was converted into; a configuration that syncs Leads does not update it", "")
+			ack = append(ack, it.entryIDs...)
+			continue
+		}
 		if l, ok := links[id]; ok {
 			it.link = &l
 			it.sfID = l.SalesforceID
@@ -340,8 +371,10 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if len(linkedIDs)+len(keyLits) > 0 {
 		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
 		for _, m := range s.maps {
-			if !slices.Contains(fields, m.sfField) {
-				fields = append(fields, m.sfField)
+			for _, f := range m.sfFields() {
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
 			}
 		}
 		q, err := syncconf.NewQuery(s.describe).Select(fields...).
@@ -471,10 +504,15 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 			f := m.state(it.link, sf, Side{Known: true, Canon: canon(pv), Modified: it.c.Updated})
 			d := decideField(f)
+			var rule string
 			if d.Verdict != VerdictQuiet {
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
+				rule = code
 				record(KindConflict, it, m.sfField, code, reason, detail)
+			}
+			if ch, ok := historyOf(m, d, rule, it.create, jsonable(sfv), jsonable(pv)); ok {
+				it.hist = append(it.hist, ch)
 			}
 			switch d.Write {
 			case WriteToPlatform:
@@ -483,8 +521,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				}
 				it.pfChanged = true
 			case WriteToSalesforce:
-				v, err := m.toSalesforce(it.c)
-				if err != nil {
+				if err := m.writeSalesforce(rec, it.c); err != nil {
 					var re *syncconf.RecordError
 					if errors.As(err, &re) {
 						fail(it, m.sfField, re.Reason, re.Error())
@@ -493,7 +530,6 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					}
 					bad = true
 				}
-				rec[m.sfField] = v
 			}
 			if bad {
 				break
@@ -513,6 +549,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					continue
 				}
 				rec[identity.sfField] = v
+			}
+			if err := s.createDefaults(ctx, rec); err != nil {
+				return err
 			}
 			it.record = rec
 			creates = append(creates, it)
@@ -538,6 +577,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	// their links, platform-side winners and acknowledgements are written
 	// in one transaction below.
 	var done []*pushItem
+	var dupItems []dupItem
 	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
 		var recs []salesforce.Record
 		var sent []*pushItem
@@ -558,6 +598,32 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		for _, r := range res {
 			it := sent[r.Index]
+			if !r.Success && created && isDuplicate(r) {
+				if dups := duplicateIDs(r); len(dups) > 0 {
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+					continue
+				}
+				// sObject Collections may send the bare error: one
+				// single-record create names the matched records.
+				id, dups, err := s.createOne(ctx, it.record)
+				switch {
+				case err != nil:
+					var msg string
+					var ae *salesforce.APIError
+					if !errors.As(err, &ae) {
+						return err
+					}
+					msg = ae.ErrorCode + ": " + ae.Message
+					fail(it, strings.Join(ae.Fields, ","), ae.ErrorCode, msg)
+				case len(dups) > 0:
+					dupItems = append(dupItems, dupItem{it: it, ids: dups})
+				default:
+					prog.Counts.Created++
+					it.newLink.SalesforceID = id
+					done = append(done, it)
+				}
+				continue
+			}
 			if !r.Success {
 				var msgs, fields []string
 				code := "salesforce_error"
@@ -582,9 +648,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	if err := write(updates, s.client.UpdateRecords, false); err != nil {
 		return err
 	}
-	if err := write(creates, s.client.CreateRecords, true); err != nil {
+	createWith := func(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
+		return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
+	}
+	if err := write(creates, createWith, true); err != nil {
 		return err
 	}
+	// Records a duplicate rule refused: linked to the record it named, or
+	// held for review with it as the match (Config.Create.OnDuplicate).
+	linkedDup, err := e.duplicates(ctx, s, dupItems, &prog, record, &ack)
+	if err != nil {
+		return err
+	}
+	done = append(done, linkedDup...)
 	var pfOps []store.ContactOp
 	var pfItems []*pushItem
 	for _, it := range done {
@@ -612,12 +688,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 		}
 		var saveLinks []store.Link
+		var hist []store.FieldHistoryEntry
 		for _, it := range done {
 			if refused[it] {
 				continue
 			}
 			saveLinks = append(saveLinks, it.newLink)
 			ack = append(ack, it.entryIDs...)
+			if len(it.hist) > 0 {
+				hist = append(hist, s.historyEntry(it.c.ID, it.newLink.SalesforceID, it.hist))
+			}
+		}
+		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
+			return err
 		}
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
 			return err

@@ -65,6 +65,17 @@ func (e *Engine) ResolveReview(ctx context.Context, tenantID string, id int64, r
 				return cur, ErrReviewLinkTaken
 			}
 		}
+		if cur.Kind == store.ReviewDuplicate {
+			// The duplicate rule's match need not share the identity
+			// value: the link is made here, not by matching.
+			links, err := e.Store.LinksBySalesforceID(ctx, tenantID, []string{sfID})
+			if err != nil {
+				return cur, err
+			}
+			if l, ok := links[sfID]; ok && l.ContactID != cur.ContactID {
+				return cur, ErrReviewLinkTaken
+			}
+		}
 	}
 	it, err := e.Store.ResolveReviewItem(ctx, tenantID, id, res, sfID, adminID)
 	if err != nil || res != store.ResolutionLinked {
@@ -72,6 +83,14 @@ func (e *Engine) ResolveReview(ctx context.Context, tenantID string, id int64, r
 	}
 	now := e.now()
 	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if it.Kind == store.ReviewDuplicate && it.ContactID != "" {
+			// No synced values yet: the pull below decides as at a first
+			// match.
+			l := store.Link{SalesforceID: it.LinkedSalesforceID, ContactID: it.ContactID, SFValues: map[string]any{}, PFValues: map[string]any{}}
+			if err := e.Store.SaveLinksTx(ctx, tx, tenantID, []store.Link{l}); err != nil {
+				return err
+			}
+		}
 		return e.Store.SetPullRetriesTx(ctx, tx, tenantID, map[string]string{it.LinkedSalesforceID: reviewLinkedReason},
 			func(int) time.Time { return now }, nil)
 	})

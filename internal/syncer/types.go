@@ -32,6 +32,10 @@ const (
 	TriggerRealtime  Trigger = "realtime"
 	TriggerRetry     Trigger = "retry"
 	TriggerFull      Trigger = "full_resync"
+	// TriggerDrift is a drift check and repair (Y2), daily or on demand.
+	TriggerDrift Trigger = "drift_check"
+	// TriggerContactResync: an admin's "resync this contact" (one record).
+	TriggerContactResync Trigger = "contact_resync"
 	// TriggerCatchUp: the incremental pull a Change Data Capture stream
 	// owes after a gap, an overflow or a break (issue 15).
 	TriggerCatchUp Trigger = "catch_up"
@@ -55,6 +59,11 @@ const (
 	KindSkipped    RecordKind = "skipped"
 	KindUnlinked   RecordKind = "unlinked"
 	KindMerged     RecordKind = "merged" // merged away in Salesforce: the link followed, or was held
+	// KindDrift is a record a drift check found differing (then repaired).
+	KindDrift RecordKind = "drift"
+	// KindEstimate is a pass's cost estimate against the API budget, and
+	// what was decided (REST, Bulk API 2.0, or deferred).
+	KindEstimate RecordKind = "estimate"
 )
 
 // PullMode is what a pull reads.

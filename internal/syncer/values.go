@@ -36,7 +36,13 @@ func mappingsOf(b *syncconf.Bound) []mapping {
 			pulls: s.Direction.Pulls(), pushes: s.Direction.Pushes(), rule: s.ConflictRule(), social: &b.Social[i]})
 	}
 	for _, f := range b.Fields {
-		out = append(out, mapping{key: "field:" + f.Salesforce.Name + ">" + f.Platform.Name, sfField: f.Salesforce.Name,
+		key := "field:" + f.Salesforce.Name + ">" + f.Platform.Name
+		if f.NameRule != "" {
+			// Another rule gives other values: a key of its own, so a
+			// changed rule is a first match for the name, not an edit.
+			key = "name:" + f.First.Name + "+" + f.Salesforce.Name + ">" + f.Platform.Name + "/" + string(f.NameRule)
+		}
+		out = append(out, mapping{key: key, sfField: f.Salesforce.Name,
 			pulls: f.Direction.Pulls(), pushes: f.Direction.Pushes(), rule: f.ConflictRule(), binding: f})
 	}
 	return out
@@ -60,7 +66,48 @@ func (m mapping) fromSalesforce(rec map[string]any) (any, error) {
 		s, _ := raw.(string)
 		return syncconf.IdentityKey(contact.Identity(m.binding.Platform.Name), s)
 	}
+	if m.binding.NameRule != "" {
+		first, _ := fieldValue(rec, m.binding.First.Name).(string)
+		last, _ := raw.(string)
+		raw = syncconf.JoinName(m.binding.NameRule, first, last)
+	}
 	return syncconf.ToPlatform(m.binding, raw)
+}
+
+// sfFields are the Salesforce fields the mapping reads and writes: its
+// field, and FirstName beside LastName under a name rule.
+func (m mapping) sfFields() []string {
+	if m.binding.NameRule != "" {
+		return []string{m.sfField, m.binding.First.Name}
+	}
+	return []string{m.sfField}
+}
+
+// writeSalesforce converts the platform's value and sets it in rec: one
+// field, or FirstName and LastName split by the name rule.
+func (m mapping) writeSalesforce(rec map[string]any, c contact.Contact) error {
+	if m.binding.NameRule == "" || m.social != nil {
+		v, err := m.toSalesforce(c)
+		if err != nil {
+			return err
+		}
+		rec[m.sfField] = v
+		return nil
+	}
+	name, _ := m.fromPlatform(c).(string)
+	first, last := syncconf.SplitName(m.binding.NameRule, name)
+	lv, err := syncconf.ToSalesforce(m.binding, last)
+	if err != nil {
+		return err
+	}
+	fb := m.binding
+	fb.Salesforce, fb.NameRule = m.binding.First, ""
+	fv, err := syncconf.ToSalesforce(fb, first)
+	if err != nil {
+		return err
+	}
+	rec[m.sfField], rec[m.binding.First.Name] = lv, fv
+	return nil
 }
 
 // fromPlatform reads the mapping's value from a platform contact.

@@ -130,8 +130,9 @@ func BrowserAuthorize(t testing.TB, authURL, username, password, choice string) 
 	return BrowserAuthorizeTo(t, authURL, Callback, username, password, choice)
 }
 
-// BrowserAuthorizeTo is BrowserAuthorize for a Connected App whose
-// callback is callback (the demo's, for one).
+// BrowserAuthorizeTo is BrowserAuthorize for an application whose
+// redirect URI is callback (e.g. a `sfsync serve` process's
+// /oauth/salesforce/callback): it stops at the redirect to callback.
 func BrowserAuthorizeTo(t testing.TB, authURL, callback, username, password, choice string) url.Values {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)

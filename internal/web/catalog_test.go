@@ -127,7 +127,7 @@ func dynamicKeys() []string {
 	for f := range flashes {
 		add("flash.", f)
 	}
-	add("review.kind_", string(store.ReviewIdentity), string(store.ReviewMerge))
+	add("review.kind_", string(store.ReviewIdentity), string(store.ReviewMerge), string(store.ReviewDuplicate))
 	add("review.resolution_", string(store.ResolutionLinked), string(store.ResolutionApart), string(store.ResolutionIgnored), string(store.ResolutionReleased))
 	return keys
 }
@@ -218,7 +218,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The review queue: an open item of each kind and a resolved one of each resolution.
-	for _, kind := range []store.ReviewKind{store.ReviewIdentity, store.ReviewMerge} {
+	for _, kind := range []store.ReviewKind{store.ReviewIdentity, store.ReviewMerge, store.ReviewDuplicate} {
 		e.eng.addReview(e.tenantA.ID, store.ReviewItem{Kind: kind, IdentityField: "Email", IdentityKey: "ada@example.com", ContactID: "c_1", RunID: runIDs[0],
 			ContactValues: map[string]any{"Email": "ada@example.com", "LastName": "Lovelace"},
 			Candidates: []store.ReviewCandidate{{SalesforceID: "003A", Values: map[string]any{"Email": "ada@example.com", "LastName": "Lovelace"}},

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/salesforce"
 	"github.com/sfsync/sfsync/internal/secret"
@@ -63,6 +64,7 @@ func testDescribe() *salesforce.SObjectDescribe {
 // every lookup is by tenant, like the real engine's.
 type fakeEngine struct {
 	mu           sync.Mutex
+	outageSince  time.Time // what Outage answers (zero: none shown)
 	env          syncconf.Env
 	cdp          map[string]bool
 	configs      map[string][]syncconf.Config
@@ -78,6 +80,9 @@ type fakeEngine struct {
 	resyncAdvised map[string]bool
 	// reviews are each tenant's review items, newest first.
 	reviews map[string][]store.ReviewItem
+	// usage and retryCheck are what History and CheckRetry answer (health_fake_test.go).
+	usage      map[string][]store.APIUsageHour
+	retryCheck map[string]syncer.RetryCheck
 }
 
 func newFakeEngine() *fakeEngine {
@@ -106,6 +111,14 @@ func (e *fakeEngine) called(name, tenantID string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Contains(e.calls, name+":"+tenantID)
+}
+
+func (e *fakeEngine) EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error) {
+	env, err := e.Env(ctx, tenantID)
+	if err == nil && env.Describe != nil && object.SObject() != env.Describe.Name {
+		return syncconf.Env{}, fmt.Errorf("fake engine: no describe of %s", object.SObject())
+	}
+	return env, err
 }
 
 func (e *fakeEngine) Env(ctx context.Context, tenantID string) (syncconf.Env, error) {
@@ -429,8 +442,13 @@ type setupOpts struct {
 	loginLimit int
 	// platform is Options.PlatformName ("" = 平台 / Platform).
 	platform string
+	// contactURL is Options.ContactURL.
+	contactURL string
 	// engine replaces the fake engine (which it may wrap) behind the server.
 	engine func(*store.Store, *sfconn.Service, *fakeEngine) Engine
+	// alerts, when set, is given the store and keyring and becomes
+	// Options.Alerts.
+	alerts func(*store.Store, *secret.Keyring) *alert.Service
 }
 
 func setup(t *testing.T, o setupOpts) *testEnv {
@@ -473,8 +491,12 @@ func setup(t *testing.T, o setupOpts) *testEnv {
 	if o.engine != nil {
 		engine = o.engine(st, conn, eng)
 	}
+	var alerts *alert.Service
+	if o.alerts != nil {
+		alerts = o.alerts(st, kr)
+	}
 	handler = New(Options{Store: st, Conn: conn, Engine: engine, SecureCookies: o.secure, TrustForwardedFor: o.trustXFF, Now: clock.Now, LoginLimit: o.loginLimit,
-		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform})
+		ProgressInterval: 10 * time.Millisecond, BaseURL: srv.URL, PlatformName: o.platform, ContactURL: o.contactURL, Alerts: alerts})
 	return &testEnv{t: t, srv: srv, store: st, eng: eng, conn: conn, clock: clock, tenantA: a, tenantB: b}
 }
 
@@ -609,3 +631,22 @@ func validConfig() syncconf.Config {
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
+
+func (e *fakeEngine) DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error) {
+	return e.manual("DriftCheck", tenantID, syncer.TriggerDrift)
+}
+
+func (e *fakeEngine) DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error) {
+	run, err := e.GetRun(ctx, tenantID, runID)
+	if err != nil || run.Trigger != syncer.TriggerDrift {
+		return store.DriftReport{}, store.ErrNotFound
+	}
+	return store.DriftReport{RunID: runID, Method: "bulk", RangesChecked: 500, RangesDrifted: 3, RangesRepaired: 2,
+		RecordsChecked: 1000000, RecordsDrifted: 7, RecordsRepaired: 6}, nil
+}
+
+func (e *fakeEngine) Outage(ctx context.Context, tenantID string) (time.Time, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outageSince, !e.outageSince.IsZero(), nil
+}

@@ -29,6 +29,12 @@ type cardView struct {
 	NeedsStart bool
 	Run        syncer.Run
 	Pace       string // the running first sync's records/s and time left
+	Paused     store.SyncPause
+	// Unreachable is since when Salesforce has not answered, once that has
+	// lasted five minutes (zero otherwise).
+	Unreachable time.Time
+	// Health is the sync's health in one line, once it is configured.
+	Health *syncer.Health
 	// Arrival says how Salesforce changes arrive (real time or polling,
 	// since when); nil when nothing is pulled.
 	Arrival *arrivalView
@@ -76,12 +82,20 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 		cv.State = cardAvailable
 		return cv, nil
 	}
+	if since, ok, err := s.opts.Engine.Outage(ctx, rc.Tenant.ID); err != nil {
+		return cv, err
+	} else if ok {
+		cv.Unreachable = since
+	}
 	cfg, _, err := s.opts.Engine.CurrentConfig(ctx, rc.Tenant.ID)
 	switch {
 	case err == nil:
 		cv.Configured = true
 	case errors.Is(err, store.ErrNotFound):
 	default:
+		return cv, err
+	}
+	if cv.Paused, err = s.pauseOf(ctx, rc.Tenant.ID); err != nil {
 		return cv, err
 	}
 	run, ok, err := s.opts.Engine.InitialRun(ctx, rc.Tenant.ID)
@@ -94,6 +108,13 @@ func (s *server) card(r *http.Request, rc *reqCtx) (cardView, error) {
 	}
 	// Saved, but the first sync was never started (S16).
 	cv.NeedsStart = cv.Configured && !ok && cfg.PullsFromSalesforce()
+	if cv.Configured {
+		h, err := s.opts.Engine.Health(ctx, rc.Tenant.ID)
+		if err != nil {
+			return cv, err
+		}
+		cv.Health = &h
+	}
 	if cv.Configured && cfg.PullsFromSalesforce() {
 		if cv.Arrival, err = s.arrival(ctx, rc.Tenant.ID); err != nil {
 			return cv, err

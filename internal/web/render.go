@@ -47,7 +47,8 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"list": func(s ...string) []string { return s },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -63,6 +64,15 @@ var funcs = template.FuncMap{
 		return m, nil
 	},
 	"pct": func(p float64) string { return fmt.Sprintf("%.0f", p) },
+	// budgetPct writes a share as a whole percentage; a share above 0 but
+	// under 1% reads "<1", not "0".
+	"budgetPct": func(f float64) string {
+		if f > 0 && f < 0.01 {
+			return "<1"
+		}
+		return fmt.Sprintf("%.0f", f*100)
+	},
+	"minutes": func(d time.Duration) int { return int(d / time.Minute) },
 	// when and whenp show a time in UTC, for pages without a tenant;
 	// a tenant's pages use the view's When, in the tenant's time zone.
 	"when":  func(t time.Time) string { return formatTime(t, time.UTC) },
@@ -271,8 +281,9 @@ func (s *server) execute(w http.ResponseWriter, r *http.Request, status int, nam
 // flashes are the one-line notices a redirect may ask for with ?done=.
 var flashes = map[string]bool{
 	"disconnected": true, "sync_started": true, "full_resync_started": true, "retry_started": true,
-	"saved": true, "signed_out": true,
+	"saved": true, "signed_out": true, "drift_check_started": true, "drift_check_busy": true, "budget_saved": true,
 	"review_linked": true, "review_apart": true, "review_ignored": true,
+	"paused": true, "resumed": true, "resynced": true, "resync_failed": true, "alerts_saved": true,
 }
 
 type errorView struct {

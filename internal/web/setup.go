@@ -263,6 +263,19 @@ func applyStep(cfg *syncconf.Config, step string, f formValues) {
 	get := func(name string) string { return strings.TrimSpace(f.Get(name)) }
 	switch step {
 	case "identity":
+		if o := syncconf.ObjectChoice(get("object")); o != "" && o != cfg.Choice() {
+			// Another object has other fields: the pickers start afresh.
+			cfg.SyncObject = o
+			if cfg.SyncObject == syncconf.ObjectContact {
+				cfg.SyncObject = ""
+			}
+		}
+		cfg.Create.Owner = syncconf.OwnerPolicy(get("create.owner"))
+		cfg.Create.OwnerID = get("create.owner_id")
+		cfg.Create.RecordTypeID = get("create.record_type_id")
+		cfg.Create.AccountID = get("create.account_id")
+		cfg.Create.OnDuplicate = syncconf.DuplicatePolicy(get("create.on_duplicate"))
+		cfg.Create.Constants = parseConstants(f.Get("create.constants"))
 		cfg.Identity.SalesforceField = get("identity.salesforce_field")
 		cfg.Identity.PlatformIdentity = contact.Identity(get("identity.platform_identity"))
 		cfg.Identity.ToPlatformNoMatch = syncconf.NoMatchPolicy(get("identity.to_platform_no_match"))
@@ -289,6 +302,8 @@ func applyStep(cfg *syncconf.Config, step string, f formValues) {
 			if m.Direction == syncconf.DirBoth {
 				m.Conflict = syncconf.ConflictRule(get(p + ".conflict"))
 			}
+			m.NameRule = syncconf.NameRule(get(p + ".name_rule"))
+			m.ValueMap = parseValueMap(f.Get(p + ".value_map"))
 			cfg.Fields = append(cfg.Fields, m)
 		}
 	case "conditions":
@@ -311,6 +326,51 @@ func applyStep(cfg *syncconf.Config, step string, f formValues) {
 			cfg.Conditions = append(cfg.Conditions, c)
 		}
 	}
+}
+
+// parseConstants reads the constants box: one "Field=Value" a line.
+func parseConstants(raw string) []syncconf.ConstantValue {
+	var out []syncconf.ConstantValue
+	for _, line := range strings.Split(raw, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(line, "=")
+		out = append(out, syncconf.ConstantValue{SalesforceField: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+	}
+	return out
+}
+
+// formatConstants writes constants back into the box.
+func formatConstants(cs []syncconf.ConstantValue) string {
+	var lines []string
+	for _, c := range cs {
+		lines = append(lines, c.SalesforceField+"="+c.Value)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// parseValueMap reads a value map box: "platform=Salesforce" pairs
+// separated by ";" (VIP=Gold; 一般=Silver).
+func parseValueMap(raw string) []syncconf.ValuePair {
+	var out []syncconf.ValuePair
+	for _, part := range strings.Split(raw, ";") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		a, b, _ := strings.Cut(part, "=")
+		out = append(out, syncconf.ValuePair{Platform: strings.TrimSpace(a), Salesforce: strings.TrimSpace(b)})
+	}
+	return out
+}
+
+// formatValueMap writes a value map back into its box.
+func formatValueMap(ps []syncconf.ValuePair) string {
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, p.Platform+"="+p.Salesforce)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // setupView is the data of the wizard page.
@@ -358,6 +418,16 @@ type option struct {
 type identityView struct {
 	Fields                                   []option
 	FieldErrs, IdentityErrs, ToPErrs, ToSErr []string
+	// The object choice (issue 16): the objects the org offers.
+	Object     string
+	Objects    []option
+	ObjectErrs []string
+	// What sfsync sets on records it creates.
+	RecordTypes                                          []option
+	Constants                                            string
+	CreateErrs, OwnerErrs, OwnerIDErrs, RTErrs, AcctErrs []string
+	DupErrs, ConstErrs                                   []string
+	IsLead, IsContact                                    bool
 }
 
 type socialRow struct {
@@ -371,6 +441,9 @@ type fieldRow struct {
 	M                                              syncconf.FieldMapping
 	RowErrs, SFErrs, PFErrs, DirErrs, ConflictErrs []string
 	FieldType                                      string
+	// Issue 16: the name rule and value map of the row.
+	NameRuleErrs, ValueMapErrs []string
+	ValueMap                   string
 }
 
 type conditionRow struct {
@@ -421,7 +494,7 @@ var channelNames = map[string]string{
 }
 
 func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, st setupState) {
-	env, err := s.opts.Engine.Env(r.Context(), rc.Tenant.ID)
+	env, err := s.opts.Engine.EnvFor(r.Context(), rc.Tenant.ID, st.cfg.Choice())
 	if err != nil {
 		s.fail(w, r, rc, err)
 		return
@@ -480,6 +553,32 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 			IdentityErrs: at("identity.platform_identity"),
 			ToPErrs:      at("identity.to_platform_no_match"),
 			ToSErr:       at("identity.to_salesforce_no_match")}
+		for _, o := range env.Objects() {
+			v.Identity.Objects = append(v.Identity.Objects, option{Value: string(o), Label: "object." + string(o)})
+		}
+		v.Identity.Object = string(cfg.Choice())
+		v.Identity.Objects = keep(v.Identity.Objects, v.Identity.Object)
+		v.Identity.ObjectErrs = at("object")
+		for _, rt := range d.RecordTypeInfos {
+			if rt.Available && !rt.Master {
+				v.Identity.RecordTypes = append(v.Identity.RecordTypes, option{Value: rt.RecordTypeID, Label: rt.Name})
+			}
+		}
+		v.Identity.RecordTypes = keep(v.Identity.RecordTypes, cfg.Create.RecordTypeID)
+		v.Identity.Constants = formatConstants(cfg.Create.Constants)
+		v.Identity.IsLead, v.Identity.IsContact = cfg.Choice() == syncconf.ObjectLead, cfg.Choice() == syncconf.ObjectContact
+		v.Identity.CreateErrs = at("create")
+		v.Identity.OwnerErrs = at("create.owner")
+		v.Identity.OwnerIDErrs = at("create.owner_id")
+		v.Identity.RTErrs = at("create.record_type_id")
+		v.Identity.AcctErrs = at("create.account_id")
+		v.Identity.DupErrs = at("create.on_duplicate")
+		for i, c := range cfg.Create.Constants {
+			p := fmt.Sprintf("create.constants[%d]", i)
+			for _, e := range at(p, p+".salesforce_field", p+".value") {
+				v.Identity.ConstErrs = append(v.Identity.ConstErrs, c.SalesforceField+": "+e)
+			}
+		}
 	case "social":
 		v.SocialFields = fieldOptions(cfg.OfferableFields(d, syncconf.PurposeSocial))
 		for _, m := range cfg.Social {
@@ -512,6 +611,14 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 			if f, ok := d.Field(m.SalesforceField); ok {
 				row.FieldType = f.Type
 			}
+			row.NameRuleErrs = at(p + ".name_rule")
+			valuePaths := []string{p + ".value_map"}
+			for j := range m.ValueMap {
+				q := fmt.Sprintf("%s.value_map[%d]", p, j)
+				valuePaths = append(valuePaths, q, q+".platform", q+".salesforce")
+			}
+			row.ValueMapErrs = at(valuePaths...)
+			row.ValueMap = formatValueMap(m.ValueMap)
 			v.Fields = append(v.Fields, row)
 		}
 		v.ListErrs = at("field_mappings")
@@ -618,7 +725,13 @@ var inputKeys = map[string]string{
 	"salesforce_field": "setup.sf_field", "platform_field": "setup.platform_field", "platform_identity": "setup.platform_identity",
 	"direction": "setup.direction", "conflict": "setup.conflict", "channel_type": "setup.channel_type", "channel_id": "setup.channel_id",
 	"operator": "setup.operator", "value": "setup.value", "values": "setup.value",
+	"name_rule": "setup.name_rule", "value_map": "setup.value_map",
+	"constants": "setup.create_constants", "owner": "setup.owner", "owner_id": "setup.owner_id",
+	"record_type_id": "setup.record_type", "account_id": "setup.account_id", "on_duplicate": "setup.on_duplicate",
 }
+
+// topKeys name the paths that are neither a row nor an input of one.
+var topKeys = map[string]string{"object": "setup.object", "create": "setup.create_heading"}
 
 // pathLabel describes a validation path ("field_mappings[2].direction")
 // in words: "Field mapping 3 · Direction".
@@ -628,6 +741,11 @@ func (s *server) pathLabel(lang, path string) string {
 		return ""
 	}
 	var parts []string
+	if key, ok := topKeys[m[1]]; ok && m[3] == "" {
+		if t, err := translate(lang, key); err == nil {
+			parts = append(parts, t)
+		}
+	}
 	if key, ok := rowKeys[m[1]]; ok && m[2] != "" {
 		n, _ := strconv.Atoi(m[2])
 		if t, err := translate(lang, key, n+1); err == nil {

@@ -8,11 +8,13 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/web/chart"
 )
 
 // startView is step 6 (設定完成，開始同步).
@@ -254,6 +256,11 @@ type infoView struct {
 	ResyncAdvised bool
 	// ReviewOpen is how many review items wait for a decision.
 	ReviewOpen int64
+	// Share is the budget share in whole percent, for its form.
+	Share int
+	// Health and Charts are the sync health at a glance (issue 17).
+	Health syncer.Health
+	Charts []chart.Bars
 	// Arrival: how Salesforce changes arrive (issue 15); nil when nothing
 	// is pulled.
 	Arrival *arrivalView
@@ -315,6 +322,14 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.fail(w, r, rc, err)
 		return
 	}
+	if v.Health, err = s.opts.Engine.Health(ctx, rc.Tenant.ID); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	if v.Charts, err = s.healthCharts(ctx, rc, v.Health); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
 	used, max, budget, err := s.opts.Engine.Usage(ctx, rc.Tenant.ID)
 	if err != nil {
 		var ref interface{ Message(string) string }
@@ -326,6 +341,9 @@ func (s *server) infoPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		}
 	} else {
 		v.Used, v.Max, v.Budget, v.BudgetMax = used, max, budget*100, int(float64(max)*budget)
+	}
+	if c, err := s.opts.Store.GetConnection(ctx, rc.Tenant.ID); err == nil {
+		v.Share = int(c.APIBudget*100 + 0.5)
 	}
 	s.renderPage(w, r, rc, http.StatusOK, "info", v)
 }
@@ -342,6 +360,13 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	case "/admin/salesforce/full-resync":
 		_, err = s.opts.Engine.FullResync(ctx, tid)
 		done = "full_resync_started"
+	case "/admin/salesforce/drift-check":
+		var run syncer.Run
+		run, err = s.opts.Engine.DriftCheck(ctx, tid)
+		done = "drift_check_started"
+		if err == nil && run.Trigger != syncer.TriggerDrift {
+			done = "drift_check_busy" // another pull runs: one at a time
+		}
 	default:
 		_, err = s.opts.Engine.RetryFailed(ctx, tid, 0, "")
 		done = "retry_started"
@@ -354,10 +379,28 @@ func (s *server) manualSync(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	http.Redirect(w, r, "/admin/salesforce/info?done="+done, http.StatusSeeOther)
 }
 
+// setBudget saves the share of the org's daily API allocation sfsync may
+// use (X4, Y4), in whole percent from 1 to 100.
+func (s *server) setBudget(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	share, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("share")))
+	if err != nil || share < 1 || share > 100 {
+		s.renderError(w, r, rc, http.StatusUnprocessableEntity, "info.budget_invalid")
+		return
+	}
+	if _, err := s.opts.Conn.SetBudget(r.Context(), rc.Tenant.ID, float64(share)/100); err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "API budget share set", "tenant_id", rc.Tenant.ID, "admin_id", rc.Admin.ID, "share_percent", share)
+	http.Redirect(w, r, "/admin/salesforce/info?done=budget_saved", http.StatusSeeOther)
+}
+
 type runView struct {
+	// Drift is a drift check's report (nil for other runs).
+	Drift   *store.DriftReport
 	Run     syncer.Run
-	Groups  []syncer.ReasonGroup
-	Records []syncer.RunRecord
+	Groups  []groupView
+	Records []recordView
 	Kind    string
 	Reason  string
 	Limit   int
@@ -410,14 +453,51 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if v.Rate = paceText(rc.Lang, run, s.opts.Now()); v.Rate == "" {
 		v.Rate = finishedRate(rc.Lang, run)
 	}
-	var err error
-	if v.Groups, err = s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID); err != nil {
+	groups, err := s.opts.Engine.ReasonGroups(ctx, rc.Tenant.ID, run.ID)
+	if err != nil {
 		s.fail(w, r, rc, err)
 		return
 	}
-	if v.Records, err = s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage); err != nil {
+	for _, g := range groups {
+		gv := groupView{ReasonGroup: g}
+		if g.Kind == syncer.KindFailed {
+			// The group's fix names the field of its first record.
+			first, err := s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, g.Kind, g.ReasonCode, 1)
+			if err != nil {
+				s.fail(w, r, rc, err)
+				return
+			}
+			var field string
+			if len(first) == 1 {
+				field = first[0].Field
+			}
+			gv.Fix = s.fixText(rc.Lang, run.Direction, g.ReasonCode, field)
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	recs, err := s.opts.Engine.RunRecords(ctx, rc.Tenant.ID, run.ID, syncer.RecordKind(v.Kind), v.Reason, recordsPerPage)
+	if err != nil {
 		s.fail(w, r, rc, err)
 		return
+	}
+	if run.Trigger == syncer.TriggerDrift {
+		if rep, err := s.opts.Engine.DriftReport(ctx, rc.Tenant.ID, run.ID); err == nil {
+			v.Drift = &rep
+		}
+	}
+	// Each record links to its Salesforce record (the org's instance URL
+	// and the Id) and to its platform contact, and says what to fix.
+	conn, err := s.opts.Conn.Status(ctx, rc.Tenant.ID)
+	if err != nil {
+		s.fail(w, r, rc, err)
+		return
+	}
+	for _, rec := range recs {
+		rv := recordView{RunRecord: rec, SalesforceURL: salesforceRecordURL(conn.InstanceURL, rec.SalesforceID), ContactURL: s.contactURL(rec.ContactID)}
+		if rec.Kind == syncer.KindFailed {
+			rv.Fix = s.fixText(rc.Lang, run.Direction, rec.ReasonCode, rec.Field)
+		}
+		v.Records = append(v.Records, rv)
 	}
 	s.renderPage(w, r, rc, http.StatusOK, "run", v)
 }

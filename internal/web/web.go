@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/internal/alert"
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/sfconn"
 	"github.com/sfsync/sfsync/internal/store"
@@ -31,7 +32,8 @@ import (
 // Engine is what the admin UI needs from the sync engine. *syncer.Engine
 // implements it; handler tests use a fake.
 type Engine interface {
-	Env(ctx context.Context, tenantID string) (syncconf.Env, error)                                                 // describe of Contact + custom fields + entitlements
+	Env(ctx context.Context, tenantID string) (syncconf.Env, error)
+	EnvFor(ctx context.Context, tenantID string, object syncconf.ObjectChoice) (syncconf.Env, error)                // Env for the chosen object (issue 16)                                                 // describe of Contact + custom fields + entitlements
 	ValidateConfig(ctx context.Context, tenantID string, cfg syncconf.Config) error                                 // syncconf.ValidationErrors on failure
 	SaveConfig(ctx context.Context, tenantID, adminID string, cfg syncconf.Config) (store.SyncConfigVersion, error) // validates, stores, activates; push-only starts real-time at once (S17)
 	CurrentConfig(ctx context.Context, tenantID string) (syncconf.Config, int64, error)                             // version 0 + store.ErrNotFound when none
@@ -39,6 +41,9 @@ type Engine interface {
 	StartInitialSync(ctx context.Context, tenantID string) (syncer.Run, error)
 	SyncNow(ctx context.Context, tenantID string) (syncer.Run, error) // manual Salesforce → platform (S20)
 	FullResync(ctx context.Context, tenantID string) (syncer.Run, error)
+	Outage(ctx context.Context, tenantID string) (since time.Time, ok bool, err error)                    // Salesforce unreachable for 5 minutes or more
+	DriftCheck(ctx context.Context, tenantID string) (syncer.Run, error)                                  // drift check and repair now (Y2)
+	DriftReport(ctx context.Context, tenantID string, runID int64) (store.DriftReport, error)             // store.ErrNotFound: not a finished drift check
 	RetryFailed(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.Run, error) // runID 0 = all failed records; reasonCode "" = the whole run
 	ResyncAdvised(ctx context.Context, tenantID string) (bool, error)                                     // identity or conditions changed since the last full sync
 	InitialRun(ctx context.Context, tenantID string) (syncer.Run, bool, error)                            // the first full sync, for the % (S18)
@@ -55,6 +60,11 @@ type Engine interface {
 	GetReview(ctx context.Context, tenantID string, id int64) (store.ReviewItem, error)
 	CountOpenReview(ctx context.Context, tenantID string) (int64, error)
 	ResolveReview(ctx context.Context, tenantID string, id int64, res store.ReviewResolution, sfID, adminID string) (store.ReviewItem, error) // store.ErrConflict when resolved already
+
+	// Sync health (issue 17).
+	Health(ctx context.Context, tenantID string) (syncer.Health, error)                                         // from the database only: no API call
+	History(ctx context.Context, tenantID string, since time.Time) (syncer.History, error)                      // hourly usage, runs and failures for the charts
+	CheckRetry(ctx context.Context, tenantID string, runID int64, reasonCode string) (syncer.RetryCheck, error) // what RetryFailed would retry, and how much of it changed since
 }
 
 // Options configure the admin UI.
@@ -74,6 +84,10 @@ type Options struct {
 	// PlatformName is how the UI names the platform in both languages
 	// (e.g. "Omnichat"); "平台" / "Platform" when empty.
 	PlatformName string
+	// ContactURL links a platform contact from the sync log: a URL with
+	// "{id}" standing for the contact's ID (e.g. the platform's contact
+	// page). Empty: contact IDs are shown without a link.
+	ContactURL string
 	// SessionTTL is how long a sign-in lasts; 12 hours when zero.
 	SessionTTL time.Duration
 	// LoginLimit attempts per LoginWindow are allowed per client IP and per
@@ -86,6 +100,9 @@ type Options struct {
 	TrustForwardedFor bool
 	// ProgressInterval is how often the progress stream reports; 1s when zero.
 	ProgressInterval time.Duration
+	// Alerts keeps the alert settings (nil: the alerts page says alerts
+	// are not available on this server).
+	Alerts *alert.Service
 }
 
 // CallbackPath is the OAuth callback route; register BaseURL+CallbackPath
@@ -176,13 +193,25 @@ func (s *server) routes() {
 	m.HandleFunc("POST /admin/salesforce/sync-now", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/full-resync", s.admin(s.manualSync))
 	m.HandleFunc("POST /admin/salesforce/retry-failed", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/drift-check", s.admin(s.manualSync))
+	m.HandleFunc("POST /admin/salesforce/budget", s.admin(s.setBudget))
+	m.HandleFunc("GET /admin/salesforce/retry-failed", s.admin(s.retryCheckPage))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}", s.admin(s.runPage))
 	m.HandleFunc("POST /admin/salesforce/runs/{id}/retry", s.admin(s.retryRun))
+	m.HandleFunc("GET /admin/salesforce/runs/{id}/retry", s.admin(s.retryCheckPage))
 	m.HandleFunc("GET /admin/salesforce/runs/{id}/export.csv", s.admin(s.exportRun))
 	m.HandleFunc("GET /admin/salesforce/review", s.admin(s.reviewPage))
 	m.HandleFunc("POST /admin/salesforce/review/{id}/resolve", s.admin(s.resolveReview))
 	m.HandleFunc("GET /admin/salesforce/disconnect", s.admin(s.disconnectPage))
 	m.HandleFunc("POST /admin/salesforce/disconnect", s.admin(s.disconnect))
+	m.HandleFunc("GET /admin/salesforce/history", s.admin(s.historyPage))
+	m.HandleFunc("POST /admin/salesforce/history/resync", s.admin(s.resyncContact))
+	m.HandleFunc("GET /admin/salesforce/controls", s.admin(s.controlsPage))
+	m.HandleFunc("POST /admin/salesforce/pause", s.admin(s.setPause))
+	m.HandleFunc("GET /admin/salesforce/config/export.json", s.admin(s.exportConfig))
+	m.HandleFunc("POST /admin/salesforce/config/import", s.admin(s.importConfig))
+	m.HandleFunc("GET /admin/salesforce/alerts", s.admin(s.alertsPage))
+	m.HandleFunc("POST /admin/salesforce/alerts", s.admin(s.saveAlerts))
 	m.HandleFunc("/admin/", s.admin(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.renderError(w, r, rc, http.StatusNotFound, "error.not_found")
 	}))

@@ -671,8 +671,56 @@ async function ingestPhase() {
   });
 }
 
+// objectsPhase: Lead, lead conversion, Person Accounts and duplicate rules
+// as jsforce sees them (issue 16).
+async function objectsPhase() {
+  const conn = new jsforce.Connection({ instanceUrl: cfg.instanceUrl, accessToken: cfg.accessToken, version: cfg.version, callOptions: { client: callClient } });
+  let leadId;
+  await check('lead_crud', async (want) => {
+    const d = await conn.sobject('Lead').describe();
+    const company = d.fields.find((f) => f.name === 'Company');
+    want(company && company.nillable === false, `Company nillable ${company && company.nillable}, want required`);
+    const res = await conn.sobject('Lead').create({ LastName: '王', FirstName: '小明', Company: '小明商行', Email: 'xm.jsforce@example.com', LINE_UID__c: 'Ujs' });
+    want(res.success && /^00Q/.test(res.id), `create ${JSON.stringify(res)}`);
+    leadId = res.id;
+    const rec = await conn.sobject('Lead').retrieve(leadId);
+    want(rec.Status === 'Open - Not Contacted' && rec.IsConverted === false, `lead ${JSON.stringify(rec)}`);
+    return { id: leadId };
+  });
+  await check('lead_convert', async (want) => {
+    const res = await sideDoor('POST', `orgs/default/leads/${leadId}/convert`, {});
+    const q = await conn.query(`SELECT IsConverted, ConvertedContactId, ConvertedContact.Email FROM Lead WHERE Id = '${leadId}'`);
+    const r = q.records[0];
+    want(r.IsConverted === true && r.ConvertedContactId === res.contactId && r.ConvertedContact.Email === 'xm.jsforce@example.com', `converted ${JSON.stringify(r)}`);
+    const { err, unexpectedResult } = await expectError(() => conn.sobject('Lead').update({ Id: leadId, Title: 'x' }));
+    want(!unexpectedResult, 'update of a converted lead succeeded');
+    want(err && err.errorCode === 'CANNOT_UPDATE_CONVERTED_LEAD', `errorCode ${err && err.errorCode}`);
+    return { contactId: res.contactId, accountId: res.accountId, errorCode: err && err.errorCode };
+  });
+  await check('person_account', async (want) => {
+    await sideDoor('POST', 'orgs/default/person-accounts');
+    const rt = (await conn.query("SELECT Id FROM RecordType WHERE SobjectType = 'Account' AND IsPersonType = true")).records[0];
+    const res = await conn.sobject('Account').create({ RecordTypeId: rt.Id, LastName: '林', FirstName: '怡君', PersonEmail: 'yj.jsforce@example.com', LINE_UID__pc: 'Upa' });
+    want(res.success, `create ${JSON.stringify(res)}`);
+    const a = (await conn.query(`SELECT Name, IsPersonAccount, PersonContactId, LINE_UID__pc FROM Account WHERE Id = '${res.id}'`)).records[0];
+    want(a.IsPersonAccount === true && a.Name === '怡君 林' && /^003/.test(a.PersonContactId) && a.LINE_UID__pc === 'Upa', `account ${JSON.stringify(a)}`);
+    return { id: res.id, personContactId: a.PersonContactId };
+  });
+  await check('duplicates_detected', async (want) => {
+    await sideDoor('PUT', 'orgs/default/duplicate-rules', { Contact: 'alert' });
+    const first = await conn.sobject('Contact').create({ LastName: 'Dup', Email: 'dup.jsforce@example.com' });
+    const { err, unexpectedResult } = await expectError(() => conn.sobject('Contact').create({ LastName: 'Dup', Email: 'DUP.jsforce@example.com' }));
+    want(!unexpectedResult, 'duplicate created');
+    want(err && err.errorCode === 'DUPLICATES_DETECTED', `errorCode ${err && err.errorCode}`);
+    const dr = err && err.data && err.data.duplicateResut;
+    const matched = dr && dr.matchResults[0].matchRecords[0].record.Id;
+    want(matched === first.id, `matched ${matched}, want ${first.id} (data ${JSON.stringify(err && err.data)})`);
+    return { firstId: first.id, matched, errorCode: err && err.errorCode };
+  });
+}
+
 const phase = process.argv[2];
-const phases = { main: mainPhase, limit: limitPhase, bulkpages: bulkPagesPhase, ingest: ingestPhase };
+const phases = { main: mainPhase, limit: limitPhase, bulkpages: bulkPagesPhase, ingest: ingestPhase, objects: objectsPhase };
 if (!phases[phase]) {
   process.stderr.write(`usage: node client.mjs ${Object.keys(phases).join('|')}\n`);
   process.exit(2);

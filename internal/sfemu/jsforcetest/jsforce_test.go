@@ -459,6 +459,25 @@ func TestJSForceBulkResultPages(t *testing.T) {
 // TestJSForceBulkIngest loads Contacts with jsforce's Bulk API 2.0 ingest
 // (bulk2.loadAndWaitForResults): insert, upsert by an external id, update
 // and delete, and checks each against the org and its change history.
+// TestJSForceObjects runs jsforce against Lead, lead conversion, Person
+// Accounts and duplicate rules (issue 16).
+func TestJSForceObjects(t *testing.T) {
+	t.Parallel()
+	requireNode(t)
+	e := setup(t)
+	checks := runClient(t, e, e.tok, "objects", []string{"lead_crud", "lead_convert", "person_account", "duplicates_detected"})
+	var conv struct{ ContactID, AccountID, ErrorCode string }
+	observed(t, checks, "lead_convert", &conv)
+	if c, ok := e.org.Record(conv.ContactID); !ok || c["AccountId"] != conv.AccountID {
+		t.Errorf("lead_convert: contact %v, want one on account %s", c, conv.AccountID)
+	}
+	var pa struct{ ID, PersonContactID string }
+	observed(t, checks, "person_account", &pa)
+	if c, ok := e.org.Record(pa.PersonContactID); !ok || c["Email"] != "yj.jsforce@example.com" || c["AccountId"] != pa.ID {
+		t.Errorf("person_account: contact %v", c)
+	}
+}
+
 func TestJSForceBulkIngest(t *testing.T) {
 	t.Parallel()
 	requireNode(t)

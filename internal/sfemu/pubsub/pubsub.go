@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,8 @@ import (
 // Topic names of the change event channels.
 const (
 	TopicContactChangeEvent = "/data/ContactChangeEvent"
+	TopicLeadChangeEvent    = "/data/LeadChangeEvent"
+	TopicAccountChangeEvent = "/data/AccountChangeEvent"
 	TopicChangeEvents       = "/data/ChangeEvents"
 )
 
@@ -164,11 +167,16 @@ func (s *Service) topicEntities(ctx context.Context, org *sfemu.Org, topic strin
 			" not found. Ensure the topic name is correct and that the topic exists.")
 	}
 	var ents []string
-	switch topic {
-	case TopicContactChangeEvent:
-		ents = []string{"Contact"}
-	case TopicChangeEvents:
+	switch {
+	case topic == TopicChangeEvents:
 		ents = org.CDCSettings().Entities
+	case strings.HasPrefix(topic, "/data/") && strings.HasSuffix(topic, "ChangeEvent"):
+		// /data/ContactChangeEvent, /data/LeadChangeEvent, /data/AccountChangeEvent
+		name := strings.TrimSuffix(strings.TrimPrefix(topic, "/data/"), "ChangeEvent")
+		if !slices.Contains(sfemu.CDCEntities, name) {
+			return notFound()
+		}
+		ents = []string{name}
 	default:
 		return notFound()
 	}

@@ -581,3 +581,29 @@ func TestSubscribe_TopicMismatchInALaterRequest(t *testing.T) {
 		return
 	}
 }
+
+func TestGetTopic_LeadAndAccountChannels(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, topic := range []string{pubsub.TopicLeadChangeEvent, pubsub.TopicAccountChangeEvent, "/data/OpportunityChangeEvent"} {
+		if _, err := e.client.GetTopic(e.ctx(), &eventbusv1.TopicRequest{TopicName: topic}); status.Code(err) != codes.NotFound {
+			t.Errorf("%s not selected: got %v, want NotFound", topic, err)
+		}
+	}
+	if err := e.org.SetCDCSettings(sfemu.CDCSettings{Entities: []string{"Lead", "Account"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ topic, entity string }{{pubsub.TopicLeadChangeEvent, "Lead"}, {pubsub.TopicAccountChangeEvent, "Account"}} {
+		info, err := e.client.GetTopic(e.ctx(), &eventbusv1.TopicRequest{TopicName: c.topic})
+		if err != nil {
+			t.Fatalf("%s: %v", c.topic, err)
+		}
+		id, _, _ := e.org.ChangeEventSchema(c.entity)
+		if info.SchemaId != id {
+			t.Errorf("%s schema: got %s, want %s", c.topic, info.SchemaId, id)
+		}
+	}
+	if _, err := e.client.GetTopic(e.ctx(), &eventbusv1.TopicRequest{TopicName: "/data/OpportunityChangeEvent"}); status.Code(err) != codes.NotFound {
+		t.Errorf("Opportunity: got %v, want NotFound", err)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"ReviewRelease":      testReviewRelease,
 		"ReviewResolve":      testReviewResolve,
 		"Rehearse":           testRehearse,
+		"HealthHistory":      testHealthHistory,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]
@@ -710,10 +711,21 @@ func testSyncEngineTables(t *testing.T, s *store.Store) {
 			t.Errorf("contact %s survived its cancelled or panicking transaction", m)
 		}
 	}
-	// Outbox: sync-origin rows exist, due, fail with backoff, ack.
+	// Outbox: the sync's own writes (origin salesforce) leave no row, as
+	// they need no push (issue 14); platform writes do: due, fail with
+	// backoff, ack.
 	entries, _ := s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
-	if len(entries) != 2 || entries[0].Origin != contact.OriginSalesforce {
-		t.Fatalf("due outbox = %+v, want 2 salesforce-origin rows", entries)
+	if len(entries) != 0 {
+		t.Fatalf("due outbox = %+v, want no row for the sync's own writes", entries)
+	}
+	for _, m := range []string{"M7", "M8"} {
+		if _, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str(m)}), contact.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ = s.DueOutbox(ctx, a.ID, now.Add(time.Second), 100)
+	if len(entries) != 2 || entries[0].Origin != contact.OriginAPI {
+		t.Fatalf("due outbox = %+v, want 2 api-origin rows", entries)
 	}
 	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.FailOutboxTx(ctx, tx, a.ID, map[int64]string{entries[0].ID: "INVALID_EMAIL_ADDRESS"}, func(n int) time.Time { return now.Add(time.Hour) }); err != nil {

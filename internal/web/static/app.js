@@ -87,6 +87,17 @@
       for (var b = 0; b < busy.length; b++) { busy[b].removeAttribute("aria-busy"); busy[b].classList.remove("is-busy"); busy[b].removeAttribute("aria-label"); }
     });
 
+    // A chosen settings file (import) is read into the textarea the form
+    // sends; without JavaScript the admin pastes it.
+    var picks = document.querySelectorAll("input[type=file][data-fill]");
+    for (var p = 0; p < picks.length; p++) {
+      picks[p].addEventListener("change", function (ev) {
+        var input = ev.target, area = document.getElementById(input.getAttribute("data-fill"));
+        if (!area || !input.files || !input.files[0]) return;
+        input.files[0].text().then(function (t) { area.value = t; });
+      });
+    }
+
     var autos = document.querySelectorAll("select[data-autosubmit]");
     for (var j = 0; j < autos.length; j++) {
       autos[j].addEventListener("change", function (ev) {

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// FieldChange is one value a sync wrote (SPEC Y3): which side's change it
+// carried, the value and the one it replaced (platform form), and the
+// rule that decided when both sides disagreed.
+type FieldChange struct {
+	Key     string `json:"k"`           // the mapping's key
+	SFField string `json:"f"`           // the Salesforce field
+	Side    string `json:"s"`           // "salesforce" or "platform": whose value was written to the other
+	Value   any    `json:"v"`           // the value written
+	Old     any    `json:"o,omitempty"` // the value it replaced on the other side
+	Rule    string `json:"r,omitempty"` // the conflict or override code (conflict_newest_wins …), "" when only one side changed
+	Created bool   `json:"c,omitempty"` // the write created the record on the other side
+}
+
+// FieldHistoryEntry is one applied write of a run to one contact: the
+// fields it changed.
+type FieldHistoryEntry struct {
+	ID           int64
+	ContactID    string
+	SalesforceID string
+	RunID        int64
+	Direction    Direction
+	At           time.Time
+	Changes      []FieldChange
+}
+
+// AddFieldHistoryTx records applied writes inside the transaction that
+// applies them, so a rolled-back page (or a dry run) leaves none.
+func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID string, entries []FieldHistoryEntry) error {
+	now := micros(s.Now())
+	const per = 7
+	for start := 0; start < len(entries); start += 400 {
+		chunk := entries[start:min(start+400, len(entries))]
+		args := make([]any, 0, len(chunk)*per)
+		vals := make([]string, 0, len(chunk))
+		for _, e := range chunk {
+			if len(e.Changes) == 0 || e.ContactID == "" {
+				continue
+			}
+			b, err := json.Marshal(e.Changes)
+			if err != nil {
+				return fmt.Errorf("field history of %s: %w", e.ContactID, err)
+			}
+			at := now
+			if !e.At.IsZero() {
+				at = micros(e.At)
+			}
+			vals = append(vals, "("+s.ph(len(args)+1, per)+")")
+			args = append(args, tenantID, e.ContactID, e.SalesforceID, e.RunID, string(e.Direction), at, string(b))
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
+			VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// FieldHistory returns a contact's recorded writes, newest first, at most
+// limit (100 when 0).
+func (s *Store) FieldHistory(ctx context.Context, tenantID, contactID string, limit int) ([]FieldHistoryEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db().QueryContext(ctx, `SELECT id, contact_id, salesforce_id, run_id, direction, at, changes FROM field_history
+		WHERE tenant_id = $1 AND contact_id = $2 ORDER BY id DESC LIMIT $3`, tenantID, contactID, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []FieldHistoryEntry
+	for rows.Next() {
+		var e FieldHistoryEntry
+		var dir, changes string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ContactID, &e.SalesforceID, &e.RunID, &dir, &at, &changes); err != nil {
+			return nil, mapErr(err)
+		}
+		e.Direction, e.At = Direction(dir), fromMicros(at)
+		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+			return nil, fmt.Errorf("field history %d: %w", e.ID, err)
+		}
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// PruneFieldHistory deletes recorded writes older than before and returns
+// how many went.
+func (s *Store) PruneFieldHistory(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db().ExecContext(ctx, `DELETE FROM field_history WHERE at < $1`, micros(before))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return res.RowsAffected()
+}
+
+// SyncPause is an admin's pause of each direction.
+type SyncPause struct {
+	ToPlatform   bool `json:"to_platform"`   // Salesforce → platform: scheduled polls (and CDC) skip
+	ToSalesforce bool `json:"to_salesforce"` // platform → Salesforce: real-time pushes skip
+}
+
+// GetSyncPause returns a tenant's pause; none for a tenant that never synced.
+func (s *Store) GetSyncPause(ctx context.Context, tenantID string) (SyncPause, error) {
+	var p SyncPause
+	err := s.db().QueryRowContext(ctx, `SELECT pull_paused, push_paused FROM sync_state WHERE tenant_id = $1`, tenantID).Scan(&p.ToPlatform, &p.ToSalesforce)
+	if err == sql.ErrNoRows {
+		return SyncPause{}, nil
+	}
+	return p, mapErr(err)
+}
+
+// SetSyncPause sets a tenant's pause, leaving the rest of its sync state.
+func (s *Store) SetSyncPause(ctx context.Context, tenantID string, p SyncPause) error {
+	_, err := s.db().ExecContext(ctx, `INSERT INTO sync_state (tenant_id, pull_paused, push_paused, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id) DO UPDATE SET pull_paused = excluded.pull_paused, push_paused = excluded.push_paused, updated_at = excluded.updated_at`,
+		tenantID, p.ToPlatform, p.ToSalesforce, micros(s.Now()))
+	return mapErr(err)
+}
+
+// InsertOutbox records outbox entries of one tenant in a transaction of
+// their own ("resync this contact" asks for a push this way).
+func (s *Store) InsertOutbox(ctx context.Context, tenantID string, entries []OutboxEntry) error {
+	return s.writeTx(ctx, tenantID, func(tx *sql.Tx) error { return s.insertOutbox(ctx, tx, entries) })
+}

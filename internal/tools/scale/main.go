@@ -1,0 +1,586 @@
+// Command scale is the scale-out test behind `make scale` (issue 18): many
+// tenants, each connected to its own emulated Salesforce org, on one
+// PostgreSQL with `sfsync serve` and several `sfsync worker` processes of
+// the built binary, and a trickle of changes on both sides. It measures
+// poll lag (due → start), push latency, CPU and memory per process,
+// database connections, the River job table over time, what happens when
+// a worker is killed, and what one tenant's large first sync does to the
+// others' polls; then it prints a Markdown report.
+//
+// The emulator runs inside this program (one process hosting every org),
+// which also plays the chat platform's callers: it changes Salesforce
+// contacts through the emulator's side door (as a human user would) and
+// platform contacts through serve's JSON API with each tenant's API key.
+//
+// Tenants are connected without a browser: the emulator's Authorize side
+// door approves the authorize request as the org's admin (the login form
+// and Allow button skipped), and the connection service then exchanges
+// the code at the emulator's real token endpoint and checks the user and
+// org as it does for every connection (sfconn.Service.Finish).
+//
+// Run it through `make scale`; `go run ./internal/tools/scale -h` lists
+// the flags.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sfsync/sfsync/internal/app"
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/secret"
+	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/sfemu"
+	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/syncer"
+	"github.com/sfsync/sfsync/internal/tenant"
+)
+
+// options are the test's flags.
+type options struct {
+	bin          string
+	pgURL        string
+	tenants      int
+	contacts     int
+	workers      int
+	duration     time.Duration
+	pollInterval time.Duration
+	changes      float64
+	big          int
+	killAt       float64
+	bigAt        float64
+	out          string
+	keep         bool
+	warmup       time.Duration
+	workerSlots  int
+	bulkSlots    int
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	fs.StringVar(&o.bin, "bin", "bin/sfsync", "the sfsync binary to run (make scale builds it)")
+	fs.StringVar(&o.pgURL, "postgres", os.Getenv("SFSYNC_TEST_POSTGRES_URL"), "PostgreSQL server URL; a fresh schema is made in it [SFSYNC_TEST_POSTGRES_URL]")
+	fs.IntVar(&o.tenants, "tenants", 10000, "tenants, each with its own emulated org")
+	fs.IntVar(&o.contacts, "contacts", 300, "Salesforce contacts per org (synced to the platform by each tenant's first sync)")
+	fs.IntVar(&o.workers, "workers", 3, "sfsync worker processes (beside one sfsync serve, which works jobs too)")
+	fs.DurationVar(&o.duration, "duration", 30*time.Minute, "how long the measured phase runs, after every first sync has finished")
+	fs.DurationVar(&o.pollInterval, "poll-interval", 15*time.Minute, "SFSYNC_POLL_INTERVAL of the processes (at least 1m); the change rate follows it")
+	fs.Float64Var(&o.changes, "changes", 2, "changes per tenant per poll interval on each side (Salesforce edits by a human, platform edits through the JSON API)")
+	fs.IntVar(&o.big, "big", 1_000_000, "contacts of the one tenant whose first sync starts mid-run (0: none)")
+	fs.Float64Var(&o.killAt, "kill-at", 0.33, "when to kill -9 one worker, as a share of -duration (0: never)")
+	fs.Float64Var(&o.bigAt, "big-at", 0.5, "when the big tenant's first sync starts, as a share of -duration")
+	fs.StringVar(&o.out, "out", "scale-report.md", "where the Markdown report is written (also printed)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the PostgreSQL schema and the processes' logs")
+	fs.DurationVar(&o.warmup, "warmup-timeout", 2*time.Hour, "give up when the first syncs have not all finished by then")
+	fs.IntVar(&o.workerSlots, "worker-slots", 4, "SFSYNC_WORKERS of each process")
+	fs.IntVar(&o.bulkSlots, "bulk-slots", 2, "SFSYNC_BULK_WORKERS of each process")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.pgURL == "":
+		return o, errors.New("set SFSYNC_TEST_POSTGRES_URL (or -postgres) to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	case o.tenants < 1 || o.contacts < 1 || o.workers < 1:
+		return o, errors.New("-tenants, -contacts and -workers must be at least 1")
+	case o.pollInterval < time.Minute:
+		return o, errors.New("-poll-interval must be at least 1m (sfsync's minimum)")
+	case o.killAt < 0 || o.killAt >= 1 || o.bigAt < 0 || o.bigAt >= 1:
+		return o, errors.New("-kill-at and -big-at must be from 0 to below 1")
+	}
+	return o, nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err == nil {
+		err = run(ctx, o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+// orgTenant is one tenant and its org.
+type orgTenant struct {
+	id     string
+	org    *sfemu.Org
+	apiKey string
+	admin  string
+	// pairs are linked (Salesforce ID, platform contact ID) pairs the
+	// trickle changes: even ones on the Salesforce side, odd ones on the
+	// platform side, so the two never edit one record at once.
+	pairs [][2]string
+}
+
+// rig is everything the test runs.
+type rig struct {
+	o        options
+	log      func(format string, args ...any)
+	emu      *sfemu.Server
+	emuURL   string
+	app      sfemu.ConnectedApp
+	st       *store.Store
+	dsn      string
+	key      string
+	conn     *sfconn.Service
+	eng      *syncer.Engine
+	tenants  []*orgTenant
+	big      *orgTenant
+	serveURL string
+	procs    []*proc
+	logDir   string
+}
+
+func run(ctx context.Context, o options) error {
+	start := time.Now()
+	r := &rig{o: o, log: func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(format, args...))
+	}}
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("the sfsync binary: %w (run make build, or make scale which builds it)", err)
+	}
+	r.o.bin = bin
+	if r.logDir, err = os.MkdirTemp("", "sfsync-scale-"); err != nil {
+		return err
+	}
+	dropSchema, err := r.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		r.stopProcs()
+		if r.st != nil {
+			r.st.Close()
+		}
+		if o.keep {
+			r.log("kept the schema (%s) and the logs in %s", r.dsn, r.logDir)
+			return
+		}
+		dropSchema()
+		os.RemoveAll(r.logDir)
+	}()
+	if err := r.startEmulator(ctx); err != nil {
+		return err
+	}
+	if err := r.setUp(ctx); err != nil {
+		return err
+	}
+	if err := r.startProcs(ctx); err != nil {
+		return err
+	}
+	warm, err := r.warmUp(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := r.measure(ctx)
+	if err != nil {
+		return err
+	}
+	m.warmup = warm
+	m.setup = time.Since(start) - warm - m.elapsed
+	report := r.report(m)
+	fmt.Print(report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+		r.log("report written to %s", o.out)
+	}
+	return nil
+}
+
+// openDatabase makes a fresh schema and runs `sfsync migrate` in it.
+func (r *rig) openDatabase(ctx context.Context) (drop func(), err error) {
+	conn, err := pgx.Connect(ctx, r.o.pgURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	schema := "sfsync_scale_" + hex.EncodeToString(b)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
+	conn.Close(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop = func() {
+		c, err := pgx.Connect(context.Background(), r.o.pgURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			r.log("drop schema %s: %v", schema, err)
+		}
+	}
+	u, err := url.Parse(r.o.pgURL)
+	if err != nil {
+		return drop, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	r.dsn = u.String()
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	r.key = base64.StdEncoding.EncodeToString(raw)
+	r.log("schema %s; running sfsync migrate", schema)
+	cmd := command(r.o.bin, r.procEnv("migrate"), "migrate")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return drop, fmt.Errorf("sfsync migrate: %w\n%s", err, out)
+	}
+	st, err := store.Open(ctx, withAppName(r.dsn, "scale-driver"))
+	if err != nil {
+		return drop, err
+	}
+	r.st = st
+	return drop, nil
+}
+
+// withAppName sets the PostgreSQL application_name, by which the report
+// counts each process's connections.
+func withAppName(dsn, name string) string {
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (r *rig) startEmulator(ctx context.Context) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	r.emu = sfemu.New(sfemu.Options{})
+	r.emuURL = "http://" + ln.Addr().String()
+	r.emu.SetBaseURL(r.emuURL)
+	srv := &http.Server{Handler: r.emu, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log("the emulator stopped serving: %v", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() { srv.Close() })
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	r.serveURL = "http://" + addr
+	r.app, err = r.emu.RegisterConnectedApp(sfemu.ConnectedAppOptions{Name: "sfsync", CallbackURLs: []string{r.serveURL + app.CallbackPath}})
+	return err
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// syncConfig matches on the member number, creates on both sides and
+// syncs the last name both ways (what the trickle edits).
+func syncConfig() syncconf.Config {
+	return syncconf.Config{
+		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
+			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},
+		Fields: []syncconf.FieldMapping{
+			{SalesforceField: "LastName", PlatformField: "name", Direction: syncconf.DirBoth},
+			{SalesforceField: "Email", PlatformField: "email", Direction: syncconf.DirToPlatform},
+		},
+	}
+}
+
+// setUp creates the orgs, tenants and connections, saves each tenant's
+// configuration and queues its first sync.
+func (r *rig) setUp(ctx context.Context) error {
+	kr, err := secret.ParseKeys(r.key)
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	r.conn = &sfconn.Service{Store: r.st, Keyring: kr, ClientID: r.app.ClientID, ClientSecret: r.app.ClientSecret,
+		RedirectURL: r.serveURL + app.CallbackPath, DefaultLoginURL: r.emuURL, Logger: quiet,
+		HTTPClient: &http.Client{Timeout: time.Minute}}
+	r.eng = &syncer.Engine{Store: r.st, Conn: r.conn, Logger: quiet}
+	if _, err := jobs.New(ctx, r.st, r.eng, jobs.Options{InsertOnly: true, Logger: quiet}); err != nil {
+		return err
+	}
+	r.log("creating %d orgs with %d contacts each, and their tenants", r.o.tenants, r.o.contacts)
+	r.tenants = make([]*orgTenant, r.o.tenants)
+	if err := parallel(ctx, r.o.tenants, 8, func(i int) error {
+		t, err := r.newTenant(ctx, fmt.Sprintf("t%05d", i), r.o.contacts, uint64(i))
+		r.tenants[i] = t
+		if err == nil && (i+1)%1000 == 0 {
+			r.log("%d tenants connected", i+1)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	if r.o.big > 0 {
+		r.log("seeding the big org with %d contacts", r.o.big)
+		if r.big, err = r.newTenant(ctx, "big", r.o.big, 1<<40); err != nil {
+			return err
+		}
+	}
+	r.log("queueing %d first syncs", len(r.tenants))
+	return parallel(ctx, len(r.tenants), 8, func(i int) error {
+		_, err := r.eng.StartInitialSync(ctx, r.tenants[i].id)
+		return err
+	})
+}
+
+// newTenant creates an org with n contacts and a tenant connected to it
+// with a saved configuration and an API key.
+func (r *rig) newTenant(ctx context.Context, name string, n int, seed uint64) (*orgTenant, error) {
+	admin := "admin@" + name + ".scale.test"
+	org, err := r.emu.CreateOrg(sfemu.OrgOptions{Name: "Org " + name, Edition: sfemu.Enterprise, AdminUsername: admin, AdminPassword: "scale-pass-1"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := org.SeedContacts(n, seed); err != nil {
+		return nil, err
+	}
+	tn, err := r.st.CreateTenant(ctx, tenant.Tenant{Name: "Shop " + name, Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
+	if err != nil {
+		return nil, err
+	}
+	_, key, err := r.st.CreateAPIKey(ctx, tn.ID, "scale")
+	if err != nil {
+		return nil, err
+	}
+	t := &orgTenant{id: tn.ID, org: org, apiKey: key, admin: admin}
+	if err := r.connect(ctx, t); err != nil {
+		return nil, fmt.Errorf("connect %s: %w", name, err)
+	}
+	if _, err := r.eng.SaveConfig(ctx, t.id, "scale", syncConfig()); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// connect runs the OAuth web-server flow with the emulator's Authorize
+// side door in place of the browser's login and consent.
+func (r *rig) connect(ctx context.Context, t *orgTenant) error {
+	const binding = "scale"
+	authURL, err := r.conn.Start(ctx, t.id, binding, "")
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	redirect, err := r.emu.Authorize(sfemu.AuthorizeRequest{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
+		Username: t.admin, Scope: q.Get("scope"), State: q.Get("state"),
+		CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method")})
+	if err != nil {
+		return err
+	}
+	ru, err := url.Parse(redirect)
+	if err != nil {
+		return err
+	}
+	back := ru.Query()
+	_, err = r.conn.Finish(ctx, t.id, binding, sfconn.CallbackParams{State: back.Get("state"), Code: back.Get("code")})
+	return err
+}
+
+// parallel runs f(0..n-1) on k goroutines and returns the first error.
+func parallel(ctx context.Context, n, k int, f func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil || i >= n || ctx.Err() != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// procEnv is the environment of one sfsync process.
+func (r *rig) procEnv(name string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"SFSYNC_DATABASE_URL=" + withAppName(r.dsn, "sfsync-"+name),
+		"SFSYNC_SECRET_KEY=" + r.key,
+		"SFSYNC_DATA_DIR=" + filepath.Join(r.logDir, "data-"+name),
+		"SFSYNC_SALESFORCE_CLIENT_ID=" + r.app.ClientID,
+		"SFSYNC_SALESFORCE_CLIENT_SECRET=" + r.app.ClientSecret,
+		"SFSYNC_SALESFORCE_LOGIN_URL=" + r.emuURL,
+		"SFSYNC_POLL_INTERVAL=" + r.o.pollInterval.String(),
+		"SFSYNC_WORKERS=" + fmt.Sprint(r.o.workerSlots),
+		"SFSYNC_BULK_WORKERS=" + fmt.Sprint(r.o.bulkSlots),
+		"SFSYNC_LOG_FORMAT=json",
+	}
+}
+
+func (r *rig) startProcs(ctx context.Context) error {
+	addr := strings.TrimPrefix(r.serveURL, "http://")
+	serve, err := r.startProc("serve", []string{"SFSYNC_ADDR=" + addr, "SFSYNC_BASE_URL=" + r.serveURL}, "serve")
+	if err != nil {
+		return err
+	}
+	if err := waitFor(ctx, "serve's /readyz", 2*time.Minute, func() bool {
+		resp, err := http.Get(r.serveURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}); err != nil {
+		return fmt.Errorf("%w\n%s", err, serve.tail())
+	}
+	for i := range r.o.workers {
+		name := fmt.Sprintf("worker-%d", i+1)
+		p, err := r.startProc(name, nil, "worker")
+		if err != nil {
+			return err
+		}
+		if err := waitFor(ctx, name+" to run", 2*time.Minute, func() bool { return strings.Contains(p.tail(), "sfsync worker running") }); err != nil {
+			return fmt.Errorf("%w\n%s", err, p.tail())
+		}
+	}
+	r.log("serve and %d workers running (logs in %s)", r.o.workers, r.logDir)
+	return nil
+}
+
+func waitFor(ctx context.Context, what string, timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// warmUp waits for every first sync to finish.
+func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(r.o.warmup)
+	last := time.Time{}
+	for {
+		var finished, failed, total int
+		err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE finished_at IS NOT NULL),
+			COUNT(*) FILTER (WHERE status = 'failed'), COUNT(*) FROM sync_runs WHERE trigger = 'initial'`).Scan(&finished, &failed, &total)
+		if err != nil {
+			return 0, err
+		}
+		if finished >= len(r.tenants) {
+			r.log("every first sync finished in %s (%d failed)", time.Since(start).Round(time.Second), failed)
+			if failed > 0 {
+				return 0, fmt.Errorf("%d first syncs failed; see the logs in %s (run with -keep)", failed, r.logDir)
+			}
+			return time.Since(start), nil
+		}
+		if time.Since(last) > 15*time.Second {
+			r.log("first syncs: %d of %d finished", finished, len(r.tenants))
+			last = time.Now()
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("first syncs: %d of %d finished after %s", finished, len(r.tenants), r.o.warmup)
+		}
+		for _, p := range r.procs {
+			if p.exited() {
+				return 0, fmt.Errorf("%s exited during the first syncs: %v\n%s", p.name, p.err, p.tail())
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// loadPairs picks up to 20 linked contacts per tenant for the trickle.
+func (r *rig) loadPairs(ctx context.Context) error {
+	byID := make(map[string]*orgTenant, len(r.tenants))
+	for _, t := range r.tenants {
+		byID[t.id] = t
+	}
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT tenant_id, salesforce_id, contact_id FROM (
+		SELECT tenant_id, salesforce_id, contact_id, row_number() OVER (PARTITION BY tenant_id ORDER BY salesforce_id) AS n FROM links) l
+		WHERE n <= 20`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tid, sf, c string
+		if err := rows.Scan(&tid, &sf, &c); err != nil {
+			return err
+		}
+		if t := byID[tid]; t != nil {
+			t.pairs = append(t.pairs, [2]string{sf, c})
+		}
+	}
+	return rows.Err()
+}

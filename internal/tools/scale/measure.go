@@ -1,0 +1,481 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// lagSample is one scheduled poll: when it started and how long after it
+// was due.
+type lagSample struct {
+	at  time.Time
+	lag time.Duration
+}
+
+// sample is the state of the processes and the database at one moment.
+type sample struct {
+	at       time.Time
+	procs    map[string]procStat
+	conns    map[string]int
+	jobs     map[string]int
+	jobBytes int64
+	overdue  int // tenants whose poll is over 60 s late and not running
+}
+
+// killResult is what the kill of one worker showed.
+type killResult struct {
+	at      time.Time
+	worker  string
+	held    []string                 // tenants whose jobs it was running
+	resumed map[string]time.Duration // tenant → time until another process ran its job
+}
+
+// bigResult is the big tenant's first sync at the end of the test.
+type bigResult struct {
+	at                       time.Time
+	status                   string
+	processed, total, calls  int64
+	finished                 bool
+	elapsedAtEnd, finishedIn time.Duration
+}
+
+// measurement is everything the measured phase found.
+type measurement struct {
+	start                      time.Time
+	elapsed, warmup, setup     time.Duration
+	lags                       []lagSample
+	unmatched                  int
+	pushes                     []lagSample // at: when the change was sent
+	pushPending, pushErrors    int
+	sfChanges, pfChanges       int
+	samples                    []sample
+	kill                       *killResult
+	big                        *bigResult
+	polls, idlePolls           int
+	apiIdle, apiAll            float64
+	jobsDone                   map[string]int
+	cpuStart, cpuEnd           map[string]procStat
+	tenants, contactsPerTenant int
+}
+
+// pendingPush is a platform change on its way to Salesforce.
+type pendingPush struct {
+	t     *orgTenant
+	sfID  string
+	value string
+	sent  time.Time
+}
+
+// measure runs the trickle and the samplers for the configured duration.
+func (r *rig) measure(ctx context.Context) (*measurement, error) {
+	if err := r.loadPairs(ctx); err != nil {
+		return nil, err
+	}
+	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts}
+	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
+	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))
+	defer cancel()
+	m.cpuStart = r.procStats()
+
+	var (
+		mu      sync.Mutex // guards m's slices and pending
+		pending = map[string]*pendingPush{}
+		wg      sync.WaitGroup
+	)
+	// The platform side: PATCH through serve's JSON API, on a few
+	// goroutines so that a slow answer does not hold the trickle back.
+	patches := make(chan *pendingPush, 1024)
+	client := &http.Client{Timeout: time.Minute}
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range patches {
+				body := fmt.Sprintf(`{"name":%q}`, p.value)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, r.serveURL+"/api/v1/contacts/"+contactOf(p), strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+p.t.apiKey)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				mu.Lock()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					if ctx.Err() == nil {
+						m.pushErrors++
+					}
+					delete(pending, p.sfID)
+				}
+				mu.Unlock()
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+
+	// The trickle: tenants × changes per poll interval on each side.
+	rate := float64(len(r.tenants)) * r.o.changes / r.o.pollInterval.Seconds()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(patches)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		var owed float64
+		seq := 0
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			owed += rate / 10
+			for ; owed >= 1; owed-- {
+				seq++
+				t := r.tenants[rand.IntN(len(r.tenants))]
+				if len(t.pairs) < 2 {
+					continue
+				}
+				i := rand.IntN(len(t.pairs) / 2)
+				sf := t.pairs[2*i][0]
+				if err := t.org.ModifyAsHuman(sf, map[string]any{"LastName": fmt.Sprintf("S%07d", seq)}); err == nil {
+					mu.Lock()
+					m.sfChanges++
+					mu.Unlock()
+				}
+				p := &pendingPush{t: t, sfID: t.pairs[2*i+1][0], value: fmt.Sprintf("P%07d", seq)}
+				mu.Lock()
+				if pending[p.sfID] == nil {
+					p.sent = time.Now()
+					pending[p.sfID] = p
+					m.pfChanges++
+					mu.Unlock()
+					select {
+					case patches <- p:
+					case <-ctx.Done():
+						return
+					}
+				} else {
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+
+	// Push latency: from the PATCH request to the value in Salesforce.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				mu.Lock()
+				m.pushPending = len(pending)
+				mu.Unlock()
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			for id, p := range pending {
+				if rec, ok := p.t.org.Record(p.sfID); ok && rec["LastName"] == p.value {
+					m.pushes = append(m.pushes, lagSample{at: p.sent, lag: time.Since(p.sent)})
+					delete(pending, id)
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+
+	// Poll lag, the worker kill and the big first sync.
+	lt := &lagTracker{dues: map[string][]int64{}}
+	killAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.killAt))
+	bigAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.bigAt))
+	lastSample := time.Time{}
+	lastLog := time.Now()
+	for ctx.Err() == nil {
+		if err := lt.poll(ctx, r, m, &mu); err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if time.Since(lastSample) >= 5*time.Second {
+			s, err := r.sample(ctx)
+			if err != nil && ctx.Err() == nil {
+				return nil, err
+			}
+			if err == nil {
+				m.samples = append(m.samples, s)
+			}
+			lastSample = time.Now()
+		}
+		if r.o.killAt > 0 && m.kill == nil && time.Now().After(killAt) {
+			k, err := r.killWorker(ctx)
+			if err != nil && ctx.Err() == nil {
+				return nil, err
+			}
+			m.kill = k
+		}
+		if m.kill != nil {
+			r.checkResumed(ctx, m.kill)
+		}
+		if r.big != nil && m.big == nil && time.Now().After(bigAt) {
+			if _, err := r.eng.StartInitialSync(ctx, r.big.id); err != nil && ctx.Err() == nil {
+				return nil, err
+			}
+			m.big = &bigResult{at: time.Now()}
+			r.log("the big tenant's first sync (%d contacts) started", r.o.big)
+		}
+		if time.Since(lastLog) >= time.Minute {
+			mu.Lock()
+			r.log("%s of %s: %d polls measured, %d pushes confirmed, %d changes each side", time.Since(m.start).Round(time.Second), r.o.duration, len(m.lags), len(m.pushes), m.pfChanges)
+			mu.Unlock()
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	wg.Wait()
+	m.elapsed = time.Since(m.start)
+	m.cpuEnd = r.procStats()
+	return m, r.finish(context.WithoutCancel(ctx), m)
+}
+
+// contactOf is the platform contact ID paired with p's Salesforce ID.
+func contactOf(p *pendingPush) string {
+	for _, pair := range p.t.pairs {
+		if pair[0] == p.sfID {
+			return pair[1]
+		}
+	}
+	return ""
+}
+
+// lagTracker matches scheduled polls with the due time they were started
+// for. The durable schedule (sync_state.next_pull_at) is read every
+// second; a poll's due time is the latest one seen for its tenant that is
+// not after its start. A due time is set when the previous run ends, at
+// least a minute (the shortest poll interval) before it falls due, so the
+// sampling never misses one.
+type lagTracker struct {
+	dues    map[string][]int64 // tenant → last due times seen (µs)
+	lastRun int64
+}
+
+func (lt *lagTracker) poll(ctx context.Context, r *rig, m *measurement, mu *sync.Mutex) error {
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT tenant_id, next_pull_at FROM sync_state WHERE next_pull_at > 0`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var t string
+		var due int64
+		if err := rows.Scan(&t, &due); err != nil {
+			rows.Close()
+			return err
+		}
+		d := lt.dues[t]
+		if len(d) == 0 || d[len(d)-1] != due {
+			d = append(d, due)
+			if len(d) > 4 {
+				d = d[1:]
+			}
+			lt.dues[t] = d
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	runs, err := r.st.DB.QueryContext(ctx, `SELECT id, tenant_id, trigger, started_at FROM sync_runs
+		WHERE id > $1 AND direction = 'to_platform' ORDER BY id`, lt.lastRun)
+	if err != nil {
+		return err
+	}
+	defer runs.Close()
+	for runs.Next() {
+		var id, started int64
+		var t, trigger string
+		if err := runs.Scan(&id, &t, &trigger, &started); err != nil {
+			return err
+		}
+		lt.lastRun = id
+		if trigger != "scheduled" || time.UnixMicro(started).Before(m.start) {
+			continue
+		}
+		var due int64
+		for _, d := range lt.dues[t] {
+			if d <= started && d > due {
+				due = d
+			}
+		}
+		mu.Lock()
+		if due == 0 {
+			m.unmatched++
+		} else {
+			m.lags = append(m.lags, lagSample{at: time.UnixMicro(started), lag: time.Duration(started-due) * time.Microsecond})
+		}
+		mu.Unlock()
+	}
+	return runs.Err()
+}
+
+// procStats reads every live process's CPU time and memory.
+func (r *rig) procStats() map[string]procStat {
+	out := map[string]procStat{}
+	for _, p := range r.procs {
+		if !p.exited() {
+			out[p.name] = readProcStat(p.cmd.Process.Pid)
+		}
+	}
+	return out
+}
+
+// sample reads the processes and the database.
+func (r *rig) sample(ctx context.Context) (sample, error) {
+	s := sample{at: time.Now(), procs: r.procStats(), conns: map[string]int{}, jobs: map[string]int{}}
+	err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM sync_state s WHERE s.pull_enabled AND s.next_pull_at > 0 AND s.next_pull_at < $1
+		AND NOT EXISTS (SELECT 1 FROM sync_runs u WHERE u.tenant_id = s.tenant_id AND u.direction = 'to_platform' AND u.finished_at IS NULL)`,
+		time.Now().Add(-time.Minute).UnixMicro()).Scan(&s.overdue)
+	if err != nil {
+		return s, err
+	}
+	if err := r.st.DB.QueryRowContext(ctx, `SELECT pg_total_relation_size('river_job')`).Scan(&s.jobBytes); err != nil {
+		return s, err
+	}
+	for q, into := range map[string]map[string]int{
+		`SELECT application_name, COUNT(*) FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1`: s.conns,
+		`SELECT state, COUNT(*) FROM river_job GROUP BY 1`:                                                      s.jobs,
+	} {
+		rows, err := r.st.DB.QueryContext(ctx, q)
+		if err != nil {
+			return s, err
+		}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return s, err
+			}
+			into[k] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// killWorker kills the first worker with SIGKILL, once it is running a
+// job (waiting up to 30 s for one), and notes which tenants it held.
+func (r *rig) killWorker(ctx context.Context) (*killResult, error) {
+	var p *proc
+	for _, q := range r.procs {
+		if strings.HasPrefix(q.name, "worker") && !q.exited() {
+			p = q
+			break
+		}
+	}
+	if p == nil {
+		return &killResult{}, nil
+	}
+	pattern := fmt.Sprintf(`%%\_%d\_%%`, p.cmd.Process.Pid)
+	held := func() ([]string, error) {
+		rows, err := r.st.DB.QueryContext(ctx, `SELECT DISTINCT args->>'tenant_id' FROM river_job
+			WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] LIKE $1 AND args ? 'tenant_id'`, pattern)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	var ids []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var err error
+		if ids, err = held(); err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return nil, err
+	}
+	<-p.done
+	r.log("killed %s (kill -9) while it ran the jobs of %d tenants", p.name, len(ids))
+	return &killResult{at: time.Now(), worker: p.name, held: ids, resumed: map[string]time.Duration{}}, nil
+}
+
+// checkResumed notes, for each tenant the killed worker held, when a job
+// of that tenant was first taken by another process after the kill.
+func (r *rig) checkResumed(ctx context.Context, k *killResult) {
+	for _, t := range k.held {
+		if _, ok := k.resumed[t]; ok {
+			continue
+		}
+		var at time.Time
+		err := r.st.DB.QueryRowContext(ctx, `SELECT MIN(attempted_at) FROM river_job WHERE args->>'tenant_id' = $1 AND attempted_at > $2`,
+			t, k.at).Scan(&at)
+		if err == nil && !at.IsZero() {
+			k.resumed[t] = at.Sub(k.at)
+		}
+	}
+}
+
+// finish reads the figures kept in the database.
+func (r *rig) finish(ctx context.Context, m *measurement) error {
+	err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE processed = 0),
+		COALESCE(AVG(api_calls) FILTER (WHERE processed = 0), 0), COALESCE(AVG(api_calls), 0)
+		FROM sync_runs WHERE direction = 'to_platform' AND trigger = 'scheduled' AND started_at >= $1 AND finished_at IS NOT NULL`,
+		m.start.UnixMicro()).Scan(&m.polls, &m.idlePolls, &m.apiIdle, &m.apiAll)
+	if err != nil {
+		return err
+	}
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT kind, COUNT(*) FROM river_job WHERE state = 'completed' AND finalized_at >= $1 GROUP BY 1`, m.start)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		m.jobsDone[k] = n
+	}
+	rows.Close()
+	if m.big != nil {
+		b := m.big
+		var finished *int64
+		err := r.st.DB.QueryRowContext(ctx, `SELECT status, processed, total, api_calls, finished_at FROM sync_runs
+			WHERE tenant_id = $1 AND trigger = 'initial' ORDER BY id DESC LIMIT 1`, r.big.id).Scan(&b.status, &b.processed, &b.total, &b.calls, &finished)
+		if err != nil {
+			return err
+		}
+		b.elapsedAtEnd = time.Since(b.at)
+		if finished != nil {
+			b.finished = true
+			b.finishedIn = time.UnixMicro(*finished).Sub(b.at)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// proc is one sfsync process; its output goes to a file in the log
+// directory, the last 64 KiB of it kept in memory too.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	file *os.File
+	mu   sync.Mutex
+	last []byte
+	done chan struct{}
+	err  error
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = append(p.last, b...)
+	if len(p.last) > 64<<10 {
+		p.last = append([]byte(nil), p.last[len(p.last)-32<<10:]...)
+	}
+	return p.file.Write(b)
+}
+
+// tail is the end of the process's output.
+func (p *proc) tail() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(bytes.Clone(p.last))
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func command(bin string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	return cmd
+}
+
+func (r *rig) startProc(name string, extraEnv []string, args ...string) (*proc, error) {
+	f, err := os.Create(filepath.Join(r.logDir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	p := &proc{name: name, file: f, done: make(chan struct{})}
+	p.cmd = command(r.o.bin, append(r.procEnv(name), extraEnv...), args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	r.procs = append(r.procs, p)
+	return p, nil
+}
+
+// stopProcs sends SIGTERM to every live process and waits up to 30 s each.
+func (r *rig) stopProcs() {
+	for _, p := range r.procs {
+		if !p.exited() {
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				r.log("SIGTERM to %s: %v", p.name, err)
+			}
+		}
+	}
+	for _, p := range r.procs {
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			r.log("%s did not stop within 30 s of SIGTERM; killing it", p.name)
+			if err := p.cmd.Process.Kill(); err != nil {
+				r.log("kill %s: %v", p.name, err)
+			}
+			<-p.done
+		}
+		p.file.Close()
+	}
+}
+
+// procStat is a process's CPU time so far and resident memory.
+type procStat struct {
+	cpu time.Duration
+	rss int64 // bytes
+}
+
+// clockTicks is USER_HZ, which Linux fixes at 100 for /proc/*/stat.
+const clockTicks = 100
+
+// readProcStat reads /proc/PID/stat (utime, stime) and /proc/PID/status
+// (VmRSS). Linux only; zero elsewhere.
+func readProcStat(pid int) procStat {
+	var s procStat
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// The command name may hold spaces; fields start after its ')'.
+		if i := bytes.LastIndexByte(b, ')'); i > 0 {
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 12 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				s.cpu = time.Duration(ut+st) * time.Second / clockTicks
+			}
+		}
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				s.rss = kb << 10
+			}
+		}
+	}
+	return s
+}
+
+func selfPID() int { return os.Getpid() }

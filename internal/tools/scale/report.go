@@ -1,0 +1,261 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/internal/jobs"
+)
+
+// quantile of sorted d (nearest rank); 0 when empty.
+func quantile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(d)))) - 1
+	return d[max(0, min(i, len(d)-1))]
+}
+
+// lagStats summarizes the polls that started in [from, to).
+func lagStats(lags []lagSample, from, to time.Time) (n int, p50, p99, maxLag time.Duration, over60 int) {
+	var d []time.Duration
+	for _, l := range lags {
+		if !l.at.Before(from) && l.at.Before(to) {
+			d = append(d, l.lag)
+			if l.lag > time.Minute {
+				over60++
+			}
+		}
+	}
+	slices.Sort(d)
+	if len(d) == 0 {
+		return 0, 0, 0, 0, 0
+	}
+	return len(d), quantile(d, 0.5), quantile(d, 0.99), d[len(d)-1], over60
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+// report is the Markdown report.
+func (r *rig) report(m *measurement) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	end := m.start.Add(m.elapsed)
+	p("## Scale test report\n\n")
+	p("%d tenants, each with its own emulated org of %d contacts; one `sfsync serve` and %d `sfsync worker` processes (%d poll/push slots and %d full-pass slots each) on one PostgreSQL; poll interval %s; %.1f changes per tenant per poll interval on each side. Machine: %d CPUs (%s/%s).\n\n",
+		m.tenants, m.contactsPerTenant, r.o.workers, r.o.workerSlots, r.o.bulkSlots, r.o.pollInterval, r.o.changes, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	p("Command: `go run ./internal/tools/scale %s`\n\n", strings.Join(flagsOf(r.o), " "))
+	p("| Phase | Time |\n|---|---|\n")
+	p("| set-up (orgs, tenants, connections, processes) | %s |\n", m.setup.Round(time.Second))
+	p("| every first sync (%d × %d contacts) | %s |\n", m.tenants, m.contactsPerTenant, m.warmup.Round(time.Second))
+	p("| measured | %s |\n\n", m.elapsed.Round(time.Second))
+
+	p("### Poll lag (due → start)\n\n")
+	p("A scheduled poll's lag is from the time its tenant's schedule made it due (`sync_state.next_pull_at`) to the start of its run; it includes up to one scheduler period (jobs.Options.ScheduleEvery, 10 s), the time from due to queued. Target: p99 ≤ 60 s.\n\n")
+	p("| Window | Polls | p50 | p99 | max | over 60 s |\n|---|---|---|---|---|---|\n")
+	row := func(name string, from, to time.Time) {
+		n, p50, p99, mx, over := lagStats(m.lags, from, to)
+		p("| %s | %d | %s | %s | %s | %d |\n", name, n, secs(p50), secs(p99), secs(mx), over)
+	}
+	row("whole run", m.start, end)
+	marks := []struct {
+		name string
+		at   time.Time
+	}{{"start", m.start}}
+	if m.kill != nil && !m.kill.at.IsZero() {
+		marks = append(marks, struct {
+			name string
+			at   time.Time
+		}{"after the worker kill", m.kill.at})
+	}
+	if m.big != nil {
+		marks = append(marks, struct {
+			name string
+			at   time.Time
+		}{"after the big first sync started", m.big.at})
+	}
+	sort.Slice(marks, func(i, j int) bool { return marks[i].at.Before(marks[j].at) })
+	for i, mk := range marks {
+		to := end
+		if i+1 < len(marks) {
+			to = marks[i+1].at
+		}
+		name := "before the worker kill"
+		if mk.name != "start" {
+			name = mk.name
+		}
+		if len(marks) > 1 || mk.name != "start" {
+			row(name, mk.at, to)
+		}
+	}
+	maxOverdue := 0
+	for _, s := range m.samples {
+		maxOverdue = max(maxOverdue, s.overdue)
+	}
+	p("\nPolls that started with no due time seen (not counted): %d. Most tenants found, at any sample, more than 60 s past their due time and not running: %d.\n\n", m.unmatched, maxOverdue)
+
+	p("### Push latency (platform API write → value in Salesforce)\n\n")
+	p("| Changes sent | Pushes | p50 | p99 | max | over 60 s |\n|---|---|---|---|---|---|\n")
+	prow := func(name string, keep func(at time.Time) bool) {
+		var d []time.Duration
+		over := 0
+		for _, x := range m.pushes {
+			if keep(x.at) {
+				d = append(d, x.lag)
+				if x.lag > time.Minute {
+					over++
+				}
+			}
+		}
+		slices.Sort(d)
+		if len(d) == 0 {
+			p("| %s | 0 | – | – | – | 0 |\n", name)
+			return
+		}
+		p("| %s | %d | %s | %s | %s | %d |\n", name, len(d), secs(quantile(d, 0.5)), secs(quantile(d, 0.99)), secs(d[len(d)-1]), over)
+	}
+	prow("all", func(time.Time) bool { return true })
+	if k := m.kill; k != nil && !k.at.IsZero() {
+		// A push the killed worker was running waits for the heartbeat
+		// hand-off (under a minute), like its polls.
+		prow("all but the 2 minutes around the kill", func(at time.Time) bool { return at.Before(k.at.Add(-time.Minute)) || at.After(k.at.Add(time.Minute)) })
+	}
+	p("\nStill waiting at the end: %d; refused by the API: %d.\n", m.pushPending, m.pushErrors)
+	p("Changes made: %d in Salesforce, %d on the platform.\n\n", m.sfChanges, m.pfChanges)
+
+	p("### Idle polls, API calls and CPU\n\n")
+	idleShare := 0.0
+	if m.polls > 0 {
+		idleShare = float64(m.idlePolls) / float64(m.polls)
+	}
+	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: nothing changed). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
+	var cpu time.Duration
+	for name, e := range m.cpuEnd {
+		cpu += e.cpu - m.cpuStart[name].cpu
+	}
+	jobsDone := 0
+	kinds := make([]string, 0, len(m.jobsDone))
+	for k, n := range m.jobsDone {
+		jobsDone += n
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(kinds)
+	p("Jobs completed while measured: %d (%s). CPU of the sfsync processes while measured (the killed worker until its kill not included): %s, %.1f%% of one core", jobsDone, strings.Join(kinds, ", "), cpu.Round(time.Second), 100*cpu.Seconds()/m.elapsed.Seconds())
+	if jobsDone > 0 {
+		p("; %.1f ms per job (polls, pushes and scheduler runs together; most polls are idle)", float64(cpu.Milliseconds())/float64(jobsDone))
+	}
+	p(".\n\n")
+
+	p("### Processes over time\n\n")
+	names := make([]string, 0)
+	seen := map[string]bool{}
+	for _, pr := range r.procs {
+		if !seen[pr.name] {
+			names = append(names, pr.name)
+			seen[pr.name] = true
+		}
+	}
+	p("| Time | ")
+	for _, n := range names {
+		p("%s RSS | ", n)
+	}
+	p("DB connections (sfsync) | river_job rows (completed) | river_job size | late polls |\n|---|")
+	for range names {
+		p("---|")
+	}
+	p("---|---|---|---|\n")
+	step := max(1, len(m.samples)/12)
+	maxRSS := map[string]int64{}
+	maxConns := map[string]int{}
+	for i, s := range m.samples {
+		for n, ps := range s.procs {
+			maxRSS[n] = max(maxRSS[n], ps.rss)
+		}
+		for n, c := range s.conns {
+			maxConns[n] = max(maxConns[n], c)
+		}
+		if i%step != 0 && i != len(m.samples)-1 {
+			continue
+		}
+		p("| %s | ", s.at.Sub(m.start).Round(time.Second))
+		for _, n := range names {
+			if ps, ok := s.procs[n]; ok {
+				p("%s | ", mib(ps.rss))
+			} else {
+				p("– | ")
+			}
+		}
+		conns := 0
+		for n, c := range s.conns {
+			if strings.HasPrefix(n, "sfsync-") {
+				conns += c
+			}
+		}
+		rows := 0
+		for _, n := range s.jobs {
+			rows += n
+		}
+		p("%d | %d (%d) | %s | %d |\n", conns, rows, s.jobs["completed"], mib(s.jobBytes), s.overdue)
+	}
+	if n := len(m.samples); n > 1 {
+		first, last := m.samples[0], m.samples[n-1]
+		perMin := float64(last.jobs["completed"]-first.jobs["completed"]) / last.at.Sub(first.at).Minutes()
+		p("\nCompleted job rows grew by %.0f a minute. River deletes them after %s (jobs.CompletedJobRetention), so a run shorter than that shows only growth; the table levels off near %.0f rows at this rate.\n", perMin, jobs.CompletedJobRetention, perMin*jobs.CompletedJobRetention.Minutes())
+	}
+	p("\nMost memory (RSS) and database connections per process:\n\n| Process | RSS | Connections |\n|---|---|---|\n")
+	for _, n := range names {
+		p("| %s | %s | %d |\n", n, mib(maxRSS[n]), maxConns["sfsync-"+n])
+	}
+	p("| this program (the emulator with every org, and the callers) | %s | %d |\n\n", mib(readProcStat(selfPID()).rss), maxConns["scale-driver"])
+
+	if k := m.kill; k != nil {
+		p("### A worker killed\n\n")
+		if k.worker == "" {
+			p("No worker was left to kill.\n\n")
+		} else {
+			var worst time.Duration
+			waiting := 0
+			for _, t := range k.held {
+				d, ok := k.resumed[t]
+				if !ok {
+					waiting++
+					continue
+				}
+				worst = max(worst, d)
+			}
+			p("%s was killed (SIGKILL) %s into the measured phase while it ran jobs of %d tenant(s). ", k.worker, k.at.Sub(m.start).Round(time.Second), len(k.held))
+			if len(k.held) > 0 {
+				p("Another process took each of their jobs within %s at worst (target: 2 minutes); %d had not been taken by the end.", secs(worst), waiting)
+			}
+			p(" Poll lag after the kill is in the table above.\n\n")
+		}
+	}
+	if bg := m.big; bg != nil {
+		p("### One tenant's first sync of %d contacts\n\n", r.o.big)
+		p("Started %s into the measured phase. ", bg.at.Sub(m.start).Round(time.Second))
+		if bg.finished {
+			p("It finished (%s) in %s: %d of %d records, %d API calls.", bg.status, bg.finishedIn.Round(time.Second), bg.processed, bg.total, bg.calls)
+		} else {
+			p("At the end (%s later) it was %s at %d of %d records, %d API calls.", bg.elapsedAtEnd.Round(time.Second), bg.status, bg.processed, bg.total, bg.calls)
+		}
+		n, _, p99, mx, over := lagStats(m.lags, bg.at, end)
+		p(" Other tenants' polls started after it: %d, p99 lag %s, max %s, %d over 60 s.\n\n", n, secs(p99), secs(mx), over)
+	}
+	return b.String()
+}
+
+// flagsOf spells the options as the flags that reproduce the run.
+func flagsOf(o options) []string {
+	return []string{
+		fmt.Sprintf("-tenants %d", o.tenants), fmt.Sprintf("-contacts %d", o.contacts), fmt.Sprintf("-workers %d", o.workers),
+		fmt.Sprintf("-duration %s", o.duration), fmt.Sprintf("-poll-interval %s", o.pollInterval), fmt.Sprintf("-changes %g", o.changes),
+		fmt.Sprintf("-big %d", o.big), fmt.Sprintf("-kill-at %g", o.killAt), fmt.Sprintf("-big-at %g", o.bigAt),
+	}
+}
