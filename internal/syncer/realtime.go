@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -111,6 +112,9 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		return res, nil
 	}
 	if len(events) == 0 {
+		if bytes.Equal(b.LatestReplayID, rs.ReplayID) {
+			return res, nil // a keep-alive where the stream already stands
+		}
 		return res, save()
 	}
 	if err := f.open(ctx, st); err != nil {

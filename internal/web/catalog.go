@@ -633,7 +633,7 @@ var zhTW = map[string]string{
 	"retry.go":                                       "重新同步",
 	"retry.check_failed":                             "目前無法檢查資料是否已變更；仍可重新同步。",
 	// How Salesforce changes arrive (issue 15).
-	"trigger.catch_up":               "即時同步中斷後補同步",
+	"trigger.catch_up":               "即時同步的補同步",
 	"arrival.label":                  "Salesforce 變更",
 	"arrival.realtime":               "即時送達",
 	"arrival.polling":                "每 15 分鐘輪詢",
@@ -1268,7 +1268,7 @@ var en = map[string]string{
 	"retry.go":                                       "Retry",
 	"retry.check_failed":                             "Whether the data changed cannot be checked right now; you can still retry.",
 	// How Salesforce changes arrive (issue 15).
-	"trigger.catch_up":               "Catch-up after real time",
+	"trigger.catch_up":               "Catch-up for real time",
 	"arrival.label":                  "Salesforce changes",
 	"arrival.realtime":               "Real time",
 	"arrival.polling":                "Polling every 15 minutes",
