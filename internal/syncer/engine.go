@@ -240,6 +240,11 @@ func (e *Engine) SaveConfig(ctx context.Context, tenantID, adminID string, cfg s
 		}
 		st.InitialRunID, st.PullEnabled = 0, false
 		st.PullCursor, st.NextPullAt = time.Time{}, time.Time{}
+		// A replay ID is the old object's channel's: the stream starts
+		// afresh on the new one's.
+		if err := e.Store.SaveReplayID(ctx, tenantID, nil, true); err != nil {
+			return v, err
+		}
 		e.log().InfoContext(ctx, "sync object changed; links dropped, a first sync is needed", "tenant_id", tenantID,
 			"from", prev.Choice(), "to", cfg.Choice(), "links", n)
 	}

@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"fmt"
 
+	"github.com/sfsync/sfsync/internal/salesforce/cdc"
 	"github.com/sfsync/sfsync/internal/sfemu"
 	"testing"
 
@@ -323,6 +324,19 @@ func TestLinkedLeadsConvertedMidSync(t *testing.T) {
 		}
 		if n := f.countContacts(t); n != 3 {
 			t.Errorf("%d platform contacts after the full resync, want 3", n)
+		}
+
+		// A change event of the Contact a lead became is not this sync's:
+		// dropped unread, the link kept.
+		feed := f.eng.NewFeed(f.Tenant.ID)
+		res, err := feed.Apply(f.ctx, cdc.Batch{LatestReplayID: []byte{0, 0, 0, 0, 0, 0, 0, 9}, Events: []cdc.Event{{
+			Entity: "Contact", Type: cdc.Update, RecordIDs: []string{resA.ContactID}, ChangedFields: []string{"LastName"},
+			Fields: map[string]any{"LastName": "Z"}}}})
+		if err != nil || res.Dropped != 1 || res.Fetched != 0 {
+			t.Errorf("Contact event for a Lead sync: got %+v, %v; want dropped without a read", res, err)
+		}
+		if n, _ := f.Store.CountLinks(f.ctx, f.Tenant.ID); n != 3 {
+			t.Errorf("%d links after a Contact event, want 3", n)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
@@ -90,8 +91,8 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		switch {
 		case ev.Type.IsGap():
 			res.Gap, catchUp = true, true
-		case ev.Entity == "" || ev.Entity == syncconf.DefaultObject:
-			events = append(events, ev)
+		default:
+			events = append(events, ev) // kept if of the object synced (below)
 		}
 	}
 	save := func() error {
@@ -121,6 +122,17 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		return res, err
 	}
 	s := f.sess
+	// Events of another object than the configuration's (the topic of an
+	// earlier object, Contacts a Lead became) are not this sync's.
+	kept := events[:0]
+	for _, ev := range events {
+		if ev.Entity == "" || strings.EqualFold(ev.Entity, s.describe.Name) {
+			kept = append(kept, ev)
+		} else {
+			res.Dropped++
+		}
+	}
+	events = kept
 	var ids, echoIDs []string
 	deleted := map[string]bool{}
 	for _, ev := range events {

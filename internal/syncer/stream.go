@@ -318,13 +318,18 @@ func (s *Streamer) subscribe(ctx context.Context, tenantID string, feed *Feed, r
 		return false, err
 	}
 	defer s.release(sc)
-	err = sc.c.CheckTopic(ctx, creds, cdc.TopicContactChangeEvent)
+	cur, _, err := e.CurrentConfig(ctx, tenantID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	topic := cdc.TopicFor(cur.Object()) // the chosen object's channel (issue 16)
+	err = sc.c.CheckTopic(ctx, creds, topic)
 	if errors.Is(err, cdc.ErrUnauthenticated) && !refresh {
 		if tok, err = tokens.Refresh(ctx, tok); err != nil {
 			return false, err
 		}
 		creds.AccessToken = tok
-		err = sc.c.CheckTopic(ctx, creds, cdc.TopicContactChangeEvent)
+		err = sc.c.CheckTopic(ctx, creds, topic)
 	}
 	if err != nil {
 		return false, err
@@ -373,7 +378,7 @@ func (s *Streamer) subscribe(ctx context.Context, tenantID string, feed *Feed, r
 			}
 		}()
 	}
-	err = sc.c.Subscribe(sctx, creds, cdc.TopicContactChangeEvent, cdc.From{ReplayID: rs.ReplayID}, func(ctx context.Context, b cdc.Batch) error {
+	err = sc.c.Subscribe(sctx, creds, topic, cdc.From{ReplayID: rs.ReplayID}, func(ctx context.Context, b cdc.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		res, err := feed.Apply(ctx, b)

@@ -35,6 +35,11 @@ const DefaultEndpoint = "api.pubsub.salesforce.com:7443"
 // TopicContactChangeEvent is the channel of Contact change events.
 const TopicContactChangeEvent = "/data/ContactChangeEvent"
 
+// TopicFor is the change event channel of a standard object, e.g.
+// "/data/LeadChangeEvent" for Lead (Person Accounts' changes come on
+// Account's channel).
+func TopicFor(object string) string { return "/data/" + object + "ChangeEvent" }
+
 // batchSize is how many events the client keeps requested; 100 is the
 // most Salesforce allows outstanding on one stream.
 const batchSize = 100
