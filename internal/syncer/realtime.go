@@ -112,6 +112,13 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		res.Dropped = len(events)
 		return res, nil
 	}
+	if st.PullPaused && len(events) > 0 {
+		// The admin paused Salesforce → platform: nothing is applied. The
+		// replay ID moves on: the first poll after the resume reads every
+		// change from the pull's cursor, which the stream never moves.
+		res.Dropped = len(events)
+		return res, save()
+	}
 	if len(events) == 0 {
 		if bytes.Equal(b.LatestReplayID, rs.ReplayID) {
 			return res, nil // a keep-alive where the stream already stands

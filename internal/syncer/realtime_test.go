@@ -1,6 +1,7 @@
 package syncer_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -466,6 +467,41 @@ func TestRealtime_DisconnectEndsTheStream(t *testing.T) {
 			if r.Status == syncer.StatusRunning {
 				t.Errorf("real-time run %d still open after the disconnect", r.ID)
 			}
+		}
+	})
+}
+
+// A pause of Salesforce → platform holds real-time arrivals too: while
+// paused a Salesforce edit does not reach the platform, and the first
+// poll after the resume brings it (the stream never moves the pull's
+// cursor). Before, the stream applied changes during a pause.
+func TestRealtime_PauseHoldsArrivals(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		id := f.platformSF(t, "M0002")
+		before := f.platformName("M0002")
+		if err := f.Store.SetSyncPause(f.ctx, f.Tenant.ID, store.SyncPause{ToPlatform: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Paused edit"}); err != nil {
+			t.Fatal(err)
+		}
+		// The stream took the event (its replay ID moved) and applied nothing.
+		replay := f.stream(t).ReplayID
+		waitFor(t, "the paused event to be taken", func() bool { return !bytes.Equal(f.stream(t).ReplayID, replay) })
+		if got := f.platformName("M0002"); got != before {
+			t.Fatalf("platform name during the pause: got %q, want %q (unchanged)", got, before)
+		}
+		if err := f.Store.SetSyncPause(f.ctx, f.Tenant.ID, store.SyncPause{}); err != nil {
+			t.Fatal(err)
+		}
+		f.syncNow(t)
+		if got := f.platformName("M0002"); got != "Paused edit" {
+			t.Errorf("platform name after the resume and a poll: got %q, want %q", got, "Paused edit")
 		}
 	})
 }
