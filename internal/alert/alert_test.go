@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,7 +210,7 @@ func TestAlertsOneNoticePerChange(t *testing.T) {
 			rc := startReceiver(t, secret)
 			tid := env.Tenant.ID
 			svc := &alert.Service{Store: env.Store, Keyring: env.Conn.Keyring,
-				Mailer: &alert.Mailer{Addr: mailSrv.addr, From: "alerts@sfsync.test"}, Webhook: &alert.Webhook{}}
+				Mailer: &alert.Mailer{Addr: mailSrv.addr, From: "alerts@sfsync.test"}, Webhook: &alert.Webhook{AllowPrivate: true}}
 			if err := svc.SaveSettings(ctx, tid, alert.Settings{Emails: []string{"ops@shop.test", "owner@shop.test"}, WebhookURL: rc.srv.URL,
 				WebhookSecret: secret, FailureRate: 0.2, ReviewDays: 3}); err != nil {
 				t.Fatal(err)
@@ -346,6 +348,35 @@ func TestWebhookSignature(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: accepted, want refused", name)
 		}
+	}
+}
+
+// TestWebhookRefusesInternalAddresses: a tenant's admin sets the webhook
+// URL, so by default sfsync does not post to loopback, private,
+// link-local (the cloud metadata address) or CGNAT addresses — a name
+// that resolves there included — and nothing reaches the receiver. The
+// operator's setting lets a private receiver through.
+func TestWebhookRefusesInternalAddresses(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	n := alert.Notice{Kind: alert.ConnectionBroken, TenantID: "t1", At: time.Now()}
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	for _, u := range []string{srv.URL, "http://localhost:" + port + "/x", "http://169.254.169.254/latest/meta-data/",
+		"http://10.1.2.3:9/x", "http://[::1]:" + port + "/x", "http://100.64.0.1:9/x"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := (&alert.Webhook{}).Post(ctx, u, secret, n)
+		cancel()
+		if !errors.Is(err, alert.ErrPrivateAddress) {
+			t.Errorf("post to %s: got %v, want ErrPrivateAddress", u, err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the receiver got %d posts, want none", hits.Load())
+	}
+	if err := (&alert.Webhook{AllowPrivate: true}).Post(context.Background(), srv.URL, secret, n); err != nil || hits.Load() != 1 {
+		t.Errorf("with AllowPrivate: got %v and %d posts, want one delivered", err, hits.Load())
 	}
 }
 

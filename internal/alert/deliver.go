@@ -14,10 +14,12 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/smtp"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -190,8 +192,55 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 
 // Webhook posts notices as signed JSON.
 type Webhook struct {
-	Client *http.Client // 10 s timeout when nil
+	// Client is the HTTP client (nil: one with a 10 s timeout that refuses
+	// private addresses, unless AllowPrivate).
+	Client *http.Client
 	Now    func() time.Time
+	// AllowPrivate lets webhooks reach loopback, private, link-local and
+	// other internal addresses. Off by default: a tenant's admin sets the
+	// URL, and must not make the server post into its own network (the
+	// cloud metadata address, the database, an internal admin page).
+	AllowPrivate bool
+}
+
+// ErrPrivateAddress is the answer for a webhook URL that resolves to an
+// internal address.
+var ErrPrivateAddress = errors.New("alert: the webhook URL resolves to a private or internal address, which sfsync does not post to")
+
+// publicOnly refuses a connection to an address that is not a public
+// unicast one. It runs after name resolution, for every connection
+// (redirects included), so a name that resolves inward is caught too.
+func publicOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || cgnat.Contains(ip) || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+		return ErrPrivateAddress
+	}
+	return nil
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func (h *Webhook) client() *http.Client {
+	if h.Client != nil {
+		return h.Client
+	}
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	if !h.AllowPrivate {
+		d.Control = publicOnly
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // a proxy would dial for us, past the check
+	tr.DialContext = d.DialContext
+	return &http.Client{Timeout: 10 * time.Second, Transport: tr}
 }
 
 // Post sends one notice; any status but 2xx is an error.
@@ -211,11 +260,7 @@ func (h *Webhook) Post(ctx context.Context, url, secret string, n Notice) error 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sfsync-alerts")
 	req.Header.Set(SignatureHeader, Sign(secret, now, body))
-	client := h.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
+	resp, err := h.client().Do(req)
 	if err != nil {
 		return err
 	}

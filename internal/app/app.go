@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		RedirectURL: CallbackURL(cfg), DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
 	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce,
 		HistoryRetention: time.Duration(cfg.FieldHistoryDays) * 24 * time.Hour}
-	a.Alerts = &alert.Service{Store: s, Keyring: kr, Webhook: &alert.Webhook{}, Logger: logger}
+	a.Alerts = &alert.Service{Store: s, Keyring: kr, Webhook: &alert.Webhook{AllowPrivate: cfg.AlertWebhooksPrivate}, Logger: logger}
 	if cfg.SMTPURL != "" {
 		m, err := alert.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)
 		if err != nil {

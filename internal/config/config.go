@@ -74,6 +74,10 @@ type Config struct {
 	// PubSubCA names a PEM file of certificates trusted for the Pub/Sub
 	// endpoint besides the system's (the emulator's generated one).
 	PubSubCA string
+	// AlertWebhooksPrivate lets alert webhooks reach private and internal
+	// addresses (off: a tenant's admin could otherwise make the server post
+	// into its own network).
+	AlertWebhooksPrivate bool
 }
 
 // setting describes one configurable value.
@@ -262,6 +266,14 @@ var settings = []setting{
 			return err
 		}
 		c.PubSubEndpoint = v
+		return nil
+	}},
+	{"alert-webhooks-private", "SFSYNC_ALERT_WEBHOOKS_PRIVATE", "let alert webhooks reach private, loopback and link-local addresses (true/false; off, so a tenant's admin cannot make the server post into its own network)", "false", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.AlertWebhooksPrivate = b
 		return nil
 	}},
 	{"pubsub-ca", "SFSYNC_PUBSUB_CA", "PEM file of certificates to trust for the Pub/Sub endpoint besides the system's (e.g. the emulator's)", "", func(c *Config, v string) error {
