@@ -84,7 +84,7 @@ func queueDuringFirstSync(b *testing.B, n int) {
 	if err := r.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { r.Stop(context.Background()) })
+	b.Cleanup(func() { _ = r.Stop(context.Background()) })
 	srv := httptest.NewServer(api.NewWithSync(env.Store, nil, api.Sync{Engine: eng, Conn: env.Conn}))
 	b.Cleanup(srv.Close)
 	_, key, err := env.Store.CreateAPIKey(ctx, env.Tenant.ID, "bench")

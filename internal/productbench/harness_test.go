@@ -149,7 +149,7 @@ func (p *product) startEmulator(contacts int) {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	p.emu.cmd = cmd
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -202,13 +202,13 @@ func (p *product) setUp() {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		p.serve.Process.Signal(syscall.SIGTERM)
+		_ = p.serve.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
-		go func() { p.serve.Wait(); close(done) }()
+		go func() { _ = p.serve.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
-			p.serve.Process.Kill()
+			_ = p.serve.Process.Kill()
 			<-done
 		}
 	})

@@ -415,11 +415,9 @@ func (o *Org) seedPeople(object string, n int, seed uint64) ([]string, error) {
 				put("IsUnreadByOwner", rng.IntN(100) < 30)
 			}
 			if p.member && hasMember {
-				m := fmt.Sprintf("M%08d", t.seq+1)
+				m := fmt.Sprintf("L%08d", t.seq+1)
 				if person {
 					m = fmt.Sprintf("P%08d", t.seq+1)
-				} else {
-					m = fmt.Sprintf("L%08d", t.seq+1)
 				}
 				if _, taken := t.uniq[mf.index][strings.ToLower(m)]; !mf.Unique || !taken {
 					put(memberName, m)

@@ -60,8 +60,8 @@ func (v *validator) nameRule(c *Config, p string, m FieldMapping, sf salesforce.
 // values: Salesforce picklist values from the describe, platform select
 // options from the custom field's definition.
 func (v *validator) valueMap(p string, m FieldMapping, sf salesforce.Field, pf PlatformField) {
-	switch {
-	case pf.Kind == KindText || pf.Kind == KindSelect || pf.Kind == KindTags:
+	switch pf.Kind {
+	case KindText, KindSelect, KindTags:
 	default:
 		v.add(StepFields, p+".value_map", "value_map_type", sf.Name, sf.Type)
 		return
@@ -211,14 +211,14 @@ func ConstantValueFor(f salesforce.Field, raw string) (any, error) {
 	if raw == "" {
 		return nil, recordError(f.Name, raw, "required_value", nil)
 	}
-	switch {
-	case f.Type == sfPicklist:
+	switch f.Type {
+	case sfPicklist:
 		val, ok := picklistValue(f, raw)
 		if !ok {
 			return nil, recordError(f.Name, raw, "not_an_option", nil)
 		}
 		return val, nil
-	case f.Type == sfMultipicklist:
+	case sfMultipicklist:
 		var out []string
 		for _, part := range strings.Split(raw, tagSeparator) {
 			val, ok := picklistValue(f, strings.TrimSpace(part))
@@ -228,7 +228,7 @@ func ConstantValueFor(f salesforce.Field, raw string) (any, error) {
 			out = append(out, val)
 		}
 		return strings.Join(out, tagSeparator), nil
-	case f.Type == sfReference || f.Type == sfID:
+	case sfReference, sfID:
 		if !validID(raw, "") {
 			return nil, recordError(f.Name, raw, "invalid_text", nil, raw)
 		}

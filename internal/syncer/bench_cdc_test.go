@@ -112,7 +112,12 @@ func newCDCBench(b *testing.B, d store.Dialect) *cdcBench {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pubsub.Serve(ctx, lis, f.svc, &tls.Config{Certificates: []tls.Certificate{cert}}) }()
-	b.Cleanup(func() { cancel(); <-done })
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Logf("pub/sub server: %v", err)
+		}
+	})
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	f.endpoint, f.tls = lis.Addr().String(), &tls.Config{RootCAs: pool}
@@ -186,7 +191,7 @@ func (f *cdcBench) streamer(b *testing.B, owner string) (*syncer.Streamer, func(
 		CatchUpDelay: 50 * time.Millisecond, MaxTenants: 100_000}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
+	go func() { defer close(done); _ = s.Run(ctx) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	b.Cleanup(stop)
 	return s, stop
@@ -482,7 +487,7 @@ func TestCDCChildProcess(t *testing.T) {
 	st := &syncer.Streamer{Engine: eng, Owner: os.Getenv(cdcChildEnv), Endpoint: os.Getenv("SFSYNC_CDC_ENDPOINT"), TLS: &tls.Config{RootCAs: pool},
 		ScanEvery: time.Second}
 	fmt.Println("child streaming")
-	st.Run(ctx) // until killed
+	_ = st.Run(ctx) // until killed
 }
 
 func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
@@ -499,7 +504,7 @@ func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
 	first := start("first")
@@ -517,7 +522,7 @@ func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
 				b.Fatal(err)
 			}
 			killedAt = time.Now()
-			first.Wait()
+			_ = first.Wait()
 			rs, _ := f.store.GetRealtimeStream(f.ctx, t.id)
 			replayAtKill = rs.ReplayID
 			start("second")

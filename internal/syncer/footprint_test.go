@@ -24,7 +24,7 @@ func TestFootprintPerContact(t *testing.T) {
 	t.Parallel()
 	n := 5000
 	if v := os.Getenv("SFSYNC_FOOTPRINT_CONTACTS"); v != "" {
-		fmt.Sscan(v, &n)
+		_, _ = fmt.Sscan(v, &n)
 	}
 	f := setup(t, store.SQLite)
 	f.eng.PageSize = 2000
@@ -49,7 +49,9 @@ func TestFootprintPerContact(t *testing.T) {
 	var tables []string
 	for rows.Next() {
 		var name string
-		rows.Scan(&name)
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
 		tables = append(tables, name)
 	}
 	rows.Close()
@@ -74,7 +76,9 @@ func TestFootprintPerContact(t *testing.T) {
 	var total int64
 	for rows.Next() {
 		var o obj
-		rows.Scan(&o.name, &o.table, &o.bytes)
+		if err := rows.Scan(&o.name, &o.table, &o.bytes); err != nil {
+			t.Fatal(err)
+		}
 		objs = append(objs, o)
 		total += o.bytes
 	}

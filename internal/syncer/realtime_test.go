@@ -47,7 +47,12 @@ func setupRealtime(t *testing.T, d store.Dialect, edition sfemu.Edition) *rtFixt
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pubsub.Serve(ctx, lis, f.svc, &tls.Config{Certificates: []tls.Certificate{cert}}) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Logf("pub/sub server: %v", err)
+		}
+	})
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	f.endpoint, f.tls = lis.Addr().String(), &tls.Config{RootCAs: pool}

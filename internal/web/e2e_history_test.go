@@ -105,7 +105,7 @@ func TestEndToEndHistoryControlsAlerts(t *testing.T) {
 			b.submit("save alerts", "alerts-save")
 			b.wantText(".flash", w["saved"])
 			s.shot("alerts")
-			set, err := e.testEnv.store.GetAlertSettings(t.Context(), e.tenantA.ID)
+			set, err := e.store.GetAlertSettings(t.Context(), e.tenantA.ID)
 			if err != nil || len(set.Emails) != 1 || set.WebhookURL != "https://hooks.shop.test/sfsync" || set.WebhookSecret == "" || strings.Contains(set.WebhookSecret, "signing") {
 				t.Errorf("stored alert settings: %+v, %v; want the recipient, the URL and a sealed secret", set, err)
 			}
