@@ -73,19 +73,24 @@ func TestFootprintPerContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var total int64
+	var total, history int64 // the sync's own rows; the field history (Y3) apart
 	for rows.Next() {
 		var o obj
 		if err := rows.Scan(&o.name, &o.table, &o.bytes); err != nil {
 			t.Fatal(err)
 		}
 		objs = append(objs, o)
+		if o.table == "field_history" {
+			history += o.bytes
+			continue
+		}
 		total += o.bytes
 	}
 	rows.Close()
 	sort.Slice(objs, func(i, j int) bool { return objs[i].bytes > objs[j].bytes })
 	var b strings.Builder
-	fmt.Fprintf(&b, "first sync of %d Salesforce contacts, %d written: %.0f bytes per contact in all\n", n, synced, float64(total)/float64(synced))
+	fmt.Fprintf(&b, "first sync of %d Salesforce contacts, %d written: %.0f bytes per contact for the sync, plus %.0f of field history\n",
+		n, synced, float64(total)/float64(synced), float64(history)/float64(synced))
 	fmt.Fprintf(&b, "%-45s %-22s %10s %12s\n", "table or index", "table", "rows/contact", "bytes/contact")
 	var rowsPer float64
 	for _, o := range objs {
@@ -104,12 +109,22 @@ func TestFootprintPerContact(t *testing.T) {
 	if per := float64(total) / float64(synced); per > footprintBudget {
 		t.Errorf("a synced contact costs %.0f bytes, want ≤ %d", per, footprintBudget)
 	}
+	if per := float64(history) / float64(synced); per > historyBudget {
+		t.Errorf("a synced contact's field history costs %.0f bytes, want ≤ %d", per, historyBudget)
+	}
 }
 
-// footprintBudget is bytes per synced contact: 2,042 before issue 14
-// (one outbox row per contact for the sync's own writes, and pf_values
-// stored beside equal sf_values, escaped), about 1,430 after.
+// footprintBudget is bytes per synced contact, field history apart: 2,042
+// before issue 14 (one outbox row per contact for the sync's own writes,
+// and pf_values stored beside equal sf_values, escaped), about 1,430
+// after.
 const footprintBudget = 1600
+
+// historyBudget is the field history's bytes per contact of a first sync
+// (issue 17, Y3: one row per created contact with every value it was
+// created with, about 900 bytes with its index). It is measured apart so
+// that the sync's own cuts stay guarded; making it smaller is open.
+const historyBudget = 1000
 
 // footprintConfig is the product-path benchmark's configuration.
 func footprintConfig() syncconf.Config {
