@@ -482,7 +482,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 201, ar)
-	case r.Method == "POST" && rest == "seed/leads":
+	case r.Method == "POST" && (rest == "seed/leads" || rest == "seed/person-accounts"):
 		var body struct {
 			Count int    `json:"count"`
 			Seed  uint64 `json:"seed"`
@@ -490,21 +490,11 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if !decode(&body) {
 			return
 		}
-		ids, err := o.SeedLeads(body.Count, body.Seed)
-		if err != nil {
-			fail(400, err.Error())
-			return
+		seed := o.SeedLeads
+		if rest == "seed/person-accounts" {
+			seed = o.SeedPersonAccounts
 		}
-		writeJSON(w, 200, map[string]any{"created": len(ids)})
-	case r.Method == "POST" && rest == "seed/person-accounts":
-		var body struct {
-			Count int    `json:"count"`
-			Seed  uint64 `json:"seed"`
-		}
-		if !decode(&body) {
-			return
-		}
-		ids, err := o.SeedPersonAccounts(body.Count, body.Seed)
+		ids, err := seed(body.Count, body.Seed)
 		if err != nil {
 			fail(400, err.Error())
 			return

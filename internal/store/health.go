@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -73,24 +74,10 @@ func (s *Store) PruneAPIUsageHours(ctx context.Context, before time.Time) (int64
 // RunsSince returns a tenant's runs started at or after since, oldest
 // first, at most limit of them (the newest when there are more).
 func (s *Store) RunsSince(ctx context.Context, tenantID string, since time.Time, limit int) ([]SyncRun, error) {
-	rows, err := s.db().QueryContext(ctx, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND started_at >= $2 ORDER BY id DESC LIMIT $3`,
+	out, err := s.queryRuns(ctx, tenantID, `SELECT `+runCols+` FROM sync_runs WHERE tenant_id = $1 AND started_at >= $2 ORDER BY id DESC LIMIT $3`,
 		tenantID, micros(since), limit)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []SyncRun
-	for rows.Next() {
-		r, err := scanRun(rows, tenantID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, mapErr(rows.Err())
+	slices.Reverse(out)
+	return out, err
 }
 
 // FailureCount is how many records failed for one reason in one hour.

@@ -158,6 +158,11 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, direction Directi
 	}
 	args = append(args, limit)
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	return s.queryRuns(ctx, tenantID, q, args...)
+}
+
+// queryRuns runs a query selecting runCols and scans its runs.
+func (s *Store) queryRuns(ctx context.Context, tenantID, q string, args ...any) ([]SyncRun, error) {
 	rows, err := s.db().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
