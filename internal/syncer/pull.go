@@ -633,11 +633,12 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 	}
 	var prog RunProgress
 	var logs []RunRecord
-	var unlink []string
+	var unlink, freed []string
 	var keep []store.Link
 	for _, l := range links {
 		if !alive[l.SalesforceID] {
 			unlink = append(unlink, l.SalesforceID)
+			freed = append(freed, l.ContactID)
 			prog.Counts.Unlinked++
 			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
 				ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
@@ -664,7 +665,16 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
-	return err
+	if err != nil || len(freed) == 0 {
+		return err
+	}
+	// Newcomers held against the unlinked pairs are free to match now, as
+	// when an incremental pull sees the deletion.
+	waiting, err := e.Store.HeldForContacts(ctx, t, freed)
+	if err != nil {
+		return err
+	}
+	return e.hold(ctx, s, nil, waiting)
 }
 
 // pullIncremental reads what changed since the cursor (minus the
@@ -1106,6 +1116,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err != nil {
 		return err
 	}
+	freedSet := make(map[string]bool, len(freed))
+	for _, cid := range freed {
+		freedSet[cid] = true
+	}
 	var contactIDs []string
 	for _, it := range items {
 		if it.done {
@@ -1118,6 +1132,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 					// A newcomer with the value of a linked pair: the link
 					// stays (links are never re-pointed); the newcomer waits.
 					it.done = true
+					if freedSet[cid] {
+						// The pair leaves the value in this very page: read
+						// the newcomer again once the page is applied.
+						release = append(release, it.sfID)
+						continue
+					}
 					groups[it.key] = holdGroup{recs: []map[string]any{it.rec},
 						reason: "%[2]q is the identity value of a platform contact already linked to another Salesforce contact (" + other.SalesforceID + ")"}
 					continue
