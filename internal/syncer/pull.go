@@ -458,10 +458,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		// records share, wherever they fall (a resumed pass did this in
 		// its first job). A census read through the Bulk API is the pass's
 		// read too.
-		if sp, err = e.census(ctx, s, run.Total); err != nil {
-			return err
+		if !e.noCensus {
+			if sp, err = e.census(ctx, s, run.Total); err != nil {
+				return err
+			}
+			defer sp.Close()
 		}
-		defer sp.Close()
 		if err := e.followEarlierMerges(ctx, s, run.StartedAt); err != nil {
 			return err
 		}
