@@ -40,6 +40,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"ReviewResolve":      testReviewResolve,
 		"Rehearse":           testRehearse,
 		"HealthHistory":      testHealthHistory,
+		"RunGroups":          testRunGroups,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]
