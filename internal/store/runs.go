@@ -487,6 +487,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	var delta int64 // rows added less rows deleted: pull_retry_counts
 	for start := 0; start < len(ids); start += 300 {
 		chunk := ids[start:min(start+300, len(ids))]
 		// Earlier attempts of the whole chunk in one query, then one
@@ -511,6 +512,10 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			attempts[id] = n
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err)
+		}
+		delta += int64(len(chunk) - len(attempts))
 		const per = 5
 		vals := make([]string, 0, len(chunk))
 		args = make([]any, 0, len(chunk)*per)
@@ -531,11 +536,22 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			args = append(args, id)
 		}
 		cond, args := s.in("salesforce_id", args, 2)
-		if _, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...); err != nil {
+		res, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
+		if err != nil {
 			return mapErr(err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr(err)
+		}
+		delta -= n
 	}
-	return nil
+	if delta == 0 {
+		return nil
+	}
+	_, err := s.execTx(ctx, tx, `INSERT INTO pull_retry_counts (tenant_id, n) VALUES ($1, $2)
+		ON CONFLICT (tenant_id) DO UPDATE SET n = pull_retry_counts.n + excluded.n`, tenantID, delta)
+	return mapErr(err)
 }
 
 // ClearPullRetries makes failed pull records of a tenant due now ("retry

@@ -14,7 +14,8 @@ import (
 // reads (kept as entries are written, issue 14): they add up over
 // batches and transactions, keep the smallest reason as the example,
 // stay per tenant, start over with a restarted pass and follow the
-// retention's pruning.
+// retention's pruning; and the count of records waiting for a pull retry
+// kept beside pull_retries.
 func testRunGroups(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	a, b := NewTenant(t, s, "Acme"), NewTenant(t, s, "Other")
@@ -78,6 +79,36 @@ func testRunGroups(t *testing.T, s *store.Store) {
 	}
 	if got := groups(b.ID, other.ID); len(got) != 0 {
 		t.Errorf("groups of a run whose entries were all pruned = %+v, want none", got)
+	}
+	// The count of records waiting for a pull retry follows the rows:
+	// new failures add, repeated ones do not, successes (of records that
+	// failed or not) take away.
+	nextAt := func(n int) time.Time { return now.Add(time.Duration(n) * time.Minute) }
+	steps := []struct {
+		failed map[string]string
+		ok     []string
+		want   int64
+	}{
+		{map[string]string{"003A": "bad", "003B": "bad", "003C": "bad"}, nil, 3},
+		{map[string]string{"003A": "still bad", "003D": "bad"}, []string{"003B", "003Z"}, 3},
+		{map[string]string{"003E": "bad"}, []string{"003E", "003A"}, 2},
+		{nil, []string{"003C", "003D"}, 0},
+	}
+	for i, st := range steps {
+		if err := s.Tx(ctx, func(tx *sql.Tx) error { return s.SetPullRetriesTx(ctx, tx, a.ID, st.failed, nextAt, st.ok) }); err != nil {
+			t.Fatal(err)
+		}
+		pull, _, err := s.OpenFailures(ctx, a.ID)
+		var rows int64
+		if err == nil {
+			err = s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM pull_retries WHERE tenant_id = $1`, a.ID).Scan(&rows)
+		}
+		if err != nil || pull != st.want || rows != st.want {
+			t.Errorf("step %d: open pull failures %d, rows %d (%v), want %d", i, pull, rows, err, st.want)
+		}
+		if other, _, _ := s.OpenFailures(ctx, b.ID); other != 0 {
+			t.Errorf("step %d: tenant B has %d open pull failures, want 0", i, other)
+		}
 	}
 	if err := s.UpdateRun(ctx, a.ID, run.ID, store.RunProgress{Restart: true}); err != nil {
 		t.Fatal(err)
