@@ -684,3 +684,35 @@ func TestModelBugNewcomerHeldInPagePairLeaves(t *testing.T) {
 		t.Errorf("after one pull: %d open review items, %s (the only holder of M1 now) linked to %q; want none open and %s linked to a contact of its own", len(open), b, links[b].ContactID, b)
 	}
 }
+
+// A newcomer is held against a linked pair; then the platform contact's
+// member ID is changed and pushed, which moves the linked Salesforce
+// record off the value. No other record holds it now, but the push never
+// looked at the held newcomer and the pull sees its own write: the item
+// stayed open until an admin came (found by the per-object model test,
+// seed 3). Whichever side moves the pair off the value, the newcomer is
+// released and syncs.
+func TestModelBugNewcomerHeldAfterPushMovesPair(t *testing.T) {
+	f, a, b, p := heldNewcomer(t)
+	if _, _, err := f.Store.UpdateContact(f.ctx, f.Tenant.ID, p.ID, contact.Input{MemberID: contact.Some("M2")}, contact.OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	if err := f.runPush(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := f.Org.Record(a); sfString(rec["Member_Number__c"]) != "M2" {
+		t.Fatalf("after the push %s holds %v, want M2", a, rec["Member_Number__c"])
+	}
+	for range 2 {
+		f.clock.Advance(time.Minute)
+		if err := f.runPull(f.ctx, syncer.ModeIncremental, syncer.TriggerScheduled, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, _ := f.eng.ListReview(f.ctx, f.Tenant.ID, store.ReviewFilter{Status: store.ReviewOpen})
+	links, _ := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{b})
+	if len(open) != 0 || links[b].ContactID == "" || links[b].ContactID == p.ID {
+		t.Errorf("after the pair moved to M2 by a push: %d open review items, %s (the only holder of M1) linked to %q; want none open and %s synced to a contact of its own", len(open), b, links[b].ContactID, b)
+	}
+}
