@@ -61,6 +61,9 @@ type measurement struct {
 	apiIdle, apiAll            float64
 	jobsDone                   map[string]int
 	cpuStart, cpuEnd           map[string]procStat
+	pgCPU                      time.Duration        // PostgreSQL's CPU while measured
+	dbBytesStart, dbBytesEnd   int64                // the schema's tables and indexes
+	slotTime                   map[string]queueTime // River queue → completed jobs' time
 	tenants, contactsPerTenant int
 }
 
@@ -81,7 +84,15 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
 	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))
 	defer cancel()
+	if err := r.spreadPolls(ctx); err != nil {
+		return nil, err
+	}
 	m.cpuStart = r.procStats()
+	pg0 := postgresCPU()
+	r.log("measured phase: %s from now, until %s UTC", r.o.duration, time.Now().Add(r.o.duration).UTC().Format("15:04:05"))
+	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesStart); err != nil {
+		return nil, err
+	}
 
 	var (
 		mu      sync.Mutex // guards m's slices and pending
@@ -246,7 +257,53 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	wg.Wait()
 	m.elapsed = time.Since(m.start)
 	m.cpuEnd = r.procStats()
+	m.pgCPU = postgresCPU() - pg0
+	var cpu time.Duration
+	for name, e := range m.cpuEnd {
+		cpu += e.cpu - m.cpuStart[name].cpu
+	}
+	r.addPhase("measured (the trickle, the kill, the big first sync)", m.start, m.start.Add(m.elapsed), phaseCPU{sfsync: cpu, pg: m.pgCPU})
 	return m, r.finish(context.WithoutCancel(ctx), m)
+}
+
+// schemaBytes is the size of the test's schema: every table with its
+// indexes and TOAST.
+const schemaBytes = `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`
+
+// queueTime is what the completed jobs of one River queue took.
+type queueTime struct {
+	jobs int
+	busy time.Duration // the sum of attempted_at → finalized_at
+}
+
+// spreadPolls spreads every tenant's next poll evenly over one poll
+// interval, from a minute after now (the lag tracker sees each due time
+// well before it falls due). The first syncs set each tenant's first
+// poll one interval after it finished, so a warm-up shorter than the
+// interval would bunch all the tenants' polls into that much time, over
+// and over: a load the product never sees at steady state, where tenants
+// connected at different times. -spread=false keeps the bunching.
+func (r *rig) spreadPolls(ctx context.Context) error {
+	if !r.o.spread {
+		return nil
+	}
+	now := time.Now().Add(time.Minute).UnixMicro()
+	res, err := r.st.DB.ExecContext(ctx, `UPDATE sync_state SET next_pull_at = $1 + floor(random() * $2)::bigint
+		WHERE pull_enabled AND next_pull_at > 0 AND tenant_id <> $3`, now, r.o.pollInterval.Microseconds(), r.bigID())
+	if err != nil {
+		return fmt.Errorf("spread the polls: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	r.log("spread %d tenants' next polls evenly over the next %s (from a minute from now), as at steady state", n, r.o.pollInterval)
+	return nil
+}
+
+func (r *rig) bigID() string {
+	if r.big == nil {
+		return ""
+	}
+	return r.big.id
 }
 
 // contactOf is the platform contact ID paired with p's Salesforce ID.
@@ -459,20 +516,33 @@ func (r *rig) finish(ctx context.Context, m *measurement) error {
 	if err != nil {
 		return err
 	}
-	rows, err := r.st.DB.QueryContext(ctx, `SELECT kind, COUNT(*) FROM river_job WHERE state = 'completed' AND finalized_at >= $1 GROUP BY 1`, m.start)
+	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesEnd); err != nil {
+		return err
+	}
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT kind, queue, COUNT(*), COALESCE(EXTRACT(EPOCH FROM SUM(finalized_at - attempted_at)), 0)
+		FROM river_job WHERE state = 'completed' AND finalized_at >= $1 AND attempted_at >= $1 GROUP BY 1, 2`, m.start)
 	if err != nil {
 		return err
 	}
+	m.slotTime = map[string]queueTime{}
 	for rows.Next() {
-		var k string
+		var k, q string
 		var n int
-		if err := rows.Scan(&k, &n); err != nil {
+		var busy float64
+		if err := rows.Scan(&k, &q, &n, &busy); err != nil {
 			rows.Close()
 			return err
 		}
-		m.jobsDone[k] = n
+		m.jobsDone[k] += n
+		qt := m.slotTime[q]
+		qt.jobs += n
+		qt.busy += time.Duration(busy * float64(time.Second))
+		m.slotTime[q] = qt
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if m.big != nil {
 		b := m.big
 		var finished *int64

@@ -136,3 +136,27 @@ func readProcStat(pid int) procStat {
 }
 
 func selfPID() int { return os.Getpid() }
+
+// postgresCPU is the CPU time so far of every process named postgres on
+// this machine (the server and its backends, which run as another user
+// but whose /proc/PID/stat anyone may read): the database's CPU, when
+// PostgreSQL runs here and serves nothing else.
+func postgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
+			continue
+		}
+		sum += readProcStat(pid).cpu
+	}
+	return sum
+}
