@@ -81,6 +81,7 @@ type options struct {
 	setupParallel int
 	setupOnly     bool
 	spread        bool
+	idleWindow    time.Duration
 }
 
 func parseFlags(args []string) (options, error) {
@@ -106,6 +107,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.setupParallel, "setup-parallel", 16, "tenants set up at once (database round trips and OAuth exchanges, mostly waiting)")
 	fs.BoolVar(&o.setupOnly, "setup-only", false, "stop after the set-up and the first syncs, with the phase times and the memory per org (to time the set-up before a full run)")
 	fs.BoolVar(&o.spread, "spread", true, "before measuring, spread the tenants' next polls evenly over one poll interval, as at steady state (false: keep them as the first syncs left them, bunched into the warm-up's length)")
+	fs.DurationVar(&o.idleWindow, "idle-window", 3*time.Minute, "before the measured phase, this long with no changes, to measure the CPU per idle poll (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -61,8 +61,10 @@ type measurement struct {
 	apiIdle, apiAll            float64
 	jobsDone                   map[string]int
 	cpuStart, cpuEnd           map[string]procStat
-	pgCPU                      time.Duration        // PostgreSQL's CPU while measured
-	dbBytesStart, dbBytesEnd   int64                // the schema's tables and indexes
+	pgCPU                      time.Duration // PostgreSQL's CPU while measured
+	dbBytesStart, dbBytesEnd   int64         // the schema's tables and indexes
+	idle                       *idleResult
+	dbBytesBig                 int64                // … when the big first sync started
 	slotTime                   map[string]queueTime // River queue → completed jobs' time
 	tenants, contactsPerTenant int
 }
@@ -80,15 +82,20 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	if err := r.loadPairs(ctx); err != nil {
 		return nil, err
 	}
-	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts}
-	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
-	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))
-	defer cancel()
 	if err := r.spreadPolls(ctx); err != nil {
 		return nil, err
 	}
+	lt := &lagTracker{dues: map[string][]int64{}}
+	idle, err := r.idleWindow(ctx, lt)
+	if err != nil {
+		return nil, err
+	}
+	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts, idle: idle}
+	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
+	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))
+	defer cancel()
 	m.cpuStart = r.procStats()
-	pg0 := postgresCPU()
+	pg := newPGCPUTracker()
 	r.log("measured phase: %s from now, until %s UTC", r.o.duration, time.Now().Add(r.o.duration).UTC().Format("15:04:05"))
 	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesStart); err != nil {
 		return nil, err
@@ -207,7 +214,6 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	}()
 
 	// Poll lag, the worker kill and the big first sync.
-	lt := &lagTracker{dues: map[string][]int64{}}
 	killAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.killAt))
 	bigAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.bigAt))
 	lastSample := time.Time{}
@@ -224,6 +230,7 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 			if err == nil {
 				m.samples = append(m.samples, s)
 			}
+			pg.sample(r.driverPIDs(ctx))
 			lastSample = time.Now()
 		}
 		if r.o.killAt > 0 && m.kill == nil && time.Now().After(killAt) {
@@ -241,6 +248,11 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 				return nil, err
 			}
 			m.big = &bigResult{at: time.Now()}
+			// The database's growth is taken before the big first sync
+			// adds its million rows.
+			if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesBig); err != nil && ctx.Err() == nil {
+				return nil, err
+			}
 			r.log("the big tenant's first sync (%d contacts) started", r.o.big)
 		}
 		if time.Since(lastLog) >= time.Minute {
@@ -257,13 +269,98 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	wg.Wait()
 	m.elapsed = time.Since(m.start)
 	m.cpuEnd = r.procStats()
-	m.pgCPU = postgresCPU() - pg0
+	pg.sample(r.driverPIDs(context.WithoutCancel(ctx)))
+	m.pgCPU = pg.total()
 	var cpu time.Duration
 	for name, e := range m.cpuEnd {
 		cpu += e.cpu - m.cpuStart[name].cpu
 	}
 	r.addPhase("measured (the trickle, the kill, the big first sync)", m.start, m.start.Add(m.elapsed), phaseCPU{sfsync: cpu, pg: m.pgCPU})
 	return m, r.finish(context.WithoutCancel(ctx), m)
+}
+
+// idleResult is what the idle window found: polls of tenants none of
+// which had a change, and the CPU they took.
+type idleResult struct {
+	elapsed      time.Duration
+	polls, other int // scheduled polls finished; other jobs completed (schedulers, pushes left over)
+	apiCalls     float64
+	cpu, pgCPU   time.Duration
+	pollSlotTime time.Duration // mean attempted → finalized of the polls' jobs
+}
+
+// idleWindow runs -idle-window with no changes on either side, before the
+// trickle: every scheduled poll in it is an idle one, so the CPU of the
+// sfsync processes and of PostgreSQL in it, divided by the polls, is the
+// CPU per idle poll (the scheduler's runs included). lt reads the
+// schedule meanwhile, so that the measured phase's first polls have their
+// due times.
+func (r *rig) idleWindow(ctx context.Context, lt *lagTracker) (*idleResult, error) {
+	if r.o.idleWindow <= 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	r.log("idle window: %s with no changes, until %s UTC", r.o.idleWindow, start.Add(r.o.idleWindow).UTC().Format("15:04:05"))
+	cpu0 := r.procStats()
+	pg := newPGCPUTracker()
+	never := &measurement{start: start.Add(24 * time.Hour)} // lt records due times only
+	var mu sync.Mutex
+	lastSample := time.Time{}
+	for time.Since(start) < r.o.idleWindow {
+		if err := lt.poll(ctx, r, never, &mu); err != nil {
+			return nil, err
+		}
+		if time.Since(lastSample) >= 5*time.Second {
+			pg.sample(r.driverPIDs(ctx))
+			lastSample = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	end := time.Now()
+	cpu1 := r.procStats()
+	pg.sample(r.driverPIDs(ctx))
+	res := &idleResult{elapsed: end.Sub(start), pgCPU: pg.total()}
+	for name, e := range cpu1 {
+		res.cpu += e.cpu - cpu0[name].cpu
+	}
+	err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(AVG(api_calls), 0) FROM sync_runs
+		WHERE direction = 'to_platform' AND trigger = 'scheduled' AND started_at >= $1 AND finished_at IS NOT NULL AND finished_at < $2`,
+		start.UnixMicro(), end.UnixMicro()).Scan(&res.polls, &res.apiCalls)
+	if err != nil {
+		return nil, err
+	}
+	var slot float64
+	err = r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE queue <> 'pull'),
+		COALESCE(EXTRACT(EPOCH FROM AVG(finalized_at - attempted_at) FILTER (WHERE queue = 'pull')), 0)
+		FROM river_job WHERE state = 'completed' AND attempted_at >= $1 AND finalized_at < $2`, start, end).Scan(&res.other, &slot)
+	if err != nil {
+		return nil, err
+	}
+	res.pollSlotTime = time.Duration(slot * float64(time.Second))
+	r.log("idle window: %d idle polls, %.2f API calls each, CPU sfsync %s and PostgreSQL %s in all", res.polls, res.apiCalls, res.cpu.Round(time.Millisecond), res.pgCPU.Round(time.Millisecond))
+	r.addPhase("idle window (no changes: every poll idle)", start, end, phaseCPU{sfsync: res.cpu, pg: res.pgCPU, items: res.polls})
+	return res, nil
+}
+
+// driverPIDs are the PostgreSQL backends serving this program.
+func (r *rig) driverPIDs(ctx context.Context) []int {
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = 'scale-driver'`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var pids []int
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // schemaBytes is the size of the test's schema: every table with its
@@ -278,8 +375,8 @@ type queueTime struct {
 }
 
 // spreadPolls spreads every tenant's next poll evenly over one poll
-// interval, from a minute after now (the lag tracker sees each due time
-// well before it falls due). The first syncs set each tenant's first
+// interval, from 10 s after now (the lag tracker, which reads the
+// schedule every second, sees each due time before it falls due). The first syncs set each tenant's first
 // poll one interval after it finished, so a warm-up shorter than the
 // interval would bunch all the tenants' polls into that much time, over
 // and over: a load the product never sees at steady state, where tenants
@@ -288,14 +385,14 @@ func (r *rig) spreadPolls(ctx context.Context) error {
 	if !r.o.spread {
 		return nil
 	}
-	now := time.Now().Add(time.Minute).UnixMicro()
+	now := time.Now().Add(10 * time.Second).UnixMicro()
 	res, err := r.st.DB.ExecContext(ctx, `UPDATE sync_state SET next_pull_at = $1 + floor(random() * $2)::bigint
 		WHERE pull_enabled AND next_pull_at > 0 AND tenant_id <> $3`, now, r.o.pollInterval.Microseconds(), r.bigID())
 	if err != nil {
 		return fmt.Errorf("spread the polls: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	r.log("spread %d tenants' next polls evenly over the next %s (from a minute from now), as at steady state", n, r.o.pollInterval)
+	r.log("spread %d tenants' next polls evenly over the next %s (from 10 s from now), as at steady state", n, r.o.pollInterval)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // quantile of sorted d (nearest rank); 0 when empty.
@@ -133,6 +134,15 @@ func (r *rig) report(m *measurement) string {
 		idleShare = float64(m.idlePolls) / float64(m.polls)
 	}
 	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: polls of the tenants that got no changes). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
+	if w := m.idle; w != nil {
+		p("**Idle window** (%s before the measured phase, no changes on either side, so every poll is idle): %d idle polls, %.2f API calls each, %s of poll-slot time each (mean). ", w.elapsed.Round(time.Second), w.polls, w.apiCalls, w.pollSlotTime.Round(time.Millisecond))
+		if w.polls > 0 {
+			p("CPU per idle poll: sfsync %.1f ms, PostgreSQL %.1f ms (all the CPU of the window ÷ its polls; the scheduler's runs and %d other jobs included).\n\n",
+				float64(w.cpu.Microseconds())/1000/float64(w.polls), float64(w.pgCPU.Microseconds())/1000/float64(w.polls), w.other)
+		} else {
+			p("No poll fell in it: make -idle-window longer.\n\n")
+		}
+	}
 	var cpu time.Duration
 	for name, e := range m.cpuEnd {
 		cpu += e.cpu - m.cpuStart[name].cpu
@@ -284,7 +294,8 @@ func (r *rig) extrapolate(p func(string, ...any), m *measurement, maxConns map[s
 		cpu += e.cpu - m.cpuStart[name].cpu
 	}
 	cpuPer, pgPer := perTenant(cpu), perTenant(m.pgCPU)
-	p("\nCPU per tenant per interval: sfsync %.1f ms, PostgreSQL %.1f ms (all processes named postgres on this machine; meaningful only when PostgreSQL serves nothing else).\n\n",
+	p("\nThe push queue's slot time includes the engine's wait for a batch to fill (syncer.DefaultPushCoalesce, %s), which holds the slot but no CPU.\n\n", syncer.DefaultPushCoalesce)
+	p("CPU per tenant per interval: sfsync %.1f ms, PostgreSQL %.1f ms (every process named postgres on this machine but the backends of this program's samplers; meaningful only when PostgreSQL serves nothing else).\n\n",
 		float64(cpuPer.Microseconds())/1000, float64(pgPer.Microseconds())/1000)
 	byCPU := math.Inf(1)
 	if cpuPer > 0 {
@@ -311,8 +322,17 @@ func (r *rig) extrapolate(p func(string, ...any), m *measurement, maxConns map[s
 		perMin := float64(last.jobs["completed"]-first.jobs["completed"]) / last.at.Sub(first.at).Minutes()
 		p("`river_job` about %.0f completed rows at %s retention (%.0f a minute × %.0f); ", scale*perMin*jobs.CompletedJobRetention.Minutes(), jobs.CompletedJobRetention, scale*perMin, jobs.CompletedJobRetention.Minutes())
 	}
-	grow := float64(m.dbBytesEnd-m.dbBytesStart) / m.elapsed.Hours()
-	p("database size %s at the start of the measured phase (%.1f KiB per tenant of %d contacts), so about %s at %d tenants of the same size, growing by %s an hour here, so about %s an hour (run records and river_job rows, until their retention deletes them).\n\n",
+	// The growth is taken up to the big first sync, which adds its own
+	// rows once.
+	growEnd, growFor := m.dbBytesEnd, m.elapsed
+	if m.big != nil && m.dbBytesBig > 0 {
+		growEnd, growFor = m.dbBytesBig, m.big.at.Sub(m.start)
+	}
+	grow := 0.0
+	if growFor > 0 {
+		grow = float64(growEnd-m.dbBytesStart) / growFor.Hours()
+	}
+	p("database size %s at the start of the measured phase (%.1f KiB per tenant of %d contacts), so about %s at %d tenants of the same size, growing by %s an hour here before the big first sync (run records, outbox and river_job rows, until their retention deletes them; dead rows until vacuumed), so about %s an hour.\n\n",
 		mib(m.dbBytesStart), float64(m.dbBytesStart)/1024/float64(m.tenants), m.contactsPerTenant, mib(int64(float64(m.dbBytesStart)*scale)), target, mib(int64(grow)), mib(int64(grow*scale)))
 }
 
@@ -323,5 +343,6 @@ func flagsOf(o options) []string {
 		fmt.Sprintf("-duration %s", o.duration), fmt.Sprintf("-poll-interval %s", o.pollInterval), fmt.Sprintf("-changes %g", o.changes), fmt.Sprintf("-active %g", o.active),
 		fmt.Sprintf("-big %d", o.big), fmt.Sprintf("-kill-at %g", o.killAt), fmt.Sprintf("-big-at %g", o.bigAt),
 		fmt.Sprintf("-worker-slots %d", o.workerSlots), fmt.Sprintf("-bulk-slots %d", o.bulkSlots), fmt.Sprintf("-spread=%t", o.spread),
+		fmt.Sprintf("-idle-window %s", o.idleWindow),
 	}
 }
