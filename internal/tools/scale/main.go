@@ -177,6 +177,8 @@ type rig struct {
 	phMu       sync.Mutex
 	phases     []phase
 	heapPerOrg int64
+	// spreadFrom is when the first poll falls due after spreadPolls.
+	spreadFrom time.Time
 	// warmRun is a first sync's mean job time.
 	warmRun time.Duration
 }

@@ -285,6 +285,10 @@ type idleResult struct {
 	elapsed      time.Duration
 	polls, other int // scheduled polls finished; other jobs completed (schedulers, pushes left over)
 	apiCalls     float64
+	scanned      float64 // records read per idle poll (the lookback's re-reads)
+	// bgCPU and bgPG are the CPU per process and second with no work
+	// (the baseline), of sfsync and of PostgreSQL.
+	bgCPU, bgPG  time.Duration
 	cpu, pgCPU   time.Duration
 	pollSlotTime time.Duration // mean attempted → finalized of the polls' jobs
 }
@@ -299,37 +303,37 @@ func (r *rig) idleWindow(ctx context.Context, lt *lagTracker) (*idleResult, erro
 	if r.o.idleWindow <= 0 {
 		return nil, nil
 	}
+	never := &measurement{start: time.Now().Add(24 * time.Hour)} // lt records due times only
+	// The baseline: no poll is due before the spread's first (baselineFor
+	// from its UPDATE), so what the processes and PostgreSQL use now is
+	// their cost with no work — River's fetch loops, heartbeats, leader
+	// election, the scheduler — which does not grow with the tenants.
+	bStart := time.Now()
+	r.log("baseline: %s with no poll due, to measure the processes' cost with no work", baselineFor-5*time.Second)
+	bCPU, bPG, err := r.cpuWindow(ctx, lt, never, baselineFor-5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	bEl := time.Since(bStart)
+	procs := float64(len(r.procStats()))
+	res := &idleResult{bgCPU: time.Duration(float64(bCPU) / bEl.Seconds() / procs), bgPG: time.Duration(float64(bPG) / bEl.Seconds() / procs)}
+	r.log("baseline: per process and second, sfsync %s and PostgreSQL %s of CPU", res.bgCPU.Round(time.Millisecond/10), res.bgPG.Round(time.Millisecond/10))
+	r.addPhase("baseline (no poll due: the processes' cost with no work)", bStart, bStart.Add(bEl), phaseCPU{sfsync: bCPU, pg: bPG})
+	for time.Now().Before(r.spreadFrom) { // the first polls fall due
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	start := time.Now()
 	r.log("idle window: %s with no changes, until %s UTC", r.o.idleWindow, start.Add(r.o.idleWindow).UTC().Format("15:04:05"))
-	cpu0 := r.procStats()
-	pg := newPGCPUTracker()
-	never := &measurement{start: start.Add(24 * time.Hour)} // lt records due times only
-	var mu sync.Mutex
-	lastSample := time.Time{}
-	for time.Since(start) < r.o.idleWindow {
-		if err := lt.poll(ctx, r, never, &mu); err != nil {
-			return nil, err
-		}
-		if time.Since(lastSample) >= 5*time.Second {
-			pg.sample(r.driverPIDs(ctx))
-			lastSample = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+	res.cpu, res.pgCPU, err = r.cpuWindow(ctx, lt, never, r.o.idleWindow)
+	if err != nil {
+		return nil, err
 	}
 	end := time.Now()
-	cpu1 := r.procStats()
-	pg.sample(r.driverPIDs(ctx))
-	res := &idleResult{elapsed: end.Sub(start), pgCPU: pg.total()}
-	for name, e := range cpu1 {
-		res.cpu += e.cpu - cpu0[name].cpu
-	}
-	err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(AVG(api_calls), 0) FROM sync_runs
+	res.elapsed = end.Sub(start)
+	err = r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(AVG(api_calls), 0), COALESCE(AVG(scanned), 0) FROM sync_runs
 		WHERE direction = 'to_platform' AND trigger = 'scheduled' AND started_at >= $1 AND finished_at IS NOT NULL AND finished_at < $2`,
-		start.UnixMicro(), end.UnixMicro()).Scan(&res.polls, &res.apiCalls)
+		start.UnixMicro(), end.UnixMicro()).Scan(&res.polls, &res.apiCalls, &res.scanned)
 	if err != nil {
 		return nil, err
 	}
@@ -344,6 +348,41 @@ func (r *rig) idleWindow(ctx context.Context, lt *lagTracker) (*idleResult, erro
 	r.log("idle window: %d idle polls, %.2f API calls each, CPU sfsync %s and PostgreSQL %s in all", res.polls, res.apiCalls, res.cpu.Round(time.Millisecond), res.pgCPU.Round(time.Millisecond))
 	r.addPhase("idle window (no changes: every poll idle)", start, end, phaseCPU{sfsync: res.cpu, pg: res.pgCPU, items: res.polls})
 	return res, nil
+}
+
+// baselineFor is how long after the spread's UPDATE the first poll falls
+// due when there is an idle window (whose baseline takes all but 5 s of
+// it); 10 s without one.
+const baselineFor = 30 * time.Second
+
+// cpuWindow waits d while lt reads the schedule, and returns the CPU the
+// sfsync processes and PostgreSQL (this program's backends left out) used
+// meanwhile.
+func (r *rig) cpuWindow(ctx context.Context, lt *lagTracker, never *measurement, d time.Duration) (cpu, pgCPU time.Duration, err error) {
+	start := time.Now()
+	cpu0 := r.procStats()
+	pg := newPGCPUTracker()
+	var mu sync.Mutex
+	lastSample := time.Time{}
+	for time.Since(start) < d {
+		if err := lt.poll(ctx, r, never, &mu); err != nil {
+			return 0, 0, err
+		}
+		if time.Since(lastSample) >= 5*time.Second {
+			pg.sample(r.driverPIDs(ctx))
+			lastSample = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(min(time.Second, d-time.Since(start)+time.Millisecond)):
+		}
+	}
+	for name, e := range r.procStats() {
+		cpu += e.cpu - cpu0[name].cpu
+	}
+	pg.sample(r.driverPIDs(ctx))
+	return cpu, pg.total(), nil
 }
 
 // driverPIDs are the PostgreSQL backends serving this program.
@@ -375,8 +414,9 @@ type queueTime struct {
 }
 
 // spreadPolls spreads every tenant's next poll evenly over one poll
-// interval, from 10 s after now (the lag tracker, which reads the
-// schedule every second, sees each due time before it falls due). The first syncs set each tenant's first
+// interval, from 10 s after now, or baselineFor with an idle window (the
+// lag tracker, which reads the schedule every second, sees each due time
+// before it falls due). The first syncs set each tenant's first
 // poll one interval after it finished, so a warm-up shorter than the
 // interval would bunch all the tenants' polls into that much time, over
 // and over: a load the product never sees at steady state, where tenants
@@ -385,14 +425,19 @@ func (r *rig) spreadPolls(ctx context.Context) error {
 	if !r.o.spread {
 		return nil
 	}
-	now := time.Now().Add(10 * time.Second).UnixMicro()
+	from := 10 * time.Second
+	if r.o.idleWindow > 0 {
+		from = baselineFor
+	}
+	r.spreadFrom = time.Now().Add(from)
+	now := r.spreadFrom.UnixMicro()
 	res, err := r.st.DB.ExecContext(ctx, `UPDATE sync_state SET next_pull_at = $1 + floor(random() * $2)::bigint
 		WHERE pull_enabled AND next_pull_at > 0 AND tenant_id <> $3`, now, r.o.pollInterval.Microseconds(), r.bigID())
 	if err != nil {
 		return fmt.Errorf("spread the polls: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	r.log("spread %d tenants' next polls evenly over the next %s (from 10 s from now), as at steady state", n, r.o.pollInterval)
+	r.log("spread %d tenants' next polls evenly over the next %s (from %s from now), as at steady state", n, r.o.pollInterval, from)
 	return nil
 }
 

@@ -135,9 +135,15 @@ func (r *rig) report(m *measurement) string {
 	}
 	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: polls of the tenants that got no changes). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
 	if w := m.idle; w != nil {
-		p("**Idle window** (%s before the measured phase, no changes on either side, so every poll is idle): %d idle polls, %.2f API calls each, %s of poll-slot time each (mean). ", w.elapsed.Round(time.Second), w.polls, w.apiCalls, w.pollSlotTime.Round(time.Millisecond))
+		p("**Idle window** (%s before the measured phase, no changes on either side, so every poll is idle): %d idle polls, %.2f API calls and %.1f records read each (the engine's lookback re-reads what changed in the 10 minutes before the cursor), %s of poll-slot time each (mean). ", w.elapsed.Round(time.Second), w.polls, w.apiCalls, w.scanned, w.pollSlotTime.Round(time.Millisecond))
 		if w.polls > 0 {
-			p("CPU per idle poll: sfsync %.1f ms, PostgreSQL %.1f ms (all the CPU of the window ÷ its polls; the scheduler's runs and %d other jobs included).\n\n",
+			procs := float64(r.o.workers + 1)
+			net := func(total, bg time.Duration) float64 {
+				return (total.Seconds() - bg.Seconds()*procs*w.elapsed.Seconds()) * 1000 / float64(w.polls)
+			}
+			p("CPU per idle poll, less the processes' cost with no work (the baseline: per process, %.1f ms of sfsync and %.1f ms of PostgreSQL CPU a second): sfsync %.1f ms, PostgreSQL %.1f ms; with it: sfsync %.1f ms, PostgreSQL %.1f ms (the scheduler's runs and %d other jobs included).\n\n",
+				float64(w.bgCPU.Microseconds())/1000, float64(w.bgPG.Microseconds())/1000,
+				net(w.cpu, w.bgCPU), net(w.pgCPU, w.bgPG),
 				float64(w.cpu.Microseconds())/1000/float64(w.polls), float64(w.pgCPU.Microseconds())/1000/float64(w.polls), w.other)
 		} else {
 			p("No poll fell in it: make -idle-window longer.\n\n")
@@ -293,16 +299,27 @@ func (r *rig) extrapolate(p func(string, ...any), m *measurement, maxConns map[s
 	for name, e := range m.cpuEnd {
 		cpu += e.cpu - m.cpuStart[name].cpu
 	}
-	cpuPer, pgPer := perTenant(cpu), perTenant(m.pgCPU)
+	// The processes' cost with no work (the baseline) grows with the
+	// processes, not the tenants: it is taken out of the per-tenant CPU
+	// and added back per process.
+	var bgCPU, bgPG time.Duration
+	if m.idle != nil {
+		bgCPU, bgPG = m.idle.bgCPU, m.idle.bgPG
+	}
+	// cpu is of the processes alive at the end (a killed worker's is not
+	// in it), so its baseline is theirs over the whole phase.
+	live := float64(len(m.cpuEnd)) * m.elapsed.Seconds()
+	cpuPer := perTenant(max(0, cpu-time.Duration(float64(bgCPU)*live)))
+	pgPer := perTenant(max(0, m.pgCPU-time.Duration(float64(bgPG)*float64(r.o.workers+1)*m.elapsed.Seconds())))
 	p("\nThe push queue's slot time includes the engine's wait for a batch to fill (syncer.DefaultPushCoalesce, %s), which holds the slot but no CPU.\n\n", syncer.DefaultPushCoalesce)
-	p("CPU per tenant per interval: sfsync %.1f ms, PostgreSQL %.1f ms (every process named postgres on this machine but the backends of this program's samplers; meaningful only when PostgreSQL serves nothing else).\n\n",
-		float64(cpuPer.Microseconds())/1000, float64(pgPer.Microseconds())/1000)
+	p("CPU per tenant per interval, less the processes' cost with no work (the baseline, %.1f ms of sfsync and %.1f ms of PostgreSQL CPU per process and second): sfsync %.1f ms, PostgreSQL %.1f ms (every process named postgres on this machine but the backends of this program's samplers; meaningful only when PostgreSQL serves nothing else).\n\n",
+		float64(bgCPU.Microseconds())/1000, float64(bgPG.Microseconds())/1000, float64(cpuPer.Microseconds())/1000, float64(pgPer.Microseconds())/1000)
 	byCPU := math.Inf(1)
 	if cpuPer > 0 {
-		byCPU = iv.Seconds() / cpuPer.Seconds()
+		byCPU = (1 - bgCPU.Seconds()) * iv.Seconds() / cpuPer.Seconds()
 	}
 	perProc := math.Min(byslots, byCPU)
-	p("**One worker process** carries about %.0f tenants: the smaller of %.0f by its slots (`SFSYNC_WORKERS` %d; slot time is waiting on Salesforce and the database as well as CPU) and %.0f by one core of CPU (interval ÷ CPU per tenant per interval). ",
+	p("**One worker process** carries about %.0f tenants: the smaller of %.0f by its slots (`SFSYNC_WORKERS` %d; slot time is waiting on Salesforce and the database as well as CPU) and %.0f by one core of CPU (what the baseline leaves of the core × interval ÷ CPU per tenant per interval). ",
 		perProc, byslots, r.o.workerSlots, byCPU)
 	p("This run had %d tenants on %d processes: %.0f each.\n\n", m.tenants, r.o.workers+1, float64(m.tenants)/float64(r.o.workers+1))
 
@@ -314,8 +331,10 @@ func (r *rig) extrapolate(p func(string, ...any), m *measurement, maxConns map[s
 		}
 	}
 	scale := float64(target) / float64(m.tenants)
-	p("**At %d tenants** (%.0f× this run): %.1f polls a second; %.0f worker processes at the figure above; sfsync CPU %.1f cores; PostgreSQL CPU %.1f cores; ",
-		target, scale, target/iv.Seconds(), procs, target*cpuPer.Seconds()/iv.Seconds(), target*pgPer.Seconds()/iv.Seconds())
+	p("**At %d tenants** (%.0f× this run): %.1f polls a second; %.0f worker processes at the figure above; sfsync CPU %.1f cores (tenants %.1f + the processes' baseline %.1f); PostgreSQL CPU %.1f cores (tenants %.1f + the processes' baseline %.1f); ",
+		target, scale, target/iv.Seconds(), procs,
+		target*cpuPer.Seconds()/iv.Seconds()+procs*bgCPU.Seconds(), target*cpuPer.Seconds()/iv.Seconds(), procs*bgCPU.Seconds(),
+		target*pgPer.Seconds()/iv.Seconds()+procs*bgPG.Seconds(), target*pgPer.Seconds()/iv.Seconds(), procs*bgPG.Seconds())
 	p("database connections %.0f (%d per process at most here × %.0f processes; PostgreSQL's default max_connections is 100, so a pooler such as PgBouncer or a smaller pool per process); ", procs*float64(conns), conns, procs)
 	if n := len(m.samples); n > 1 {
 		first, last := m.samples[0], m.samples[n-1]
