@@ -177,6 +177,9 @@ type rig struct {
 	phMu       sync.Mutex
 	phases     []phase
 	heapPerOrg int64
+	// heapAfterTenants (without a big org) and heapAfterWarmUp are this
+	// program's live heap after those phases.
+	heapAfterTenants, heapAfterWarmUp int64
 	// spreadFrom is when the first poll falls due after spreadPolls.
 	spreadFrom time.Time
 	// warmRun is a first sync's mean job time.
@@ -432,6 +435,10 @@ func (r *rig) setUp(ctx context.Context) error {
 		return err
 	}
 	ten.finish()
+	if r.o.big == 0 {
+		r.heapAfterTenants = heapInUse()
+		r.log("this program's live heap with the tenants connected: %s (%.0f KiB per tenant, org included)", mib(r.heapAfterTenants), float64(r.heapAfterTenants)/1024/float64(r.o.tenants))
+	}
 	if err := <-bigDone; err != nil {
 		return err
 	}
@@ -632,6 +639,8 @@ func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
 		if finished >= len(r.tenants) {
 			p.set(finished)
 			el := p.finish()
+			r.heapAfterWarmUp = heapInUse()
+			r.log("this program's live heap after the first syncs: %s (%.0f KiB per tenant, the big org included when seeded)", mib(r.heapAfterWarmUp), float64(r.heapAfterWarmUp)/1024/float64(len(r.tenants)))
 			r.warmUpCosts(ctx, el)
 			if failed > 0 {
 				return 0, fmt.Errorf("%d first syncs failed; see the logs in %s (run with -keep)", failed, r.logDir)

@@ -175,8 +175,8 @@ func (r *rig) phaseTable(total time.Duration) string {
 			p.cpu.self.Round(time.Second), p.cpu.sfsync.Round(time.Second), p.cpu.pg.Round(time.Second), per)
 	}
 	fmt.Fprintf(&b, "| all so far | | %s | | |\n\n", total.Round(time.Second))
-	fmt.Fprintf(&b, "The emulator's heap per org of %d contacts: %.0f KiB (%s for %d orgs); this program's RSS now: %s; load average: %s.\n",
-		r.o.contacts, float64(r.heapPerOrg)/1024, mib(r.heapPerOrg*int64(r.o.tenants)), r.o.tenants, mib(readProcStat(selfPID()).rss), loadAvg())
+	fmt.Fprintf(&b, "The emulator's heap per org of %d contacts: %.0f KiB (%s for %d orgs); this program's live heap after the first syncs: %s; its RSS now: %s; load average: %s.\n",
+		r.o.contacts, float64(r.heapPerOrg)/1024, mib(r.heapPerOrg*int64(r.o.tenants)), r.o.tenants, mib(r.heapAfterWarmUp), mib(readProcStat(selfPID()).rss), loadAvg())
 	if r.warmRun > 0 {
 		fmt.Fprintf(&b, "A first sync's job of %d contacts: %s (mean, River's attempted → finalized).\n", r.o.contacts, r.warmRun.Round(time.Millisecond))
 	}
