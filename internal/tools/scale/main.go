@@ -82,6 +82,7 @@ type options struct {
 	setupOnly     bool
 	spread        bool
 	idleWindow    time.Duration
+	endBy         string // "HH:MM" UTC
 }
 
 func parseFlags(args []string) (options, error) {
@@ -108,6 +109,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.setupOnly, "setup-only", false, "stop after the set-up and the first syncs, with the phase times and the memory per org (to time the set-up before a full run)")
 	fs.BoolVar(&o.spread, "spread", true, "before measuring, spread the tenants' next polls evenly over one poll interval, as at steady state (false: keep them as the first syncs left them, bunched into the warm-up's length)")
 	fs.DurationVar(&o.idleWindow, "idle-window", 3*time.Minute, "before the measured phase, this long with no changes, to measure the CPU per idle poll (0: none)")
+	fs.StringVar(&o.endBy, "end-by", "", "a UTC time HH:MM by which the run must end: the measured phase is shortened to fit (said loudly in the log and the report), for a time-boxed run")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -122,6 +124,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-active must be above 0 and at most 1")
 	case o.killAt < 0 || o.killAt >= 1 || o.bigAt < 0 || o.bigAt >= 1:
 		return o, errors.New("-kill-at and -big-at must be from 0 to below 1")
+	case o.endBy != "":
+		if _, err := time.Parse("15:04", o.endBy); err != nil {
+			return o, fmt.Errorf("-end-by: want HH:MM (UTC): %w", err)
+		}
 	}
 	return o, nil
 }
@@ -182,6 +188,10 @@ type rig struct {
 	heapAfterTenants, heapAfterWarmUp int64
 	// spreadFrom is when the first poll falls due after spreadPolls.
 	spreadFrom time.Time
+	// endBy is -end-by as a time (zero without it); planned is -duration
+	// as asked, when -end-by shortened it.
+	endBy   time.Time
+	planned time.Duration
 	// warmRun is a first sync's mean job time.
 	warmRun time.Duration
 }
@@ -199,6 +209,15 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("the sfsync binary: %w (run make build, or make scale which builds it)", err)
 	}
 	r.o.bin = bin
+	if o.endBy != "" {
+		hm, _ := time.Parse("15:04", o.endBy)
+		now := time.Now().UTC()
+		r.endBy = time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), 0, 0, time.UTC)
+		if r.endBy.Before(now) {
+			r.endBy = r.endBy.Add(24 * time.Hour)
+		}
+		r.log("the run must end by %s UTC (-end-by); the measured phase is shortened if need be", r.endBy.Format("15:04"))
+	}
 	if r.logDir, err = os.MkdirTemp("", "sfsync-scale-"); err != nil {
 		return err
 	}
@@ -629,6 +648,12 @@ func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(r.o.warmup)
 	p := r.newProgress(fmt.Sprintf("first syncs (%d contacts each, through the workers)", r.o.contacts), len(r.tenants))
+	// After the first syncs: the baseline, the idle window, the measured
+	// phase and a minute for the report and the shutdown.
+	p.then = r.o.duration + time.Minute
+	if r.o.idleWindow > 0 {
+		p.then += baselineFor + r.o.idleWindow
+	}
 	for {
 		var finished, failed, total int
 		err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE finished_at IS NOT NULL),

@@ -90,6 +90,13 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !r.endBy.IsZero() {
+		// A minute is left for the report and the shutdown.
+		if left := time.Until(r.endBy) - time.Minute; left < r.o.duration {
+			r.planned, r.o.duration = r.o.duration, max(time.Minute, left.Round(time.Second))
+			r.log("WARNING: the measured phase is shortened from %s to %s to end by %s UTC (-end-by)", r.planned, r.o.duration, r.endBy.Format("15:04"))
+		}
+	}
 	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts, idle: idle}
 	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
 	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))

@@ -51,6 +51,9 @@ type progress struct {
 	// steps sums the time spent in each named step of an item (over all
 	// goroutines), to tell where a phase's time goes.
 	steps sync.Map // name → *atomic.Int64 (ns)
+	// then is how long the run goes on after this phase, when known: the
+	// status then gives when the run would end.
+	then time.Duration
 	// cpu0 is the CPU used so far by this program, the sfsync processes
 	// and PostgreSQL, when the phase started.
 	cpu0 cpuUse
@@ -112,6 +115,9 @@ func (p *progress) status(done int) string {
 	if done > 0 && done < p.total {
 		left := time.Duration(float64(p.total-done) / rate * float64(time.Second))
 		s += fmt.Sprintf(", about %s left (ETA %s UTC)", left.Round(time.Second), time.Now().Add(left).UTC().Format("15:04:05"))
+		if p.then > 0 {
+			s += fmt.Sprintf("; the run would end about %s UTC", time.Now().Add(left+p.then).UTC().Format("15:04"))
+		}
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -53,6 +53,9 @@ func (r *rig) report(m *measurement) string {
 	p("%d tenants, each with its own emulated org of %d contacts; one `sfsync serve` and %d `sfsync worker` processes (%d poll/push slots and %d full-pass slots each) on one PostgreSQL; poll interval %s; %.1f changes per poll interval on each side for each of %.0f%% of the tenants, none for the others. Machine: %d CPUs (%s/%s).\n\n",
 		m.tenants, m.contactsPerTenant, r.o.workers, r.o.workerSlots, r.o.bulkSlots, r.o.pollInterval, r.o.changes, 100*r.o.active, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	p("Command: `go run ./internal/tools/scale %s`\n\n", strings.Join(flagsOf(r.o), " "))
+	if r.planned > 0 {
+		p("**The measured phase was shortened from %s to %s by -end-by %s**: the kill and the big first sync kept their shares of it.\n\n", r.planned, r.o.duration, r.o.endBy)
+	}
 	p("%s\n", r.phaseTable(m.setup+m.warmup+m.elapsed))
 
 	p("### Poll lag (due → start)\n\n")
