@@ -842,15 +842,30 @@ type page struct {
 // platform's form. It only reads the session, so it runs on the reading
 // goroutine.
 func (s *session) prepare(recs []map[string]any, sc *scope) *page {
+	return s.preparePartial(recs, sc, nil)
+}
+
+// preparePartial is prepare for a page in which some records are not
+// whole: present[id], when set, says which mappings (by index) the record
+// carries — a change event's changed fields, applied without reading the
+// record (issue 15). Such a record is linked and in scope (its event
+// touched no condition's field); mappings it does not carry keep the
+// link's values, and without its identity field its identity is the
+// link's.
+func (s *session) preparePartial(recs []map[string]any, sc *scope, present map[string][]bool) *page {
 	pg := &page{items: make([]*pullItem, 0, len(recs)), ids: make([]string, 0, len(recs))}
 	for _, rec := range recs {
 		id, _ := rec["Id"].(string)
 		if id == "" {
 			continue
 		}
-		it := &pullItem{sfID: id, rec: rec}
+		it := &pullItem{sfID: id, rec: rec, present: present[id]}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
+		if it.present != nil {
+			s.preparePresent(it, rec)
+			continue
+		}
 		if del, _ := rec["IsDeleted"].(bool); del {
 			it.deleted = true
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
@@ -906,6 +921,33 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 	return pg
 }
 
+// preparePresent prepares a record that carries only the mappings
+// it.present marks.
+func (s *session) preparePresent(it *pullItem, rec map[string]any) {
+	it.inScope = true
+	if it.present[0] {
+		keyVal, err := s.maps[0].fromSalesforce(rec)
+		it.key, _ = keyVal.(string)
+		it.keyErr = err
+		if err == nil && it.key == "" {
+			it.inScope = false // blanked: as the pull treats a record without one
+		}
+	}
+	it.modstamp = parseSFTime(fieldValue(rec, "SystemModstamp"))
+	it.lastModified = parseSFTime(fieldValue(rec, "LastModifiedDate"))
+	it.vals = make([]pulled, len(s.maps))
+	for i, m := range s.maps {
+		v := &it.vals[i]
+		if !it.present[i] {
+			v.absent = true
+			continue
+		}
+		if v.v, v.err = m.fromSalesforce(rec); v.err == nil {
+			v.canon, v.json = canon(v.v), jsonable(v.v)
+		}
+	}
+}
+
 // pulled is one mapping's value of a record, in the platform's form, with
 // its comparable and stored forms.
 type pulled struct {
@@ -913,6 +955,9 @@ type pulled struct {
 	err   error
 	canon string
 	json  any
+	// absent: a partial record (a change event's fields) does not carry
+	// this mapping's field; the link's value stands.
+	absent bool
 }
 
 // pullItem is one Salesforce record on its way to the platform.
@@ -942,6 +987,9 @@ type pullItem struct {
 	link      *store.Link    // existing link
 	contactID string         // matched or linked contact
 	done      bool           // decided without a write
+	// present is set for a partial record (see preparePartial): the
+	// mappings it carries, by index.
+	present []bool
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -1021,6 +1069,16 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var freed []string
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
+		if it.present != nil {
+			l, ok := links[it.sfID]
+			if _, live := contacts[l.ContactID]; !ok || !live || l.OutOfScope {
+				// A partial record needs its link as it was when the feed
+				// looked: read whole by the next poll instead.
+				it.done = true
+				failedRetry[it.sfID] = "the change event could not be applied without reading the record"
+				continue
+			}
+		}
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
@@ -1031,7 +1089,8 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				it.link, it.contactID, it.relinked = nil, "", true
 			}
 		}
-		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && canon(it.key) != canon(it.link.SFValues[identity.key])) {
+		keyKnown := it.present == nil || it.present[0] // a partial record without its identity field keeps the link's
+		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && keyKnown && canon(it.key) != canon(it.link.SFValues[identity.key])) {
 			if _, followed := merged[it.sfID]; !followed || it.deleted {
 				freed = append(freed, it.link.ContactID)
 			}
@@ -1180,6 +1239,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		failed := false
 		for i, m := range s.maps {
 			val := &it.vals[i]
+			if val.absent {
+				continue // a partial record without this field: the link's value stands
+			}
 			if val.err != nil {
 				if !m.pulls {
 					continue // Salesforce's value of a mapping that only pushes: the push decides
