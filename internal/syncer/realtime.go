@@ -438,8 +438,18 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 	for i, ok := range present {
 		p.present[i] = p.present[i] || ok
 	}
-	at := ev.CommitTimestamp.UTC().Format(time.RFC3339Nano)
-	p.rec["SystemModstamp"], p.rec["LastModifiedDate"] = at, at
+	// The link's SystemModstamp is what the drift check compares with
+	// Salesforce's, to the millisecond: the event's LastModifiedDate (a
+	// user's edit moves both together), else its commit time.
+	at := ev.CommitTimestamp
+	switch v := ev.Fields["LastModifiedDate"].(type) {
+	case int64:
+		at = time.UnixMilli(v)
+	case time.Time:
+		at = v
+	}
+	stamp := at.UTC().Format(time.RFC3339Nano)
+	p.rec["SystemModstamp"], p.rec["LastModifiedDate"] = stamp, stamp
 	return true
 }
 

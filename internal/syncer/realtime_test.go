@@ -607,3 +607,39 @@ func TestRealtime_BatchCostIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestRealtime_StreamedUpdateStampsTheLinkAsAPullWould: an UPDATE applied
+// from its own values (no read by Id) leaves the link with Salesforce's
+// SystemModstamp to the millisecond, which the drift check compares, and
+// with the new value, so the next poll finds nothing to do.
+func TestRealtime_StreamedUpdateStampsTheLinkAsAPullWould(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, _ = f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		id := f.platformSF(t, "M0001")
+		calls0, _ := f.Org.APIUsage()
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Streamed"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a streamed change", func() bool { return f.platformName("M0001") == "Streamed" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0 {
+			t.Errorf("Salesforce calls for a streamed UPDATE: got %d, want 0 (applied from the event)", calls-calls0)
+		}
+		links, err := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := f.Org.Record(id)
+		want, _ := rec["SystemModstamp"].(time.Time)
+		if got := links[id].SFModstamp; got.UnixMilli() != want.UnixMilli() {
+			t.Errorf("link SystemModstamp: got %v, want Salesforce's %v", got, want)
+		}
+		run := f.syncNow(t)
+		if run.Counts.Updated != 0 || run.Counts.Conflicts != 0 {
+			t.Errorf("the poll after a streamed change: got %+v, want nothing updated", run.Counts)
+		}
+	})
+}
