@@ -829,9 +829,11 @@ type page struct {
 	// checkpoint: the last Id is saved as the run's checkpoint (a full
 	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
 	checkpoint bool
-	// apiCalls are added to the run with the page (a change event batch's
-	// read by Id; a pull counts its calls when the run ends).
-	apiCalls int64
+	// apiCalls, when set, gives the Salesforce calls added to the run
+	// with the page: a change event batch's, its read by Id and the
+	// identity checks of its newcomers (a pull counts its calls when the
+	// run ends).
+	apiCalls func() int64
 	// onCommit runs inside the page's transaction (a change event batch
 	// stores its replay ID there).
 	onCommit func(tx *sql.Tx) error
@@ -1400,7 +1402,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}
-		prog.APICalls = pg.apiCalls
+		if pg.apiCalls != nil {
+			prog.APICalls = pg.apiCalls()
+		}
 		if pg.onCommit != nil {
 			if err := pg.onCommit(tx); err != nil {
 				return err

@@ -212,7 +212,7 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 			continue
 		}
 		_, live := contacts[l.ContactID]
-		if linked && live && !l.OutOfScope && f.addEvent(partial, id, *ev) {
+		if f.addEvent(partial, id, *ev, linked && live && !l.OutOfScope) {
 			continue
 		}
 		whole[id] = true
@@ -253,11 +253,13 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 	present := make(map[string][]bool, len(partial))
 	for id, p := range partial {
 		recs = append(recs, p.rec)
-		present[id] = p.present
+		if p.present != nil {
+			present[id] = p.present
+		}
 	}
 	res.FromEvents = len(partial)
 	pg := s.preparePartial(recs, f.sc, present)
-	pg.apiCalls = s.client.Calls() - calls0
+	pg.apiCalls = func() int64 { return s.client.Calls() - calls0 }
 	pg.onCommit = func(tx *sql.Tx) error {
 		if b.LatestReplayID == nil {
 			return nil
@@ -355,23 +357,46 @@ func (f *Feed) warm(ctx context.Context, st store.SyncState) error {
 	return nil
 }
 
-// eventRecord is a linked record built from its UPDATE events' values:
-// the fields the configuration reads that the events changed, and when
-// the last of them was committed.
+// eventRecord is a record built from its events' values: whole (from a
+// CREATE or UNDELETE, which carry every field) or, for a linked record,
+// partial — the fields the configuration reads that its UPDATE events
+// changed.
 type eventRecord struct {
 	rec     map[string]any
-	present []bool // by mapping: carried by the events
+	present []bool // by mapping: carried by the events; nil for a whole record
 }
 
-// addEvent adds an UPDATE event's values to the record id in partial, and
-// reports whether it could: not when the event is another kind (a CREATE
-// or UNDELETE carries no link's history to complete it; a DELETE needs the
-// recycle bin's answer), changes a condition's field (the scope is decided
-// on the whole record), changes only part of what a mapping reads (a name
-// rule's FirstName without LastName), or carries a value whose event form
-// is not the REST API's (dates, numbers: Avro ints and longs).
-func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event) bool {
-	if ev.Type != cdc.Update || ev.CommitTimestamp.IsZero() {
+// addEvent adds an event's values to the record id in partial, and
+// reports whether it could; linked says the record is linked, in scope,
+// and its contact is there. An UPDATE can be applied from its values to a
+// linked record, or to one this batch created from its event; a CREATE or
+// UNDELETE to any record, whole. Not: a DELETE (the recycle bin has the
+// answer, and the survivor of a merge); an UPDATE that changes a
+// condition's field (the scope is decided on the whole record) or part of
+// what a mapping reads (a name rule's FirstName without LastName); a
+// CREATE whose schema leaves out a field the sync reads (a formula); any
+// value whose event form is not the REST API's (dates, numbers).
+func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event, linked bool) bool {
+	if ev.CommitTimestamp.IsZero() {
+		return false
+	}
+	switch ev.Type {
+	case cdc.Create, cdc.Undelete:
+		if partial[id] != nil {
+			return false
+		}
+		rec, ok := f.wholeRecord(id, ev)
+		if !ok {
+			return false
+		}
+		partial[id] = &eventRecord{rec: rec}
+		stampFrom(rec, ev)
+		return true
+	case cdc.Update:
+		if p := partial[id]; !linked && (p == nil || p.present != nil) {
+			return false
+		}
+	default:
 		return false
 	}
 	touched := make(map[string]string, len(ev.ChangedFields)+len(ev.NulledFields)) // lower-cased → as named
@@ -408,16 +433,8 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 				vals[n] = nil
 				continue
 			}
-			v, ok := ev.Fields[touched[n]]
-			switch v.(type) {
-			case string, bool:
-			default:
-				return false
-			}
+			v, ok := f.restValue(touched[n], ev.Fields[touched[n]])
 			if !ok {
-				return false
-			}
-			if fd, ok := f.sess.describe.Field(touched[n]); !ok || fd.Type == "date" || fd.Type == "datetime" || fd.Type == "time" {
 				return false
 			}
 			vals[n] = v
@@ -432,12 +449,77 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 		p = &eventRecord{rec: map[string]any{"Id": id}, present: make([]bool, len(f.mapFields))}
 		partial[id] = p
 	}
+	if p.present == nil {
+		// A record this batch created: its values are whole; drop the
+		// ones of its created form under another spelling.
+		for n := range vals {
+			for k := range p.rec {
+				if strings.EqualFold(k, n) {
+					delete(p.rec, k)
+				}
+			}
+		}
+	}
 	for n, v := range vals {
 		p.rec[n] = v
 	}
 	for i, ok := range present {
-		p.present[i] = p.present[i] || ok
+		if p.present != nil {
+			p.present[i] = p.present[i] || ok
+		}
 	}
+	stampFrom(p.rec, ev)
+	return true
+}
+
+// restValue reports whether a non-null event value has the REST API's
+// form (a string or a boolean, of a field that is not a date or time).
+func (f *Feed) restValue(name string, v any) (any, bool) {
+	switch v.(type) {
+	case string, bool:
+	default:
+		return nil, false
+	}
+	fd, ok := f.sess.describe.Field(name)
+	if !ok || fd.Type == "date" || fd.Type == "datetime" || fd.Type == "time" {
+		return nil, false
+	}
+	return v, true
+}
+
+// wholeRecord builds a created or undeleted record from its event, when
+// the event's schema carries every field the sync reads and each value
+// has the REST form.
+func (f *Feed) wholeRecord(id string, ev cdc.Event) (map[string]any, bool) {
+	carried := make(map[string]string, len(ev.SchemaFields))
+	for _, n := range ev.SchemaFields {
+		carried[strings.ToLower(n)] = n
+	}
+	rec := map[string]any{"Id": id, "IsDeleted": false}
+	for _, name := range f.fields {
+		switch strings.ToLower(name) {
+		case "id", "isdeleted", "systemmodstamp", "lastmodifieddate", "masterrecordid":
+			continue // set here, or null for a live record
+		}
+		n, ok := carried[strings.ToLower(name)]
+		if !ok {
+			return nil, false
+		}
+		v, ok := ev.Fields[n]
+		if !ok || v == nil {
+			continue // null
+		}
+		if v, ok = f.restValue(n, v); !ok {
+			return nil, false
+		}
+		rec[name] = v
+	}
+	return rec, true
+}
+
+// stampFrom sets a record's SystemModstamp and LastModifiedDate from its
+// event.
+func stampFrom(rec map[string]any, ev cdc.Event) {
 	// The link's SystemModstamp is what the drift check compares with
 	// Salesforce's, to the millisecond: the event's LastModifiedDate (a
 	// user's edit moves both together), else its commit time.
@@ -449,8 +531,7 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 		at = v
 	}
 	stamp := at.UTC().Format(time.RFC3339Nano)
-	p.rec["SystemModstamp"], p.rec["LastModifiedDate"] = stamp, stamp
-	return true
+	rec["SystemModstamp"], rec["LastModifiedDate"] = stamp, stamp
 }
 
 // touches reports whether an UPDATE changed a field the configuration

@@ -643,3 +643,40 @@ func TestRealtime_StreamedUpdateStampsTheLinkAsAPullWould(t *testing.T) {
 		}
 	})
 }
+
+// TestRealtime_StreamedCreateIsAppliedFromItsEvent: a CREATE carries
+// every field, so a contact created in Salesforce reaches the platform
+// without a read by Id — unless a field it carries is not in the REST
+// form (a date), when it is read. Either way a newcomer costs the one
+// query that looks for other records holding its identity value (X3).
+func TestRealtime_StreamedCreateIsAppliedFromItsEvent(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, _ = f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		calls0, _ := f.Org.APIUsage()
+		f.sfCreate(t, map[string]any{"LastName": "Newcomer", "Member_Number__c": "M0100", "Email": "new@example.com"})
+		waitFor(t, "a streamed create", func() bool { return f.platformName("M0100") == "Newcomer" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0+1 {
+			t.Errorf("Salesforce calls for a streamed CREATE: got %d, want 1 (the identity check; no read by Id)", calls-calls0)
+		}
+		if got := f.platform(t, "M0100"); got.Email != "new@example.com" {
+			t.Errorf("created contact's email: got %q, want new@example.com", got.Email)
+		}
+		calls0, _ = f.Org.APIUsage()
+		f.sfCreate(t, map[string]any{"LastName": "Dated", "Member_Number__c": "M0101", "Birthdate": "1990-01-02"})
+		waitFor(t, "a streamed create with a date", func() bool { return f.platformName("M0101") == "Dated" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0+2 {
+			t.Errorf("Salesforce calls for a streamed CREATE with a date: got %d, want 2 (the identity check, the read by Id)", calls-calls0)
+		}
+		if got := f.platform(t, "M0101"); got.Birthday != "1990-01-02" {
+			t.Errorf("created contact's birthday: got %q, want 1990-01-02", got.Birthday)
+		}
+		run := f.syncNow(t)
+		if run.Counts.Updated != 0 || run.Counts.Created != 0 {
+			t.Errorf("the poll after streamed creates: got %+v, want nothing created or updated", run.Counts)
+		}
+	})
+}

@@ -186,6 +186,12 @@ type Event struct {
 	// UPDATE carries only changed fields (a field set to null is in
 	// NulledFields, not here).
 	Fields map[string]any
+	// SchemaFields are the REST names of every field the event's schema
+	// carries (shared by the events of one schema; do not modify): a
+	// CREATE's or UNDELETE's field named here but absent from Fields is
+	// null, one not named here (a formula, a field CDC leaves out) is
+	// unknown.
+	SchemaFields []string
 }
 
 // Client returns the client= part of ChangeOrigin ("sfsync"), "" if none:
@@ -324,6 +330,8 @@ type schema struct {
 	// rest maps an Avro field path ("Name.FirstName") to the REST field
 	// name ("FirstName").
 	rest map[string]string
+	// names are the REST names of every field the schema carries.
+	names []string
 }
 
 func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema, error) {
@@ -350,6 +358,7 @@ func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema
 	for _, f := range s.top {
 		sub := subRecord(f)
 		if sub == nil {
+			s.names = append(s.names, f.Name())
 			continue
 		}
 		// Address compounds name their parts without the prefix
@@ -361,6 +370,9 @@ func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema
 		}
 		for _, sf := range sub.Fields() {
 			s.rest[f.Name()+"."+sf.Name()] = prefix + sf.Name()
+			if f.Name() != "ChangeEventHeader" {
+				s.names = append(s.names, prefix+sf.Name())
+			}
 		}
 	}
 	c.mu.Lock()
@@ -402,7 +414,7 @@ func (c *Client) decode(ctx context.Context, cr Credentials, ce *eventbusv1.Cons
 		return Event{}, fmt.Errorf("cdc: decode event %s: %w", ce.GetEvent().GetId(), err)
 	}
 	h, _ := m["ChangeEventHeader"].(map[string]any)
-	ev := Event{ReplayID: ce.GetReplayId(), Fields: map[string]any{}}
+	ev := Event{ReplayID: ce.GetReplayId(), Fields: map[string]any{}, SchemaFields: s.names}
 	ev.Entity, _ = h["entityName"].(string)
 	if t, ok := h["changeType"].(string); ok {
 		ev.Type = ChangeType(t)

@@ -152,6 +152,16 @@ func TestSubscribe_DecodesEventsAndResumes(t *testing.T) {
 	if c.Fields["FirstName"] != "Mei" || c.Fields["MailingCity"] != "Taipei" || c.Fields["Phone"] != "+886912345678" {
 		t.Errorf("CREATE fields: got %v, want FirstName, MailingCity and Phone by REST name", c.Fields)
 	}
+	for _, name := range []string{"FirstName", "LastName", "MailingCity", "Email", "LastModifiedDate"} {
+		if !slices.Contains(c.SchemaFields, name) {
+			t.Errorf("SchemaFields: %s missing from %v", name, c.SchemaFields)
+		}
+	}
+	for _, name := range []string{"ChangeEventHeader", "Name", "MailingAddress", "SystemModstamp", "entityName"} {
+		if slices.Contains(c.SchemaFields, name) {
+			t.Errorf("SchemaFields: got %s, want only REST field names the event carries", name)
+		}
+	}
 	if !c.CommitTimestamp.Equal(e.clock.Now()) {
 		t.Errorf("CommitTimestamp: got %v, want %v", c.CommitTimestamp, e.clock.Now())
 	}
