@@ -409,7 +409,7 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 		nulled[strings.ToLower(n)] = true
 	}
 	for n := range touched {
-		if f.conds[n] {
+		if f.conds[n] || readWhole[n] {
 			return false
 		}
 	}
@@ -471,6 +471,11 @@ func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event
 	stampFrom(p.rec, ev)
 	return true
 }
+
+// readWhole are fields whose change the pull handles on the whole record:
+// a Lead's conversion (followed to the Contact it became), a merge.
+var readWhole = map[string]bool{"isconverted": true, "convertedcontactid": true, "convertedaccountid": true,
+	"masterrecordid": true, "isdeleted": true}
 
 // restValue reports whether a non-null event value has the REST API's
 // form (a string or a boolean, of a field that is not a date or time).
