@@ -834,9 +834,53 @@ type page struct {
 	// identity checks of its newcomers (a pull counts its calls when the
 	// run ends).
 	apiCalls func() int64
+	// links and contacts, when set, were read for the page's records
+	// just before (a change event batch applied from its events, with no
+	// call to Salesforce between): not read again.
+	links    map[string]store.Link
+	contacts map[string]contact.Contact
 	// onCommit runs inside the page's transaction (a change event batch
 	// stores its replay ID there).
 	onCommit func(tx *sql.Tx) error
+}
+
+// loadLinks returns the links of the page's records.
+func (pg *page) loadLinks(ctx context.Context, st *store.Store, tenantID string) (map[string]store.Link, error) {
+	if pg.links == nil {
+		return st.LinksBySalesforceID(ctx, tenantID, pg.ids)
+	}
+	out := make(map[string]store.Link, len(pg.ids))
+	for _, id := range pg.ids {
+		if l, ok := pg.links[id]; ok {
+			out[id] = l
+		}
+	}
+	return out, nil
+}
+
+// loadContacts returns the platform contacts of ids (the page's linked
+// ones).
+func (pg *page) loadContacts(ctx context.Context, st *store.Store, tenantID string, ids []string) (map[string]contact.Contact, error) {
+	if pg.contacts == nil {
+		return st.GetContacts(ctx, tenantID, ids)
+	}
+	out := make(map[string]contact.Contact, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if c, ok := pg.contacts[id]; ok {
+			out[id] = c
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := st.GetContacts(ctx, tenantID, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, more)
+	}
+	return out, nil
 }
 
 // prepare works out what needs no database: each record's ID, deletion,
@@ -1037,7 +1081,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, it := range items {
 		byID[it.sfID] = it
 	}
-	links, err := e.Store.LinksBySalesforceID(ctx, t, ids)
+	links, err := pg.loadLinks(ctx, e.Store, t)
 	if err != nil {
 		return err
 	}
@@ -1061,7 +1105,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, l := range links {
 		linkedCIDs = append(linkedCIDs, l.ContactID)
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, linkedCIDs)
+	contacts, err := pg.loadContacts(ctx, e.Store, t, linkedCIDs)
 	if err != nil {
 		return err
 	}

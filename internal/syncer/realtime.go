@@ -259,6 +259,11 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 	}
 	res.FromEvents = len(partial)
 	pg := s.preparePartial(recs, f.sc, present)
+	if len(ids) == 0 {
+		// Nothing was read from Salesforce since the links and contacts
+		// were: the page uses them.
+		pg.links, pg.contacts = links, contacts
+	}
 	pg.apiCalls = func() int64 { return s.client.Calls() - calls0 }
 	pg.onCommit = func(tx *sql.Tx) error {
 		if b.LatestReplayID == nil {
