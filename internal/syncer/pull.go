@@ -841,12 +841,58 @@ type page struct {
 	// checkpoint: the last Id is saved as the run's checkpoint (a full
 	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
 	checkpoint bool
-	// apiCalls are added to the run with the page (a change event batch's
-	// read by Id; a pull counts its calls when the run ends).
-	apiCalls int64
+	// apiCalls, when set, gives the Salesforce calls added to the run
+	// with the page: a change event batch's, its read by Id and the
+	// identity checks of its newcomers (a pull counts its calls when the
+	// run ends).
+	apiCalls func() int64
+	// links and contacts, when set, were read for the page's records
+	// just before (a change event batch applied from its events, with no
+	// call to Salesforce between): not read again.
+	links    map[string]store.Link
+	contacts map[string]contact.Contact
 	// onCommit runs inside the page's transaction (a change event batch
 	// stores its replay ID there).
 	onCommit func(tx *sql.Tx) error
+}
+
+// loadLinks returns the links of the page's records.
+func (pg *page) loadLinks(ctx context.Context, st *store.Store, tenantID string) (map[string]store.Link, error) {
+	if pg.links == nil {
+		return st.LinksBySalesforceID(ctx, tenantID, pg.ids)
+	}
+	out := make(map[string]store.Link, len(pg.ids))
+	for _, id := range pg.ids {
+		if l, ok := pg.links[id]; ok {
+			out[id] = l
+		}
+	}
+	return out, nil
+}
+
+// loadContacts returns the platform contacts of ids (the page's linked
+// ones).
+func (pg *page) loadContacts(ctx context.Context, st *store.Store, tenantID string, ids []string) (map[string]contact.Contact, error) {
+	if pg.contacts == nil {
+		return st.GetContacts(ctx, tenantID, ids)
+	}
+	out := make(map[string]contact.Contact, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if c, ok := pg.contacts[id]; ok {
+			out[id] = c
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := st.GetContacts(ctx, tenantID, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, more)
+	}
+	return out, nil
 }
 
 // prepare works out what needs no database: each record's ID, deletion,
@@ -854,15 +900,30 @@ type page struct {
 // platform's form. It only reads the session, so it runs on the reading
 // goroutine.
 func (s *session) prepare(recs []map[string]any, sc *scope) *page {
+	return s.preparePartial(recs, sc, nil)
+}
+
+// preparePartial is prepare for a page in which some records are not
+// whole: present[id], when set, says which mappings (by index) the record
+// carries — a change event's changed fields, applied without reading the
+// record (issue 15). Such a record is linked and in scope (its event
+// touched no condition's field); mappings it does not carry keep the
+// link's values, and without its identity field its identity is the
+// link's.
+func (s *session) preparePartial(recs []map[string]any, sc *scope, present map[string][]bool) *page {
 	pg := &page{items: make([]*pullItem, 0, len(recs)), ids: make([]string, 0, len(recs))}
 	for _, rec := range recs {
 		id, _ := rec["Id"].(string)
 		if id == "" {
 			continue
 		}
-		it := &pullItem{sfID: id, rec: rec}
+		it := &pullItem{sfID: id, rec: rec, present: present[id]}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
+		if it.present != nil {
+			s.preparePresent(it, rec)
+			continue
+		}
 		if del, _ := rec["IsDeleted"].(bool); del {
 			it.deleted = true
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
@@ -918,6 +979,33 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 	return pg
 }
 
+// preparePresent prepares a record that carries only the mappings
+// it.present marks.
+func (s *session) preparePresent(it *pullItem, rec map[string]any) {
+	it.inScope = true
+	if it.present[0] {
+		keyVal, err := s.maps[0].fromSalesforce(rec)
+		it.key, _ = keyVal.(string)
+		it.keyErr = err
+		if err == nil && it.key == "" {
+			it.inScope = false // blanked: as the pull treats a record without one
+		}
+	}
+	it.modstamp = parseSFTime(fieldValue(rec, "SystemModstamp"))
+	it.lastModified = parseSFTime(fieldValue(rec, "LastModifiedDate"))
+	it.vals = make([]pulled, len(s.maps))
+	for i, m := range s.maps {
+		v := &it.vals[i]
+		if !it.present[i] {
+			v.absent = true
+			continue
+		}
+		if v.v, v.err = m.fromSalesforce(rec); v.err == nil {
+			v.canon, v.json = canon(v.v), jsonable(v.v)
+		}
+	}
+}
+
 // pulled is one mapping's value of a record, in the platform's form, with
 // its comparable and stored forms.
 type pulled struct {
@@ -925,6 +1013,9 @@ type pulled struct {
 	err   error
 	canon string
 	json  any
+	// absent: a partial record (a change event's fields) does not carry
+	// this mapping's field; the link's value stands.
+	absent bool
 }
 
 // pullItem is one Salesforce record on its way to the platform.
@@ -954,6 +1045,9 @@ type pullItem struct {
 	link      *store.Link    // existing link
 	contactID string         // matched or linked contact
 	done      bool           // decided without a write
+	// present is set for a partial record (see preparePartial): the
+	// mappings it carries, by index.
+	present []bool
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -999,7 +1093,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, it := range items {
 		byID[it.sfID] = it
 	}
-	links, err := e.Store.LinksBySalesforceID(ctx, t, ids)
+	links, err := pg.loadLinks(ctx, e.Store, t)
 	if err != nil {
 		return err
 	}
@@ -1023,7 +1117,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, l := range links {
 		linkedCIDs = append(linkedCIDs, l.ContactID)
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, linkedCIDs)
+	contacts, err := pg.loadContacts(ctx, e.Store, t, linkedCIDs)
 	if err != nil {
 		return err
 	}
@@ -1033,6 +1127,16 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var freed []string
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
+		if it.present != nil {
+			l, ok := links[it.sfID]
+			if _, live := contacts[l.ContactID]; !ok || !live || l.OutOfScope {
+				// A partial record needs its link as it was when the feed
+				// looked: read whole by the next poll instead.
+				it.done = true
+				failedRetry[it.sfID] = "the change event could not be applied without reading the record"
+				continue
+			}
+		}
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
@@ -1043,7 +1147,8 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				it.link, it.contactID, it.relinked = nil, "", true
 			}
 		}
-		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && canon(it.key) != canon(it.link.SFValues[identity.key])) {
+		keyKnown := it.present == nil || it.present[0] // a partial record without its identity field keeps the link's
+		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && keyKnown && canon(it.key) != canon(it.link.SFValues[identity.key])) {
 			if _, followed := merged[it.sfID]; !followed || it.deleted {
 				freed = append(freed, it.link.ContactID)
 			}
@@ -1202,6 +1307,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		failed := false
 		for i, m := range s.maps {
 			val := &it.vals[i]
+			if val.absent {
+				continue // a partial record without this field: the link's value stands
+			}
 			if val.err != nil {
 				if !m.pulls {
 					continue // Salesforce's value of a mapping that only pushes: the push decides
@@ -1360,7 +1468,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}
-		prog.APICalls = pg.apiCalls
+		if pg.apiCalls != nil {
+			prog.APICalls = pg.apiCalls()
+		}
 		if pg.onCommit != nil {
 			if err := pg.onCommit(tx); err != nil {
 				return err
