@@ -302,6 +302,13 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(opts.ScheduleEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})},
 	}
+	if r.pg {
+		// PostgreSQL wakes the fetchers of every process with LISTEN/NOTIFY
+		// when a job is inserted; the periodic fetch is only the fallback
+		// (River's default). At 100 ms, idle processes queried the job
+		// table ten times a second per queue (make scale's idle cost).
+		cfg.FetchPollInterval = time.Second
+	}
 	if !opts.InsertOnly {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{
