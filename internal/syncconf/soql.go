@@ -289,7 +289,7 @@ func (c *Config) SelectFields(d *salesforce.SObjectDescribe, extra []string) ([]
 			add(StepFields, fmt.Sprintf("field_mappings[%d].name_rule", i), FirstNameField)
 		}
 	}
-	if c.Choice() == ObjectLead {
+	if c.Choice().Leads() {
 		// A converted lead is followed to its Contact (the engine moves
 		// the link), so its conversion fields are read with it.
 		for _, n := range LeadConversionFields {

@@ -84,6 +84,9 @@ func (c *Config) Bind(env Env) (*Bound, error) {
 		v.errs = append(v.errs, errs...)
 		v.b.Conditions = append(v.b.Conditions, bc)
 	}
+	if half, ok := c.ConvertedHalf(); ok {
+		v.converted(half)
+	}
 	slices.SortStableFunc(v.errs, func(a, b ValidationError) int { return stepOrder(a.Step) - stepOrder(b.Step) })
 	if err := v.errs.err(); err != nil {
 		return nil, err

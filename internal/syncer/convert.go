@@ -2,8 +2,6 @@ package syncer
 
 import (
 	"strings"
-
-	"github.com/sfsync/sfsync/internal/syncconf"
 )
 
 // Lead conversion (issue 16 item 3). A Lead converted in Salesforce is
@@ -18,7 +16,7 @@ import (
 // convertedTo reports a converted Lead and the record it became:
 // ConvertedContactId, else ConvertedAccountId.
 func convertedTo(s *session, rec map[string]any) (string, bool) {
-	if s.cfg.Choice() != syncconf.ObjectLead || !isTrue(fieldValue(rec, "IsConverted")) {
+	if !s.cfg.Choice().Leads() || !isTrue(fieldValue(rec, "IsConverted")) {
 		return "", false
 	}
 	if id, _ := fieldValue(rec, "ConvertedContactId").(string); id != "" {
