@@ -27,7 +27,7 @@ bench:
 bench-product:
 	$(GO) test -run '^$$' -bench 'Product' -benchtime 1x -timeout 240m ./internal/productbench/ | tee bench-product.out
 
-## soak: the model-based convergence test at 5,000 random operations per database (SFSYNC_MODEL_SEED=N replays one)
+## soak: the model-based convergence test at 5,000 random operations per database and per object (Contact, Lead, Person Account; SFSYNC_MODEL_SEED=N replays one)
 soak:
 	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_test.go'
 

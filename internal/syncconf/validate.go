@@ -133,6 +133,12 @@ func (v *validator) field(step Step, path, name string) (salesforce.Field, bool)
 	if !ok {
 		v.add(step, path, "unknown_field", name)
 	}
+	if ok && v.b.Config.Choice() == ObjectPersonAccount && strings.EqualFold(f.Name, LastNameField) {
+		// Account's describe lets LastName be null (business accounts have
+		// none), but Salesforce refuses a Person Account without one: a
+		// blank name fails the record here, as a required field does.
+		f.Nillable = false
+	}
 	return f, ok
 }
 
@@ -357,8 +363,12 @@ func (v *validator) required(c *Config) {
 		written[strings.ToLower(k.SalesforceField)] = true
 	}
 	if c.Choice() == ObjectPersonAccount {
-		// A Person Account's Name is made of FirstName and LastName.
+		// A Person Account's Name is made of FirstName and LastName, and
+		// it needs a LastName, which the describe does not say.
 		written["name"] = true
+		if !written[strings.ToLower(LastNameField)] {
+			v.add(StepFields, "field_mappings", "required_field_unmapped", LastNameField)
+		}
 	}
 	for _, f := range v.d.Fields {
 		if f.Createable && !f.Nillable && !f.DefaultedOnCreate && f.Type != sfBoolean && !written[strings.ToLower(f.Name)] {
