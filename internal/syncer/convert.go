@@ -43,3 +43,13 @@ func (s *session) ofObject(id string) bool {
 	p := s.describe.KeyPrefix
 	return p == "" || len(id) < 3 || strings.HasPrefix(id, p)
 }
+
+// driftSelect is what a drift check reads of each record in scope: Id and
+// SystemModstamp, and for Leads IsConverted, since a converted Lead is
+// linked to nothing (its link moved to the record it became).
+func (s *session) driftSelect() []string {
+	if s.cfg.Choice().Leads() {
+		return []string{"Id", "SystemModstamp", "IsConverted"}
+	}
+	return []string{"Id", "SystemModstamp"}
+}

@@ -195,6 +195,16 @@ func TestLeadThenContactPair(t *testing.T) {
 			t.Errorf("%d platform contacts after the full resync, want 5", n)
 		}
 
+		// A drift check of the Leads finds nothing: the links to Contacts
+		// are not counted as Leads gone missing.
+		dr, drep := f.drift(t)
+		if drep.RecordsDrifted != 0 || dr.Counts.Unlinked != 0 || dr.Counts.Ambiguous != 0 {
+			t.Errorf("drift check = %+v, %+v; want nothing drifted (the links to Contacts are not Leads to check)", dr.Counts, drep)
+		}
+		if n, _ := f.Store.CountLinks(f.ctx, f.Tenant.ID); n != 5 {
+			t.Errorf("%d links after a drift check, want 5", n)
+		}
+
 		// The dry run of the pair previews the open Leads and the linked
 		// Contacts: nothing to create or update.
 		rep, err := f.eng.DryRun(f.ctx, f.Tenant.ID, pairConfig())
