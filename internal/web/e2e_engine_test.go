@@ -131,11 +131,13 @@ func endToEndWithTheEngine(t *testing.T, object syncconf.ObjectChoice, identity 
 	b.submit("start setup", "start-setup")
 	if object != syncconf.ObjectContact {
 		// Choosing the object re-renders step 2 with its fields.
-		b.do("choose "+string(object), chromedp.SetValue(chromedp.ID("f-object"), string(object)))
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil,
-			chromedp.Evaluate[bool](`document.getElementById("f-object").dispatchEvent(new Event("change", {bubbles: true}))`))); err != nil {
+		b.waitFor(`!!document.getElementById("f-object")`)
+		choose := fmt.Sprintf(`(function () { var s = document.getElementById("f-object"); if (!s) return false;
+			s.value = %q; return s.dispatchEvent(new Event("change", {bubbles: true})); })()`, string(object))
+		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Evaluate[bool](choose))); err != nil {
 			t.Fatalf("choose %s: %v", object, err)
 		}
+		b.waitFor(fmt.Sprintf(`(document.getElementById("f-object") || {}).value === %q`, string(object)))
 		s.shot("object")
 	}
 	b.do("identity", chromedp.Click(chromedp.ID("pi-email")), chromedp.SetValue(chromedp.ID("f-identity-salesforce_field"), identity))
