@@ -52,11 +52,18 @@ func (o *modelOrg) use(t testing.TB, choice syncconf.ObjectChoice) {
 	o.choice, o.names, o.back, o.extra = choice, map[string]string{}, map[string]string{}, map[string]any{}
 	switch choice {
 	case syncconf.ObjectContact:
-	case syncconf.ObjectLead:
+	case syncconf.ObjectLead, syncconf.ObjectLeadContact:
 		// Lead has the org's custom fields as Contact has (the emulator
-		// gives both the same), but no birthdate of its own.
-		if err := o.AddCustomFieldTo("Lead", sfemu.CustomField{Name: "Birthdate__c", Label: "Birthdate", Type: "date"}); err != nil {
-			t.Fatalf("add Birthdate__c to Lead: %v", err)
+		// gives both the same), but no birthdate of its own. The pair
+		// maps the same fields on Contact, so Contact gets one too.
+		objects := []string{"Lead"}
+		if choice == syncconf.ObjectLeadContact {
+			objects = append(objects, "Contact")
+		}
+		for _, obj := range objects {
+			if err := o.AddCustomFieldTo(obj, sfemu.CustomField{Name: "Birthdate__c", Label: "Birthdate", Type: "date"}); err != nil {
+				t.Fatalf("add Birthdate__c to %s: %v", obj, err)
+			}
 		}
 		o.names["Birthdate"] = "Birthdate__c"
 		o.extra["Company"] = "個人"
@@ -167,7 +174,7 @@ func (f *mfix) config() syncconf.Config {
 	for i := range c.Fields {
 		c.Fields[i].SalesforceField = name(c.Fields[i].SalesforceField)
 	}
-	if o.choice == syncconf.ObjectLead {
+	if o.choice.Leads() {
 		c.Create.Constants = []syncconf.ConstantValue{{SalesforceField: "Company", Value: "LINE"}}
 	}
 	return c
@@ -185,12 +192,13 @@ func modelObjectOps(t *testing.T) (seed uint64, ops int) {
 }
 
 // TestModelConvergenceByObject runs the model with each object the admin
-// may choose besides Contact (TestModelConvergence's): Lead and Person
-// Account, on both databases.
+// may choose besides Contact (TestModelConvergence's): Lead, Person
+// Account, and the pair "Lead, then the converted Contact" (no Lead is
+// converted here: TestLeadThenContactPair converts), on both databases.
 func TestModelConvergenceByObject(t *testing.T) {
 	t.Parallel()
 	seed, ops := modelObjectOps(t)
-	for _, choice := range []syncconf.ObjectChoice{syncconf.ObjectLead, syncconf.ObjectPersonAccount} {
+	for _, choice := range []syncconf.ObjectChoice{syncconf.ObjectLead, syncconf.ObjectPersonAccount, syncconf.ObjectLeadContact} {
 		t.Run(string(choice), func(t *testing.T) {
 			t.Parallel()
 			eachDialect(t, func(t *testing.T, d store.Dialect) {
