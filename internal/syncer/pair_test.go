@@ -223,6 +223,18 @@ func TestLeadThenContactPair(t *testing.T) {
 			t.Errorf("dry run samples = %+v, want Dora's Contact %s among them", rep.Unchanged.Samples, dora)
 		}
 
+		// A one-contact resync of a converted one reads its Contact.
+		if err := f.Org.ModifyAsHuman(existing, map[string]any{"LastName": "Bea R"}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.eng.ResyncContact(f.ctx, f.Tenant.ID, pf["b@example.com"].ID)
+		if err != nil {
+			t.Fatalf("ResyncContact: %v", err)
+		}
+		if got := f.byEmail(t)["b@example.com"].Name; got != "Bea R" {
+			t.Errorf("after a one-contact resync (%+v), b@'s name = %q, want Bea R from its Contact", res, got)
+		}
+
 		// A converted Contact deleted in Salesforce: unlinked, kept.
 		if err := f.Org.DeleteAsHuman(resA.ContactID); err != nil {
 			t.Fatal(err)
