@@ -205,6 +205,25 @@ func TestLeadThenContactPair(t *testing.T) {
 			t.Errorf("%d links after a drift check, want 5", n)
 		}
 
+		// A returning customer's new Lead, with the e-mail of a platform
+		// contact linked to a Contact: not linked over the Contact's link,
+		// no second platform contact; held for review.
+		again, err := f.Org.CreateRecordAs(human, "Lead", map[string]any{"LastName": "Dora again", "Company": "個人", "Email": "d@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc = f.syncNow(t)
+		if inc.Counts.Created != 0 || inc.Counts.Ambiguous != 1 {
+			t.Errorf("pull of a new Lead with a linked Contact's e-mail = %+v, want nothing created, 1 held", inc.Counts)
+		}
+		if got := f.linkOf(t, pf["d@example.com"].ID); got != dora {
+			t.Errorf("link of d@ after a new Lead with its e-mail = %q, want Dora's Contact %s kept", got, dora)
+		}
+		if err := f.Org.DeleteAsHuman(again); err != nil {
+			t.Fatal(err)
+		}
+		f.syncNow(t)
+
 		// The dry run of the pair previews the open Leads and the linked
 		// Contacts: nothing to create or update.
 		rep, err := f.eng.DryRun(f.ctx, f.Tenant.ID, pairConfig())
