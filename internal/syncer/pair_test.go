@@ -312,3 +312,46 @@ func TestLeadThenContactPairNeverMergesTwoPeople(t *testing.T) {
 		t.Errorf("candidates = %q, want the Contact %s and the Lead %s", d, con, lead)
 	}
 }
+
+// TestLeadThenContactPairRetryCheck: before a retry, the check of failed
+// records reads a converted Lead's Contact as a Contact — found, not gone
+// (the Lead query found nothing before).
+func TestLeadThenContactPairRetryCheck(t *testing.T) {
+	t.Parallel()
+	f := setup(t, store.SQLite)
+	lead, err := f.Org.CreateRecordAs(f.Org.Human().ID, "Lead", map[string]any{"LastName": "Amy", "Company": "個人", "Email": "a@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pairConfig()
+	cfg.Fields = append(cfg.Fields, syncconf.FieldMapping{SalesforceField: "MobilePhone", PlatformField: "phone", Direction: syncconf.DirToPlatform})
+	f.save(t, cfg)
+	run, err := f.eng.StartInitialSync(f.ctx, f.Tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != 1 {
+		t.Fatalf("first sync = %+v, want 1 created", got.Counts)
+	}
+	res, err := f.Org.ConvertLead(sfemu.LeadConversion{LeadID: lead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.syncNow(t)
+	if err := f.Org.ModifyAsHuman(res.ContactID, map[string]any{"MobilePhone": "12-34"}); err != nil {
+		t.Fatal(err)
+	}
+	inc := f.syncNow(t)
+	if inc.Counts.Failed != 1 {
+		t.Fatalf("pull of the Contact's bad phone = %+v, want 1 failed", inc.Counts)
+	}
+	rc, err := f.eng.CheckRetry(f.ctx, f.Tenant.ID, inc.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Changed or unchanged by the second it failed in (a stamp in the
+	// same whole second counts as changed); never gone.
+	if rc.Failed != 1 || rc.Changed+rc.Unchanged != 1 || rc.Gone != 0 {
+		t.Errorf("retry check = %+v, want 1 failed, found in Salesforce, none gone", rc)
+	}
+}
