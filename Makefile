@@ -31,7 +31,7 @@ bench-product:
 soak:
 	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_(objects_)?test.go'
 
-## scale: the scale-out test on PostgreSQL (needs SFSYNC_TEST_POSTGRES_URL): 10,000 tenants each with its own emulated org, serve and three workers as real processes, 30 measured minutes; SCALE_FLAGS="-tenants 200 -duration 3m -poll-interval 1m -big 50000" runs a short one. Report in scale-report.md
+## scale: the scale-out test on PostgreSQL (needs SFSYNC_TEST_POSTGRES_URL): 10,000 tenants each with its own emulated org, serve and three workers as real processes, 30 measured minutes; SCALE_FLAGS="-tenants 200 -duration 3m -poll-interval 1m -idle-window 1m -big 50000" runs a short one. Report in scale-report.md
 scale: build
 	$(GO) run ./internal/tools/scale -bin bin/sfsync $(SCALE_FLAGS)
 

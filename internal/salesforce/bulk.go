@@ -126,6 +126,31 @@ type BulkRows struct {
 	reopens  int
 	err      error
 	done     bool
+	// pre is the next page, requested as soon as the current one's
+	// headers named it, so that the server prepares it while this one is
+	// read (the same calls, overlapped).
+	pre        *bulkPrefetch
+	bodyCancel context.CancelFunc // of a page requested ahead, once closed
+}
+
+// bulkPage is a results page whose header row has been read.
+type bulkPage struct {
+	body    io.ReadCloser
+	cr      *csv.Reader
+	columns []string // nil for an empty page
+	next    string
+	want    int
+}
+
+type bulkPrefetch struct {
+	locator string
+	cancel  context.CancelFunc
+	done    chan bulkFetched
+}
+
+type bulkFetched struct {
+	page bulkPage
+	err  error
 }
 
 // JobID returns the Bulk API 2.0 job's ID.
@@ -162,15 +187,20 @@ func (r *BulkRows) Pages() int { return r.pages }
 // Err returns the error that stopped the iteration, if any.
 func (r *BulkRows) Err() error { return r.err }
 
-// Close releases the open results page, if any.
+// Close releases the open results page, if any, and a page requested
+// ahead.
 func (r *BulkRows) Close() error {
 	r.done = true
-	if r.body != nil {
-		err := r.body.Close()
-		r.body, r.cr = nil, nil
-		return err
+	if p := r.pre; p != nil {
+		r.pre = nil
+		p.cancel()
+		go func() {
+			if f := <-p.done; f.page.body != nil {
+				f.page.body.Close()
+			}
+		}()
 	}
-	return nil
+	return r.closeBody()
 }
 
 // All returns a single-use iterator over the rows as Records; an error is
@@ -203,7 +233,7 @@ func (r *BulkRows) Next() bool {
 			if r.pages > 0 {
 				r.locator = r.next
 			}
-			if err := r.open(0); err != nil {
+			if err := r.openNext(); err != nil {
 				r.fail(err)
 				return false
 			}
@@ -221,15 +251,13 @@ func (r *BulkRows) Next() bool {
 			r.rows++
 			return true
 		case errors.Is(err, io.EOF):
-			r.body.Close()
-			r.body, r.cr = nil, nil
+			_ = r.closeBody()
 			continue
 		case Retryable(err) && r.reopens < r.c.maxAttempts && r.ctx.Err() == nil:
 			// The connection dropped mid-page: fetch the page again and
 			// skip what was already returned.
 			r.reopens++
-			r.body.Close()
-			r.body, r.cr = nil, nil
+			_ = r.closeBody()
 			if err := r.open(r.pageRows); err != nil {
 				r.fail(err)
 				return false
@@ -246,18 +274,93 @@ func (r *BulkRows) fail(err error) {
 	r.Close()
 }
 
+// openNext opens the page at r.locator: the one requested ahead if it
+// arrived whole, else afresh.
+func (r *BulkRows) openNext() error {
+	if p := r.pre; p != nil {
+		r.pre = nil
+		f := <-p.done
+		if p.locator == r.locator && f.err == nil {
+			r.use(f.page)
+			r.bodyCancel = p.cancel // the body reads under the request's context
+			r.pages++
+			r.pageRows = 0
+			r.ahead()
+			return nil
+		}
+		if f.page.body != nil {
+			f.page.body.Close()
+		}
+		p.cancel()
+	}
+	return r.open(0)
+}
+
 // open requests the results page at r.locator, reads its header row, and
 // skips the first skip data rows (already returned before a drop).
 func (r *BulkRows) open(skip int) error {
+	p, err := r.fetch(r.ctx, r.locator, skip)
+	if err != nil {
+		return err
+	}
+	r.use(p)
+	if skip == 0 {
+		r.pages++
+		r.pageRows = 0
+		r.ahead()
+	}
+	return nil
+}
+
+// closeBody closes the current page's body.
+func (r *BulkRows) closeBody() error {
+	var err error
+	if r.body != nil {
+		err = r.body.Close()
+	}
+	if r.bodyCancel != nil {
+		r.bodyCancel()
+		r.bodyCancel = nil
+	}
+	r.body, r.cr = nil, nil
+	return err
+}
+
+func (r *BulkRows) use(p bulkPage) {
+	if p.columns != nil {
+		r.columns = append(r.columns[:0], p.columns...)
+	}
+	r.body, r.cr, r.next, r.pageWant = p.body, p.cr, p.next, p.want
+}
+
+// ahead requests the page after the current one, if there is one.
+func (r *BulkRows) ahead() {
+	if r.next == "" || r.next == "null" || r.pre != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	p := &bulkPrefetch{locator: r.next, cancel: cancel, done: make(chan bulkFetched, 1)}
+	go func() {
+		page, err := r.fetch(ctx, p.locator, 0)
+		p.done <- bulkFetched{page, err}
+	}()
+	r.pre = p
+}
+
+// fetch requests the results page at locator, reads its header row, and
+// skips the first skip data rows. It leaves r as it is (a page requested
+// ahead is fetched beside the one being read).
+func (r *BulkRows) fetch(ctx context.Context, locator string, skip int) (bulkPage, error) {
 	q := url.Values{}
-	if r.locator != "" {
-		q.Set("locator", r.locator)
+	if locator != "" {
+		q.Set("locator", locator)
 	}
 	if r.maxRecords > 0 {
 		q.Set("maxRecords", strconv.Itoa(r.maxRecords))
 	}
+	var p bulkPage
 	req := request{method: http.MethodGet, path: versionPath("jobs", "query", r.jobID, "results"), query: q, accept: "text/csv"}
-	err := r.c.do(r.ctx, req, func(resp *http.Response) error {
+	err := r.c.do(ctx, req, func(resp *http.Response) error {
 		cr := csv.NewReader(resp.Body)
 		cr.ReuseRecord = true
 		cr.FieldsPerRecord = -1
@@ -269,7 +372,7 @@ func (r *BulkRows) open(skip int) error {
 			return err
 		}
 		if header != nil {
-			r.columns = append(r.columns[:0], header...)
+			p.columns = append([]string(nil), header...)
 		}
 		for i := 0; i < skip; i++ {
 			if _, err := cr.Read(); err != nil {
@@ -279,23 +382,19 @@ func (r *BulkRows) open(skip int) error {
 				return err
 			}
 		}
-		r.next = resp.Header.Get("Sforce-Locator")
-		r.pageWant = -1
+		p.next = resp.Header.Get("Sforce-Locator")
+		p.want = -1
 		if n, err := strconv.Atoi(resp.Header.Get("Sforce-NumberOfRecords")); err == nil && n >= 0 {
-			r.pageWant = n
+			p.want = n
 		}
 		// Keep the body open for Next; do closes only what we leave.
-		r.body = resp.Body
+		p.body = resp.Body
 		resp.Body = http.NoBody
-		r.cr = cr
+		p.cr = cr
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("salesforce: bulk results of job %s: %w", r.jobID, err)
+		return bulkPage{}, fmt.Errorf("salesforce: bulk results of job %s: %w", r.jobID, err)
 	}
-	if skip == 0 {
-		r.pages++
-		r.pageRows = 0
-	}
-	return nil
+	return p, nil
 }

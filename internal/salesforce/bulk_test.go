@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/sfapi"
 )
@@ -31,6 +32,11 @@ type bulkHandler struct {
 	// truncate makes the drop a clean end of body (Content-Length of the
 	// rows sent) instead of a broken connection.
 	truncate bool
+	// waitAhead makes the first page stop after its first row until the
+	// second page is requested (at most two seconds); overlapped says
+	// whether it was.
+	waitAhead  bool
+	overlapped atomic.Bool
 }
 
 func (h *bulkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +86,13 @@ func (h *bulkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		io.WriteString(w, h.header+"\n")
 		for i, line := range h.pages[page] {
+			if h.waitAhead && page == 0 && i == 1 {
+				w.(http.Flusher).Flush()
+				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && h.fetches.Load() < 2; {
+					time.Sleep(5 * time.Millisecond)
+				}
+				h.overlapped.Store(h.fetches.Load() >= 2)
+			}
 			if h.dropAt > 0 && page == h.dropPage && i == h.dropAt && !h.dropped.Swap(true) {
 				w.(http.Flusher).Flush()
 				dropConnection(h.t, w)
@@ -131,6 +144,55 @@ func TestBulkQueryStreamsPages(t *testing.T) {
 	}
 	if h.polls.Load() != 2 {
 		t.Errorf("status polls: got %d, want 2", h.polls.Load())
+	}
+}
+
+// The next results page is requested as soon as the current page's
+// headers name it, so the server prepares it while this one is read; the
+// calls are the same.
+func TestBulkQueryRequestsNextPageAhead(t *testing.T) {
+	t.Parallel()
+	h := &bulkHandler{t: t, finalState: BulkJobComplete, header: `"Id"`, waitAhead: true,
+		pages: [][]string{{`"a1"`, `"a2"`, `"a3"`}, {`"b1"`, `"b2"`, `"b3"`}, {`"c1"`}}}
+	c, _ := setup(t, h)
+	rows, err := c.BulkQuery(t.Context(), "SELECT Id FROM Contact", BulkQueryOptions{MaxRecords: 3})
+	if err != nil {
+		t.Fatalf("BulkQuery: %v", err)
+	}
+	var ids []string
+	for rec, err := range rows.All() {
+		if err != nil {
+			t.Fatalf("row error: %v", err)
+		}
+		ids = append(ids, rec["Id"].(string))
+	}
+	if got := strings.Join(ids, ","); got != "a1,a2,a3,b1,b2,b3,c1" || h.fetches.Load() != 3 {
+		t.Errorf("ids %s in %d fetches, want a1,a2,a3,b1,b2,b3,c1 in 3", got, h.fetches.Load())
+	}
+	if !h.overlapped.Load() {
+		t.Errorf("the second page was not requested while the first was read")
+	}
+}
+
+// Closed before the end, with a page requested ahead: nothing leaks or
+// blocks, and the answer ahead is released.
+func TestBulkQueryCloseWithPageAhead(t *testing.T) {
+	t.Parallel()
+	h := &bulkHandler{t: t, finalState: BulkJobComplete, header: `"Id"`,
+		pages: [][]string{{`"a1"`, `"a2"`, `"a3"`}, {`"b1"`, `"b2"`, `"b3"`}, {`"c1"`}}}
+	c, _ := setup(t, h)
+	rows, err := c.BulkQuery(t.Context(), "SELECT Id FROM Contact", BulkQueryOptions{MaxRecords: 3})
+	if err != nil {
+		t.Fatalf("BulkQuery: %v", err)
+	}
+	if !rows.Next() || rows.Row()[0] != "a1" {
+		t.Fatalf("first row: %v %v", rows.Row(), rows.Err())
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if rows.Next() {
+		t.Errorf("Next after Close returned a row")
 	}
 }
 

@@ -183,12 +183,18 @@ func (c *Client) Tokens() TokenSource { return c.tokens }
 // Salesforce, retries included (the engine reports it per run).
 func (c *Client) Calls() int64 { return c.calls.Load() }
 
-func defaultHTTPClient() *http.Client {
+// defaultHTTPClient is the HTTP client of every Client given none: one
+// transport for the process, so a worker holding a thousand tenants'
+// clients (a real-time subscription each, issue 15) keeps one pool of
+// idle connections (at most 256, 8 a host) rather than a transport and
+// idle connections per tenant.
+var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = 10 * time.Minute
-	t.MaxIdleConnsPerHost = 4
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 8
 	return &http.Client{Transport: t}
-}
+})
 
 func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))

@@ -265,37 +265,10 @@ func (s *Server) bulkResults(w http.ResponseWriter, c *call, id string) {
 		size = n
 	}
 	to := min(from+size, len(j.res.recs))
-	if j.res.rs != nil {
-		c.org.mu.RLock()
-	}
 	delim := delimiters[j.delimiter]
 	eol := "\n"
 	if j.lineEnd == "CRLF" {
 		eol = "\r\n"
-	}
-	var b []byte
-	for i, f := range j.res.fields {
-		if i > 0 {
-			b = append(b, delim...)
-		}
-		b = appendCSV(b, f.Name)
-	}
-	b = append(b, eol...)
-	for _, r := range j.res.recs[from:to] {
-		for i, f := range j.res.fields {
-			if i > 0 {
-				b = append(b, delim...)
-			}
-			v := r.Value(f.index)
-			if j.res.rs != nil {
-				v = j.res.rs.value(r, f.index)
-			}
-			b = appendCSV(b, csvValue(f, v))
-		}
-		b = append(b, eol...)
-	}
-	if j.res.rs != nil {
-		c.org.mu.RUnlock()
 	}
 	next := "null"
 	if to < len(j.res.recs) {
@@ -305,7 +278,48 @@ func (s *Server) bulkResults(w http.ResponseWriter, c *call, id string) {
 	w.Header().Set("Sforce-Locator", next)
 	w.Header().Set("Sforce-NumberOfRecords", strconv.Itoa(to-from))
 	w.WriteHeader(200)
-	_, _ = w.Write(b)
+	var b []byte
+	for i, f := range j.res.fields {
+		if i > 0 {
+			b = append(b, delim...)
+		}
+		b = appendCSV(b, f.Name)
+	}
+	b = append(b, eol...)
+	// The page is written as it is built, in chunks, so a client reads
+	// (and asks for the next page) while the rest is rendered; a lock
+	// taken for relationship fields is held per chunk, never while
+	// writing to the network.
+	const chunk = 2000
+	for lo := from; lo < to; lo += chunk {
+		hi := min(lo+chunk, to)
+		if j.res.rs != nil {
+			c.org.mu.RLock()
+		}
+		for _, r := range j.res.recs[lo:hi] {
+			for i, f := range j.res.fields {
+				if i > 0 {
+					b = append(b, delim...)
+				}
+				v := r.Value(f.index)
+				if j.res.rs != nil {
+					v = j.res.rs.value(r, f.index)
+				}
+				b = appendCSV(b, csvValue(f, v))
+			}
+			b = append(b, eol...)
+		}
+		if j.res.rs != nil {
+			c.org.mu.RUnlock()
+		}
+		if _, err := w.Write(b); err != nil {
+			return // the client went away
+		}
+		b = b[:0]
+	}
+	if len(b) > 0 {
+		_, _ = w.Write(b)
+	}
 }
 
 func appendCSV(b []byte, s string) []byte {

@@ -408,6 +408,7 @@ type batch struct {
 
 	created   []*contact.Contact
 	updated   []*contact.Contact
+	written   map[*contact.Contact]bool // in created or updated
 	socialAdd []socialRow
 	socialDel []socialRow
 	outbox    []OutboxEntry
@@ -420,6 +421,7 @@ type socialRow struct {
 
 func (w *batch) load(ctx context.Context, items []writeItem) error {
 	w.byID = map[string]*contact.Contact{}
+	w.written = make(map[*contact.Contact]bool, len(items))
 	w.byMember, w.byPhone, w.byEmail, w.bySocial = map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}, map[string]*contact.Contact{}
 	var members, phones, emails, updateIDs []any
 	socialUsers := map[string][]any{} // by channel type
@@ -639,6 +641,7 @@ func (w *batch) decide(in contact.Input, mode writeMode, key string) UpsertResul
 		next.Updated = w.now
 		c := &next
 		w.created = append(w.created, c)
+		w.written[c] = true
 		w.index(c)
 		w.byID[c.ID] = c
 		w.outbox = append(w.outbox, OutboxEntry{ContactID: c.ID, Op: OpCreate, ChangedFields: changedFields(contact.Contact{}, *c)})
@@ -655,10 +658,12 @@ func (w *batch) decide(in contact.Input, mode writeMode, key string) UpsertResul
 	next.Version = target.Version + 1
 	next.Updated = w.now
 	w.unindex(target)
-	wasCreated := slices.Contains(w.created, target)
 	*target = next
 	w.index(target)
-	if !wasCreated && !slices.Contains(w.updated, target) {
+	// A set, not a search of the lists: a batch of 10,000 updates searched
+	// them 10,000 times.
+	if !w.written[target] {
+		w.written[target] = true
 		w.updated = append(w.updated, target)
 	}
 	for _, si := range added {

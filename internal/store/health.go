@@ -136,7 +136,10 @@ func (s *Store) LastCompleted(ctx context.Context, tenantID string) (map[Directi
 // Salesforce records to read again (pull_retries) and platform changes
 // Salesforce refused (outbox entries with attempts).
 func (s *Store) OpenFailures(ctx context.Context, tenantID string) (pull, push int64, err error) {
-	err = s.db().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM pull_retries WHERE tenant_id = $1),
+	// The pull side is the count kept as pull_retries changes: counting
+	// the rows cost the sync page, polled during a first sync, time in
+	// proportion to the failures logged so far (issue 14).
+	err = s.db().QueryRowContext(ctx, `SELECT COALESCE((SELECT n FROM pull_retry_counts WHERE tenant_id = $1), 0),
 		(SELECT COUNT(DISTINCT contact_id) FROM outbox WHERE tenant_id = $1 AND attempts > 0)`, tenantID).Scan(&pull, &push)
 	return pull, push, mapErr(err)
 }

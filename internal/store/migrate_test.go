@@ -108,3 +108,57 @@ func TestSocialKeyMigration(t *testing.T) {
 		})
 	}
 }
+
+// TestRunGroupsMigration: migration 25 counts the log entries and pull
+// retries written before it, so runs and tenants that existed show the
+// same groups and open failures as they did when these were counted
+// from the rows.
+func TestRunGroupsMigration(t *testing.T) {
+	t.Parallel()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			dsn := filepath.Join(t.TempDir(), "sfsync.db")
+			goDialect := goose.DialectSQLite3
+			if d == store.Postgres {
+				dsn, goDialect = storetest.PostgresSchema(t), goose.DialectPostgres
+			}
+			s, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			p, err := goose.NewProvider(goDialect, s.DB, os.DirFS(filepath.Join("migrations", string(d))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 21); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{
+				`INSERT INTO tenants (id, name, created_at) VALUES ('t_a', 'A', 0), ('t_b', 'B', 0)`,
+				`INSERT INTO sync_runs (id, tenant_id, direction, trigger, status, config_version, started_at) VALUES (7, 't_a', 'to_platform', 'initial', 'running', 1, 0)`,
+				`INSERT INTO sync_run_records (run_id, tenant_id, kind, reason_code, reason, created_at) VALUES
+					(7, 't_a', 'failed', 'invalid_phone', 'b', 0), (7, 't_a', 'failed', 'invalid_phone', 'a', 0), (7, 't_a', 'conflict', 'platform_wins', 'p', 0)`,
+				`INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES ('t_a', '003A', 1, 0, 'x'), ('t_a', '003B', 1, 0, 'x'), ('t_b', '003C', 1, 0, 'x')`,
+			} {
+				if _, err := s.DB.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := p.UpTo(ctx, 25); err != nil {
+				t.Fatal(err)
+			}
+			groups, err := s.ReasonGroups(ctx, "t_a", 7)
+			if err != nil || len(groups) != 2 || groups[0].ReasonCode != "invalid_phone" || groups[0].Count != 2 || groups[0].Example != "a" ||
+				groups[1].ReasonCode != "platform_wins" || groups[1].Count != 1 {
+				t.Errorf("groups after the migration = %+v, %v; want invalid_phone 2 (example a), platform_wins 1", groups, err)
+			}
+			for tn, want := range map[string]int64{"t_a": 2, "t_b": 1} {
+				if pull, _, err := s.OpenFailures(ctx, tn); err != nil || pull != want {
+					t.Errorf("open pull failures of %s after the migration = %d, %v; want %d", tn, pull, err, want)
+				}
+			}
+		})
+	}
+}

@@ -216,6 +216,9 @@ func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID
 		if _, err := q.ExecContext(ctx, `DELETE FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID); err != nil {
 			return mapErr(err)
 		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM sync_run_groups WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID); err != nil {
+			return mapErr(err)
+		}
 		for i, set := range sets[:len(sets)-1] { // API calls still add up
 			col, _, _ := strings.Cut(set, " = ")
 			sets[i] = col + " = $" + strconv.Itoa(i+3)
@@ -273,6 +276,45 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 			return mapErr(err)
 		}
 	}
+	return s.countRunRecords(ctx, q, tenantID, recs)
+}
+
+// countRunRecords adds recs to their runs' counts by kind and reason
+// (sync_run_groups), one row per group: what ReasonGroups reads.
+func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
+	type key struct {
+		run          int64
+		kind, reason string
+	}
+	type group struct {
+		example string
+		count   int64
+	}
+	groups := map[key]*group{}
+	var order []key
+	for _, r := range recs {
+		k := key{r.RunID, string(r.Kind), r.ReasonCode}
+		g := groups[k]
+		if g == nil {
+			g = &group{example: r.Reason}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.count++
+		g.example = min(g.example, r.Reason)
+	}
+	least := "MIN"
+	if s.Dialect == Postgres {
+		least = "LEAST"
+	}
+	for _, k := range order {
+		g := groups[k]
+		if _, err := q.ExecContext(ctx, `INSERT INTO sync_run_groups (run_id, tenant_id, kind, reason_code, example, count) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (run_id, kind, reason_code) DO UPDATE SET count = sync_run_groups.count + excluded.count,
+			example = `+least+`(sync_run_groups.example, excluded.example)`, k.run, tenantID, k.kind, k.reason, g.example, g.count); err != nil {
+			return mapErr(err)
+		}
+	}
 	return nil
 }
 
@@ -315,8 +357,10 @@ func (s *Store) RunRecords(ctx context.Context, tenantID string, runID int64, ki
 
 // ReasonGroups counts a run's records by kind and reason.
 func (s *Store) ReasonGroups(ctx context.Context, tenantID string, runID int64) ([]ReasonGroup, error) {
-	rows, err := s.db().QueryContext(ctx, `SELECT kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records
-		WHERE tenant_id = $1 AND run_id = $2 GROUP BY kind, reason_code ORDER BY COUNT(*) DESC, kind, reason_code`, tenantID, runID)
+	// The counts kept as entries are written: a client polls this while a
+	// run logs hundreds of thousands of entries (issue 14).
+	rows, err := s.db().QueryContext(ctx, `SELECT kind, reason_code, example, count FROM sync_run_groups
+		WHERE tenant_id = $1 AND run_id = $2 ORDER BY count DESC, kind, reason_code`, tenantID, runID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -363,11 +407,46 @@ func csvSafe(s string) string {
 // PruneRunRecords deletes per-record entries older than before (retention)
 // and returns how many went.
 func (s *Store) PruneRunRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db().ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return res.RowsAffected()
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		// The runs that lose entries have their counts by reason counted
+		// again from what is left.
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT run_id FROM sync_run_records WHERE created_at < $1`, micros(before))
+		if err != nil {
+			return mapErr(err)
+		}
+		var runs []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			runs = append(runs, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sync_run_records WHERE created_at < $1`, micros(before))
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, id := range runs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sync_run_groups WHERE run_id = $1`, id); err != nil {
+				return mapErr(err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_run_groups (run_id, tenant_id, kind, reason_code, example, count)
+				SELECT run_id, MIN(tenant_id), kind, reason_code, MIN(reason), COUNT(*) FROM sync_run_records WHERE run_id = $1 GROUP BY run_id, kind, reason_code`, id); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // PullRetry is a Salesforce record whose sync to the platform failed and
@@ -408,6 +487,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	var delta int64 // rows added less rows deleted: pull_retry_counts
 	for start := 0; start < len(ids); start += 300 {
 		chunk := ids[start:min(start+300, len(ids))]
 		// Earlier attempts of the whole chunk in one query, then one
@@ -432,6 +512,10 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			attempts[id] = n
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err)
+		}
+		delta += int64(len(chunk) - len(attempts))
 		const per = 5
 		vals := make([]string, 0, len(chunk))
 		args = make([]any, 0, len(chunk)*per)
@@ -452,11 +536,22 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			args = append(args, id)
 		}
 		cond, args := s.in("salesforce_id", args, 2)
-		if _, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...); err != nil {
+		res, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
+		if err != nil {
 			return mapErr(err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr(err)
+		}
+		delta -= n
 	}
-	return nil
+	if delta == 0 {
+		return nil
+	}
+	_, err := s.execTx(ctx, tx, `INSERT INTO pull_retry_counts (tenant_id, n) VALUES ($1, $2)
+		ON CONFLICT (tenant_id) DO UPDATE SET n = pull_retry_counts.n + excluded.n`, tenantID, delta)
+	return mapErr(err)
 }
 
 // ClearPullRetries makes failed pull records of a tenant due now ("retry

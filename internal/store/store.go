@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -59,7 +60,15 @@ type Store struct {
 	// rehearsal, when set, is the one transaction every statement of this
 	// Store runs in; see Rehearse.
 	rehearsal *sql.Tx
+	// writes counts committed write transactions; see Writes.
+	writes atomic.Int64
 }
+
+// Writes counts the write transactions this Store has committed: each
+// transaction it ran (Tx, the contact write path), and each write
+// statement it ran outside one. The engine's tests bound the transactions
+// of a real-time batch with it.
+func (s *Store) Writes() int64 { return s.writes.Load() }
 
 // db is what a statement outside a transaction runs on.
 func (s *Store) db() querier {
@@ -67,16 +76,21 @@ func (s *Store) db() querier {
 		return s.rehearsal
 	}
 	if s.reader != nil {
-		return splitDB{w: s.DB, r: s.reader}
+		return splitDB{w: s.DB, r: s.reader, writes: &s.writes}
 	}
-	return s.DB
+	return splitDB{w: s.DB, r: s.DB, writes: &s.writes}
 }
 
 // splitDB sends statements that begin with SELECT to the read-only pool
 // and everything else to the writer. Outside a transaction a read on
 // another connection sees every committed write (WAL), as it would on
 // the writer.
-type splitDB struct{ w, r *sql.DB }
+//
+// It counts the statements it sends to the writer (Store.Writes).
+type splitDB struct {
+	w, r   *sql.DB
+	writes *atomic.Int64
+}
 
 func isSelect(q string) bool {
 	q = strings.TrimLeft(q, " \t\r\n")
@@ -87,6 +101,7 @@ func (d splitDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.
 	if isSelect(q) {
 		return d.r.QueryContext(ctx, q, args...)
 	}
+	d.writes.Add(1)
 	return d.w.QueryContext(ctx, q, args...)
 }
 
@@ -94,10 +109,12 @@ func (d splitDB) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 	if isSelect(q) {
 		return d.r.QueryRowContext(ctx, q, args...)
 	}
+	d.writes.Add(1)
 	return d.w.QueryRowContext(ctx, q, args...)
 }
 
 func (d splitDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	d.writes.Add(1)
 	return d.w.ExecContext(ctx, q, args...)
 }
 
@@ -324,7 +341,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return mapErr(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	s.writes.Add(1)
+	return nil
 }
 
 // in turns `col IN (…)` over args[from-1:] (the values, numbered from
@@ -438,7 +459,11 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, fn func(tx *sql.Tx
 	if err := withTenant(tx); err != nil {
 		return err
 	}
-	return mapErr(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	s.writes.Add(1)
+	return nil
 }
 
 // UniqueViolation reports a unique-constraint failure, naming the

@@ -15,7 +15,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -392,9 +395,13 @@ func benchCDCLatency(b *testing.B, d store.Dialect, tenants, rate, secs int) {
 }
 
 // BenchmarkCDCIdleSubscriptions holds 1,000 idle subscriptions (one per
-// tenant, each its own org) in this process and reports the RSS they add,
-// the total RSS (the emulator's orgs included), and the CPU used while
-// idle. Targets: RSS ≤ 300 MB, CPU near zero.
+// tenant, each its own org) in a subscribing process of their own — the
+// test binary run again (TestCDCChildProcess), as `sfsync worker` would
+// hold them — while the emulator and its 1,000 orgs stay in this process.
+// It reports the subscribing process's RSS (after a GC, and its peak),
+// its CPU while idle (keep-alives every 60 s per stream included), and
+// this process's RSS (emulator, store, harness) apart. Targets: RSS ≤
+// 300 MB, CPU near zero.
 func BenchmarkCDCIdleSubscriptions(b *testing.B) {
 	if testing.Short() {
 		b.Skip("benchmark")
@@ -410,31 +417,58 @@ func BenchmarkCDCIdleSubscriptions(b *testing.B) {
 				for i := range n {
 					ts = append(ts, f.addTenant(b, i, 0))
 				}
-				settle()
-				rss0 := rssMB()
-				s, _ := f.streamer(b, "bench")
+				child := f.child(b, "idle")
 				f.waitStreaming(b, ts, 5*time.Minute)
-				if held := len(s.Held()); held != n {
-					b.Fatalf("held %d subscriptions, want %d", held, n)
+				held := 0
+				for _, t := range ts {
+					if rs, err := f.store.GetRealtimeStream(f.ctx, t.id); err == nil && rs.LeaseOwner == "idle" {
+						held++
+					}
 				}
-				settle()
+				if held != n {
+					b.Fatalf("the subscribing process holds %d subscriptions, want %d", held, n)
+				}
 				time.Sleep(2 * time.Second)
-				cpu0, wall0 := cpuSeconds(), time.Now()
+				cpu0, wall0 := procCPUSeconds(strconv.Itoa(child.Process.Pid)), time.Now()
 				b.StartTimer()
 				time.Sleep(idle)
 				b.StopTimer()
-				cpu := cpuSeconds() - cpu0
+				cpu := procCPUSeconds(strconv.Itoa(child.Process.Pid)) - cpu0
+				wall := time.Since(wall0)
+				// The child collects garbage and returns it to the OS on
+				// SIGUSR1 (and writes a heap profile if asked), as settle()
+				// does here.
+				if err := child.Process.Signal(syscall.SIGUSR1); err != nil {
+					b.Fatal(err)
+				}
+				time.Sleep(2 * time.Second)
+				rss, peak := procStatusKBOf(child.Process.Pid, "VmRSS")/1024, procStatusKBOf(child.Process.Pid, "VmHWM")/1024
 				settle()
-				rss := rssMB()
 				reportLoad(b)
-				b.ReportMetric(rss-rss0, "subs_rss_MB")
-				b.ReportMetric(rss, "rss_MB")
-				b.ReportMetric(cpu/time.Since(wall0).Seconds()*100, "idle_cpu_%")
-				b.Logf("%s: %d subscriptions: RSS %.0f MB (+%.0f MB for the subscriptions), CPU %.2f s over %s idle (emulator keep-alives included)",
-					d, n, rss, rss-rss0, cpu, idle)
+				b.ReportMetric(rss, "subs_rss_MB")
+				b.ReportMetric(peak, "subs_peak_MB")
+				b.ReportMetric(rssMB(), "emulator_rss_MB")
+				b.ReportMetric(cpu/wall.Seconds()*100, "idle_cpu_%")
+				b.Logf("%s: %d subscriptions in their own process: RSS %.0f MB (peak %.0f MB), CPU %.2f s over %s idle; the emulator's process (1 org per tenant, the store, the harness): %.0f MB",
+					d, n, rss, peak, cpu, wall.Round(time.Second), rssMB())
 			}
 		})
 	}
+}
+
+// procStatusKBOf reads a /proc/<pid>/status field in kB.
+func procStatusKBOf(pid int, key string) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return v
+		}
+	}
+	return 0
 }
 
 // BenchmarkCDCKill9 streams changes (10,000 by default, 10 to each of
@@ -486,8 +520,48 @@ func TestCDCChildProcess(t *testing.T) {
 	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(slog.DiscardHandler)}
 	st := &syncer.Streamer{Engine: eng, Owner: os.Getenv(cdcChildEnv), Endpoint: os.Getenv("SFSYNC_CDC_ENDPOINT"), TLS: &tls.Config{RootCAs: pool},
 		ScanEvery: time.Second}
+	// SIGUSR1: collect garbage and return it to the OS, so the parent
+	// reads a settled RSS; with SFSYNC_BENCH_CDC_HEAPPROFILE set, write a
+	// heap profile there too.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			settle()
+			objects, live := readHeap()
+			fmt.Fprintf(os.Stderr, "subscribing process %s: %d goroutines, heap %.1f MB in objects (%.1f MB live)\n",
+				os.Getenv(cdcChildEnv), runtime.NumGoroutine(), float64(objects)/(1<<20), float64(live)/(1<<20))
+			if path := os.Getenv("SFSYNC_BENCH_CDC_HEAPPROFILE"); path != "" {
+				if fh, err := os.Create(path); err == nil {
+					if err := pprof.WriteHeapProfile(fh); err != nil {
+						t.Logf("heap profile: %v", err)
+					}
+					if err := fh.Close(); err != nil {
+						t.Logf("heap profile: %v", err)
+					}
+				}
+			}
+		}
+	}()
 	fmt.Println("child streaming")
 	_ = st.Run(ctx) // until killed
+}
+
+// child starts a subscribing process named name (the test binary run
+// again, TestCDCChildProcess) on the bench's store and emulator; it is
+// killed when the benchmark ends.
+func (f *cdcBench) child(b *testing.B, name string) *exec.Cmd {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCDCChildProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), cdcChildEnv+"="+name, "SFSYNC_CDC_DSN="+f.dsn, "SFSYNC_CDC_KEY="+base64.StdEncoding.EncodeToString(f.key),
+		"SFSYNC_CDC_CLIENT_ID="+f.app.ClientID, "SFSYNC_CDC_CLIENT_SECRET="+f.app.ClientSecret, "SFSYNC_CDC_EMULATOR="+f.url,
+		"SFSYNC_CDC_CERT="+f.certFile, "SFSYNC_CDC_ENDPOINT="+f.endpoint)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
 }
 
 func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
@@ -495,19 +569,7 @@ func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
 	f := newCDCBench(b, d)
 	contacts := min(1000, total)
 	t := f.addTenant(b, 0, contacts)
-	start := func(name string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCDCChildProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), cdcChildEnv+"="+name, "SFSYNC_CDC_DSN="+f.dsn, "SFSYNC_CDC_KEY="+base64.StdEncoding.EncodeToString(f.key),
-			"SFSYNC_CDC_CLIENT_ID="+f.app.ClientID, "SFSYNC_CDC_CLIENT_SECRET="+f.app.ClientSecret, "SFSYNC_CDC_EMULATOR="+f.url,
-			"SFSYNC_CDC_CERT="+f.certFile, "SFSYNC_CDC_ENDPOINT="+f.endpoint)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
-	first := start("first")
+	first := f.child(b, "first")
 	f.waitStreaming(b, []*cdcTenant{t}, 2*time.Minute)
 
 	rate := 1000
@@ -525,7 +587,7 @@ func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
 			_ = first.Wait()
 			rs, _ := f.store.GetRealtimeStream(f.ctx, t.id)
 			replayAtKill = rs.ReplayID
-			start("second")
+			f.child(b, "second")
 		}
 		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)

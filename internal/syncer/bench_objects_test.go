@@ -40,7 +40,7 @@ func BenchmarkFirstSyncByObject(b *testing.B) {
 		for _, object := range []syncconf.ObjectChoice{syncconf.ObjectContact, syncconf.ObjectLead, syncconf.ObjectPersonAccount} {
 			b.Run(fmt.Sprintf("%s/%s/%s", d, object, sizeLabel(n)), func(b *testing.B) {
 				for range b.N {
-					firstSyncOwnProcessOf(b, bin, d, n, 0, object)
+					firstSyncOwnProcessOf(b, bin, d, n, 0, true, object)
 				}
 			})
 		}

@@ -44,6 +44,38 @@ func BenchmarkFirstSyncProductPath(b *testing.B) {
 	benchFirstSyncOwnProcess(b, 0)
 }
 
+// BenchmarkCensusCost measures what the identity census costs (issue 11:
+// at most 10% more time and 20% more API calls than the first sync
+// without it): the product path's first sync (BenchmarkFirstSyncProductPath)
+// on SQLite, with the census and with the same engine made to skip it
+// (syncer.WithoutCensus, a switch only tests have), alternated twice in
+// one run so that both meet the same machine. 100k; 1M with
+// SFSYNC_BENCH_LARGE=1.
+func BenchmarkCensusCost(b *testing.B) {
+	if testing.Short() {
+		b.Skip("benchmark")
+	}
+	sizes := []int{100_000}
+	if os.Getenv("SFSYNC_BENCH_LARGE") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	bin := filepath.Join(b.TempDir(), "sfsync")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
+		b.Fatalf("build sfsync: %v\n%s", err, out)
+	}
+	for _, n := range sizes {
+		for round := 1; round <= 2; round++ {
+			for _, census := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%dk/census=%v/round%d", n/1000, census, round), func(b *testing.B) {
+					for range b.N {
+						firstSyncOwnProcess(b, bin, store.SQLite, n, 0, census)
+					}
+				})
+			}
+		}
+	}
+}
+
 func benchFirstSyncOwnProcess(b *testing.B, bulkThreshold int64) {
 	if testing.Short() {
 		b.Skip("benchmark")
@@ -60,7 +92,7 @@ func benchFirstSyncOwnProcess(b *testing.B, bulkThreshold int64) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("%s/%dk", d, n/1000), func(b *testing.B) {
 				for range b.N {
-					firstSyncOwnProcess(b, bin, d, n, bulkThreshold)
+					firstSyncOwnProcess(b, bin, d, n, bulkThreshold, true)
 				}
 			})
 		}
@@ -132,15 +164,15 @@ func procCPUSeconds(pid string) float64 {
 	return (u + k) / 100
 }
 
-func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64) {
-	firstSyncOwnProcessOf(b, bin, d, n, bulkThreshold, syncconf.ObjectContact)
+func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64, withCensus bool) {
+	firstSyncOwnProcessOf(b, bin, d, n, bulkThreshold, withCensus, syncconf.ObjectContact)
 }
 
 // firstSyncOwnProcessOf is firstSyncOwnProcess with the object chosen:
 // the emulator process generates about n/0.7 records of it (70% carry a
 // member number, the identity) and the configuration names its fields
 // (benchObjectConfig).
-func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64, object syncconf.ObjectChoice) {
+func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64, withCensus bool, object syncconf.ObjectChoice) {
 	b.StopTimer()
 	ctx := context.Background()
 	s := storetest.Open(b, d) // skips (loudly) without PostgreSQL
@@ -172,6 +204,9 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	}
 	census := &censusLog{}
 	eng := &syncer.Engine{Store: s, Conn: conn, Logger: slog.New(census), BulkThreshold: bulkThreshold, SliceDuration: time.Hour}
+	if !withCensus {
+		syncer.WithoutCensus(eng)
+	}
 	cfg := syncconf.Config{
 		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
 			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},
@@ -210,6 +245,7 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	b.ReportMetric(emuCPU, "emulator_cpu_s")
 	b.ReportMetric(census.seconds, "census_s")
 	b.ReportMetric(census.calls, "census_calls")
+	b.ReportMetric(census.wait, "census_bulk_wait_s")
 	reportLoad(b)
 	if done.Processed == 0 || done.Counts.Created == 0 {
 		b.Fatalf("the first sync of %s processed %d records and created %d: %s", object, done.Processed, done.Counts.Created, done.Message)
@@ -217,7 +253,7 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 }
 
 // censusLog keeps the figures of the engine's "identity census" line.
-type censusLog struct{ seconds, calls float64 }
+type censusLog struct{ seconds, wait, calls float64 }
 
 func (c *censusLog) Enabled(context.Context, slog.Level) bool { return true }
 func (c *censusLog) WithAttrs([]slog.Attr) slog.Handler       { return c }
@@ -230,6 +266,8 @@ func (c *censusLog) Handle(_ context.Context, r slog.Record) error {
 		switch a.Key {
 		case "seconds":
 			c.seconds += a.Value.Float64()
+		case "bulk_wait_seconds":
+			c.wait += a.Value.Float64()
 		case "api_calls":
 			c.calls += float64(a.Value.Int64())
 		}

@@ -7,6 +7,10 @@ package syncer_test
 //
 //	go test -run '^$' -bench 'FirstSync|Incremental|Push' -benchtime 1x -timeout 60m ./internal/syncer/
 //	SFSYNC_BENCH_LARGE=1 go test -run '^$' -bench 'FirstSync/.*1M' -benchtime 1x -timeout 60m ./internal/syncer/
+//	SFSYNC_BENCH_FIRSTSYNC_N=400000 go test -run '^$' -bench 'FirstSync/sqlite/n400000' -benchtime 1x -cpuprofile cpu.out ./internal/syncer/
+//
+// The last form adds runs of any size on the product's read path (Bulk
+// API 2.0 above 50,000), to compare CPU profiles' shares across sizes.
 //
 // Memory method (BenchmarkFirstSync). The emulator's contacts live in the
 // same process as the engine, so the process's RSS is split this way:
@@ -339,6 +343,23 @@ func BenchmarkFirstSync(b *testing.B) {
 		{"sqlite/1M-bulk", store.SQLite, 1_000_000, true},
 		{"postgres/100k", store.Postgres, 100_000, false},
 		{"postgres/1M", store.Postgres, 1_000_000, false},
+	}
+	// SFSYNC_BENCH_FIRSTSYNC_N adds runs of another size on the product's
+	// read path (e.g. 300000, to compare CPU profiles' shares with 100k's).
+	if v, err := strconv.Atoi(os.Getenv("SFSYNC_BENCH_FIRSTSYNC_N")); err == nil && v > 0 {
+		cases = append(cases,
+			struct {
+				name    string
+				dialect store.Dialect
+				n       int
+				bulk    bool
+			}{fmt.Sprintf("sqlite/n%d-bulk", v), store.SQLite, v, true},
+			struct {
+				name    string
+				dialect store.Dialect
+				n       int
+				bulk    bool
+			}{fmt.Sprintf("postgres/n%d-bulk", v), store.Postgres, v, true})
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -143,13 +143,37 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 		tab.add(key, id)
 	}
 	var sp *spool
+	var waited time.Duration  // until the Bulk API job was complete
 	var kept []map[string]any // REST: the records, for the queue's snapshots
 	if total > min(censusRESTMax, e.bulkThreshold()) {
 		rows, err := s.client.BulkQuery(ctx, q, salesforce.BulkQueryOptions{})
 		if err != nil {
 			return nil, err
 		}
-		sp, err = spoolRows(rows, addRec)
+		waited = time.Since(started)
+		// Only the columns the census reads are put in a record (a few
+		// of the scope's), into one map reused for every row.
+		var pick []int
+		small := map[string]any{}
+		sp, err = spoolRows(rows, func(cols, row []string) {
+			if pick == nil {
+				pick = []int{}
+				for i, c := range cols {
+					switch {
+					case c == "Id", strings.EqualFold(c, identity.sfField),
+						c == "IsConverted", c == "ConvertedContactId", c == "ConvertedAccountId":
+						pick = append(pick, i)
+					}
+				}
+			}
+			clear(small)
+			for _, i := range pick {
+				if i < len(row) && row[i] != "" {
+					small[cols[i]] = row[i]
+				}
+			}
+			addRec(small)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +306,7 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 	// What the census cost, beside the pass it precedes (BENCHMARKS.md).
 	e.log().InfoContext(ctx, "identity census", "tenant_id", s.tenantID, "run_id", s.run.ID, "records", records,
 		"shared_values", len(groups), "released", len(release), "api_calls", s.client.Calls()-calls0,
-		"seconds", time.Since(started).Seconds(), "bulk", sp != nil)
+		"seconds", time.Since(started).Seconds(), "bulk_wait_seconds", waited.Seconds(), "bulk", sp != nil)
 	return sp, nil
 }
 

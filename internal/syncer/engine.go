@@ -85,6 +85,10 @@ type Engine struct {
 	// DriftRangeSize is the number of links per range a drift check
 	// compares (DefaultDriftRangeSize).
 	DriftRangeSize int
+
+	// noCensus skips the identity census (set only by the benchmark that
+	// measures what the census costs; export_test.go).
+	noCensus bool
 }
 
 func (e *Engine) now() time.Time {

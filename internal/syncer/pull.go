@@ -470,10 +470,12 @@ func (e *Engine) pullFull(ctx context.Context, s *session) error {
 		// records share, wherever they fall (a resumed pass did this in
 		// its first job). A census read through the Bulk API is the pass's
 		// read too.
-		if sp, err = e.census(ctx, s, run.Total); err != nil {
-			return err
+		if !e.noCensus {
+			if sp, err = e.census(ctx, s, run.Total); err != nil {
+				return err
+			}
+			defer sp.Close()
 		}
-		defer sp.Close()
 		if err := e.followEarlierMerges(ctx, s, run.StartedAt); err != nil {
 			return err
 		}
@@ -649,11 +651,12 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 	}
 	var prog RunProgress
 	var logs []RunRecord
-	var unlink []string
+	var unlink, freed []string
 	var keep []store.Link
 	for _, l := range links {
 		if !alive[l.SalesforceID] {
 			unlink = append(unlink, l.SalesforceID)
+			freed = append(freed, l.ContactID)
 			prog.Counts.Unlinked++
 			logs = append(logs, RunRecord{RunID: s.run.ID, Kind: KindUnlinked, SalesforceID: l.SalesforceID, ContactID: l.ContactID,
 				ReasonCode: "deleted_in_salesforce", Reason: "deleted in Salesforce; the platform contact is kept and unlinked"})
@@ -680,7 +683,16 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
-	return err
+	if err != nil || len(freed) == 0 {
+		return err
+	}
+	// Newcomers held against the unlinked pairs are free to match now, as
+	// when an incremental pull sees the deletion.
+	waiting, err := e.Store.HeldForContacts(ctx, t, freed)
+	if err != nil {
+		return err
+	}
+	return e.hold(ctx, s, nil, waiting)
 }
 
 // pullIncremental reads what changed since the cursor (minus the
@@ -845,12 +857,58 @@ type page struct {
 	// checkpoint: the last Id is saved as the run's checkpoint (a full
 	// pass ordered by Id; not a Bulk API result, whose order is not Id's).
 	checkpoint bool
-	// apiCalls are added to the run with the page (a change event batch's
-	// read by Id; a pull counts its calls when the run ends).
-	apiCalls int64
+	// apiCalls, when set, gives the Salesforce calls added to the run
+	// with the page: a change event batch's, its read by Id and the
+	// identity checks of its newcomers (a pull counts its calls when the
+	// run ends).
+	apiCalls func() int64
+	// links and contacts, when set, were read for the page's records
+	// just before (a change event batch applied from its events, with no
+	// call to Salesforce between): not read again.
+	links    map[string]store.Link
+	contacts map[string]contact.Contact
 	// onCommit runs inside the page's transaction (a change event batch
 	// stores its replay ID there).
 	onCommit func(tx *sql.Tx) error
+}
+
+// loadLinks returns the links of the page's records.
+func (pg *page) loadLinks(ctx context.Context, st *store.Store, tenantID string) (map[string]store.Link, error) {
+	if pg.links == nil {
+		return st.LinksBySalesforceID(ctx, tenantID, pg.ids)
+	}
+	out := make(map[string]store.Link, len(pg.ids))
+	for _, id := range pg.ids {
+		if l, ok := pg.links[id]; ok {
+			out[id] = l
+		}
+	}
+	return out, nil
+}
+
+// loadContacts returns the platform contacts of ids (the page's linked
+// ones).
+func (pg *page) loadContacts(ctx context.Context, st *store.Store, tenantID string, ids []string) (map[string]contact.Contact, error) {
+	if pg.contacts == nil {
+		return st.GetContacts(ctx, tenantID, ids)
+	}
+	out := make(map[string]contact.Contact, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if c, ok := pg.contacts[id]; ok {
+			out[id] = c
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := st.GetContacts(ctx, tenantID, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, more)
+	}
+	return out, nil
 }
 
 // prepare works out what needs no database: each record's ID, deletion,
@@ -858,15 +916,30 @@ type page struct {
 // platform's form. It only reads the session, so it runs on the reading
 // goroutine.
 func (s *session) prepare(recs []map[string]any, sc *scope) *page {
+	return s.preparePartial(recs, sc, nil)
+}
+
+// preparePartial is prepare for a page in which some records are not
+// whole: present[id], when set, says which mappings (by index) the record
+// carries — a change event's changed fields, applied without reading the
+// record (issue 15). Such a record is linked and in scope (its event
+// touched no condition's field); mappings it does not carry keep the
+// link's values, and without its identity field its identity is the
+// link's.
+func (s *session) preparePartial(recs []map[string]any, sc *scope, present map[string][]bool) *page {
 	pg := &page{items: make([]*pullItem, 0, len(recs)), ids: make([]string, 0, len(recs))}
 	for _, rec := range recs {
 		id, _ := rec["Id"].(string)
 		if id == "" {
 			continue
 		}
-		it := &pullItem{sfID: id, rec: rec}
+		it := &pullItem{sfID: id, rec: rec, present: present[id]}
 		pg.items = append(pg.items, it)
 		pg.ids = append(pg.ids, id)
+		if it.present != nil {
+			s.preparePresent(it, rec)
+			continue
+		}
 		if del, _ := rec["IsDeleted"].(bool); del {
 			it.deleted = true
 			it.master, _ = fieldValue(rec, "MasterRecordId").(string)
@@ -922,6 +995,33 @@ func (s *session) prepare(recs []map[string]any, sc *scope) *page {
 	return pg
 }
 
+// preparePresent prepares a record that carries only the mappings
+// it.present marks.
+func (s *session) preparePresent(it *pullItem, rec map[string]any) {
+	it.inScope = true
+	if it.present[0] {
+		keyVal, err := s.maps[0].fromSalesforce(rec)
+		it.key, _ = keyVal.(string)
+		it.keyErr = err
+		if err == nil && it.key == "" {
+			it.inScope = false // blanked: as the pull treats a record without one
+		}
+	}
+	it.modstamp = parseSFTime(fieldValue(rec, "SystemModstamp"))
+	it.lastModified = parseSFTime(fieldValue(rec, "LastModifiedDate"))
+	it.vals = make([]pulled, len(s.maps))
+	for i, m := range s.maps {
+		v := &it.vals[i]
+		if !it.present[i] {
+			v.absent = true
+			continue
+		}
+		if v.v, v.err = m.fromSalesforce(rec); v.err == nil {
+			v.canon, v.json = canon(v.v), jsonable(v.v)
+		}
+	}
+}
+
 // pulled is one mapping's value of a record, in the platform's form, with
 // its comparable and stored forms.
 type pulled struct {
@@ -929,6 +1029,9 @@ type pulled struct {
 	err   error
 	canon string
 	json  any
+	// absent: a partial record (a change event's fields) does not carry
+	// this mapping's field; the link's value stands.
+	absent bool
 }
 
 // pullItem is one Salesforce record on its way to the platform.
@@ -958,6 +1061,9 @@ type pullItem struct {
 	link      *store.Link    // existing link
 	contactID string         // matched or linked contact
 	done      bool           // decided without a write
+	// present is set for a partial record (see preparePartial): the
+	// mappings it carries, by index.
+	present []bool
 	// needPush: the platform holds values Salesforce lacks (found at a
 	// first match); an outbox entry asks the push to send them.
 	needPush bool
@@ -1003,7 +1109,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, it := range items {
 		byID[it.sfID] = it
 	}
-	links, err := e.Store.LinksBySalesforceID(ctx, t, ids)
+	links, err := pg.loadLinks(ctx, e.Store, t)
 	if err != nil {
 		return err
 	}
@@ -1027,7 +1133,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	for _, l := range links {
 		linkedCIDs = append(linkedCIDs, l.ContactID)
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, linkedCIDs)
+	contacts, err := pg.loadContacts(ctx, e.Store, t, linkedCIDs)
 	if err != nil {
 		return err
 	}
@@ -1037,6 +1143,16 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	var freed []string
 	var unlinked []*pullItem // in scope, with a key, not linked: matched by identity
 	for _, it := range items {
+		if it.present != nil {
+			l, ok := links[it.sfID]
+			if _, live := contacts[l.ContactID]; !ok || !live || l.OutOfScope {
+				// A partial record needs its link as it was when the feed
+				// looked: read whole by the next poll instead.
+				it.done = true
+				failedRetry[it.sfID] = "the change event could not be applied without reading the record"
+				continue
+			}
+		}
 		if l, ok := links[it.sfID]; ok {
 			it.link = &l
 			it.contactID = l.ContactID
@@ -1047,7 +1163,8 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				it.link, it.contactID, it.relinked = nil, "", true
 			}
 		}
-		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && canon(it.key) != canon(it.link.SFValues[identity.key])) {
+		keyKnown := it.present == nil || it.present[0] // a partial record without its identity field keeps the link's
+		if it.link != nil && (it.deleted || it.inScope && it.keyErr == nil && keyKnown && canon(it.key) != canon(it.link.SFValues[identity.key])) {
 			if _, followed := merged[it.sfID]; !followed || it.deleted {
 				freed = append(freed, it.link.ContactID)
 			}
@@ -1122,6 +1239,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	if err != nil {
 		return err
 	}
+	freedSet := make(map[string]bool, len(freed))
+	for _, cid := range freed {
+		freedSet[cid] = true
+	}
 	var contactIDs []string
 	for _, it := range items {
 		if it.done {
@@ -1134,6 +1255,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 					// A newcomer with the value of a linked pair: the link
 					// stays (links are never re-pointed); the newcomer waits.
 					it.done = true
+					if freedSet[cid] {
+						// The pair leaves the value in this very page: read
+						// the newcomer again once the page is applied.
+						release = append(release, it.sfID)
+						continue
+					}
 					groups[it.key] = holdGroup{recs: []map[string]any{it.rec},
 						reason: "%[2]q is the identity value of a platform contact already linked to another Salesforce contact (" + other.SalesforceID + ")"}
 					continue
@@ -1196,6 +1323,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		failed := false
 		for i, m := range s.maps {
 			val := &it.vals[i]
+			if val.absent {
+				continue // a partial record without this field: the link's value stands
+			}
 			if val.err != nil {
 				if !m.pulls {
 					continue // Salesforce's value of a mapping that only pushes: the push decides
@@ -1354,7 +1484,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			cp := ids[len(ids)-1]
 			prog.Checkpoint = &cp
 		}
-		prog.APICalls = pg.apiCalls
+		if pg.apiCalls != nil {
+			prog.APICalls = pg.apiCalls()
+		}
 		if pg.onCommit != nil {
 			if err := pg.onCommit(tx); err != nil {
 				return err

@@ -676,8 +676,8 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			pfItems = append(pfItems, it)
 		}
 	}
+	refused := map[*pushItem]bool{}
 	_, err = e.Store.ApplyContacts(ctx, t, pfOps, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
-		refused := map[*pushItem]bool{}
 		for i, r := range res {
 			if r.Outcome != store.OutcomeFailed {
 				continue
@@ -726,7 +726,26 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// A linked record this push moved off its identity value frees the
+	// newcomers held against its pair, as a pull that sees such an edit
+	// does: they are released and read again by the next pull.
+	var freed []string
+	for _, it := range done {
+		if !refused[it] && it.link != nil && canon(it.link.SFValues[identity.key]) != canon(it.newLink.SFValues[identity.key]) {
+			freed = append(freed, it.c.ID)
+		}
+	}
+	if len(freed) == 0 {
+		return nil
+	}
+	waiting, err := e.Store.HeldForContacts(ctx, t, freed)
+	if err != nil {
+		return err
+	}
+	return e.hold(ctx, s, nil, waiting)
 }
 
 // identityLiterals are the spellings an identity key may have in

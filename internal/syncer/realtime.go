@@ -61,6 +61,12 @@ type Feed struct {
 	// that pull it; watched are the fields an UPDATE must touch to matter.
 	bySF    map[string][]int
 	watched map[string]bool
+	// conds are the (lower-cased) fields the conditions select on: an
+	// event that changes one is applied on the whole record, read by Id.
+	conds map[string]bool
+	// mapFields are, by mapping, the (lower-cased) Salesforce fields each
+	// reads.
+	mapFields [][]string
 	// usageSaved is when the API usage reading was last stored.
 	usageSaved time.Time
 }
@@ -70,9 +76,10 @@ func (e *Engine) NewFeed(tenantID string) *Feed { return &Feed{e: e, tenantID: t
 
 // FeedResult says what a batch did.
 type FeedResult struct {
-	Gap     bool // a gap or overflow event: an incremental pull is owed
-	Fetched int  // records read by Id and applied
-	Dropped int  // events dropped without a read (echoes, irrelevant updates)
+	Gap        bool // a gap or overflow event: an incremental pull is owed
+	Fetched    int  // records read by Id and applied
+	FromEvents int  // records applied from their events' own values, unread
+	Dropped    int  // events dropped without a read (echoes, irrelevant updates)
 }
 
 // Apply applies one batch and stores its replay ID (with the catch-up
@@ -140,60 +147,81 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		}
 	}
 	events = kept
-	var ids, echoIDs []string
-	deleted := map[string]bool{}
-	for _, ev := range events {
+	// Which records each event asks for, in order; echoes of sfsync's own
+	// creates and deletes are dropped, as are updates of fields the
+	// configuration does not read.
+	type target struct {
+		ev *cdc.Event
+		id string
+	}
+	var targets []target
+	var candidates []string
+	for i := range events {
+		ev := &events[i]
 		switch {
-		case ev.Client() == salesforce.DefaultCallClient:
-			if ev.Type == cdc.Create || ev.Type == cdc.Delete {
-				// sfsync's own create (the push links the record) or delete
-				// (the push deletes nothing it does not unlink): the
-				// values are the link's; the poll reads it anyway.
-				res.Dropped++
-				continue
-			}
-			echoIDs = append(echoIDs, ev.RecordIDs...)
-		case ev.Type == cdc.Update && !f.touches(ev):
+		case ev.Client() == salesforce.DefaultCallClient && (ev.Type == cdc.Create || ev.Type == cdc.Delete):
+			// sfsync's own create (the push links the record) or delete
+			// (the push deletes nothing it does not unlink): the
+			// values are the link's; the poll reads it anyway.
 			res.Dropped++
-		default:
-			ids = append(ids, ev.RecordIDs...)
-			if ev.Type == cdc.Delete {
-				for _, id := range ev.RecordIDs {
-					deleted[id] = true
-				}
-			}
+			continue
+		case ev.Client() != salesforce.DefaultCallClient && ev.Type == cdc.Update && !f.touches(*ev):
+			res.Dropped++
+			continue
+		}
+		for _, id := range ev.RecordIDs {
+			targets = append(targets, target{ev, id})
+			candidates = append(candidates, id)
 		}
 	}
-	if len(echoIDs) > 0 {
-		links, err := e.Store.LinksBySalesforceID(ctx, t, echoIDs)
-		if err != nil {
+	// One read of the links and their contacts for the whole batch: the
+	// echo guard compares with them, and an update applied from its own
+	// values needs its record linked.
+	var links map[string]store.Link
+	contacts := map[string]contact.Contact{}
+	if len(candidates) > 0 {
+		if links, err = e.Store.LinksBySalesforceID(ctx, t, candidates); err != nil {
 			return res, err
 		}
 		cids := make([]string, 0, len(links))
 		for _, l := range links {
 			cids = append(cids, l.ContactID)
 		}
-		contacts, err := e.Store.GetContacts(ctx, t, cids)
-		if err != nil {
+		if contacts, err = e.Store.GetContacts(ctx, t, cids); err != nil {
 			return res, err
 		}
-		for _, ev := range events {
-			if ev.Client() != salesforce.DefaultCallClient || ev.Type != cdc.Update && ev.Type != cdc.Undelete {
-				continue
-			}
-			for _, id := range ev.RecordIDs {
-				l, ok := links[id]
-				if ok && ev.Type == cdc.Update && !f.differs(ev, l, contacts[l.ContactID]) {
-					res.Dropped++
-					continue
-				}
-				ids = append(ids, id)
-			}
+	}
+	// A record is applied from its events' own values while every event
+	// of it in the batch allows that (partial); else it is read whole by
+	// Id (whole), once for the batch.
+	partial := map[string]*eventRecord{}
+	whole := map[string]bool{}
+	deleted := map[string]bool{}
+	var ids []string
+	for _, tg := range targets {
+		ev, id := tg.ev, tg.id
+		l, linked := links[id]
+		if ev.Client() == salesforce.DefaultCallClient && ev.Type == cdc.Update && linked && !f.differs(*ev, l, contacts[l.ContactID]) {
+			res.Dropped++
+			continue
 		}
+		if ev.Type == cdc.Delete {
+			deleted[id] = true
+		}
+		if whole[id] {
+			continue
+		}
+		_, live := contacts[l.ContactID]
+		if f.addEvent(partial, id, *ev, linked && live && !l.OutOfScope) {
+			continue
+		}
+		whole[id] = true
+		delete(partial, id)
+		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(partial) == 0 {
 		return res, save()
 	}
 	calls0 := s.client.Calls()
@@ -222,8 +250,21 @@ func (f *Feed) Apply(ctx context.Context, b cdc.Batch) (FeedResult, error) {
 		}
 	}
 	res.Fetched = len(recs)
-	pg := s.prepare(recs, f.sc)
-	pg.apiCalls = s.client.Calls() - calls0
+	present := make(map[string][]bool, len(partial))
+	for id, p := range partial {
+		recs = append(recs, p.rec)
+		if p.present != nil {
+			present[id] = p.present
+		}
+	}
+	res.FromEvents = len(partial)
+	pg := s.preparePartial(recs, f.sc, present)
+	if len(ids) == 0 {
+		// Nothing was read from Salesforce since the links and contacts
+		// were: the page uses them.
+		pg.links, pg.contacts = links, contacts
+	}
+	pg.apiCalls = func() int64 { return s.client.Calls() - calls0 }
 	pg.onCommit = func(tx *sql.Tx) error {
 		if b.LatestReplayID == nil {
 			return nil
@@ -293,10 +334,17 @@ func (f *Feed) warm(ctx context.Context, st store.SyncState) error {
 	if _, ok := s.describe.Field("MasterRecordId"); ok {
 		extra = append(extra, "MasterRecordId")
 	}
-	watched := map[string]bool{}
+	watched, conds := map[string]bool{}, map[string]bool{}
 	for _, c := range s.cfg.Conditions {
 		extra = append(extra, c.SalesforceField)
 		watched[c.SalesforceField] = true
+		conds[strings.ToLower(c.SalesforceField)] = true
+	}
+	mapFields := make([][]string, len(s.maps))
+	for i, m := range s.maps {
+		for _, n := range m.sfFields() {
+			mapFields[i] = append(mapFields[i], strings.ToLower(n))
+		}
 	}
 	fields, err := s.selectList(extra...)
 	if err != nil {
@@ -310,7 +358,190 @@ func (f *Feed) warm(ctx context.Context, st store.SyncState) error {
 		}
 	}
 	f.sess, f.version, f.fields, f.sc, f.bySF, f.watched = s, st.ConfigVersion, fields, sc, bySF, watched
+	f.conds, f.mapFields = conds, mapFields
 	return nil
+}
+
+// eventRecord is a record built from its events' values: whole (from a
+// CREATE or UNDELETE, which carry every field) or, for a linked record,
+// partial — the fields the configuration reads that its UPDATE events
+// changed.
+type eventRecord struct {
+	rec     map[string]any
+	present []bool // by mapping: carried by the events; nil for a whole record
+}
+
+// addEvent adds an event's values to the record id in partial, and
+// reports whether it could; linked says the record is linked, in scope,
+// and its contact is there. An UPDATE can be applied from its values to a
+// linked record, or to one this batch created from its event; a CREATE or
+// UNDELETE to any record, whole. Not: a DELETE (the recycle bin has the
+// answer, and the survivor of a merge); an UPDATE that changes a
+// condition's field (the scope is decided on the whole record) or part of
+// what a mapping reads (a name rule's FirstName without LastName); a
+// CREATE whose schema leaves out a field the sync reads (a formula); any
+// value whose event form is not the REST API's (dates, numbers).
+func (f *Feed) addEvent(partial map[string]*eventRecord, id string, ev cdc.Event, linked bool) bool {
+	if ev.CommitTimestamp.IsZero() {
+		return false
+	}
+	switch ev.Type {
+	case cdc.Create, cdc.Undelete:
+		if partial[id] != nil {
+			return false
+		}
+		rec, ok := f.wholeRecord(id, ev)
+		if !ok {
+			return false
+		}
+		partial[id] = &eventRecord{rec: rec}
+		stampFrom(rec, ev)
+		return true
+	case cdc.Update:
+		if p := partial[id]; !linked && (p == nil || p.present != nil) {
+			return false
+		}
+	default:
+		return false
+	}
+	touched := make(map[string]string, len(ev.ChangedFields)+len(ev.NulledFields)) // lower-cased → as named
+	nulled := map[string]bool{}
+	for _, n := range ev.ChangedFields {
+		touched[strings.ToLower(n)] = n
+	}
+	for _, n := range ev.NulledFields {
+		touched[strings.ToLower(n)] = n
+		nulled[strings.ToLower(n)] = true
+	}
+	for n := range touched {
+		if f.conds[n] || readWhole[n] {
+			return false
+		}
+	}
+	vals := map[string]any{}
+	var present []bool
+	for i, names := range f.mapFields {
+		carried := 0
+		for _, n := range names {
+			if _, ok := touched[n]; ok {
+				carried++
+			}
+		}
+		if carried == 0 {
+			continue
+		}
+		if carried < len(names) {
+			return false
+		}
+		for _, n := range names {
+			if nulled[n] {
+				vals[n] = nil
+				continue
+			}
+			v, ok := f.restValue(touched[n], ev.Fields[touched[n]])
+			if !ok {
+				return false
+			}
+			vals[n] = v
+		}
+		if present == nil {
+			present = make([]bool, len(f.mapFields))
+		}
+		present[i] = true
+	}
+	p := partial[id]
+	if p == nil {
+		p = &eventRecord{rec: map[string]any{"Id": id}, present: make([]bool, len(f.mapFields))}
+		partial[id] = p
+	}
+	if p.present == nil {
+		// A record this batch created: its values are whole; drop the
+		// ones of its created form under another spelling.
+		for n := range vals {
+			for k := range p.rec {
+				if strings.EqualFold(k, n) {
+					delete(p.rec, k)
+				}
+			}
+		}
+	}
+	for n, v := range vals {
+		p.rec[n] = v
+	}
+	for i, ok := range present {
+		if p.present != nil {
+			p.present[i] = p.present[i] || ok
+		}
+	}
+	stampFrom(p.rec, ev)
+	return true
+}
+
+// readWhole are fields whose change the pull handles on the whole record:
+// a Lead's conversion (followed to the Contact it became), a merge.
+var readWhole = map[string]bool{"isconverted": true, "convertedcontactid": true, "convertedaccountid": true,
+	"masterrecordid": true, "isdeleted": true}
+
+// restValue reports whether a non-null event value has the REST API's
+// form (a string or a boolean, of a field that is not a date or time).
+func (f *Feed) restValue(name string, v any) (any, bool) {
+	switch v.(type) {
+	case string, bool:
+	default:
+		return nil, false
+	}
+	fd, ok := f.sess.describe.Field(name)
+	if !ok || fd.Type == "date" || fd.Type == "datetime" || fd.Type == "time" {
+		return nil, false
+	}
+	return v, true
+}
+
+// wholeRecord builds a created or undeleted record from its event, when
+// the event's schema carries every field the sync reads and each value
+// has the REST form.
+func (f *Feed) wholeRecord(id string, ev cdc.Event) (map[string]any, bool) {
+	carried := make(map[string]string, len(ev.SchemaFields))
+	for _, n := range ev.SchemaFields {
+		carried[strings.ToLower(n)] = n
+	}
+	rec := map[string]any{"Id": id, "IsDeleted": false}
+	for _, name := range f.fields {
+		switch strings.ToLower(name) {
+		case "id", "isdeleted", "systemmodstamp", "lastmodifieddate", "masterrecordid":
+			continue // set here, or null for a live record
+		}
+		n, ok := carried[strings.ToLower(name)]
+		if !ok {
+			return nil, false
+		}
+		v, ok := ev.Fields[n]
+		if !ok || v == nil {
+			continue // null
+		}
+		if v, ok = f.restValue(n, v); !ok {
+			return nil, false
+		}
+		rec[name] = v
+	}
+	return rec, true
+}
+
+// stampFrom sets a record's SystemModstamp and LastModifiedDate from its
+// event.
+func stampFrom(rec map[string]any, ev cdc.Event) {
+	// The link's SystemModstamp is what the drift check compares with
+	// Salesforce's, to the millisecond: the event's LastModifiedDate (a
+	// user's edit moves both together), else its commit time.
+	at := ev.CommitTimestamp
+	switch v := ev.Fields["LastModifiedDate"].(type) {
+	case int64:
+		at = time.UnixMilli(v)
+	case time.Time:
+		at = v
+	}
+	stamp := at.UTC().Format(time.RFC3339Nano)
+	rec["SystemModstamp"], rec["LastModifiedDate"] = stamp, stamp
 }
 
 // touches reports whether an UPDATE changed a field the configuration

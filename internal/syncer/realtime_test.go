@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -30,6 +31,12 @@ type rtFixture struct {
 }
 
 func setupRealtime(t *testing.T, d store.Dialect, edition sfemu.Edition) *rtFixture {
+	t.Helper()
+	return setupRealtimeN(t, d, edition, 3)
+}
+
+// setupRealtimeN is setupRealtime with n linked members.
+func setupRealtimeN(t *testing.T, d store.Dialect, edition sfemu.Edition, n int) *rtFixture {
 	t.Helper()
 	env := testenv.New(t, testenv.Options{Dialect: d, Edition: edition})
 	env.Connect(t)
@@ -57,14 +64,14 @@ func setupRealtime(t *testing.T, d store.Dialect, edition sfemu.Edition) *rtFixt
 	pool.AppendCertsFromPEM(certPEM)
 	f.endpoint, f.tls = lis.Addr().String(), &tls.Config{RootCAs: pool}
 
-	f.sfMembers(t, 3)
+	f.sfMembers(t, n)
 	f.save(t, memberConfig())
 	run, err := eng.StartInitialSync(f.ctx, env.Tenant.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != 3 {
-		t.Fatalf("first sync created %d, want 3", got.Counts.Created)
+	if got := f.pull(t, run, syncer.ModeFull); got.Counts.Created != int64(n) {
+		t.Fatalf("first sync created %d, want %d", got.Counts.Created, n)
 	}
 	return f
 }
@@ -507,6 +514,169 @@ func TestRealtime_PauseHoldsArrivals(t *testing.T) {
 		f.syncNow(t)
 		if got := f.platformName("M0002"); got != "Paused edit" {
 			t.Errorf("platform name after the resume and a poll: got %q, want %q", got, "Paused edit")
+		}
+	})
+}
+
+// TestRealtime_BatchCostIsBounded holds a batch of change events to a
+// bounded number of Salesforce calls and database transactions, whatever
+// its size: UPDATE events that carry the fields the configuration reads
+// are applied from their own values (no call), the others are read back
+// with one query per 200 records, and the batch (with its replay ID) is
+// one transaction.
+func TestRealtime_BatchCostIsBounded(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		const n = 40
+		f := setupRealtimeN(t, d, "", n)
+		feed := f.eng.NewFeed(f.Tenant.ID)
+		ids := make([]string, n)
+		for i := range n {
+			ids[i] = f.platformSF(t, fmt.Sprintf("M%04d", i))
+		}
+		replay := byte(0)
+		batch := func(events []cdc.Event) cdc.Batch {
+			replay++
+			return cdc.Batch{LatestReplayID: []byte{0, 0, 0, 0, 0, 0, 0, replay}, Events: events}
+		}
+		// change writes LastName (and, with birthdate, Birthdate) in
+		// Salesforce as a user would, and returns the event Salesforce
+		// sends for it.
+		change := func(i int, name string, birthdate bool) cdc.Event {
+			vals := map[string]any{"LastName": name}
+			ev := cdc.Event{Entity: "Contact", Type: cdc.Update, RecordIDs: []string{ids[i]}, CommitTimestamp: time.Now().UTC().Truncate(time.Millisecond),
+				ChangedFields: []string{"LastName", "LastModifiedDate"}, Fields: map[string]any{"LastName": name}}
+			if birthdate {
+				vals["Birthdate"] = "1990-01-02"
+				// An Avro date: days since the epoch, not the REST form.
+				ev.ChangedFields = append(ev.ChangedFields, "Birthdate")
+				ev.Fields["Birthdate"] = int32(7306)
+			}
+			if err := f.Org.ModifyAsHuman(ids[i], vals); err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		}
+		// A first batch opens the real-time run and stores the usage
+		// reading: costs paid once per window, not per batch.
+		if _, err := feed.Apply(f.ctx, batch([]cdc.Event{change(0, "Warm", false)})); err != nil {
+			t.Fatal(err)
+		}
+		measure := func(events []cdc.Event) (syncer.FeedResult, int, int64) {
+			t.Helper()
+			calls0, _ := f.Org.APIUsage()
+			writes0 := f.Store.Writes()
+			res, err := feed.Apply(f.ctx, batch(events))
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls, _ := f.Org.APIUsage()
+			return res, calls - calls0, f.Store.Writes() - writes0
+		}
+
+		var events []cdc.Event
+		for i := range n {
+			events = append(events, change(i, fmt.Sprintf("Streamed %d", i), false))
+		}
+		res, calls, writes := measure(events)
+		if calls != 0 || writes != 1 || res.FromEvents != n || res.Fetched != 0 {
+			t.Errorf("%d UPDATE events carrying their fields: got %d Salesforce calls, %d transactions, %+v; want 0 calls, 1 transaction, %d applied from the events",
+				n, calls, writes, res, n)
+		}
+		for i := range n {
+			if got, want := f.platformName(fmt.Sprintf("M%04d", i)), fmt.Sprintf("Streamed %d", i); got != want {
+				t.Fatalf("platform name of M%04d: got %q, want %q", i, got, want)
+			}
+		}
+		if got := f.stream(t).ReplayID; !slices.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, replay}) {
+			t.Errorf("stored replay ID: got %x, want the batch's", got)
+		}
+
+		// Events whose values are not in the REST form (a date) are read
+		// back: all of them with one query.
+		events = events[:0]
+		for i := range n {
+			events = append(events, change(i, fmt.Sprintf("Dated %d", i), true))
+		}
+		res, calls, writes = measure(events)
+		if calls != 1 || writes != 1 || res.Fetched != n {
+			t.Errorf("%d events read back: got %d Salesforce calls, %d transactions, %+v; want 1 call, 1 transaction, %d read", n, calls, writes, res, n)
+		}
+		if got := f.platform(t, "M0007"); got.Name != "Dated 7" || got.Birthday != "1990-01-02" {
+			t.Errorf("a read-back record: got name %q birthday %v, want Dated 7 with a birthday", got.Name, got.Birthday)
+		}
+	})
+}
+
+// TestRealtime_StreamedUpdateStampsTheLinkAsAPullWould: an UPDATE applied
+// from its own values (no read by Id) leaves the link with Salesforce's
+// SystemModstamp to the millisecond, which the drift check compares, and
+// with the new value, so the next poll finds nothing to do.
+func TestRealtime_StreamedUpdateStampsTheLinkAsAPullWould(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, _ = f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		id := f.platformSF(t, "M0001")
+		calls0, _ := f.Org.APIUsage()
+		if err := f.Org.ModifyAsHuman(id, map[string]any{"LastName": "Streamed"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a streamed change", func() bool { return f.platformName("M0001") == "Streamed" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0 {
+			t.Errorf("Salesforce calls for a streamed UPDATE: got %d, want 0 (applied from the event)", calls-calls0)
+		}
+		links, err := f.Store.LinksBySalesforceID(f.ctx, f.Tenant.ID, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := f.Org.Record(id)
+		want, _ := rec["SystemModstamp"].(time.Time)
+		if got := links[id].SFModstamp; got.UnixMilli() != want.UnixMilli() {
+			t.Errorf("link SystemModstamp: got %v, want Salesforce's %v", got, want)
+		}
+		run := f.syncNow(t)
+		if run.Counts.Updated != 0 || run.Counts.Conflicts != 0 {
+			t.Errorf("the poll after a streamed change: got %+v, want nothing updated", run.Counts)
+		}
+	})
+}
+
+// TestRealtime_StreamedCreateIsAppliedFromItsEvent: a CREATE carries
+// every field, so a contact created in Salesforce reaches the platform
+// without a read by Id — unless a field it carries is not in the REST
+// form (a date), when it is read. Either way a newcomer costs the one
+// query that looks for other records holding its identity value (X3).
+func TestRealtime_StreamedCreateIsAppliedFromItsEvent(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		f := setupRealtime(t, d, "")
+		f.selectContact(t, false)
+		_, _ = f.streamer(t, "p1", f.eng)
+		f.waitCaughtUp(t)
+		calls0, _ := f.Org.APIUsage()
+		f.sfCreate(t, map[string]any{"LastName": "Newcomer", "Member_Number__c": "M0100", "Email": "new@example.com"})
+		waitFor(t, "a streamed create", func() bool { return f.platformName("M0100") == "Newcomer" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0+1 {
+			t.Errorf("Salesforce calls for a streamed CREATE: got %d, want 1 (the identity check; no read by Id)", calls-calls0)
+		}
+		if got := f.platform(t, "M0100"); got.Email != "new@example.com" {
+			t.Errorf("created contact's email: got %q, want new@example.com", got.Email)
+		}
+		calls0, _ = f.Org.APIUsage()
+		f.sfCreate(t, map[string]any{"LastName": "Dated", "Member_Number__c": "M0101", "Birthdate": "1990-01-02"})
+		waitFor(t, "a streamed create with a date", func() bool { return f.platformName("M0101") == "Dated" })
+		if calls, _ := f.Org.APIUsage(); calls != calls0+2 {
+			t.Errorf("Salesforce calls for a streamed CREATE with a date: got %d, want 2 (the identity check, the read by Id)", calls-calls0)
+		}
+		if got := f.platform(t, "M0101"); got.Birthday != "1990-01-02" {
+			t.Errorf("created contact's birthday: got %q, want 1990-01-02", got.Birthday)
+		}
+		run := f.syncNow(t)
+		if run.Counts.Updated != 0 || run.Counts.Created != 0 {
+			t.Errorf("the poll after streamed creates: got %+v, want nothing created or updated", run.Counts)
 		}
 	})
 }

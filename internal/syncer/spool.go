@@ -21,9 +21,9 @@ type spool struct {
 	columns []string
 }
 
-// spoolRows writes rows to a new spool, calling each for every record on
-// the way. It closes rows.
-func spoolRows(rows *salesforce.BulkRows, each func(map[string]any)) (*spool, error) {
+// spoolRows writes rows to a new spool, calling each for every row on the
+// way (with the columns; the row slice is reused). It closes rows.
+func spoolRows(rows *salesforce.BulkRows, each func(columns, row []string)) (*spool, error) {
 	defer rows.Close()
 	f, err := os.CreateTemp("", "sfsync-bulk-*.csv")
 	if err != nil {
@@ -44,7 +44,7 @@ func spoolRows(rows *salesforce.BulkRows, each func(map[string]any)) (*spool, er
 		if err := w.Write(rows.Row()); err != nil {
 			return nil, sp.fail(err)
 		}
-		each(rows.Record())
+		each(sp.columns, rows.Row())
 	}
 	if err := rows.Err(); err != nil {
 		return nil, sp.fail(err)

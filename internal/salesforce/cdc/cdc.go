@@ -5,7 +5,7 @@
 // names, and the changed values under their REST field names.
 //
 // It is separate from package salesforce so that the REST client does not
-// carry gRPC; the engine integration (issue 15 item 2) is a later step.
+// carry gRPC; the engine's syncer.Streamer holds the subscriptions.
 package cdc
 
 import (
@@ -186,6 +186,12 @@ type Event struct {
 	// UPDATE carries only changed fields (a field set to null is in
 	// NulledFields, not here).
 	Fields map[string]any
+	// SchemaFields are the REST names of every field the event's schema
+	// carries (shared by the events of one schema; do not modify): a
+	// CREATE's or UNDELETE's field named here but absent from Fields is
+	// null, one not named here (a formula, a field CDC leaves out) is
+	// unknown.
+	SchemaFields []string
 }
 
 // Client returns the client= part of ChangeOrigin ("sfsync"), "" if none:
@@ -215,6 +221,12 @@ type From struct {
 // Subscribe streams topic's events to handle until ctx ends or the stream
 // fails; handle's error ends it too. Store Batch.LatestReplayID after
 // handle has applied a batch: delivery is at least once.
+//
+// The stream is read ahead of handle: FetchResponses that arrive while a
+// batch is being handled wait, decoded, and are handed over together as
+// one batch (at most MaxBatch events) the next time. A subscriber that
+// keeps up gets each response as it comes; one that falls behind gets
+// larger batches, so its cost per event falls as its backlog grows.
 func (c *Client) Subscribe(ctx context.Context, cr Credentials, topic string, from From, handle func(context.Context, Batch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -232,6 +244,54 @@ func (c *Client) Subscribe(ctx context.Context, cr Credentials, topic string, fr
 	if err := st.Send(req); err != nil {
 		return wrapErr(err, st.Trailer())
 	}
+	batches := make(chan Batch, readAhead)
+	var recvErr error
+	go func() {
+		defer close(batches)
+		recvErr = c.receive(ctx, cr, st, topic, batches)
+	}()
+	for b := range batches {
+		b = merge(b, batches)
+		if err := handle(ctx, b); err != nil {
+			cancel()
+			for range batches { // the receiver stops with ctx
+			}
+			return err
+		}
+	}
+	return recvErr
+}
+
+// readAhead is how many FetchResponses a subscription holds decoded while
+// its handler is busy; then it stops reading, and gRPC's flow control
+// holds the server back.
+const readAhead = 8
+
+// MaxBatch is the most events Subscribe hands over at once.
+const MaxBatch = 1000
+
+// merge appends to b the batches already waiting, up to MaxBatch events.
+func merge(b Batch, waiting <-chan Batch) Batch {
+	for len(b.Events) < MaxBatch {
+		select {
+		case nb, ok := <-waiting:
+			if !ok {
+				return b
+			}
+			b.Events = append(b.Events, nb.Events...)
+			if nb.LatestReplayID != nil {
+				b.LatestReplayID = nb.LatestReplayID
+			}
+		default:
+			return b
+		}
+	}
+	return b
+}
+
+// receive reads and decodes FetchResponses into out until the stream or
+// ctx ends, keeping the server's num_requested topped up.
+func (c *Client) receive(ctx context.Context, cr Credentials, st eventbusv1.PubSub_SubscribeClient, topic string, out chan<- Batch) error {
 	for {
 		res, err := st.Recv()
 		if err != nil {
@@ -248,8 +308,10 @@ func (c *Client) Subscribe(ctx context.Context, cr Credentials, topic string, fr
 		if len(b.Events) > 0 {
 			b.LatestReplayID = b.Events[len(b.Events)-1].ReplayID
 		}
-		if err := handle(ctx, b); err != nil {
-			return err
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		// Top up so the server never runs dry while we keep up.
 		if pending := res.GetPendingNumRequested(); pending < batchSize/2 {
@@ -268,6 +330,8 @@ type schema struct {
 	// rest maps an Avro field path ("Name.FirstName") to the REST field
 	// name ("FirstName").
 	rest map[string]string
+	// names are the REST names of every field the schema carries.
+	names []string
 }
 
 func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema, error) {
@@ -294,6 +358,7 @@ func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema
 	for _, f := range s.top {
 		sub := subRecord(f)
 		if sub == nil {
+			s.names = append(s.names, f.Name())
 			continue
 		}
 		// Address compounds name their parts without the prefix
@@ -305,6 +370,9 @@ func (c *Client) schema(ctx context.Context, cr Credentials, id string) (*schema
 		}
 		for _, sf := range sub.Fields() {
 			s.rest[f.Name()+"."+sf.Name()] = prefix + sf.Name()
+			if f.Name() != "ChangeEventHeader" {
+				s.names = append(s.names, prefix+sf.Name())
+			}
 		}
 	}
 	c.mu.Lock()
@@ -346,7 +414,7 @@ func (c *Client) decode(ctx context.Context, cr Credentials, ce *eventbusv1.Cons
 		return Event{}, fmt.Errorf("cdc: decode event %s: %w", ce.GetEvent().GetId(), err)
 	}
 	h, _ := m["ChangeEventHeader"].(map[string]any)
-	ev := Event{ReplayID: ce.GetReplayId(), Fields: map[string]any{}}
+	ev := Event{ReplayID: ce.GetReplayId(), Fields: map[string]any{}, SchemaFields: s.names}
 	ev.Entity, _ = h["entityName"].(string)
 	if t, ok := h["changeType"].(string); ok {
 		ev.Type = ChangeType(t)

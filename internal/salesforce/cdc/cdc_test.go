@@ -152,6 +152,16 @@ func TestSubscribe_DecodesEventsAndResumes(t *testing.T) {
 	if c.Fields["FirstName"] != "Mei" || c.Fields["MailingCity"] != "Taipei" || c.Fields["Phone"] != "+886912345678" {
 		t.Errorf("CREATE fields: got %v, want FirstName, MailingCity and Phone by REST name", c.Fields)
 	}
+	for _, name := range []string{"FirstName", "LastName", "MailingCity", "Email", "LastModifiedDate"} {
+		if !slices.Contains(c.SchemaFields, name) {
+			t.Errorf("SchemaFields: %s missing from %v", name, c.SchemaFields)
+		}
+	}
+	for _, name := range []string{"ChangeEventHeader", "Name", "MailingAddress", "SystemModstamp", "entityName"} {
+		if slices.Contains(c.SchemaFields, name) {
+			t.Errorf("SchemaFields: got %s, want only REST field names the event carries", name)
+		}
+	}
 	if !c.CommitTimestamp.Equal(e.clock.Now()) {
 		t.Errorf("CommitTimestamp: got %v, want %v", c.CommitTimestamp, e.clock.Now())
 	}
@@ -225,5 +235,66 @@ func TestErrors(t *testing.T) {
 	e.org.SetEdition(sfemu.Professional)
 	if err := e.client.CheckTopic(ctx, e.creds, cdc.TopicContactChangeEvent); !errors.Is(err, cdc.ErrTopicNotFound) {
 		t.Errorf("Professional edition: got %v, want ErrTopicNotFound", err)
+	}
+}
+
+// TestSubscribe_MergesResponsesThatWaited: responses that arrive while the
+// handler is busy are handed over as one batch, so a subscriber that
+// falls behind applies its backlog in few batches, not one per event.
+func TestSubscribe_MergesResponsesThatWaited(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	first := make(chan struct{})
+	release := make(chan struct{})
+	var batches []cdc.Batch
+	done := make(chan error, 1)
+	go func() {
+		done <- e.client.Subscribe(ctx, e.creds, cdc.TopicContactChangeEvent, cdc.From{Earliest: true}, func(_ context.Context, b cdc.Batch) error {
+			if len(b.Events) == 0 {
+				return nil // keep-alive
+			}
+			batches = append(batches, b)
+			if len(batches) == 1 {
+				close(first)
+				<-release // busy: the next responses wait
+			}
+			n := 0
+			for _, b := range batches {
+				n += len(b.Events)
+			}
+			if n >= 4 {
+				return errEnough
+			}
+			return nil
+		})
+	}()
+	e.rest("POST", "sobjects/Contact", map[string]any{"LastName": "One"})
+	select {
+	case <-first:
+	case err := <-done:
+		t.Fatalf("Subscribe ended before the first batch: %v", err)
+	}
+	// Three more writes, each its own FetchResponse (the server sends as
+	// soon as an event is published).
+	for _, name := range []string{"Two", "Three", "Four"} {
+		e.rest("POST", "sobjects/Contact", map[string]any{"LastName": name})
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // for the client to have read them
+	close(release)
+	if err := <-done; !errors.Is(err, errEnough) {
+		t.Fatalf("Subscribe: got %v, want errEnough", err)
+	}
+	if len(batches) != 2 || len(batches[1].Events) != 3 {
+		sizes := []int{}
+		for _, b := range batches {
+			sizes = append(sizes, len(b.Events))
+		}
+		t.Fatalf("batch sizes: got %v, want [1 3] (the three that waited, as one)", sizes)
+	}
+	if last := batches[1].Events[2]; !bytes.Equal(batches[1].LatestReplayID, last.ReplayID) {
+		t.Errorf("merged batch's latest replay id: got %x, want its last event's %x", batches[1].LatestReplayID, last.ReplayID)
 	}
 }

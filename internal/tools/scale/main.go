@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,6 +76,13 @@ type options struct {
 	warmup       time.Duration
 	workerSlots  int
 	bulkSlots    int
+	// setupParallel is how many tenants are set up at once; setupOnly
+	// stops after the first syncs.
+	setupParallel int
+	setupOnly     bool
+	spread        bool
+	idleWindow    time.Duration
+	endBy         string // "HH:MM" UTC
 }
 
 func parseFlags(args []string) (options, error) {
@@ -97,20 +105,29 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup-timeout", 2*time.Hour, "give up when the first syncs have not all finished by then")
 	fs.IntVar(&o.workerSlots, "worker-slots", 4, "SFSYNC_WORKERS of each process")
 	fs.IntVar(&o.bulkSlots, "bulk-slots", 2, "SFSYNC_BULK_WORKERS of each process")
+	fs.IntVar(&o.setupParallel, "setup-parallel", 16, "tenants set up at once (database round trips and OAuth exchanges, mostly waiting)")
+	fs.BoolVar(&o.setupOnly, "setup-only", false, "stop after the set-up and the first syncs, with the phase times and the memory per org (to time the set-up before a full run)")
+	fs.BoolVar(&o.spread, "spread", true, "before measuring, spread the tenants' next polls evenly over one poll interval, as at steady state (false: keep them as the first syncs left them, bunched into the warm-up's length)")
+	fs.DurationVar(&o.idleWindow, "idle-window", 3*time.Minute, "before the measured phase, this long with no changes, to measure the CPU per idle poll (0: none)")
+	fs.StringVar(&o.endBy, "end-by", "", "a UTC time HH:MM by which the run must end: the measured phase is shortened to fit (said loudly in the log and the report), for a time-boxed run")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	switch {
 	case o.pgURL == "":
 		return o, errors.New("set SFSYNC_TEST_POSTGRES_URL (or -postgres) to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	case o.tenants < 1 || o.contacts < 1 || o.workers < 1:
-		return o, errors.New("-tenants, -contacts and -workers must be at least 1")
+	case o.tenants < 1 || o.contacts < 1 || o.workers < 1 || o.setupParallel < 1:
+		return o, errors.New("-tenants, -contacts, -workers and -setup-parallel must be at least 1")
 	case o.pollInterval < time.Minute:
 		return o, errors.New("-poll-interval must be at least 1m (sfsync's minimum)")
 	case o.active <= 0 || o.active > 1:
 		return o, errors.New("-active must be above 0 and at most 1")
 	case o.killAt < 0 || o.killAt >= 1 || o.bigAt < 0 || o.bigAt >= 1:
 		return o, errors.New("-kill-at and -big-at must be from 0 to below 1")
+	case o.endBy != "":
+		if _, err := time.Parse("15:04", o.endBy); err != nil {
+			return o, fmt.Errorf("-end-by: want HH:MM (UTC): %w", err)
+		}
 	}
 	return o, nil
 }
@@ -161,12 +178,28 @@ type rig struct {
 	serveURL string
 	procs    []*proc
 	logDir   string
+	// phases are the run's timed steps; heapPerOrg is the emulator's heap
+	// per org of -contacts contacts.
+	phMu       sync.Mutex
+	phases     []phase
+	heapPerOrg int64
+	// heapAfterTenants (without a big org) and heapAfterWarmUp are this
+	// program's live heap after those phases.
+	heapAfterTenants, heapAfterWarmUp int64
+	// spreadFrom is when the first poll falls due after spreadPolls.
+	spreadFrom time.Time
+	// endBy is -end-by as a time (zero without it); planned is -duration
+	// as asked, when -end-by shortened it.
+	endBy   time.Time
+	planned time.Duration
+	// warmRun is a first sync's mean job time.
+	warmRun time.Duration
 }
 
 func run(ctx context.Context, o options) error {
 	start := time.Now()
 	r := &rig{o: o, log: func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(format, args...))
+		fmt.Fprintf(os.Stderr, "[%s UTC +%s] %s\n", time.Now().UTC().Format("15:04:05"), time.Since(start).Round(time.Second), fmt.Sprintf(format, args...))
 	}}
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
@@ -176,6 +209,15 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("the sfsync binary: %w (run make build, or make scale which builds it)", err)
 	}
 	r.o.bin = bin
+	if o.endBy != "" {
+		hm, _ := time.Parse("15:04", o.endBy)
+		now := time.Now().UTC()
+		r.endBy = time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), 0, 0, time.UTC)
+		if r.endBy.Before(now) {
+			r.endBy = r.endBy.Add(24 * time.Hour)
+		}
+		r.log("the run must end by %s UTC (-end-by); the measured phase is shortened if need be", r.endBy.Format("15:04"))
+	}
 	if r.logDir, err = os.MkdirTemp("", "sfsync-scale-"); err != nil {
 		return err
 	}
@@ -195,18 +237,25 @@ func run(ctx context.Context, o options) error {
 		dropSchema()
 		os.RemoveAll(r.logDir)
 	}()
+	r.addPhase("fresh schema and sfsync migrate", start, time.Now(), phaseCPU{})
 	if err := r.startEmulator(ctx); err != nil {
 		return err
 	}
 	if err := r.setUp(ctx); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if err := r.startProcs(ctx); err != nil {
 		return err
 	}
+	r.addPhase("start serve and the workers", t0, time.Now(), phaseCPU{})
 	warm, err := r.warmUp(ctx)
 	if err != nil {
 		return err
+	}
+	if o.setupOnly {
+		r.log("-setup-only: stopping after the first syncs\n%s", r.phaseTable(time.Since(start)))
+		return nil
 	}
 	m, err := r.measure(ctx)
 	if err != nil {
@@ -265,7 +314,16 @@ func (r *rig) openDatabase(ctx context.Context) (drop func(), err error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return drop, fmt.Errorf("sfsync migrate: %w\n%s", err, out)
 	}
-	st, err := store.Open(ctx, withAppName(r.dsn, "scale-driver"))
+	// The driver's pool: one connection per set-up goroutine and a few for
+	// the samplers (the store's default is 8).
+	dsn := withAppName(r.dsn, "scale-driver")
+	if u, err := url.Parse(dsn); err == nil {
+		q := u.Query()
+		q.Set("pool_max_conns", fmt.Sprint(r.o.setupParallel+4))
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return drop, err
 	}
@@ -330,7 +388,12 @@ func syncConfig() syncconf.Config {
 }
 
 // setUp creates the orgs, tenants and connections, saves each tenant's
-// configuration and queues its first sync.
+// configuration and queues its first sync. The orgs are made first, on
+// one goroutine per CPU (the emulator is in this process, so that is CPU
+// work with no waiting); the tenants then, on -setup-parallel goroutines
+// (each one is database round trips and HTTP calls to the emulator's
+// token and REST endpoints, mostly waiting). The big org is seeded on a
+// goroutine of its own beside the tenants, which leave the CPU free.
 func (r *rig) setUp(ctx context.Context) error {
 	kr, err := secret.ParseKeys(r.key)
 	if err != nil {
@@ -339,63 +402,114 @@ func (r *rig) setUp(ctx context.Context) error {
 	quiet := slog.New(slog.DiscardHandler)
 	r.conn = &sfconn.Service{Store: r.st, Keyring: kr, ClientID: r.app.ClientID, ClientSecret: r.app.ClientSecret,
 		RedirectURL: r.serveURL + app.CallbackPath, DefaultLoginURL: r.emuURL, Logger: quiet,
-		HTTPClient: &http.Client{Timeout: time.Minute}}
+		HTTPClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 2 * r.o.setupParallel}}}
 	r.eng = &syncer.Engine{Store: r.st, Conn: r.conn, Logger: quiet}
 	if _, err := jobs.New(ctx, r.st, r.eng, jobs.Options{InsertOnly: true, Logger: quiet}); err != nil {
 		return err
 	}
-	r.log("creating %d orgs with %d contacts each, and their tenants", r.o.tenants, r.o.contacts)
+
+	heap0 := heapInUse()
 	r.tenants = make([]*orgTenant, r.o.tenants)
-	if err := parallel(ctx, r.o.tenants, 8, func(i int) error {
-		t, err := r.newTenant(ctx, fmt.Sprintf("t%05d", i), r.o.contacts, uint64(i))
-		r.tenants[i] = t
-		if err == nil && (i+1)%1000 == 0 {
-			r.log("%d tenants connected", i+1)
-		}
+	orgs := r.newProgress(fmt.Sprintf("orgs of %d contacts", r.o.contacts), r.o.tenants)
+	if err := parallel(ctx, r.o.tenants, runtime.NumCPU(), func(i int) error {
+		org, err := r.newOrg(fmt.Sprintf("t%05d", i), r.o.contacts, uint64(i))
+		r.tenants[i] = &orgTenant{org: org, admin: adminOf(fmt.Sprintf("t%05d", i))}
+		orgs.add(1)
 		return err
 	}); err != nil {
 		return err
 	}
+	orgs.finish()
+	r.heapPerOrg = (heapInUse() - heap0) / int64(r.o.tenants)
+	r.log("the emulator's orgs take %s of heap, %.0f KiB per org of %d contacts", mib(r.heapPerOrg*int64(r.o.tenants)), float64(r.heapPerOrg)/1024, r.o.contacts)
+
+	var bigOrg *sfemu.Org
+	bigDone := make(chan error, 1)
 	if r.o.big > 0 {
-		r.log("seeding the big org with %d contacts", r.o.big)
-		if r.big, err = r.newTenant(ctx, "big", r.o.big, 1<<40); err != nil {
+		go func() {
+			t0 := time.Now()
+			r.log("seeding the big org with %d contacts (beside the tenants)", r.o.big)
+			var err error
+			bigOrg, err = r.newOrg("big", r.o.big, 1<<40)
+			if err == nil {
+				r.log("the big org is seeded (%d contacts in %s)", r.o.big, time.Since(t0).Round(time.Second))
+				r.addPhase(fmt.Sprintf("seeding the big org (%d contacts; beside the tenants)", r.o.big), t0, time.Now(), phaseCPU{})
+			}
+			bigDone <- err
+		}()
+	} else {
+		bigDone <- nil
+	}
+
+	ten := r.newProgress("tenants (tenant, API key, OAuth exchange, configuration, first sync queued)", r.o.tenants)
+	if err := parallel(ctx, r.o.tenants, r.o.setupParallel, func(i int) error {
+		err := r.newTenant(ctx, fmt.Sprintf("t%05d", i), r.tenants[i], ten)
+		if err == nil {
+			defer ten.step("queue first sync")()
+			_, err = r.eng.StartInitialSync(ctx, r.tenants[i].id)
+		}
+		ten.add(1)
+		return err
+	}); err != nil {
+		return err
+	}
+	ten.finish()
+	if r.o.big == 0 {
+		r.heapAfterTenants = heapInUse()
+		r.log("this program's live heap with the tenants connected: %s (%.0f KiB per tenant, org included)", mib(r.heapAfterTenants), float64(r.heapAfterTenants)/1024/float64(r.o.tenants))
+	}
+	if err := <-bigDone; err != nil {
+		return err
+	}
+	if r.o.big > 0 {
+		r.big = &orgTenant{org: bigOrg, admin: adminOf("big")}
+		if err := r.newTenant(ctx, "big", r.big, nil); err != nil {
 			return err
 		}
 	}
-	r.log("queueing %d first syncs", len(r.tenants))
-	return parallel(ctx, len(r.tenants), 8, func(i int) error {
-		_, err := r.eng.StartInitialSync(ctx, r.tenants[i].id)
-		return err
-	})
+	return nil
 }
 
-// newTenant creates an org with n contacts and a tenant connected to it
-// with a saved configuration and an API key.
-func (r *rig) newTenant(ctx context.Context, name string, n int, seed uint64) (*orgTenant, error) {
-	admin := "admin@" + name + ".scale.test"
-	org, err := r.emu.CreateOrg(sfemu.OrgOptions{Name: "Org " + name, Edition: sfemu.Enterprise, AdminUsername: admin, AdminPassword: "scale-pass-1"})
+func adminOf(name string) string { return "admin@" + name + ".scale.test" }
+
+// newOrg creates an org with n contacts.
+func (r *rig) newOrg(name string, n int, seed uint64) (*sfemu.Org, error) {
+	org, err := r.emu.CreateOrg(sfemu.OrgOptions{Name: "Org " + name, Edition: sfemu.Enterprise, AdminUsername: adminOf(name), AdminPassword: "scale-pass-1"})
 	if err != nil {
 		return nil, err
 	}
 	if _, err := org.SeedContacts(n, seed); err != nil {
 		return nil, err
 	}
+	return org, nil
+}
+
+// newTenant creates the tenant of t's org, connected to it, with a saved
+// configuration and an API key; p (when not nil) sums each step's time.
+func (r *rig) newTenant(ctx context.Context, name string, t *orgTenant, p *progress) error {
+	step := func(string) func() { return func() {} }
+	if p != nil {
+		step = p.step
+	}
+	done := step("create tenant and API key")
 	tn, err := r.st.CreateTenant(ctx, tenant.Tenant{Name: "Shop " + name, Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, key, err := r.st.CreateAPIKey(ctx, tn.ID, "scale")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	t := &orgTenant{id: tn.ID, org: org, apiKey: key, admin: admin}
+	done()
+	t.id, t.apiKey = tn.ID, key
+	done = step("connect (OAuth)")
 	if err := r.connect(ctx, t); err != nil {
-		return nil, fmt.Errorf("connect %s: %w", name, err)
+		return fmt.Errorf("connect %s: %w", name, err)
 	}
-	if _, err := r.eng.SaveConfig(ctx, t.id, "scale", syncConfig()); err != nil {
-		return nil, err
-	}
-	return t, nil
+	done()
+	defer step("save configuration")()
+	_, err = r.eng.SaveConfig(ctx, t.id, "scale", syncConfig())
+	return err
 }
 
 // connect runs the OAuth web-server flow with the emulator's Authorize
@@ -526,11 +640,20 @@ func waitFor(ctx context.Context, what string, timeout time.Duration, cond func(
 	return nil
 }
 
-// warmUp waits for every first sync to finish.
+// warmUp waits for every first sync to finish, then logs what a first
+// sync took: its mean run time, the slots of the bulk queue that run them,
+// and the CPU of the sfsync processes and of PostgreSQL per first sync, to
+// tell per-job waiting from work.
 func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(r.o.warmup)
-	last := time.Time{}
+	p := r.newProgress(fmt.Sprintf("first syncs (%d contacts each, through the workers)", r.o.contacts), len(r.tenants))
+	// After the first syncs: the baseline, the idle window, the measured
+	// phase and a minute for the report and the shutdown.
+	p.then = r.o.duration + time.Minute
+	if r.o.idleWindow > 0 {
+		p.then += baselineFor + r.o.idleWindow
+	}
 	for {
 		var finished, failed, total int
 		err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE finished_at IS NOT NULL),
@@ -539,16 +662,17 @@ func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
 			return 0, err
 		}
 		if finished >= len(r.tenants) {
-			r.log("every first sync finished in %s (%d failed)", time.Since(start).Round(time.Second), failed)
+			p.set(finished)
+			el := p.finish()
+			r.heapAfterWarmUp = heapInUse()
+			r.log("this program's live heap after the first syncs: %s (%.0f KiB per tenant, the big org included when seeded)", mib(r.heapAfterWarmUp), float64(r.heapAfterWarmUp)/1024/float64(len(r.tenants)))
+			r.warmUpCosts(ctx, el)
 			if failed > 0 {
 				return 0, fmt.Errorf("%d first syncs failed; see the logs in %s (run with -keep)", failed, r.logDir)
 			}
-			return time.Since(start), nil
+			return el, nil
 		}
-		if time.Since(last) > 15*time.Second {
-			r.log("first syncs: %d of %d finished", finished, len(r.tenants))
-			last = time.Now()
-		}
+		p.set(finished)
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("first syncs: %d of %d finished after %s", finished, len(r.tenants), r.o.warmup)
 		}
@@ -563,6 +687,30 @@ func (r *rig) warmUp(ctx context.Context) (time.Duration, error) {
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// warmUpCosts logs a first sync's mean job time (River's attempted_at to
+// finalized_at: the run's own time, not its wait in the queue) against
+// the slots of the bulk queue that run them, to tell per-job waiting from
+// work.
+func (r *rig) warmUpCosts(ctx context.Context, el time.Duration) {
+	var n int
+	var mean float64
+	err := r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(EXTRACT(EPOCH FROM AVG(finalized_at - attempted_at)), 0) FROM river_job
+		WHERE kind = 'sfsync.pull' AND state = 'completed' AND args->>'trigger' = 'initial'`).Scan(&n, &mean)
+	if err != nil || n == 0 {
+		r.log("the first syncs' jobs: %d found (%v)", n, err)
+		return
+	}
+	var size int64
+	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&size); err == nil {
+		r.log("the database schema after the first syncs: %s (%.1f KiB per tenant of %d contacts)", mib(size), float64(size)/1024/float64(len(r.tenants)), r.o.contacts)
+	}
+	slots := (r.o.workers + 1) * r.o.bulkSlots
+	r.warmRun = time.Duration(mean * float64(time.Second))
+	r.log("a first sync's job of %d contacts took %s (mean of %d); %d bulk slots (%d processes × -bulk-slots %d) would run them all in %s at that, they took %s",
+		r.o.contacts, r.warmRun.Round(time.Millisecond), n, slots, r.o.workers+1, r.o.bulkSlots,
+		(r.warmRun * time.Duration(n) / time.Duration(slots)).Round(time.Second), el.Round(time.Second))
 }
 
 // loadPairs picks up to 20 linked contacts per tenant for the trickle.

@@ -61,6 +61,11 @@ type measurement struct {
 	apiIdle, apiAll            float64
 	jobsDone                   map[string]int
 	cpuStart, cpuEnd           map[string]procStat
+	pgCPU                      time.Duration // PostgreSQL's CPU while measured
+	dbBytesStart, dbBytesEnd   int64         // the schema's tables and indexes
+	idle                       *idleResult
+	dbBytesBig                 int64                // … when the big first sync started
+	slotTime                   map[string]queueTime // River queue → completed jobs' time
 	tenants, contactsPerTenant int
 }
 
@@ -77,11 +82,31 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	if err := r.loadPairs(ctx); err != nil {
 		return nil, err
 	}
-	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts}
+	if err := r.spreadPolls(ctx); err != nil {
+		return nil, err
+	}
+	lt := &lagTracker{dues: map[string][]int64{}}
+	idle, err := r.idleWindow(ctx, lt)
+	if err != nil {
+		return nil, err
+	}
+	if !r.endBy.IsZero() {
+		// A minute is left for the report and the shutdown.
+		if left := time.Until(r.endBy) - time.Minute; left < r.o.duration {
+			r.planned, r.o.duration = r.o.duration, max(time.Minute, left.Round(time.Second))
+			r.log("WARNING: the measured phase is shortened from %s to %s to end by %s UTC (-end-by)", r.planned, r.o.duration, r.endBy.Format("15:04"))
+		}
+	}
+	m := &measurement{start: time.Now(), jobsDone: map[string]int{}, tenants: len(r.tenants), contactsPerTenant: r.o.contacts, idle: idle}
 	r.log("measuring for %s (poll interval %s, %.1f changes per tenant per interval on each side)", r.o.duration, r.o.pollInterval, r.o.changes)
 	ctx, cancel := context.WithDeadline(ctx, m.start.Add(r.o.duration))
 	defer cancel()
 	m.cpuStart = r.procStats()
+	pg := newPGCPUTracker()
+	r.log("measured phase: %s from now, until %s UTC", r.o.duration, time.Now().Add(r.o.duration).UTC().Format("15:04:05"))
+	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesStart); err != nil {
+		return nil, err
+	}
 
 	var (
 		mu      sync.Mutex // guards m's slices and pending
@@ -196,7 +221,6 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	}()
 
 	// Poll lag, the worker kill and the big first sync.
-	lt := &lagTracker{dues: map[string][]int64{}}
 	killAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.killAt))
 	bigAt := m.start.Add(time.Duration(float64(r.o.duration) * r.o.bigAt))
 	lastSample := time.Time{}
@@ -213,6 +237,7 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 			if err == nil {
 				m.samples = append(m.samples, s)
 			}
+			pg.sample(r.driverPIDs(ctx))
 			lastSample = time.Now()
 		}
 		if r.o.killAt > 0 && m.kill == nil && time.Now().After(killAt) {
@@ -230,6 +255,11 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 				return nil, err
 			}
 			m.big = &bigResult{at: time.Now()}
+			// The database's growth is taken before the big first sync
+			// adds its million rows.
+			if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesBig); err != nil && ctx.Err() == nil {
+				return nil, err
+			}
 			r.log("the big tenant's first sync (%d contacts) started", r.o.big)
 		}
 		if time.Since(lastLog) >= time.Minute {
@@ -246,7 +276,183 @@ func (r *rig) measure(ctx context.Context) (*measurement, error) {
 	wg.Wait()
 	m.elapsed = time.Since(m.start)
 	m.cpuEnd = r.procStats()
+	pg.sample(r.driverPIDs(context.WithoutCancel(ctx)))
+	m.pgCPU = pg.total()
+	var cpu time.Duration
+	for name, e := range m.cpuEnd {
+		cpu += e.cpu - m.cpuStart[name].cpu
+	}
+	r.addPhase("measured (the trickle, the kill, the big first sync)", m.start, m.start.Add(m.elapsed), phaseCPU{sfsync: cpu, pg: m.pgCPU})
 	return m, r.finish(context.WithoutCancel(ctx), m)
+}
+
+// idleResult is what the idle window found: polls of tenants none of
+// which had a change, and the CPU they took.
+type idleResult struct {
+	elapsed      time.Duration
+	polls, other int // scheduled polls finished; other jobs completed (schedulers, pushes left over)
+	apiCalls     float64
+	scanned      float64 // records read per idle poll (the lookback's re-reads)
+	// bgCPU and bgPG are the CPU per process and second with no work
+	// (the baseline), of sfsync and of PostgreSQL.
+	bgCPU, bgPG  time.Duration
+	cpu, pgCPU   time.Duration
+	pollSlotTime time.Duration // mean attempted → finalized of the polls' jobs
+}
+
+// idleWindow runs -idle-window with no changes on either side, before the
+// trickle: every scheduled poll in it is an idle one, so the CPU of the
+// sfsync processes and of PostgreSQL in it, divided by the polls, is the
+// CPU per idle poll (the scheduler's runs included). lt reads the
+// schedule meanwhile, so that the measured phase's first polls have their
+// due times.
+func (r *rig) idleWindow(ctx context.Context, lt *lagTracker) (*idleResult, error) {
+	if r.o.idleWindow <= 0 {
+		return nil, nil
+	}
+	never := &measurement{start: time.Now().Add(24 * time.Hour)} // lt records due times only
+	// The baseline: no poll is due before the spread's first (baselineFor
+	// from its UPDATE), so what the processes and PostgreSQL use now is
+	// their cost with no work — River's fetch loops, heartbeats, leader
+	// election, the scheduler — which does not grow with the tenants.
+	bStart := time.Now()
+	r.log("baseline: %s with no poll due, to measure the processes' cost with no work", baselineFor-5*time.Second)
+	bCPU, bPG, err := r.cpuWindow(ctx, lt, never, baselineFor-5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	bEl := time.Since(bStart)
+	procs := float64(len(r.procStats()))
+	res := &idleResult{bgCPU: time.Duration(float64(bCPU) / bEl.Seconds() / procs), bgPG: time.Duration(float64(bPG) / bEl.Seconds() / procs)}
+	r.log("baseline: per process and second, sfsync %s and PostgreSQL %s of CPU", res.bgCPU.Round(time.Millisecond/10), res.bgPG.Round(time.Millisecond/10))
+	r.addPhase("baseline (no poll due: the processes' cost with no work)", bStart, bStart.Add(bEl), phaseCPU{sfsync: bCPU, pg: bPG})
+	for time.Now().Before(r.spreadFrom) { // the first polls fall due
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	start := time.Now()
+	r.log("idle window: %s with no changes, until %s UTC", r.o.idleWindow, start.Add(r.o.idleWindow).UTC().Format("15:04:05"))
+	res.cpu, res.pgCPU, err = r.cpuWindow(ctx, lt, never, r.o.idleWindow)
+	if err != nil {
+		return nil, err
+	}
+	end := time.Now()
+	res.elapsed = end.Sub(start)
+	err = r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(AVG(api_calls), 0), COALESCE(AVG(scanned), 0) FROM sync_runs
+		WHERE direction = 'to_platform' AND trigger = 'scheduled' AND started_at >= $1 AND finished_at IS NOT NULL AND finished_at < $2`,
+		start.UnixMicro(), end.UnixMicro()).Scan(&res.polls, &res.apiCalls, &res.scanned)
+	if err != nil {
+		return nil, err
+	}
+	var slot float64
+	err = r.st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE queue <> 'pull'),
+		COALESCE(EXTRACT(EPOCH FROM AVG(finalized_at - attempted_at) FILTER (WHERE queue = 'pull')), 0)
+		FROM river_job WHERE state = 'completed' AND attempted_at >= $1 AND finalized_at < $2`, start, end).Scan(&res.other, &slot)
+	if err != nil {
+		return nil, err
+	}
+	res.pollSlotTime = time.Duration(slot * float64(time.Second))
+	r.log("idle window: %d idle polls, %.2f API calls each, CPU sfsync %s and PostgreSQL %s in all", res.polls, res.apiCalls, res.cpu.Round(time.Millisecond), res.pgCPU.Round(time.Millisecond))
+	r.addPhase("idle window (no changes: every poll idle)", start, end, phaseCPU{sfsync: res.cpu, pg: res.pgCPU, items: res.polls})
+	return res, nil
+}
+
+// baselineFor is how long after the spread's UPDATE the first poll falls
+// due when there is an idle window (whose baseline takes all but 5 s of
+// it); 10 s without one.
+const baselineFor = 30 * time.Second
+
+// cpuWindow waits d while lt reads the schedule, and returns the CPU the
+// sfsync processes and PostgreSQL (this program's backends left out) used
+// meanwhile.
+func (r *rig) cpuWindow(ctx context.Context, lt *lagTracker, never *measurement, d time.Duration) (cpu, pgCPU time.Duration, err error) {
+	start := time.Now()
+	cpu0 := r.procStats()
+	pg := newPGCPUTracker()
+	var mu sync.Mutex
+	lastSample := time.Time{}
+	for time.Since(start) < d {
+		if err := lt.poll(ctx, r, never, &mu); err != nil {
+			return 0, 0, err
+		}
+		if time.Since(lastSample) >= 5*time.Second {
+			pg.sample(r.driverPIDs(ctx))
+			lastSample = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(min(time.Second, d-time.Since(start)+time.Millisecond)):
+		}
+	}
+	for name, e := range r.procStats() {
+		cpu += e.cpu - cpu0[name].cpu
+	}
+	pg.sample(r.driverPIDs(ctx))
+	return cpu, pg.total(), nil
+}
+
+// driverPIDs are the PostgreSQL backends serving this program.
+func (r *rig) driverPIDs(ctx context.Context) []int {
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = 'scale-driver'`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var pids []int
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// schemaBytes is the size of the test's schema: every table with its
+// indexes and TOAST.
+const schemaBytes = `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`
+
+// queueTime is what the completed jobs of one River queue took.
+type queueTime struct {
+	jobs int
+	busy time.Duration // the sum of attempted_at → finalized_at
+}
+
+// spreadPolls spreads every tenant's next poll evenly over one poll
+// interval, from 10 s after now, or baselineFor with an idle window (the
+// lag tracker, which reads the schedule every second, sees each due time
+// before it falls due). The first syncs set each tenant's first
+// poll one interval after it finished, so a warm-up shorter than the
+// interval would bunch all the tenants' polls into that much time, over
+// and over: a load the product never sees at steady state, where tenants
+// connected at different times. -spread=false keeps the bunching.
+func (r *rig) spreadPolls(ctx context.Context) error {
+	if !r.o.spread {
+		return nil
+	}
+	from := 10 * time.Second
+	if r.o.idleWindow > 0 {
+		from = baselineFor
+	}
+	r.spreadFrom = time.Now().Add(from)
+	now := r.spreadFrom.UnixMicro()
+	res, err := r.st.DB.ExecContext(ctx, `UPDATE sync_state SET next_pull_at = $1 + floor(random() * $2)::bigint
+		WHERE pull_enabled AND next_pull_at > 0 AND tenant_id <> $3`, now, r.o.pollInterval.Microseconds(), r.bigID())
+	if err != nil {
+		return fmt.Errorf("spread the polls: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	r.log("spread %d tenants' next polls evenly over the next %s (from %s from now), as at steady state", n, r.o.pollInterval, from)
+	return nil
+}
+
+func (r *rig) bigID() string {
+	if r.big == nil {
+		return ""
+	}
+	return r.big.id
 }
 
 // contactOf is the platform contact ID paired with p's Salesforce ID.
@@ -459,20 +665,33 @@ func (r *rig) finish(ctx context.Context, m *measurement) error {
 	if err != nil {
 		return err
 	}
-	rows, err := r.st.DB.QueryContext(ctx, `SELECT kind, COUNT(*) FROM river_job WHERE state = 'completed' AND finalized_at >= $1 GROUP BY 1`, m.start)
+	if err := r.st.DB.QueryRowContext(ctx, schemaBytes).Scan(&m.dbBytesEnd); err != nil {
+		return err
+	}
+	rows, err := r.st.DB.QueryContext(ctx, `SELECT kind, queue, COUNT(*), COALESCE(EXTRACT(EPOCH FROM SUM(finalized_at - attempted_at)), 0)
+		FROM river_job WHERE state = 'completed' AND finalized_at >= $1 AND attempted_at >= $1 GROUP BY 1, 2`, m.start)
 	if err != nil {
 		return err
 	}
+	m.slotTime = map[string]queueTime{}
 	for rows.Next() {
-		var k string
+		var k, q string
 		var n int
-		if err := rows.Scan(&k, &n); err != nil {
+		var busy float64
+		if err := rows.Scan(&k, &q, &n, &busy); err != nil {
 			rows.Close()
 			return err
 		}
-		m.jobsDone[k] = n
+		m.jobsDone[k] += n
+		qt := m.slotTime[q]
+		qt.jobs += n
+		qt.busy += time.Duration(busy * float64(time.Second))
+		m.slotTime[q] = qt
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if m.big != nil {
 		b := m.big
 		var finished *int64

@@ -136,3 +136,78 @@ func readProcStat(pid int) procStat {
 }
 
 func selfPID() int { return os.Getpid() }
+
+// postgresPIDs lists the processes named postgres on this machine: the
+// server and its backends, which run as another user but whose
+// /proc/PID/stat anyone may read.
+func postgresPIDs() []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err == nil && bytes.Contains(b, []byte("(postgres)")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// postgresCPU is the CPU time so far of every live PostgreSQL process:
+// the database's CPU, when PostgreSQL runs here and serves nothing else.
+func postgresCPU() time.Duration {
+	var sum time.Duration
+	for _, pid := range postgresPIDs() {
+		sum += readProcStat(pid).cpu
+	}
+	return sum
+}
+
+// pgCPUTracker follows PostgreSQL's CPU over the measured phase process by
+// process, so that a backend that exits on the way (the killed worker's)
+// still counts up to its last sample, and leaves out the backends of this
+// program's own queries (the samplers: application_name scale-driver).
+type pgCPUTracker struct {
+	first, last map[int]time.Duration
+	driver      map[int]bool
+}
+
+func newPGCPUTracker() *pgCPUTracker {
+	t := &pgCPUTracker{first: map[int]time.Duration{}, last: map[int]time.Duration{}, driver: map[int]bool{}}
+	for _, pid := range postgresPIDs() {
+		t.first[pid] = readProcStat(pid).cpu
+		t.last[pid] = t.first[pid]
+	}
+	return t
+}
+
+// sample reads every PostgreSQL process's CPU; driver are the backends
+// serving this program now.
+func (t *pgCPUTracker) sample(driver []int) {
+	for _, pid := range driver {
+		t.driver[pid] = true
+	}
+	for _, pid := range postgresPIDs() {
+		if c := readProcStat(pid).cpu; c > 0 {
+			t.last[pid] = c // a process born since the start has first 0
+		}
+	}
+}
+
+// total is the CPU PostgreSQL spent since the tracker started, this
+// program's backends left out.
+func (t *pgCPUTracker) total() time.Duration {
+	var sum time.Duration
+	for pid, c := range t.last {
+		if !t.driver[pid] {
+			sum += c - t.first[pid]
+		}
+	}
+	return sum
+}

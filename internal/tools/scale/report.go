@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/jobs"
+	"github.com/sfsync/sfsync/internal/syncer"
 )
 
 // quantile of sorted d (nearest rank); 0 when empty.
@@ -52,10 +53,10 @@ func (r *rig) report(m *measurement) string {
 	p("%d tenants, each with its own emulated org of %d contacts; one `sfsync serve` and %d `sfsync worker` processes (%d poll/push slots and %d full-pass slots each) on one PostgreSQL; poll interval %s; %.1f changes per poll interval on each side for each of %.0f%% of the tenants, none for the others. Machine: %d CPUs (%s/%s).\n\n",
 		m.tenants, m.contactsPerTenant, r.o.workers, r.o.workerSlots, r.o.bulkSlots, r.o.pollInterval, r.o.changes, 100*r.o.active, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	p("Command: `go run ./internal/tools/scale %s`\n\n", strings.Join(flagsOf(r.o), " "))
-	p("| Phase | Time |\n|---|---|\n")
-	p("| set-up (orgs, tenants, connections, processes) | %s |\n", m.setup.Round(time.Second))
-	p("| every first sync (%d × %d contacts) | %s |\n", m.tenants, m.contactsPerTenant, m.warmup.Round(time.Second))
-	p("| measured | %s |\n\n", m.elapsed.Round(time.Second))
+	if r.planned > 0 {
+		p("**The measured phase was shortened from %s to %s by -end-by %s**: the kill and the big first sync kept their shares of it.\n\n", r.planned, r.o.duration, r.o.endBy)
+	}
+	p("%s\n", r.phaseTable(m.setup+m.warmup+m.elapsed))
 
 	p("### Poll lag (due → start)\n\n")
 	p("A scheduled poll's lag is from the time its tenant's schedule made it due (`sync_state.next_pull_at`) to the start of its run; it includes up to one scheduler period (jobs.Options.ScheduleEvery, 10 s), the time from due to queued. Target: p99 ≤ 60 s.\n\n")
@@ -136,6 +137,21 @@ func (r *rig) report(m *measurement) string {
 		idleShare = float64(m.idlePolls) / float64(m.polls)
 	}
 	p("Scheduled polls finished: %d, of which %d idle (%.0f%%: polls of the tenants that got no changes). API calls per idle poll: %.2f; per poll: %.2f.\n\n", m.polls, m.idlePolls, 100*idleShare, m.apiIdle, m.apiAll)
+	if w := m.idle; w != nil {
+		p("**Idle window** (%s before the measured phase, no changes on either side, so every poll is idle): %d idle polls, %.2f API calls and %.1f records read each (the engine's lookback re-reads what changed in the 10 minutes before the cursor), %s of poll-slot time each (mean). ", w.elapsed.Round(time.Second), w.polls, w.apiCalls, w.scanned, w.pollSlotTime.Round(time.Millisecond))
+		if w.polls > 0 {
+			procs := float64(r.o.workers + 1)
+			net := func(total, bg time.Duration) float64 {
+				return (total.Seconds() - bg.Seconds()*procs*w.elapsed.Seconds()) * 1000 / float64(w.polls)
+			}
+			p("CPU per idle poll, less the processes' cost with no work (the baseline: per process, %.1f ms of sfsync and %.1f ms of PostgreSQL CPU a second): sfsync %.1f ms, PostgreSQL %.1f ms; with it: sfsync %.1f ms, PostgreSQL %.1f ms (the scheduler's runs and %d other jobs included).\n\n",
+				float64(w.bgCPU.Microseconds())/1000, float64(w.bgPG.Microseconds())/1000,
+				net(w.cpu, w.bgCPU), net(w.pgCPU, w.bgPG),
+				float64(w.cpu.Microseconds())/1000/float64(w.polls), float64(w.pgCPU.Microseconds())/1000/float64(w.polls), w.other)
+		} else {
+			p("No poll fell in it: make -idle-window longer.\n\n")
+		}
+	}
 	var cpu time.Duration
 	for name, e := range m.cpuEnd {
 		cpu += e.cpu - m.cpuStart[name].cpu
@@ -248,7 +264,98 @@ func (r *rig) report(m *measurement) string {
 		n, _, p99, mx, over := lagStats(m.lags, bg.at, end)
 		p(" Other tenants' polls started after it: %d, p99 lag %s, max %s, %d over 60 s.\n\n", n, secs(p99), secs(mx), over)
 	}
+	r.extrapolate(p, m, maxConns)
 	return b.String()
+}
+
+// extrapolate prints what the figures above mean for one worker process
+// and for 100,000 tenants, with the arithmetic spelled out, so that
+// BENCHMARKS.md's paragraph can be filled from the report alone.
+func (r *rig) extrapolate(p func(string, ...any), m *measurement, maxConns map[string]int) {
+	const target = 100_000
+	if m.elapsed <= 0 || m.tenants == 0 {
+		return
+	}
+	iv := r.o.pollInterval
+	// Per tenant and poll interval: scale the measured totals by
+	// interval ÷ measured time and divide by the tenants.
+	perTenant := func(d time.Duration) time.Duration {
+		return time.Duration(float64(d) * iv.Seconds() / m.elapsed.Seconds() / float64(m.tenants))
+	}
+	p("### Extrapolation (computed from the figures above)\n\n")
+	p("Per tenant and poll interval (%s), from the measured %s (the big first sync's bulk queue left out of the slot time):\n\n", iv, m.elapsed.Round(time.Second))
+	p("| Queue | Jobs completed | Slot time per job | Slot time per tenant per interval | Slots per process | Tenants per process by slots |\n|---|---|---|---|---|---|\n")
+	byslots := math.Inf(1)
+	for _, q := range []string{"pull", "push"} {
+		qt := m.slotTime[q]
+		if qt.jobs == 0 {
+			p("| %s | 0 | – | – | %d | – |\n", q, r.o.workerSlots)
+			continue
+		}
+		per := perTenant(qt.busy)
+		n := float64(r.o.workerSlots) * iv.Seconds() / per.Seconds()
+		byslots = math.Min(byslots, n)
+		p("| %s | %d | %s | %.1f ms | %d | %.0f |\n", q, qt.jobs, (qt.busy / time.Duration(qt.jobs)).Round(time.Millisecond),
+			float64(per.Microseconds())/1000, r.o.workerSlots, n)
+	}
+	var cpu time.Duration
+	for name, e := range m.cpuEnd {
+		cpu += e.cpu - m.cpuStart[name].cpu
+	}
+	// The processes' cost with no work (the baseline) grows with the
+	// processes, not the tenants: it is taken out of the per-tenant CPU
+	// and added back per process.
+	var bgCPU, bgPG time.Duration
+	if m.idle != nil {
+		bgCPU, bgPG = m.idle.bgCPU, m.idle.bgPG
+	}
+	// cpu is of the processes alive at the end (a killed worker's is not
+	// in it), so its baseline is theirs over the whole phase.
+	live := float64(len(m.cpuEnd)) * m.elapsed.Seconds()
+	cpuPer := perTenant(max(0, cpu-time.Duration(float64(bgCPU)*live)))
+	pgPer := perTenant(max(0, m.pgCPU-time.Duration(float64(bgPG)*float64(r.o.workers+1)*m.elapsed.Seconds())))
+	p("\nThe push queue's slot time includes the engine's wait for a batch to fill (syncer.DefaultPushCoalesce, %s), which holds the slot but no CPU.\n\n", syncer.DefaultPushCoalesce)
+	p("CPU per tenant per interval, less the processes' cost with no work (the baseline, %.1f ms of sfsync and %.1f ms of PostgreSQL CPU per process and second): sfsync %.1f ms, PostgreSQL %.1f ms (every process named postgres on this machine but the backends of this program's samplers; meaningful only when PostgreSQL serves nothing else).\n\n",
+		float64(bgCPU.Microseconds())/1000, float64(bgPG.Microseconds())/1000, float64(cpuPer.Microseconds())/1000, float64(pgPer.Microseconds())/1000)
+	byCPU := math.Inf(1)
+	if cpuPer > 0 {
+		byCPU = (1 - bgCPU.Seconds()) * iv.Seconds() / cpuPer.Seconds()
+	}
+	perProc := math.Min(byslots, byCPU)
+	p("**One worker process** carries about %.0f tenants: the smaller of %.0f by its slots (`SFSYNC_WORKERS` %d; slot time is waiting on Salesforce and the database as well as CPU) and %.0f by one core of CPU (what the baseline leaves of the core × interval ÷ CPU per tenant per interval). ",
+		perProc, byslots, r.o.workerSlots, byCPU)
+	p("This run had %d tenants on %d processes: %.0f each.\n\n", m.tenants, r.o.workers+1, float64(m.tenants)/float64(r.o.workers+1))
+
+	procs := math.Ceil(target / perProc)
+	conns := 0
+	for n, c := range maxConns {
+		if strings.HasPrefix(n, "sfsync-") {
+			conns = max(conns, c)
+		}
+	}
+	scale := float64(target) / float64(m.tenants)
+	p("**At %d tenants** (%.0f× this run): %.1f polls a second; %.0f worker processes at the figure above; sfsync CPU %.1f cores (tenants %.1f + the processes' baseline %.1f); PostgreSQL CPU %.1f cores (tenants %.1f + the processes' baseline %.1f); ",
+		target, scale, target/iv.Seconds(), procs,
+		target*cpuPer.Seconds()/iv.Seconds()+procs*bgCPU.Seconds(), target*cpuPer.Seconds()/iv.Seconds(), procs*bgCPU.Seconds(),
+		target*pgPer.Seconds()/iv.Seconds()+procs*bgPG.Seconds(), target*pgPer.Seconds()/iv.Seconds(), procs*bgPG.Seconds())
+	p("database connections %.0f (%d per process at most here × %.0f processes; PostgreSQL's default max_connections is 100, so a pooler such as PgBouncer or a smaller pool per process); ", procs*float64(conns), conns, procs)
+	if n := len(m.samples); n > 1 {
+		first, last := m.samples[0], m.samples[n-1]
+		perMin := float64(last.jobs["completed"]-first.jobs["completed"]) / last.at.Sub(first.at).Minutes()
+		p("`river_job` about %.0f completed rows at %s retention (%.0f a minute × %.0f); ", scale*perMin*jobs.CompletedJobRetention.Minutes(), jobs.CompletedJobRetention, scale*perMin, jobs.CompletedJobRetention.Minutes())
+	}
+	// The growth is taken up to the big first sync, which adds its own
+	// rows once.
+	growEnd, growFor := m.dbBytesEnd, m.elapsed
+	if m.big != nil && m.dbBytesBig > 0 {
+		growEnd, growFor = m.dbBytesBig, m.big.at.Sub(m.start)
+	}
+	grow := 0.0
+	if growFor > 0 {
+		grow = float64(growEnd-m.dbBytesStart) / growFor.Hours()
+	}
+	p("database size %s at the start of the measured phase (%.1f KiB per tenant of %d contacts), so about %s at %d tenants of the same size, growing by %s an hour here before the big first sync (run records, outbox and river_job rows, until their retention deletes them; dead rows until vacuumed), so about %s an hour.\n\n",
+		mib(m.dbBytesStart), float64(m.dbBytesStart)/1024/float64(m.tenants), m.contactsPerTenant, mib(int64(float64(m.dbBytesStart)*scale)), target, mib(int64(grow)), mib(int64(grow*scale)))
 }
 
 // flagsOf spells the options as the flags that reproduce the run.
@@ -257,5 +364,7 @@ func flagsOf(o options) []string {
 		fmt.Sprintf("-tenants %d", o.tenants), fmt.Sprintf("-contacts %d", o.contacts), fmt.Sprintf("-workers %d", o.workers),
 		fmt.Sprintf("-duration %s", o.duration), fmt.Sprintf("-poll-interval %s", o.pollInterval), fmt.Sprintf("-changes %g", o.changes), fmt.Sprintf("-active %g", o.active),
 		fmt.Sprintf("-big %d", o.big), fmt.Sprintf("-kill-at %g", o.killAt), fmt.Sprintf("-big-at %g", o.bigAt),
+		fmt.Sprintf("-worker-slots %d", o.workerSlots), fmt.Sprintf("-bulk-slots %d", o.bulkSlots), fmt.Sprintf("-spread=%t", o.spread),
+		fmt.Sprintf("-idle-window %s", o.idleWindow),
 	}
 }

@@ -1,0 +1,7 @@
+package syncer
+
+// WithoutCensus makes e skip the identity census, for the benchmark that
+// measures what the census costs against the same engine without it
+// (BenchmarkCensusCost). Never outside tests: the census is what keeps a
+// shared identity value from being guessed.
+func WithoutCensus(e *Engine) { e.noCensus = true }
