@@ -27,9 +27,9 @@ bench:
 bench-product:
 	$(GO) test -run '^$$' -bench 'Product' -benchtime 1x -timeout 240m ./internal/productbench/ | tee bench-product.out
 
-## soak: the model-based convergence test at 5,000 random operations per database (SFSYNC_MODEL_SEED=N replays one)
+## soak: the model-based convergence test at 5,000 random operations per database and per object (Contact, Lead, Person Account; SFSYNC_MODEL_SEED=N replays one)
 soak:
-	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_test.go'
+	SFSYNC_SOAK=1 $(GO) test -count=1 -run 'TestModelConvergence' -timeout 60m -v ./internal/syncer/ | grep -E '^(=== RUN|--- |ok|FAIL)|model_(objects_)?test.go'
 
 ## scale: the scale-out test on PostgreSQL (needs SFSYNC_TEST_POSTGRES_URL): 10,000 tenants each with its own emulated org, serve and three workers as real processes, 30 measured minutes; SCALE_FLAGS="-tenants 200 -duration 3m -poll-interval 1m -idle-window 1m -big 50000" runs a short one. Report in scale-report.md
 scale: build

@@ -202,7 +202,8 @@ func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listObjects lists the Salesforce objects a configuration may sync in
-// this org (issue 16): Contact and Lead always, PersonAccount when the
+// this org (issue 16): Contact, Lead and the pair LeadContact always,
+// PersonAccount when the
 // org has Person Accounts enabled.
 func (s *server) listObjects(w http.ResponseWriter, r *http.Request) error {
 	eng, _, err := s.sync()
@@ -216,12 +217,15 @@ func (s *server) listObjects(w http.ResponseWriter, r *http.Request) error {
 	type object struct {
 		Object  syncconf.ObjectChoice `json:"object"`
 		SObject string                `json:"sobject"`
+		// Converted is, for the pair LeadContact, the object converted
+		// Leads go on as.
+		Converted string `json:"converted_sobject,omitempty"`
 	}
 	out := struct {
 		Objects []object `json:"objects"`
 	}{Objects: []object{}}
 	for _, o := range env.Objects() {
-		out.Objects = append(out.Objects, object{Object: o, SObject: o.SObject()})
+		out.Objects = append(out.Objects, object{Object: o, SObject: o.SObject(), Converted: o.ConvertedObject()})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

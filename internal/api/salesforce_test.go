@@ -112,6 +112,21 @@ func TestSalesforceAPIAgainstTheEmulator(t *testing.T) {
 	if code, out := call("POST", "/api/v1/salesforce/config/validate", good); code != 200 || out["valid"] != true {
 		t.Errorf("validate good config = %d %v", code, out)
 	}
+	// The pair "Lead, then the converted Contact" (issue 16 item 3): offered,
+	// and a mapped field Contact lacks is refused at the mapping, naming Contact.
+	if code, out := call("GET", "/api/v1/salesforce/objects", ""); code != 200 || !strings.Contains(fmt.Sprint(out), "map[converted_sobject:Contact object:LeadContact sobject:Lead]") {
+		t.Errorf("objects = %d %v, want LeadContact reading Lead, converted into Contact", code, out)
+	}
+	pair := `{"object":"LeadContact","identity":{"salesforce_field":"Email","platform_identity":"email","to_platform_no_match":"create","to_salesforce_no_match":"update_only"},
+		"field_mappings":[{"salesforce_field":"LastName","platform_field":"name","direction":"both"},{"salesforce_field":"Company","platform_field":"member_id","direction":"to_platform"}]}`
+	code, out = call("POST", "/api/v1/salesforce/config/validate", pair)
+	if code != 422 || !strings.Contains(fmt.Sprint(out), "field_mappings[1].salesforce_field") || !strings.Contains(fmt.Sprint(out), "on Contact") {
+		t.Errorf("validate the pair with Company mapped = %d %v, want 422 at field_mappings[1] naming Contact", code, out)
+	}
+	pair = strings.Replace(pair, `,{"salesforce_field":"Company","platform_field":"member_id","direction":"to_platform"}`, "", 1)
+	if code, out := call("POST", "/api/v1/salesforce/config/validate", pair); code != 200 || out["valid"] != true {
+		t.Errorf("validate the pair = %d %v, want valid", code, out)
+	}
 	if code, out := call("POST", "/api/v1/salesforce/config/dry-run", good); code != 200 || out["matching"] != float64(30) {
 		t.Errorf("dry run = %d %v, want 30 matching", code, out)
 	}

@@ -20,11 +20,15 @@ type Env struct {
 	// PersonAccounts: the org has Person Accounts enabled, so the wizard
 	// offers ObjectPersonAccount.
 	PersonAccounts bool
+	// Converted is the describe of Contact when the choice is the pair
+	// ObjectLeadContact (Describe is then Lead's): the mapped fields must
+	// exist on both objects.
+	Converted *salesforce.SObjectDescribe
 }
 
 // Objects lists the object choices the org offers, in the wizard's order.
 func (e Env) Objects() []ObjectChoice {
-	out := []ObjectChoice{ObjectContact, ObjectLead}
+	out := []ObjectChoice{ObjectContact, ObjectLead, ObjectLeadContact}
 	if e.PersonAccounts {
 		out = append(out, ObjectPersonAccount)
 	}

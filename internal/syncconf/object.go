@@ -14,10 +14,15 @@ const (
 	ObjectContact       ObjectChoice = "Contact"
 	ObjectLead          ObjectChoice = "Lead"
 	ObjectPersonAccount ObjectChoice = "PersonAccount"
+	// ObjectLeadContact is the pair "Lead, then the converted Contact":
+	// new platform contacts are pushed as Leads, and a Lead once
+	// converted goes on as the Contact it became (its link moves there and
+	// that Contact is pulled and pushed from then on).
+	ObjectLeadContact ObjectChoice = "LeadContact"
 )
 
 // ObjectChoices lists the choices in the order the wizard offers them.
-var ObjectChoices = []ObjectChoice{ObjectContact, ObjectLead, ObjectPersonAccount}
+var ObjectChoices = []ObjectChoice{ObjectContact, ObjectLead, ObjectLeadContact, ObjectPersonAccount}
 
 // LeadConversionFields are the Lead fields that tell a converted lead and
 // the records it became.
@@ -38,7 +43,7 @@ func (o ObjectChoice) orDefault() ObjectChoice {
 
 func (o ObjectChoice) valid() bool {
 	switch o.orDefault() {
-	case ObjectContact, ObjectLead, ObjectPersonAccount:
+	case ObjectContact, ObjectLead, ObjectLeadContact, ObjectPersonAccount:
 		return true
 	}
 	return false
@@ -48,12 +53,44 @@ func (o ObjectChoice) valid() bool {
 // Contact, Lead, or Account for Person Accounts.
 func (o ObjectChoice) SObject() string {
 	switch o.orDefault() {
-	case ObjectLead:
+	case ObjectLead, ObjectLeadContact:
 		return "Lead"
 	case ObjectPersonAccount:
 		return "Account"
 	}
 	return DefaultObject
+}
+
+// Leads reports whether the choice reads and creates Leads (Lead, or the
+// pair whose first object is Lead): their conversion is followed.
+func (o ObjectChoice) Leads() bool { return o == ObjectLead || o == ObjectLeadContact }
+
+// ConvertedObject is the object converted Leads go on as, "Contact" for
+// the pair ObjectLeadContact, "" for every other choice.
+func (o ObjectChoice) ConvertedObject() string {
+	if o == ObjectLeadContact {
+		return DefaultObject
+	}
+	return ""
+}
+
+// ConvertedHalf is, for the pair "Lead, then the converted Contact", the
+// configuration that syncs the Contacts converted Leads became: the same
+// identity and mappings on Contact, with no conditions (a converted
+// Contact stays synced while it is linked) and no creates (a Contact is
+// never created by sfsync, nor a platform contact from one; new platform
+// contacts are pushed as Leads). ok is false for every other choice.
+func (c *Config) ConvertedHalf() (half Config, ok bool) {
+	if c.Choice() != ObjectLeadContact {
+		return Config{}, false
+	}
+	half = *c
+	half.SyncObject = ObjectContact
+	half.Conditions = nil
+	half.Create = CreateOptions{}
+	half.Identity.ToPlatformNoMatch = NoMatchUpdateOnly
+	half.Identity.ToSalesforceNoMatch = NoMatchUpdateOnly
+	return half, true
 }
 
 // Choice is the configuration's object choice, ObjectContact when unset.

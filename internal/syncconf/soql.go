@@ -289,7 +289,14 @@ func (c *Config) SelectFields(d *salesforce.SObjectDescribe, extra []string) ([]
 			add(StepFields, fmt.Sprintf("field_mappings[%d].name_rule", i), FirstNameField)
 		}
 	}
-	if c.Choice() == ObjectLead {
+	if c.Choice() == ObjectPersonAccount {
+		// The scope says IsPersonAccount = true; an incremental pull
+		// evaluates it on the records it reads, so it reads the field.
+		if _, ok := d.Field(PersonAccountField); ok {
+			add(StepIdentity, "object", PersonAccountField)
+		}
+	}
+	if c.Choice().Leads() {
 		// A converted lead is followed to its Contact (the engine moves
 		// the link), so its conversion fields are read with it.
 		for _, n := range LeadConversionFields {

@@ -84,6 +84,9 @@ func (c *Config) Bind(env Env) (*Bound, error) {
 		v.errs = append(v.errs, errs...)
 		v.b.Conditions = append(v.b.Conditions, bc)
 	}
+	if half, ok := c.ConvertedHalf(); ok {
+		v.converted(half)
+	}
 	slices.SortStableFunc(v.errs, func(a, b ValidationError) int { return stepOrder(a.Step) - stepOrder(b.Step) })
 	if err := v.errs.err(); err != nil {
 		return nil, err
@@ -129,6 +132,12 @@ func (v *validator) field(step Step, path, name string) (salesforce.Field, bool)
 	f, ok := v.d.Field(name)
 	if !ok {
 		v.add(step, path, "unknown_field", name)
+	}
+	if ok && v.b.Config.Choice() == ObjectPersonAccount && strings.EqualFold(f.Name, LastNameField) {
+		// Account's describe lets LastName be null (business accounts have
+		// none), but Salesforce refuses a Person Account without one: a
+		// blank name fails the record here, as a required field does.
+		f.Nillable = false
 	}
 	return f, ok
 }
@@ -354,8 +363,12 @@ func (v *validator) required(c *Config) {
 		written[strings.ToLower(k.SalesforceField)] = true
 	}
 	if c.Choice() == ObjectPersonAccount {
-		// A Person Account's Name is made of FirstName and LastName.
+		// A Person Account's Name is made of FirstName and LastName, and
+		// it needs a LastName, which the describe does not say.
 		written["name"] = true
+		if !written[strings.ToLower(LastNameField)] {
+			v.add(StepFields, "field_mappings", "required_field_unmapped", LastNameField)
+		}
 	}
 	for _, f := range v.d.Fields {
 		if f.Createable && !f.Nillable && !f.DefaultedOnCreate && f.Type != sfBoolean && !written[strings.ToLower(f.Name)] {

@@ -1,6 +1,7 @@
 package syncconf
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -22,6 +23,33 @@ func (v *validator) object(c *Config) {
 	}
 	if c.Choice() == ObjectPersonAccount && !PersonAccountsEnabled(v.d) {
 		v.add(StepIdentity, path, "person_accounts_disabled")
+	}
+}
+
+// converted checks the Contact half of the pair "Lead, then the converted
+// Contact" (Config.ConvertedHalf) against the describe of Contact: every
+// mapped field must be on Contact too, fit its type and, where values
+// flow to Salesforce, be updateable there. Each problem is reported at
+// the path of the mapping, as converted_contact, quoting the problem.
+func (v *validator) converted(half Config) {
+	if v.env.Converted == nil {
+		v.add(StepIdentity, "object", "converted_not_described")
+		return
+	}
+	env := v.env
+	env.Describe, env.Converted = env.Converted, nil
+	_, err := half.Bind(env)
+	var es ValidationErrors
+	if !errors.As(err, &es) {
+		return
+	}
+	for _, e := range es {
+		if e.Code == "nothing_to_sync" {
+			continue // a pair that only creates Leads updates no Contact: allowed
+		}
+		msg := message("converted_contact", e.Message[LangEN])
+		msg[LangZHTW] = message("converted_contact", e.Message[LangZHTW])[LangZHTW]
+		v.errs = append(v.errs, ValidationError{Step: e.Step, Path: e.Path, Code: "converted_contact", Message: msg})
 	}
 }
 
@@ -159,7 +187,7 @@ func (v *validator) create(c *Config) {
 			v.add(StepIdentity, "create.owner_id", "owner_id_invalid", o.OwnerID)
 		}
 	case OwnerAssignmentRules:
-		if c.Choice() != ObjectLead {
+		if !c.Choice().Leads() {
 			v.add(StepIdentity, "create.owner", "assignment_rules_lead_only")
 		}
 	default:

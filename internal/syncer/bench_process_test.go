@@ -104,15 +104,15 @@ type emulatorProcess struct {
 	pid                                   int
 }
 
-func startEmulatorProcess(b *testing.B, bin string, contacts int) emulatorProcess {
+func startEmulatorProcess(b *testing.B, bin string, contacts int, extra ...string) emulatorProcess {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "emulator", "--addr", addr, "--edition", "Enterprise", "--contacts", strconv.Itoa(contacts), "--contacts-seed", "7",
-		"--callback", testenv.Callback)
+	cmd := exec.Command(bin, append([]string{"emulator", "--addr", addr, "--edition", "Enterprise", "--contacts", strconv.Itoa(contacts), "--contacts-seed", "7",
+		"--callback", testenv.Callback}, extra...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -165,10 +165,26 @@ func procCPUSeconds(pid string) float64 {
 }
 
 func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64, withCensus bool) {
+	firstSyncOwnProcessOf(b, bin, d, n, bulkThreshold, withCensus, syncconf.ObjectContact)
+}
+
+// firstSyncOwnProcessOf is firstSyncOwnProcess with the object chosen:
+// the emulator process generates about n/0.7 records of it (70% carry a
+// member number, the identity) and the configuration names its fields
+// (benchObjectConfig).
+func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bulkThreshold int64, withCensus bool, object syncconf.ObjectChoice) {
 	b.StopTimer()
 	ctx := context.Background()
 	s := storetest.Open(b, d) // skips (loudly) without PostgreSQL
-	emu := startEmulatorProcess(b, bin, n*10/7)
+	var emu emulatorProcess
+	switch object {
+	case syncconf.ObjectLead:
+		emu = startEmulatorProcess(b, bin, 0, "--leads", strconv.Itoa(n*10/7))
+	case syncconf.ObjectPersonAccount:
+		emu = startEmulatorProcess(b, bin, 0, "--person-accounts", strconv.Itoa(n*10/7))
+	default:
+		emu = startEmulatorProcess(b, bin, n*10/7)
+	}
 	tn, err := s.CreateTenant(ctx, tenant.Tenant{Name: "Bench", Language: "en", Plan: tenant.Plan{SalesforceAddon: true}})
 	if err != nil {
 		b.Fatal(err)
@@ -202,7 +218,7 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkT
 			{SalesforceField: "Birthdate", PlatformField: "birthday", Direction: syncconf.DirToPlatform},
 		},
 	}
-	if _, err := eng.SaveConfig(ctx, tn.ID, "bench", cfg); err != nil {
+	if _, err := eng.SaveConfig(ctx, tn.ID, "bench", benchObjectConfig(cfg, object)); err != nil {
 		b.Fatal(err)
 	}
 	run, err := eng.StartInitialSync(ctx, tn.ID)
@@ -231,6 +247,9 @@ func firstSyncOwnProcess(b *testing.B, bin string, d store.Dialect, n int, bulkT
 	b.ReportMetric(census.calls, "census_calls")
 	b.ReportMetric(census.wait, "census_bulk_wait_s")
 	reportLoad(b)
+	if done.Processed == 0 || done.Counts.Created == 0 {
+		b.Fatalf("the first sync of %s processed %d records and created %d: %s", object, done.Processed, done.Counts.Created, done.Message)
+	}
 }
 
 // censusLog keeps the figures of the engine's "identity census" line.

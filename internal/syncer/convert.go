@@ -2,8 +2,6 @@ package syncer
 
 import (
 	"strings"
-
-	"github.com/sfsync/sfsync/internal/syncconf"
 )
 
 // Lead conversion (issue 16 item 3). A Lead converted in Salesforce is
@@ -18,7 +16,7 @@ import (
 // convertedTo reports a converted Lead and the record it became:
 // ConvertedContactId, else ConvertedAccountId.
 func convertedTo(s *session, rec map[string]any) (string, bool) {
-	if s.cfg.Choice() != syncconf.ObjectLead || !isTrue(fieldValue(rec, "IsConverted")) {
+	if !s.cfg.Choice().Leads() || !isTrue(fieldValue(rec, "IsConverted")) {
 		return "", false
 	}
 	if id, _ := fieldValue(rec, "ConvertedContactId").(string); id != "" {
@@ -44,4 +42,14 @@ func isTrue(v any) bool {
 func (s *session) ofObject(id string) bool {
 	p := s.describe.KeyPrefix
 	return p == "" || len(id) < 3 || strings.HasPrefix(id, p)
+}
+
+// driftSelect is what a drift check reads of each record in scope: Id and
+// SystemModstamp, and for Leads IsConverted, since a converted Lead is
+// linked to nothing (its link moved to the record it became).
+func (s *session) driftSelect() []string {
+	if s.cfg.Choice().Leads() {
+		return []string{"Id", "SystemModstamp", "IsConverted"}
+	}
+	return []string{"Id", "SystemModstamp"}
 }

@@ -163,6 +163,11 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 	cur := driftRange{}
 	inRange := 0
 	err = e.Store.EachLinkDigest(ctx, t, func(d store.LinkDigest) error {
+		if !s.ofObject(d.SalesforceID) {
+			// A converted Lead's link names its Contact: not this
+			// object's to check (the pair's Contacts are read by the pulls).
+			return nil
+		}
 		if !d.OutOfScope {
 			cur.links++
 			cur.linkSum += digest(d.SalesforceID, d.SFModstamp)
@@ -203,11 +208,11 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 	}
 
 	// Salesforce's side: Id and SystemModstamp of every record in scope.
-	q := s.cfg.ScopeSelect(s.describe, "Id", "SystemModstamp")
+	q := s.cfg.ScopeSelect(s.describe, s.driftSelect()...)
 	add := func(rec map[string]any) {
 		id, _ := rec["Id"].(string)
-		if id == "" {
-			return
+		if _, conv := convertedTo(s, rec); id == "" || conv {
+			return // a converted Lead is nobody's link (convert.go)
 		}
 		r := &ranges[rangeOf(id)]
 		r.sf++
@@ -336,7 +341,7 @@ func (e *Engine) driftCheck(ctx context.Context, s *session) error {
 // in scope with Ids in (lo, hi] (one REST call per 2,000) against the
 // links of the range.
 func (e *Engine) driftInRange(ctx context.Context, s *session, lo, hi string) ([]driftCandidate, error) {
-	q := s.cfg.ScopeSelect(s.describe, "Id", "SystemModstamp")
+	q := s.cfg.ScopeSelect(s.describe, s.driftSelect()...)
 	if lo != "" {
 		q.IDAfter(lo)
 	}
@@ -352,6 +357,9 @@ func (e *Engine) driftInRange(ctx context.Context, s *session, lo, hi string) ([
 	for it.Next() {
 		rec := it.Record()
 		id, _ := rec["Id"].(string)
+		if _, conv := convertedTo(s, rec); conv {
+			continue
+		}
 		if id != "" && id > lo && (hi == "" || id <= hi) {
 			sf[id] = parseSFTime(fieldValue(rec, "SystemModstamp"))
 		}
@@ -365,6 +373,9 @@ func (e *Engine) driftInRange(ctx context.Context, s *session, lo, hi string) ([
 	}
 	var out []driftCandidate
 	for _, l := range links {
+		if !s.ofObject(l.SalesforceID) {
+			continue // a converted Lead's link, as above
+		}
 		ms, inSF := sf[l.SalesforceID]
 		delete(sf, l.SalesforceID)
 		switch {

@@ -44,6 +44,11 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 	if err != nil {
 		return rep, err
 	}
+	if conv := cfg.Choice().ConvertedObject(); conv != "" {
+		if env.Converted, err = e.describe(ctx, tenantID, conv, client, setupDescribeTTL); err != nil {
+			return rep, err
+		}
+	}
 	bound, err := cfg.Bind(env)
 	if err != nil {
 		return rep, err
@@ -100,6 +105,9 @@ func (e *Engine) dryRun(ctx context.Context, tenantID string, cfg syncconf.Confi
 		}
 		sess := &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound), rules: rules, run: run,
 			calls0: client.Calls(), fullPass: true, limit: maxRecords, observe: observe, review: true}
+		if err := sess.openConverted(env); err != nil {
+			return err
+		}
 		for {
 			err = re.pullFull(ctx, sess)
 			if !errors.Is(err, ErrContinue) {

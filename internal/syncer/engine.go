@@ -177,6 +177,11 @@ func (e *Engine) EnvFor(ctx context.Context, tenantID string, object syncconf.Ob
 		}
 	}
 	env.PersonAccounts = syncconf.PersonAccountsEnabled(acct)
+	if conv := object.ConvertedObject(); conv != "" {
+		if env.Converted, err = e.describe(ctx, tenantID, conv, c, setupDescribeTTL); err != nil {
+			return env, err
+		}
+	}
 	return env, nil
 }
 

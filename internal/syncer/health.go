@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
@@ -294,29 +295,46 @@ func (e *Engine) CheckRetry(ctx context.Context, tenantID string, runID int64, r
 	if err != nil {
 		return rc, err
 	}
-	for start := 0; start < len(pulls); start += idsPerCheck {
-		chunk := pulls[start:min(start+idsPerCheck, len(pulls))]
-		sfIDs := make([]string, len(chunk))
-		for i, f := range chunk {
-			sfIDs[i] = f.SalesforceID
-		}
-		q, err := syncconf.NewQuery(d).Select("Id", "SystemModstamp").IDIn(sfIDs).Build()
+	objects := []*salesforce.SObjectDescribe{d}
+	if conv := cur.Choice().ConvertedObject(); conv != "" {
+		// The pair: a converted Lead's failed record is its Contact.
+		cd, err := e.describe(ctx, tenantID, conv, client, setupDescribeTTL)
 		if err != nil {
 			return rc, err
 		}
+		objects = append(objects, cd)
+	}
+	for start := 0; start < len(pulls); start += idsPerCheck {
+		chunk := pulls[start:min(start+idsPerCheck, len(pulls))]
 		mod := map[string]time.Time{}
-		it := client.Query(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
-			id, _ := rec["Id"].(string)
-			t := parseSFTime(fieldValue(rec, "SystemModstamp"))
-			if t.IsZero() {
-				t = e.now() // unreadable: counted as changed, so no warning is wrong
+		for i, od := range objects {
+			var sfIDs []string
+			for _, f := range chunk {
+				ofConverted := len(objects) > 1 && objects[1].KeyPrefix != "" && strings.HasPrefix(f.SalesforceID, objects[1].KeyPrefix)
+				if ofConverted == (i == 1) {
+					sfIDs = append(sfIDs, f.SalesforceID)
+				}
 			}
-			mod[id15(id)] = t
-		}
-		if err := it.Err(); err != nil {
-			return rc, err
+			if len(sfIDs) == 0 {
+				continue
+			}
+			q, err := syncconf.NewQuery(od).Select("Id", "SystemModstamp").IDIn(sfIDs).Build()
+			if err != nil {
+				return rc, err
+			}
+			it := client.Query(ctx, q, salesforce.QueryOptions{})
+			for it.Next() {
+				rec := it.Record()
+				id, _ := rec["Id"].(string)
+				t := parseSFTime(fieldValue(rec, "SystemModstamp"))
+				if t.IsZero() {
+					t = e.now() // unreadable: counted as changed, so no warning is wrong
+				}
+				mod[id15(id)] = t
+			}
+			if err := it.Err(); err != nil {
+				return rc, err
+			}
 		}
 		for _, f := range chunk {
 			at, ok := mod[id15(f.SalesforceID)]

@@ -177,6 +177,9 @@ func (e *Engine) pullOne(ctx context.Context, tenantID string, run Run, sfID str
 		return err
 	}
 	defer e.saveUsage(ctx, tenantID, s.client)
+	if s.conv != nil && !s.ofObject(sfID) && s.conv.ofObject(sfID) {
+		s = s.converted() // the pair: a converted Lead's Contact (pair.go)
+	}
 	scopeQ, err := s.cfg.ScopeSelect(s.describe, "Id").Build()
 	if err != nil {
 		return err

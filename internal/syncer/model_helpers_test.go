@@ -87,6 +87,9 @@ type mfix struct {
 	ctx     context.Context
 	clock   *vclock
 	crasher *crashTransport
+	// Org is the emulator's org in the model's terms (model_objects_test.go):
+	// it shadows Env.Org, so the model runs on the object chosen.
+	Org *modelOrg
 }
 
 func newMFix(t testing.TB, d store.Dialect) *mfix {
@@ -105,7 +108,7 @@ func newMFix(t testing.TB, d store.Dialect) *mfix {
 	env.Connect(t)
 	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), Now: clock.Now,
 		PageSize: 25, PushBatch: 20, SliceDuration: 40 * time.Millisecond}
-	return &mfix{Env: env, t: t, eng: eng, ctx: context.Background(), clock: clock, crasher: crash}
+	return &mfix{Env: env, t: t, eng: eng, ctx: context.Background(), clock: clock, crasher: crash, Org: newModelOrg(env.Org)}
 }
 
 // modelCustomFields are the model org's Contact custom fields: the

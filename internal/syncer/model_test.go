@@ -966,7 +966,7 @@ func (m *model) run(ops int) {
 		m.pfCreate()
 		m.tick()
 	}
-	if _, err := m.eng.SaveConfig(m.ctx, m.Tenant.ID, "u_model", modelConfig()); err != nil {
+	if _, err := m.eng.SaveConfig(m.ctx, m.Tenant.ID, "u_model", m.config()); err != nil {
 		m.t.Fatalf("SaveConfig: %v", err)
 	}
 	run, err := m.eng.StartInitialSync(m.ctx, m.Tenant.ID)

@@ -49,6 +49,9 @@ type session struct {
 	observe func(dryOutcome, syncconf.DryRunRow)
 	// personRT is the org's person record type, once looked up (create.go).
 	personRT string
+	// conv is the Contact half of the pair "Lead, then the converted
+	// Contact" (pair.go); nil for every other choice.
+	conv *session
 }
 
 // describe returns the tenant's describe of the object (Contact, Lead,
@@ -139,6 +142,11 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
+	if conv := cfg.Choice().ConvertedObject(); conv != "" {
+		if env.Converted, err = e.describe(ctx, tenantID, conv, client, describeTTL); err != nil {
+			return nil, err
+		}
+	}
 	bound, err := cfg.Bind(env)
 	if err != nil {
 		// The org changed under a saved configuration (a field was
@@ -154,8 +162,9 @@ func (e *Engine) openSession(ctx context.Context, tenantID string, run Run) (*se
 	if err != nil {
 		return nil, err
 	}
-	return &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound),
-		rules: rules, run: run, calls0: client.Calls(), review: review}, nil
+	s := &session{tenantID: tenantID, client: client, describe: d, cfg: cfg, maps: mappingsOf(bound),
+		rules: rules, run: run, calls0: client.Calls(), review: review}
+	return s, s.openConverted(env)
 }
 
 func (s *session) calls() int64 { return s.client.Calls() - s.calls0 }
@@ -242,6 +251,9 @@ func (e *Engine) RunPull(ctx context.Context, tenantID string, mode PullMode, tr
 		cursor = run.StartedAt
 	} else {
 		cursor, err = e.pullIncremental(ctx, sess, st.PullCursor)
+		if err == nil && sess.conv != nil {
+			cursor, err = e.pullConverted(ctx, sess, st.PullCursor, cursor)
+		}
 	}
 	return e.endPull(ctx, tenantID, run, sess, err, cursor)
 }
@@ -610,6 +622,10 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 		}
 		return false
 	})
+	other, err := e.settleConverted(ctx, s, other)
+	if err != nil {
+		return err
+	}
 	if len(links) == 0 {
 		return e.Store.Tx(ctx, func(tx *sql.Tx) error { return e.Store.SaveLinksTx(ctx, tx, t, other) })
 	}

@@ -310,6 +310,13 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 
 func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64) error {
 	t := s.tenantID
+	if s.conv != nil {
+		// The pair: contacts of converted Leads go to Contact (pair.go).
+		var err error
+		if ids, err = e.pushConverted(ctx, s, ids, byContact); err != nil || len(ids) == 0 {
+			return err
+		}
+	}
 	contacts, err := e.Store.GetContacts(ctx, t, ids)
 	if err != nil {
 		return err

@@ -14,10 +14,13 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sfsync/sfsync/internal/sfconn"
+	"github.com/sfsync/sfsync/internal/sfemu"
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/syncconf"
 	"github.com/sfsync/sfsync/internal/syncer"
 )
 
@@ -55,14 +58,36 @@ func (q *directQueue) EnqueuePull(ctx context.Context, tenantID string, mode syn
 func (q *directQueue) EnqueuePush(ctx context.Context, tenantID string) error { return nil }
 
 // TestEndToEndWithTheEngine drives the real sync engine against the
-// emulator from the browser: connect, set up, the dry run of the saved
-// configuration, Start sync, the live percentage up to the end, the sync
-// log and the run's details.
+// emulator from the browser, once per object the admin may choose
+// (Contact, Lead, Person Account; issue 16): connect, choose the object
+// in step 2, set up, the dry run of the saved configuration, Start sync,
+// the live percentage up to the end, the sync log and the run's details.
 func TestEndToEndWithTheEngine(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		object   syncconf.ObjectChoice
+		identity string // the e-mail field of the object
+		seed     func(o *sfemu.Org) error
+	}{
+		{syncconf.ObjectContact, "Email", func(o *sfemu.Org) error { _, err := o.SeedContacts(300, 7); return err }},
+		{syncconf.ObjectLead, "Email", func(o *sfemu.Org) error { _, err := o.SeedLeads(300, 7); return err }},
+		{syncconf.ObjectPersonAccount, "PersonEmail", func(o *sfemu.Org) error {
+			o.EnablePersonAccounts()
+			_, err := o.SeedPersonAccounts(300, 7)
+			return err
+		}},
+	} {
+		t.Run(string(tc.object), func(t *testing.T) {
+			t.Parallel()
+			endToEndWithTheEngine(t, tc.object, tc.identity, tc.seed)
+		})
+	}
+}
+
+func endToEndWithTheEngine(t *testing.T, object syncconf.ObjectChoice, identity string, seed func(o *sfemu.Org) error) {
 	const lang = langZH
 	emu := startEmulator(t)
-	if _, err := emu.org.SeedContacts(300, 7); err != nil {
+	if err := seed(emu.org); err != nil {
 		t.Fatal(err)
 	}
 	q := &directQueue{}
@@ -81,6 +106,9 @@ func TestEndToEndWithTheEngine(t *testing.T) {
 	ctx := browserOrSkip(t)
 
 	dir := filepath.Join("testdata", "artifacts", "engine-"+lang)
+	if object != syncconf.ObjectContact {
+		dir += "-" + string(object)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +129,18 @@ func TestEndToEndWithTheEngine(t *testing.T) {
 	b.submit("Salesforce login", "Login")
 	b.wantText("#sf-org", "Acme Corp")
 	b.submit("start setup", "start-setup")
-	b.do("identity", chromedp.Click(chromedp.ID("pi-email")), chromedp.SetValue(chromedp.ID("f-identity-salesforce_field"), "Email"))
+	if object != syncconf.ObjectContact {
+		// Choosing the object re-renders step 2 with its fields.
+		b.waitFor(`!!document.getElementById("f-object")`)
+		choose := fmt.Sprintf(`(function () { var s = document.getElementById("f-object"); if (!s) return false;
+			s.value = %q; return s.dispatchEvent(new Event("change", {bubbles: true})); })()`, string(object))
+		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Evaluate[bool](choose))); err != nil {
+			t.Fatalf("choose %s: %v", object, err)
+		}
+		b.waitFor(fmt.Sprintf(`(document.getElementById("f-object") || {}).value === %q`, string(object)))
+		s.shot("object")
+	}
+	b.do("identity", chromedp.Click(chromedp.ID("pi-email")), chromedp.SetValue(chromedp.ID("f-identity-salesforce_field"), identity))
 	b.submit("next", "next")
 	b.submit("next", "next")
 	b.submit("add field", "add-row")
@@ -132,6 +171,9 @@ func TestEndToEndWithTheEngine(t *testing.T) {
 	run, ok, err := eng.InitialRun(context.Background(), e.tenantA.ID)
 	if err != nil || !ok || run.Percent() != 100 {
 		t.Errorf("initial run: got %+v (found %v, %v), want it finished at 100%%", run, ok, err)
+	}
+	if cfg, _, err := eng.CurrentConfig(context.Background(), e.tenantA.ID); err != nil || cfg.Choice() != object || cfg.Identity.SalesforceField != identity {
+		t.Errorf("saved configuration: object %s, identity %s (%v); want %s, %s", cfg.Choice(), cfg.Identity.SalesforceField, err, object, identity)
 	}
 	b.do("info", chromedp.Navigate(e.srv.URL+"/admin/salesforce/info"))
 	b.wantText(fmt.Sprintf(`tr[data-run="%d"]`, run.ID), "首次同步")

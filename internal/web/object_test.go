@@ -7,7 +7,8 @@ import (
 	"github.com/sfsync/sfsync/internal/store"
 )
 
-// TestSetupOffersTheObject: step 2 offers Contact and Lead, and Person
+// TestSetupOffersTheObject: step 2 offers Contact, Lead and the pair
+// Lead then converted Contact, and Person
 // Account only when the org has Person Accounts (issue 16), with the
 // settings of the records sfsync creates, in both languages.
 func TestSetupOffersTheObject(t *testing.T) {
@@ -23,6 +24,9 @@ func TestSetupOffersTheObject(t *testing.T) {
 		mustContain(t, p, `id="f-object"`, `<option value="Contact" selected>`, `<option value="Lead"`,
 			`name="create.constants"`, `name="create.owner"`, `name="create.on_duplicate"`, `name="create.account_id"`)
 		mustNotContain(t, p, `<option value="PersonAccount"`, `value="assignment_rules"`)
+		// The pair "Lead, then the converted Contact", named in the page's language.
+		pair := map[string]string{"en": "Lead, then the converted Contact", "zh-TW": "潛在客戶，轉換後為聯絡人"}[lang]
+		mustContain(t, p, `<option value="LeadContact">`+pair)
 
 		e.eng.mu.Lock()
 		e.eng.env.PersonAccounts = true

@@ -566,7 +566,7 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		}
 		v.Identity.RecordTypes = keep(v.Identity.RecordTypes, cfg.Create.RecordTypeID)
 		v.Identity.Constants = formatConstants(cfg.Create.Constants)
-		v.Identity.IsLead, v.Identity.IsContact = cfg.Choice() == syncconf.ObjectLead, cfg.Choice() == syncconf.ObjectContact
+		v.Identity.IsLead, v.Identity.IsContact = cfg.Choice().Leads(), cfg.Choice() == syncconf.ObjectContact
 		v.Identity.CreateErrs = at("create")
 		v.Identity.OwnerErrs = at("create.owner")
 		v.Identity.OwnerIDErrs = at("create.owner_id")
