@@ -182,7 +182,8 @@ func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Recor
 
 // nextIngestPoll is the wait before the next status read of an ingest job
 // of n records that has processed done of them in elapsed: the time the
-// rest take at the rate so far, a tenth more (at least floor); floor when
+// rest take at the rate so far, a quarter and half a floor more (a loaded
+// server slows down; a read too early costs a call), at least floor; floor when
 // all are processed; twice the last wait when none is yet. At most 30 s.
 func nextIngestPoll(last, elapsed time.Duration, done, n int64, floor time.Duration) time.Duration {
 	next := 2 * last
@@ -190,7 +191,7 @@ func nextIngestPoll(last, elapsed time.Duration, done, n int64, floor time.Durat
 	case done >= n && n > 0:
 		next = floor // processed: the state is about to follow
 	case done > 0:
-		next = time.Duration(float64(elapsed) * float64(n-done) / float64(done) * 1.1)
+		next = time.Duration(float64(elapsed)*float64(n-done)/float64(done)*1.25) + floor/2
 	}
 	return min(max(next, floor), 30*time.Second)
 }

@@ -96,8 +96,8 @@ func TestNextIngestPoll(t *testing.T) {
 		want          time.Duration
 	}{
 		{200 * ms, 200 * ms, 0, 10000, 400 * ms},                      // no progress: doubled
-		{200 * ms, 200 * ms, 5000, 10000, 220 * ms},                   // half done: as long again, +10%
-		{200 * ms, 1000 * ms, 90000, 100000, 122222222},               // nearly done
+		{200 * ms, 200 * ms, 5000, 10000, 300 * ms},                   // half done: as long again, +25%, +50 ms
+		{200 * ms, 1000 * ms, 90000, 100000, 188888888},               // nearly done
 		{200 * ms, 200 * ms, 10000, 10000, 100 * ms},                  // processed: the floor
 		{20 * time.Second, 20 * time.Second, 0, 10, 30 * time.Second}, // capped
 		{200 * ms, 10 * ms, 9999, 10000, 100 * ms},                    // at least the floor

@@ -250,8 +250,8 @@ func TestPushBulkCrashAfterJobCreated(t *testing.T) {
 }
 
 // TestPushBulkImportInRequestsIsOnePass: an import sent as four requests
-// of 2,500 contacts, 300 ms apart, is pushed in one bulk pass (≤ 10
-// calls), not one per request (about 40): with the service's coalescing
+// of 2,500 contacts, 300 ms apart, is pushed in one bulk pass (≤ 12
+// calls), not one per request (30 or more): with the service's coalescing
 // on, a backlog for Bulk API 2.0 waits while it still grows.
 func TestPushBulkImportInRequestsIsOnePass(t *testing.T) {
 	t.Parallel()
@@ -303,8 +303,10 @@ func TestPushBulkImportInRequestsIsOnePass(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls, _ := f.Org.APIUsage()
-		if used := calls - calls0; used > 10 {
-			t.Errorf("%d API calls to push an import of %d in requests of %d, want ≤ 10 (one bulk pass)", used, n, per)
+		// One pass is about ten calls (a status read more on a loaded
+		// machine); a pass per request would be 30 or more.
+		if used := calls - calls0; used > 12 {
+			t.Errorf("%d API calls to push an import of %d in requests of %d, want ≤ 12 (one bulk pass)", used, n, per)
 		}
 		if got := f.countLinks(t); got != n {
 			t.Errorf("%d links, want %d", got, n)
