@@ -23,7 +23,7 @@ type BulkQueryOptions struct {
 	MaxRecords int
 }
 
-// BulkJob is a Bulk API 2.0 query job's status.
+// BulkJob is a Bulk API 2.0 job's status.
 type BulkJob struct {
 	ID                     string `json:"id"`
 	Operation              string `json:"operation"`
@@ -31,6 +31,8 @@ type BulkJob struct {
 	State                  string `json:"state"`
 	ErrorMessage           string `json:"errorMessage"`
 	NumberRecordsProcessed int64  `json:"numberRecordsProcessed"`
+	// NumberRecordsFailed is an ingest job's count of refused records.
+	NumberRecordsFailed int64 `json:"numberRecordsFailed"`
 }
 
 // Bulk API 2.0 job states.

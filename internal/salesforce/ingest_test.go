@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/sfemu"
 )
@@ -81,5 +82,74 @@ func TestBulkIngestMapsResultsBack(t *testing.T) {
 	}
 	if res[2].Success || len(res[2].Errors) != 1 || res[2].Errors[0].StatusCode != "REQUIRED_FIELD_MISSING" {
 		t.Errorf("update nulling LastName = %+v, want REQUIRED_FIELD_MISSING", res[2])
+	}
+}
+
+// TestNextIngestPoll: status reads of an ingest job wait for the end its
+// progress foretells, not a doubling series.
+func TestNextIngestPoll(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	for _, c := range []struct {
+		last, elapsed time.Duration
+		done, n       int64
+		want          time.Duration
+	}{
+		{200 * ms, 200 * ms, 0, 10000, 400 * ms},                      // no progress: doubled
+		{200 * ms, 200 * ms, 5000, 10000, 300 * ms},                   // half done: as long again, +25%, +50 ms
+		{200 * ms, 1000 * ms, 90000, 100000, 188888888},               // nearly done
+		{200 * ms, 200 * ms, 10000, 10000, 100 * ms},                  // processed: the floor
+		{20 * time.Second, 20 * time.Second, 0, 10, 30 * time.Second}, // capped
+		{200 * ms, 10 * ms, 9999, 10000, 100 * ms},                    // at least the floor
+	} {
+		if got := nextIngestPoll(c.last, c.elapsed, c.done, c.n, 100*ms); got != c.want {
+			t.Errorf("nextIngestPoll(%s, %s, %d, %d) = %s, want %s", c.last, c.elapsed, c.done, c.n, got, c.want)
+		}
+	}
+}
+
+// TestBulkIngestLeavesAbsentFields: a record without a value for one of
+// the job's columns leaves that field as it is (an empty CSV value); nil
+// sets it to null. AwaitIngestJob aborts a job whose upload never closed
+// and reads a finished one's state.
+func TestBulkIngestLeavesAbsentFields(t *testing.T) {
+	t.Parallel()
+	env := setupEmu(t, sfemu.Enterprise, sfemu.Options{})
+	c, _ := env.client(t, env.admin)
+	ctx := context.Background()
+	res, err := c.BulkIngest(ctx, "Contact", []Record{{"LastName": "A", "Email": "a@example.com", "Member_Number__c": "A1"}, {"LastName": "B", "Email": "b@example.com", "Member_Number__c": "B1"}},
+		IngestOptions{Operation: "insert", Fields: []string{"Member_Number__c", "LastName", "Email"}, KeyField: "Member_Number__c"})
+	if err != nil || !res[0].Success || !res[1].Success {
+		t.Fatalf("insert: %+v, %v", res, err)
+	}
+	var created string
+	up := []Record{{"Id": res[0].ID, "LastName": "A2"}, {"Id": res[1].ID, "Email": nil}}
+	if _, err := c.BulkIngest(ctx, "Contact", up, IngestOptions{Operation: "update", Fields: []string{"Id", "LastName", "Email"}, KeyField: "Id",
+		Created: func(id string) error { created = id; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Query(ctx, "SELECT Id, LastName, Email FROM Contact ORDER BY Member_Number__c", QueryOptions{})
+	var rows []Record
+	for got.Next() {
+		rows = append(rows, got.Record())
+	}
+	if err := got.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0]["LastName"] != "A2" || rows[0]["Email"] != "a@example.com" || rows[1]["LastName"] != "B" || rows[1]["Email"] != nil {
+		t.Errorf("after the update: %v, want A2 keeping its e-mail and B's e-mail nulled", rows)
+	}
+	job, err := c.AwaitIngestJob(ctx, created)
+	if err != nil || job.State != BulkJobComplete {
+		t.Errorf("AwaitIngestJob of the finished job: %+v, %v; want JobComplete", job, err)
+	}
+	// A job left Open (a crash before its upload closed) is aborted.
+	var open BulkJob
+	if err := c.do(ctx, request{method: "POST", path: versionPath("jobs", "ingest"), body: []byte(`{"object":"Contact","operation":"insert"}`), unsafe: true},
+		decodeInto(&open)); err != nil {
+		t.Fatal(err)
+	}
+	if job, err := c.AwaitIngestJob(ctx, open.ID); err != nil || job.State != BulkAborted {
+		t.Errorf("AwaitIngestJob of an Open job: %+v, %v; want Aborted", job, err)
 	}
 }

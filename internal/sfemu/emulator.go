@@ -134,6 +134,10 @@ type Options struct {
 	// bytes once base64-encoded; DefaultBulkIngestMaxUpload (150 MB) when
 	// zero.
 	BulkIngestMaxUpload int
+	// BulkIngestChunkDelay is added after each transaction of 200 ingest
+	// records: a busy org, whose jobs stay InProgress long enough for a
+	// test to crash a client in the middle of one.
+	BulkIngestChunkDelay time.Duration
 	// Faults are injected into answers outside /__emulator__/.
 	Faults Faults
 	// Logger receives one line per request at debug level and errors; a

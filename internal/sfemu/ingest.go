@@ -739,6 +739,9 @@ func (s *Server) writeIngest(org *Org, j *ingestJob, cols []ingestColumn) {
 		}
 		j.processed = to
 		j.mu.Unlock()
+		if d := s.opts.BulkIngestChunkDelay; d > 0 && to < len(rows) {
+			time.Sleep(d)
+		}
 	}
 }
 

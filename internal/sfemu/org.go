@@ -574,7 +574,7 @@ func (o *Org) UndeleteAsHuman(id string) error {
 }
 
 func fieldMap(r *record) map[int]any {
-	m := make(map[int]any, len(r.idx))
+	m := make(map[int]any, len(r.v))
 	for _, p := range r.fields() {
 		m[int(p.idx)] = p.v
 	}
@@ -685,7 +685,7 @@ func (o *Org) Record(id string) (map[string]any, bool) {
 }
 
 func recordMap(obj *objectDef, r *record) map[string]any {
-	m := make(map[string]any, len(r.idx))
+	m := make(map[string]any, len(r.v))
 	for _, p := range r.fields() {
 		m[obj.fields[p.idx].Name] = p.v
 	}

@@ -190,7 +190,7 @@ func savedRecords(t *table, deleted map[string]int64) []map[string]any {
 		if r == nil {
 			continue
 		}
-		m := make(map[string]any, len(r.idx))
+		m := make(map[string]any, len(r.v))
 		for _, p := range r.fields() {
 			f := t.obj.fields[p.idx]
 			if tm, ok := p.v.(time.Time); ok {

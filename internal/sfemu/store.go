@@ -27,18 +27,25 @@ type fv struct {
 // the table (copy on write), so a query snapshot keeps the versions it saw
 // without locks or copies. The field indexes and the values are kept
 // apart: records of the same shape (set of non-null fields) may share
-// one idx slice, and the values pack without padding, which saves about
+// one index slice, and the values pack without padding, which saves about
 // 130 bytes a seeded Contact (fv, interleaved, is 24 bytes a field).
+//
+// The indexes are held through a pointer (8 bytes rather than a 24-byte
+// slice header), so the record struct is 56 bytes, a 64-byte allocation
+// rather than an 80-byte one: 16 MB less for a million seeded contacts.
 type record struct {
-	id        string   // 18 characters
-	idx       []uint16 // sorted; null fields are absent; shared, never written
-	v         []any    // v[k] is the value of field idx[k]
-	deletedAt int64    // unix seconds when in the Recycle Bin, else 0
+	id        string    // 18 characters
+	sh        *[]uint16 // field indexes, sorted; null fields are absent; shared, never written
+	v         []any     // v[k] is the value of field (*sh)[k]
+	deletedAt int64     // unix seconds when in the Recycle Bin, else 0
 }
+
+// keys returns the indexes of the record's non-null fields, in order.
+func (r *record) keys() []uint16 { return *r.sh }
 
 // Value implements soql.Record.
 func (r *record) Value(i int) any {
-	f := r.idx
+	f := *r.sh
 	lo, hi := 0, len(f)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -56,8 +63,8 @@ func (r *record) Value(i int) any {
 
 // fields returns the record's (index, value) pairs in index order.
 func (r *record) fields() []fv {
-	out := make([]fv, len(r.idx))
-	for k, i := range r.idx {
+	out := make([]fv, len(r.v))
+	for k, i := range r.keys() {
 		out[k] = fv{i, r.v[k]}
 	}
 	return out
@@ -67,8 +74,8 @@ func (r *record) deleted() bool { return r.deletedAt != 0 }
 
 // with returns a new version with changes applied (nil deletes a value).
 func (r *record) with(changes map[int]any) *record {
-	f := make([]fv, 0, len(r.idx)+len(changes))
-	for k, i := range r.idx {
+	f := make([]fv, 0, len(r.v)+len(changes))
+	for k, i := range r.keys() {
 		if v, ok := changes[int(i)]; ok {
 			if v != nil {
 				f = append(f, fv{i, v})
@@ -106,23 +113,24 @@ func recordOf(id string, f []fv, shapes *shapeSet) *record {
 		r.v[k] = p.v
 	}
 	if shapes != nil {
-		r.idx = shapes.intern(f)
+		r.sh = shapes.intern(f)
 		return r
 	}
-	r.idx = make([]uint16, len(f))
+	idx := make([]uint16, len(f))
 	for k, p := range f {
-		r.idx[k] = p.idx
+		idx[k] = p.idx
 	}
+	r.sh = &idx
 	return r
 }
 
-// shapeSet interns the idx slices of records.
+// shapeSet interns the index slices of records.
 type shapeSet struct {
-	m   map[string][]uint16
+	m   map[string]*[]uint16
 	key []byte
 }
 
-func (s *shapeSet) intern(f []fv) []uint16 {
+func (s *shapeSet) intern(f []fv) *[]uint16 {
 	s.key = s.key[:0]
 	for _, p := range f {
 		s.key = append(s.key, byte(p.idx), byte(p.idx>>8))
@@ -131,14 +139,14 @@ func (s *shapeSet) intern(f []fv) []uint16 {
 		return got
 	}
 	if s.m == nil {
-		s.m = map[string][]uint16{}
+		s.m = map[string]*[]uint16{}
 	}
 	idx := make([]uint16, len(f))
 	for k, p := range f {
 		idx[k] = p.idx
 	}
-	s.m[string(s.key)] = idx
-	return idx
+	s.m[string(s.key)] = &idx
+	return &idx
 }
 
 // table holds the rows of one sObject in one org.

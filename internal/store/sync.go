@@ -342,3 +342,52 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 	}
 	return out, nil
 }
+
+// PushIngestJob is a Bulk API 2.0 ingest job a push created and has not
+// seen to its end.
+type PushIngestJob struct {
+	JobID     string
+	Operation string
+	Records   int
+	Created   time.Time
+}
+
+// AddPushIngestJob remembers an ingest job a push has just created,
+// before its records are uploaded.
+func (s *Store) AddPushIngestJob(ctx context.Context, tenantID string, j PushIngestJob) error {
+	_, err := s.db().ExecContext(ctx, `INSERT INTO push_ingest_jobs (tenant_id, job_id, operation, records, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		tenantID, j.JobID, j.Operation, j.Records, micros(j.Created))
+	return mapErr(err)
+}
+
+// PushIngestJobs returns a tenant's unsettled push ingest jobs, oldest
+// first.
+func (s *Store) PushIngestJobs(ctx context.Context, tenantID string) ([]PushIngestJob, error) {
+	rows, err := s.db().QueryContext(ctx, `SELECT job_id, operation, records, created_at FROM push_ingest_jobs WHERE tenant_id = $1 ORDER BY created_at, job_id`, tenantID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []PushIngestJob
+	for rows.Next() {
+		var j PushIngestJob
+		var created int64
+		if err := rows.Scan(&j.JobID, &j.Operation, &j.Records, &created); err != nil {
+			return nil, mapErr(err)
+		}
+		j.Created = fromMicros(created)
+		out = append(out, j)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeletePushIngestJobsTx forgets settled push ingest jobs, in the
+// transaction that records their results.
+func (s *Store) DeletePushIngestJobsTx(ctx context.Context, tx *sql.Tx, tenantID string, jobIDs []string) error {
+	for _, id := range jobIDs {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_ingest_jobs WHERE tenant_id = $1 AND job_id = $2`, tenantID, id); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}

@@ -68,6 +68,10 @@ type Engine struct {
 	RecycleBinWindow time.Duration
 	// PushWindow groups real-time pushes into one logged run (15 minutes).
 	PushWindow time.Duration
+	// PushBulkThreshold is the number of contacts waiting to be pushed
+	// from which a push pass reads and writes them through Bulk API 2.0
+	// (DefaultPushBulkThreshold when zero; negative: never).
+	PushBulkThreshold int
 	// PushCoalesce is how long a change may wait for a push batch of 200
 	// contacts to fill (0: no wait): fewer than a batch wait until the
 	// oldest has waited this long, and the partial last batch behind full

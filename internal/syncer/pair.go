@@ -159,7 +159,7 @@ func (e *Engine) pushConverted(ctx context.Context, s *session, ids []string, by
 		}
 	}
 	if len(toConv) > 0 {
-		if err := e.pushBatchOf(ctx, conv, toConv, byContact); err != nil {
+		if err := e.pushBatchOf(ctx, conv, toConv, byContact, false); err != nil {
 			return nil, err
 		}
 	}

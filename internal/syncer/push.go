@@ -34,7 +34,7 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 		if err != nil || !st.PushEnabled || st.PushPaused || st.PausedUntil.After(e.now()) {
 			return err
 		}
-		entries, err := e.Store.DueOutbox(ctx, tenantID, e.now(), 2000)
+		entries, err := e.dueOutbox(ctx, tenantID)
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func (e *Engine) RunPush(ctx context.Context, tenantID string) error {
 				return ctx.Err()
 			case <-time.After(d):
 			}
-			if entries, err = e.Store.DueOutbox(ctx, tenantID, e.now(), 2000); err != nil {
+			if entries, err = e.dueOutbox(ctx, tenantID); err != nil {
 				return err
 			}
 		}
@@ -71,7 +71,10 @@ const DefaultPushCoalesce = 500 * time.Millisecond
 // arriving (the newest is younger than half of PushCoalesce), a burst
 // is still under way and they wait on, in short steps, until the oldest
 // has waited three times PushCoalesce. A burst of 200 changes within a
-// second is one batch (two calls), not two (issue 14).
+// second is one batch (two calls), not two (issue 14). A backlog for a
+// bulk pass (PushBulkThreshold contacts or more) waits while it still
+// grows: until no change has come for pushBulkQuiet, at most pushBulkWait
+// after its oldest, or until it holds pushBulkMax contacts.
 func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 	wait := e.PushCoalesce
 	if wait <= 0 {
@@ -91,12 +94,21 @@ func (e *Engine) fillWait(entries []store.OutboxEntry) time.Duration {
 			newest = en.Created
 		}
 	}
-	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
-		return 0
-	}
 	// The clock DueOutbox compares created_at with; a change from the
 	// future (another host's clock) waits the whole time.
 	now := e.now()
+	if b := e.pushBulkThreshold(); b > 0 && len(contacts) >= b {
+		// A backlog for Bulk API 2.0 (an import sent in many requests):
+		// while it still grows, it waits, so that one bulk pass carries
+		// it rather than one per request.
+		if len(contacts) < pushBulkMax && now.Sub(newest) >= 0 && now.Sub(newest) < pushBulkQuiet && now.Sub(oldest) < pushBulkWait {
+			return min(pushBulkQuiet-now.Sub(newest), pushBulkWait-now.Sub(oldest))
+		}
+		return 0
+	}
+	if len(contacts) == 0 || len(contacts) >= e.pushBatch() {
+		return 0
+	}
 	age := now.Sub(oldest)
 	if age < 0 {
 		return wait
@@ -264,7 +276,11 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 			return err
 		}
 	}
-	if n := len(order) % e.pushBatch(); n > 0 && len(order) > e.pushBatch() && e.PushCoalesce > 0 {
+	if err := e.settleIngestJobs(ctx, sess); err != nil {
+		return e.pushFailed(ctx, t, run, sess, err)
+	}
+	bulk := e.pushBulkThreshold() > 0 && len(order) >= e.pushBulkThreshold()
+	if n := len(order) % e.pushBatch(); n > 0 && len(order) > e.pushBatch() && e.PushCoalesce > 0 && !bulk {
 		// Full batches go now; the contacts of a last, partial one wait for
 		// the next round (their entries stay in the outbox) unless their
 		// oldest change has waited PushCoalesce already.
@@ -273,9 +289,13 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 			order = order[:len(order)-n]
 		}
 	}
-	for start := 0; start < len(order); start += e.pushBatch() {
-		batch := order[start:min(start+e.pushBatch(), len(order))]
-		if err := e.pushBatchOf(ctx, sess, batch, byContact); err != nil {
+	size := e.pushBatch()
+	if bulk {
+		size = pushBulkMax
+	}
+	for start := 0; start < len(order); start += size {
+		batch := order[start:min(start+size, len(order))]
+		if err := e.pushBatchOf(ctx, sess, batch, byContact, bulk && len(batch) >= e.pushBulkThreshold()); err != nil {
 			return e.pushFailed(ctx, t, run, sess, err)
 		}
 	}
@@ -308,7 +328,14 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 	return errors.Join(err, e.Store.UpdateRun(ctx, tenantID, run.ID, RunProgress{APICalls: calls, Message: &msg}))
 }
 
-func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64) error {
+// pushBatchOf pushes the changes of the contacts ids: one query finds
+// their Salesforce targets, the decisions are made, and one write per kind
+// (updates, creates) sends them. A batch of up to PushBatch contacts reads
+// through a SOQL query and writes through sObject Collections; a bulk
+// batch (a backlog above PushBulkThreshold) reads through a Bulk API 2.0
+// query and writes through Bulk API 2.0 ingest jobs, whose per-record
+// results are mapped back exactly as the collections results are.
+func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64, bulk bool) error {
 	t := s.tenantID
 	if s.conv != nil {
 		// The pair: contacts of converted Leads go to Contact (pair.go).
@@ -384,21 +411,20 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				}
 			}
 		}
-		q, err := syncconf.NewQuery(s.describe).Select(fields...).
-			AnyOf(syncconf.Match{Field: "Id", Values: linkedIDs}, syncconf.Match{Field: identity.sfField, Values: keyLits}).Build()
-		if err != nil {
-			return err
-		}
-		it := s.client.Query(ctx, q, salesforce.QueryOptions{})
-		for it.Next() {
-			rec := it.Record()
+		add := func(rec map[string]any) {
 			id, _ := rec["Id"].(string)
 			found[id] = rec
 			if k, err := identity.fromSalesforce(rec); err == nil && k != nil {
 				byKey[k.(string)] = append(byKey[k.(string)], rec)
 			}
 		}
-		if err := it.Err(); err != nil {
+		var err error
+		if bulk {
+			err = e.findTargetsBulk(ctx, s, fields, linkedIDs, keyLits, add)
+		} else {
+			err = findTargets(ctx, s, fields, linkedIDs, keyLits, add)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -652,11 +678,21 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		return nil
 	}
-	if err := write(updates, s.client.UpdateRecords, false); err != nil {
-		return err
-	}
+	update := s.client.UpdateRecords
 	createWith := func(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
 		return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
+	}
+	var jobs []string // ingest jobs to forget once their results are recorded
+	if bulk {
+		update = e.ingestWriter(s, "update", "Id", s.client.UpdateRecords, &jobs)
+		if s.writeOptions() == (salesforce.WriteOptions{}) {
+			// Bulk API 2.0 cannot ask for the default assignment rule
+			// (only for a rule by its Id): such creates stay on REST.
+			createWith = e.ingestWriter(s, "insert", identity.sfField, createWith, &jobs)
+		}
+	}
+	if err := write(updates, update, false); err != nil {
+		return err
 	}
 	if err := write(creates, createWith, true); err != nil {
 		return err
@@ -707,6 +743,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			}
 		}
 		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
+			return err
+		}
+		if err := e.Store.DeletePushIngestJobsTx(ctx, tx, t, jobs); err != nil {
 			return err
 		}
 		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
