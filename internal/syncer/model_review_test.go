@@ -330,7 +330,7 @@ func (m *model) checkReview(sf map[string]sfView, pf map[string]contact.Contact,
 			}
 		}
 		linkedElsewhere := false
-		for cid, s := range m.pairs {
+		for s, cid := range m.pairs { // sfID → contactID
 			if c, ok := pf[cid]; ok && c.MemberID == it.IdentityKey && !slices.Contains(holders[it.IdentityKey], s) {
 				linkedElsewhere = true
 			}

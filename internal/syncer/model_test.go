@@ -160,6 +160,7 @@ type model struct {
 	pfDeletedMembers map[string]bool   // their member IDs
 	deletedPairs     map[string]string // contactID → sfID of a linked Salesforce contact deleted
 	// Last time the model wrote the phone on each side (the one-way field).
+	phoneSFTo  map[string]time.Time // contactID → last Salesforce phone edit of a record linked to it
 	phoneSF    map[string]time.Time // sfID →
 	phonePF    map[string]time.Time // contactID →
 	phonePFVal map[string]string    // contactID → the phone last written
@@ -175,7 +176,7 @@ func newModel(t *testing.T, d store.Dialect, seed uint64) *model {
 	f := newMFix(t, d)
 	f.t = t
 	m := &model{mfix: f, t: t, d: d, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), pfKnown: map[string]bool{}, pairs: map[string]string{},
-		variants: map[string]bool{}, sfDeletedMembers: map[string]bool{}, pfDeleted: map[string]bool{}, pfDeletedMembers: map[string]bool{}, deletedPairs: map[string]string{}, phoneSF: map[string]time.Time{}, phonePF: map[string]time.Time{},
+		variants: map[string]bool{}, sfDeletedMembers: map[string]bool{}, pfDeleted: map[string]bool{}, pfDeletedMembers: map[string]bool{}, deletedPairs: map[string]string{}, phoneSF: map[string]time.Time{}, phoneSFTo: map[string]time.Time{}, phonePF: map[string]time.Time{},
 		phonePFVal: map[string]string{}, decided: map[string]store.ReviewResolution{}, decidedRun: map[string]int64{}, decidedLinked: map[string]bool{}, phoneLoose: map[string]bool{}, mergedFrom: map[string][]string{}}
 	return m
 }
@@ -399,6 +400,11 @@ func (m *model) sfUpdate() {
 		m.touch(id, m.contactOf(id))
 		if v, ok := fields["MobilePhone"]; ok && sfString(v) != sfString(before["MobilePhone"]) {
 			m.phoneSF[id] = m.clock.Now()
+			if cid := m.pairs[id]; cid != "" {
+				// It reaches the linked contact, which keeps it if it is
+				// linked to another record later.
+				m.phoneSFTo[cid] = m.clock.Now()
+			}
 		}
 	}
 }
@@ -1208,7 +1214,11 @@ func (m *model) check() {
 		// The phone flows to the platform: a platform edit stands until
 		// Salesforce's phone changes again, and a first match with a
 		// blank Salesforce phone keeps the platform's.
-		pfWroteLast := m.phonePF[c.ID].After(m.phoneSF[s.ID])
+		sfLast := m.phoneSF[s.ID]
+		if t := m.phoneSFTo[c.ID]; t.After(sfLast) {
+			sfLast = t // an edit of a record the contact was linked to before
+		}
+		pfWroteLast := m.phonePF[c.ID].After(sfLast)
 		if m.phoneLoose[c.ID] {
 			// (not predicted)
 		} else if s.PhoneErr == nil && s.Phone != c.Phone && !pfWroteLast && !(s.PhoneRaw == "" && m.phoneSF[s.ID].IsZero()) {
