@@ -52,17 +52,7 @@ func BenchmarkFirstSyncProductPath(b *testing.B) {
 // one run so that both meet the same machine. 100k; 1M with
 // SFSYNC_BENCH_LARGE=1.
 func BenchmarkCensusCost(b *testing.B) {
-	if testing.Short() {
-		b.Skip("benchmark")
-	}
-	sizes := []int{100_000}
-	if os.Getenv("SFSYNC_BENCH_LARGE") != "" {
-		sizes = append(sizes, 1_000_000)
-	}
-	bin := filepath.Join(b.TempDir(), "sfsync")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
-		b.Fatalf("build sfsync: %v\n%s", err, out)
-	}
+	bin, sizes := ownProcessSetup(b)
 	for _, n := range sizes {
 		for round := 1; round <= 2; round++ {
 			for _, census := range []bool{false, true} {
@@ -76,18 +66,25 @@ func BenchmarkCensusCost(b *testing.B) {
 	}
 }
 
-func benchFirstSyncOwnProcess(b *testing.B, bulkThreshold int64) {
+// ownProcessSetup skips in -short, builds the binary, and returns it with
+// the sizes to run: 100k, and 1M with SFSYNC_BENCH_LARGE=1.
+func ownProcessSetup(b *testing.B) (bin string, sizes []int) {
 	if testing.Short() {
 		b.Skip("benchmark")
 	}
-	sizes := []int{100_000}
+	sizes = []int{100_000}
 	if os.Getenv("SFSYNC_BENCH_LARGE") != "" {
 		sizes = append(sizes, 1_000_000)
 	}
-	bin := filepath.Join(b.TempDir(), "sfsync")
+	bin = filepath.Join(b.TempDir(), "sfsync")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
 		b.Fatalf("build sfsync: %v\n%s", err, out)
 	}
+	return bin, sizes
+}
+
+func benchFirstSyncOwnProcess(b *testing.B, bulkThreshold int64) {
+	bin, sizes := ownProcessSetup(b)
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("%s/%dk", d, n/1000), func(b *testing.B) {
