@@ -310,6 +310,21 @@ func (e *Engine) census(ctx context.Context, s *session, total int64) (*spool, e
 	return sp, nil
 }
 
+// releaseHeldAgainst releases the newcomers held against the platform
+// contacts contactIDs, whose linked records no longer hold the value (a
+// deletion a full pass found, a push that moved the record): they are
+// read again by the next pull.
+func (e *Engine) releaseHeldAgainst(ctx context.Context, s *session, contactIDs []string) error {
+	if len(contactIDs) == 0 {
+		return nil
+	}
+	waiting, err := e.Store.HeldForContacts(ctx, s.tenantID, contactIDs)
+	if err != nil {
+		return err
+	}
+	return e.hold(ctx, s, nil, waiting)
+}
+
 // holdGroup is the records held on one identity key, and why (a format
 // with the number of records and the key; "" for shared values).
 type holdGroup struct {

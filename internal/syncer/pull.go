@@ -683,16 +683,12 @@ func (e *Engine) settleUnseen(ctx context.Context, s *session, links []store.Lin
 		}
 		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
 	})
-	if err != nil || len(freed) == 0 {
+	if err != nil {
 		return err
 	}
 	// Newcomers held against the unlinked pairs are free to match now, as
 	// when an incremental pull sees the deletion.
-	waiting, err := e.Store.HeldForContacts(ctx, t, freed)
-	if err != nil {
-		return err
-	}
-	return e.hold(ctx, s, nil, waiting)
+	return e.releaseHeldAgainst(ctx, s, freed)
 }
 
 // pullIncremental reads what changed since the cursor (minus the

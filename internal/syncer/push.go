@@ -777,14 +777,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			freed = append(freed, it.c.ID)
 		}
 	}
-	if len(freed) == 0 {
-		return nil
-	}
-	waiting, err := e.Store.HeldForContacts(ctx, t, freed)
-	if err != nil {
-		return err
-	}
-	return e.hold(ctx, s, nil, waiting)
+	return e.releaseHeldAgainst(ctx, s, freed)
 }
 
 // identityLiterals are the spellings an identity key may have in
