@@ -83,27 +83,33 @@ func TestPollTurnedFullPassMovesToBulk(t *testing.T) {
 				waitFor(t, "a first sync", 60*time.Second, func() bool { return run(id, first.ID).Status == syncer.StatusSucceeded })
 			}
 
-			// The big tenant's cursor is a month old: its next poll reads
-			// everything, 30 pages at 300 ms a call.
-			st, err := env.Store.GetSyncState(ctx, big)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st.PullCursor = time.Now().Add(-30 * 24 * time.Hour)
-			if err := env.Store.SaveSyncState(ctx, st); err != nil {
-				t.Fatal(err)
-			}
 			// River records a job's end after the run's: until the first
 			// sync's job is completed, a new pull of the tenant would be
 			// merged into it.
-			waitFor(t, "the first syncs' jobs to complete", 30*time.Second, func() bool {
+			noLivePulls := func() bool {
 				var live int
 				if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'
 					AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&live); err != nil {
 					t.Fatal(err)
 				}
 				return live == 0
-			})
+			}
+			waitFor(t, "the first syncs' jobs to complete", 30*time.Second, noLivePulls)
+			// The big tenant's cursor is a month old: its next poll reads
+			// everything, 30 pages at 300 ms a call. No scheduled poll may
+			// come first (it would move the cursor back to now, and the
+			// test's poll would be an ordinary one): the tenant is not due
+			// for an hour.
+			st, err := env.Store.GetSyncState(ctx, big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.PullCursor = time.Now().Add(-30 * 24 * time.Hour)
+			st.NextPullAt = time.Now().Add(time.Hour)
+			if err := env.Store.SaveSyncState(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "no pull job to be live", 30*time.Second, noLivePulls)
 			env.Emu.SetFaults(sfemu.Faults{Latency: 300 * time.Millisecond})
 			if err := r.EnqueuePull(ctx, big, syncer.ModeIncremental, syncer.TriggerScheduled, 0, time.Time{}); err != nil {
 				t.Fatal(err)
