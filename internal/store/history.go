@@ -16,8 +16,8 @@ import (
 // rule that decided when both sides disagreed.
 type FieldChange struct {
 	Key     string `json:"k"`           // the mapping's key
-	SFField string `json:"f"`           // the Salesforce field
-	Side    string `json:"s"`           // "salesforce" or "platform": whose value was written to the other
+	SFField string `json:"f,omitempty"` // the Salesforce field (left out when the key names it: keyField)
+	Side    string `json:"s,omitempty"` // "salesforce" or "platform": whose value was written to the other
 	Value   any    `json:"v"`           // the value written
 	Old     any    `json:"o,omitempty"` // the value it replaced on the other side
 	Rule    string `json:"r,omitempty"` // the conflict or override code (conflict_newest_wins …), "" when only one side changed
@@ -82,12 +82,34 @@ type sharedChanges struct {
 	Changes []FieldChange `json:"ch"`
 }
 
+// keyField is the Salesforce field a mapping key names between its kind
+// and '>' ("field:MobilePhone>phone" → "MobilePhone"), "" when it has no
+// such part. A change whose SFField is that is stored without it (22
+// bytes a change for a field like Member_Number__c).
+func keyField(key string) string {
+	_, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return ""
+	}
+	f, _, ok := strings.Cut(rest, ">")
+	if !ok {
+		return ""
+	}
+	return f
+}
+
 func encodeChanges(changes []FieldChange) ([]byte, error) {
+	changes = slices.Clone(changes)
+	for i := range changes {
+		if changes[i].SFField != "" && changes[i].SFField == keyField(changes[i].Key) {
+			changes[i].SFField = ""
+		}
+	}
 	var v any = changes
 	if len(changes) > 1 && !slices.ContainsFunc(changes, func(c FieldChange) bool {
 		return c.Side != changes[0].Side || c.Created != changes[0].Created
 	}) {
-		sh := sharedChanges{Side: changes[0].Side, Created: changes[0].Created, Changes: slices.Clone(changes)}
+		sh := sharedChanges{Side: changes[0].Side, Created: changes[0].Created, Changes: changes}
 		for i := range sh.Changes {
 			sh.Changes[i].Side, sh.Changes[i].Created = "", false
 		}
@@ -104,19 +126,27 @@ func encodeChanges(changes []FieldChange) ([]byte, error) {
 }
 
 func decodeChanges(s string) ([]FieldChange, error) {
+	var out []FieldChange
 	if !strings.HasPrefix(strings.TrimSpace(s), "{") {
-		var out []FieldChange
-		err := json.Unmarshal([]byte(s), &out)
-		return out, err
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return nil, err
+		}
+	} else {
+		var sh sharedChanges
+		if err := json.Unmarshal([]byte(s), &sh); err != nil {
+			return nil, err
+		}
+		for i := range sh.Changes {
+			sh.Changes[i].Side, sh.Changes[i].Created = sh.Side, sh.Created
+		}
+		out = sh.Changes
 	}
-	var sh sharedChanges
-	if err := json.Unmarshal([]byte(s), &sh); err != nil {
-		return nil, err
+	for i := range out {
+		if out[i].SFField == "" {
+			out[i].SFField = keyField(out[i].Key)
+		}
 	}
-	for i := range sh.Changes {
-		sh.Changes[i].Side, sh.Changes[i].Created = sh.Side, sh.Created
-	}
-	return sh.Changes, nil
+	return out, nil
 }
 
 // FieldHistory returns a contact's recorded writes, newest first, at most
