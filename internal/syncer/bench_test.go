@@ -240,6 +240,7 @@ func procStatusKB(key string) float64 {
 }
 
 func rssMB() float64 { return procStatusKB("VmRSS") / 1024 }
+
 // procIOBytes is a field of /proc/self/io (wchar: bytes the process
 // handed to write calls, the database's and its log's included); unlike
 // time, it does not depend on the machine's load.
