@@ -40,6 +40,9 @@ type FieldHistoryEntry struct {
 // applies them, so a rolled-back page (or a dry run) leaves none.
 func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID string, entries []FieldHistoryEntry) error {
 	now := micros(s.Now())
+	if s.Dialect == Postgres {
+		return s.addFieldHistoryPostgres(ctx, tx, tenantID, entries, now)
+	}
 	const per = 7
 	for start := 0; start < len(entries); start += 400 {
 		chunk := entries[start:min(start+400, len(entries))]
@@ -69,6 +72,39 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 		}
 	}
 	return nil
+}
+
+// addFieldHistoryPostgres is AddFieldHistoryTx on PostgreSQL: one
+// INSERT … SELECT FROM unnest(arrays) for all entries, not a VALUES list
+// of seven parameters a row that the server parses and plans for every
+// chunk (issue 14: 11% of a first sync's client CPU on PostgreSQL, and
+// more of the server's).
+func (s *Store) addFieldHistoryPostgres(ctx context.Context, tx *sql.Tx, tenantID string, entries []FieldHistoryEntry, now int64) error {
+	n := len(entries)
+	cid, sfid, dir, changes := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	run, at := make([]int64, 0, n), make([]int64, 0, n)
+	for _, e := range entries {
+		if len(e.Changes) == 0 || e.ContactID == "" {
+			continue
+		}
+		b, err := encodeChanges(e.Changes)
+		if err != nil {
+			return fmt.Errorf("field history of %s: %w", e.ContactID, err)
+		}
+		t := now
+		if !e.At.IsZero() {
+			t = micros(e.At)
+		}
+		cid, sfid, dir, changes = append(cid, e.ContactID), append(sfid, e.SalesforceID), append(dir, string(e.Direction)), append(changes, string(b))
+		run, at = append(run, e.RunID), append(at, t)
+	}
+	if len(cid) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])`,
+		tenantID, cid, sfid, run, dir, at, changes)
+	return mapErr(err)
 }
 
 // sharedChanges is how a write's changes are stored when they all carried
