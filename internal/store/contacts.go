@@ -264,12 +264,12 @@ func (s *Store) CreateContact(ctx context.Context, tenantID string, in contact.I
 // fields are set, null fields cleared; social_identities, when present,
 // replace the contact's whole list. changed is false when nothing differed.
 func (s *Store) UpdateContact(ctx context.Context, tenantID, id string, in contact.Input, origin contact.Origin) (c contact.Contact, changed bool, err error) {
-	// In update mode the key is the contact's ID.
-	res, err := s.writeContacts(ctx, tenantID, []writeItem{{in: in, mode: writeUpdate, key: id}}, origin, nil)
+	// In update mode the key is the contact's ID. Concurrent updates of
+	// the tenant share a transaction (combine.go).
+	r, err := s.writeCombined(ctx, tenantID, writeItem{in: in, mode: writeUpdate, key: id}, origin)
 	if err != nil {
 		return contact.Contact{}, false, err
 	}
-	r := res[0]
 	return r.Contact, r.Outcome == OutcomeUpdated, r.Err
 }
 
