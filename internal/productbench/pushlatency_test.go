@@ -28,10 +28,13 @@ import (
 // (member number as identity, LastName ↔ name both ways) is saved
 // through the API and a first sync links the org's contacts (the
 // emulator seeds 1.5 times as many as the run changes, 70% with a member
-// number). Once the service is quiet, client goroutines send
+// number). Once the service is quiet, the benchmark sends
 // PATCH /api/v1/contacts/{id} {"name": "Lat 0000123"}, each change to a
-// contact of its own, paced to SFSYNC_BENCH_PUSH_RATE changes a second
-// (1,000) for SFSYNC_BENCH_PUSH_SECONDS (20).
+// contact of its own, SFSYNC_BENCH_PUSH_RATE changes a second (1,000) for
+// SFSYNC_BENCH_PUSH_SECONDS (20): an open stream, as many users' clients
+// make, each request started on schedule whether the earlier ones have
+// been answered or not (at most maxInFlight open; a request that had to
+// wait for one is late, client_behind_ms).
 //
 // Each change's latency runs from the start of its API request to the
 // moment an observer outside the service sees the value in Salesforce:
@@ -65,6 +68,10 @@ func BenchmarkProductPushLatency(b *testing.B) {
 	}
 }
 
+// maxInFlight bounds the benchmark's open requests: past it, a change
+// starts late (client_behind_ms) rather than the client running away.
+const maxInFlight = 1000
+
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
@@ -90,7 +97,7 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs int, poll time
 	}
 	p.waitQuiet(3*time.Second, 2*time.Minute)
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: maxInFlight}, Timeout: time.Minute}
 	obs := newPushObserver(p, total, poll)
 	pid := p.serve.Process.Pid
 	cpu0, _ := procStat(pid)
@@ -101,33 +108,28 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs int, poll time
 	value := func(i int) string { return fmt.Sprintf("Lat %07d", i) }
 	var apiLat latencies
 	var writeErrs atomic.Int64
-	work := make(chan int, total)
 	var wg sync.WaitGroup
-	// Enough clients that a slow answer does not hold the stream back.
-	for range max(8, rate/20) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				body := fmt.Sprintf(`{"name":%q}`, value(i))
-				req, _ := http.NewRequest(http.MethodPatch, p.base+"/api/v1/contacts/"+ids[i], strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+p.apiKey)
-				req.Header.Set("Content-Type", "application/json")
-				start := time.Now()
-				obs.sent(i, start)
-				resp, err := client.Do(req)
-				ok := err == nil && resp.StatusCode == http.StatusOK
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				apiLat.add(time.Since(start), ok)
-				if !ok {
-					writeErrs.Add(1)
-					obs.failed(i)
-				}
-			}
-		}()
+	inFlight := make(chan struct{}, maxInFlight)
+	send := func(i int) {
+		defer wg.Done()
+		defer func() { <-inFlight }()
+		body := fmt.Sprintf(`{"name":%q}`, value(i))
+		req, _ := http.NewRequest(http.MethodPatch, p.base+"/api/v1/contacts/"+ids[i], strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+p.apiKey)
+		req.Header.Set("Content-Type", "application/json")
+		start := time.Now()
+		obs.sent(i, start)
+		resp, err := client.Do(req)
+		ok := err == nil && resp.StatusCode == http.StatusOK
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		apiLat.add(time.Since(start), ok)
+		if !ok {
+			writeErrs.Add(1)
+			obs.failed(i)
+		}
 	}
 
 	stop := make(chan struct{})
@@ -140,9 +142,10 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs int, poll time
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
-		work <- i
+		inFlight <- struct{}{}
+		wg.Add(1)
+		go send(i)
 	}
-	close(work)
 	wg.Wait()
 	answered := time.Since(start)
 	deadline := time.Now().Add(60 * time.Second)
