@@ -880,6 +880,20 @@ func (w *batch) flush(ctx context.Context) error {
 }
 
 func mustJSON(v any) string {
+	// What every new contact and outbox row holds (an empty tag list, no
+	// custom field, a list of field names) is written without the
+	// encoder, which a bulk import of 10,000 contacts ran 30,000 times
+	// (issue 14).
+	switch x := v.(type) {
+	case []string:
+		if out, ok := plainStrings(x); ok {
+			return out
+		}
+	case map[string]any:
+		if x != nil && len(x) == 0 {
+			return "{}"
+		}
+	}
 	// Without HTML escaping: a mapping key's '>' is one byte, not six
 	// (\u003e), in every link row (issue 14).
 	var b strings.Builder
@@ -889,6 +903,33 @@ func mustJSON(v any) string {
 		panic(fmt.Sprintf("store: marshal %T: %v", v, err))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// plainStrings is json.Marshal of a non-nil list of strings made only of
+// letters, digits, '_', '.' and '-' (nothing to escape), such as field
+// names.
+func plainStrings(list []string) (string, bool) {
+	if list == nil {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range list {
+		for j := 0; j < len(s); j++ {
+			c := s[j]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+				return "", false
+			}
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(s)
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String(), true
 }
 
 // InsertOutboxTx records outbox entries inside a transaction (the engine

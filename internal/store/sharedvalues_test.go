@@ -2,7 +2,9 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +38,24 @@ func TestSharedValues(t *testing.T) {
 			return a == b
 		}) {
 			t.Errorf("%s: sharedValues = %q, %v; want %q, %v", tt.name, gotSQL, gotArgs, tt.wantSQL, tt.wantArgs)
+		}
+	}
+}
+
+// TestMustJSONShortcuts: the lists and maps mustJSON writes without the
+// encoder come out as the encoder writes them.
+func TestMustJSONShortcuts(t *testing.T) {
+	t.Parallel()
+	for _, v := range []any{[]string{}, []string(nil), []string{"member_id", "custom_fields.tier", "a-b"}, []string{"a<b"}, []string{"é"},
+		[]string{`q"`}, []string{""}, map[string]any{}, map[string]any(nil), map[string]any{"k": 1}} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := mustJSON(v), strings.TrimSuffix(b.String(), "\n"); got != want {
+			t.Errorf("mustJSON(%#v) = %s, want %s", v, got, want)
 		}
 	}
 }
