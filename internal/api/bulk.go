@@ -200,10 +200,105 @@ func readBulkItems(w http.ResponseWriter, r *http.Request, ndjson bool) ([][]byt
 	}
 	if ndjson {
 		err = splitNDJSON(body, add)
+	} else if elems, ok := splitValidArray(body); ok {
+		for _, e := range elems {
+			if err := add(e); err != nil {
+				return items, err
+			}
+		}
 	} else {
 		err = splitJSONArray(body, add)
 	}
 	return items, err
+}
+
+// splitValidArray returns the elements of body when it is a valid JSON
+// array, as splitJSONArray would hand them on (each element's bytes,
+// without the white space around it): one pass finds where the elements
+// end, and each is checked on every core. Anything else (malformed JSON,
+// content after the array, not an array) reports false, and
+// splitJSONArray reads the body again to say what is wrong. splitJSONArray
+// alone decoded every element into a copy one by one, 5-9% of serve's
+// CPU during a bulk import, all before the items could be decoded in
+// parallel (issue 14).
+func splitValidArray(body []byte) ([][]byte, bool) {
+	i := skipSpace(body, 0)
+	if i == len(body) || body[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(body, i+1)
+	var elems [][]byte
+	if i < len(body) && body[i] == ']' {
+		return elems, skipSpace(body, i+1) == len(body)
+	}
+	for {
+		start, depth := i, 0
+	scan:
+		for ; i < len(body); i++ {
+			switch body[i] {
+			case '"':
+				for i++; i < len(body) && body[i] != '"'; i++ {
+					if body[i] == '\\' {
+						i++
+					}
+				}
+				if i >= len(body) {
+					return nil, false
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth == 0 {
+					break scan
+				}
+				depth--
+			case ',':
+				if depth == 0 {
+					break scan
+				}
+			}
+		}
+		if i == len(body) {
+			return nil, false
+		}
+		end := i
+		for end > start && isSpace(body[end-1]) {
+			end--
+		}
+		if end == start {
+			return nil, false
+		}
+		elems = append(elems, body[start:end:end])
+		if body[i] == ']' {
+			break
+		}
+		if body[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(body, i+1)
+	}
+	if skipSpace(body, i+1) != len(body) {
+		return nil, false
+	}
+	valid := true
+	var mu sync.Mutex
+	parallelFor(len(elems), func(k int) {
+		if !json.Valid(elems[k]) {
+			mu.Lock()
+			valid = false
+			mu.Unlock()
+		}
+	})
+	return elems, valid
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
 }
 
 // splitJSONArray calls item with each element of a JSON array. A syntax

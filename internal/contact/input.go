@@ -33,7 +33,29 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	o.Null = false
+	if p, ok := any(&o.Value).(*string); ok {
+		if v, ok := plainJSONString(b); ok {
+			*p = v
+			return nil
+		}
+	}
 	return json.Unmarshal(b, &o.Value)
+}
+
+// plainJSONString returns the value of b when it is a JSON string of
+// printable ASCII with no escape, which json.Unmarshal would decode to
+// the bytes between the quotes; a bulk request holds a few per item and
+// Unmarshal checks and decodes each again from the start.
+func plainJSONString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(b[1 : len(b)-1]), true
 }
 
 // Some returns an Opt holding v.

@@ -27,11 +27,17 @@ var ErrEmailInvalid = errors.New("not a valid e-mail address")
 // defaultRegion (an ISO 3166 code such as "TW") is set, and a country is
 // never guessed otherwise.
 func NormalizePhone(raw, defaultRegion string) (string, error) {
+	return normalizePhone(raw, defaultRegion, true)
+}
+
+// normalizePhone is NormalizePhone; without fast it asks libphonenumber
+// about every number (the reference the fast path is tested against).
+func normalizePhone(raw, defaultRegion string, fast bool) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", ErrPhoneInvalid
 	}
-	if s[0] == '+' && recentPhones.has(s) {
+	if fast && s[0] == '+' && recentPhones.has(s) {
 		return s, nil
 	}
 	digits := make([]byte, 0, len(s))
@@ -74,17 +80,31 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 		region = "ZZ"
 	}
 	for _, c := range candidates {
-		num, err := phonenumbers.Parse(c, region)
-		if err != nil {
-			continue
-		}
-		if phonenumbers.IsValidNumber(num) {
-			out := phonenumbers.Format(num, phonenumbers.E164)
+		out, valid := phoneCandidate(c, region, fast)
+		if valid {
 			recentPhones.add(out)
 			return out, nil
 		}
 	}
 	return "", ErrPhoneInvalid
+}
+
+// phoneCandidate returns c (digits, "+"-prefixed or not) in E.164 and
+// whether libphonenumber takes it as a valid number with region as the
+// default. With fast, the common forms skip the library (fastPhone) and
+// give its answer.
+func phoneCandidate(c, region string, fast bool) (string, bool) {
+	if fast {
+		digits, plus := strings.CutPrefix(c, "+")
+		if out, valid, certain := fastPhone(digits, plus, region); certain {
+			return out, valid
+		}
+	}
+	num, err := phonenumbers.Parse(c, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
 }
 
 // recentPhones and recentEmails remember what NormalizePhone and

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -54,6 +55,18 @@ const (
 // TextErrors; nil when there is none. It reads the raw bytes, before encoding/json would
 // rewrite them; malformed JSON is left for the decoder to report.
 func CheckJSONText(data []byte) error {
+	// A problem needs an escape, a NUL byte or bytes that are not UTF-8;
+	// most documents have none, and these scans are fast where the one
+	// below reads every string byte by byte (a third of decoding a bulk
+	// item) (issue 14).
+	if bytes.IndexByte(data, '\\') < 0 && bytes.IndexByte(data, 0) < 0 && utf8.Valid(data) {
+		return nil
+	}
+	return checkJSONText(data)
+}
+
+// checkJSONText is CheckJSONText without the shortcut.
+func checkJSONText(data []byte) error {
 	var errs FieldErrors
 	var stack []jsonFrame
 	path := func() string {

@@ -15,13 +15,26 @@ import (
 // (psql, busy machine) (issue 14). The setting is local to the
 // transaction either way.
 func autoPlans(ctx context.Context, tx *sql.Tx, fn func() error) error {
-	var mode string
-	if err := tx.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode'), set_config('plan_cache_mode', 'auto', true)`).Scan(&mode, new(string)); err != nil {
-		return mapErr(err)
+	restore, err := autoPlansOn(ctx, tx)
+	if err != nil {
+		return err
 	}
 	if err := fn(); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode)
-	return mapErr(err)
+	return restore()
+}
+
+// autoPlansOn sets plan_cache_mode to auto in tx and returns what puts
+// the store's setting back, for a caller that runs several statements
+// with it.
+func autoPlansOn(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+	var mode string
+	if err := tx.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode'), set_config('plan_cache_mode', 'auto', true)`).Scan(&mode, new(string)); err != nil {
+		return nil, mapErr(err)
+	}
+	return func() error {
+		_, err := tx.ExecContext(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode)
+		return mapErr(err)
+	}, nil
 }

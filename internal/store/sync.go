@@ -96,9 +96,17 @@ func (s *Store) OpenStreamRuns(ctx context.Context, startedBefore time.Time) ([]
 
 // DueForPush lists tenants with pushable outbox rows due at now.
 func (s *Store) DueForPush(ctx context.Context, now time.Time) ([]string, error) {
-	return s.tenantIDs(ctx, `SELECT DISTINCT o.tenant_id FROM outbox o JOIN sync_state st ON st.tenant_id = o.tenant_id
-		WHERE st.push_enabled = $1 AND o.next_attempt_at <= $2 AND st.paused_until <= $2 AND st.push_paused = $3`, true, micros(now), false)
+	return s.tenantIDs(ctx, dueForPushQuery, true, micros(now), false)
 }
+
+// dueForPushQuery starts from the tenants that push and looks for one due
+// row of each (a probe of outbox_tenant). The dispatcher asks ten times a
+// second; joined the other way round, SQLite read every outbox row each
+// time (after a bulk import of 100,000 contacts into a tenant without
+// Salesforce, 30% of serve's CPU), and PostgreSQL hash-joined every due
+// row (issue 14).
+const dueForPushQuery = `SELECT st.tenant_id FROM sync_state st WHERE st.push_enabled = $1 AND st.paused_until <= $2 AND st.push_paused = $3
+	AND EXISTS (SELECT 1 FROM outbox o WHERE o.tenant_id = st.tenant_id AND o.next_attempt_at <= $2)`
 
 func (s *Store) tenantIDs(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.db().QueryContext(ctx, q, args...)

@@ -1,0 +1,4 @@
+package store
+
+// DueForPushQuery is exported to the plan test.
+const DueForPushQuery = dueForPushQuery
