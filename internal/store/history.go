@@ -47,7 +47,6 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 	for start := 0; start < len(entries); start += 400 {
 		chunk := entries[start:min(start+400, len(entries))]
 		args := make([]any, 0, len(chunk)*per)
-		vals := make([]string, 0, len(chunk))
 		for _, e := range chunk {
 			if len(e.Changes) == 0 || e.ContactID == "" {
 				continue
@@ -60,14 +59,16 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 			if !e.At.IsZero() {
 				at = micros(e.At)
 			}
-			vals = append(vals, "("+s.ph(len(args)+1, per)+")")
 			args = append(args, tenantID, e.ContactID, e.SalesforceID, e.RunID, string(e.Direction), at, string(b))
 		}
-		if len(vals) == 0 {
+		if len(args) == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, s.insertInto()+` field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
-			VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		// SQLite (PostgreSQL returned above): the tenant, run, direction
+		// and time a chunk shares are bound once (sharedValues).
+		vals, args := sharedValues(per, args)
+		if _, err := s.execTx(ctx, tx, s.insertInto()+` field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
+			VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}
 	}

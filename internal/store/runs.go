@@ -292,13 +292,14 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 	for start := 0; start < len(recs); start += 300 {
 		chunk := recs[start:min(start+300, len(recs))]
 		args := make([]any, 0, len(chunk)*per)
-		vals := make([]string, 0, len(chunk))
-		for i, r := range chunk {
-			vals = append(vals, "("+s.ph(i*per+1, per)+")")
-			args = append(args, r.RunID, tenantID, r.Kind, r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
+		for _, r := range chunk {
+			args = append(args, r.RunID, tenantID, string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
 		}
+		// SQLite (PostgreSQL returned above): what every row shares is
+		// bound once (sharedValues).
+		vals, args := sharedValues(per, args)
 		if _, err := q.ExecContext(ctx, s.insertInto()+` sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
-			VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -224,14 +223,19 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 	const per = 9
 	for chunk := range slices.Chunk(links, 300) {
 		args := make([]any, 0, len(chunk)*per)
-		vals := make([]string, 0, len(chunk))
-		for i, l := range chunk {
-			vals = append(vals, "("+s.ph(i*per+1, per)+")")
+		for _, l := range chunk {
 			sfJSON, pfJSON := linkValuesJSON(l)
-			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, l.OutOfScope, microsOrZero(l.SFModstamp), now, now)
+			oos := int64(0) // an integer, so that a chunk's common value is bound once
+			if l.OutOfScope {
+				oos = 1
+			}
+			args = append(args, tenantID, l.SalesforceID, l.ContactID, sfJSON, pfJSON, oos, microsOrZero(l.SFModstamp), now, now)
 		}
+		// SQLite (PostgreSQL returned above): the tenant, the time, an
+		// empty pf_values shared by every row are bound once (sharedValues).
+		vals, args := sharedValues(per, args)
 		_, err := s.execTx(ctx, tx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
-			VALUES `+strings.Join(vals, ", ")+`
+			VALUES `+vals+`
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET sf_values = excluded.sf_values,
 				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at
 			WHERE links.contact_id = excluded.contact_id`, args...)
