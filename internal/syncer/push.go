@@ -209,6 +209,9 @@ type pushItem struct {
 	pfUpdates contact.Contact // platform values that won a conflict for Salesforce
 	pfChanged bool
 	hist      []store.FieldChange // what the decisions wrote (Y3)
+	// movesIdentity: the push moves the linked record off its identity
+	// value (the newcomers held against its pair are then released).
+	movesIdentity bool
 }
 
 // pushEntries pushes one pass of outbox entries. *cur is the session of
@@ -674,6 +677,7 @@ func (e *Engine) decidePush(ctx context.Context, s *session, items []*pushItem, 
 			continue
 		}
 		it.newLink = link
+		it.movesIdentity = it.link != nil && canon(it.link.SFValues[identity.key]) != canon(link.SFValues[identity.key])
 		it.pfUpdates = pf
 		if it.create {
 			if _, ok := rec[identity.sfField]; !ok {
@@ -767,7 +771,6 @@ func (e *Engine) pushResult(ctx context.Context, s *session, it *pushItem, r sal
 // moved off its identity value are released.
 func (e *Engine) commitPush(ctx context.Context, s *session, pl *pushLog, done []*pushItem, dupItems []dupItem, jobs []string) error {
 	t := s.tenantID
-	identity := s.maps[0]
 	record := func(kind RecordKind, it *pushItem, field, code, reason, detail string) {
 		pl.record(s, kind, it, field, code, reason, detail)
 	}
@@ -849,7 +852,7 @@ func (e *Engine) commitPush(ctx context.Context, s *session, pl *pushLog, done [
 	// does: they are released and read again by the next pull.
 	var freed []string
 	for _, it := range done {
-		if !refused[it] && it.link != nil && canon(it.link.SFValues[identity.key]) != canon(it.newLink.SFValues[identity.key]) {
+		if !refused[it] && it.movesIdentity {
 			freed = append(freed, it.c.ID)
 		}
 	}

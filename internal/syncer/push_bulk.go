@@ -301,6 +301,23 @@ func (e *Engine) pushBulk(ctx context.Context, s *session, ids []string, byConta
 				return err
 			}
 		}
+		if len(dups) > 0 {
+			// The review item a duplicate rule's refusal leads to shows
+			// the contact's values: the spool kept only its ID.
+			var ids []string
+			for _, d := range dups {
+				ids = append(ids, d.it.c.ID)
+			}
+			contacts, err := e.Store.GetContacts(ctx, s.tenantID, ids)
+			if err != nil {
+				return err
+			}
+			for _, d := range dups {
+				if c, ok := contacts[d.it.c.ID]; ok && !d.it.pfChanged {
+					d.it.c = c
+				}
+			}
+		}
 		var forget []string
 		if last {
 			forget = jobs
@@ -554,49 +571,85 @@ type spoolChunk struct {
 
 // spooledItem is a pushItem as a bulk pass spools it once decided, with
 // the job its record went to (none: nothing to write to Salesforce) and
-// its position among the job's records, where its result is found.
-// Links, history and records hold JSON values only (jsonable, syncconf's
-// conversions), so they read back as they were.
+// its position among the job's records, where its result is found. It
+// keeps what recording the result needs: the contact's ID (the whole
+// contact when the platform takes values), the new link (its values
+// encoded when both sides hold the same, as the store writes them), the
+// history, a create's record. Values are JSON values only (jsonable,
+// syncconf's conversions), so they read back as they were.
 type spooledItem struct {
-	C         contact.Contact
-	EntryIDs  []int64           `json:",omitempty"`
-	Link      *store.Link       `json:",omitempty"`
-	Key       string            `json:",omitempty"`
-	SFID      string            `json:",omitempty"`
-	Record    salesforce.Record `json:",omitempty"` // a create's
-	NewLink   store.Link
-	Create    bool                `json:",omitempty"`
-	PFUpdates *contact.Contact    `json:",omitempty"` // the platform's new values, when they changed
-	Hist      []store.FieldChange `json:",omitempty"`
-	Job       jobKind             `json:",omitempty"`
-	Pos       int                 `json:",omitempty"`
+	ID            string              // the contact's
+	C             *contact.Contact    `json:",omitempty"` // the contact, when the platform takes values
+	PFUpdates     *contact.Contact    `json:",omitempty"` // the platform's new values then
+	EntryIDs      []int64             `json:",omitempty"`
+	Key           string              `json:",omitempty"`
+	SFID          string              `json:",omitempty"`
+	Record        salesforce.Record   `json:",omitempty"` // a create's
+	Link          spooledLink         // the new link
+	Create        bool                `json:",omitempty"`
+	Hist          []store.FieldChange `json:",omitempty"`
+	MovesIdentity bool                `json:",omitempty"`
+	Job           jobKind             `json:",omitempty"`
+	Pos           int                 `json:",omitempty"`
+}
+
+// spooledLink is a store.Link of a spooled item (whose contact it names).
+type spooledLink struct {
+	SalesforceID string         `json:",omitempty"`
+	ValuesJSON   string         `json:",omitempty"`
+	SFValues     map[string]any `json:",omitempty"`
+	PFValues     map[string]any `json:",omitempty"`
+	OutOfScope   bool           `json:",omitempty"`
+	SFModstamp   time.Time      `json:",omitzero"`
 }
 
 func spoolItem(it *pushItem) spooledItem {
-	si := spooledItem{C: it.c, EntryIDs: it.entryIDs, Link: it.link, Key: it.key, SFID: it.sfID,
-		NewLink: it.newLink, Create: it.create, Hist: it.hist}
+	l := it.newLink
+	si := spooledItem{ID: it.c.ID, EntryIDs: it.entryIDs, Key: it.key, SFID: it.sfID, Create: it.create, Hist: it.hist, MovesIdentity: it.movesIdentity,
+		Link: spooledLink{SalesforceID: l.SalesforceID, ValuesJSON: l.ValuesJSON, SFValues: l.SFValues, PFValues: l.PFValues, OutOfScope: l.OutOfScope, SFModstamp: l.SFModstamp}}
+	if it.pfChanged {
+		c, pf := it.c, it.pfUpdates
+		si.C, si.PFUpdates = &c, &pf
+	}
 	if it.create {
 		// A create a duplicate rule refuses may be sent again alone
 		// (pushResult); an update's record is in its job's spool only.
 		si.Record = it.record
 	}
-	if it.pfChanged {
-		pf := it.pfUpdates
-		si.PFUpdates = &pf
+	if sf := encodeValues(l.SFValues); sf != "" && l.ValuesJSON == "" && sf == encodeValues(l.PFValues) {
+		si.Link.ValuesJSON, si.Link.SFValues, si.Link.PFValues = sf, nil, nil
 	}
 	return si
 }
 
-// item is the pushItem si was spooled from, without its target record
-// (the decisions are made).
+// encodeValues is a link's values as the store writes them (unescaped:
+// '>' in every mapping key stays one byte), or "" if they do not encode.
+func encodeValues(v map[string]any) string {
+	if v == nil {
+		v = map[string]any{}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// item is the pushItem si was spooled from, as far as recording its result
+// needs it.
 func (si spooledItem) item(s *session) *pushItem {
-	it := &pushItem{c: si.C, entryIDs: si.EntryIDs, link: si.Link, key: si.Key, sfID: si.SFID, record: si.Record,
-		newLink: si.NewLink, create: si.Create, hist: si.Hist}
-	it.c.TenantID = s.tenantID
-	if si.PFUpdates != nil {
-		it.pfUpdates, it.pfChanged = *si.PFUpdates, true
+	l := si.Link
+	it := &pushItem{c: contact.Contact{ID: si.ID}, entryIDs: si.EntryIDs, key: si.Key, sfID: si.SFID, record: si.Record,
+		create: si.Create, hist: si.Hist, movesIdentity: si.MovesIdentity,
+		newLink: store.Link{SalesforceID: l.SalesforceID, ContactID: si.ID, SFValues: l.SFValues, PFValues: l.PFValues,
+			OutOfScope: l.OutOfScope, SFModstamp: l.SFModstamp, ValuesJSON: l.ValuesJSON}}
+	if si.C != nil && si.PFUpdates != nil {
+		it.c, it.pfUpdates, it.pfChanged = *si.C, *si.PFUpdates, true
 		it.pfUpdates.TenantID = s.tenantID
 	}
+	it.c.TenantID = s.tenantID
 	return it
 }
 
