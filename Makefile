@@ -23,7 +23,7 @@ test-race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) | tee $(BENCHOUT)
 
-## bench-product: the product-path benchmarks alone (issue 14): the built binary as serve and emulator processes, the first sync through the JSON API beside jsforce's download, bulk import from this process, the push of a bulk import, the emulator's start with 1M contacts; SFSYNC_BENCH_LARGE=1 adds 1M, SFSYNC_BENCH_CONTACTS=N sets the size
+## bench-product: the product-path benchmarks alone (issue 14): the built binary as serve and emulator processes, the first sync through the JSON API beside jsforce's download, bulk import from this process, the push of a bulk import, push latency of a steady stream of API changes (SFSYNC_BENCH_PUSH_RATE, _SECONDS), the emulator's start with 1M contacts; SFSYNC_BENCH_LARGE=1 adds 1M, SFSYNC_BENCH_CONTACTS=N sets the size
 bench-product:
 	$(GO) test -run '^$$' -bench 'Product' -benchtime 1x -timeout 240m ./internal/productbench/ | tee bench-product.out
 

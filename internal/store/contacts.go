@@ -264,12 +264,12 @@ func (s *Store) CreateContact(ctx context.Context, tenantID string, in contact.I
 // fields are set, null fields cleared; social_identities, when present,
 // replace the contact's whole list. changed is false when nothing differed.
 func (s *Store) UpdateContact(ctx context.Context, tenantID, id string, in contact.Input, origin contact.Origin) (c contact.Contact, changed bool, err error) {
-	// In update mode the key is the contact's ID.
-	res, err := s.writeContacts(ctx, tenantID, []writeItem{{in: in, mode: writeUpdate, key: id}}, origin, nil)
+	// In update mode the key is the contact's ID. Concurrent updates of
+	// the tenant share a transaction (combine.go).
+	r, err := s.writeCombined(ctx, tenantID, writeItem{in: in, mode: writeUpdate, key: id}, origin)
 	if err != nil {
 		return contact.Contact{}, false, err
 	}
-	r := res[0]
 	return r.Contact, r.Outcome == OutcomeUpdated, r.Err
 }
 
@@ -830,13 +830,19 @@ func (w *batch) flush(ctx context.Context) error {
 			}
 		}
 	}
-	for _, c := range w.updated {
-		tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
-		if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
+	if w.s.Dialect == Postgres && len(w.updated) > 1 {
+		if err := w.flushUpdatedPostgres(ctx); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range w.updated {
+			tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
+			if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
 			tags = $9, custom = $10, updated_at = $11, version = $12 WHERE tenant_id = $1 AND id = $2`,
-			w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
-			nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
-			return mapErr(err)
+				w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
+				nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
+				return mapErr(err)
+			}
 		}
 	}
 	if w.s.Dialect == Postgres {
@@ -1098,6 +1104,38 @@ func anyStrings(vals []any) []string {
 
 // flushCreatedPostgres inserts the batch's new contacts, social identities
 // and outbox rows with one INSERT … SELECT FROM unnest(arrays) per table.
+// flushUpdatedPostgres writes the batch's updated contacts in one
+// statement: a statement each was a round trip each, which a batch of
+// combined API updates (combine.go) or a bulk upsert paid per contact
+// while it held the tenant's lock (50 updates: about 6 ms of a batch's
+// 10–17 ms before the commit's flush, on a busy two-core machine). Their
+// unique values were cleared first (flush), so the order the rows are
+// written in cannot collide.
+func (w *batch) flushUpdatedPostgres(ctx context.Context) error {
+	n := len(w.updated)
+	ids, tags, custom := make([]string, n), make([]string, n), make([]string, n)
+	member, name, phone, email, bday, gender := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	updated, version := make([]int64, n), make([]int64, n)
+	ptr := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	for i, c := range w.updated {
+		ids[i], tags[i], custom[i] = c.ID, mustJSON(c.Tags), mustJSON(c.Custom)
+		member[i], name[i], phone[i], email[i], bday[i], gender[i] = ptr(c.MemberID), ptr(c.Name), ptr(c.Phone), ptr(c.Email), ptr(c.Birthday), ptr(string(c.Gender))
+		updated[i], version[i] = micros(c.Updated), c.Version
+	}
+	_, err := w.tx.ExecContext(ctx, `UPDATE contacts AS c SET member_id = x.member_id, name = x.name, phone = x.phone, email = x.email,
+		birthday = x.birthday, gender = x.gender, tags = x.tags, custom = x.custom, updated_at = x.updated_at, version = x.version
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])
+			AS x(id, member_id, name, phone, email, birthday, gender, tags, custom, updated_at, version)
+		WHERE c.tenant_id = $1 AND c.id = x.id`,
+		w.tenantID, ids, member, name, phone, email, bday, gender, tags, custom, updated, version)
+	return mapErr(err)
+}
+
 func (w *batch) flushCreatedPostgres(ctx context.Context) error {
 	if n := len(w.created); n > 0 {
 		ids, tags, custom := make([]string, n), make([]string, n), make([]string, n)

@@ -262,6 +262,32 @@ func (s *Store) AddRunRecords(ctx context.Context, tenantID string, recs []SyncR
 
 func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
 	now := micros(s.Now())
+	if s.Dialect == Postgres && len(recs) > 0 {
+		// One INSERT … SELECT FROM unnest(arrays), not VALUES lists of
+		// ten parameters a row (issue 14).
+		n := len(recs)
+		run := make([]int64, n)
+		kind, sfid, cid, field, code, reason, detail := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range recs {
+			run[i], kind[i], sfid[i], cid[i], field[i], code[i], reason[i], detail[i] = r.RunID, string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail
+		}
+		insert := func() error {
+			_, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
+				SELECT r, $1, k, s, c, f, rc, re, d, $10 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(r, k, s, c, f, rc, re, d)`,
+				tenantID, run, kind, sfid, cid, field, code, reason, detail, now)
+			return mapErr(err)
+		}
+		var err error
+		if tx, ok := q.(*sql.Tx); ok && n >= 100 {
+			err = autoPlans(ctx, tx, insert) // each row checks its run (foreign key)
+		} else {
+			err = insert()
+		}
+		if err != nil {
+			return err
+		}
+		return s.countRunRecords(ctx, q, tenantID, recs)
+	}
 	const per = 10
 	for start := 0; start < len(recs); start += 300 {
 		chunk := recs[start:min(start+300, len(recs))]
@@ -516,6 +542,23 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			return mapErr(err)
 		}
 		delta += int64(len(chunk) - len(attempts))
+		const upsert = ` ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`
+		if s.Dialect == Postgres {
+			// Arrays, not a VALUES list of five parameters a row (issue 14).
+			n, at, errs := make([]int64, len(chunk)), make([]int64, len(chunk)), make([]string, len(chunk))
+			for i, id := range chunk {
+				n[i] = int64(attempts[id] + 1)
+				at[i], errs[i] = micros(next(int(n[i]))), failed[id]
+			}
+			if err := autoPlans(ctx, tx, func() error {
+				_, err := s.execTx(ctx, tx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
+					SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+upsert, tenantID, chunk, n, at, errs)
+				return mapErr(err)
+			}); err != nil {
+				return err
+			}
+			continue
+		}
 		const per = 5
 		vals := make([]string, 0, len(chunk))
 		args = make([]any, 0, len(chunk)*per)
@@ -524,8 +567,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
 		}
-		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+`
-			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`, args...); err != nil {
+		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+upsert, args...); err != nil {
 			return mapErr(err)
 		}
 	}

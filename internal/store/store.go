@@ -62,6 +62,8 @@ type Store struct {
 	rehearsal *sql.Tx
 	// writes counts committed write transactions; see Writes.
 	writes atomic.Int64
+	// comb combines concurrent single-contact updates (combine.go).
+	comb combiner
 }
 
 // Writes counts the write transactions this Store has committed: each

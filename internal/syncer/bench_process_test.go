@@ -76,6 +76,9 @@ func ownProcessSetup(b *testing.B) (bin string, sizes []int) {
 	if os.Getenv("SFSYNC_BENCH_LARGE") != "" {
 		sizes = append(sizes, 1_000_000)
 	}
+	if v, err := strconv.Atoi(os.Getenv("SFSYNC_BENCH_CONTACTS")); err == nil && v > 0 {
+		sizes = []int{v} // records with an identity; the org holds v/0.7
+	}
 	bin = filepath.Join(b.TempDir(), "sfsync")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sfsync").CombinedOutput(); err != nil {
 		b.Fatalf("build sfsync: %v\n%s", err, out)
@@ -225,6 +228,7 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	resetHWM()
 	before := procStatusKB("VmRSS")
 	selfCPU, emuCPU := cpuSeconds(), procCPUSeconds(strconv.Itoa(emu.pid))
+	wrote := procIOBytes("wchar")
 	start := time.Now()
 	b.StartTimer()
 	runToEnd(b, eng, tn.ID, run, syncer.ModeFull)
@@ -239,6 +243,7 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	b.ReportMetric(hwmMB(), "peak_rss_MB")
 	b.ReportMetric(before/1024, "rss_before_MB")
 	b.ReportMetric(selfCPU, "sync_cpu_s")
+	b.ReportMetric((procIOBytes("wchar")-wrote)/float64(max(1, done.Processed)), "written_B/record")
 	b.ReportMetric(emuCPU, "emulator_cpu_s")
 	b.ReportMetric(census.seconds, "census_s")
 	b.ReportMetric(census.calls, "census_calls")

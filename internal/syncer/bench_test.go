@@ -240,6 +240,24 @@ func procStatusKB(key string) float64 {
 }
 
 func rssMB() float64 { return procStatusKB("VmRSS") / 1024 }
+
+// procIOBytes is a field of /proc/self/io (wchar: bytes the process
+// handed to write calls, the database's and its log's included); unlike
+// time, it does not depend on the machine's load.
+func procIOBytes(key string) float64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return n
+		}
+	}
+	return 0
+}
+
 func hwmMB() float64 { return procStatusKB("VmHWM") / 1024 }
 
 // resetHWM sets VmHWM to the current RSS (Linux ≥ 4.0).

@@ -24,6 +24,7 @@ func testFieldHistoryStorage(t *testing.T, s *store.Store) {
 	created := []store.FieldChange{
 		{Key: "identity:Member_Number__c>member_id", SFField: "Member_Number__c", Side: "salesforce", Value: "M1", Created: true},
 		{Key: "field:Email>email", SFField: "Email", Side: "salesforce", Value: nil, Created: true},
+		{Key: "name:FirstName+LastName>name/first_last", SFField: "LastName", Side: "salesforce", Value: "Lin Mei", Created: true},
 	}
 	mixed := []store.FieldChange{
 		{Key: "field:LastName>name", SFField: "LastName", Side: "salesforce", Value: "Lin", Old: "Lim"},
@@ -50,6 +51,11 @@ func testFieldHistoryStorage(t *testing.T, s *store.Store) {
 	}
 	if strings.Count(stored, `"salesforce"`) != 1 || strings.Contains(stored, `\u003e`) {
 		t.Errorf("a created contact's changes stored as %s, want the side once and '>' unescaped", stored)
+	}
+	// The field a key names is not stored again, nor an empty side; a
+	// field the key does not name as such is.
+	if strings.Contains(stored, `"f":"Member_Number__c"`) || strings.Contains(stored, `"s":""`) || !strings.Contains(stored, `"f":"LastName"`) {
+		t.Errorf("a created contact's changes stored as %s, want no field its key names, no empty side, the name mapping's field kept", stored)
 	}
 	got, err := s.FieldHistory(ctx, a.ID, "c_1", 0)
 	if err != nil {

@@ -42,6 +42,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"HealthHistory":       testHealthHistory,
 		"RunGroups":           testRunGroups,
 		"FieldHistoryStorage": testFieldHistoryStorage,
+		"UpdatesCombine":      testUpdatesCombine,
 	}
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		fn := tests[name]

@@ -1,0 +1,93 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/sfsync/sfsync/internal/contact"
+	"github.com/sfsync/sfsync/internal/store"
+)
+
+// testUpdatesCombine sends a tenant's single-contact updates at once, as
+// the API's clients do (issue 14: 1,000 changes a second): they share
+// transactions, and each still gets its own answer — a refused update
+// (a member ID another contact holds, a missing contact) fails alone,
+// every other is written with its outbox row. On the old code every update
+// was a transaction of its own (writes == updates).
+func testUpdatesCombine(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	const n = 64
+	ids := make([]string, n)
+	for i := range ids {
+		c, err := s.CreateContact(ctx, a.ID, mustNormalize(t, contact.Input{MemberID: str(fmt.Sprintf("M%d", i))}), contact.OriginAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = c.ID
+	}
+	outbox0, err := s.CountOutbox(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, "c_missing")
+	const taken = 7 // contact 7 asks for contact 0's member ID
+	writes0 := s.Writes()
+	start := make(chan struct{})
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := contact.Input{Name: str(fmt.Sprintf("Name %d", i))}
+			if i == taken {
+				in.MemberID = str("M0")
+			}
+			<-start
+			_, _, errs[i] = s.UpdateContact(ctx, a.ID, id, in, contact.OriginAPI)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	writes := s.Writes() - writes0
+
+	for i, err := range errs {
+		var cc *store.ContactConflict
+		switch {
+		case i == n:
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("update of a missing contact: error %v, want ErrNotFound", err)
+			}
+		case i == taken:
+			if !errors.As(err, &cc) || cc.Field != "member_id" {
+				t.Errorf("update %d to a taken member ID: error %v, want a member_id conflict", i, err)
+			}
+		case err != nil:
+			t.Errorf("update %d: %v", i, err)
+		}
+	}
+	got, err := s.GetContacts(ctx, a.ID, ids[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids[:n] {
+		want := fmt.Sprintf("Name %d", i)
+		if i == taken {
+			want = ""
+		}
+		if got[id].Name != want || got[id].MemberID != fmt.Sprintf("M%d", i) {
+			t.Errorf("contact %d: got name %q member ID %q, want %q and M%d", i, got[id].Name, got[id].MemberID, want, i)
+		}
+	}
+	if outbox, _ := s.CountOutbox(ctx, a.ID); outbox-outbox0 != n-1 {
+		t.Errorf("outbox rows added: got %d, want %d (one per written update)", outbox-outbox0, n-1)
+	}
+	if writes >= int64(len(ids)) {
+		t.Errorf("%d updates at once took %d transactions, want fewer (shared)", len(ids), writes)
+	}
+	t.Logf("%d concurrent updates in %d transactions", len(ids), writes)
+}
