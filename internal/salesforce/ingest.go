@@ -52,6 +52,30 @@ type IngestOptions struct {
 // not know (updates keyed by Id: the failed and successful results are
 // then not downloaded).
 func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Record, o IngestOptions) ([]SaveResult, error) {
+	results := make([]SaveResult, len(records))
+	err := c.BulkIngestFunc(ctx, sobject, o,
+		func(add func(Record) error) error {
+			for _, r := range records {
+				if err := add(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(i int, r SaveResult) { results[i] = r })
+	var je *BulkJobError
+	if err != nil && !errors.As(err, &je) {
+		return nil, err
+	}
+	return results, err
+}
+
+// BulkIngestFunc is BulkIngest for a caller that does not hold its records
+// at once: records calls add with each record in turn (their CSV is all the
+// upload keeps of them), and result receives each record's SaveResult by
+// its position among them, in no particular order, once the job ended. A
+// record's values may be given as IngestValue renders them.
+func (c *Client) BulkIngestFunc(ctx context.Context, sobject string, o IngestOptions, records func(add func(Record) error) error, result func(i int, r SaveResult)) error {
 	keyCol := -1
 	for i, f := range o.Fields {
 		if f == o.KeyField {
@@ -59,35 +83,38 @@ func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Recor
 		}
 	}
 	if keyCol < 0 {
-		return nil, fmt.Errorf("salesforce: bulk ingest: the key field %q is not among the fields", o.KeyField)
+		return fmt.Errorf("salesforce: bulk ingest: the key field %q is not among the fields", o.KeyField)
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	row := make([]string, len(o.Fields))
-	byKey := make(map[string]int, len(records))
+	byKey := map[string]int{}
 	if err := w.Write(o.Fields); err != nil {
-		return nil, err
+		return err
 	}
-	for i, r := range records {
+	n := 0
+	err := records(func(r Record) error {
 		for j, f := range o.Fields {
 			if v, ok := r[f]; ok {
-				row[j] = ingestValue(v)
+				row[j] = IngestValue(v)
 			} else {
 				row[j] = "" // left as it is
 			}
 		}
 		k := row[keyCol]
 		if _, dup := byKey[k]; dup || k == "" || k == "#N/A" {
-			return nil, fmt.Errorf("salesforce: bulk ingest: record %d's %s %q is empty or not unique", i, o.KeyField, k)
+			return fmt.Errorf("salesforce: bulk ingest: record %d's %s %q is empty or not unique", n, o.KeyField, k)
 		}
-		byKey[k] = i
-		if err := w.Write(row); err != nil {
-			return nil, err
-		}
+		byKey[k] = n
+		n++
+		return w.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return nil, err
+		return err
 	}
 
 	spec := map[string]string{"object": sobject, "operation": o.Operation, "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
@@ -96,28 +123,29 @@ func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Recor
 	}
 	body, err := json.Marshal(spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var job BulkJob
 	if err := c.do(ctx, request{method: http.MethodPost, path: versionPath("jobs", "ingest"), body: body, unsafe: true},
 		decodeInto(&job)); err != nil {
-		return nil, fmt.Errorf("salesforce: creating bulk ingest job: %w", err)
+		return fmt.Errorf("salesforce: creating bulk ingest job: %w", err)
 	}
 	if job.ID == "" {
-		return nil, errors.New("salesforce: bulk ingest job created without an id")
+		return errors.New("salesforce: bulk ingest job created without an id")
 	}
 	if o.Created != nil {
 		if err := o.Created(job.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := c.do(ctx, request{method: http.MethodPut, path: versionPath("jobs", "ingest", job.ID, "batches"), body: buf.Bytes(),
 		contentType: "text/csv"}, func(*http.Response) error { return nil }); err != nil {
-		return nil, fmt.Errorf("salesforce: uploading bulk ingest job %s: %w", job.ID, err)
+		return fmt.Errorf("salesforce: uploading bulk ingest job %s: %w", job.ID, err)
 	}
+	buf = bytes.Buffer{} // uploaded: the CSV is not needed any more
 	if err := c.do(ctx, request{method: http.MethodPatch, path: versionPath("jobs", "ingest", job.ID), body: []byte(`{"state":"UploadComplete"}`),
 		unsafe: true}, decodeInto(&job)); err != nil {
-		return nil, fmt.Errorf("salesforce: closing bulk ingest job %s: %w", job.ID, err)
+		return fmt.Errorf("salesforce: closing bulk ingest job %s: %w", job.ID, err)
 	}
 	// The first status read waits about as long as the records take at
 	// 50,000 a second (at least the poll interval). Later reads wait for
@@ -126,58 +154,57 @@ func (c *Client) BulkIngest(ctx context.Context, sobject string, records []Recor
 	// last wait: a large job is seen complete in two or three reads
 	// rather than five or more doubling from 100 ms.
 	closed := time.Now()
-	delay := min(max(c.bulkPoll, time.Duration(len(records))*20*time.Microsecond), 30*time.Second)
+	delay := min(max(c.bulkPoll, time.Duration(n)*20*time.Microsecond), 30*time.Second)
 	for job.State != BulkJobComplete && job.State != BulkFailed && job.State != BulkAborted {
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("salesforce: waiting for bulk ingest job %s: %w", job.ID, ctx.Err())
+			return fmt.Errorf("salesforce: waiting for bulk ingest job %s: %w", job.ID, ctx.Err())
 		case <-t.C:
 		}
 		id := job.ID
 		job = BulkJob{}
 		if err := c.do(ctx, request{method: http.MethodGet, path: versionPath("jobs", "ingest", id)}, decodeInto(&job)); err != nil {
-			return nil, fmt.Errorf("salesforce: bulk ingest job %s: %w", id, err)
+			return fmt.Errorf("salesforce: bulk ingest job %s: %w", id, err)
 		}
 		if job.ID == "" {
 			job.ID = id
 		}
-		delay = nextIngestPoll(delay, time.Since(closed), job.NumberRecordsProcessed, int64(len(records)), c.bulkPoll)
+		delay = nextIngestPoll(delay, time.Since(closed), job.NumberRecordsProcessed, int64(n), c.bulkPoll)
 	}
-	results := make([]SaveResult, len(records))
-	seen := make([]bool, len(records))
+	seen := make([]bool, n)
 	kinds := []string{"successfulResults", "failedResults"}
-	if job.State == BulkJobComplete && job.NumberRecordsFailed == 0 && job.NumberRecordsProcessed == int64(len(records)) {
+	if job.State == BulkJobComplete && job.NumberRecordsFailed == 0 && job.NumberRecordsProcessed == int64(n) {
 		// Every record succeeded: the failures need no download, and
 		// for updates keyed by Id neither do the successes.
 		kinds = kinds[:1]
 		if o.KeyField == "Id" && o.Operation == "update" {
 			kinds = nil
-			for i := range results {
-				results[i], seen[i] = SaveResult{ID: ingestValue(records[i]["Id"]), Success: true}, true
+			for id, i := range byKey {
+				result(i, SaveResult{Index: i, ID: id, Success: true})
+				seen[i] = true
 			}
 		}
 	}
 	for _, kind := range kinds {
 		err := c.do(ctx, request{method: http.MethodGet, path: versionPath("jobs", "ingest", job.ID, kind), accept: "text/csv"},
 			func(resp *http.Response) error {
-				return readIngestResults(resp.Body, kind, o.KeyField, byKey, results, seen)
+				return readIngestResults(resp.Body, kind, o.KeyField, byKey, seen, result)
 			})
 		if err != nil {
-			return nil, fmt.Errorf("salesforce: reading %s of bulk ingest job %s: %w", kind, job.ID, err)
+			return fmt.Errorf("salesforce: reading %s of bulk ingest job %s: %w", kind, job.ID, err)
 		}
 	}
-	for i := range results {
-		results[i].Index = i
-		if !seen[i] {
-			results[i].Errors = []RecordError{{StatusCode: "UNPROCESSED", Message: "the bulk ingest job ended before this record was processed"}}
+	for i, ok := range seen {
+		if !ok {
+			result(i, SaveResult{Index: i, Errors: []RecordError{{StatusCode: "UNPROCESSED", Message: "the bulk ingest job ended before this record was processed"}}})
 		}
 	}
 	if job.State != BulkJobComplete {
-		return results, &BulkJobError{JobID: job.ID, State: job.State, Message: job.ErrorMessage}
+		return &BulkJobError{JobID: job.ID, State: job.State, Message: job.ErrorMessage}
 	}
-	return results, nil
+	return nil
 }
 
 // nextIngestPoll is the wait before the next status read of an ingest job
@@ -242,8 +269,9 @@ func (c *Client) AwaitIngestJob(ctx context.Context, jobID string) (BulkJob, err
 	return job, nil
 }
 
-// ingestValue is a value as Bulk API 2.0 CSV takes it: #N/A sets null.
-func ingestValue(v any) string {
+// IngestValue is a value as Bulk API 2.0 CSV takes it: #N/A sets null.
+// A value it returned is rendered as itself again.
+func IngestValue(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "#N/A"
@@ -269,7 +297,7 @@ func ingestValue(v any) string {
 // readIngestResults reads a successfulResults or failedResults CSV
 // (sf__Id, sf__Created or sf__Error, then the uploaded columns) into
 // results, matching each row to its input record by keyField.
-func readIngestResults(body io.Reader, kind, keyField string, byKey map[string]int, results []SaveResult, seen []bool) error {
+func readIngestResults(body io.Reader, kind, keyField string, byKey map[string]int, seen []bool, result func(int, SaveResult)) error {
 	cr := csv.NewReader(body)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -312,7 +340,9 @@ func readIngestResults(body io.Reader, kind, keyField string, byKey map[string]i
 			continue // not one of ours (Salesforce would not send it)
 		}
 		seen[i] = true
-		r := SaveResult{ID: get("sf__Id")}
+		// A copy: a substring would keep the row's text alive while the
+		// caller holds the result.
+		r := SaveResult{Index: i, ID: strings.Clone(get("sf__Id"))}
 		if kind == "successfulResults" {
 			r.Success = true
 			r.Created = strings.EqualFold(get("sf__Created"), "true")
@@ -323,6 +353,6 @@ func readIngestResults(body io.Reader, kind, keyField string, byKey map[string]i
 			}
 			r.Errors = []RecordError{{StatusCode: code, Message: msg}}
 		}
-		results[i] = r
+		result(i, r)
 	}
 }

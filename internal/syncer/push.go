@@ -237,6 +237,9 @@ type pushItem struct {
 	pfUpdates contact.Contact // platform values that won a conflict for Salesforce
 	pfChanged bool
 	hist      []store.FieldChange // what the decisions wrote (Y3)
+	// movesIdentity: the push moves the linked record off its identity
+	// value (the newcomers held against its pair are then released).
+	movesIdentity bool
 }
 
 // pushEntries pushes one pass of outbox entries. *cur is the session of
@@ -274,7 +277,6 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	var ack []int64
 	var deletedContacts []string
 	byContact := map[string][]int64{}
-	firstSeen := map[string]time.Time{} // each contact's oldest change
 	var order []string
 	for _, en := range entries {
 		switch {
@@ -287,7 +289,6 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 		default:
 			if _, ok := byContact[en.ContactID]; !ok {
 				order = append(order, en.ContactID)
-				firstSeen[en.ContactID] = en.Created
 			}
 			byContact[en.ContactID] = append(byContact[en.ContactID], en.ID)
 		}
@@ -313,7 +314,7 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 		// the next round (their entries stay in the outbox) unless their
 		// oldest change has waited PushCoalesce already.
 		rest := order[len(order)-n:]
-		if age := e.now().Sub(firstSeen[rest[0]]); age >= 0 && age < e.PushCoalesce {
+		if age := e.now().Sub(firstSeen(entries, rest[0])); age >= 0 && age < e.PushCoalesce {
 			order = order[:len(order)-n]
 		}
 	}
@@ -330,6 +331,22 @@ func (e *Engine) pushEntries(ctx context.Context, tenantID string, st store.Sync
 	e.saveUsage(ctx, t, sess.client)
 	e.observeSalesforce(ctx, t, run.ID, nil)
 	return e.Store.UpdateRun(ctx, t, run.ID, RunProgress{APICalls: sess.calls()})
+}
+
+// firstSeen is the time of the oldest change of the contact id that
+// entries hold for a push (after its last deletion, if any).
+func firstSeen(entries []store.OutboxEntry, id string) time.Time {
+	var t time.Time
+	for _, en := range entries {
+		switch {
+		case en.ContactID != id || en.Origin == contact.OriginSalesforce:
+		case en.Op == store.OpDelete:
+			t = time.Time{}
+		case t.IsZero():
+			t = en.Created
+		}
+	}
+	return t
 }
 
 // pushFailed handles an error that stopped a push batch.
@@ -362,9 +379,9 @@ func (e *Engine) pushFailed(ctx context.Context, tenantID string, run Run, sess 
 // through a SOQL query and writes through sObject Collections; a bulk
 // batch (a backlog above PushBulkThreshold) reads through a Bulk API 2.0
 // query and writes through Bulk API 2.0 ingest jobs, whose per-record
-// results are mapped back exactly as the collections results are.
+// results are mapped back exactly as the collections results are
+// (pushBulk, push_bulk.go).
 func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byContact map[string][]int64, bulk bool) error {
-	t := s.tenantID
 	if s.conv != nil {
 		// The pair: contacts of converted Leads go to Contact (pair.go).
 		var err error
@@ -372,35 +389,116 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			return err
 		}
 	}
-	contacts, err := e.Store.GetContacts(ctx, t, ids)
+	if bulk {
+		return e.pushBulk(ctx, s, ids, byContact)
+	}
+	pl := newPushLog()
+	items, linkedIDs, keyLits, err := e.pushItems(ctx, s, ids, byContact, pl)
 	if err != nil {
 		return err
+	}
+	// One query finds the targets: by link (Id) and by identity, with the
+	// current values of every mapped field, for the decisions.
+	found := map[string]map[string]any{}
+	byKey := map[string][]map[string]any{}
+	if len(linkedIDs)+len(keyLits) > 0 {
+		if err := findTargets(ctx, s, s.targetFields(), linkedIDs, keyLits, addTarget(s, found, byKey)); err != nil {
+			return err
+		}
+	}
+	updates, creates, err := e.decidePush(ctx, s, items, found, byKey, pl)
+	if err != nil {
+		return err
+	}
+
+	// done are the items Salesforce acknowledged (or that needed no call);
+	// their links, platform-side winners and acknowledgements are written
+	// in one transaction (commitPush).
+	var done []*pushItem
+	var dupItems []dupItem
+	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
+		var recs []salesforce.Record
+		var sent []*pushItem
+		for _, it := range list {
+			if it.record == nil {
+				done = append(done, it)
+				continue
+			}
+			recs = append(recs, it.record)
+			sent = append(sent, it)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		res, err := call(ctx, s.describe.Name, recs)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if err := e.pushResult(ctx, s, sent[r.Index], r, created, pl, &done, &dupItems); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := write(updates, s.client.UpdateRecords, false); err != nil {
+		return err
+	}
+	if err := write(creates, s.createRecords, true); err != nil {
+		return err
+	}
+	return e.commitPush(ctx, s, pl, done, dupItems, nil)
+}
+
+// createRecords creates records through sObject Collections with the
+// configuration's assignment rule and duplicate rule options.
+func (s *session) createRecords(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
+	return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
+}
+
+// pushLog gathers what a push batch records in the transaction that
+// closes it: the run's counts, its log entries, the outbox entries
+// acknowledged and those failed (with their reason). Its fields are
+// exported for a bulk pass's spool (pushSpool).
+type pushLog struct {
+	Prog   RunProgress
+	Logs   []RunRecord
+	Failed map[int64]string
+	Ack    []int64
+}
+
+func newPushLog() *pushLog { return &pushLog{Failed: map[int64]string{}} }
+
+func (pl *pushLog) record(s *session, kind RecordKind, it *pushItem, field, code, reason, detail string) {
+	pl.Logs = append(pl.Logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: it.sfID, ContactID: it.c.ID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
+}
+
+func (pl *pushLog) fail(s *session, it *pushItem, field, code, reason string) {
+	pl.Prog.Counts.Failed++
+	pl.record(s, KindFailed, it, field, code, reason, "")
+	for _, id := range it.entryIDs {
+		pl.Failed[id] = reason
+	}
+}
+
+// pushItems reads the contacts ids and their links and makes the items
+// to push, with the Salesforce Ids they are linked to and the identity
+// literals of the unlinked ones: what the query for their targets asks.
+func (e *Engine) pushItems(ctx context.Context, s *session, ids []string, byContact map[string][]int64, pl *pushLog) (items []*pushItem, linkedIDs, keyLits []string, err error) {
+	t := s.tenantID
+	contacts, err := e.Store.GetContacts(ctx, t, ids)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	links, err := e.Store.LinksByContactID(ctx, t, ids)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	identity := s.maps[0]
-	var prog RunProgress
-	var logs []RunRecord
-	failed := map[int64]string{}
-	var ack []int64
-	record := func(kind RecordKind, it *pushItem, field, code, reason, detail string) {
-		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: it.sfID, ContactID: it.c.ID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
-	}
-	fail := func(it *pushItem, field, code, reason string) {
-		prog.Counts.Failed++
-		record(KindFailed, it, field, code, reason, "")
-		for _, id := range it.entryIDs {
-			failed[id] = reason
-		}
-	}
-	var items []*pushItem
-	var linkedIDs, keyLits []string
 	for _, id := range ids {
 		c, ok := contacts[id]
 		if !ok {
-			ack = append(ack, byContact[id]...) // deleted since
+			pl.Ack = append(pl.Ack, byContact[id]...) // deleted since
 			continue
 		}
 		it := &pushItem{c: c, entryIDs: byContact[id]}
@@ -408,9 +506,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			// Linked to the record a converted Lead became, which this
 			// configuration does not sync (convert.go).
 			it.sfID = l.SalesforceID
-			prog.Counts.Skipped++
-			record(KindSkipped, it, "", "lead_converted", "linked to "+l.SalesforceID+", the record its Lead was converted into; a configuration that syncs Leads does not update it", "")
-			ack = append(ack, it.entryIDs...)
+			pl.Prog.Counts.Skipped++
+			pl.record(s, KindSkipped, it, "", "lead_converted", "linked to "+l.SalesforceID+", the record its Lead was converted into; a configuration that syncs Leads does not update it", "")
+			pl.Ack = append(pl.Ack, it.entryIDs...)
 			continue
 		}
 		if l, ok := links[id]; ok {
@@ -423,53 +521,59 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		}
 		items = append(items, it)
 	}
-	prog.Counts.Scanned = int64(len(items))
-	prog.Processed = int64(len(items))
+	pl.Prog.Counts.Scanned += int64(len(items))
+	pl.Prog.Processed += int64(len(items))
+	return items, linkedIDs, keyLits, nil
+}
 
-	// One query finds the targets: by link (Id) and by identity, with the
-	// current values of every mapped field, for the decisions.
-	found := map[string]map[string]any{}
-	byKey := map[string][]map[string]any{}
-	if len(linkedIDs)+len(keyLits) > 0 {
-		fields := []string{"Id", "SystemModstamp", "LastModifiedDate", identity.sfField}
-		for _, m := range s.maps {
-			for _, f := range m.sfFields() {
-				if !slices.Contains(fields, f) {
-					fields = append(fields, f)
-				}
+// targetFields are the fields a push reads of its targets: their Id,
+// modstamps, identity value and every mapped field's current value.
+func (s *session) targetFields() []string {
+	fields := []string{"Id", "SystemModstamp", "LastModifiedDate", s.maps[0].sfField}
+	for _, m := range s.maps {
+		for _, f := range m.sfFields() {
+			if !slices.Contains(fields, f) {
+				fields = append(fields, f)
 			}
-		}
-		add := func(rec map[string]any) {
-			id, _ := rec["Id"].(string)
-			found[id] = rec
-			if k, err := identity.fromSalesforce(rec); err == nil && k != nil {
-				byKey[k.(string)] = append(byKey[k.(string)], rec)
-			}
-		}
-		var err error
-		if bulk {
-			err = e.findTargetsBulk(ctx, s, fields, linkedIDs, keyLits, add)
-		} else {
-			err = findTargets(ctx, s, fields, linkedIDs, keyLits, add)
-		}
-		if err != nil {
-			return err
 		}
 	}
+	return fields
+}
+
+// addTarget files a target record found by a push's query by Id and by
+// its identity key.
+func addTarget(s *session, found map[string]map[string]any, byKey map[string][]map[string]any) func(map[string]any) {
+	identity := s.maps[0]
+	return func(rec map[string]any) {
+		id, _ := rec["Id"].(string)
+		found[id] = rec
+		if k, err := identity.fromSalesforce(rec); err == nil && k != nil {
+			byKey[k.(string)] = append(byKey[k.(string)], rec)
+		}
+	}
+}
+
+// decidePush makes the decisions for items given their targets (found by
+// Id, byKey by identity key): what each writes to Salesforce (updates,
+// creates) and to the platform, its new link and its history. Items that
+// need no write or cannot be pushed are recorded in pl; values held by
+// several records are held for review.
+func (e *Engine) decidePush(ctx context.Context, s *session, items []*pushItem, found map[string]map[string]any, byKey map[string][]map[string]any, pl *pushLog) (updates, creates []*pushItem, err error) {
+	t := s.tenantID
+	identity := s.maps[0]
 	var foundIDs []string
 	for id := range found {
 		foundIDs = append(foundIDs, id)
 	}
 	sfLinks, err := e.Store.LinksBySalesforceID(ctx, t, foundIDs)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	decided, err := e.Store.ReviewDecisions(ctx, t, foundIDs)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var updates, creates []*pushItem
-	var unlink []string
+	prog := &pl.Prog
 	holds := map[string]holdGroup{}
 	for _, it := range items {
 		if it.link != nil {
@@ -480,7 +584,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				// pull unlinks or follows the merge, and these changes are
 				// retried after it, matched afresh or through the new link.
 				for _, id := range it.entryIDs {
-					failed[id] = "the linked Salesforce contact is gone (deleted or merged); waiting for the next pull"
+					pl.Failed[id] = "the linked Salesforce contact is gone (deleted or merged); waiting for the next pull"
 				}
 				continue
 			}
@@ -516,7 +620,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				// settles it.
 				holds[it.key] = holdGroup{recs: free}
 				prog.Counts.Skipped++
-				ack = append(ack, it.entryIDs...)
+				pl.Ack = append(pl.Ack, it.entryIDs...)
 				continue
 			case len(free) == 0 && len(taken) > 0:
 				var ids []string
@@ -524,11 +628,11 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 					ids = append(ids, r["Id"].(string))
 				}
 				prog.Counts.Ambiguous++
-				record(KindAmbiguous, it, identity.sfField, "ambiguous_salesforce",
+				pl.record(s, KindAmbiguous, it, identity.sfField, "ambiguous_salesforce",
 					fmt.Sprintf("the identity value %q matches Salesforce contacts that are taken or several: %s", it.key, strings.Join(ids, ", ")),
 					"candidates: "+strings.Join(ids, ", "))
 				for _, id := range it.entryIDs {
-					failed[id] = "ambiguous identity"
+					pl.Failed[id] = "ambiguous identity"
 				}
 				continue
 			case len(free) == 1:
@@ -539,7 +643,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if it.sfRec == nil {
 			if it.key == "" || s.cfg.Identity.ToSalesforceNoMatch != syncconf.NoMatchCreate {
 				prog.Counts.Skipped++
-				ack = append(ack, it.entryIDs...)
+				pl.Ack = append(pl.Ack, it.entryIDs...)
 				continue
 			}
 			it.create = true
@@ -570,7 +674,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
 				rule = code
-				record(KindConflict, it, m.sfField, code, reason, detail)
+				pl.record(s, KindConflict, it, m.sfField, code, reason, detail)
 			}
 			if ch, ok := historyOf(m, d, rule, it.create, jsonable(sfv), jsonable(pv)); ok {
 				it.hist = append(it.hist, ch)
@@ -585,9 +689,9 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 				if err := m.writeSalesforce(rec, it.c); err != nil {
 					var re *syncconf.RecordError
 					if errors.As(err, &re) {
-						fail(it, m.sfField, re.Reason, re.Error())
+						pl.fail(s, it, m.sfField, re.Reason, re.Error())
 					} else {
-						fail(it, m.sfField, "invalid_value", err.Error())
+						pl.fail(s, it, m.sfField, "invalid_value", err.Error())
 					}
 					bad = true
 				}
@@ -601,18 +705,19 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			continue
 		}
 		it.newLink = link
+		it.movesIdentity = it.link != nil && canon(it.link.SFValues[identity.key]) != canon(link.SFValues[identity.key])
 		it.pfUpdates = pf
 		if it.create {
 			if _, ok := rec[identity.sfField]; !ok {
 				v, err := identity.toSalesforce(it.c)
 				if err != nil {
-					fail(it, identity.sfField, "invalid_value", err.Error())
+					pl.fail(s, it, identity.sfField, "invalid_value", err.Error())
 					continue
 				}
 				rec[identity.sfField] = v
 			}
 			if err := s.createDefaults(ctx, rec); err != nil {
-				return err
+				return nil, nil, err
 			}
 			it.record = rec
 			creates = append(creates, it)
@@ -629,105 +734,77 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		it.record = rec
 		updates = append(updates, it)
 	}
-
 	if err := e.hold(ctx, s, holds, nil); err != nil {
-		return err
+		return nil, nil, err
 	}
+	return updates, creates, nil
+}
 
-	// done are the items Salesforce acknowledged (or that needed no call);
-	// their links, platform-side winners and acknowledgements are written
-	// in one transaction below.
-	var done []*pushItem
-	var dupItems []dupItem
-	write := func(list []*pushItem, call func(context.Context, string, []salesforce.Record) ([]salesforce.SaveResult, error), created bool) error {
-		var recs []salesforce.Record
-		var sent []*pushItem
-		for _, it := range list {
-			if it.record == nil {
-				done = append(done, it)
-				continue
-			}
-			recs = append(recs, it.record)
-			sent = append(sent, it)
-		}
-		if len(recs) == 0 {
+// pushResult maps Salesforce's result r for the item it back: a success is
+// done (a create's new Id in its link); a create a duplicate rule refused
+// joins dups (sent again alone when the error names no record); any other
+// refusal fails the item with Salesforce's reason.
+func (e *Engine) pushResult(ctx context.Context, s *session, it *pushItem, r salesforce.SaveResult, created bool, pl *pushLog, done *[]*pushItem, dups *[]dupItem) error {
+	if !r.Success && created && isDuplicate(r) {
+		if ids := duplicateIDs(r); len(ids) > 0 {
+			*dups = append(*dups, dupItem{it: it, ids: ids})
 			return nil
 		}
-		res, err := call(ctx, s.describe.Name, recs)
-		if err != nil {
-			return err
-		}
-		for _, r := range res {
-			it := sent[r.Index]
-			if !r.Success && created && isDuplicate(r) {
-				if dups := duplicateIDs(r); len(dups) > 0 {
-					dupItems = append(dupItems, dupItem{it: it, ids: dups})
-					continue
-				}
-				// sObject Collections may send the bare error: one
-				// single-record create names the matched records.
-				id, dups, err := s.createOne(ctx, it.record)
-				switch {
-				case err != nil:
-					var msg string
-					var ae *salesforce.APIError
-					if !errors.As(err, &ae) {
-						return err
-					}
-					msg = ae.ErrorCode + ": " + ae.Message
-					fail(it, strings.Join(ae.Fields, ","), ae.ErrorCode, msg)
-				case len(dups) > 0:
-					dupItems = append(dupItems, dupItem{it: it, ids: dups})
-				default:
-					prog.Counts.Created++
-					it.newLink.SalesforceID = id
-					done = append(done, it)
-				}
-				continue
+		// sObject Collections may send the bare error: one
+		// single-record create names the matched records.
+		id, ids, err := s.createOne(ctx, it.record)
+		switch {
+		case err != nil:
+			var ae *salesforce.APIError
+			if !errors.As(err, &ae) {
+				return err
 			}
-			if !r.Success {
-				var msgs, fields []string
-				code := "salesforce_error"
-				for _, re := range r.Errors {
-					msgs = append(msgs, re.StatusCode+": "+re.Message)
-					fields = append(fields, re.Fields...)
-					code = re.StatusCode
-				}
-				fail(it, strings.Join(fields, ","), code, strings.Join(msgs, "; "))
-				continue
-			}
-			if created {
-				prog.Counts.Created++
-				it.newLink.SalesforceID = r.ID
-			} else {
-				prog.Counts.Updated++
-			}
-			done = append(done, it)
+			pl.fail(s, it, strings.Join(ae.Fields, ","), ae.ErrorCode, ae.ErrorCode+": "+ae.Message)
+		case len(ids) > 0:
+			*dups = append(*dups, dupItem{it: it, ids: ids})
+		default:
+			pl.Prog.Counts.Created++
+			it.newLink.SalesforceID = id
+			*done = append(*done, it)
 		}
 		return nil
 	}
-	update := s.client.UpdateRecords
-	createWith := func(ctx context.Context, sobject string, recs []salesforce.Record) ([]salesforce.SaveResult, error) {
-		return s.client.CreateRecordsWith(ctx, sobject, recs, s.writeOptions())
-	}
-	var jobs []string // ingest jobs to forget once their results are recorded
-	if bulk {
-		update = e.ingestWriter(s, "update", "Id", s.client.UpdateRecords, &jobs)
-		if s.writeOptions() == (salesforce.WriteOptions{}) {
-			// Bulk API 2.0 cannot ask for the default assignment rule
-			// (only for a rule by its Id): such creates stay on REST.
-			createWith = e.ingestWriter(s, "insert", identity.sfField, createWith, &jobs)
+	if !r.Success {
+		var msgs, fields []string
+		code := "salesforce_error"
+		for _, re := range r.Errors {
+			msgs = append(msgs, re.StatusCode+": "+re.Message)
+			fields = append(fields, re.Fields...)
+			code = re.StatusCode
 		}
+		pl.fail(s, it, strings.Join(fields, ","), code, strings.Join(msgs, "; "))
+		return nil
 	}
-	if err := write(updates, update, false); err != nil {
-		return err
+	if created {
+		pl.Prog.Counts.Created++
+		it.newLink.SalesforceID = r.ID
+	} else {
+		pl.Prog.Counts.Updated++
 	}
-	if err := write(creates, createWith, true); err != nil {
-		return err
+	*done = append(*done, it)
+	return nil
+}
+
+// commitPush records a batch's outcome in one transaction: the records a
+// duplicate rule refused are linked or held (Config.Create.OnDuplicate),
+// the platform takes the values that won for it, and the done items'
+// links, history and acknowledgements are saved with pl's log, failures
+// and counts; the ingest jobs named are forgotten in the same
+// transaction. Then the newcomers held against a linked record the push
+// moved off its identity value are released.
+func (e *Engine) commitPush(ctx context.Context, s *session, pl *pushLog, done []*pushItem, dupItems []dupItem, jobs []string) error {
+	t := s.tenantID
+	record := func(kind RecordKind, it *pushItem, field, code, reason, detail string) {
+		pl.record(s, kind, it, field, code, reason, detail)
 	}
 	// Records a duplicate rule refused: linked to the record it named, or
 	// held for review with it as the match (Config.Create.OnDuplicate).
-	linkedDup, err := e.duplicates(ctx, s, dupItems, &prog, record, &ack)
+	linkedDup, err := e.duplicates(ctx, s, dupItems, &pl.Prog, record, &pl.Ack)
 	if err != nil {
 		return err
 	}
@@ -740,6 +817,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			pfItems = append(pfItems, it)
 		}
 	}
+	var unlink []string
 	refused := map[*pushItem]bool{}
 	_, err = e.Store.ApplyContacts(ctx, t, pfOps, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
 		for i, r := range res {
@@ -753,13 +831,14 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 			refused[it] = true
 			var cc *store.ContactConflict
 			if errors.As(r.Err, &cc) {
-				fail(it, cc.Field, "platform_conflict", fmt.Sprintf("%s %q already belongs to platform contact %s", cc.Field, cc.Value, cc.ContactID))
+				pl.fail(s, it, cc.Field, "platform_conflict", fmt.Sprintf("%s %q already belongs to platform contact %s", cc.Field, cc.Value, cc.ContactID))
 			} else {
-				fail(it, "", "platform_rejected", fmt.Sprint(r.Err))
+				pl.fail(s, it, "", "platform_rejected", fmt.Sprint(r.Err))
 			}
 		}
 		var saveLinks []store.Link
 		var hist []store.FieldHistoryEntry
+		ack := pl.Ack
 		for _, it := range done {
 			if refused[it] {
 				continue
@@ -785,13 +864,13 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 		if err := e.Store.AckOutboxTx(ctx, tx, t, ack); err != nil {
 			return err
 		}
-		if err := e.Store.FailOutboxTx(ctx, tx, t, failed, e.retryAt); err != nil {
+		if err := e.Store.FailOutboxTx(ctx, tx, t, pl.Failed, e.retryAt); err != nil {
 			return err
 		}
-		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, pl.Logs); err != nil {
 			return err
 		}
-		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, pl.Prog)
 	})
 	if err != nil {
 		return err
@@ -801,7 +880,7 @@ func (e *Engine) pushBatchOf(ctx context.Context, s *session, ids []string, byCo
 	// does: they are released and read again by the next pull.
 	var freed []string
 	for _, it := range done {
-		if !refused[it] && it.link != nil && canon(it.link.SFValues[identity.key]) != canon(it.newLink.SFValues[identity.key]) {
+		if !refused[it] && it.movesIdentity {
 			freed = append(freed, it.c.ID)
 		}
 	}
