@@ -224,7 +224,7 @@ func (e *Engine) pushBulk(ctx context.Context, s *session, ids []string, byConta
 			return err
 		}
 	}
-	wantIDs, wantKeys = nil, nil
+	// wantIDs and wantKeys are not used again: the collector may free them.
 
 	sp, err := newPushSpool()
 	if err != nil {
