@@ -1146,6 +1146,33 @@ func anyStrings(vals []any) []string {
 	return out
 }
 
+// contactArrays are contacts' columns as arrays, for PostgreSQL's
+// unnest: an empty text column is NULL.
+type contactArrays struct {
+	ids, tags, custom                        []string
+	member, name, phone, email, bday, gender []*string
+	created, updated, version                []int64
+}
+
+func contactArraysOf(cs []*contact.Contact) contactArrays {
+	n := len(cs)
+	a := contactArrays{ids: make([]string, n), tags: make([]string, n), custom: make([]string, n),
+		member: make([]*string, n), name: make([]*string, n), phone: make([]*string, n), email: make([]*string, n), bday: make([]*string, n), gender: make([]*string, n),
+		created: make([]int64, n), updated: make([]int64, n), version: make([]int64, n)}
+	ptr := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	for i, c := range cs {
+		a.ids[i], a.tags[i], a.custom[i] = c.ID, mustJSON(c.Tags), mustJSON(c.Custom)
+		a.member[i], a.name[i], a.phone[i], a.email[i], a.bday[i], a.gender[i] = ptr(c.MemberID), ptr(c.Name), ptr(c.Phone), ptr(c.Email), ptr(c.Birthday), ptr(string(c.Gender))
+		a.created[i], a.updated[i], a.version[i] = micros(c.Created), micros(c.Updated), c.Version
+	}
+	return a
+}
+
 // flushUpdatedPostgres writes the batch's updated contacts in one
 // statement: a statement each was a round trip each, which a batch of
 // combined API updates (combine.go) or a bulk upsert paid per contact
@@ -1154,21 +1181,8 @@ func anyStrings(vals []any) []string {
 // unique values were cleared first (flush), so the order the rows are
 // written in cannot collide.
 func (w *batch) flushUpdatedPostgres(ctx context.Context) error {
-	n := len(w.updated)
-	ids, tags, custom := make([]string, n), make([]string, n), make([]string, n)
-	member, name, phone, email, bday, gender := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
-	updated, version := make([]int64, n), make([]int64, n)
-	ptr := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	for i, c := range w.updated {
-		ids[i], tags[i], custom[i] = c.ID, mustJSON(c.Tags), mustJSON(c.Custom)
-		member[i], name[i], phone[i], email[i], bday[i], gender[i] = ptr(c.MemberID), ptr(c.Name), ptr(c.Phone), ptr(c.Email), ptr(c.Birthday), ptr(string(c.Gender))
-		updated[i], version[i] = micros(c.Updated), c.Version
-	}
+	a := contactArraysOf(w.updated)
+	ids, member, name, phone, email, bday, gender, tags, custom, updated, version := a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.updated, a.version
 	_, err := w.tx.ExecContext(ctx, `UPDATE contacts AS c SET member_id = x.member_id, name = x.name, phone = x.phone, email = x.email,
 		birthday = x.birthday, gender = x.gender, tags = x.tags, custom = x.custom, updated_at = x.updated_at, version = x.version
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])
@@ -1200,21 +1214,9 @@ func (w *batch) flushCreatedPostgres(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	if n := len(w.created); n > 0 {
-		ids, tags, custom := make([]string, n), make([]string, n), make([]string, n)
-		member, name, phone, email, bday, gender := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
-		created, updated, version := make([]int64, n), make([]int64, n), make([]int64, n)
-		ptr := func(s string) *string {
-			if s == "" {
-				return nil
-			}
-			return &s
-		}
-		for i, c := range w.created {
-			ids[i], tags[i], custom[i] = c.ID, mustJSON(c.Tags), mustJSON(c.Custom)
-			member[i], name[i], phone[i], email[i], bday[i], gender[i] = ptr(c.MemberID), ptr(c.Name), ptr(c.Phone), ptr(c.Email), ptr(c.Birthday), ptr(string(c.Gender))
-			created[i], updated[i], version[i] = micros(c.Created), micros(c.Updated), c.Version
-		}
+	if len(w.created) > 0 {
+		a := contactArraysOf(w.created)
+		ids, member, name, phone, email, bday, gender, tags, custom, created, updated, version := a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
 			w.tenantID, ids, member, name, phone, email, bday, gender, tags, custom, created, updated, version); err != nil {

@@ -48,18 +48,13 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 		chunk := entries[start:min(start+400, len(entries))]
 		args := make([]any, 0, len(chunk)*per)
 		for _, e := range chunk {
-			if len(e.Changes) == 0 || e.ContactID == "" {
-				continue
-			}
-			b, err := encodeChanges(e.Changes)
+			at, changes, ok, err := historyRow(e, now)
 			if err != nil {
-				return fmt.Errorf("field history of %s: %w", e.ContactID, err)
+				return err
 			}
-			at := now
-			if !e.At.IsZero() {
-				at = micros(e.At)
+			if ok {
+				args = append(args, tenantID, e.ContactID, e.SalesforceID, e.RunID, string(e.Direction), at, changes)
 			}
-			args = append(args, tenantID, e.ContactID, e.SalesforceID, e.RunID, string(e.Direction), at, string(b))
 		}
 		if len(args) == 0 {
 			continue
@@ -75,6 +70,23 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 	return nil
 }
 
+// historyRow is what an entry stores: its time (now when it has none)
+// and its encoded changes; ok is false for an entry with nothing to store.
+func historyRow(e FieldHistoryEntry, now int64) (at int64, changes string, ok bool, err error) {
+	if len(e.Changes) == 0 || e.ContactID == "" {
+		return 0, "", false, nil
+	}
+	b, err := encodeChanges(e.Changes)
+	if err != nil {
+		return 0, "", false, fmt.Errorf("field history of %s: %w", e.ContactID, err)
+	}
+	at = now
+	if !e.At.IsZero() {
+		at = micros(e.At)
+	}
+	return at, string(b), true, nil
+}
+
 // addFieldHistoryPostgres is AddFieldHistoryTx on PostgreSQL: one
 // INSERT … SELECT FROM unnest(arrays) for all entries, not a VALUES list
 // of seven parameters a row that the server parses and plans for every
@@ -85,18 +97,14 @@ func (s *Store) addFieldHistoryPostgres(ctx context.Context, tx *sql.Tx, tenantI
 	cid, sfid, dir, changes := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	run, at := make([]int64, 0, n), make([]int64, 0, n)
 	for _, e := range entries {
-		if len(e.Changes) == 0 || e.ContactID == "" {
+		t, b, ok, err := historyRow(e, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
-		b, err := encodeChanges(e.Changes)
-		if err != nil {
-			return fmt.Errorf("field history of %s: %w", e.ContactID, err)
-		}
-		t := now
-		if !e.At.IsZero() {
-			t = micros(e.At)
-		}
-		cid, sfid, dir, changes = append(cid, e.ContactID), append(sfid, e.SalesforceID), append(dir, string(e.Direction)), append(changes, string(b))
+		cid, sfid, dir, changes = append(cid, e.ContactID), append(sfid, e.SalesforceID), append(dir, string(e.Direction)), append(changes, b)
 		run, at = append(run, e.RunID), append(at, t)
 	}
 	if len(cid) == 0 {
