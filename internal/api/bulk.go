@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -280,16 +281,13 @@ func splitValidArray(body []byte) ([][]byte, bool) {
 	if skipSpace(body, i+1) != len(body) {
 		return nil, false
 	}
-	valid := true
-	var mu sync.Mutex
+	var invalid atomic.Bool
 	parallelFor(len(elems), func(k int) {
 		if !json.Valid(elems[k]) {
-			mu.Lock()
-			valid = false
-			mu.Unlock()
+			invalid.Store(true)
 		}
 	})
-	return elems, valid
+	return elems, !invalid.Load()
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -1182,13 +1182,12 @@ func contactArraysOf(cs []*contact.Contact) contactArrays {
 // written in cannot collide.
 func (w *batch) flushUpdatedPostgres(ctx context.Context) error {
 	a := contactArraysOf(w.updated)
-	ids, member, name, phone, email, bday, gender, tags, custom, updated, version := a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.updated, a.version
 	_, err := w.tx.ExecContext(ctx, `UPDATE contacts AS c SET member_id = x.member_id, name = x.name, phone = x.phone, email = x.email,
 		birthday = x.birthday, gender = x.gender, tags = x.tags, custom = x.custom, updated_at = x.updated_at, version = x.version
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])
 			AS x(id, member_id, name, phone, email, birthday, gender, tags, custom, updated_at, version)
 		WHERE c.tenant_id = $1 AND c.id = x.id`,
-		w.tenantID, ids, member, name, phone, email, bday, gender, tags, custom, updated, version)
+		w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.updated, a.version)
 	return mapErr(err)
 }
 
@@ -1216,10 +1215,9 @@ func (w *batch) flushCreatedPostgres(ctx context.Context) (err error) {
 	}
 	if len(w.created) > 0 {
 		a := contactArraysOf(w.created)
-		ids, member, name, phone, email, bday, gender, tags, custom, created, updated, version := a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
-			w.tenantID, ids, member, name, phone, email, bday, gender, tags, custom, created, updated, version); err != nil {
+			w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version); err != nil {
 			return mapErr(err)
 		}
 	}
