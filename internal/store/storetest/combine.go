@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -51,7 +52,13 @@ func testUpdatesCombine(t *testing.T, s *store.Store) {
 			_, _, errs[i] = s.UpdateContact(ctx, a.ID, id, in, contact.OriginAPI)
 		}()
 	}
+	// The tenant's writes are held until every update has been asked for,
+	// so that they queue: unheld, on a quick machine each update could end
+	// before the next began and go alone (65 transactions in a CI run).
+	release := holdTenantWrites(t, s, a.ID)
 	close(start)
+	time.Sleep(200 * time.Millisecond)
+	release()
 	wg.Wait()
 	writes := s.Writes() - writes0
 
@@ -90,4 +97,24 @@ func testUpdatesCombine(t *testing.T, s *store.Store) {
 		t.Errorf("%d updates at once took %d transactions, want fewer (shared)", len(ids), writes)
 	}
 	t.Logf("%d concurrent updates in %d transactions", len(ids), writes)
+}
+
+// holdTenantWrites holds what a contact write of the tenant waits for
+// (SQLite's one writing connection; PostgreSQL's advisory lock of the
+// tenant's contacts) until release is called. The held transaction writes
+// nothing and is rolled back.
+func holdTenantWrites(t *testing.T, s *store.Store, tenantID string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dialect == store.Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "contacts:"+tenantID); err != nil {
+			_ = tx.Rollback()
+			t.Fatal(err)
+		}
+	}
+	return func() { _ = tx.Rollback() }
 }
