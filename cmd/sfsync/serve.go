@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 		return fmt.Errorf("listen on %s (SFSYNC_ADDR): %w", cfg.Addr, err)
 	}
 	logger.Info("sfsync serving", "version", app.Version, "addr", "http://"+ln.Addr().String(), "database", a.Store.Dialect)
+	if err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+		return err
+	}
 	tellSetup(ctx, a, cfg, os.Stderr)
 	return serveHTTP(ctx, ln, a.Handler(), logger)
 }
@@ -72,6 +76,31 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Warn("HTTP connections still open at shutdown were closed", "error", err)
 	}
+	return nil
+}
+
+// serveDebug serves Go's runtime profiles on addr (SFSYNC_DEBUG_ADDR, a
+// loopback address) until ctx ends; nothing when addr is empty. The
+// command line is left out: it may carry a secret key given as a flag.
+func serveDebug(ctx context.Context, addr string, logger *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SFSYNC_DEBUG_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	logger.Info("serving Go's profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go func() {
+		if err := serveHTTP(ctx, ln, mux, logger); err != nil {
+			logger.Warn("the profiles' server stopped", "error", err)
+		}
+	}()
 	return nil
 }
 
@@ -121,6 +150,9 @@ func worker(ctx context.Context, args []string, getenv func(string) string) erro
 		return fmt.Errorf("start sync workers: %w", err)
 	}
 	logger.Info("sfsync worker running", "version", app.Version, "database", a.Store.Dialect, "workers", cfg.Workers)
+	if err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+		return err
+	}
 	if cfg.MetricsAddr != "" {
 		// Health and metrics only: a worker serves no UI or API.
 		ln, err := net.Listen("tcp", cfg.MetricsAddr)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +94,37 @@ func TestServeTellsSetup(t *testing.T) {
 	tellSetup(context.Background(), a, cfg, &out)
 	if out.Len() != 0 {
 		t.Errorf("with an admin, serve printed %q, want nothing", out.String())
+	}
+}
+
+// TestServeDebugProfiles: SFSYNC_DEBUG_ADDR serves Go's profiles, but not
+// the command line, which may carry a secret key given as a flag.
+func TestServeDebugProfiles(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if err := serveDebug(ctx, addr, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "serveDebug") {
+		t.Errorf("goroutine profile: %d %.200s", code, body)
+	}
+	if code, body := get("/debug/pprof/cmdline"); code == http.StatusOK || strings.Contains(body, os.Args[0]) {
+		t.Errorf("the command line is served: %d %.200s", code, body)
 	}
 }

@@ -52,6 +52,10 @@ type Config struct {
 	// MetricsAddr, when set, makes `sfsync worker` serve /healthz, /readyz
 	// and /metrics there (serve has them on Addr).
 	MetricsAddr string
+	// DebugAddr, when set, serves Go's runtime profiles (net/http/pprof,
+	// without the command line) on a loopback host:port, for an operator
+	// who must see where a process's CPU or memory goes.
+	DebugAddr string
 	// PlatformName is the chat platform's product name the admin UI uses
 	// where it names the platform (e.g. "Omnichat"); empty for the generic
 	// 平台 / Platform.
@@ -208,6 +212,23 @@ var settings = []setting{
 			}
 		}
 		c.MetricsAddr = v
+		return nil
+	}},
+	{"debug-addr", "SFSYNC_DEBUG_ADDR", "serve and worker: serve Go's profiles (/debug/pprof/) on this loopback host:port, e.g. 127.0.0.1:6060 (off when empty)", "", func(c *Config, v string) error {
+		if v == "" {
+			c.DebugAddr = ""
+			return nil
+		}
+		host, _, err := net.SplitHostPort(v)
+		if err != nil {
+			return err
+		}
+		// Profiles name the code's functions and the process's memory
+		// use; they are for the machine's operator, never the network.
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return errors.New("must be a loopback address such as 127.0.0.1:6060: profiles are not for the network")
+		}
+		c.DebugAddr = v
 		return nil
 	}},
 	{"platform-name", "SFSYNC_PLATFORM_NAME", "the chat platform's product name shown in the admin UI, e.g. Omnichat (empty: 平台 / Platform)", "", func(c *Config, v string) error {

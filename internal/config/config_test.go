@@ -51,11 +51,24 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{args: []string{"--platform-name", strings.Repeat("x", 41)}, want: "--platform-name"},
 		{args: []string{"--platform-contact-url", "https://app.example/contacts"}, want: "--platform-contact-url"}, // no {id}
 		{env: map[string]string{"SFSYNC_PLATFORM_CONTACT_URL": "javascript:alert({id})"}, want: "SFSYNC_PLATFORM_CONTACT_URL"},
+		{env: map[string]string{"SFSYNC_DEBUG_ADDR": "0.0.0.0:6060"}, want: "SFSYNC_DEBUG_ADDR"}, // profiles stay on the machine
+		{args: []string{"--debug-addr", "example.com:6060"}, want: "--debug-addr"},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse("serve", tt.args, env(tt.env))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%v, %v) error = %v, want one naming %s", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+// TestDebugAddrLoopback: the profiles' address is accepted on loopback only.
+func TestDebugAddrLoopback(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:0"} {
+		c, _, err := Parse("serve", nil, env(map[string]string{"SFSYNC_DEBUG_ADDR": v}))
+		if err != nil || c.DebugAddr != v {
+			t.Errorf("SFSYNC_DEBUG_ADDR=%s: DebugAddr %q, error %v", v, c.DebugAddr, err)
 		}
 	}
 }

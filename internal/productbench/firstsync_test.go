@@ -183,6 +183,8 @@ func productFirstSync(b *testing.B, d store.Dialect, n int) {
 	pid := p.serve.Process.Pid
 	cpu0, _ := procStat(pid)
 	emuCPU0, _ := procStat(p.emu.cmd.Process.Pid)
+	stopProfile := p.profileServe()
+	defer stopProfile()
 	start := time.Now()
 	b.StartTimer()
 	run := p.api("POST", "/salesforce/sync", map[string]string{"kind": "initial"}, http.StatusAccepted)
@@ -212,6 +214,7 @@ func productFirstSync(b *testing.B, d store.Dialect, n int) {
 	wall := time.Since(start)
 	close(stop)
 	wg.Wait()
+	stopProfile()
 	cpu1, hwm := procStat(pid)
 	emuCPU1, _ := procStat(p.emu.cmd.Process.Pid)
 	if st := done["status"]; st != "succeeded" && st != "partially_failed" {

@@ -91,6 +91,47 @@ type product struct {
 	apiKey  string
 	admin   *http.Client // logged in to the admin UI
 	dialect store.Dialect
+	// debugAddr serves serve's profiles (SFSYNC_DEBUG_ADDR) when
+	// SFSYNC_BENCH_PROFILE names a directory to keep them in.
+	debugAddr string
+}
+
+// profileServe records serve's CPU profile, 5 s at a time, into
+// $SFSYNC_BENCH_PROFILE/<benchmark>-NN.pprof until the returned function
+// is called (it waits for the profile being taken; calling it again does
+// nothing); nothing without
+// SFSYNC_BENCH_PROFILE. `go tool pprof` merges the files.
+func (p *product) profileServe() (stop func()) {
+	dir := os.Getenv("SFSYNC_BENCH_PROFILE")
+	if dir == "" || p.debugAddr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		name := strings.NewReplacer("/", "-", " ", "_").Replace(p.tb.Name())
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			resp, err := http.Get("http://" + p.debugAddr + "/debug/pprof/profile?seconds=5")
+			if err != nil {
+				p.tb.Logf("serve's profile: %v", err)
+				return
+			}
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%02d.pprof", name, i)))
+			if err == nil {
+				_, _ = io.Copy(f, resp.Body)
+				f.Close()
+			}
+			resp.Body.Close()
+		}
+	}()
+	return sync.OnceFunc(func() { close(done); wg.Wait() })
 }
 
 type emulator struct {
@@ -113,6 +154,10 @@ func newProduct(tb testing.TB, d store.Dialect, emulate int) *product {
 		"SFSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(raw)}
 	if d == store.Postgres {
 		p.env = append(p.env, "SFSYNC_DATABASE_URL="+storetest.PostgresSchema(tb)) // skips loudly without PostgreSQL
+	}
+	if os.Getenv("SFSYNC_BENCH_PROFILE") != "" {
+		p.debugAddr = freeAddr(tb)
+		p.env = append(p.env, "SFSYNC_DEBUG_ADDR="+p.debugAddr)
 	}
 	if emulate > 0 {
 		p.startEmulator(emulate)
