@@ -87,12 +87,12 @@ type FailureCount struct {
 	Count      int64
 }
 
-// FailuresByHour counts a tenant's failed records by reason and hour
-// from since on (the run log's entries, kept 90 days).
+// FailuresByHour counts a tenant's failed records by reason and hour,
+// from since's hour on (the run log's entries, kept 90 days), as counted
+// while the entries were written (sync_failure_hours).
 func (s *Store) FailuresByHour(ctx context.Context, tenantID string, since time.Time) ([]FailureCount, error) {
-	rows, err := s.db().QueryContext(ctx, `SELECT created_at / $3 AS h, reason_code, COUNT(*) FROM sync_run_records
-		WHERE tenant_id = $1 AND kind = 'failed' AND created_at >= $2 GROUP BY h, reason_code ORDER BY h, reason_code`,
-		tenantID, micros(since), hourMicros)
+	rows, err := s.db().QueryContext(ctx, `SELECT hour, reason_code, n FROM sync_failure_hours
+		WHERE tenant_id = $1 AND hour >= $2 ORDER BY hour, reason_code`, tenantID, micros(since)/hourMicros)
 	if err != nil {
 		return nil, mapErr(err)
 	}

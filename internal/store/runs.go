@@ -213,6 +213,9 @@ func (s *Store) updateRun(ctx context.Context, q querier, tenantID string, runID
 	args := []any{tenantID, runID, c.Scanned, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OutOfScope, c.Ambiguous, c.Failed,
 		c.Conflicts, c.Unlinked, p.Processed, p.APICalls}
 	if p.Restart {
+		if err := s.uncountFailures(ctx, q, tenantID, runID); err != nil {
+			return err
+		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM sync_run_records WHERE tenant_id = $1 AND run_id = $2`, tenantID, runID); err != nil {
 			return mapErr(err)
 		}
@@ -286,7 +289,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 		if err != nil {
 			return err
 		}
-		return s.countRunRecords(ctx, q, tenantID, recs)
+		return s.countRunRecords(ctx, q, tenantID, recs, now)
 	}
 	const per = 10
 	for start := 0; start < len(recs); start += 300 {
@@ -303,12 +306,14 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 			return mapErr(err)
 		}
 	}
-	return s.countRunRecords(ctx, q, tenantID, recs)
+	return s.countRunRecords(ctx, q, tenantID, recs, now)
 }
 
-// countRunRecords adds recs to their runs' counts by kind and reason
-// (sync_run_groups), one row per group: what ReasonGroups reads.
-func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord) error {
+// countRunRecords adds recs, written at now, to their runs' counts by
+// kind and reason (sync_run_groups), one row per group: what ReasonGroups
+// reads; and the failed ones to the tenant's failures of the hour
+// (sync_failure_hours): what FailuresByHour reads.
+func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord, now int64) error {
 	type key struct {
 		run          int64
 		kind, reason string
@@ -340,6 +345,58 @@ func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string,
 			ON CONFLICT (run_id, kind, reason_code) DO UPDATE SET count = sync_run_groups.count + excluded.count,
 			example = `+least+`(sync_run_groups.example, excluded.example)`, k.run, tenantID, k.kind, k.reason, g.example, g.count); err != nil {
 			return mapErr(err)
+		}
+		if k.kind == "failed" { // syncer.KindFailed
+			if err := s.addFailureHour(ctx, q, tenantID, now/hourMicros, k.reason, g.count); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addFailureHour adds n (which may be negative) to a tenant's failures of
+// one reason in one hour, and forgets the hour's reason when none is left.
+func (s *Store) addFailureHour(ctx context.Context, q querier, tenantID string, hour int64, reason string, n int64) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO sync_failure_hours (tenant_id, hour, reason_code, n) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id, hour, reason_code) DO UPDATE SET n = sync_failure_hours.n + excluded.n`, tenantID, hour, reason, n); err != nil {
+		return mapErr(err)
+	}
+	if n < 0 {
+		_, err := q.ExecContext(ctx, `DELETE FROM sync_failure_hours WHERE tenant_id = $1 AND hour = $2 AND reason_code = $3 AND n <= 0`, tenantID, hour, reason)
+		return mapErr(err)
+	}
+	return nil
+}
+
+// uncountFailures takes a run's failed entries out of the tenant's
+// failures by hour, before they are deleted (a restarted run).
+func (s *Store) uncountFailures(ctx context.Context, q querier, tenantID string, runID int64) error {
+	rows, err := q.QueryContext(ctx, `SELECT created_at / $3, reason_code, COUNT(*) FROM sync_run_records
+		WHERE run_id = $2 AND kind = 'failed' AND tenant_id = $1 GROUP BY created_at / $3, reason_code`, tenantID, runID, hourMicros)
+	if err != nil {
+		return mapErr(err)
+	}
+	type hourReason struct {
+		hour, n int64
+		reason  string
+	}
+	var gone []hourReason
+	for rows.Next() {
+		var g hourReason
+		if err := rows.Scan(&g.hour, &g.reason, &g.n); err != nil {
+			rows.Close()
+			return err
+		}
+		gone = append(gone, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapErr(err)
+	}
+	for _, g := range gone {
+		if err := s.addFailureHour(ctx, q, tenantID, g.hour, g.reason, -g.n); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -461,6 +518,17 @@ func (s *Store) PruneRunRecords(ctx context.Context, before time.Time) (int64, e
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
+		}
+		// The failures by hour go with them: the hours before, and the
+		// hour of before counted again from what is left of it.
+		cut := micros(before) / hourMicros
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_failure_hours WHERE hour <= $1`, cut); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_failure_hours (tenant_id, hour, reason_code, n)
+			SELECT tenant_id, $1, reason_code, COUNT(*) FROM sync_run_records
+			WHERE created_at >= $2 AND created_at < $3 AND kind = 'failed' GROUP BY tenant_id, reason_code`, cut, cut*hourMicros, (cut+1)*hourMicros); err != nil {
+			return mapErr(err)
 		}
 		for _, id := range runs {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sync_run_groups WHERE run_id = $1`, id); err != nil {

@@ -40,6 +40,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"ReviewResolve":       testReviewResolve,
 		"Rehearse":            testRehearse,
 		"HealthHistory":       testHealthHistory,
+		"FailureHoursKept":    testFailureHoursKept,
 		"RunGroups":           testRunGroups,
 		"FieldHistoryStorage": testFieldHistoryStorage,
 		"UpdatesCombine":      testUpdatesCombine,
