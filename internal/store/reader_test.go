@@ -57,3 +57,55 @@ func TestSQLiteReadsDoNotWaitForTheWriter(t *testing.T) {
 		t.Errorf("read name %q after the commit, want %q", got.Name, "Renamed")
 	}
 }
+
+// TestYieldWriter: a bulk writer about to take SQLite's writing connection
+// for its next page waits while anyone else holds it (whoever queued gets
+// it first), returns at once when it is free, and waits no longer than
+// its cap.
+func TestYieldWriter(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	start := time.Now()
+	s.YieldWriter(ctx)
+	if d := time.Since(start); d > 20*time.Millisecond {
+		t.Errorf("with the connection free, YieldWriter took %v", d)
+	}
+	hold := func(d time.Duration) {
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		time.Sleep(d)
+		conn.Close()
+	}
+	held := make(chan struct{})
+	go func() {
+		conn, err := s.DB.Conn(ctx)
+		close(held)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		time.Sleep(15 * time.Millisecond)
+		conn.Close()
+	}()
+	<-held
+	start = time.Now()
+	s.YieldWriter(ctx)
+	if d := time.Since(start); d < 10*time.Millisecond {
+		t.Errorf("YieldWriter returned after %v while the connection was held for 15 ms", d)
+	}
+	released := make(chan struct{})
+	go func() { hold(400 * time.Millisecond); close(released) }()
+	for s.DB.Stats().InUse == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	start = time.Now()
+	s.YieldWriter(ctx)
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Errorf("YieldWriter waited %v for a connection held 400 ms, want its cap", d)
+	}
+	<-released
+}

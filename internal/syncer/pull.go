@@ -828,6 +828,7 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 		if applyErr != nil {
 			continue // drain, so the reader can stop
 		}
+		e.Store.YieldWriter(ctx) // River's fetch and the API's writes go first
 		if err := e.applyPage(ctx, s, pg); err != nil {
 			applyErr = err
 			cancel()
