@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -638,6 +639,19 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		}
 		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+upsert, args...); err != nil {
 			return mapErr(err)
+		}
+	}
+	if len(succeeded) > 0 {
+		// A tenant with no record waiting for a retry (a first sync's
+		// every page, as a rule) has nothing to clear but what this call
+		// just added: no look-up of every Id (issue 14).
+		var before int64
+		err := tx.QueryRowContext(ctx, `SELECT n FROM pull_retry_counts WHERE tenant_id = $1`, tenantID).Scan(&before)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return mapErr(err)
+		}
+		if before == 0 {
+			succeeded = slices.DeleteFunc(slices.Clone(succeeded), func(id string) bool { _, added := failed[id]; return !added })
 		}
 	}
 	for start := 0; start < len(succeeded); start += 500 {

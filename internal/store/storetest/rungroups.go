@@ -93,6 +93,9 @@ func testRunGroups(t *testing.T, s *store.Store) {
 		{map[string]string{"003A": "still bad", "003D": "bad"}, []string{"003B", "003Z"}, 3},
 		{map[string]string{"003E": "bad"}, []string{"003E", "003A"}, 2},
 		{nil, []string{"003C", "003D"}, 0},
+		// None waiting before the call: only what the call itself added
+		// can be cleared (a success of a record it marks failed).
+		{map[string]string{"003F": "bad", "003G": "bad"}, []string{"003F", "003H"}, 1},
 	}
 	for i, st := range steps {
 		if err := s.Tx(ctx, func(tx *sql.Tx) error { return s.SetPullRetriesTx(ctx, tx, a.ID, st.failed, nextAt, st.ok) }); err != nil {
