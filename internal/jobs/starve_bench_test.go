@@ -70,6 +70,9 @@ func queueDuringFirstSync(b *testing.B, n int) {
 	}
 	env.Connect(b)
 	eng := &syncer.Engine{Store: env.Store, Conn: env.Conn, Logger: slog.New(slog.DiscardHandler), PushCoalesce: syncer.DefaultPushCoalesce}
+	if d, err := time.ParseDuration(os.Getenv("SFSYNC_BENCH_PAGE_TIME")); err == nil {
+		eng.PageTime = d
+	}
 	cfg := syncconf.Config{
 		Identity: syncconf.IdentityMapping{SalesforceField: "Member_Number__c", PlatformIdentity: contact.IdentityMemberID,
 			ToPlatformNoMatch: syncconf.NoMatchCreate, ToSalesforceNoMatch: syncconf.NoMatchUpdateOnly},

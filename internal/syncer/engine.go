@@ -46,6 +46,12 @@ type Engine struct {
 	Lookback time.Duration
 	// PageSize is the number of records applied per transaction (2,000).
 	PageSize int
+	// PageTime, on SQLite, bounds how long a Bulk API pass's page
+	// transaction holds the one writing connection: pages shrink (to an
+	// eighth of PageSize at least) when they take longer, so River's
+	// fetches and the API's writes never wait long behind one. 0: pages
+	// are PageSize records whatever they take.
+	PageTime time.Duration
 	// BulkThreshold is the record count above which a full sync reads
 	// through Bulk API 2.0 instead of REST queries (default 10,000: above
 	// it the identity census reads one Bulk API job, which the pass then

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"database/sql"
@@ -778,6 +779,11 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	size := e.pageSize()
+	// want is the page size the applier asks the reader for: size, or
+	// less when PageTime bounds a page's transaction (adapt, below).
+	var want atomic.Int64
+	want.Store(int64(size))
+	adapt := e.PageTime > 0 && !checkpoint && e.Store.Dialect == store.SQLite
 	pages := make(chan *page, 1)
 	var readErr error
 	done := make(chan struct{})
@@ -808,7 +814,7 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 		}
 		readErr = read(ctx, func(rec map[string]any) error {
 			buf = append(buf, rec)
-			if len(buf) < size {
+			if len(buf) < int(want.Load()) {
 				return nil
 			}
 			if err := send(); err != nil {
@@ -829,9 +835,17 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 			continue // drain, so the reader can stop
 		}
 		e.Store.YieldWriter(ctx) // River's fetch and the API's writes go first
+		started := time.Now()
 		if err := e.applyPage(ctx, s, pg); err != nil {
 			applyErr = err
 			cancel()
+		}
+		if took := time.Since(started); adapt && len(pg.items) > 0 && took > 0 {
+			// The next pages' size from this one's time per record,
+			// half-way between the two (pages already read keep theirs).
+			fit := int64(float64(len(pg.items)) * float64(e.PageTime) / float64(took))
+			next := (want.Load() + fit) / 2
+			want.Store(min(int64(size), max(int64(size/8), next)))
 		}
 	}
 	<-done

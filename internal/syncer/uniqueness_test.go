@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
@@ -29,19 +30,33 @@ func TestIdentityUniqueAcrossPages(t *testing.T) {
 	for _, bulk := range []bool{false, true} {
 		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) {
 			t.Parallel()
-			identityUniqueAcrossPages(t, bulk)
+			identityUniqueAcrossPages(t, bulk, false)
 		})
 	}
+	// Pages shrunk to fit PageTime (SQLite): the same outcome, in more
+	// transactions.
+	t.Run("bulk=true/shrunk", func(t *testing.T) {
+		t.Parallel()
+		identityUniqueAcrossPages(t, true, true)
+	})
 }
 
 // identityUniqueAcrossPages: with bulk, the census reads one Bulk API job
-// and the pass replays its spool.
-func identityUniqueAcrossPages(t *testing.T, bulk bool) {
+// and the pass replays its spool; with shrink, pages shrink to an eighth
+// (PageTime far shorter than any page takes; 21 transactions in all when
+// pages of 80 keep their size).
+func identityUniqueAcrossPages(t *testing.T, bulk, shrink bool) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		f := setup(t, d)
 		if bulk {
 			f.eng.BulkThreshold = 100
 		}
+		if shrink {
+			// Pages of 80, shrinking to 10 once the first has been applied
+			// (the reader is two pages ahead by then).
+			f.eng.PageSize, f.eng.PageTime = 80, time.Nanosecond
+		}
+		writes := f.Store.Writes()
 		var twins [][2]string
 		for i := range 600 {
 			id := f.sfCreate(t, map[string]any{"LastName": fmt.Sprintf("P%04d", i), "Email": fmt.Sprintf("p%04d@example.com", i)})
@@ -59,6 +74,9 @@ func identityUniqueAcrossPages(t *testing.T, bulk bool) {
 			t.Fatal(err)
 		}
 		run = f.pull(t, run, syncer.ModeFull)
+		if w := f.Store.Writes() - writes; shrink && d == store.SQLite && w < 40 {
+			t.Errorf("with pages shrunk to fit PageTime, the run committed %d transactions, want ≥ 40 (pages of 10 after the first three)", w)
+		}
 		if bulk && run.APICalls > 8 {
 			t.Errorf("first sync through the Bulk API used %d calls, want ≤ 8 (one job for the census and the pass)", run.APICalls)
 		}
