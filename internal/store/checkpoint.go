@@ -33,6 +33,7 @@ import (
 // with synchronous=NORMAL the log is synced when it is checkpointed.
 const (
 	checkpointEvery   = 1000 * time.Millisecond
+	checkpointSoon    = 100 * time.Millisecond
 	walAutoCheckpoint = 32768    // pages of 4 KiB: 128 MiB
 	walSizeLimit      = 64 << 20 // bytes kept of the log file after a restart
 )
@@ -61,28 +62,46 @@ func startCheckpointer(dsn string) (*checkpointer, error) {
 
 func (c *checkpointer) run() {
 	defer close(c.done)
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTimer(checkpointEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
-			c.checkpoint()
+			t.Reset(nextCheckpoint(c.checkpoint()))
 		}
 	}
 }
 
-// checkpoint copies what it can of the log; errors (a busy database, a
+// nextCheckpoint is when to checkpoint again after one that found the log
+// at logPages: every checkpointEvery, but every checkpointSoon once the
+// log is past a quarter of walAutoCheckpoint. The writer checkpoints by
+// itself, inside its commit, past walAutoCheckpoint, copying whatever the
+// background has not copied yet and syncing both files: with the 1 s tick
+// a 1M first sync's log grew by up to 150 MB between two passes, and the
+// commit that crossed the limit held SQLite's one writing connection for
+// 250–750 ms (under load), which River's fetches waited behind (issue 14).
+// Kept up with, the writer's own pass finds little left to copy.
+func nextCheckpoint(logPages int) time.Duration {
+	if logPages > walAutoCheckpoint/4 {
+		return checkpointSoon
+	}
+	return checkpointEvery
+}
+
+// checkpoint copies what it can of the log and returns the log's size in
+// pages (0 when the checkpoint failed); errors (a busy database, a
 // removed file) are left to the next tick and to the writer's own
 // checkpoints.
-func (c *checkpointer) checkpoint() {
+func (c *checkpointer) checkpoint() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var busy, logPages, done int
 	// A failed checkpoint is retried at the next tick, and the writer
 	// checkpoints by itself past the log's size limit: nothing to report.
 	_ = c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &done)
+	return logPages
 }
 
 func (c *checkpointer) close() {
