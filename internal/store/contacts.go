@@ -126,10 +126,27 @@ func (s *Store) loadSocial(ctx context.Context, q querier, tenantID string, list
 		byID[c.ID] = c
 		ids = append(ids, c.ID)
 	}
-	for chunk := range slices.Chunk(ids, 500) {
-		cond, args := s.in("contact_id", append([]any{tenantID}, chunk...), 2)
-		rows, err := q.QueryContext(ctx, `SELECT contact_id, channel_type, channel_id, user_id FROM social_identities
-			WHERE tenant_id = $1 AND `+cond+` ORDER BY created_at, channel_type, channel_id, user_id`, args...)
+	chunkSize := 500
+	if s.Dialect == Postgres {
+		chunkSize = len(ids) // one array, probed (probeQuery)
+	}
+	for chunk := range slices.Chunk(ids, chunkSize) {
+		var query string
+		var args []any
+		if s.Dialect == Postgres {
+			// created_at is read for the order only; the probe's rows come
+			// back as one list, ordered as IN's were.
+			query = `SELECT contact_id, channel_type, channel_id, user_id FROM (` +
+				probeQuery("contact_id, channel_type, channel_id, user_id, created_at", "social_identities", "contact_id") +
+				`) s ORDER BY created_at, channel_type, channel_id, user_id`
+			args = []any{tenantID, distinct(anyStrings(chunk))}
+		} else {
+			var cond string
+			cond, args = s.in("contact_id", append([]any{tenantID}, chunk...), 2)
+			query = `SELECT contact_id, channel_type, channel_id, user_id FROM social_identities
+			WHERE tenant_id = $1 AND ` + cond + ` ORDER BY created_at, channel_type, channel_id, user_id`
+		}
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -459,7 +476,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 			if len(vals) == 0 {
 				return nil
 			}
-			return w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (SELECT unnest($2::text[]))`, w.tenantID, anyStrings(vals))
+			return w.query(ctx, &found, probeQuery(contactCols, "contacts", col), w.tenantID, distinct(anyStrings(vals)))
 		}
 		for chunk := range slices.Chunk(vals, 500) {
 			args := append([]any{w.tenantID}, chunk...)
@@ -1095,13 +1112,25 @@ func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]Ou
 func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) (map[string]contact.Contact, error) {
 	out := make(map[string]contact.Contact, len(ids))
 	var list []*contact.Contact
-	for chunk := range slices.Chunk(ids, 500) {
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
+	chunkSize := 500
+	if s.Dialect == Postgres {
+		chunkSize = max(1, len(ids)) // one array, probed (probeQuery)
+	}
+	for chunk := range slices.Chunk(ids, chunkSize) {
+		var q string
+		var args []any
+		if s.Dialect == Postgres {
+			q, args = probeQuery(contactCols, "contacts", "id"), []any{tenantID, distinct(chunk)}
+		} else {
+			args = []any{tenantID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			var cond string
+			cond, args = s.in("id", args, 2)
+			q = `SELECT ` + contactCols + ` FROM contacts WHERE tenant_id = $1 AND ` + cond
 		}
-		cond, args := s.in("id", args, 2)
-		rows, err := s.db().QueryContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

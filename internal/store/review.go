@@ -254,15 +254,29 @@ func (s *Store) HeldSalesforceIDs(ctx context.Context, tenantID string, ids []st
 
 // heldIn calls fn for each (Salesforce ID, open item ID) pair among ids.
 func (s *Store) heldIn(ctx context.Context, q querier, tenantID string, ids []string, fn func(sfID string, itemID int64)) error {
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
+	step := 500
+	if s.Dialect == Postgres {
+		step = max(1, len(ids)) // one array, probed (see probeQuery)
+	}
+	for start := 0; start < len(ids); start += step {
+		chunk := ids[start:min(start+step, len(ids))]
+		var query string
+		var args []any
+		if s.Dialect == Postgres {
+			query = `SELECT x.* FROM unnest($2::text[]) AS k(v), LATERAL (SELECT c.salesforce_id, c.item_id FROM review_candidates c JOIN review_items i ON i.id = c.item_id
+				WHERE c.tenant_id = $1 AND i.tenant_id = $1 AND i.status = 'open' AND c.salesforce_id = k.v OFFSET 0) x`
+			args = []any{tenantID, distinct(chunk)}
+		} else {
+			args = []any{tenantID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			var cond string
+			cond, args = s.in("c.salesforce_id", args, 2)
+			query = `SELECT c.salesforce_id, c.item_id FROM review_candidates c JOIN review_items i ON i.id = c.item_id
+			WHERE c.tenant_id = $1 AND i.tenant_id = $1 AND i.status = 'open' AND ` + cond
 		}
-		cond, args := s.in("c.salesforce_id", args, 2)
-		rows, err := q.QueryContext(ctx, `SELECT c.salesforce_id, c.item_id FROM review_candidates c JOIN review_items i ON i.id = c.item_id
-			WHERE c.tenant_id = $1 AND i.tenant_id = $1 AND i.status = 'open' AND `+cond, args...)
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -288,14 +302,26 @@ func (s *Store) heldIn(ctx context.Context, q querier, tenantID string, ids []st
 // candidate of an item an admin resolved).
 func (s *Store) ReviewDecisions(ctx context.Context, tenantID string, ids []string) (map[string]ReviewResolution, error) {
 	out := map[string]ReviewResolution{}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
+	step := 500
+	if s.Dialect == Postgres {
+		step = max(1, len(ids)) // one array, probed (probeQuery)
+	}
+	for start := 0; start < len(ids); start += step {
+		chunk := ids[start:min(start+step, len(ids))]
+		var q string
+		var args []any
+		if s.Dialect == Postgres {
+			q, args = probeQuery("salesforce_id, decision", "review_decisions", "salesforce_id"), []any{tenantID, distinct(chunk)}
+		} else {
+			args = []any{tenantID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			var cond string
+			cond, args = s.in("salesforce_id", args, 2)
+			q = `SELECT salesforce_id, decision FROM review_decisions WHERE tenant_id = $1 AND ` + cond
 		}
-		cond, args := s.in("salesforce_id", args, 2)
-		rows, err := s.db().QueryContext(ctx, `SELECT salesforce_id, decision FROM review_decisions WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

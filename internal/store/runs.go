@@ -583,6 +583,9 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if s.Dialect == Postgres {
+		return s.setPullRetriesPostgres(ctx, tx, tenantID, failed, next, ids, succeeded)
+	}
 	var delta int64 // rows added less rows deleted: pull_retry_counts
 	for start := 0; start < len(ids); start += 300 {
 		chunk := ids[start:min(start+300, len(ids))]
@@ -612,23 +615,6 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			return mapErr(err)
 		}
 		delta += int64(len(chunk) - len(attempts))
-		const upsert = ` ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`
-		if s.Dialect == Postgres {
-			// Arrays, not a VALUES list of five parameters a row (issue 14).
-			n, at, errs := make([]int64, len(chunk)), make([]int64, len(chunk)), make([]string, len(chunk))
-			for i, id := range chunk {
-				n[i] = int64(attempts[id] + 1)
-				at[i], errs[i] = micros(next(int(n[i]))), failed[id]
-			}
-			if err := autoPlans(ctx, tx, func() error {
-				_, err := s.execTx(ctx, tx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
-					SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+upsert, tenantID, chunk, n, at, errs)
-				return mapErr(err)
-			}); err != nil {
-				return err
-			}
-			continue
-		}
 		const per = 5
 		vals := make([]string, 0, len(chunk))
 		args = make([]any, 0, len(chunk)*per)
@@ -637,7 +623,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
 		}
-		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+upsert, args...); err != nil {
+		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+pullRetryUpsert, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -671,12 +657,92 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		}
 		delta -= n
 	}
+	return s.addPullRetryCount(ctx, tx, tenantID, delta)
+}
+
+const pullRetryUpsert = ` ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`
+
+// addPullRetryCount adds delta (rows added less rows deleted) to the
+// tenant's count of pull retries.
+func (s *Store) addPullRetryCount(ctx context.Context, tx *sql.Tx, tenantID string, delta int64) error {
 	if delta == 0 {
 		return nil
 	}
 	_, err := s.execTx(ctx, tx, `INSERT INTO pull_retry_counts (tenant_id, n) VALUES ($1, $2)
 		ON CONFLICT (tenant_id) DO UPDATE SET n = pull_retry_counts.n + excluded.n`, tenantID, delta)
 	return mapErr(err)
+}
+
+// setPullRetriesPostgres is SetPullRetriesTx on PostgreSQL: one probe
+// (probeQuery) reads which of the page's records, failed or not, have a
+// retry row already, instead of a look-up per 300 failed and a DELETE per
+// 500 succeeded records, each of which read every retry row of the tenant
+// without statistics (issue 14); the failed are upserted in one statement
+// and the succeeded deleted only where a row was found (on a first sync,
+// never; after a retry, the rows the tenant has are few).
+func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID string, failed map[string]string, next func(attempts int) time.Time, ids, succeeded []string) error {
+	if len(ids)+len(succeeded) == 0 {
+		return nil
+	}
+	rows, err := s.queryTx(ctx, tx, probeQuery("salesforce_id, attempts", "pull_retries", "salesforce_id"), tenantID, distinct(append(slices.Clip(ids), succeeded...)))
+	if err != nil {
+		return mapErr(err)
+	}
+	attempts := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		attempts[id] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapErr(err)
+	}
+	var delta int64
+	if len(ids) > 0 {
+		n, at, errs := make([]int64, len(ids)), make([]int64, len(ids)), make([]string, len(ids))
+		for i, id := range ids {
+			if _, ok := attempts[id]; !ok {
+				delta++
+			}
+			n[i] = int64(attempts[id] + 1)
+			at[i], errs[i] = micros(next(int(n[i]))), failed[id]
+		}
+		// Arrays, not a VALUES list of five parameters a row (issue 14).
+		if err := autoPlans(ctx, tx, func() error {
+			_, err := s.execTx(ctx, tx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
+				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+pullRetryUpsert, tenantID, ids, n, at, errs)
+			return mapErr(err)
+		}); err != nil {
+			return err
+		}
+	}
+	// The succeeded that hold a row now (one found, or one just upserted:
+	// as the other dialect's DELETE of every succeeded ID removes).
+	var gone []string
+	for _, id := range distinct(succeeded) {
+		_, had := attempts[id]
+		_, added := failed[id]
+		if had || added {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		res, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (SELECT unnest($2::text[]))`, tenantID, gone)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr(err)
+		}
+		delta -= n
+	}
+	return s.addPullRetryCount(ctx, tx, tenantID, delta)
 }
 
 // ClearPullRetries makes failed pull records of a tenant due now ("retry

@@ -181,13 +181,25 @@ func (s *Store) LinksByContactID(ctx context.Context, tenantID string, ids []str
 
 func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, key func(Link) string) (map[string]Link, error) {
 	out := make(map[string]Link, len(ids))
-	for chunk := range slices.Chunk(ids, 500) {
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
+	chunkSize := 500
+	if s.Dialect == Postgres {
+		chunkSize = max(1, len(ids)) // one array, probed (probeQuery)
+	}
+	for chunk := range slices.Chunk(ids, chunkSize) {
+		var q string
+		var args []any
+		if s.Dialect == Postgres {
+			q, args = probeQuery(linkCols, "links", col), []any{tenantID, distinct(chunk)}
+		} else {
+			args = []any{tenantID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			var cond string
+			cond, args = s.in(col, args, 2)
+			q = `SELECT ` + linkCols + ` FROM links WHERE tenant_id = $1 AND ` + cond
 		}
-		cond, args := s.in(col, args, 2)
-		rows, err := s.db().QueryContext(ctx, `SELECT `+linkCols+` FROM links WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -362,13 +374,25 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 		return nil, fmt.Errorf("store: %q is not an identity column", column)
 	}
 	out := make(map[string]string, len(keys))
-	for chunk := range slices.Chunk(keys, 500) {
-		args := []any{tenantID}
-		for _, k := range chunk {
-			args = append(args, k)
+	chunkSize := 500
+	if s.Dialect == Postgres {
+		chunkSize = max(1, len(keys)) // one array, probed (probeQuery)
+	}
+	for chunk := range slices.Chunk(keys, chunkSize) {
+		var q string
+		var args []any
+		if s.Dialect == Postgres {
+			q, args = probeQuery("id, "+column, "contacts", column), []any{tenantID, distinct(chunk)}
+		} else {
+			args = []any{tenantID}
+			for _, k := range chunk {
+				args = append(args, k)
+			}
+			var cond string
+			cond, args = s.in(column, args, 2)
+			q = `SELECT id, ` + column + ` FROM contacts WHERE tenant_id = $1 AND ` + cond
 		}
-		cond, args := s.in(column, args, 2)
-		rows, err := s.db().QueryContext(ctx, `SELECT id, `+column+` FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := s.db().QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}
