@@ -88,7 +88,7 @@ func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 			validIndex = append(validIndex, c.index...)
 			return c.inputs, nil
 		}
-		out, err := s.store.BulkUpsertChunks(ctx, tenantID, next, matchBy, contact.OriginAPI)
+		out, err := s.store.BulkUpsertChunks(ctx, tenantID, len(raws), next, matchBy, contact.OriginAPI)
 		if err != nil {
 			return err
 		}

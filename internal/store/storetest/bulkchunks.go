@@ -22,7 +22,7 @@ func testBulkUpsertChunksConcurrent(t *testing.T, s *store.Store) {
 	const chunks, per = 3, 200
 	run := func(name string) ([]store.UpsertResult, error) {
 		k := 0
-		return s.BulkUpsertChunks(ctx, a.ID, func() ([]contact.Input, error) {
+		return s.BulkUpsertChunks(ctx, a.ID, 0, func() ([]contact.Input, error) {
 			if k == chunks {
 				return nil, nil
 			}
