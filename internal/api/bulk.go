@@ -43,7 +43,8 @@ var matchByValues = []contact.Identity{contact.IdentityMemberID, contact.Identit
 // bulkUpsert creates or updates up to maxBulkItems contacts, matched by
 // member ID, phone or e-mail. Items are decoded and normalised one by one,
 // so a bad item fails alone; the valid ones go to the store in one call
-// and one transaction, and every item is reported in order.
+// and one transaction, a chunk at a time while the next chunk is being
+// decoded (prepareBulk), and every item is reported in order.
 func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 	ctx, tenantID := r.Context(), tenantFrom(r.Context())
 	q := r.URL.Query()
@@ -69,36 +70,25 @@ func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Decoding and normalising (phone numbers above all) is most of the
-	// CPU a bulk request costs and each item is independent, so it runs on
-	// every core; the store then writes the valid items in one call.
 	results := make([]bulkResult, len(raws))
-	inputs := make([]contact.Input, len(raws))
-	ok := make([]bool, len(raws))
-	parallelFor(len(raws), func(i int) {
-		results[i].Index = i
-		in, err := decodeContact(raws[i])
-		if err == nil {
-			in, err = rules.Normalize(in)
+	chunks := prepareBulk(raws, rules, results)
+	defer chunks.stop()
+	first, more := <-chunks.ready
+	if more {
+		var validIndex []int
+		next := func() ([]contact.Input, error) {
+			c, ok := first, true
+			if c.inputs == nil {
+				c, ok = <-chunks.ready
+			}
+			first = bulkChunk{}
+			if !ok {
+				return nil, nil
+			}
+			validIndex = append(validIndex, c.index...)
+			return c.inputs, nil
 		}
-		if err != nil {
-			results[i].Status = store.OutcomeFailed
-			results[i].Errors = itemProblems(err)
-			return
-		}
-		inputs[i], ok[i] = in, true
-	})
-	var valid []contact.Input
-	var validIndex []int
-	for i := range raws {
-		if ok[i] {
-			valid = append(valid, inputs[i])
-			validIndex = append(validIndex, i)
-		}
-	}
-
-	if len(valid) > 0 {
-		out, err := s.store.BulkUpsert(ctx, tenantID, valid, matchBy, contact.OriginAPI)
+		out, err := s.store.BulkUpsertChunks(ctx, tenantID, len(raws), next, matchBy, contact.OriginAPI)
 		if err != nil {
 			return err
 		}
@@ -132,6 +122,90 @@ func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// bulkChunkSize is how many items prepareBulk decodes before it hands
+// them to the store. The store loads, decides and writes a chunk at a
+// time, so a chunk is a few of its statements (500 values an IN query,
+// 400 contacts an INSERT on SQLite); the first chunk's decoding is the
+// only one nothing overlaps.
+const bulkChunkSize = 1000
+
+// bulkChunk is the valid items of one chunk, normalised, and their
+// indexes in the request.
+type bulkChunk struct {
+	inputs []contact.Input
+	index  []int
+}
+
+// bulkPrep hands out a request's chunks as they are decoded.
+type bulkPrep struct {
+	ready   <-chan bulkChunk // closed after the last chunk
+	stopped chan struct{}
+}
+
+// stop ends the decoding of chunks nobody will ask for (the store
+// failed).
+func (p *bulkPrep) stop() { close(p.stopped) }
+
+// prepareBulk decodes and normalises raws (phone numbers above all; most
+// of the CPU a bulk request costs, and every item is independent) a chunk
+// at a time on its own goroutine, setting results[i] for an item that
+// fails, and sends each chunk's valid items to ready, skipping chunks
+// with none. The store writes chunk k, on one core (SQLite has one
+// writer; PostgreSQL's inserts are the server's), while chunk k+1 is
+// decoded: decoded in full first, a 10,000-item request left a core idle
+// through its write, about a third of serve's CPU (issue 14). The first
+// chunk, which nothing overlaps, is decoded on every core; the others on
+// one, beside the writer.
+func prepareBulk(raws [][]byte, rules contact.Rules, results []bulkResult) *bulkPrep {
+	ready := make(chan bulkChunk, (len(raws)+bulkChunkSize-1)/bulkChunkSize) // never blocks: a failed store leaves no goroutine behind
+	p := &bulkPrep{ready: ready, stopped: make(chan struct{})}
+	go func() {
+		defer close(ready)
+		for lo := 0; lo < len(raws); lo += bulkChunkSize {
+			select {
+			case <-p.stopped:
+				return
+			default:
+			}
+			hi := min(lo+bulkChunkSize, len(raws))
+			inputs := make([]contact.Input, hi-lo)
+			ok := make([]bool, hi-lo)
+			decode := func(j int) {
+				i := lo + j
+				results[i].Index = i
+				in, err := decodeContact(raws[i])
+				if err == nil {
+					in, err = rules.Normalize(in)
+				}
+				if err != nil {
+					results[i].Status = store.OutcomeFailed
+					results[i].Errors = itemProblems(err)
+					return
+				}
+				inputs[j], ok[j] = in, true
+			}
+			if lo == 0 {
+				parallelFor(hi-lo, decode)
+			} else {
+				for j := range hi - lo {
+					decode(j)
+				}
+			}
+			var c bulkChunk
+			for j := range hi - lo {
+				if ok[j] {
+					c.inputs = append(c.inputs, inputs[j])
+					c.index = append(c.index, lo+j)
+				}
+			}
+			if len(c.inputs) > 0 {
+				ready <- c
+			}
+		}
+	}()
+	return p
 }
 
 // bulkFormat tells NDJSON from a JSON array by the Content-Type.

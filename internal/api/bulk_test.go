@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
 )
 
@@ -288,6 +289,98 @@ func TestBulkUpsertManyItemsKeepOrder(t *testing.T) {
 				if err != nil || c.MemberID != fmt.Sprintf("M%d", i) {
 					t.Fatalf("result %d id %s is contact %+v (%v), want member M%d", i, got.ID, c.MemberID, err, i)
 				}
+			}
+		}
+	})
+}
+
+// TestBulkUpsertAcrossChunks sends a request that the server decodes and
+// writes in several chunks (bulkChunkSize) and checks that later items
+// see what earlier chunks did, as if the request were one batch: an
+// update of a contact created in an earlier chunk, a unique value taken
+// there (a conflict), one freed there (reusable), and an identity added
+// there. The same items decided in one store batch give the same results.
+func TestBulkUpsertAcrossChunks(t *testing.T) {
+	t.Parallel()
+	forDialects(t, func(t *testing.T, e *env) {
+		n := 2*bulkChunkSize + 500
+		phone := func(i int) string { return fmt.Sprintf("+8869%08d", 10_000_000+i) }
+		items := make([]string, n)
+		for i := range n {
+			items[i] = fmt.Sprintf(`{"member_id":"M%d","phone":"%s"}`, i, phone(i))
+		}
+		a, b := bulkChunkSize+200, 2*bulkChunkSize+100 // in the second and third chunk
+		items[a] = `{"member_id":"M5","name":"Renamed"}`
+		items[a+1] = fmt.Sprintf(`{"member_id":"X1","phone":"%s"}`, phone(7))
+		items[a+2] = `{"member_id":"M8","social_identities":[{"channel_type":"line","channel_id":"OA","user_id":"U8"}]}`
+		items[a+3] = fmt.Sprintf(`{"member_id":"M6","phone":"%s"}`, phone(n+6))
+		items[b] = `{"member_id":"M5","name":"Renamed"}`
+		items[b+1] = fmt.Sprintf(`{"member_id":"X2","phone":"%s"}`, phone(6))
+		items[b+2] = `{"member_id":"X3","social_identities":[{"channel_type":"line","channel_id":"OA","user_id":"U8"}]}`
+		items[b+3] = `{"member_id":"M8","social_identities":[{"channel_type":"line","channel_id":"OA","user_id":"U8"}]}`
+		want := map[int]string{a: "updated", a + 1: "failed", a + 2: "updated", a + 3: "updated",
+			b: "unchanged", b + 1: "created", b + 2: "failed", b + 3: "unchanged"}
+		same := map[int]int{a: 5, a + 2: 8, a + 3: 6, b: 5, b + 3: 8}
+		conflictWith := map[int]int{a + 1: 7, b + 2: 8}
+
+		r := e.doKey(e.key, "POST", "/api/v1/contacts/bulk?match_by=member_id", "["+strings.Join(items, ",")+"]", "application/json")
+		var resp bulkResponse
+		if r.status != http.StatusOK || jsonUnmarshal(r.body, &resp) != nil || len(resp.Results) != n {
+			t.Fatalf("bulk of %d: got %d results (%d %.300s), want %d", n, len(resp.Results), r.status, r.body, n)
+		}
+		for i, got := range resp.Results {
+			status := want[i]
+			if status == "" {
+				status = "created"
+			}
+			if got.Index != i || got.Status != status {
+				t.Errorf("item %d %s: got %+v, want status %s", i, items[i], got, status)
+				continue
+			}
+			if j, ok := same[i]; ok && got.ID != resp.Results[j].ID {
+				t.Errorf("item %d: contact %s, want item %d's %s", i, got.ID, j, resp.Results[j].ID)
+			}
+			if j, ok := conflictWith[i]; ok && (len(got.Errors) != 1 || got.Errors[0].ConflictingContactID != resp.Results[j].ID) {
+				t.Errorf("item %d: errors %+v, want a conflict with item %d's %s", i, got.Errors, j, resp.Results[j].ID)
+			}
+		}
+		if resp.Counts.Created != n-7 || resp.Counts.Failed != 2 {
+			t.Errorf("counts %+v, want %d created and 2 failed", resp.Counts, n-7)
+		}
+
+		ctx := context.Background()
+		m5, _ := e.store.GetContact(ctx, e.tenant, resp.Results[5].ID)
+		m6, _ := e.store.GetContact(ctx, e.tenant, resp.Results[6].ID)
+		m8, _ := e.store.GetContact(ctx, e.tenant, resp.Results[8].ID)
+		x2, _ := e.store.GetContact(ctx, e.tenant, resp.Results[b+1].ID)
+		if m5.Name != "Renamed" || m6.Phone != phone(n+6) || len(m8.Social) != 1 || x2.Phone != phone(6) {
+			t.Errorf("stored M5 %q, M6 %s, M8 %v, X2 %s; want Renamed, %s, LINE U8, %s", m5.Name, m6.Phone, m8.Social, x2.Phone, phone(n+6), phone(6))
+		}
+
+		// The same items, decided by the store in one batch.
+		other, _ := newTenantKey(t, e.store, "One batch")
+		rules, err := e.store.ContactRules(context.Background(), other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inputs []contact.Input
+		for _, it := range items {
+			in, err := decodeContact([]byte(it))
+			if err == nil {
+				in, err = rules.Normalize(in)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, in)
+		}
+		res, err := e.store.BulkUpsert(context.Background(), other, inputs, contact.IdentityMemberID, contact.OriginAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range res {
+			if res[i].Outcome != resp.Results[i].Status {
+				t.Errorf("item %d: one batch gave %s, chunks %s", i, res[i].Outcome, resp.Results[i].Status)
 			}
 		}
 	})
