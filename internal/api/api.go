@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sfsync/sfsync/internal/contact"
 	"github.com/sfsync/sfsync/internal/store"
 )
 
@@ -32,16 +33,19 @@ type route struct {
 	method string
 	path   string // below Prefix, in ServeMux and OpenAPI template syntax
 	public bool   // served without an API key
+	// rules: the handler validates contacts, so the tenant's contact rules
+	// are read with the API key, in one statement (contactRules).
+	rules  bool
 	handle func(s *server, w http.ResponseWriter, r *http.Request) error
 }
 
 var routes = []route{
 	{method: http.MethodGet, path: "/openapi.json", public: true, handle: (*server).getOpenAPI},
 	{method: http.MethodGet, path: "/contacts", handle: (*server).listContacts},
-	{method: http.MethodPost, path: "/contacts", handle: (*server).createContact},
-	{method: http.MethodPost, path: "/contacts/bulk", handle: (*server).bulkUpsert},
+	{method: http.MethodPost, path: "/contacts", rules: true, handle: (*server).createContact},
+	{method: http.MethodPost, path: "/contacts/bulk", rules: true, handle: (*server).bulkUpsert},
 	{method: http.MethodGet, path: "/contacts/{id}", handle: (*server).getContact},
-	{method: http.MethodPatch, path: "/contacts/{id}", handle: (*server).updateContact},
+	{method: http.MethodPatch, path: "/contacts/{id}", rules: true, handle: (*server).updateContact},
 	{method: http.MethodDelete, path: "/contacts/{id}", handle: (*server).deleteContact},
 	{method: http.MethodPost, path: "/contacts/{id}/social-identities", handle: (*server).addSocialIdentity},
 	{method: http.MethodDelete, path: "/contacts/{id}/social-identities/{channel_type}/{channel_id}/{user_id}", handle: (*server).removeSocialIdentity},
@@ -143,6 +147,18 @@ func (rw *routeMissWriter) Write(b []byte) (int, error) {
 
 type tenantKey struct{}
 
+type rulesKey struct{}
+
+// contactRules returns the tenant's contact rules, read with the API key
+// on routes marked rules (one statement instead of three before every
+// contact write: issue 14's push stream on PostgreSQL), else now.
+func (s *server) contactRules(r *http.Request) (contact.Rules, error) {
+	if rules, ok := r.Context().Value(rulesKey{}).(contact.Rules); ok {
+		return rules, nil
+	}
+	return s.store.ContactRules(r.Context(), tenantFrom(r.Context()))
+}
+
 func tenantFrom(ctx context.Context) string {
 	id, _ := ctx.Value(tenantKey{}).(string)
 	return id
@@ -153,12 +169,16 @@ func tenantFrom(ctx context.Context) string {
 func (s *server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.public {
-			tenantID, err := s.authenticate(r)
+			tenantID, rules, err := s.authenticate(r, rt.rules)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), tenantKey{}, tenantID))
+			ctx := context.WithValue(r.Context(), tenantKey{}, tenantID)
+			if rt.rules {
+				ctx = context.WithValue(ctx, rulesKey{}, rules)
+			}
+			r = r.WithContext(ctx)
 		}
 		if err := rt.handle(s, w, r); err != nil {
 			s.writeError(w, r, err)
@@ -166,22 +186,31 @@ func (s *server) wrap(rt route) http.Handler {
 	})
 }
 
-func (s *server) authenticate(r *http.Request) (string, error) {
+// authenticate returns the tenant of the request's API key and, with
+// withRules, the tenant's contact rules, read in the same statement.
+func (s *server) authenticate(r *http.Request, withRules bool) (string, contact.Rules, error) {
 	h := r.Header.Get("Authorization")
 	scheme, key, ok := strings.Cut(h, " ")
 	key = strings.TrimSpace(key)
 	if h == "" {
-		return "", errorf(codeUnauthorized, "send the tenant's API key as Authorization: Bearer <key>")
+		return "", contact.Rules{}, errorf(codeUnauthorized, "send the tenant's API key as Authorization: Bearer <key>")
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-		return "", errorf(codeUnauthorized, "the Authorization header must be Bearer <key>")
+		return "", contact.Rules{}, errorf(codeUnauthorized, "the Authorization header must be Bearer <key>")
 	}
-	tenantID, err := s.store.TenantForAPIKey(r.Context(), key)
+	var tenantID string
+	var rules contact.Rules
+	var err error
+	if withRules {
+		tenantID, rules, err = s.store.ContactRulesForAPIKey(r.Context(), key)
+	} else {
+		tenantID, err = s.store.TenantForAPIKey(r.Context(), key)
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return "", errorf(codeUnauthorized, "the API key is not valid or has been revoked")
+		return "", contact.Rules{}, errorf(codeUnauthorized, "the API key is not valid or has been revoked")
 	}
 	if err != nil {
-		return "", err
+		return "", contact.Rules{}, err
 	}
-	return tenantID, nil
+	return tenantID, rules, nil
 }

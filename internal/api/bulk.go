@@ -61,7 +61,7 @@ func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rules, err := s.store.ContactRules(ctx, tenantID)
+	rules, err := s.contactRules(r)
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func (s *server) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rules, err := s.store.ContactRules(ctx, tenantID)
+	rules, err := s.contactRules(r)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rules, err := s.store.ContactRules(ctx, tenantID)
+	rules, err := s.contactRules(r)
 	if err != nil {
 		return err
 	}

@@ -35,24 +35,40 @@ func TestUnauthorized(t *testing.T) {
 			{"unknown key", "Bearer sk_not_a_real_key"},
 			{"revoked key", "Bearer " + secret},
 		}
-		for _, tt := range tests {
-			req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/contacts", nil)
-			if tt.header != "" {
-				req.Header.Set("Authorization", tt.header)
-			}
-			resp, err := e.srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("%s: got status %d, want 401", tt.name, resp.StatusCode)
-			}
-			if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
-				t.Errorf("%s: WWW-Authenticate = %q, want Bearer …", tt.name, got)
-			}
-			if got := resp.Header.Get("Content-Type"); got != "application/problem+json" {
-				t.Errorf("%s: Content-Type = %q, want application/problem+json", tt.name, got)
+		// The contact writes read the key with the tenant's contact rules,
+		// in a statement of their own (route.rules).
+		for _, op := range []struct{ method, path, body string }{
+			{"GET", "/api/v1/contacts", ""},
+			{"POST", "/api/v1/contacts", `{"name":"x"}`},
+			{"PATCH", "/api/v1/contacts/c_none", `{"name":"x"}`},
+			{"POST", "/api/v1/contacts/bulk?match_by=member_id", `[{"member_id":"M1"}]`},
+		} {
+			for _, tt := range tests {
+				var body io.Reader
+				if op.body != "" {
+					body = strings.NewReader(op.body)
+				}
+				req, _ := http.NewRequest(op.method, e.srv.URL+op.path, body)
+				if op.body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if tt.header != "" {
+					req.Header.Set("Authorization", tt.header)
+				}
+				resp, err := e.srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("%s %s, %s: got status %d, want 401", op.method, op.path, tt.name, resp.StatusCode)
+				}
+				if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+					t.Errorf("%s %s, %s: WWW-Authenticate = %q, want Bearer …", op.method, op.path, tt.name, got)
+				}
+				if got := resp.Header.Get("Content-Type"); got != "application/problem+json" {
+					t.Errorf("%s %s, %s: Content-Type = %q, want application/problem+json", op.method, op.path, tt.name, got)
+				}
 			}
 		}
 		if r := e.do("GET", "/api/v1/contacts", ""); r.status != http.StatusOK {

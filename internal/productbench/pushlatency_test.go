@@ -101,6 +101,8 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs, clients int, 
 	pid := p.serve.Process.Pid
 	cpu0, _ := procStat(pid)
 	emuCPU0, _ := procStat(p.emu.cmd.Process.Pid)
+	stopProfile := p.profileServe() // with SFSYNC_BENCH_PROFILE
+	defer stopProfile()
 	used0 := p.emuUsage()
 	runs0 := p.lastRunID()
 
@@ -152,6 +154,7 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs, clients int, 
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.StopTimer()
+	stopProfile()
 	close(stop)
 	<-obsDone
 	used1 := p.emuUsage()

@@ -263,5 +263,5 @@ func (s *Store) SetSyncPause(ctx context.Context, tenantID string, p SyncPause) 
 // InsertOutbox records outbox entries of one tenant in a transaction of
 // their own ("resync this contact" asks for a push this way).
 func (s *Store) InsertOutbox(ctx context.Context, tenantID string, entries []OutboxEntry) error {
-	return s.writeTx(ctx, tenantID, func(tx *sql.Tx) error { return s.insertOutbox(ctx, tx, entries) })
+	return s.writeTx(ctx, tenantID, false, func(tx *sql.Tx) error { return s.insertOutbox(ctx, tx, entries) })
 }

@@ -93,6 +93,22 @@ func testUpdatesCombine(t *testing.T, s *store.Store) {
 	if outbox, _ := s.CountOutbox(ctx, a.ID); outbox-outbox0 != n-1 {
 		t.Errorf("outbox rows added: got %d, want %d (one per written update)", outbox-outbox0, n-1)
 	}
+	// The rows name what changed (on PostgreSQL written in the updates'
+	// statement).
+	rows, err := s.ListOutbox(ctx, a.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, r := range rows[outbox0:] {
+		if r.Op != store.OpUpdate || len(r.ChangedFields) != 1 || r.ChangedFields[0] != "name" || r.Origin != contact.OriginAPI {
+			t.Errorf("outbox row %+v, want an update of name from the API", r)
+		}
+		named++
+	}
+	if named != n-1 {
+		t.Errorf("%d outbox rows after the creates', want %d", named, n-1)
+	}
 	if writes >= int64(len(ids)) {
 		t.Errorf("%d updates at once took %d transactions, want fewer (shared)", len(ids), writes)
 	}
