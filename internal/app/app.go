@@ -89,7 +89,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 	a.Conn = &sfconn.Service{Store: s, Keyring: kr, ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret,
 		RedirectURL: CallbackURL(cfg), DefaultLoginURL: cfg.SalesforceLoginURL, Logger: logger}
 	a.Engine = &syncer.Engine{Store: s, Conn: a.Conn, Logger: logger, PollInterval: cfg.PollInterval, PushCoalesce: syncer.DefaultPushCoalesce,
-		HistoryRetention: time.Duration(cfg.FieldHistoryDays) * 24 * time.Hour}
+		HistoryRetention: time.Duration(cfg.FieldHistoryDays) * 24 * time.Hour, PageTime: cfg.SQLitePageTime}
 	a.Alerts = &alert.Service{Store: s, Keyring: kr, Webhook: &alert.Webhook{AllowPrivate: cfg.AlertWebhooksPrivate}, Logger: logger}
 	if cfg.SMTPURL != "" {
 		m, err := alert.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)

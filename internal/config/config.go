@@ -45,6 +45,10 @@ type Config struct {
 	// BulkWorkers is the number of concurrent full passes (first syncs,
 	// full resyncs) per process, on their own queue beside Workers.
 	BulkWorkers int
+	// SQLitePageTime bounds how long a full pass's page holds SQLite's one
+	// writing connection (syncer.Engine.PageTime); 0: pages of 2,000
+	// records whatever they take.
+	SQLitePageTime time.Duration
 
 	// ShutdownGrace is how long running jobs may finish after SIGTERM
 	// before they are cancelled (to resume elsewhere from their checkpoint).
@@ -188,6 +192,17 @@ var settings = []setting{
 			return errors.New("must be a whole number from 1 to 256")
 		}
 		c.BulkWorkers = n
+		return nil
+	}},
+	{"sqlite-page-time", "SFSYNC_SQLITE_PAGE_TIME", "SQLite: how long a first sync's or full resync's page may hold the one writing connection, so that job starts and API writes wait no longer (0s: pages of 2,000 records whatever they take)", "60ms", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		if d < 0 || d > time.Minute {
+			return errors.New("must be from 0s to 1m")
+		}
+		c.SQLitePageTime = d
 		return nil
 	}},
 	{"shutdown-grace", "SFSYNC_SHUTDOWN_GRACE", "on SIGTERM, how long running jobs may finish before they are cancelled and resume from their checkpoint elsewhere (0s to 20s)", "10s", func(c *Config, v string) error {

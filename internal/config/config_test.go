@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || c.BulkWorkers != 2 || len(rest) != 0 {
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./sfsync-data" || c.DatabaseDSN() != "sfsync-data/sfsync.db" || c.PollInterval != 15*time.Minute || c.BulkWorkers != 2 || c.SQLitePageTime != 60*time.Millisecond || len(rest) != 0 {
 		t.Errorf("got %+v (dsn %s), want the zero-configuration defaults", c, c.DatabaseDSN())
 	}
 	if c.BaseURL != "http://127.0.0.1:8080" {
@@ -47,6 +47,7 @@ func TestBadSettingIsNamed(t *testing.T) {
 		{env: map[string]string{"SFSYNC_SALESFORCE_LOGIN_URL": "login.salesforce.com"}, want: "SFSYNC_SALESFORCE_LOGIN_URL"},
 		{env: map[string]string{"SFSYNC_LOG_LEVEL": "loud"}, want: "SFSYNC_LOG_LEVEL"},
 		{env: map[string]string{"SFSYNC_BULK_WORKERS": "0"}, want: "SFSYNC_BULK_WORKERS"},
+		{env: map[string]string{"SFSYNC_SQLITE_PAGE_TIME": "-1s"}, want: "SFSYNC_SQLITE_PAGE_TIME"},
 		{env: map[string]string{"SFSYNC_PLATFORM_NAME": "Omni\nchat"}, want: "SFSYNC_PLATFORM_NAME"},
 		{args: []string{"--platform-name", strings.Repeat("x", 41)}, want: "--platform-name"},
 		{args: []string{"--platform-contact-url", "https://app.example/contacts"}, want: "--platform-contact-url"}, // no {id}

@@ -155,6 +155,9 @@ func newProduct(tb testing.TB, d store.Dialect, emulate int) *product {
 	if d == store.Postgres {
 		p.env = append(p.env, "SFSYNC_DATABASE_URL="+storetest.PostgresSchema(tb)) // skips loudly without PostgreSQL
 	}
+	if v := os.Getenv("SFSYNC_SQLITE_PAGE_TIME"); v != "" {
+		p.env = append(p.env, "SFSYNC_SQLITE_PAGE_TIME="+v) // to compare page sizes
+	}
 	if os.Getenv("SFSYNC_BENCH_PROFILE") != "" {
 		p.debugAddr = freeAddr(tb)
 		p.env = append(p.env, "SFSYNC_DEBUG_ADDR="+p.debugAddr)
