@@ -31,6 +31,7 @@ import (
 // it costs: after a power loss (not a crash: the log is in the OS's
 // cache), up to a second more of commits may be lost, since in WAL mode
 // with synchronous=NORMAL the log is synced when it is checkpointed.
+// While the log is large the tick is 100 ms again (nextCheckpoint).
 const (
 	checkpointEvery   = 1000 * time.Millisecond
 	checkpointSoon    = 100 * time.Millisecond
