@@ -600,19 +600,9 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		if err != nil {
 			return mapErr(err)
 		}
-		attempts := map[string]int{}
-		for rows.Next() {
-			var id string
-			var n int
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			attempts[id] = n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return mapErr(err)
+		attempts, err := scanAttempts(rows)
+		if err != nil {
+			return err
 		}
 		delta += int64(len(chunk) - len(attempts))
 		const per = 5
@@ -688,19 +678,9 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 	if err != nil {
 		return mapErr(err)
 	}
-	attempts := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		attempts[id] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return mapErr(err)
+	attempts, err := scanAttempts(rows)
+	if err != nil {
+		return err
 	}
 	var delta int64
 	if len(ids) > 0 {
@@ -743,6 +723,22 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 		delta -= n
 	}
 	return s.addPullRetryCount(ctx, tx, tenantID, delta)
+}
+
+// scanAttempts reads rows of (salesforce_id, attempts) into a map and
+// closes them.
+func scanAttempts(rows *sql.Rows) (map[string]int, error) {
+	defer rows.Close()
+	attempts := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		attempts[id] = n
+	}
+	return attempts, mapErr(rows.Err())
 }
 
 // ClearPullRetries makes failed pull records of a tenant due now ("retry
