@@ -1252,40 +1252,13 @@ func (s *Store) listOutbox(ctx context.Context, where string, args ...any) ([]Ou
 func (s *Store) GetContacts(ctx context.Context, tenantID string, ids []string) (map[string]contact.Contact, error) {
 	out := make(map[string]contact.Contact, len(ids))
 	var list []*contact.Contact
-	chunkSize := 500
-	if s.Dialect == Postgres {
-		chunkSize = max(1, len(ids)) // one array, probed (probeQuery)
-	}
-	for chunk := range slices.Chunk(ids, chunkSize) {
-		var q string
-		var args []any
-		if s.Dialect == Postgres {
-			q, args = probeQuery(contactCols, "contacts", "id"), []any{tenantID, distinct(chunk)}
-		} else {
-			args = []any{tenantID}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			var cond string
-			cond, args = s.in("id", args, 2)
-			q = `SELECT ` + contactCols + ` FROM contacts WHERE tenant_id = $1 AND ` + cond
-		}
-		rows, err := s.db().QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		for rows.Next() {
-			c, err := scanContact(rows, tenantID)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			list = append(list, &c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapErr(err)
-		}
+	err := s.eachByKeys(ctx, tenantID, ids, contactCols, "contacts", "id", func(rows *sql.Rows) error {
+		c, err := scanContact(rows, tenantID)
+		list = append(list, &c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := s.loadSocial(ctx, s.db(), tenantID, list); err != nil {
 		return nil, err

@@ -302,41 +302,16 @@ func (s *Store) heldIn(ctx context.Context, q querier, tenantID string, ids []st
 // candidate of an item an admin resolved).
 func (s *Store) ReviewDecisions(ctx context.Context, tenantID string, ids []string) (map[string]ReviewResolution, error) {
 	out := map[string]ReviewResolution{}
-	step := 500
-	if s.Dialect == Postgres {
-		step = max(1, len(ids)) // one array, probed (probeQuery)
-	}
-	for start := 0; start < len(ids); start += step {
-		chunk := ids[start:min(start+step, len(ids))]
-		var q string
-		var args []any
-		if s.Dialect == Postgres {
-			q, args = probeQuery("salesforce_id, decision", "review_decisions", "salesforce_id"), []any{tenantID, distinct(chunk)}
-		} else {
-			args = []any{tenantID}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			var cond string
-			cond, args = s.in("salesforce_id", args, 2)
-			q = `SELECT salesforce_id, decision FROM review_decisions WHERE tenant_id = $1 AND ` + cond
+	err := s.eachByKeys(ctx, tenantID, ids, "salesforce_id, decision", "review_decisions", "salesforce_id", func(rows *sql.Rows) error {
+		var id, d string
+		if err := rows.Scan(&id, &d); err != nil {
+			return mapErr(err)
 		}
-		rows, err := s.db().QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		for rows.Next() {
-			var id, d string
-			if err := rows.Scan(&id, &d); err != nil {
-				rows.Close()
-				return nil, mapErr(err)
-			}
-			out[id] = ReviewResolution(d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapErr(err)
-		}
+		out[id] = ReviewResolution(d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

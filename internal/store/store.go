@@ -411,6 +411,51 @@ func distinct(vals []string) []string {
 	return out
 }
 
+// eachByKeys reads cols of the tenant's rows of table whose col is one of
+// keys and calls scan for every row: on PostgreSQL in one statement that
+// probes the index a key at a time (probeQuery), on SQLite with an IN
+// list of at most 500 keys a statement. Outside any transaction.
+func (s *Store) eachByKeys(ctx context.Context, tenantID string, keys []string, cols, table, col string, scan func(*sql.Rows) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	chunkSize := 500
+	if s.Dialect == Postgres {
+		chunkSize = len(keys)
+	}
+	for chunk := range slices.Chunk(keys, chunkSize) {
+		var q string
+		var args []any
+		if s.Dialect == Postgres {
+			q, args = probeQuery(cols, table, col), []any{tenantID, distinct(chunk)}
+		} else {
+			args = make([]any, 0, len(chunk)+1)
+			args = append(args, tenantID)
+			for _, k := range chunk {
+				args = append(args, k)
+			}
+			var cond string
+			cond, args = s.in(col, args, 2)
+			q = `SELECT ` + cols + ` FROM ` + table + ` WHERE tenant_id = $1 AND ` + cond
+		}
+		rows, err := s.db().QueryContext(ctx, q, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
 // insertInto starts a multi-row INSERT. On SQLite it is INSERT OR FAIL:
 // a multi-row statement that may abort makes SQLite keep a statement
 // journal (a copy of every page the statement changes that the

@@ -181,40 +181,15 @@ func (s *Store) LinksByContactID(ctx context.Context, tenantID string, ids []str
 
 func (s *Store) links(ctx context.Context, col, tenantID string, ids []string, key func(Link) string) (map[string]Link, error) {
 	out := make(map[string]Link, len(ids))
-	chunkSize := 500
-	if s.Dialect == Postgres {
-		chunkSize = max(1, len(ids)) // one array, probed (probeQuery)
-	}
-	for chunk := range slices.Chunk(ids, chunkSize) {
-		var q string
-		var args []any
-		if s.Dialect == Postgres {
-			q, args = probeQuery(linkCols, "links", col), []any{tenantID, distinct(chunk)}
-		} else {
-			args = []any{tenantID}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			var cond string
-			cond, args = s.in(col, args, 2)
-			q = `SELECT ` + linkCols + ` FROM links WHERE tenant_id = $1 AND ` + cond
-		}
-		rows, err := s.db().QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		for rows.Next() {
-			l, err := scanLink(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
+	err := s.eachByKeys(ctx, tenantID, ids, linkCols, "links", col, func(rows *sql.Rows) error {
+		l, err := scanLink(rows)
+		if err == nil {
 			out[key(l)] = l
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapErr(err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -374,40 +349,16 @@ func (s *Store) FindContactsByIdentity(ctx context.Context, tenantID, column str
 		return nil, fmt.Errorf("store: %q is not an identity column", column)
 	}
 	out := make(map[string]string, len(keys))
-	chunkSize := 500
-	if s.Dialect == Postgres {
-		chunkSize = max(1, len(keys)) // one array, probed (probeQuery)
-	}
-	for chunk := range slices.Chunk(keys, chunkSize) {
-		var q string
-		var args []any
-		if s.Dialect == Postgres {
-			q, args = probeQuery("id, "+column, "contacts", column), []any{tenantID, distinct(chunk)}
-		} else {
-			args = []any{tenantID}
-			for _, k := range chunk {
-				args = append(args, k)
-			}
-			var cond string
-			cond, args = s.in(column, args, 2)
-			q = `SELECT id, ` + column + ` FROM contacts WHERE tenant_id = $1 AND ` + cond
+	err := s.eachByKeys(ctx, tenantID, keys, "id, "+column, "contacts", column, func(rows *sql.Rows) error {
+		var id, key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
 		}
-		rows, err := s.db().QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		for rows.Next() {
-			var id, key string
-			if err := rows.Scan(&id, &key); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[key] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapErr(err)
-		}
+		out[key] = id
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
