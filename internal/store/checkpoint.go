@@ -112,24 +112,3 @@ func (c *checkpointer) close() {
 		c.db.Close()
 	})
 }
-
-// yieldCap bounds how long YieldWriter waits.
-const yieldCap = 25 * time.Millisecond
-
-// YieldWriter lets whoever uses SQLite's one writing connection finish,
-// and whoever queued for it go first, before a bulk writer (a first
-// sync's next page) asks for it again; it returns at once when the
-// connection is free, after yieldCap at most, and at once on PostgreSQL.
-// database/sql gives a released connection to one of its waiters at
-// random, so a sync taking its next page straight away would often go
-// before River's fetch, which had waited a whole page already (issue 14:
-// River's job start p99 during a 1M first sync).
-func (s *Store) YieldWriter(ctx context.Context) {
-	if s.Dialect != SQLite || s.rehearsal != nil {
-		return
-	}
-	deadline := time.Now().Add(yieldCap)
-	for s.DB.Stats().InUse > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(200 * time.Microsecond)
-	}
-}

@@ -1087,6 +1087,20 @@ type outboxArrays struct {
 	tenant, contact, op, fields, detail, origin []string
 }
 
+// columns returns the entry's changed_fields and detail columns as
+// stored (JSON; an empty list and object when it has none).
+func (e OutboxEntry) columns() (fields, detail string) {
+	list := e.ChangedFields
+	if list == nil {
+		list = []string{}
+	}
+	detail = "{}"
+	if e.Social != nil {
+		detail = mustJSON(map[string]any{"social": e.Social})
+	}
+	return mustJSON(list), detail
+}
+
 // outboxArraysOf returns the rows to insert for entries: none (false) for
 // the sync's own writes (origin salesforce), which need no push.
 func outboxArraysOf(entries []OutboxEntry) (outboxArrays, bool) {
@@ -1099,15 +1113,8 @@ func outboxArraysOf(entries []OutboxEntry) (outboxArrays, bool) {
 	}
 	a := outboxArrays{make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)}
 	for i, e := range entries {
-		fields := e.ChangedFields
-		if fields == nil {
-			fields = []string{}
-		}
-		detail := "{}"
-		if e.Social != nil {
-			detail = mustJSON(map[string]any{"social": e.Social})
-		}
-		a.tenant[i], a.contact[i], a.op[i], a.fields[i], a.detail[i], a.origin[i] = e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin)
+		fields, detail := e.columns()
+		a.tenant[i], a.contact[i], a.op[i], a.fields[i], a.detail[i], a.origin[i] = e.TenantID, e.ContactID, e.Op, fields, detail, string(e.Origin)
 	}
 	return a, true
 }
@@ -1134,15 +1141,8 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 	for chunk := range slices.Chunk(entries, 500) {
 		args := make([]any, 0, len(chunk)*per)
 		for _, e := range chunk {
-			fields := e.ChangedFields
-			if fields == nil {
-				fields = []string{}
-			}
-			detail := "{}"
-			if e.Social != nil {
-				detail = mustJSON(map[string]any{"social": e.Social})
-			}
-			args = append(args, e.TenantID, e.ContactID, e.Op, mustJSON(fields), detail, string(e.Origin), now)
+			fields, detail := e.columns()
+			args = append(args, e.TenantID, e.ContactID, e.Op, fields, detail, string(e.Origin), now)
 		}
 		vals, args := sharedValues(per, args)
 		if _, err := s.execTx(ctx, tx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+vals, args...); err != nil {
