@@ -171,14 +171,16 @@ func populate(t *testing.T, a *App) []tenant.Tenant {
 	return tenants
 }
 
-// waitForJob waits until the scheduler's first job has run, so River's
-// table has a timed job.
+// waitForJob waits until the scheduler's first job has finished, so River's
+// table has a job with both a start delay and a duration. (Waiting only
+// for its start let the duration histogram be missing when the metrics
+// were read while the job still ran.)
 func waitForJob(t *testing.T, a *App) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		var n int
-		if err := a.Store.DB.QueryRow(`SELECT COUNT(*) FROM river_job WHERE queue = 'schedule' AND attempted_at IS NOT NULL`).Scan(&n); err != nil {
+		if err := a.Store.DB.QueryRow(`SELECT COUNT(*) FROM river_job WHERE queue = 'schedule' AND attempted_at IS NOT NULL AND finalized_at IS NOT NULL`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
@@ -186,7 +188,7 @@ func waitForJob(t *testing.T, a *App) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("the scheduler's job did not start within 20 s")
+	t.Fatal("the scheduler's job did not finish within 20 s")
 }
 
 func TestSalesforceTransportCountsRequests(t *testing.T) {
