@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/salesforce"
@@ -99,6 +100,15 @@ type Engine struct {
 	// noCensus skips the identity census (set only by the benchmark that
 	// measures what the census costs; export_test.go).
 	noCensus bool
+	// speculated and redecided count the pages decided while the page
+	// before was written (pipeline) and, of those, the ones decided again
+	// because that write touched what they read or they needed a write of
+	// their own; waitNext makes the pipeline wait for the next page, and
+	// for its decision before writing the page before, so that every page
+	// after the first is decided speculatively, on reads older than the
+	// write before it (tests).
+	speculated, redecided atomic.Int64
+	waitNext              bool
 }
 
 func (e *Engine) now() time.Time {

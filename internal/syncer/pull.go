@@ -829,23 +829,94 @@ func (e *Engine) pipeline(ctx context.Context, s *session, sc *scope, checkpoint
 			readErr = send()
 		}
 	}()
-	var applyErr error
-	for pg := range pages {
-		if applyErr != nil {
-			continue // drain, so the reader can stop
+	// Each page is decided (decidePage: its reads and decisions) and then
+	// written (writePage: one transaction). In a full pass the next page,
+	// when the reader has it ready, is decided speculatively while this
+	// one is written, on the other core, and its reads overlap the write
+	// (on PostgreSQL, its round trips). The write may have changed what
+	// the speculation read only where the two pages share a Salesforce Id,
+	// a platform contact or an identity value (a full pass's pages share
+	// none but by a record's change of identity, as the census held every
+	// value two records share); then, or when the page would need a write
+	// of its own first (a hold or release), it is decided again after the
+	// write. Writes by others (the API) are met as they are without the
+	// pipeline: the transaction's own checks (store.ApplyContacts).
+	applyErr := func() error {
+		pg, ok := <-pages
+		var pl *pagePlan
+		for ok {
+			if pl == nil {
+				var err error
+				if pl, err = e.decidePage(ctx, s, pg, false); err != nil {
+					return err
+				}
+			}
+			var next *page
+			if e.waitNext {
+				next, ok = <-pages
+			} else {
+				select {
+				case next, ok = <-pages:
+				default:
+				}
+			}
+			var spec *pagePlan
+			var specErr error
+			specDone := make(chan struct{})
+			if next != nil && s.speculates(next) {
+				go func() {
+					defer close(specDone)
+					defer func() {
+						if r := recover(); r != nil {
+							specErr = fmt.Errorf("syncer: deciding a page panicked: %v", r) // decided again, where a panic stops the job
+						}
+					}()
+					spec, specErr = e.decidePage(ctx, s, next, true)
+				}()
+			} else {
+				close(specDone)
+			}
+			if e.waitNext {
+				<-specDone // tests: the next page's reads all before this write
+			}
+			e.Store.YieldWriter(ctx) // River's fetch and the API's writes go first
+			started := time.Now()
+			err := e.writePage(ctx, s, pl)
+			took := time.Since(started)
+			<-specDone
+			if err != nil {
+				return err
+			}
+			if adapt && len(pg.items) > 0 && took > 0 {
+				// The next pages' size from this one's time per record,
+				// half-way between the two (pages already read keep theirs).
+				fit := int64(float64(len(pg.items)) * float64(e.PageTime) / float64(took))
+				n := (want.Load() + fit) / 2
+				want.Store(min(int64(size), max(int64(size/8), n)))
+			}
+			if next == nil {
+				pg, ok = <-pages
+				pl = nil
+				continue
+			}
+			written := pl
+			pg, pl = next, nil
+			if spec != nil || specErr != nil {
+				e.speculated.Add(1)
+				if spec != nil && specErr == nil && !spec.overlaps(written) {
+					pl = spec
+				} else {
+					e.redecided.Add(1)
+					next.undecide() // decided again at the top of the loop
+				}
+			}
 		}
-		e.Store.YieldWriter(ctx) // River's fetch and the API's writes go first
-		started := time.Now()
-		if err := e.applyPage(ctx, s, pg); err != nil {
-			applyErr = err
-			cancel()
-		}
-		if took := time.Since(started); adapt && len(pg.items) > 0 && took > 0 {
-			// The next pages' size from this one's time per record,
-			// half-way between the two (pages already read keep theirs).
-			fit := int64(float64(len(pg.items)) * float64(e.PageTime) / float64(took))
-			next := (want.Load() + fit) / 2
-			want.Store(min(int64(size), max(int64(size/8), next)))
+		return nil
+	}()
+	if applyErr != nil {
+		cancel()
+		for range pages {
+			// drain, so the reader can stop
 		}
 	}
 	<-done
@@ -1083,6 +1154,103 @@ type pullItem struct {
 	hist []store.FieldChange
 }
 
+// pagePlan is a page with what decidePage worked out: the writes, the log
+// entries and retries, and the keys its decisions read and its write
+// changes, by which a speculative plan is checked (overlaps).
+type pagePlan struct {
+	pg          *page
+	runID       int64
+	prog        RunProgress
+	logs        []RunRecord
+	failedRetry map[string]string
+	okRetry     []string
+	unlink      []string
+	byID        map[string]*pullItem
+	ops         []store.ContactOp
+	opItems     []*pullItem
+	opLinks     []store.Link
+	opCur       []contact.Contact // dry runs: each op's contact before
+	keepLinks   []store.Link
+	hist        []store.FieldHistoryEntry
+	read, wrote keySet
+}
+
+func (pl *pagePlan) record(kind RecordKind, sfID, contactID, field, code, reason, detail string) {
+	pl.logs = append(pl.logs, RunRecord{RunID: pl.runID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
+}
+
+func (pl *pagePlan) fail(it *pullItem, field, code, reason string) {
+	pl.prog.Counts.Failed++
+	pl.record(KindFailed, it.sfID, it.contactID, field, code, reason, "")
+	pl.failedRetry[it.sfID] = reason
+	it.done = true
+}
+
+func (pl *pagePlan) failErr(it *pullItem, field string, err error) {
+	var re *syncconf.RecordError
+	if errors.As(err, &re) {
+		pl.fail(it, field, re.Reason, re.Error())
+	} else {
+		pl.fail(it, field, "invalid_value", err.Error())
+	}
+}
+
+// keySet is the Salesforce Ids, platform contact IDs and identity values
+// a plan read, or its write changed.
+type keySet struct{ m map[string]bool }
+
+func (k *keySet) add(kind byte, vals []string) {
+	if k.m == nil {
+		k.m = map[string]bool{}
+	}
+	for _, v := range vals {
+		if v != "" {
+			k.m[string(kind)+v] = true
+		}
+	}
+}
+
+func (k *keySet) salesforce(ids []string) { k.add('s', ids) }
+func (k *keySet) contacts(ids []string)   { k.add('c', ids) }
+func (k *keySet) keys(vals []string)      { k.add('k', vals) }
+
+// overlaps says whether the write of written changed anything pl's
+// decisions read: then pl, decided while that write ran, is decided again.
+func (pl *pagePlan) overlaps(written *pagePlan) bool {
+	a, b := pl.read.m, written.wrote.m
+	if len(b) < len(a) {
+		a, b = b, a
+	}
+	for k := range a {
+		if b[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// speculates says whether pg may be decided while the page before it is
+// written: in a full pass (not a dry run, nor a Lead's converted Contact),
+// a page of whole records read for this pass alone.
+func (s *session) speculates(pg *page) bool {
+	if !s.fullPass || s.observe != nil || s.conv != nil || pg.links != nil || pg.contacts != nil || pg.onCommit != nil || pg.apiCalls != nil {
+		return false
+	}
+	return !slices.ContainsFunc(pg.items, func(it *pullItem) bool { return it.present != nil })
+}
+
+// errSerial: a speculative decision found that the page needs a write of
+// its own before its transaction; it is decided again, not speculatively.
+var errSerial = errors.New("syncer: the page is decided after the write before it")
+
+// undecide clears what decidePage set on a page's records, for deciding
+// them again.
+func (pg *page) undecide() {
+	for _, it := range pg.items {
+		it.relinked, it.link, it.contactID, it.done, it.needPush, it.hist = false, nil, "", false, false, nil
+	}
+}
+
 // applyPage applies one page of Salesforce records in one transaction:
 // match by link, else by identity; create or update per the no-match
 // policy (S7); social identities (S9); mapped fields (S11) through their
@@ -1090,52 +1258,51 @@ type pullItem struct {
 // last-synced values; then links, log entries, retries and the run's
 // progress and checkpoint, all committed together.
 func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
+	pl, err := e.decidePage(ctx, s, pg, false)
+	if err != nil {
+		return err
+	}
+	return e.writePage(ctx, s, pl)
+}
+
+// decidePage reads what a page's records rest on (links, held records,
+// platform contacts by link and by identity) and decides each record: the
+// whole of applyPage before its transaction. It writes nothing unless
+// holding or releasing records for review (its own transaction), or
+// following a merge. With spec (a speculative decision, taken while the
+// page before is still being written: pipeline) it writes nothing at all:
+// a page that would need to answers errSerial, and is decided again once
+// the write before it has ended.
+func (e *Engine) decidePage(ctx context.Context, s *session, pg *page, spec bool) (*pagePlan, error) {
 	t := s.tenantID
-	var prog RunProgress
-	var logs []RunRecord
-	failedRetry := map[string]string{}
-	var okRetry, unlink []string
-	record := func(kind RecordKind, sfID, contactID, field, code, reason, detail string) {
-		logs = append(logs, RunRecord{RunID: s.run.ID, Kind: kind, SalesforceID: sfID, ContactID: contactID, Field: field, ReasonCode: code, Reason: reason, Detail: detail})
-	}
-	fail := func(it *pullItem, field, code, reason string) {
-		prog.Counts.Failed++
-		record(KindFailed, it.sfID, it.contactID, field, code, reason, "")
-		failedRetry[it.sfID] = reason
-		it.done = true
-	}
-	failErr := func(it *pullItem, field string, err error) {
-		var re *syncconf.RecordError
-		if errors.As(err, &re) {
-			fail(it, field, re.Reason, re.Error())
-		} else {
-			fail(it, field, "invalid_value", err.Error())
-		}
-	}
+	pl := &pagePlan{pg: pg, runID: s.run.ID, failedRetry: map[string]string{}}
 
 	items, ids := pg.items, pg.ids
-	prog.Counts.Scanned = int64(len(items))
-	prog.Processed = int64(len(items))
+	pl.prog.Counts.Scanned = int64(len(items))
+	pl.prog.Processed = int64(len(items))
 	byID := make(map[string]*pullItem, len(items))
 	for _, it := range items {
 		byID[it.sfID] = it
 	}
 	links, err := pg.loadLinks(ctx, e.Store, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	identity := s.maps[0]
 	held := map[string]int64{}
 	if s.review {
 		if held, err = e.Store.HeldSalesforceIDs(ctx, t, ids); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var release []string // held records that no longer hold their value
 	var changedLinks []store.Link
+	if spec && slices.ContainsFunc(items, func(it *pullItem) bool { return it.deleted && it.master != "" }) {
+		return nil, errSerial // following a merge writes (hold)
+	}
 	merged, err := e.followMerges(ctx, s, items, links, &changedLinks)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The linked platform contacts, loaded now: a record whose contact was
 	// deleted on the platform is matched afresh, through the same
@@ -1146,8 +1313,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 	}
 	contacts, err := pg.loadContacts(ctx, e.Store, t, linkedCIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	pl.read.contacts(linkedCIDs)
 	// freed are platform contacts whose linked record stopped holding their
 	// identity value (deleted, or edited to another): newcomers held
 	// against those pairs are looked at again.
@@ -1160,7 +1328,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				// A partial record needs its link as it was when the feed
 				// looked: read whole by the next poll instead.
 				it.done = true
-				failedRetry[it.sfID] = "the change event could not be applied without reading the record"
+				pl.failedRetry[it.sfID] = "the change event could not be applied without reading the record"
 				continue
 			}
 		}
@@ -1170,7 +1338,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			if _, ok := contacts[l.ContactID]; !ok && !it.deleted {
 				// The linked contact was deleted on the platform: unlink,
 				// and treat the record as unmatched.
-				unlink = append(unlink, it.sfID)
+				pl.unlink = append(pl.unlink, it.sfID)
 				it.link, it.contactID, it.relinked = nil, "", true
 			}
 		}
@@ -1187,46 +1355,47 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if it.deleted {
 			it.done = true
 			if it.link != nil {
-				unlink = append(unlink, it.sfID)
+				pl.unlink = append(pl.unlink, it.sfID)
 				if m, ok := merged[it.sfID]; ok {
-					record(KindMerged, it.sfID, it.contactID, "", m.code, m.reason, "")
+					pl.record(KindMerged, it.sfID, it.contactID, "", m.code, m.reason, "")
 					continue
 				}
-				prog.Counts.Unlinked++
-				record(KindUnlinked, it.sfID, it.contactID, "", "deleted_in_salesforce", "deleted in Salesforce; the platform contact is kept and unlinked", "")
+				pl.prog.Counts.Unlinked++
+				pl.record(KindUnlinked, it.sfID, it.contactID, "", "deleted_in_salesforce", "deleted in Salesforce; the platform contact is kept and unlinked", "")
 			}
 			continue
 		}
 		if !it.inScope {
 			it.done = true
 			if it.link != nil {
-				prog.Counts.OutOfScope++
+				pl.prog.Counts.OutOfScope++
 				if !it.link.OutOfScope {
 					it.link.OutOfScope = true
 					changedLinks = append(changedLinks, *it.link)
-					record(KindOutOfScope, it.sfID, it.contactID, "", "out_of_scope", "no longer matches the sync conditions; it stays linked but is not updated", "")
+					pl.record(KindOutOfScope, it.sfID, it.contactID, "", "out_of_scope", "no longer matches the sync conditions; it stays linked but is not updated", "")
 				}
 			}
 			continue
 		}
 		if it.keyErr != nil {
-			failErr(it, identity.sfField, it.keyErr)
+			pl.failErr(it, identity.sfField, it.keyErr)
 			continue
 		}
 		if it.link == nil {
 			unlinked = append(unlinked, it)
 		}
 	}
+	pl.read.contacts(freed)
 	if len(freed) > 0 {
 		waiting, err := e.Store.HeldForContacts(ctx, t, freed)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		release = append(release, waiting...)
 	}
-	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &prog)
+	groups, err := e.uniqueness(ctx, s, unlinked, held, &release, &pl.prog)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Match what is left by identity; a value two in-scope records share is
 	// held (above), never guessed (X3).
@@ -1238,17 +1407,19 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			keys = append(keys, it.key)
 		}
 	}
+	pl.read.keys(keys)
 	matched, err := e.Store.FindContactsByIdentity(ctx, t, identity.binding.Platform.Name, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var matchedIDs []string
 	for _, cid := range matched {
 		matchedIDs = append(matchedIDs, cid)
 	}
+	pl.read.contacts(matchedIDs)
 	taken, err := e.Store.LinksByContactID(ctx, t, matchedIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	freedSet := make(map[string]bool, len(freed))
 	for _, cid := range freed {
@@ -1283,19 +1454,23 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			contactIDs = append(contactIDs, it.contactID)
 		}
 	}
+	if spec && (len(groups) > 0 || len(release) > 0) {
+		return nil, errSerial // holding and releasing write
+	}
 	if err := e.hold(ctx, s, groups, release); err != nil {
-		return err
+		return nil, err
 	}
 	for _, it := range items {
 		// Deleted, out of scope or held: nothing left to retry — unless
 		// just released, to be read again once this page is applied.
-		if _, failed := failedRetry[it.sfID]; it.done && !failed && !s.released[it.sfID] {
-			okRetry = append(okRetry, it.sfID)
+		if _, failed := pl.failedRetry[it.sfID]; it.done && !failed && !s.released[it.sfID] {
+			pl.okRetry = append(pl.okRetry, it.sfID)
 		}
 	}
+	pl.read.contacts(contactIDs)
 	more, err := e.Store.GetContacts(ctx, t, slices.DeleteFunc(contactIDs, func(id string) bool { _, ok := contacts[id]; return ok }))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	maps.Copy(contacts, more)
 
@@ -1313,11 +1488,11 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if it.contactID != "" && !exists {
 			// The linked contact was deleted on the platform: unlink, and
 			// treat the record as unmatched.
-			unlink = append(unlink, it.sfID)
+			pl.unlink = append(pl.unlink, it.sfID)
 			it.link, it.contactID, exists = nil, "", false
 		}
 		if !exists && s.cfg.Identity.ToPlatformNoMatch != syncconf.NoMatchCreate {
-			prog.Counts.Skipped++
+			pl.prog.Counts.Skipped++
 			s.sample(drySkipped, it, cur, cur)
 			continue
 		}
@@ -1341,7 +1516,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				if !m.pulls {
 					continue // Salesforce's value of a mapping that only pushes: the push decides
 				}
-				failErr(it, m.sfField, val.err)
+				pl.failErr(it, m.sfField, val.err)
 				failed = true
 				break
 			}
@@ -1358,7 +1533,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			}
 			if d.Write == WriteToPlatform {
 				if err := m.setPlatform(&next, val.v); err != nil {
-					fail(it, m.sfField, "invalid_value", err.Error())
+					pl.fail(it, m.sfField, "invalid_value", err.Error())
 					failed = true
 					break
 				}
@@ -1371,10 +1546,10 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			}
 			var rule string
 			if d.Verdict != VerdictQuiet {
-				prog.Counts.Conflicts++
+				pl.prog.Counts.Conflicts++
 				code, reason, detail := m.verdictEntry(f, d)
 				rule = code
-				record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
+				pl.record(KindConflict, it.sfID, it.contactID, m.sfField, code, reason, detail)
 			}
 			if ch, ok := historyOf(m, d, rule, !exists, val.json, jsonable(pv)); ok {
 				it.hist = append(it.hist, ch)
@@ -1391,8 +1566,14 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if !inputEmpty(in) {
 			norm, err := s.rules.Normalize(in)
 			if err != nil {
-				fail(it, "", "invalid_value", err.Error())
+				pl.fail(it, "", "invalid_value", err.Error())
 				continue
+			}
+			pl.wrote.keys([]string{it.key})
+			if exists {
+				if v, ok := identity.fromPlatform(cur).(string); ok {
+					pl.wrote.keys([]string{v, canon(v)})
+				}
 			}
 			ops = append(ops, store.ContactOp{ID: it.contactID, Input: norm})
 			opItems = append(opItems, it)
@@ -1402,9 +1583,9 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			}
 			continue
 		}
-		prog.Counts.Unchanged++
+		pl.prog.Counts.Unchanged++
 		s.sample(dryUnchanged, it, cur, cur)
-		okRetry = append(okRetry, it.sfID)
+		pl.okRetry = append(pl.okRetry, it.sfID)
 		keepLinks = append(keepLinks, link)
 		if len(it.hist) > 0 {
 			// Only decisions for the push to carry (the platform's value
@@ -1413,8 +1594,19 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		}
 	}
 	keepLinks = append(keepLinks, changedLinks...)
+	pl.read.salesforce(ids)
+	pl.byID, pl.ops, pl.opItems, pl.opLinks, pl.opCur, pl.keepLinks, pl.hist = byID, ops, opItems, opLinks, opCur, keepLinks, hist
+	return pl, nil
+}
 
-	_, err = e.Store.ApplyContacts(ctx, t, ops, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
+// writePage writes what decidePage decided, in one transaction.
+func (e *Engine) writePage(ctx context.Context, s *session, pl *pagePlan) error {
+	t, pg := s.tenantID, pl.pg
+	items, ids, byID := pg.items, pg.ids, pl.byID
+	ops, opItems, opLinks, opCur, keepLinks, hist := pl.ops, pl.opItems, pl.opLinks, pl.opCur, pl.keepLinks, pl.hist
+	prog := &pl.prog
+	fail := pl.fail
+	_, err := e.Store.ApplyContacts(ctx, t, ops, contact.OriginSalesforce, func(tx *sql.Tx, res []store.UpsertResult) error {
 		saved := keepLinks
 		for i, r := range res {
 			it := opItems[i]
@@ -1449,7 +1641,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 			if r.Outcome != store.OutcomeUnchanged && len(it.hist) > 0 {
 				hist = append(hist, s.historyEntry(r.Contact.ID, it.sfID, it.hist))
 			}
-			okRetry = append(okRetry, it.sfID)
+			pl.okRetry = append(pl.okRetry, it.sfID)
 		}
 		// Linked records read but not written (failed, ambiguous, out of
 		// scope) are touched too: a full pass must tell the links it saw
@@ -1458,7 +1650,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		for _, l := range saved {
 			inSaved[l.SalesforceID] = true
 		}
-		for _, id := range unlink {
+		for _, id := range pl.unlink {
 			inSaved[id] = true
 		}
 		for _, it := range items {
@@ -1467,7 +1659,12 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				inSaved[it.sfID] = true
 			}
 		}
-		if err := e.Store.DeleteLinksTx(ctx, tx, t, unlink); err != nil {
+		for _, l := range saved {
+			pl.wrote.salesforce([]string{l.SalesforceID})
+			pl.wrote.contacts([]string{l.ContactID})
+		}
+		pl.wrote.salesforce(pl.unlink)
+		if err := e.Store.DeleteLinksTx(ctx, tx, t, pl.unlink); err != nil {
 			return err
 		}
 		if err := e.Store.SaveLinksTx(ctx, tx, t, saved); err != nil {
@@ -1482,13 +1679,13 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 		if err := e.Store.InsertOutboxTx(ctx, tx, pushes); err != nil {
 			return err
 		}
-		if err := e.Store.AddRunRecordsTx(ctx, tx, t, logs); err != nil {
+		if err := e.Store.AddRunRecordsTx(ctx, tx, t, pl.logs); err != nil {
 			return err
 		}
 		if err := e.Store.AddFieldHistoryTx(ctx, tx, t, hist); err != nil {
 			return err
 		}
-		if err := e.Store.SetPullRetriesTx(ctx, tx, t, failedRetry, e.retryAt, okRetry); err != nil {
+		if err := e.Store.SetPullRetriesTx(ctx, tx, t, pl.failedRetry, e.retryAt, pl.okRetry); err != nil {
 			return err
 		}
 		if pg.checkpoint && len(ids) > 0 {
@@ -1503,7 +1700,7 @@ func (e *Engine) applyPage(ctx context.Context, s *session, pg *page) error {
 				return err
 			}
 		}
-		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, prog)
+		return e.Store.UpdateRunTx(ctx, tx, t, s.run.ID, *prog)
 	})
 	return err
 }
