@@ -1119,6 +1119,19 @@ func outboxArraysOf(entries []OutboxEntry) (outboxArrays, bool) {
 	return a, true
 }
 
+// outboxInsertPostgres is the statement inserting entries on PostgreSQL
+// (one INSERT … SELECT FROM unnest(arrays)); none (false) when no entry
+// needs a row.
+func (s *Store) outboxInsertPostgres(entries []OutboxEntry) (pgStmt, bool) {
+	ob, ok := outboxArraysOf(entries)
+	if !ok {
+		return pgStmt{}, false
+	}
+	return pgStmt{`INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at)
+			SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		[]any{ob.tenant, ob.contact, ob.op, ob.fields, ob.detail, ob.origin, micros(s.Now())}}, true
+}
+
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	const per = 7
 	now := micros(s.Now())
@@ -1129,13 +1142,11 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 		entries = slices.DeleteFunc(slices.Clone(entries), func(e OutboxEntry) bool { return e.Origin == contact.OriginSalesforce })
 	}
 	if s.Dialect == Postgres {
-		ob, ok := outboxArraysOf(entries)
+		st, ok := s.outboxInsertPostgres(entries)
 		if !ok {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at)
-			SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-			ob.tenant, ob.contact, ob.op, ob.fields, ob.detail, ob.origin, now)
+		_, err := tx.ExecContext(ctx, st.q, st.args...)
 		return mapErr(err)
 	}
 	for chunk := range slices.Chunk(entries, 500) {
@@ -1365,7 +1376,7 @@ func (w *batch) flushUpdatesWithOutboxPostgres(ctx context.Context) error {
 
 // flushCreatedPostgres inserts the batch's new contacts, social identities
 // and outbox rows with one INSERT … SELECT FROM unnest(arrays) per table.
-func (w *batch) flushCreatedPostgres(ctx context.Context) (err error) {
+func (w *batch) flushCreatedPostgres(ctx context.Context) error {
 	// Every row inserted fires its foreign-key check (the contact's tenant,
 	// the identity's contact): a prepared query PostgreSQL plans again on
 	// each call under the store's force_custom_plan (see Open). For these
@@ -1374,40 +1385,34 @@ func (w *batch) flushCreatedPostgres(ctx context.Context) (err error) {
 	// transaction runs. The checks took 60-80% of the inserts' time
 	// (EXPLAIN ANALYZE: 470 and 620 ms per 10,000 rows, against 90 and
 	// 120 ms with plan_cache_mode auto) (issue 14).
-	if len(w.created)+len(w.socialAdd) > 0 {
-		restore, serr := autoPlansOn(ctx, w.tx)
-		if serr != nil {
-			return serr
-		}
-		defer func() {
-			if err == nil {
-				err = restore()
-			}
-		}()
-	}
+	var stmts []pgStmt
 	if len(w.created) > 0 {
 		a := contactArraysOf(w.created)
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+		stmts = append(stmts, pgStmt{`INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
-			w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version); err != nil {
-			return mapErr(err)
-		}
+			[]any{w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version}})
 	}
 	if n := len(w.socialAdd); n > 0 {
 		cid, ct, ch, uid := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range w.socialAdd {
 			cid[i], ct[i], ch[i], uid[i] = r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID
 		}
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at)
-			SELECT $1, c, t, h, u, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, h, u)`, w.tenantID, cid, ct, ch, uid, micros(w.now)); err != nil {
-			return mapErr(err)
-		}
+		stmts = append(stmts, pgStmt{`INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at)
+			SELECT $1, c, t, h, u, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, h, u)`,
+			[]any{w.tenantID, cid, ct, ch, uid, micros(w.now)}})
 	}
 	for i := range w.outbox {
 		w.outbox[i].TenantID = w.tenantID
 		w.outbox[i].Origin = w.origin
 	}
-	return w.s.insertOutbox(ctx, w.tx, w.outbox)
+	if len(stmts) == 0 {
+		return w.s.insertOutbox(ctx, w.tx, w.outbox)
+	}
+	if st, ok := w.s.outboxInsertPostgres(w.outbox); ok {
+		stmts = append(stmts, st)
+	}
+	// With the outbox rows, one batch: one round trip (autoPlansExec).
+	return w.s.autoPlansExec(ctx, w.tx, stmts...)
 }
 
 // sharedValues returns the VALUES list of a multi-row INSERT on SQLite for

@@ -275,17 +275,15 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 		for i, r := range recs {
 			run[i], kind[i], sfid[i], cid[i], field[i], code[i], reason[i], detail[i] = r.RunID, string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail
 		}
-		insert := func() error {
-			_, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
+		insert := pgStmt{`INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
 				SELECT r, $1, k, s, c, f, rc, re, d, $10 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(r, k, s, c, f, rc, re, d)`,
-				tenantID, run, kind, sfid, cid, field, code, reason, detail, now)
-			return mapErr(err)
-		}
+			[]any{tenantID, run, kind, sfid, cid, field, code, reason, detail, now}}
 		var err error
 		if tx, ok := q.(*sql.Tx); ok && n >= 100 {
-			err = autoPlans(ctx, tx, insert) // each row checks its run (foreign key)
+			err = s.autoPlansExec(ctx, tx, insert) // each row checks its run (foreign key)
 		} else {
-			err = insert()
+			_, err = q.ExecContext(ctx, insert.q, insert.args...)
+			err = mapErr(err)
 		}
 		if err != nil {
 			return err
@@ -693,11 +691,8 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 			at[i], errs[i] = micros(next(int(n[i]))), failed[id]
 		}
 		// Arrays, not a VALUES list of five parameters a row (issue 14).
-		if err := autoPlans(ctx, tx, func() error {
-			_, err := s.execTx(ctx, tx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
-				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+pullRetryUpsert, tenantID, ids, n, at, errs)
-			return mapErr(err)
-		}); err != nil {
+		if err := s.autoPlansExec(ctx, tx, pgStmt{`INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
+				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])` + pullRetryUpsert, []any{tenantID, ids, n, at, errs}}); err != nil {
 			return err
 		}
 	}
