@@ -1377,14 +1377,14 @@ func (w *batch) flushUpdatesWithOutboxPostgres(ctx context.Context) error {
 // flushCreatedPostgres inserts the batch's new contacts, social identities
 // and outbox rows with one INSERT … SELECT FROM unnest(arrays) per table.
 func (w *batch) flushCreatedPostgres(ctx context.Context) error {
-	// Every row inserted fires its foreign-key check (the contact's tenant,
-	// the identity's contact): a prepared query PostgreSQL plans again on
-	// each call under the store's force_custom_plan (see Open). For these
-	// inserts alone the checks may keep their plan, always a primary-key
-	// probe; the setting comes back before anything else in the
-	// transaction runs. The checks took 60-80% of the inserts' time
-	// (EXPLAIN ANALYZE: 470 and 620 ms per 10,000 rows, against 90 and
-	// 120 ms with plan_cache_mode auto) (issue 14).
+	// Every identity inserted fires its foreign-key check (its contact; a
+	// contact no longer checks its tenant, migration 00037): a prepared
+	// query PostgreSQL plans again on each call under the store's
+	// force_custom_plan (see Open). For these inserts alone the checks may
+	// keep their plan, always a primary-key probe; the setting comes back
+	// before anything else in the transaction runs. The checks took 60-80%
+	// of the inserts' time (EXPLAIN ANALYZE: 470 and 620 ms per 10,000
+	// rows, against 90 and 120 ms with plan_cache_mode auto) (issue 14).
 	var stmts []pgStmt
 	if len(w.created) > 0 {
 		a := contactArraysOf(w.created)

@@ -690,10 +690,12 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 			n[i] = int64(attempts[id] + 1)
 			at[i], errs[i] = micros(next(int(n[i]))), failed[id]
 		}
-		// Arrays, not a VALUES list of five parameters a row (issue 14).
-		if err := s.autoPlansExec(ctx, tx, pgStmt{`INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
-				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])` + pullRetryUpsert, []any{tenantID, ids, n, at, errs}}); err != nil {
-			return err
+		// Arrays, not a VALUES list of five parameters a row (issue 14); no
+		// switch to plan_cache_mode auto (autoPlans): pull retries check no
+		// foreign key (migration 00037).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
+				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+pullRetryUpsert, tenantID, ids, n, at, errs); err != nil {
+			return mapErr(err)
 		}
 	}
 	// The succeeded that hold a row now (one found, or one just upserted:
