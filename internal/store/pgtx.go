@@ -98,6 +98,25 @@ const (
 	autoPlansRestore = `SELECT set_config('plan_cache_mode', current_setting('sfsync.plan_cache_mode'), true)`
 )
 
+// execBatch runs stmts in tx: in a write transaction (writeTx) as one
+// pipelined batch, one round trip; in another transaction one statement
+// at a time.
+func (s *Store) execBatch(ctx context.Context, tx *sql.Tx, stmts ...pgStmt) error {
+	if pc := s.pgConns.conn(tx); pc != nil && len(stmts) > 1 {
+		b := &pgx.Batch{}
+		for _, st := range stmts {
+			b.Queue(st.q, st.args...)
+		}
+		return mapErr(pc.SendBatch(ctx, b).Close())
+	}
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
 // autoPlansExec runs stmts in tx with plan_cache_mode auto (see
 // autoPlans), putting the store's setting back after them: in a write
 // transaction (writeTx) as one pipelined batch, one round trip for the

@@ -11,7 +11,8 @@ import (
 )
 
 // TestBulkTablesCheckTenantOnce: on PostgreSQL the tables a sync page
-// fills row by row hold no foreign key to tenants (migration 00037), and
+// fills row by row hold no foreign key to tenants (migration 00037), nor
+// social identities to contacts (00038), and
 // the write path still refuses a tenant that does not exist (its one
 // check in writeTx), on both dialects.
 func TestBulkTablesCheckTenantOnce(t *testing.T) {
@@ -36,6 +37,13 @@ func TestBulkTablesCheckTenantOnce(t *testing.T) {
 			}
 			if n != 0 {
 				t.Errorf("foreign keys to tenants on contacts, links, field_history, pull_retries = %d, want 0", n)
+			}
+			if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_constraint
+				WHERE contype = 'f' AND conrelid = 'social_identities'::regclass`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("foreign keys of social_identities = %d, want 0", n)
 			}
 		})
 	}
