@@ -571,48 +571,44 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 		}
 		return nil
 	}
-	for i, vals := range [][]any{updateIDs, members, phones, emails} {
-		if probed {
-			break
+	if !probed { // one statement a column and channel type
+		for i, vals := range [][]any{updateIDs, members, phones, emails} {
+			if err := loadWhere(loadCols[i], vals); err != nil {
+				return err
+			}
 		}
-		if err := loadWhere(loadCols[i], vals); err != nil {
-			return err
-		}
-	}
-	// Contacts that own any of the social identities named, found by the
-	// key's prefix (tenant, channel type, user ID).
-	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
-		if probed {
-			break
-		}
-		users := socialUsers[channelType]
-		chunkSize := 500
-		if w.s.Dialect == Postgres {
-			chunkSize = max(1, len(users))
-		}
-		for chunk := range slices.Chunk(users, chunkSize) {
-			// No DISTINCT: SQLite would pick the contact index for it and
-			// scan every identity of the tenant; duplicates are dropped below.
-			args := append([]any{w.tenantID, channelType}, chunk...)
-			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
+		// Contacts that own any of the social identities named, found by the
+		// key's prefix (tenant, channel type, user ID).
+		for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
+			users := socialUsers[channelType]
+			chunkSize := 500
 			if w.s.Dialect == Postgres {
-				args, q = []any{w.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
+				chunkSize = max(1, len(users))
 			}
-			rows, err := w.s.queryTx(ctx, w.tx, q, args...)
-			if err != nil {
-				return mapErr(err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
+			for chunk := range slices.Chunk(users, chunkSize) {
+				// No DISTINCT: SQLite would pick the contact index for it and
+				// scan every identity of the tenant; duplicates are dropped below.
+				args := append([]any{w.tenantID, channelType}, chunk...)
+				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
+				if w.s.Dialect == Postgres {
+					args, q = []any{w.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
 				}
-				socialOwners = append(socialOwners, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return mapErr(err)
+				rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+				if err != nil {
+					return mapErr(err)
+				}
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return err
+					}
+					socialOwners = append(socialOwners, id)
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return mapErr(err)
+				}
 			}
 		}
 	}

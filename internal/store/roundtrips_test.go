@@ -115,7 +115,7 @@ func TestBulkUpsertRoundTrips(t *testing.T) {
 		for i := range in {
 			k := from + i
 			in[i] = contact.Input{MemberID: contact.Some(fmt.Sprintf("M%d", k)), Phone: contact.Some(fmt.Sprintf("+8190%08d", k)),
-				Email: contact.Some(fmt.Sprintf("p%d@example.com", k)),
+				Email:  contact.Some(fmt.Sprintf("p%d@example.com", k)),
 				Social: contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "@oa", UserID: fmt.Sprintf("U%d", k)}})}
 		}
 		return in
