@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sfsync/sfsync/internal/contact"
 )
 
@@ -535,6 +537,16 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 		}
 	}
 	var found []*contact.Contact
+	var socialOwners []any
+	probed := false
+	if pc := w.s.pgConns.conn(w.tx); pc != nil {
+		var err error
+		found, socialOwners, err = w.probePostgres(ctx, pc, [][]any{updateIDs, members, phones, emails}, socialUsers)
+		if err != nil {
+			return err
+		}
+		probed = true
+	}
 	loadWhere := func(col string, vals []any) error {
 		if w.s.Dialect == Postgres {
 			// One array parameter: one statement per column and batch.
@@ -559,56 +571,44 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 		}
 		return nil
 	}
-	if err := loadWhere("id", updateIDs); err != nil {
-		return err
-	}
-	if err := loadWhere("member_id", members); err != nil {
-		return err
-	}
-	if err := loadWhere("phone", phones); err != nil {
-		return err
-	}
-	if err := loadWhere("email", emails); err != nil {
-		return err
-	}
-	// Contacts that own any of the social identities named, found by the
-	// key's prefix (tenant, channel type, user ID).
-	var socialOwners []any
-	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
-		users := socialUsers[channelType]
-		chunkSize := 500
-		if w.s.Dialect == Postgres {
-			chunkSize = max(1, len(users))
+	if !probed { // one statement a column and channel type
+		for i, vals := range [][]any{updateIDs, members, phones, emails} {
+			if err := loadWhere(loadCols[i], vals); err != nil {
+				return err
+			}
 		}
-		for chunk := range slices.Chunk(users, chunkSize) {
-			// No DISTINCT: SQLite would pick the contact index for it and
-			// scan every identity of the tenant; duplicates are dropped below.
-			args := append([]any{w.tenantID, channelType}, chunk...)
-			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
+		// Contacts that own any of the social identities named, found by the
+		// key's prefix (tenant, channel type, user ID).
+		for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
+			users := socialUsers[channelType]
+			chunkSize := 500
 			if w.s.Dialect == Postgres {
-				// One index probe per user ID, whatever the planner
-				// estimates: without statistics it took (tenant, channel
-				// type) for a handful of rows and hash-joined the tenant's
-				// every identity (OFFSET 0 keeps the subquery a probe).
-				args = []any{w.tenantID, channelType, anyStrings(chunk)}
-				q = `SELECT si.contact_id FROM unnest($3::text[]) AS u(user_id),
-					LATERAL (SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id = u.user_id OFFSET 0) si`
+				chunkSize = max(1, len(users))
 			}
-			rows, err := w.s.queryTx(ctx, w.tx, q, args...)
-			if err != nil {
-				return mapErr(err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
+			for chunk := range slices.Chunk(users, chunkSize) {
+				// No DISTINCT: SQLite would pick the contact index for it and
+				// scan every identity of the tenant; duplicates are dropped below.
+				args := append([]any{w.tenantID, channelType}, chunk...)
+				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
+				if w.s.Dialect == Postgres {
+					args, q = []any{w.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
 				}
-				socialOwners = append(socialOwners, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return mapErr(err)
+				rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+				if err != nil {
+					return mapErr(err)
+				}
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return err
+					}
+					socialOwners = append(socialOwners, id)
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return mapErr(err)
+				}
 			}
 		}
 	}
@@ -640,6 +640,75 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	return nil
 }
 
+// loadCols are the columns load reads contacts by, in its order.
+var loadCols = [...]string{"id", "member_id", "phone", "email"}
+
+// socialOwnersProbe reads the contacts owning social identities of
+// channel type $2 with the user IDs $3 (PostgreSQL): one index probe per
+// user ID, whatever the planner estimates: without statistics it took
+// (tenant, channel type) for a handful of rows and hash-joined the
+// tenant's every identity (OFFSET 0 keeps the subquery a probe).
+const socialOwnersProbe = `SELECT si.contact_id FROM unnest($3::text[]) AS u(user_id),
+	LATERAL (SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id = u.user_id OFFSET 0) si`
+
+// probePostgres is load's reads in a write transaction on PostgreSQL:
+// the contacts holding any of vals (by loadCols) and the owners of the
+// social identities named, each a probe (probeQuery, socialOwnersProbe),
+// all in one batch: one round trip where there were one per column and
+// channel type, four or five per chunk of a bulk import.
+func (w *batch) probePostgres(ctx context.Context, pc *pgx.Conn, vals [][]any, socialUsers map[string][]any) (found []*contact.Contact, owners []any, err error) {
+	b := &pgx.Batch{}
+	var kinds []bool // true: contacts; false: social owners
+	for i, v := range vals {
+		if len(v) == 0 {
+			continue
+		}
+		b.Queue(probeQuery(contactCols+", "+socialOfContact, "contacts", loadCols[i]), w.tenantID, distinct(anyStrings(v)))
+		kinds = append(kinds, true)
+	}
+	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
+		b.Queue(socialOwnersProbe, w.tenantID, channelType, anyStrings(socialUsers[channelType]))
+		kinds = append(kinds, false)
+	}
+	if len(kinds) == 0 {
+		return nil, nil, nil
+	}
+	br := pc.SendBatch(ctx, b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = mapErr(cerr)
+		}
+	}()
+	for _, contacts := range kinds {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, mapErr(err)
+		}
+		for rows.Next() {
+			if contacts {
+				c, err := scanContactWithSocial(rows, w.tenantID)
+				if err != nil {
+					rows.Close()
+					return nil, nil, err
+				}
+				found = append(found, c)
+				continue
+			}
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, mapErr(err)
+			}
+			owners = append(owners, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, mapErr(err)
+		}
+	}
+	return found, owners, nil
+}
+
 // socialOfContact is a contact's social identities as a JSON array of
 // [channel type, channel ID, user ID], in loadSocial's order: on
 // PostgreSQL the batch reads them in the statement that reads the
@@ -652,11 +721,29 @@ const socialOfContact = `(SELECT coalesce(json_agg(json_build_array(s.channel_ty
 
 // withSocial scans a row of contactCols followed by socialOfContact.
 type withSocial struct {
-	rows   *sql.Rows
+	rows   interface{ Scan(...any) error }
 	social *[]byte
 }
 
 func (r withSocial) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.social)...) }
+
+// scanContactWithSocial scans a row of contactCols followed by
+// socialOfContact (PostgreSQL).
+func scanContactWithSocial(row interface{ Scan(...any) error }, tenantID string) (*contact.Contact, error) {
+	var social []byte
+	c, err := scanContact(withSocial{row, &social}, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var list [][3]string
+	if err := json.Unmarshal(social, &list); err != nil {
+		return nil, fmt.Errorf("contact %s: social identities: %w", c.ID, err)
+	}
+	for _, v := range list {
+		c.Social = append(c.Social, contact.SocialIdentity{ChannelType: v[0], ChannelID: v[1], UserID: v[2]})
+	}
+	return &c, nil
+}
 
 // query reads contacts; on PostgreSQL the statement ends with
 // socialOfContact, and their social identities are read too.
@@ -666,24 +753,18 @@ func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, a
 		return mapErr(err)
 	}
 	defer rows.Close()
-	var social []byte
 	for rows.Next() {
-		var row interface{ Scan(...any) error } = rows
 		if w.s.Dialect == Postgres {
-			row = withSocial{rows, &social}
+			c, err := scanContactWithSocial(rows, w.tenantID)
+			if err != nil {
+				return err
+			}
+			*into = append(*into, c)
+			continue
 		}
-		c, err := scanContact(row, w.tenantID)
+		c, err := scanContact(rows, w.tenantID)
 		if err != nil {
 			return err
-		}
-		if w.s.Dialect == Postgres {
-			var list [][3]string
-			if err := json.Unmarshal(social, &list); err != nil {
-				return fmt.Errorf("contact %s: social identities: %w", c.ID, err)
-			}
-			for _, v := range list {
-				c.Social = append(c.Social, contact.SocialIdentity{ChannelType: v[0], ChannelID: v[1], UserID: v[2]})
-			}
 		}
 		*into = append(*into, &c)
 	}
@@ -1119,6 +1200,19 @@ func outboxArraysOf(entries []OutboxEntry) (outboxArrays, bool) {
 	return a, true
 }
 
+// outboxInsertPostgres is the statement inserting entries on PostgreSQL
+// (one INSERT … SELECT FROM unnest(arrays)); none (false) when no entry
+// needs a row.
+func (s *Store) outboxInsertPostgres(entries []OutboxEntry) (pgStmt, bool) {
+	ob, ok := outboxArraysOf(entries)
+	if !ok {
+		return pgStmt{}, false
+	}
+	return pgStmt{`INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at)
+			SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		[]any{ob.tenant, ob.contact, ob.op, ob.fields, ob.detail, ob.origin, micros(s.Now())}}, true
+}
+
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEntry) error {
 	const per = 7
 	now := micros(s.Now())
@@ -1129,13 +1223,11 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 		entries = slices.DeleteFunc(slices.Clone(entries), func(e OutboxEntry) bool { return e.Origin == contact.OriginSalesforce })
 	}
 	if s.Dialect == Postgres {
-		ob, ok := outboxArraysOf(entries)
+		st, ok := s.outboxInsertPostgres(entries)
 		if !ok {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at)
-			SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-			ob.tenant, ob.contact, ob.op, ob.fields, ob.detail, ob.origin, now)
+		_, err := tx.ExecContext(ctx, st.q, st.args...)
 		return mapErr(err)
 	}
 	for chunk := range slices.Chunk(entries, 500) {
@@ -1365,49 +1457,35 @@ func (w *batch) flushUpdatesWithOutboxPostgres(ctx context.Context) error {
 
 // flushCreatedPostgres inserts the batch's new contacts, social identities
 // and outbox rows with one INSERT … SELECT FROM unnest(arrays) per table.
-func (w *batch) flushCreatedPostgres(ctx context.Context) (err error) {
-	// Every row inserted fires its foreign-key check (the contact's tenant,
-	// the identity's contact): a prepared query PostgreSQL plans again on
-	// each call under the store's force_custom_plan (see Open). For these
-	// inserts alone the checks may keep their plan, always a primary-key
-	// probe; the setting comes back before anything else in the
-	// transaction runs. The checks took 60-80% of the inserts' time
-	// (EXPLAIN ANALYZE: 470 and 620 ms per 10,000 rows, against 90 and
-	// 120 ms with plan_cache_mode auto) (issue 14).
-	if len(w.created)+len(w.socialAdd) > 0 {
-		restore, serr := autoPlansOn(ctx, w.tx)
-		if serr != nil {
-			return serr
-		}
-		defer func() {
-			if err == nil {
-				err = restore()
-			}
-		}()
-	}
+func (w *batch) flushCreatedPostgres(ctx context.Context) error {
+	// No row inserted here fires a foreign-key check (migrations 00037
+	// and 00038), so they need no switch to plan_cache_mode auto
+	// (autoPlans); the statements go to the server as one batch, one round
+	// trip (execBatch).
+	var stmts []pgStmt
 	if len(w.created) > 0 {
 		a := contactArraysOf(w.created)
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+		stmts = append(stmts, pgStmt{`INSERT INTO contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])`,
-			w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version); err != nil {
-			return mapErr(err)
-		}
+			[]any{w.tenantID, a.ids, a.member, a.name, a.phone, a.email, a.bday, a.gender, a.tags, a.custom, a.created, a.updated, a.version}})
 	}
 	if n := len(w.socialAdd); n > 0 {
 		cid, ct, ch, uid := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range w.socialAdd {
 			cid[i], ct[i], ch[i], uid[i] = r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID
 		}
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at)
-			SELECT $1, c, t, h, u, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, h, u)`, w.tenantID, cid, ct, ch, uid, micros(w.now)); err != nil {
-			return mapErr(err)
-		}
+		stmts = append(stmts, pgStmt{`INSERT INTO social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at)
+			SELECT $1, c, t, h, u, $6 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, h, u)`,
+			[]any{w.tenantID, cid, ct, ch, uid, micros(w.now)}})
 	}
 	for i := range w.outbox {
 		w.outbox[i].TenantID = w.tenantID
 		w.outbox[i].Origin = w.origin
 	}
-	return w.s.insertOutbox(ctx, w.tx, w.outbox)
+	if st, ok := w.s.outboxInsertPostgres(w.outbox); ok {
+		stmts = append(stmts, st)
+	}
+	return w.s.execBatch(ctx, w.tx, stmts...)
 }
 
 // sharedValues returns the VALUES list of a multi-row INSERT on SQLite for

@@ -5,3 +5,7 @@ const DueForPushQuery = dueForPushQuery
 
 // ProbeQuery is exported to the look-up plan test.
 var ProbeQuery = probeQuery
+
+// RoundTrips is what a PostgreSQL Store has sent to the server, about one
+// round trip each (statements, batches, copies; see roundTrips).
+func (s *Store) RoundTrips() int64 { return s.trips.n.Load() }

@@ -110,12 +110,12 @@ func (s *Store) addFieldHistoryPostgres(ctx context.Context, tx *sql.Tx, tenantI
 	if len(cid) == 0 {
 		return nil
 	}
-	return autoPlans(ctx, tx, func() error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
+	// No switch to plan_cache_mode auto (autoPlans): field history checks
+	// no foreign key (migration 00037).
+	_, err := tx.ExecContext(ctx, `INSERT INTO field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
 			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])`,
-			tenantID, cid, sfid, run, dir, at, changes)
-		return mapErr(err)
-	})
+		tenantID, cid, sfid, run, dir, at, changes)
+	return mapErr(err)
 }
 
 // sharedChanges is how a write's changes are stored when they all carried

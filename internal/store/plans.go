@@ -13,28 +13,16 @@ import (
 // where auto keeps its plan (always a primary-key probe). 20,000 link
 // rows took 0.9–1.5 s with force_custom_plan and 0.36–0.44 s with auto
 // (psql, busy machine) (issue 14). The setting is local to the
-// transaction either way.
+// transaction either way; the one it replaced is kept in the
+// transaction's sfsync.plan_cache_mode, so the switch back needs nothing
+// from the client (autoPlansExec sends all three in one batch).
 func autoPlans(ctx context.Context, tx *sql.Tx, fn func() error) error {
-	restore, err := autoPlansOn(ctx, tx)
-	if err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, autoPlansSet); err != nil {
+		return mapErr(err)
 	}
 	if err := fn(); err != nil {
 		return err
 	}
-	return restore()
-}
-
-// autoPlansOn sets plan_cache_mode to auto in tx and returns what puts
-// the store's setting back, for a caller that runs several statements
-// with it.
-func autoPlansOn(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
-	var mode string
-	if err := tx.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode'), set_config('plan_cache_mode', 'auto', true)`).Scan(&mode, new(string)); err != nil {
-		return nil, mapErr(err)
-	}
-	return func() error {
-		_, err := tx.ExecContext(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode)
-		return mapErr(err)
-	}, nil
+	_, err := tx.ExecContext(ctx, autoPlansRestore)
+	return mapErr(err)
 }

@@ -275,20 +275,16 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 		for i, r := range recs {
 			run[i], kind[i], sfid[i], cid[i], field[i], code[i], reason[i], detail[i] = r.RunID, string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail
 		}
-		insert := func() error {
-			_, err := q.ExecContext(ctx, `INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
+		insert := pgStmt{`INSERT INTO sync_run_records (run_id, tenant_id, kind, salesforce_id, contact_id, field, reason_code, reason, detail, created_at)
 				SELECT r, $1, k, s, c, f, rc, re, d, $10 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x(r, k, s, c, f, rc, re, d)`,
-				tenantID, run, kind, sfid, cid, field, code, reason, detail, now)
-			return mapErr(err)
-		}
-		var err error
+			[]any{tenantID, run, kind, sfid, cid, field, code, reason, detail, now}}
 		if tx, ok := q.(*sql.Tx); ok && n >= 100 {
-			err = autoPlans(ctx, tx, insert) // each row checks its run (foreign key)
-		} else {
-			err = insert()
+			// Each row checks its run (foreign key); in a write transaction
+			// the records and their counts go in one batch, one round trip.
+			return s.autoPlansExec(ctx, tx, append([]pgStmt{insert}, s.runCountStmts(tenantID, recs, now)...)...)
 		}
-		if err != nil {
-			return err
+		if _, err := q.ExecContext(ctx, insert.q, insert.args...); err != nil {
+			return mapErr(err)
 		}
 		return s.countRunRecords(ctx, q, tenantID, recs, now)
 	}
@@ -315,6 +311,17 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 // reads; and the failed ones to the tenant's failures of the hour
 // (sync_failure_hours): what FailuresByHour reads.
 func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string, recs []SyncRunRecord, now int64) error {
+	for _, st := range s.runCountStmts(tenantID, recs, now) {
+		if _, err := q.ExecContext(ctx, st.q, st.args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// runCountStmts are the statements of countRunRecords: an upsert of each
+// group, and of the failed ones' hour.
+func (s *Store) runCountStmts(tenantID string, recs []SyncRunRecord, now int64) []pgStmt {
 	type key struct {
 		run          int64
 		kind, reason string
@@ -340,27 +347,28 @@ func (s *Store) countRunRecords(ctx context.Context, q querier, tenantID string,
 	if s.Dialect == Postgres {
 		least = "LEAST"
 	}
+	var stmts []pgStmt
 	for _, k := range order {
 		g := groups[k]
-		if _, err := q.ExecContext(ctx, `INSERT INTO sync_run_groups (run_id, tenant_id, kind, reason_code, example, count) VALUES ($1, $2, $3, $4, $5, $6)
+		stmts = append(stmts, pgStmt{`INSERT INTO sync_run_groups (run_id, tenant_id, kind, reason_code, example, count) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (run_id, kind, reason_code) DO UPDATE SET count = sync_run_groups.count + excluded.count,
-			example = `+least+`(sync_run_groups.example, excluded.example)`, k.run, tenantID, k.kind, k.reason, g.example, g.count); err != nil {
-			return mapErr(err)
-		}
+			example = ` + least + `(sync_run_groups.example, excluded.example)`, []any{k.run, tenantID, k.kind, k.reason, g.example, g.count}})
 		if k.kind == "failed" { // syncer.KindFailed
-			if err := s.addFailureHour(ctx, q, tenantID, now/hourMicros, k.reason, g.count); err != nil {
-				return err
-			}
+			stmts = append(stmts, pgStmt{failureHourUpsert, []any{tenantID, now / hourMicros, k.reason, g.count}})
 		}
 	}
-	return nil
+	return stmts
 }
+
+// failureHourUpsert adds $4 to a tenant's ($1) failures of one reason ($3)
+// in one hour ($2).
+const failureHourUpsert = `INSERT INTO sync_failure_hours (tenant_id, hour, reason_code, n) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant_id, hour, reason_code) DO UPDATE SET n = sync_failure_hours.n + excluded.n`
 
 // addFailureHour adds n (which may be negative) to a tenant's failures of
 // one reason in one hour, and forgets the hour's reason when none is left.
 func (s *Store) addFailureHour(ctx context.Context, q querier, tenantID string, hour int64, reason string, n int64) error {
-	if _, err := q.ExecContext(ctx, `INSERT INTO sync_failure_hours (tenant_id, hour, reason_code, n) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant_id, hour, reason_code) DO UPDATE SET n = sync_failure_hours.n + excluded.n`, tenantID, hour, reason, n); err != nil {
+	if _, err := q.ExecContext(ctx, failureHourUpsert, tenantID, hour, reason, n); err != nil {
 		return mapErr(err)
 	}
 	if n < 0 {
@@ -692,13 +700,12 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 			n[i] = int64(attempts[id] + 1)
 			at[i], errs[i] = micros(next(int(n[i]))), failed[id]
 		}
-		// Arrays, not a VALUES list of five parameters a row (issue 14).
-		if err := autoPlans(ctx, tx, func() error {
-			_, err := s.execTx(ctx, tx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
-				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+pullRetryUpsert, tenantID, ids, n, at, errs)
+		// Arrays, not a VALUES list of five parameters a row (issue 14); no
+		// switch to plan_cache_mode auto (autoPlans): pull retries check no
+		// foreign key (migration 00037).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error)
+				SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[])`+pullRetryUpsert, tenantID, ids, n, at, errs); err != nil {
 			return mapErr(err)
-		}); err != nil {
-			return err
 		}
 	}
 	// The succeeded that hold a row now (one found, or one just upserted:

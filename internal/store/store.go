@@ -57,6 +57,11 @@ type Store struct {
 	// sync's write transaction on the one writing connection (issue 14).
 	reader *sql.DB
 	stmts  txStatements // prepared statements of SQLite write transactions
+	// pgConns are the pgx connections of PostgreSQL write transactions
+	// (pgtx.go).
+	pgConns pgTxConns
+	// trips counts what a PostgreSQL Store sends to the server (pgtx.go).
+	trips *roundTrips
 	// rehearsal, when set, is the one transaction every statement of this
 	// Store runs in; see Rehearse.
 	rehearsal *sql.Tx
@@ -275,6 +280,10 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
+	trips := &roundTrips{}
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = trips
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect postgres: %w", err)
@@ -284,7 +293,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect postgres: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{DB: db, Dialect: Postgres, Pool: pool, Now: time.Now}, nil
+	return &Store{DB: db, Dialect: Postgres, Pool: pool, Now: time.Now, trips: trips}, nil
 }
 
 // Close closes the database.
@@ -508,8 +517,11 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, lockContacts bool,
 		}
 		return fn(tx)
 	}
-	if s.Dialect != SQLite || s.rehearsal != nil {
+	if s.rehearsal != nil {
 		return s.Tx(ctx, withTenant)
+	}
+	if s.Dialect == Postgres {
+		return s.pgWriteTx(ctx, withTenant)
 	}
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {

@@ -268,14 +268,15 @@ func (s *Store) saveLinksPostgres(ctx context.Context, tx *sql.Tx, tenantID stri
 	if len(sfid) == 0 {
 		return nil
 	}
-	return autoPlans(ctx, tx, func() error {
-		_, err := s.execTx(ctx, tx, `INSERT INTO links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
+	// No switch to plan_cache_mode auto (autoPlans): links check no
+	// foreign key (migration 00037).
+	_, err := tx.ExecContext(ctx, `INSERT INTO links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
 			SELECT $1, s, c, v, p, o, m, $8, $8 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::bigint[]) AS x(s, c, v, p, o, m)
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET sf_values = excluded.sf_values,
 				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at
-			WHERE links.contact_id = excluded.contact_id`, tenantID, sfid, cid, sfv, pfv, oos, mod, now)
-		return mapErr(err)
-	})
+			WHERE links.contact_id = excluded.contact_id`,
+		tenantID, sfid, cid, sfv, pfv, oos, mod, now)
+	return mapErr(err)
 }
 
 // LinksSavedBefore returns up to limit links not saved since before, in
