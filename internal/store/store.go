@@ -213,10 +213,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
-	}
+	db := openSQLiteDB(dsn)
 	// One connection: SQLite has one writer, and River's SQLite driver
 	// needs it (deps.md §1). WAL keeps readers cheap.
 	db.SetMaxOpenConns(1)
@@ -237,12 +234,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)} {
 		rq.Add("_pragma", p)
 	}
-	reader, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
-	if err != nil {
-		ckpt.close()
-		db.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
-	}
+	reader := openSQLiteDB("file:" + path + "?" + rq.Encode())
 	reader.SetMaxOpenConns(readerConns)
 	reader.SetMaxIdleConns(readerConns)
 	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt, reader: reader}, nil
