@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/contact"
@@ -350,7 +351,9 @@ func (s *Store) BulkUpsert(ctx context.Context, tenantID string, items []contact
 // BulkUpsert gives for all the inputs at once, and the results are in the
 // order of all inputs. An error from next rolls back all. next is called
 // while the tenant's write lock is held: it should be quick or already
-// under way. total is how many inputs to expect in all, to size the
+// under way. On SQLite it is called on another goroutine (one at a time),
+// a chunk ahead of the writer, whose stored contacts are read there too
+// (lookAhead). total is how many inputs to expect in all, to size the
 // batch's maps once (0: by the first chunk).
 func (s *Store) BulkUpsertChunks(ctx context.Context, tenantID string, total int, next func() ([]contact.Input, error), matchBy contact.Identity, origin contact.Origin) ([]UpsertResult, error) {
 	switch matchBy {
@@ -368,7 +371,7 @@ func (s *Store) BulkUpsertChunks(ctx context.Context, tenantID string, total int
 			w[i] = writeItem{in: in, mode: writeUpsert, key: string(matchBy)}
 		}
 		return w, nil
-	}, total, origin, nil)
+	}, total, origin, nil, true)
 }
 
 // ContactOp is one write of ApplyContacts: an update of contact ID (present
@@ -423,7 +426,7 @@ func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writ
 		}
 		done = true
 		return items, nil
-	}, len(items), origin, then)
+	}, len(items), origin, then, false)
 }
 
 // writeContactChunks is writeContacts of the items next hands out, a chunk
@@ -431,20 +434,45 @@ func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writ
 // written so far, by each unique value) carry over from chunk to chunk, so
 // a later chunk decides as if all its items had come in one batch; what a
 // chunk wrote is flushed before the next chunk's contacts are loaded.
-func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next func() ([]writeItem, error), total int, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error) ([]UpsertResult, error) {
+// With ahead, on SQLite, the chunks are asked for and their stored
+// contacts read on a read-only connection one chunk ahead of the writer
+// (lookAhead).
+func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next func() ([]writeItem, error), total int, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error, ahead bool) ([]UpsertResult, error) {
 	results := make([]UpsertResult, 0, total)
 	err := s.writeTx(ctx, tenantID, true, func(tx *sql.Tx) error {
 		w := &batch{s: s, tx: tx, tenantID: tenantID, origin: origin, now: s.Now().UTC().Truncate(time.Microsecond), total: total}
+		var read <-chan lookedUp
+		if ahead && s.reader != nil && s.rehearsal == nil {
+			var stop func()
+			read, stop = s.lookAhead(ctx, tenantID, next)
+			defer stop()
+		}
 		for {
-			items, err := next()
-			if err != nil {
-				return err
-			}
-			if len(items) == 0 {
-				break
-			}
-			if err := w.load(ctx, items); err != nil {
-				return err
+			var items []writeItem
+			if read != nil {
+				c, ok := <-read
+				if !ok {
+					break
+				}
+				if c.err != nil {
+					return c.err
+				}
+				items = c.items
+				w.start(len(items))
+				if err := w.absorb(ctx, c.found, true); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				if items, err = next(); err != nil {
+					return err
+				}
+				if len(items) == 0 {
+					break
+				}
+				if err := w.load(ctx, items); err != nil {
+					return err
+				}
 			}
 			for _, it := range items {
 				results = append(results, w.decide(it.in, it.mode, it.key))
@@ -462,6 +490,103 @@ func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next fu
 		return nil, err
 	}
 	return results, nil
+}
+
+// lookedUp is a chunk of writes and the stored contacts it could touch,
+// with their social identities (lookAhead).
+type lookedUp struct {
+	items []writeItem
+	found []*contact.Contact
+	err   error
+}
+
+// lookAhead asks next for chunks and reads each chunk's stored contacts on
+// one of SQLite's read-only connections, on its own goroutine, one chunk
+// ahead of the writer: the writer decides and writes chunk k on one core
+// while chunk k+1 is read on the other. In the write transaction those
+// look-ups were a fifth of the writer's time in a bulk import, all on the
+// one core the writer has (issue 14). A chunk whose look-up fails is
+// sent with the error, and nothing after it. stop ends the goroutine and
+// waits for it.
+//
+// It must be called inside the write transaction, after it began: the
+// read-only connection sees the last commit, and while the transaction
+// holds SQLite's one write lock (BEGIN IMMEDIATE) nobody can commit,
+// from this process or another, so the last commit is the state the
+// transaction began with. What the transaction itself has written since
+// then, the read-only connection does not see; the batch wrote all of it
+// and holds every contact it wrote, newer than what the look-up finds,
+// which absorb keeps. So a chunk looked up here finds what a look-up in
+// the transaction would find, but for contacts the batch holds already.
+func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]writeItem, error)) (read <-chan lookedUp, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan lookedUp, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		send := func(c lookedUp) bool {
+			select {
+			case out <- c:
+				return c.err == nil
+			case <-ctx.Done():
+				return false
+			}
+		}
+		conn, err := s.reader.Conn(ctx)
+		if err != nil {
+			send(lookedUp{err: mapErr(err)})
+			return
+		}
+		defer conn.Close()
+		// Every chunk runs the same few texts (IN lists of 500): each is
+		// prepared once, not parsed again for every chunk (a third of the
+		// look-ups' time).
+		stmts := map[string]*sql.Stmt{}
+		defer func() {
+			for _, st := range stmts {
+				st.Close()
+			}
+		}()
+		query := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+			st := stmts[q]
+			if st == nil {
+				var err error
+				if st, err = conn.PrepareContext(ctx, q); err != nil {
+					return nil, err
+				}
+				stmts[q] = st
+			}
+			return st.QueryContext(ctx, args...)
+		}
+		l := contactLookup{s: s, tenantID: tenantID, q: conn, query: query}
+		none := func(string) bool { return false }
+		for {
+			items, err := next()
+			if err != nil {
+				send(lookedUp{err: err})
+				return
+			}
+			if len(items) == 0 {
+				return
+			}
+			found, err := l.contacts(ctx, items, none)
+			if err == nil {
+				// Once each: loadSocial fills one copy of a contact
+				// found by two values, and absorb keeps the first.
+				seen := make(map[string]bool, len(found))
+				found = slices.DeleteFunc(found, func(c *contact.Contact) bool {
+					dup := seen[c.ID]
+					seen[c.ID] = true
+					return dup
+				})
+				err = s.loadSocial(ctx, conn, tenantID, found)
+			}
+			if !send(lookedUp{items: items, found: found, err: err}) {
+				return
+			}
+		}
+	})
+	return out, func() { cancel(); wg.Wait() }
 }
 
 type batch struct {
@@ -496,11 +621,20 @@ type socialRow struct {
 }
 
 func (w *batch) load(ctx context.Context, items []writeItem) error {
+	w.start(len(items))
+	found, err := w.lookup().contacts(ctx, items, func(id string) bool { return w.byID[id] != nil })
+	if err != nil {
+		return err
+	}
+	return w.absorb(ctx, found, false)
+}
+
+// start readies the batch for a chunk of n items.
+func (w *batch) start(n int) {
 	// Sized for a batch of new contacts, each indexed once by every value:
 	// grown from empty, the maps rehashed about 14 times per 10,000 items.
 	// The maps outlive a chunk (writeContactChunks); what is to be
 	// written starts empty with each, the previous chunk's being flushed.
-	n := len(items)
 	if w.byID == nil {
 		// Sized for all chunks: sized by the first of ten, the maps grew
 		// through a request's chunks, 7% of a bulk import's writer CPU.
@@ -512,6 +646,53 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	w.created, w.updated, w.socialAdd, w.socialDel = nil, nil, nil, nil
 	w.written = make(map[*contact.Contact]bool, n)
 	w.outbox = make([]OutboxEntry, 0, n)
+}
+
+// absorb adds the contacts a look-up found to the batch, but for those it
+// holds already: its own copy is newer (it may have written it). Their
+// social identities are read here unless withSocial (read already).
+func (w *batch) absorb(ctx context.Context, found []*contact.Contact, withSocial bool) error {
+	var uniq []*contact.Contact
+	for _, c := range found {
+		if w.byID[c.ID] == nil {
+			w.byID[c.ID] = c
+			uniq = append(uniq, c)
+		}
+	}
+	if !withSocial && w.s.Dialect != Postgres { // PostgreSQL read them with the contacts (read)
+		if err := w.s.loadSocial(ctx, w.tx, w.tenantID, uniq); err != nil {
+			return err
+		}
+	}
+	for _, c := range uniq {
+		w.index(c)
+	}
+	return nil
+}
+
+// lookup is the batch's look-up in its own transaction.
+func (w *batch) lookup() contactLookup {
+	return contactLookup{s: w.s, tenantID: w.tenantID, q: w.tx,
+		query: func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+			return w.s.queryTx(ctx, w.tx, q, args...)
+		}}
+}
+
+// contactLookup reads the stored contacts a chunk of writes could touch,
+// through query (the write transaction's prepared statements) or q.
+type contactLookup struct {
+	s        *Store
+	tenantID string
+	q        querier
+	query    func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// contacts reads every stored contact that any of items could touch (the
+// contacts they update, and those that hold any of their unique values
+// or social identities) in a few IN queries. Contacts for which known
+// reports true are not read again when found by a social identity
+// alone. On SQLite their social identities are not read (absorb does).
+func (l contactLookup) contacts(ctx context.Context, items []writeItem, known func(id string) bool) ([]*contact.Contact, error) {
 	var members, phones, emails, updateIDs []any
 	socialUsers := map[string][]any{} // by channel type
 	for _, it := range items {
@@ -536,7 +717,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	}
 	var found []*contact.Contact
 	loadWhere := func(col string, vals []any) error {
-		if w.s.Dialect == Postgres {
+		if l.s.Dialect == Postgres {
 			// One array parameter: one statement per column and batch.
 			// One index probe per value, whatever the planner estimates
 			// (OFFSET 0 keeps the subquery a probe): with `IN (SELECT
@@ -545,31 +726,31 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 			// them, for every column of every batch, so an import slowed
 			// as the tenant grew (1,000 member IDs at 50,000 contacts:
 			// 31.7 ms, against 2.1 ms probed; issue 14). A value named
-			// twice finds its contact twice; load keeps one.
+			// twice finds its contact twice; absorb keeps one.
 			if len(vals) == 0 {
 				return nil
 			}
-			return w.query(ctx, &found, probeQuery(contactCols+", "+socialOfContact, "contacts", col), w.tenantID, distinct(anyStrings(vals)))
+			return l.read(ctx, &found, probeQuery(contactCols+", "+socialOfContact, "contacts", col), l.tenantID, distinct(anyStrings(vals)))
 		}
 		for chunk := range slices.Chunk(vals, 500) {
-			args := append([]any{w.tenantID}, chunk...)
-			if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+w.s.ph(2, len(chunk))+`)`, args...); err != nil {
+			args := append([]any{l.tenantID}, chunk...)
+			if err := l.read(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+l.s.ph(2, len(chunk))+`)`, args...); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if err := loadWhere("id", updateIDs); err != nil {
-		return err
+		return nil, err
 	}
 	if err := loadWhere("member_id", members); err != nil {
-		return err
+		return nil, err
 	}
 	if err := loadWhere("phone", phones); err != nil {
-		return err
+		return nil, err
 	}
 	if err := loadWhere("email", emails); err != nil {
-		return err
+		return nil, err
 	}
 	// Contacts that own any of the social identities named, found by the
 	// key's prefix (tenant, channel type, user ID).
@@ -577,38 +758,38 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
 		users := socialUsers[channelType]
 		chunkSize := 500
-		if w.s.Dialect == Postgres {
+		if l.s.Dialect == Postgres {
 			chunkSize = max(1, len(users))
 		}
 		for chunk := range slices.Chunk(users, chunkSize) {
 			// No DISTINCT: SQLite would pick the contact index for it and
 			// scan every identity of the tenant; duplicates are dropped below.
-			args := append([]any{w.tenantID, channelType}, chunk...)
-			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
-			if w.s.Dialect == Postgres {
+			args := append([]any{l.tenantID, channelType}, chunk...)
+			q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + l.s.ph(3, len(chunk)) + `)`
+			if l.s.Dialect == Postgres {
 				// One index probe per user ID, whatever the planner
 				// estimates: without statistics it took (tenant, channel
 				// type) for a handful of rows and hash-joined the tenant's
 				// every identity (OFFSET 0 keeps the subquery a probe).
-				args = []any{w.tenantID, channelType, anyStrings(chunk)}
+				args = []any{l.tenantID, channelType, anyStrings(chunk)}
 				q = `SELECT si.contact_id FROM unnest($3::text[]) AS u(user_id),
 					LATERAL (SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id = u.user_id OFFSET 0) si`
 			}
-			rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+			rows, err := l.query(ctx, q, args...)
 			if err != nil {
-				return mapErr(err)
+				return nil, mapErr(err)
 			}
 			for rows.Next() {
 				var id string
 				if err := rows.Scan(&id); err != nil {
 					rows.Close()
-					return err
+					return nil, err
 				}
 				socialOwners = append(socialOwners, id)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
-				return mapErr(err)
+				return nil, mapErr(err)
 			}
 		}
 	}
@@ -618,26 +799,11 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	for _, c := range found {
 		loaded[c.ID] = true
 	}
-	socialOwners = slices.DeleteFunc(socialOwners, func(id any) bool { return loaded[id.(string)] || w.byID[id.(string)] != nil })
+	socialOwners = slices.DeleteFunc(socialOwners, func(id any) bool { return loaded[id.(string)] || known(id.(string)) })
 	if err := loadWhere("id", socialOwners); err != nil {
-		return err
+		return nil, err
 	}
-	var uniq []*contact.Contact
-	for _, c := range found {
-		if w.byID[c.ID] == nil {
-			w.byID[c.ID] = c
-			uniq = append(uniq, c)
-		}
-	}
-	if w.s.Dialect != Postgres { // PostgreSQL read them with the contacts (query)
-		if err := w.s.loadSocial(ctx, w.tx, w.tenantID, uniq); err != nil {
-			return err
-		}
-	}
-	for _, c := range uniq {
-		w.index(c)
-	}
-	return nil
+	return found, nil
 }
 
 // socialOfContact is a contact's social identities as a JSON array of
@@ -658,10 +824,10 @@ type withSocial struct {
 
 func (r withSocial) Scan(dest ...any) error { return r.rows.Scan(append(dest, r.social)...) }
 
-// query reads contacts; on PostgreSQL the statement ends with
+// read reads contacts; on PostgreSQL the statement ends with
 // socialOfContact, and their social identities are read too.
-func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
-	rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+func (l contactLookup) read(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
+	rows, err := l.query(ctx, q, args...)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -669,14 +835,14 @@ func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, a
 	var social []byte
 	for rows.Next() {
 		var row interface{ Scan(...any) error } = rows
-		if w.s.Dialect == Postgres {
+		if l.s.Dialect == Postgres {
 			row = withSocial{rows, &social}
 		}
-		c, err := scanContact(row, w.tenantID)
+		c, err := scanContact(row, l.tenantID)
 		if err != nil {
 			return err
 		}
-		if w.s.Dialect == Postgres {
+		if l.s.Dialect == Postgres {
 			var list [][3]string
 			if err := json.Unmarshal(social, &list); err != nil {
 				return fmt.Errorf("contact %s: social identities: %w", c.ID, err)
