@@ -532,6 +532,14 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 				return false
 			}
 		}
+		// A panic (in next, say) fails the request, as it did on the
+		// handler's goroutine (net/http recovers it there), not the
+		// process.
+		defer func() {
+			if r := recover(); r != nil {
+				send(lookedUp{err: fmt.Errorf("store: bulk look-up: panic: %v", r)})
+			}
+		}()
 		conn, err := s.reader.Conn(ctx)
 		if err != nil {
 			send(lookedUp{err: mapErr(err)})
