@@ -128,15 +128,8 @@ func (s *server) bulkUpsert(w http.ResponseWriter, r *http.Request) error {
 // them to the store. The store loads, decides and writes a chunk at a
 // time, so a chunk is a few of its statements (500 values an IN query,
 // 400 contacts an INSERT on SQLite); the first chunk's decoding is the
-// only one nothing overlaps, so it is smaller (bulkFirstChunkSize).
+// only one nothing overlaps.
 const bulkChunkSize = 1000
-
-// bulkFirstChunkSize is the size of a request's first chunk: the writer
-// waits for it to be decoded (on every core) and its stored contacts
-// read, ten times per 100,000 contacts sent 10,000 a request, and starts
-// sooner on a smaller one (issue 14). Large enough for parallelFor to
-// use two cores.
-const bulkFirstChunkSize = 512
 
 // bulkChunk is the valid items of one chunk, normalised, and their
 // indexes in the request.
@@ -163,23 +156,20 @@ func (p *bulkPrep) stop() { close(p.stopped) }
 // writer; PostgreSQL's inserts are the server's), while chunk k+1 is
 // decoded: decoded in full first, a 10,000-item request left a core idle
 // through its write, about a third of serve's CPU (issue 14). The first
-// chunk, which nothing overlaps, is smaller and decoded on every core; the
-// others on one, beside the writer.
+// chunk, which nothing overlaps, is decoded on every core; the others on
+// one, beside the writer.
 func prepareBulk(raws [][]byte, rules contact.Rules, results []bulkResult) *bulkPrep {
-	ready := make(chan bulkChunk, (len(raws)+bulkChunkSize-1)/bulkChunkSize+1) // one more for the smaller first chunk; never blocks: a failed store leaves no goroutine behind
+	ready := make(chan bulkChunk, (len(raws)+bulkChunkSize-1)/bulkChunkSize) // never blocks: a failed store leaves no goroutine behind
 	p := &bulkPrep{ready: ready, stopped: make(chan struct{})}
 	go func() {
 		defer close(ready)
-		for lo, hi := 0, 0; lo < len(raws); lo = hi {
+		for lo := 0; lo < len(raws); lo += bulkChunkSize {
 			select {
 			case <-p.stopped:
 				return
 			default:
 			}
-			hi = min(lo+bulkChunkSize, len(raws))
-			if lo == 0 {
-				hi = min(bulkFirstChunkSize, len(raws))
-			}
+			hi := min(lo+bulkChunkSize, len(raws))
 			inputs := make([]contact.Input, hi-lo)
 			ok := make([]bool, hi-lo)
 			decode := func(j int) {
