@@ -40,6 +40,7 @@ func productBulkImport(b *testing.B, d store.Dialect, n int) {
 	client := &http.Client{}
 	pid := p.serve.Process.Pid
 	cpu0, _ := procStat(pid)
+	stopProfile := p.profileServe() // with SFSYNC_BENCH_PROFILE
 	start := time.Now()
 	b.StartTimer()
 	created := 0
@@ -66,6 +67,7 @@ func productBulkImport(b *testing.B, d store.Dialect, n int) {
 	}
 	b.StopTimer()
 	wall := time.Since(start)
+	stopProfile()
 	cpu1, hwm := procStat(pid)
 	if created != n {
 		b.Fatalf("%d contacts created, want %d", created, n)

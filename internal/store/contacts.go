@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -352,7 +353,9 @@ func (s *Store) BulkUpsert(ctx context.Context, tenantID string, items []contact
 // BulkUpsert gives for all the inputs at once, and the results are in the
 // order of all inputs. An error from next rolls back all. next is called
 // while the tenant's write lock is held: it should be quick or already
-// under way. total is how many inputs to expect in all, to size the
+// under way. On SQLite it is called on another goroutine (one at a time),
+// a chunk ahead of the writer, whose stored contacts are read there too
+// (lookAhead). total is how many inputs to expect in all, to size the
 // batch's maps once (0: by the first chunk).
 func (s *Store) BulkUpsertChunks(ctx context.Context, tenantID string, total int, next func() ([]contact.Input, error), matchBy contact.Identity, origin contact.Origin) ([]UpsertResult, error) {
 	switch matchBy {
@@ -370,7 +373,7 @@ func (s *Store) BulkUpsertChunks(ctx context.Context, tenantID string, total int
 			w[i] = writeItem{in: in, mode: writeUpsert, key: string(matchBy)}
 		}
 		return w, nil
-	}, total, origin, nil)
+	}, total, origin, nil, true)
 }
 
 // ContactOp is one write of ApplyContacts: an update of contact ID (present
@@ -425,7 +428,7 @@ func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writ
 		}
 		done = true
 		return items, nil
-	}, len(items), origin, then)
+	}, len(items), origin, then, false)
 }
 
 // writeContactChunks is writeContacts of the items next hands out, a chunk
@@ -433,20 +436,45 @@ func (s *Store) writeContacts(ctx context.Context, tenantID string, items []writ
 // written so far, by each unique value) carry over from chunk to chunk, so
 // a later chunk decides as if all its items had come in one batch; what a
 // chunk wrote is flushed before the next chunk's contacts are loaded.
-func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next func() ([]writeItem, error), total int, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error) ([]UpsertResult, error) {
+// With ahead, on SQLite, the chunks are asked for and their stored
+// contacts read on a read-only connection one chunk ahead of the writer
+// (lookAhead).
+func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next func() ([]writeItem, error), total int, origin contact.Origin, then func(tx *sql.Tx, results []UpsertResult) error, ahead bool) ([]UpsertResult, error) {
 	results := make([]UpsertResult, 0, total)
 	err := s.writeTx(ctx, tenantID, true, func(tx *sql.Tx) error {
 		w := &batch{s: s, tx: tx, tenantID: tenantID, origin: origin, now: s.Now().UTC().Truncate(time.Microsecond), total: total}
+		var read <-chan lookedUp
+		if ahead && s.reader != nil && s.rehearsal == nil {
+			var stop func()
+			read, stop = s.lookAhead(ctx, tenantID, next)
+			defer stop()
+		}
 		for {
-			items, err := next()
-			if err != nil {
-				return err
-			}
-			if len(items) == 0 {
-				break
-			}
-			if err := w.load(ctx, items); err != nil {
-				return err
+			var items []writeItem
+			if read != nil {
+				c, ok := <-read
+				if !ok {
+					break
+				}
+				if c.err != nil {
+					return c.err
+				}
+				items = c.items
+				w.start(len(items))
+				if err := w.absorb(ctx, c.found, true); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				if items, err = next(); err != nil {
+					return err
+				}
+				if len(items) == 0 {
+					break
+				}
+				if err := w.load(ctx, items); err != nil {
+					return err
+				}
 			}
 			for _, it := range items {
 				results = append(results, w.decide(it.in, it.mode, it.key))
@@ -466,6 +494,111 @@ func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next fu
 	return results, nil
 }
 
+// lookedUp is a chunk of writes and the stored contacts it could touch,
+// with their social identities (lookAhead).
+type lookedUp struct {
+	items []writeItem
+	found []*contact.Contact
+	err   error
+}
+
+// lookAhead asks next for chunks and reads each chunk's stored contacts on
+// one of SQLite's read-only connections, on its own goroutine, one chunk
+// ahead of the writer: the writer decides and writes chunk k on one core
+// while chunk k+1 is read on the other. In the write transaction those
+// look-ups were a fifth of the writer's time in a bulk import, all on the
+// one core the writer has (issue 14). A chunk whose look-up fails is
+// sent with the error, and nothing after it. stop ends the goroutine and
+// waits for it.
+//
+// It must be called inside the write transaction, after it began: the
+// read-only connection sees the last commit, and while the transaction
+// holds SQLite's one write lock (BEGIN IMMEDIATE) nobody can commit,
+// from this process or another, so the last commit is the state the
+// transaction began with. What the transaction itself has written since
+// then, the read-only connection does not see; the batch wrote all of it
+// and holds every contact it wrote, newer than what the look-up finds,
+// which absorb keeps. So a chunk looked up here finds what a look-up in
+// the transaction would find, but for contacts the batch holds already.
+func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]writeItem, error)) (read <-chan lookedUp, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan lookedUp, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		send := func(c lookedUp) bool {
+			select {
+			case out <- c:
+				return c.err == nil
+			case <-ctx.Done():
+				return false
+			}
+		}
+		// A panic (in next, say) fails the request, as it did on the
+		// handler's goroutine (net/http recovers it there), not the
+		// process.
+		defer func() {
+			if r := recover(); r != nil {
+				send(lookedUp{err: fmt.Errorf("store: bulk look-up: panic: %v", r)})
+			}
+		}()
+		conn, err := s.reader.Conn(ctx)
+		if err != nil {
+			send(lookedUp{err: mapErr(err)})
+			return
+		}
+		defer conn.Close()
+		// Every chunk runs the same few texts (IN lists of 500): each is
+		// prepared once, not parsed again for every chunk (a third of the
+		// look-ups' time).
+		stmts := map[string]*sql.Stmt{}
+		defer func() {
+			for _, st := range stmts {
+				st.Close()
+			}
+		}()
+		query := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+			st := stmts[q]
+			if st == nil {
+				var err error
+				if st, err = conn.PrepareContext(ctx, q); err != nil {
+					return nil, err
+				}
+				stmts[q] = st
+			}
+			return st.QueryContext(ctx, args...)
+		}
+		l := contactLookup{s: s, tenantID: tenantID, q: conn, query: query}
+		none := func(string) bool { return false }
+		for {
+			items, err := next()
+			if err != nil {
+				send(lookedUp{err: err})
+				return
+			}
+			if len(items) == 0 {
+				return
+			}
+			found, err := l.contacts(ctx, items, none)
+			if err == nil {
+				// Once each: loadSocial fills one copy of a contact
+				// found by two values, and absorb keeps the first.
+				seen := make(map[string]bool, len(found))
+				found = slices.DeleteFunc(found, func(c *contact.Contact) bool {
+					dup := seen[c.ID]
+					seen[c.ID] = true
+					return dup
+				})
+				err = s.loadSocial(ctx, conn, tenantID, found)
+			}
+			if !send(lookedUp{items: items, found: found, err: err}) {
+				return
+			}
+		}
+	})
+	return out, func() { cancel(); wg.Wait() }
+}
+
 type batch struct {
 	s        *Store
 	tx       *sql.Tx
@@ -478,7 +611,9 @@ type batch struct {
 	byMember map[string]*contact.Contact
 	byPhone  map[string]*contact.Contact
 	byEmail  map[string]*contact.Contact
-	bySocial map[string]*contact.Contact
+	// bySocial is keyed by the identity itself, not its Key(): the key's
+	// string was built twice for every identity of every item (issue 14).
+	bySocial map[contact.SocialIdentity]*contact.Contact
 
 	created   []*contact.Contact
 	updated   []*contact.Contact
@@ -498,22 +633,81 @@ type socialRow struct {
 }
 
 func (w *batch) load(ctx context.Context, items []writeItem) error {
+	w.start(len(items))
+	found, err := w.lookup().contacts(ctx, items, func(id string) bool { return w.byID[id] != nil })
+	if err != nil {
+		return err
+	}
+	return w.absorb(ctx, found, false)
+}
+
+// start readies the batch for a chunk of n items.
+func (w *batch) start(n int) {
 	// Sized for a batch of new contacts, each indexed once by every value:
 	// grown from empty, the maps rehashed about 14 times per 10,000 items.
 	// The maps outlive a chunk (writeContactChunks); what is to be
 	// written starts empty with each, the previous chunk's being flushed.
-	n := len(items)
 	if w.byID == nil {
 		// Sized for all chunks: sized by the first of ten, the maps grew
 		// through a request's chunks, 7% of a bulk import's writer CPU.
 		n := max(n, w.total)
 		w.byID = make(map[string]*contact.Contact, n)
-		w.byMember, w.byPhone, w.byEmail, w.bySocial = make(map[string]*contact.Contact, n), make(map[string]*contact.Contact, n),
-			make(map[string]*contact.Contact, n), make(map[string]*contact.Contact, n)
+		w.byMember, w.byPhone, w.byEmail = make(map[string]*contact.Contact, n), make(map[string]*contact.Contact, n), make(map[string]*contact.Contact, n)
+		w.bySocial = make(map[contact.SocialIdentity]*contact.Contact, n)
 	}
 	w.created, w.updated, w.socialAdd, w.socialDel = nil, nil, nil, nil
 	w.written = make(map[*contact.Contact]bool, n)
 	w.outbox = make([]OutboxEntry, 0, n)
+}
+
+// absorb adds the contacts a look-up found to the batch, but for those it
+// holds already: its own copy is newer (it may have written it). Their
+// social identities are read here unless withSocial (read already).
+func (w *batch) absorb(ctx context.Context, found []*contact.Contact, withSocial bool) error {
+	var uniq []*contact.Contact
+	for _, c := range found {
+		if w.byID[c.ID] == nil {
+			w.byID[c.ID] = c
+			uniq = append(uniq, c)
+		}
+	}
+	if !withSocial && w.s.Dialect != Postgres { // PostgreSQL read them with the contacts (read)
+		if err := w.s.loadSocial(ctx, w.tx, w.tenantID, uniq); err != nil {
+			return err
+		}
+	}
+	for _, c := range uniq {
+		w.index(c)
+	}
+	return nil
+}
+
+// lookup is the batch's look-up in its own transaction.
+func (w *batch) lookup() contactLookup {
+	return contactLookup{s: w.s, tenantID: w.tenantID, q: w.tx, pc: w.s.pgConns.conn(w.tx),
+		query: func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+			return w.s.queryTx(ctx, w.tx, q, args...)
+		}}
+}
+
+// contactLookup reads the stored contacts a chunk of writes could touch,
+// through query (the write transaction's prepared statements) or q; on
+// PostgreSQL, in a write transaction with a connection of its own (pc),
+// in one batch (probePostgres).
+type contactLookup struct {
+	s        *Store
+	tenantID string
+	q        querier
+	pc       *pgx.Conn
+	query    func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// contacts reads every stored contact that any of items could touch (the
+// contacts they update, and those that hold any of their unique values
+// or social identities) in a few IN queries. Contacts for which known
+// reports true are not read again when found by a social identity
+// alone. On SQLite their social identities are not read (absorb does).
+func (l contactLookup) contacts(ctx context.Context, items []writeItem, known func(id string) bool) ([]*contact.Contact, error) {
 	var members, phones, emails, updateIDs []any
 	socialUsers := map[string][]any{} // by channel type
 	for _, it := range items {
@@ -539,16 +733,16 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	var found []*contact.Contact
 	var socialOwners []any
 	probed := false
-	if pc := w.s.pgConns.conn(w.tx); pc != nil {
+	if l.pc != nil {
 		var err error
-		found, socialOwners, err = w.probePostgres(ctx, pc, [][]any{updateIDs, members, phones, emails}, socialUsers)
+		found, socialOwners, err = l.probePostgres(ctx, [][]any{updateIDs, members, phones, emails}, socialUsers)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		probed = true
 	}
 	loadWhere := func(col string, vals []any) error {
-		if w.s.Dialect == Postgres {
+		if l.s.Dialect == Postgres {
 			// One array parameter: one statement per column and batch.
 			// One index probe per value, whatever the planner estimates
 			// (OFFSET 0 keeps the subquery a probe): with `IN (SELECT
@@ -557,15 +751,15 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 			// them, for every column of every batch, so an import slowed
 			// as the tenant grew (1,000 member IDs at 50,000 contacts:
 			// 31.7 ms, against 2.1 ms probed; issue 14). A value named
-			// twice finds its contact twice; load keeps one.
+			// twice finds its contact twice; absorb keeps one.
 			if len(vals) == 0 {
 				return nil
 			}
-			return w.query(ctx, &found, probeQuery(contactCols+", "+socialOfContact, "contacts", col), w.tenantID, distinct(anyStrings(vals)))
+			return l.read(ctx, &found, probeQuery(contactCols+", "+socialOfContact, "contacts", col), l.tenantID, distinct(anyStrings(vals)))
 		}
 		for chunk := range slices.Chunk(vals, 500) {
-			args := append([]any{w.tenantID}, chunk...)
-			if err := w.query(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+w.s.ph(2, len(chunk))+`)`, args...); err != nil {
+			args := append([]any{l.tenantID}, chunk...)
+			if err := l.read(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+l.s.ph(2, len(chunk))+`)`, args...); err != nil {
 				return err
 			}
 		}
@@ -574,7 +768,7 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	if !probed { // one statement a column and channel type
 		for i, vals := range [][]any{updateIDs, members, phones, emails} {
 			if err := loadWhere(loadCols[i], vals); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		// Contacts that own any of the social identities named, found by the
@@ -582,32 +776,32 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 		for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
 			users := socialUsers[channelType]
 			chunkSize := 500
-			if w.s.Dialect == Postgres {
+			if l.s.Dialect == Postgres {
 				chunkSize = max(1, len(users))
 			}
 			for chunk := range slices.Chunk(users, chunkSize) {
 				// No DISTINCT: SQLite would pick the contact index for it and
 				// scan every identity of the tenant; duplicates are dropped below.
-				args := append([]any{w.tenantID, channelType}, chunk...)
-				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + w.s.ph(3, len(chunk)) + `)`
-				if w.s.Dialect == Postgres {
-					args, q = []any{w.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
+				args := append([]any{l.tenantID, channelType}, chunk...)
+				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + l.s.ph(3, len(chunk)) + `)`
+				if l.s.Dialect == Postgres {
+					args, q = []any{l.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
 				}
-				rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+				rows, err := l.query(ctx, q, args...)
 				if err != nil {
-					return mapErr(err)
+					return nil, mapErr(err)
 				}
 				for rows.Next() {
 					var id string
 					if err := rows.Scan(&id); err != nil {
 						rows.Close()
-						return err
+						return nil, err
 					}
 					socialOwners = append(socialOwners, id)
 				}
 				rows.Close()
 				if err := rows.Err(); err != nil {
-					return mapErr(err)
+					return nil, mapErr(err)
 				}
 			}
 		}
@@ -618,26 +812,11 @@ func (w *batch) load(ctx context.Context, items []writeItem) error {
 	for _, c := range found {
 		loaded[c.ID] = true
 	}
-	socialOwners = slices.DeleteFunc(socialOwners, func(id any) bool { return loaded[id.(string)] || w.byID[id.(string)] != nil })
+	socialOwners = slices.DeleteFunc(socialOwners, func(id any) bool { return loaded[id.(string)] || known(id.(string)) })
 	if err := loadWhere("id", socialOwners); err != nil {
-		return err
+		return nil, err
 	}
-	var uniq []*contact.Contact
-	for _, c := range found {
-		if w.byID[c.ID] == nil {
-			w.byID[c.ID] = c
-			uniq = append(uniq, c)
-		}
-	}
-	if w.s.Dialect != Postgres { // PostgreSQL read them with the contacts (query)
-		if err := w.s.loadSocial(ctx, w.tx, w.tenantID, uniq); err != nil {
-			return err
-		}
-	}
-	for _, c := range uniq {
-		w.index(c)
-	}
-	return nil
+	return found, nil
 }
 
 // loadCols are the columns load reads contacts by, in its order.
@@ -651,29 +830,29 @@ var loadCols = [...]string{"id", "member_id", "phone", "email"}
 const socialOwnersProbe = `SELECT si.contact_id FROM unnest($3::text[]) AS u(user_id),
 	LATERAL (SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id = u.user_id OFFSET 0) si`
 
-// probePostgres is load's reads in a write transaction on PostgreSQL:
+// probePostgres is contacts' reads in a write transaction on PostgreSQL:
 // the contacts holding any of vals (by loadCols) and the owners of the
 // social identities named, each a probe (probeQuery, socialOwnersProbe),
 // all in one batch: one round trip where there were one per column and
 // channel type, four or five per chunk of a bulk import.
-func (w *batch) probePostgres(ctx context.Context, pc *pgx.Conn, vals [][]any, socialUsers map[string][]any) (found []*contact.Contact, owners []any, err error) {
+func (l contactLookup) probePostgres(ctx context.Context, vals [][]any, socialUsers map[string][]any) (found []*contact.Contact, owners []any, err error) {
 	b := &pgx.Batch{}
 	var kinds []bool // true: contacts; false: social owners
 	for i, v := range vals {
 		if len(v) == 0 {
 			continue
 		}
-		b.Queue(probeQuery(contactCols+", "+socialOfContact, "contacts", loadCols[i]), w.tenantID, distinct(anyStrings(v)))
+		b.Queue(probeQuery(contactCols+", "+socialOfContact, "contacts", loadCols[i]), l.tenantID, distinct(anyStrings(v)))
 		kinds = append(kinds, true)
 	}
 	for _, channelType := range slices.Sorted(maps.Keys(socialUsers)) {
-		b.Queue(socialOwnersProbe, w.tenantID, channelType, anyStrings(socialUsers[channelType]))
+		b.Queue(socialOwnersProbe, l.tenantID, channelType, anyStrings(socialUsers[channelType]))
 		kinds = append(kinds, false)
 	}
 	if len(kinds) == 0 {
 		return nil, nil, nil
 	}
-	br := pc.SendBatch(ctx, b)
+	br := l.pc.SendBatch(ctx, b)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = mapErr(cerr)
@@ -686,7 +865,7 @@ func (w *batch) probePostgres(ctx context.Context, pc *pgx.Conn, vals [][]any, s
 		}
 		for rows.Next() {
 			if contacts {
-				c, err := scanContactWithSocial(rows, w.tenantID)
+				c, err := scanContactWithSocial(rows, l.tenantID)
 				if err != nil {
 					rows.Close()
 					return nil, nil, err
@@ -745,24 +924,24 @@ func scanContactWithSocial(row interface{ Scan(...any) error }, tenantID string)
 	return &c, nil
 }
 
-// query reads contacts; on PostgreSQL the statement ends with
+// read reads contacts; on PostgreSQL the statement ends with
 // socialOfContact, and their social identities are read too.
-func (w *batch) query(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
-	rows, err := w.s.queryTx(ctx, w.tx, q, args...)
+func (l contactLookup) read(ctx context.Context, into *[]*contact.Contact, q string, args ...any) error {
+	rows, err := l.query(ctx, q, args...)
 	if err != nil {
 		return mapErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if w.s.Dialect == Postgres {
-			c, err := scanContactWithSocial(rows, w.tenantID)
+		if l.s.Dialect == Postgres {
+			c, err := scanContactWithSocial(rows, l.tenantID)
 			if err != nil {
 				return err
 			}
 			*into = append(*into, c)
 			continue
 		}
-		c, err := scanContact(rows, w.tenantID)
+		c, err := scanContact(rows, l.tenantID)
 		if err != nil {
 			return err
 		}
@@ -782,7 +961,7 @@ func (w *batch) index(c *contact.Contact) {
 		w.byEmail[c.Email] = c
 	}
 	for _, si := range c.Social {
-		w.bySocial[si.Key()] = c
+		w.bySocial[si] = c
 	}
 }
 
@@ -793,8 +972,8 @@ func (w *batch) unindex(c *contact.Contact) {
 		}
 	}
 	for _, si := range c.Social {
-		if w.bySocial[si.Key()] == c {
-			delete(w.bySocial, si.Key())
+		if w.bySocial[si] == c {
+			delete(w.bySocial, si)
 		}
 	}
 }
@@ -845,7 +1024,7 @@ func (w *batch) decide(in contact.Input, mode writeMode, key string) UpsertResul
 		return conflict("email", next.Email, c)
 	}
 	for i, si := range next.Social {
-		if c := w.bySocial[si.Key()]; owner(c) {
+		if c := w.bySocial[si]; owner(c) {
 			return conflict(fmt.Sprintf("social_identities[%d]", i), si.ChannelType+":"+si.UserID, c)
 		}
 	}
@@ -858,7 +1037,7 @@ func (w *batch) decide(in contact.Input, mode writeMode, key string) UpsertResul
 		w.written[c] = true
 		w.index(c)
 		w.byID[c.ID] = c
-		w.outbox = append(w.outbox, OutboxEntry{ContactID: c.ID, Op: OpCreate, ChangedFields: changedFields(contact.Contact{}, *c)})
+		w.outbox = append(w.outbox, OutboxEntry{ContactID: c.ID, Op: OpCreate, ChangedFields: createdFields(c)})
 		for _, si := range c.Social {
 			w.socialAdd = append(w.socialAdd, socialRow{c.ID, si})
 		}
@@ -1006,6 +1185,37 @@ func changedFields(a, b contact.Contact) []string {
 	}
 	if added, removed := socialDiff(a.Social, b.Social); len(added)+len(removed) > 0 {
 		out = append(out, "social_identities")
+	}
+	return out
+}
+
+// createdFields is changedFields(contact.Contact{}, *c), the fields a new
+// contact sets, without comparing it field by field with an empty one (a
+// sixth of the writer's decisions in a bulk import, issue 14).
+func createdFields(c *contact.Contact) []string {
+	out := make([]string, 0, 8)
+	for _, f := range [...]struct {
+		name, v string
+	}{{"member_id", c.MemberID}, {"name", c.Name}, {"phone", c.Phone}, {"email", c.Email}, {"birthday", c.Birthday}, {"gender", string(c.Gender)}} {
+		if f.v != "" {
+			out = append(out, f.name)
+		}
+	}
+	if len(c.Tags) > 0 {
+		out = append(out, "tags")
+	}
+	if len(c.Custom) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(c.Custom)) {
+			if c.Custom[k] != nil { // reflect.DeepEqual(nil, v) in changedFields
+				out = append(out, "custom_fields."+k)
+			}
+		}
+	}
+	if len(c.Social) > 0 {
+		out = append(out, "social_identities")
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -71,5 +72,90 @@ func testBulkUpsertChunksConcurrent(t *testing.T, s *store.Store) {
 	}
 	if created != chunks*per || len(all) != chunks*per {
 		t.Errorf("%d created, %d contacts stored; want %d of each", created, len(all), chunks*per)
+	}
+}
+
+// testBulkUpsertChunksCarryOver writes chunks that depend on what the
+// chunks before them wrote in the same transaction, which a look-up of
+// the committed contacts (SQLite reads the next chunk's on a read-only
+// connection while the writer writes the current one) does not see: a
+// phone freed and taken in chunk 1 is still the old holder's in the
+// committed state; a stored contact found by two values of one item comes
+// back twice, and must keep its social identities.
+func testBulkUpsertChunksCarryOver(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := NewTenant(t, s, "Acme")
+	line := func(user string) contact.Opt[[]contact.SocialIdentity] {
+		return contact.Some([]contact.SocialIdentity{{ChannelType: "line", ChannelID: "OA", UserID: user}})
+	}
+	stored, err := s.BulkUpsert(ctx, a.ID, []contact.Input{
+		mustNormalize(t, contact.Input{MemberID: str("MA"), Phone: str("+886911000001"), Social: line("UA")}),
+		mustNormalize(t, contact.Input{MemberID: str("MB"), Email: str("b@example.com"), Social: line("UB")}),
+	}, contact.IdentityMemberID, contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := [][]contact.Input{
+		{ // A gives up its phone, C takes it.
+			mustNormalize(t, contact.Input{MemberID: str("MA"), Phone: str("+886911000009")}),
+			mustNormalize(t, contact.Input{MemberID: str("MC"), Phone: str("+886911000001")}),
+		},
+		{
+			// The phone is C's now, not A's (as the committed state says).
+			mustNormalize(t, contact.Input{MemberID: str("MD"), Phone: str("+886911000001")}),
+			// A's new phone.
+			mustNormalize(t, contact.Input{MemberID: str("ME"), Phone: str("+886911000009")}),
+			// B, found by its member ID and its e-mail, with its own
+			// LINE identity: unchanged.
+			mustNormalize(t, contact.Input{MemberID: str("MB"), Email: str("b@example.com"), Social: line("UB")}),
+			// A's LINE identity, named by another contact.
+			mustNormalize(t, contact.Input{MemberID: str("MF"), Social: line("UA")}),
+		},
+	}
+	k := 0
+	res, err := s.BulkUpsertChunks(ctx, a.ID, 0, func() ([]contact.Input, error) {
+		if k == len(chunks) {
+			return nil, nil
+		}
+		k++
+		return chunks[k-1], nil
+	}, contact.IdentityMemberID, contact.OriginAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idA, idB := stored[0].Contact.ID, stored[1].Contact.ID
+	want := []struct {
+		outcome, field, holder string
+	}{
+		{store.OutcomeUpdated, "", ""},
+		{store.OutcomeCreated, "", ""},
+		{store.OutcomeFailed, "phone", res[1].Contact.ID},
+		{store.OutcomeFailed, "phone", idA},
+		{store.OutcomeUnchanged, "", ""},
+		{store.OutcomeFailed, "social_identities[0]", idA},
+	}
+	if len(res) != len(want) {
+		t.Fatalf("%d results, want %d", len(res), len(want))
+	}
+	for i, w := range want {
+		r := res[i]
+		var cc *store.ContactConflict
+		errors.As(r.Err, &cc)
+		switch {
+		case w.field == "" && r.Outcome != w.outcome:
+			t.Errorf("item %d: got %s (%v), want %s", i, r.Outcome, r.Err, w.outcome)
+		case w.field != "" && (cc == nil || cc.Field != w.field || cc.ContactID != w.holder):
+			t.Errorf("item %d: got %s %v, want a conflict on %s with %s", i, r.Outcome, r.Err, w.field, w.holder)
+		}
+	}
+	if got := res[4].Contact; got.ID != idB || len(got.Social) != 1 || got.Social[0].UserID != "UB" {
+		t.Errorf("B: got %s with %v, want %s with its LINE identity UB", got.ID, got.Social, idB)
+	}
+	all, err := s.ListContacts(ctx, a.ID, store.ContactFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 {
+		t.Errorf("%d contacts stored, want 3 (A, B, C)", len(all))
 	}
 }

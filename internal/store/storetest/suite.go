@@ -27,6 +27,7 @@ func Run(t *testing.T, d store.Dialect) {
 		"BulkUpsert":           testBulkUpsert,
 		"BulkUpsertSwap":       testBulkUpsertSwap,
 		"BulkChunksConcurrent": testBulkUpsertChunksConcurrent,
+		"BulkChunksCarryOver":  testBulkUpsertChunksCarryOver,
 		"OutboxAtomic":         testOutboxAtomic,
 		"CustomFields":         testCustomFields,
 		"TenantIsolation":      testTenantIsolation,
