@@ -26,7 +26,7 @@ import (
 // recompiles a kept statement itself when the schema or a setting changes.
 
 // stmtCacheSize is how many statement texts a connection keeps prepared.
-const stmtCacheSize = 64
+const stmtCacheSize = 128
 
 // stmtParses counts the statements the caching connections prepared (for
 // tests: a text run again is not prepared again).

@@ -7,7 +7,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -56,7 +55,6 @@ type Store struct {
 	// API, the admin UI and the engine's look-ups do not queue behind a
 	// sync's write transaction on the one writing connection (issue 14).
 	reader *sql.DB
-	stmts  txStatements // prepared statements of SQLite write transactions
 	// pgConns are the pgx connections of PostgreSQL write transactions
 	// (pgtx.go).
 	pgConns pgTxConns
@@ -206,7 +204,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)",
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit),
 		fmt.Sprintf("cache_size(%d)", -cacheKiB), fmt.Sprintf("cache_spill(%d)", spillPages)} {
 		q.Add("_pragma", p)
@@ -481,15 +479,19 @@ func (s *Store) updateVerb() string {
 
 // writeTx runs fn in a transaction for the contact write path (contacts,
 // their social identities and outbox rows, and the sync engine's links,
-// logs and retries written with them). On SQLite it runs with foreign-key
-// enforcement off: SQLite checks foreign keys with a statement journal on
-// every multi-row insert, a tenth of a first sync's time. The path cannot
-// break them: it checks here that the tenant exists, inserts social
-// identities only for contacts of its batch or loaded with it, writes log
-// entries only after updating their run (which fails if the run is gone),
-// and deletes no parent row, so no cascade is skipped. Enforcement is
-// switched back on before the connection is used again; if that fails
-// the connection is discarded.
+// logs and retries written with them). It checks that the tenant exists.
+//
+// On SQLite foreign keys are not enforced, on any connection: SQLite
+// checks them with a statement journal on every multi-row insert (a tenth
+// of a first sync's time), and switching enforcement off for this path
+// alone and on again expired every kept statement of the connection
+// (sqlitedriver.go), River's fetch included. The store cannot break them:
+// this path inserts social identities only for contacts of its batch or
+// loaded with it and log entries only after updating their run (which
+// fails if the run is gone); the one parent row ever deleted, a contact,
+// has its social identities deleted first (DeleteContact), so no cascade
+// is missed; the tests check every SQLite store they used with PRAGMA
+// foreign_key_check (storetest.Open).
 //
 // With lockContacts the transaction also takes the tenant's contact write
 // lock (lockTenant) in the same statement as the check on PostgreSQL: one
@@ -515,39 +517,13 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, lockContacts bool,
 	if s.Dialect == Postgres {
 		return s.pgWriteTx(ctx, withTenant)
 	}
-	conn, err := s.DB.Conn(ctx)
-	if err != nil {
-		return mapErr(err)
-	}
-	defer conn.Close()
-	// Runs after the transaction has ended (deferred below, so earlier):
-	// SQLite ignores the pragma inside a transaction, so the result is
-	// read back, and a connection left without its checks is discarded.
-	defer func() {
-		bg := context.WithoutCancel(ctx)
-		var on int
-		_, err := conn.ExecContext(bg, `PRAGMA foreign_keys = ON`)
-		if err == nil {
-			err = conn.QueryRowContext(bg, `PRAGMA foreign_keys`).Scan(&on)
-		}
-		if err != nil || on != 1 {
-			// Raw returns the ErrBadConn it is given: that is the point,
-			// it makes database/sql discard the connection.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-		return mapErr(err)
-	}
 	// Not bound to ctx: database/sql would roll back on its own goroutine
-	// when ctx ends, racing the restore above. Statements still take ctx.
-	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	// when ctx ends, while a statement may still run. Statements take ctx.
+	tx, err := s.DB.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return mapErr(err)
 	}
 	defer tx.Rollback() // a no-op after Commit; ends the transaction on a panic
-	s.stmts.begin(tx)
-	defer s.stmts.end(tx)
 	if err := withTenant(tx); err != nil {
 		return err
 	}

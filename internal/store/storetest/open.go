@@ -52,7 +52,15 @@ func OpenDSN(t testing.TB, d store.Dialect) (*store.Store, string) {
 	if err != nil {
 		t.Fatalf("open %s store: %v", d, err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		// SQLite does not enforce the schema's foreign keys (store.writeTx):
+		// the store's code keeps them, in every test (that has not closed
+		// its store itself).
+		if s.DB.PingContext(ctx) == nil {
+			checkForeignKeys(t, s)
+		}
+		s.Close()
+	})
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s store: %v", d, err)
 	}
@@ -112,3 +120,4 @@ func PostgresSchema(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
