@@ -548,27 +548,9 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 			return
 		}
 		defer conn.Close()
-		// Every chunk runs the same few texts (IN lists of 500): each is
-		// prepared once, not parsed again for every chunk (a third of the
-		// look-ups' time).
-		stmts := map[string]*sql.Stmt{}
-		defer func() {
-			for _, st := range stmts {
-				st.Close()
-			}
-		}()
-		query := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-			st := stmts[q]
-			if st == nil {
-				var err error
-				if st, err = conn.PrepareContext(ctx, q); err != nil {
-					return nil, err
-				}
-				stmts[q] = st
-			}
-			return st.QueryContext(ctx, args...)
-		}
-		l := contactLookup{s: s, tenantID: tenantID, q: conn, query: query}
+		// Every chunk runs the same few texts (IN lists of 500): the
+		// connection keeps them prepared (sqlitedriver.go).
+		l := contactLookup{s: s, tenantID: tenantID, q: conn, query: conn.QueryContext}
 		none := func(string) bool { return false }
 		for {
 			items, err := next()
@@ -686,7 +668,7 @@ func (w *batch) absorb(ctx context.Context, found []*contact.Contact, withSocial
 func (w *batch) lookup() contactLookup {
 	return contactLookup{s: w.s, tenantID: w.tenantID, q: w.tx, pc: w.s.pgConns.conn(w.tx),
 		query: func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-			return w.s.queryTx(ctx, w.tx, q, args...)
+			return w.tx.QueryContext(ctx, q, args...)
 		}}
 }
 
@@ -1238,7 +1220,7 @@ func (w *batch) flush(ctx context.Context) error {
 	// Social identities removed first, so one moved within the batch can
 	// be inserted again.
 	for _, r := range w.socialDel {
-		if _, err := w.s.execTx(ctx, w.tx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2 AND channel_type = $3 AND channel_id = $4 AND user_id = $5`,
+		if _, err := w.tx.ExecContext(ctx, `DELETE FROM social_identities WHERE tenant_id = $1 AND contact_id = $2 AND channel_type = $3 AND channel_id = $4 AND user_id = $5`,
 			w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID); err != nil {
 			return mapErr(err)
 		}
@@ -1255,7 +1237,7 @@ func (w *batch) flush(ctx context.Context) error {
 				args = append(args, c.ID)
 			}
 			cond, args := w.s.in("id", args, 2)
-			if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND `+cond, args...); err != nil {
+			if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = NULL, phone = NULL, email = NULL WHERE tenant_id = $1 AND `+cond, args...); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -1272,7 +1254,7 @@ func (w *batch) flush(ctx context.Context) error {
 	} else {
 		for _, c := range w.updated {
 			tags, custom := mustJSON(c.Tags), mustJSON(c.Custom)
-			if _, err := w.s.execTx(ctx, w.tx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
+			if _, err := w.tx.ExecContext(ctx, w.s.updateVerb()+` contacts SET member_id = $3, name = $4, phone = $5, email = $6, birthday = $7, gender = $8,
 			tags = $9, custom = $10, updated_at = $11, version = $12 WHERE tenant_id = $1 AND id = $2`,
 				w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.Birthday),
 				nullString(string(c.Gender)), tags, custom, micros(c.Updated), c.Version); err != nil {
@@ -1291,7 +1273,7 @@ func (w *batch) flush(ctx context.Context) error {
 				nullString(c.Birthday), nullString(string(c.Gender)), mustJSON(c.Tags), mustJSON(c.Custom), micros(c.Created), micros(c.Updated), c.Version)
 		}
 		vals, args := sharedValues(perContact, args)
-		if _, err := w.s.execTx(ctx, w.tx, w.s.insertInto()+` contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
+		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` contacts (tenant_id, id, member_id, name, phone, email, birthday, gender, tags, custom, created_at, updated_at, version)
 			VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}
@@ -1303,7 +1285,7 @@ func (w *batch) flush(ctx context.Context) error {
 			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
 		}
 		vals, args := sharedValues(perSocial, args)
-		if _, err := w.s.execTx(ctx, w.tx, w.s.insertInto()+` social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+vals, args...); err != nil {
+		if _, err := w.tx.ExecContext(ctx, w.s.insertInto()+` social_identities (tenant_id, contact_id, channel_type, channel_id, user_id, created_at) VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -1447,7 +1429,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 			args = append(args, e.TenantID, e.ContactID, e.Op, fields, detail, string(e.Origin), now)
 		}
 		vals, args := sharedValues(per, args)
-		if _, err := s.execTx(ctx, tx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+vals, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` outbox (tenant_id, contact_id, op, changed_fields, detail, origin, created_at) VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}
 	}

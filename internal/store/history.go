@@ -62,7 +62,7 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 		// SQLite (PostgreSQL returned above): the tenant, run, direction
 		// and time a chunk shares are bound once (sharedValues).
 		vals, args := sharedValues(per, args)
-		if _, err := s.execTx(ctx, tx, s.insertInto()+` field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` field_history (tenant_id, contact_id, salesforce_id, run_id, direction, at, changes)
 			VALUES `+vals, args...); err != nil {
 			return mapErr(err)
 		}

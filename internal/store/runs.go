@@ -604,7 +604,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			args = append(args, id)
 		}
 		cond, args := s.in("salesforce_id", args, 2)
-		rows, err := s.queryTx(ctx, tx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT salesforce_id, attempts FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -621,7 +621,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			vals = append(vals, "("+s.ph(i*per+1, per)+")")
 			args = append(args, tenantID, id, n, micros(next(n)), failed[id])
 		}
-		if _, err := s.execTx(ctx, tx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+pullRetryUpsert, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.insertInto()+` pull_retries (tenant_id, salesforce_id, attempts, next_at, last_error) VALUES `+strings.Join(vals, ", ")+pullRetryUpsert, args...); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -645,7 +645,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 			args = append(args, id)
 		}
 		cond, args := s.in("salesforce_id", args, 2)
-		res, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
+		res, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -666,7 +666,7 @@ func (s *Store) addPullRetryCount(ctx context.Context, tx *sql.Tx, tenantID stri
 	if delta == 0 {
 		return nil
 	}
-	_, err := s.execTx(ctx, tx, `INSERT INTO pull_retry_counts (tenant_id, n) VALUES ($1, $2)
+	_, err := tx.ExecContext(ctx, `INSERT INTO pull_retry_counts (tenant_id, n) VALUES ($1, $2)
 		ON CONFLICT (tenant_id) DO UPDATE SET n = pull_retry_counts.n + excluded.n`, tenantID, delta)
 	return mapErr(err)
 }
@@ -682,7 +682,7 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 	if len(ids)+len(succeeded) == 0 {
 		return nil
 	}
-	rows, err := s.queryTx(ctx, tx, probeQuery("salesforce_id, attempts", "pull_retries", "salesforce_id"), tenantID, distinct(append(slices.Clip(ids), succeeded...)))
+	rows, err := tx.QueryContext(ctx, probeQuery("salesforce_id, attempts", "pull_retries", "salesforce_id"), tenantID, distinct(append(slices.Clip(ids), succeeded...)))
 	if err != nil {
 		return mapErr(err)
 	}
@@ -719,7 +719,7 @@ func (s *Store) setPullRetriesPostgres(ctx context.Context, tx *sql.Tx, tenantID
 		}
 	}
 	if len(gone) > 0 {
-		res, err := s.execTx(ctx, tx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (SELECT unnest($2::text[]))`, tenantID, gone)
+		res, err := tx.ExecContext(ctx, `DELETE FROM pull_retries WHERE tenant_id = $1 AND salesforce_id IN (SELECT unnest($2::text[]))`, tenantID, gone)
 		if err != nil {
 			return mapErr(err)
 		}

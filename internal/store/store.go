@@ -511,27 +511,10 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, lockContacts bool,
 		}
 		return fn(tx)
 	}
-	if s.rehearsal != nil {
-		return s.Tx(ctx, withTenant)
-	}
-	if s.Dialect == Postgres {
+	if s.Dialect == Postgres && s.rehearsal == nil {
 		return s.pgWriteTx(ctx, withTenant)
 	}
-	// Not bound to ctx: database/sql would roll back on its own goroutine
-	// when ctx ends, while a statement may still run. Statements take ctx.
-	tx, err := s.DB.BeginTx(context.WithoutCancel(ctx), nil)
-	if err != nil {
-		return mapErr(err)
-	}
-	defer tx.Rollback() // a no-op after Commit; ends the transaction on a panic
-	if err := withTenant(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return mapErr(err)
-	}
-	s.writes.Add(1)
-	return nil
+	return s.Tx(ctx, withTenant)
 }
 
 // yieldCap bounds how long YieldWriter waits.

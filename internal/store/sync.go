@@ -221,7 +221,7 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 		// SQLite (PostgreSQL returned above): the tenant, the time, an
 		// empty pf_values shared by every row are bound once (sharedValues).
 		vals, args := sharedValues(per, args)
-		_, err := s.execTx(ctx, tx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
+		_, err := tx.ExecContext(ctx, s.insertInto()+` links (tenant_id, salesforce_id, contact_id, sf_values, pf_values, out_of_scope, sf_modstamp, created_at, updated_at)
 			VALUES `+vals+`
 			ON CONFLICT (tenant_id, salesforce_id) DO UPDATE SET sf_values = excluded.sf_values,
 				pf_values = excluded.pf_values, out_of_scope = excluded.out_of_scope, sf_modstamp = excluded.sf_modstamp, updated_at = excluded.updated_at
