@@ -740,8 +740,8 @@ func (l contactLookup) contacts(ctx context.Context, items []writeItem, known fu
 			return l.read(ctx, &found, probeQuery(contactCols+", "+socialOfContact, "contacts", col), l.tenantID, distinct(anyStrings(vals)))
 		}
 		for chunk := range slices.Chunk(vals, 500) {
-			args := append([]any{l.tenantID}, chunk...)
-			if err := l.read(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+l.s.ph(2, len(chunk))+`)`, args...); err != nil {
+			args := padIn(append([]any{l.tenantID}, chunk...), 2)
+			if err := l.read(ctx, &found, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = $1 AND `+col+` IN (`+l.s.ph(2, len(args)-1)+`)`, args...); err != nil {
 				return err
 			}
 		}
@@ -764,8 +764,8 @@ func (l contactLookup) contacts(ctx context.Context, items []writeItem, known fu
 			for chunk := range slices.Chunk(users, chunkSize) {
 				// No DISTINCT: SQLite would pick the contact index for it and
 				// scan every identity of the tenant; duplicates are dropped below.
-				args := append([]any{l.tenantID, channelType}, chunk...)
-				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + l.s.ph(3, len(chunk)) + `)`
+				args := padIn(append([]any{l.tenantID, channelType}, chunk...), 3)
+				q := `SELECT contact_id FROM social_identities WHERE tenant_id = $1 AND channel_type = $2 AND user_id IN (` + l.s.ph(3, len(args)-2) + `)`
 				if l.s.Dialect == Postgres {
 					args, q = []any{l.tenantID, channelType, anyStrings(chunk)}, socialOwnersProbe
 				}
@@ -1266,7 +1266,7 @@ func (w *batch) flush(ctx context.Context) error {
 		return w.flushCreatedPostgres(ctx)
 	}
 	const perContact = 13
-	for chunk := range slices.Chunk(w.created, 400) {
+	for chunk := range stmtChunks(w.created, 400) {
 		args := make([]any, 0, len(chunk)*perContact)
 		for _, c := range chunk {
 			args = append(args, w.tenantID, c.ID, nullString(c.MemberID), nullString(c.Name), nullString(c.Phone), nullString(c.Email),
@@ -1279,7 +1279,7 @@ func (w *batch) flush(ctx context.Context) error {
 		}
 	}
 	const perSocial = 6
-	for chunk := range slices.Chunk(w.socialAdd, 500) {
+	for chunk := range stmtChunks(w.socialAdd, 500) {
 		args := make([]any, 0, len(chunk)*perSocial)
 		for _, r := range chunk {
 			args = append(args, w.tenantID, r.contactID, r.si.ChannelType, r.si.ChannelID, r.si.UserID, micros(w.now))
@@ -1422,7 +1422,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []OutboxEn
 		_, err := tx.ExecContext(ctx, st.q, st.args...)
 		return mapErr(err)
 	}
-	for chunk := range slices.Chunk(entries, 500) {
+	for chunk := range stmtChunks(entries, 500) {
 		args := make([]any, 0, len(chunk)*per)
 		for _, e := range chunk {
 			fields, detail := e.columns()

@@ -9,3 +9,6 @@ var ProbeQuery = probeQuery
 // RoundTrips is what a PostgreSQL Store has sent to the server, about one
 // round trip each (statements, batches, copies; see roundTrips).
 func (s *Store) RoundTrips() int64 { return s.trips.n.Load() }
+
+// StmtParses is how many statements the SQLite connections have prepared.
+func StmtParses() int64 { return stmtParses.Load() }

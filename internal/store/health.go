@@ -209,7 +209,8 @@ func (s *Store) ContactsUpdatedAt(ctx context.Context, tenantID string, ids []st
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.db().QueryContext(ctx, `SELECT id, updated_at FROM contacts WHERE tenant_id = $1 AND id IN (`+s.ph(2, len(chunk))+`)`, args...)
+		cond, args := s.in("id", args, 2)
+		rows, err := s.db().QueryContext(ctx, `SELECT id, updated_at FROM contacts WHERE tenant_id = $1 AND `+cond, args...)
 		if err != nil {
 			return nil, mapErr(err)
 		}

@@ -44,8 +44,7 @@ func (s *Store) AddFieldHistoryTx(ctx context.Context, tx *sql.Tx, tenantID stri
 		return s.addFieldHistoryPostgres(ctx, tx, tenantID, entries, now)
 	}
 	const per = 7
-	for start := 0; start < len(entries); start += 400 {
-		chunk := entries[start:min(start+400, len(entries))]
+	for chunk := range stmtChunks(entries, 256) {
 		args := make([]any, 0, len(chunk)*per)
 		for _, e := range chunk {
 			at, changes, ok, err := historyRow(e, now)

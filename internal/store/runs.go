@@ -289,8 +289,7 @@ func (s *Store) addRunRecords(ctx context.Context, q querier, tenantID string, r
 		return s.countRunRecords(ctx, q, tenantID, recs, now)
 	}
 	const per = 10
-	for start := 0; start < len(recs); start += 300 {
-		chunk := recs[start:min(start+300, len(recs))]
+	for chunk := range stmtChunks(recs, 256) {
 		args := make([]any, 0, len(chunk)*per)
 		for _, r := range chunk {
 			args = append(args, r.RunID, tenantID, string(r.Kind), r.SalesforceID, r.ContactID, r.Field, r.ReasonCode, r.Reason, r.Detail, now)
@@ -595,8 +594,7 @@ func (s *Store) SetPullRetriesTx(ctx context.Context, tx *sql.Tx, tenantID strin
 		return s.setPullRetriesPostgres(ctx, tx, tenantID, failed, next, ids, succeeded)
 	}
 	var delta int64 // rows added less rows deleted: pull_retry_counts
-	for start := 0; start < len(ids); start += 300 {
-		chunk := ids[start:min(start+300, len(ids))]
+	for chunk := range stmtChunks(ids, 256) {
 		// Earlier attempts of the whole chunk in one query, then one
 		// multi-row upsert.
 		args := []any{tenantID}

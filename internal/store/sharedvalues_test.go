@@ -59,3 +59,67 @@ func TestMustJSONShortcuts(t *testing.T) {
 		}
 	}
 }
+
+// TestStmtChunks: the chunks cover the slice in order, and every chunk is
+// max long or a power of two below it, so a statement of any number of
+// rows is one of a few texts.
+func TestStmtChunks(t *testing.T) {
+	t.Parallel()
+	for _, max := range []int{1, 256, 300, 400} {
+		sizes := map[int]bool{}
+		for n := range 1500 {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i
+			}
+			var got []int
+			for c := range stmtChunks(s, max) {
+				k := len(c)
+				if k != max && (k > max || k&(k-1) != 0) {
+					t.Fatalf("max %d, n %d: chunk of %d", max, n, k)
+				}
+				sizes[k] = true
+				got = append(got, c...)
+			}
+			if !slices.Equal(got, s) {
+				t.Fatalf("max %d, n %d: chunks joined are %v", max, n, got)
+			}
+		}
+		if limit := bitsLen(max) + 1; len(sizes) > limit {
+			t.Errorf("max %d: %d chunk sizes, want at most %d", max, len(sizes), limit)
+		}
+	}
+}
+
+func bitsLen(n int) int {
+	k := 0
+	for ; n > 0; n >>= 1 {
+		k++
+	}
+	return k
+}
+
+// TestPadIn: an IN list grows to a power of two by repeating its last
+// value; what comes before it and the set of values stay.
+func TestPadIn(t *testing.T) {
+	t.Parallel()
+	for n := range 70 {
+		args := []any{"tenant", "type"}
+		for i := range n {
+			args = append(args, i)
+		}
+		got := padIn(slices.Clone(args), 3)
+		list := got[2:]
+		if !slices.Equal(got[:len(args)], args) {
+			t.Fatalf("n %d: %v does not begin with %v", n, got, args)
+		}
+		if k := len(list); n > 0 && k&(k-1) != 0 || k < n || (n > 0 && k >= 2*n) {
+			t.Fatalf("n %d: padded to %d values", n, k)
+		}
+		for _, v := range list[n:] {
+			if v != n-1 {
+				t.Fatalf("n %d: padded with %v, want the last value %d", n, v, n-1)
+			}
+		}
+	}
+}

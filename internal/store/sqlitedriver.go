@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"iter"
+	"math/bits"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -240,4 +242,48 @@ func (c *cachingConn) CheckNamedValue(nv *driver.NamedValue) error {
 		return ch.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
+}
+
+// A statement's text names each of its parameters, so a multi-row INSERT
+// of n rows or an IN list of n values is a text of its own for every n.
+// A first sync's pages vary in size (PageTime's adapt), and so did every
+// insert and look-up of each page: all were parsed again, about 700 of a
+// 100k first sync's statements (issue 14). Rows and values therefore go
+// in statements of a few sizes only, which the connections keep: at most
+// max rows, and below max a power of two (stmtChunks); an IN list is
+// padded up to a power of two with its last value again (padIn), which
+// matches nothing more.
+
+// stmtChunks is slices.Chunk with statement-sized chunks: max while at
+// least max items are left, then the largest power of two that fits,
+// down to 1 (n items below max take as many statements as n has bits).
+func stmtChunks[S ~[]E, E any](s S, max int) iter.Seq[S] {
+	return func(yield func(S) bool) {
+		for len(s) > 0 {
+			k := max
+			if len(s) < max {
+				k = 1 << (bits.Len(uint(len(s))) - 1)
+			}
+			if !yield(s[:k:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}
+
+// padIn pads the IN list args[from-1:] (from is the list's first
+// parameter number, as in Store.in) to a power of two by repeating its
+// last value. An empty list is left as it is.
+func padIn(args []any, from int) []any {
+	n := len(args) - (from - 1)
+	if n <= 1 {
+		return args
+	}
+	want := 1 << bits.Len(uint(n-1))
+	last := args[len(args)-1]
+	for range want - n {
+		args = append(args, last)
+	}
+	return args
 }

@@ -358,6 +358,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // quadratic.
 func (s *Store) in(col string, args []any, from int) (string, []any) {
 	if s.Dialect != Postgres {
+		args = padIn(args, from) // a few texts, kept prepared (sqlitedriver.go)
 		return col + " IN (" + s.ph(from, len(args)-from+1) + ")", args
 	}
 	vals := args[from-1:]

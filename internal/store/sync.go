@@ -208,7 +208,7 @@ func (s *Store) SaveLinksTx(ctx context.Context, tx *sql.Tx, tenantID string, li
 		return s.saveLinksPostgres(ctx, tx, tenantID, links, now)
 	}
 	const per = 9
-	for chunk := range slices.Chunk(links, 300) {
+	for chunk := range stmtChunks(links, 256) {
 		args := make([]any, 0, len(chunk)*per)
 		for _, l := range chunk {
 			sfJSON, pfJSON := linkValuesJSON(l)
