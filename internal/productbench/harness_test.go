@@ -150,7 +150,15 @@ func newProduct(tb testing.TB, d store.Dialect, emulate int) *product {
 	p.base = "http://" + p.addr
 	raw := make([]byte, 32)
 	rand.Read(raw)
-	p.env = []string{"SFSYNC_ADDR=" + p.addr, "SFSYNC_DATA_DIR=" + tb.TempDir(), "SFSYNC_LOG_LEVEL=warn",
+	dataDir := tb.TempDir()
+	if os.Getenv("SFSYNC_BENCH_KEEP_DATA") != "" { // to look into the database afterwards
+		var err error
+		if dataDir, err = os.MkdirTemp("", "sfsync-bench-data-"); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("SFSYNC_BENCH_KEEP_DATA: serve's data directory %s is kept", dataDir)
+	}
+	p.env = []string{"SFSYNC_ADDR=" + p.addr, "SFSYNC_DATA_DIR=" + dataDir, "SFSYNC_LOG_LEVEL=warn",
 		"SFSYNC_SECRET_KEY=" + base64.StdEncoding.EncodeToString(raw)}
 	if d == store.Postgres {
 		p.env = append(p.env, "SFSYNC_DATABASE_URL="+storetest.PostgresSchema(tb)) // skips loudly without PostgreSQL
