@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sfsync/sfsync/internal/contact"
 )
@@ -444,7 +445,7 @@ func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next fu
 	err := s.writeTx(ctx, tenantID, true, func(tx *sql.Tx) error {
 		w := &batch{s: s, tx: tx, tenantID: tenantID, origin: origin, now: s.Now().UTC().Truncate(time.Microsecond), total: total}
 		var read <-chan lookedUp
-		if ahead && s.reader != nil && s.rehearsal == nil {
+		if ahead && (s.reader != nil || s.Dialect == Postgres) && s.rehearsal == nil {
 			var stop func()
 			read, stop = s.lookAhead(ctx, tenantID, next)
 			defer stop()
@@ -503,23 +504,28 @@ type lookedUp struct {
 }
 
 // lookAhead asks next for chunks and reads each chunk's stored contacts on
-// one of SQLite's read-only connections, on its own goroutine, one chunk
-// ahead of the writer: the writer decides and writes chunk k on one core
-// while chunk k+1 is read on the other. In the write transaction those
-// look-ups were a fifth of the writer's time in a bulk import, all on the
-// one core the writer has (issue 14). A chunk whose look-up fails is
-// sent with the error, and nothing after it. stop ends the goroutine and
-// waits for it.
+// another connection (one of SQLite's read-only ones; on PostgreSQL one of
+// the pool's), on its own goroutine, one chunk ahead of the writer: the
+// writer decides and writes chunk k while chunk k+1 is read. In the write
+// transaction those look-ups were a fifth of the writer's time in a bulk
+// import on SQLite, all on the one core the writer has, and on PostgreSQL
+// a round trip and the server's index probes the writer waited for
+// (issue 14). A chunk whose look-up fails is sent with the error, and
+// nothing after it. stop ends the goroutine and waits for it.
 //
 // It must be called inside the write transaction, after it began: the
-// read-only connection sees the last commit, and while the transaction
-// holds SQLite's one write lock (BEGIN IMMEDIATE) nobody can commit,
-// from this process or another, so the last commit is the state the
-// transaction began with. What the transaction itself has written since
-// then, the read-only connection does not see; the batch wrote all of it
-// and holds every contact it wrote, newer than what the look-up finds,
-// which absorb keeps. So a chunk looked up here finds what a look-up in
-// the transaction would find, but for contacts the batch holds already.
+// other connection sees the last commit. While the transaction holds
+// SQLite's one write lock (BEGIN IMMEDIATE), nobody can commit, from this
+// process or another; on PostgreSQL it holds the tenant's contact lock
+// (writeTx with lockContacts), which every write of the tenant's contacts
+// and social identities takes (the batch's writeTx, DeleteContact's
+// lockTenant), so no commit changes them. Either way the last commit is,
+// for these rows, the state the transaction began with. What the
+// transaction itself has written since then, the other connection does
+// not see; the batch wrote all of it and holds every contact it wrote,
+// newer than what the look-up finds, which absorb keeps. So a chunk looked
+// up here finds what a look-up in the transaction would find, but for
+// contacts the batch holds already.
 func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]writeItem, error)) (read <-chan lookedUp, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	out := make(chan lookedUp, 1)
@@ -542,15 +548,32 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 				send(lookedUp{err: fmt.Errorf("store: bulk look-up: panic: %v", r)})
 			}
 		}()
-		conn, err := s.reader.Conn(ctx)
+		pool := s.reader
+		if s.Dialect == Postgres {
+			pool = s.DB
+		}
+		conn, err := pool.Conn(ctx)
 		if err != nil {
 			send(lookedUp{err: mapErr(err)})
 			return
 		}
 		defer conn.Close()
-		// Every chunk runs the same few texts (IN lists of 500): the
-		// connection keeps them prepared (sqlitedriver.go).
+		// SQLite: every chunk runs the same few texts (IN lists of 500):
+		// the connection keeps them prepared (sqlitedriver.go).
+		// PostgreSQL: the probes of a chunk in one batch, on the
+		// connection's own pgx connection (probePostgres).
 		l := contactLookup{s: s, tenantID: tenantID, q: conn, query: conn.QueryContext}
+		if s.Dialect == Postgres {
+			if err := conn.Raw(func(dc any) error {
+				if c, ok := dc.(*stdlib.Conn); ok {
+					l.pc = c.Conn()
+				}
+				return nil
+			}); err != nil {
+				send(lookedUp{err: mapErr(err)})
+				return
+			}
+		}
 		none := func(string) bool { return false }
 		for {
 			items, err := next()
@@ -571,7 +594,9 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 					seen[c.ID] = true
 					return dup
 				})
-				err = s.loadSocial(ctx, conn, tenantID, found)
+				if s.Dialect != Postgres { // PostgreSQL read them with the contacts
+					err = s.loadSocial(ctx, conn, tenantID, found)
+				}
 			}
 			if !send(lookedUp{items: items, found: found, err: err}) {
 				return
