@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -92,11 +94,20 @@ func TestMigrateCreatesEveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, table := range []string{"tenants", "sync_runs", "river_job"} {
+	// River's tables in a file of their own (store.JobsDB), sfsync's in
+	// sfsync.db.
+	for _, tt := range []struct {
+		db    *sql.DB
+		table string
+		want  int
+	}{{s.DB, "tenants", 1}, {s.DB, "sync_runs", 1}, {s.JobsDB(), "river_job", 1}, {s.DB, "river_job", 0}} {
 		var n int
-		if err := s.DB.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&n); err != nil || n != 1 {
-			t.Errorf("after migrate, table %s: got %d (%v), want it created", table, n, err)
+		if err := tt.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, tt.table).Scan(&n); err != nil || n != tt.want {
+			t.Errorf("after migrate, table %s: got %d (%v), want %d", tt.table, n, err, tt.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sfsync-jobs.db")); err != nil {
+		t.Errorf("the job queue's file: %v", err)
 	}
 }
 

@@ -370,7 +370,7 @@ func testKilledWorkerResumes(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 	holder := func() (state, client string) {
-		env.Store.DB.QueryRowContext(ctx, holderSQL).Scan(&state, &client)
+		env.Store.JobsDB().QueryRowContext(ctx, holderSQL).Scan(&state, &client)
 		return state, client
 	}
 	progress := func() syncer.Run {

@@ -116,7 +116,7 @@ func TestWorkerSIGTERMMidSync(t *testing.T) {
 			mid.Status, mid.FinishedAt != nil, mid.Checkpoint, mid.Processed, mid.Total, first.logs())
 	}
 	var state string
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&state); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&state); err != nil {
 		t.Fatal(err)
 	}
 	if state == "running" {

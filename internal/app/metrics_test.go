@@ -180,7 +180,7 @@ func waitForJob(t *testing.T, a *App) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		var n int
-		if err := a.Store.DB.QueryRow(`SELECT COUNT(*) FROM river_job WHERE queue = 'schedule' AND attempted_at IS NOT NULL AND finalized_at IS NOT NULL`).Scan(&n); err != nil {
+		if err := a.Store.JobsDB().QueryRow(`SELECT COUNT(*) FROM river_job WHERE queue = 'schedule' AND attempted_at IS NOT NULL AND finalized_at IS NOT NULL`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {

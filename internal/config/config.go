@@ -194,7 +194,7 @@ var settings = []setting{
 		c.BulkWorkers = n
 		return nil
 	}},
-	{"sqlite-page-time", "SFSYNC_SQLITE_PAGE_TIME", "SQLite: how long a first sync's or full resync's page may hold the one writing connection, so that job starts and API writes wait no longer (0s: pages of 2,000 records whatever they take)", "60ms", func(c *Config, v string) error {
+	{"sqlite-page-time", "SFSYNC_SQLITE_PAGE_TIME", "SQLite: how long a first sync's or full resync's page may hold the one writing connection, so that API writes wait no longer (0s: pages of 2,000 records whatever they take)", "60ms", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return err

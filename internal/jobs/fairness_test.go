@@ -88,7 +88,7 @@ func TestPollTurnedFullPassMovesToBulk(t *testing.T) {
 			// merged into it.
 			noLivePulls := func() bool {
 				var live int
-				if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'
+				if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'
 					AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&live); err != nil {
 					t.Fatal(err)
 				}
@@ -124,7 +124,7 @@ func TestPollTurnedFullPassMovesToBulk(t *testing.T) {
 				return poll.Processed > 0
 			})
 			var queue string
-			if err := env.Store.DB.QueryRowContext(ctx, `SELECT queue FROM river_job WHERE kind = 'sfsync.pull' AND state = 'running'`).Scan(&queue); err != nil {
+			if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT queue FROM river_job WHERE kind = 'sfsync.pull' AND state = 'running'`).Scan(&queue); err != nil {
 				t.Fatal(err)
 			}
 			if queue != string(jobs.QueueBulk) {

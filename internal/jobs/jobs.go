@@ -277,9 +277,9 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 	if opts.DeadAfter <= 0 {
 		opts.DeadAfter = DefaultDeadAfter
 	}
-	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.DB, pg: s.Dialect == store.Postgres, clientID: newClientID()}
+	r := &Runner{engine: e, opts: opts, log: opts.Logger, db: s.JobsDB(), pg: s.Dialect == store.Postgres, clientID: newClientID()}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked, db: s.DB})
+	river.AddWorker(workers, &pullWorker{e: e, t: &r.tracked, db: s.JobsDB()})
 	river.AddWorker(workers, &pushWorker{e: e, t: &r.tracked})
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	cfg := &river.Config{
@@ -333,11 +333,11 @@ func New(ctx context.Context, s *store.Store, e *syncer.Engine, opts Options) (*
 			// SQLite means one process: any job left "running" belongs to
 			// a previous run of this process that died, so hand it back
 			// now instead of waiting for the rescuer.
-			if _, err := s.DB.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = CURRENT_TIMESTAMP WHERE state = 'running'`); err != nil {
+			if _, err := s.JobsDB().ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = CURRENT_TIMESTAMP WHERE state = 'running'`); err != nil {
 				return nil, fmt.Errorf("jobs: requeue interrupted jobs: %w", err)
 			}
 		}
-		c, err := river.NewClient[*sql.Tx](riversqlite.New(s.DB), cfg)
+		c, err := river.NewClient[*sql.Tx](riversqlite.New(s.JobsDB()), cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -359,7 +359,10 @@ const migrateLockKey int64 = 0x736673796e632d72
 // migration rows (which crashed all but one).
 func Migrate(ctx context.Context, s *store.Store) error {
 	if s.Dialect != store.Postgres {
-		return migrate(ctx, riversqlite.New(s.DB))
+		if err := migrate(ctx, riversqlite.New(s.JobsDB())); err != nil {
+			return err
+		}
+		return moveJobsFromStore(ctx, s)
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {

@@ -168,7 +168,7 @@ func TestWorkersShareJobsOnPostgres(t *testing.T) {
 		t.Errorf("runs = %d, first %+v; want one run that created 20", len(runs), runs[0].Counts)
 	}
 	var n int
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -205,7 +205,7 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	}
 	// The job as a dead process leaves it: running, held by a worker that
 	// beat for the last time a minute ago.
-	if _, err := env.Store.DB.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
+	if _, err := env.Store.JobsDB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),
 		attempted_by = '{ghost}' WHERE kind = 'sfsync.pull'`); err != nil {
 		t.Fatal(err)
 	}
@@ -240,13 +240,13 @@ func TestHeartbeatHandsBackDeadWorkersJobs(t *testing.T) {
 	// about it counts; a new job with the same arguments ran the run.
 	var oldState, holder, errs string
 	var jobs int
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&jobs); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&jobs); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id LIMIT 1`).Scan(&oldState); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id LIMIT 1`).Scan(&oldState); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], array_to_string(errors, ' ')
 		FROM river_job WHERE kind = 'sfsync.pull' ORDER BY id DESC LIMIT 1`).Scan(&holder, &errs); err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestLiveWorkersKeepTheirJobs(t *testing.T) {
 	got, _ := env.Store.GetRun(ctx, env.Tenant.ID, run.ID)
 	var attempts int
 	var errs string
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT attempt, COALESCE(array_to_string(errors, ' '), '') FROM river_job WHERE kind = 'sfsync.pull'`).Scan(&attempts, &errs); err != nil {
 		t.Fatal(err)
 	}
 	if took < 4*time.Second {

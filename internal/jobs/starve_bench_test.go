@@ -119,7 +119,7 @@ func queueDuringFirstSync(b *testing.B, n int) {
 	for {
 		time.Sleep(100 * time.Millisecond)
 		var l leader
-		switch err := env.Store.DB.QueryRowContext(ctx, `SELECT leader_id, elected_at FROM river_leader`).Scan(&l.id, &l.at); {
+		switch err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT leader_id, elected_at FROM river_leader`).Scan(&l.id, &l.at); {
 		case err == nil:
 			if len(leaders) == 0 || leaders[len(leaders)-1] != l {
 				leaders = append(leaders, l)
@@ -160,7 +160,7 @@ func queueDuringFirstSync(b *testing.B, n int) {
 	b.StopTimer()
 	time.Sleep(500 * time.Millisecond) // the last push jobs start
 	// River's own start latency of each push job, from its own columns.
-	rows, err := env.Store.DB.QueryContext(ctx, `SELECT scheduled_at, attempted_at FROM river_job WHERE kind = 'sfsync.push' AND attempted_at IS NOT NULL`)
+	rows, err := env.Store.JobsDB().QueryContext(ctx, `SELECT scheduled_at, attempted_at FROM river_job WHERE kind = 'sfsync.push' AND attempted_at IS NOT NULL`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func queueDuringFirstSync(b *testing.B, n int) {
 	}
 	rows.Close()
 	var rescued int
-	if err := env.Store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&rescued); err != nil {
+	if err := env.Store.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sfsync.pull' AND attempt > 1`).Scan(&rescued); err != nil {
 		b.Fatal(err)
 	}
 	apiP99, riverP99 := quantile(apiLat, 0.99), quantile(riverLat, 0.99)

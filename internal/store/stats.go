@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -180,9 +181,18 @@ func (s *Store) OpsStats(ctx context.Context, now time.Time, window time.Duratio
 // jobStats reads River's job table, whose times are timestamps (not the
 // store's microseconds), so the arithmetic differs per dialect.
 func (s *Store) jobStats(ctx context.Context, st *OpsStats, now time.Time, window time.Duration) error {
-	if err := s.groupCount(ctx, `SELECT queue, state, COUNT(*) FROM river_job
+	jobs := s.JobsDB()
+	if err := eachOn(ctx, jobs, `SELECT queue, state, COUNT(*) FROM river_job
 		WHERE state IN ('available', 'pending', 'running', 'retryable', 'scheduled') GROUP BY queue, state`, nil,
-		func(queue, state string, n int64) { st.Jobs[[2]string{queue, state}] = n }); err != nil {
+		func(scan func(...any) error) error {
+			var queue, state string
+			var n int64
+			if err := scan(&queue, &state, &n); err != nil {
+				return err
+			}
+			st.Jobs[[2]string{queue, state}] = n
+			return nil
+		}); err != nil {
 		return err
 	}
 	// River's SQLite driver writes timestamps that julianday parses; the
@@ -196,7 +206,7 @@ func (s *Store) jobStats(ctx context.Context, st *OpsStats, now time.Time, windo
 	ts := now.Add(-window).UTC().Format("2006-01-02 15:04:05.000000+00:00")
 	q := fmt.Sprintf(`SELECT queue, %s FROM river_job WHERE attempted_at IS NOT NULL AND %s >= %s LIMIT %d`,
 		fmt.Sprintf(secs, "attempted_at", "scheduled_at"), attempted, cutoff, maxJobSamples)
-	if err := s.each(ctx, q, []any{ts}, func(scan func(...any) error) error {
+	if err := eachOn(ctx, jobs, q, []any{ts}, func(scan func(...any) error) error {
 		var queue string
 		var d float64
 		if err := scan(&queue, &d); err != nil {
@@ -209,7 +219,7 @@ func (s *Store) jobStats(ctx context.Context, st *OpsStats, now time.Time, windo
 	}
 	q = fmt.Sprintf(`SELECT queue, %s FROM river_job WHERE finalized_at IS NOT NULL AND attempted_at IS NOT NULL AND %s >= %s LIMIT %d`,
 		fmt.Sprintf(secs, "finalized_at", "attempted_at"), finalized, cutoff, maxJobSamples)
-	return s.each(ctx, q, []any{ts}, func(scan func(...any) error) error {
+	return eachOn(ctx, jobs, q, []any{ts}, func(scan func(...any) error) error {
 		var queue string
 		var d float64
 		if err := scan(&queue, &d); err != nil {
@@ -235,7 +245,12 @@ func (s *Store) groupCount(ctx context.Context, q string, args []any, f func(a, 
 
 // each runs q and calls f with a scanner for every row.
 func (s *Store) each(ctx context.Context, q string, args []any, f func(scan func(...any) error) error) error {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	return eachOn(ctx, s.DB, q, args, f)
+}
+
+// eachOn is each on db (the store's, or the job queue's: JobsDB).
+func eachOn(ctx context.Context, db *sql.DB, q string, args []any, f func(scan func(...any) error) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("ops stats: %w", mapErr(err))
 	}

@@ -55,6 +55,8 @@ type Store struct {
 	// API, the admin UI and the engine's look-ups do not queue behind a
 	// sync's write transaction on the one writing connection (issue 14).
 	reader *sql.DB
+	// jobs, on SQLite, is the job queue's database (JobsDB).
+	jobs *sql.DB
 	// pgConns are the pgx connections of PostgreSQL write transactions
 	// (pgtx.go).
 	pgConns pgTxConns
@@ -76,6 +78,27 @@ type Store struct {
 func (s *Store) Writes() int64 { return s.writes.Load() }
 
 // db is what a statement outside a transaction runs on.
+// JobsDB is the database River's tables are in. On PostgreSQL that is DB.
+// On SQLite it is a file of its own beside the store's (JobsPath), with
+// its own connection: SQLite has one writer per file, and in the store's
+// file River's fetch of the next jobs waited behind every page a first
+// sync wrote, which bounded the sync's pages to PageTime and still put
+// River's job start p99 at 215–274 ms during a 1M first sync (issue 14).
+// No job is inserted in a transaction of the store's, so nothing needs
+// the two in one file.
+func (s *Store) JobsDB() *sql.DB {
+	if s.jobs != nil {
+		return s.jobs
+	}
+	return s.DB
+}
+
+// JobsPath is the SQLite file of the job queue (JobsDB) for the store's
+// file path: "sfsync.db" → "sfsync-jobs.db".
+func JobsPath(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-jobs.db"
+}
+
 func (s *Store) db() querier {
 	if s.rehearsal != nil {
 		return s.rehearsal
@@ -212,8 +235,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	db := openSQLiteDB(dsn)
-	// One connection: SQLite has one writer, and River's SQLite driver
-	// needs it (deps.md §1). WAL keeps readers cheap.
+	// One connection: SQLite has one writer per file. WAL keeps readers
+	// cheap. (River's tables have a file of their own: JobsDB.)
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -235,7 +258,37 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	reader := openSQLiteDB("file:" + path + "?" + rq.Encode())
 	reader.SetMaxOpenConns(readerConns)
 	reader.SetMaxIdleConns(readerConns)
-	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt, reader: reader}, nil
+	jobs, err := openSQLiteJobs(ctx, JobsPath(path))
+	if err != nil {
+		ckpt.close()
+		db.Close()
+		reader.Close()
+		return nil, err
+	}
+	return &Store{DB: db, Dialect: SQLite, Now: time.Now, ckpt: ckpt, reader: reader, jobs: jobs}, nil
+}
+
+// openSQLiteJobs opens the job queue's file (JobsDB): WAL, one connection
+// (River's SQLite driver needs it, deps.md §1), SQLite's own checkpoints
+// (its log stays small: a few rows a job).
+func openSQLiteJobs(ctx context.Context, path string) (*sql.DB, error) {
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db := openSQLiteDB("file:" + path + "?" + q.Encode())
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return db, nil
 }
 
 // makePrivate creates the database file readable by this user only
@@ -294,6 +347,9 @@ func (s *Store) Close() error {
 	err := s.DB.Close()
 	if s.reader != nil {
 		s.reader.Close()
+	}
+	if s.jobs != nil {
+		s.jobs.Close()
 	}
 	if s.Pool != nil {
 		s.Pool.Close()
@@ -527,8 +583,8 @@ const yieldCap = 25 * time.Millisecond
 // connection is free, after yieldCap at most, and at once on PostgreSQL.
 // database/sql gives a released connection to one of its waiters at
 // random, so a sync taking its next page straight away would often go
-// before River's fetch, which had waited a whole page already (issue 14:
-// River's job start p99 during a 1M first sync).
+// before an API write (or, when River's tables were in this file, River's
+// fetch) which had waited a whole page already (issue 14).
 func (s *Store) YieldWriter(ctx context.Context) {
 	if s.Dialect != SQLite || s.rehearsal != nil {
 		return

@@ -49,9 +49,10 @@ type Engine struct {
 	PageSize int
 	// PageTime, on SQLite, bounds how long a Bulk API pass's page
 	// transaction holds the one writing connection: pages shrink (to an
-	// eighth of PageSize at least) when they take longer, so River's
-	// fetches and the API's writes never wait long behind one. 0: pages
-	// are PageSize records whatever they take.
+	// eighth of PageSize at least) when they take longer, so the API's
+	// writes never wait long behind one (River's tables are in a file of
+	// their own, store.JobsDB). 0: pages are PageSize records whatever
+	// they take.
 	PageTime time.Duration
 	// BulkThreshold is the record count above which a full sync reads
 	// through Bulk API 2.0 instead of REST queries (default 10,000: above
