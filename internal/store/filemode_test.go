@@ -13,7 +13,8 @@ import (
 // TestSQLiteFilesArePrivate: the database holds encrypted tokens and
 // people's contact details, so its files are readable by the service's
 // user only (0600), whatever the umask, and a file an older version left
-// 0644 is tightened when it is opened.
+// 0644 is tightened when it is opened; the job queue's file
+// (store.JobsPath) too.
 func TestSQLiteFilesArePrivate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -30,11 +31,15 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		if _, err := s.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// A write, so the log files exist.
+		// A write to each file, so the log files exist.
 		if _, err := s.CreateTenant(ctx, tenant.Tenant{Name: "Acme", Language: "en"}); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if _, err := s.JobsDB().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS probe (x INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		jobs := store.JobsPath(path)
+		for _, f := range []string{path, path + "-wal", path + "-shm", jobs, jobs + "-wal", jobs + "-shm"} {
 			fi, err := os.Stat(f)
 			if err != nil {
 				t.Errorf("%s: %v", f, err)
