@@ -29,7 +29,7 @@ func jsonableByJSON(v any) any {
 		return nil
 	}
 	var out any
-	json.Unmarshal(b, &out)
+	_ = json.Unmarshal(b, &out)
 	return out
 }
 
