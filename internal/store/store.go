@@ -226,23 +226,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)",
+	db, dsn, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit),
-		fmt.Sprintf("cache_size(%d)", -cacheKiB), fmt.Sprintf("cache_spill(%d)", spillPages)} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	db := openSQLiteDB(dsn)
-	// One connection: SQLite has one writer per file. WAL keeps readers
-	// cheap. (River's tables have a file of their own: JobsDB.)
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		fmt.Sprintf("cache_size(%d)", -cacheKiB), fmt.Sprintf("cache_spill(%d)", spillPages)})
+	if err != nil {
+		return nil, err
 	}
 	ckpt, err := startCheckpointer(dsn)
 	if err != nil {
@@ -275,20 +263,30 @@ func openSQLiteJobs(ctx context.Context, path string) (*sql.DB, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
+	db, _, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"})
+	return db, err
+}
+
+// openSQLiteWriter opens the one writing connection of the SQLite file at
+// path, with pragmas and immediate transactions, once it answers; it
+// returns the connection's DSN too. One connection: SQLite has one writer
+// per file; WAL keeps readers cheap.
+func openSQLiteWriter(ctx context.Context, path string, pragmas []string) (*sql.DB, string, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"} {
+	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db := openSQLiteDB("file:" + path + "?" + q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	db := openSQLiteDB(dsn)
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		return nil, "", fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return db, nil
+	return db, dsn, nil
 }
 
 // makePrivate creates the database file readable by this user only
