@@ -457,6 +457,10 @@ func (s *Store) writeContactChunks(ctx context.Context, tenantID string, next fu
 				if !ok {
 					break
 				}
+				if c.noConn {
+					read = nil // the look-ahead asked next for nothing: the writer goes on alone
+					continue
+				}
 				if c.err != nil {
 					return c.err
 				}
@@ -501,7 +505,18 @@ type lookedUp struct {
 	items []writeItem
 	found []*contact.Contact
 	err   error
+	// noConn: no connection was free within lookAheadWait (PostgreSQL);
+	// the look-ahead has stopped without asking next for anything.
+	noConn bool
 }
+
+// lookAheadWait bounds how long a look-ahead waits for a connection of
+// PostgreSQL's pool. The pool is the writers' too: with every connection
+// held by transactions that wait, themselves, for a look-ahead (or for
+// the tenant's lock held by one), a look-ahead that waited for ever would
+// never end (TestLookAheadWithoutAFreeConnection). SQLite's look-ahead
+// uses the read-only pool, which no writer holds.
+const lookAheadWait = 100 * time.Millisecond
 
 // lookAhead asks next for chunks and reads each chunk's stored contacts on
 // another connection (one of SQLite's read-only ones; on PostgreSQL one of
@@ -548,11 +563,19 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 				send(lookedUp{err: fmt.Errorf("store: bulk look-up: panic: %v", r)})
 			}
 		}()
-		pool := s.reader
+		var conn *sql.Conn
+		var err error
 		if s.Dialect == Postgres {
-			pool = s.DB
+			wctx, cancel := context.WithTimeout(ctx, lookAheadWait)
+			conn, err = s.DB.Conn(wctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				send(lookedUp{noConn: true})
+				return
+			}
+		} else {
+			conn, err = s.reader.Conn(ctx)
 		}
-		conn, err := pool.Conn(ctx)
 		if err != nil {
 			send(lookedUp{err: mapErr(err)})
 			return
