@@ -21,7 +21,7 @@ import (
 // runs after River's migrations of the queue's file, before any client
 // starts, and does nothing once the store's file has no River table.
 func moveJobsFromStore(ctx context.Context, s *store.Store) error {
-	if s.Dialect != store.SQLite || s.JobsDB() == s.DB {
+	if s.Dialect != store.SQLite {
 		return nil
 	}
 	var n int

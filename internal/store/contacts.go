@@ -568,8 +568,11 @@ func (s *Store) lookAhead(ctx context.Context, tenantID string, next func() ([]w
 		if s.Dialect == Postgres {
 			wctx, cancel := context.WithTimeout(ctx, lookAheadWait)
 			conn, err = s.DB.Conn(wctx)
+			waited := wctx.Err() != nil
 			cancel()
-			if err != nil && ctx.Err() == nil {
+			if err != nil && waited && ctx.Err() == nil {
+				// Only the wait's end: a failed connection is reported
+				// as the error it is.
 				send(lookedUp{noConn: true})
 				return
 			}
