@@ -201,6 +201,9 @@ func DecodeInput(data []byte) (Input, error) {
 	if err := CheckJSONText(data); err != nil {
 		return Input{}, err
 	}
+	if in, ok := plainInput(data); ok {
+		return in, nil
+	}
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
