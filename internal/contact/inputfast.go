@@ -37,7 +37,7 @@ func plainInput(data []byte) (Input, bool) {
 			return Input{}, false
 		}
 		p.ws()
-		k := -1
+		var k int
 		var dst *Opt[string]
 		switch key {
 		case "member_id":
