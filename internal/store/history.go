@@ -161,6 +161,16 @@ func encodeChanges(changes []FieldChange) ([]byte, error) {
 		}
 		v = sh
 	}
+	size := 32
+	for _, c := range changes {
+		size += 24 + len(c.Key) + len(c.SFField) + len(c.Side) + len(c.Rule)
+		if v, ok := c.Value.(string); ok {
+			size += len(v)
+		}
+	}
+	if b, ok := appendChanges(make([]byte, 0, size), v); ok {
+		return b, nil
+	}
 	// Without HTML escaping: a mapping key's '>' is one byte, not six.
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
