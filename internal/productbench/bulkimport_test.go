@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // BenchmarkProductBulkImport sends 100,000 contacts (member ID, phone,
@@ -76,7 +77,7 @@ func productBulkImport(b *testing.B, d store.Dialect, n int) {
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(cpu1-cpu0, "serve_cpu_s")
 	b.ReportMetric(hwm, "serve_peak_rss_MB")
-	reportLoad(b)
+	testenv.ReportLoad(b)
 }
 
 // importBodies are the bulk requests of n contacts, 10,000 a request:

@@ -11,6 +11,7 @@ import (
 	"github.com/sfsync/sfsync/internal/sfapi"
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/syncconf"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // BenchmarkProductBulkPush is a bulk import pushed to Salesforce as users
@@ -96,7 +97,7 @@ func productBulkPush(b *testing.B, d store.Dialect, n int) {
 	b.ReportMetric(failed, "failed")
 	b.ReportMetric(cpu1-cpu0, "serve_cpu_s")
 	b.ReportMetric(hwm, "serve_peak_rss_MB")
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.Logf("%s %s: imported in %.2fs, pushed %v (%v failed) by %.2fs, %d API calls", d, sizeName(n), imported.Seconds(), created, failed, wall.Seconds(), calls)
 	if failed > 0 {
 		b.Errorf("%v contacts failed to push", failed)

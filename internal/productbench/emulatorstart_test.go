@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // BenchmarkProductEmulatorStart starts `sfsync emulator --contacts N` (the
@@ -34,7 +36,7 @@ func BenchmarkProductEmulatorStart(b *testing.B) {
 			b.ReportMetric(wall.Seconds(), "ready_s")
 			b.ReportMetric(cpu, "emulator_cpu_s")
 			b.ReportMetric(hwm, "emulator_peak_rss_MB")
-			reportLoad(b)
+			testenv.ReportLoad(b)
 		}
 	})
 }

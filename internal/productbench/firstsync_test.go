@@ -242,7 +242,7 @@ func productFirstSync(b *testing.B, d store.Dialect, n int) {
 	b.ReportMetric(emuCPU1-emuCPU0, "emulator_cpu_s")
 	b.ReportMetric(apiLat.pct(0.99), "api_p99_ms")
 	b.ReportMetric(uiLat.pct(0.99), "ui_p99_ms")
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.Logf("%s %s: sync %.2fs (first record applied at %.2fs; %v records, %v calls) vs jsforce %.2fs (%d records, %d pages): ratio %.2f; serve peak RSS %.0f MB, CPU %.1fs; "+
 		"API p50/p99 %.0f/%.0f ms over %d requests (%d errors), UI p50/p99 %.0f/%.0f ms over %d (%d errors)",
 		d, sizeName(n), wall.Seconds(), firstApplied.Seconds(), processed, calls, js.Seconds, js.Records, js.Pages, wall.Seconds()/js.Seconds, hwm, cpu1-cpu0,

@@ -359,15 +359,6 @@ func procStat(pid int) (cpu, hwmMB float64) {
 	return cpu, hwmMB
 }
 
-func reportLoad(b *testing.B) {
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(data)); len(f) > 0 {
-			v, _ := strconv.ParseFloat(f[0], 64)
-			b.ReportMetric(v, "load1")
-		}
-	}
-}
-
 // latencies is a set of request durations.
 type latencies struct {
 	mu  sync.Mutex

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/internal/sfapi"
 	"github.com/sfsync/sfsync/internal/store"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // BenchmarkProductPushLatency is a steady stream of platform changes
@@ -194,7 +195,7 @@ func productPushLatency(b *testing.B, d store.Dialect, rate, secs, clients int, 
 	b.ReportMetric(cpu1-cpu0, "serve_cpu_s")
 	b.ReportMetric(hwm, "serve_peak_rss_MB")
 	b.ReportMetric(emuCPU1-emuCPU0, "emulator_cpu_s")
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.Logf("%s: %d changes sent by %d clients at %.0f/s (at most %s behind the schedule; %d refused), %d seen in Salesforce, %d not after 60 s; latency p50 %.0f p90 %.0f p99 %.0f max %.0f ms (p99 %.0f ms from schedule) "+
 		"(observer polls every %s: %d queries, %d calls); API PATCH p50/p99/max %.0f/%.0f/%.0f ms, the last answered at %.1fs; %d product API calls (%.0f by %d push runs) = %.2f per 200 changes; serve CPU %.1fs, peak RSS %.0f MB",
 		d, total, clients, achieved, behind.Round(time.Millisecond), writeErrs.Load(), delivered, obs.pending(),

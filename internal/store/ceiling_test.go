@@ -7,15 +7,16 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sfsync/sfsync/internal/store"
 	"github.com/sfsync/sfsync/internal/store/storetest"
 	"github.com/sfsync/sfsync/internal/tenant"
+	"github.com/sfsync/sfsync/internal/testenv"
 )
 
 // BenchmarkWriteCeiling is the floor under a first sync's writing (issue
@@ -67,7 +68,7 @@ func writeCeiling(b *testing.B, d store.Dialect, n int) {
 	}
 	rows := ceilingRows(tn.ID, run.ID, n)
 	const page = 1550
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	start := time.Now()
 	b.StartTimer()
 	for lo := 0; lo < n; lo += page {
@@ -94,11 +95,12 @@ func writeCeiling(b *testing.B, d store.Dialect, n int) {
 		}
 	}
 	b.StopTimer()
-	wall, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
+	wall, cpu := time.Since(start).Seconds(), testenv.CPUSeconds()-cpu0
 	b.ReportMetric(wall/float64(n)*1e6, "us/record")
 	b.ReportMetric(cpu/float64(n)*1e6, "cpu_us/record")
 	b.ReportMetric(float64(n)/wall, "records/s")
 	b.ReportMetric(float64(rows.count), "rows")
+	testenv.ReportLoad(b)
 	b.Logf("%s: %d records (%d rows) in %.2f s: %.1f µs a record (CPU %.1f µs, both cores)", d, n, rows.count, wall, wall/float64(n)*1e6, cpu/float64(n)*1e6)
 }
 
@@ -116,17 +118,11 @@ type ceilingSet struct {
 	count  int
 }
 
-// of returns t's rows of records lo..hi (rows are in record order).
+// of returns t's rows of records lo..hi (rows are in record order):
+// two binary searches, so that finding a page's rows costs nothing
+// beside its inserts at any size.
 func (c *ceilingSet) of(t *ceilingTable, lo, hi int) [][]any {
-	i, j := 0, len(t.record)
-	for i < j && t.record[i] < lo {
-		i++
-	}
-	k := i
-	for k < j && t.record[k] < hi {
-		k++
-	}
-	return t.rows[i:k]
+	return t.rows[sort.SearchInts(t.record, lo):sort.SearchInts(t.record, hi)]
 }
 
 func ceilingRows(tenantID string, runID int64, n int) *ceilingSet {
@@ -222,15 +218,6 @@ func insertRows(ctx context.Context, tx *sql.Tx, d store.Dialect, t *ceilingTabl
 		}
 	}
 	return nil
-}
-
-// cpuSeconds is this process's user and system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // insertUnnest inserts rows into t in one statement, a typed array a

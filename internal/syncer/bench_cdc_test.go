@@ -320,7 +320,7 @@ func benchCDCLatency(b *testing.B, d store.Dialect, tenants, rate, secs int) {
 	}()
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	b.StartTimer()
 	work := make(chan int, total)
 	var wg sync.WaitGroup
@@ -362,7 +362,7 @@ func benchCDCLatency(b *testing.B, d store.Dialect, tenants, rate, secs int) {
 	b.StopTimer()
 	close(stopWatch)
 	<-watched
-	cpu := cpuSeconds() - cpu0
+	cpu := testenv.CPUSeconds() - cpu0
 	var lat []time.Duration
 	missing := 0
 	for _, c := range changes {
@@ -379,7 +379,7 @@ func benchCDCLatency(b *testing.B, d store.Dialect, tenants, rate, secs int) {
 		}
 		return lat[min(len(lat)-1, max(0, int(math.Ceil(p*float64(len(lat))))-1))]
 	}
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.ReportMetric(float64(total)/produced.Seconds(), "changes/s")
 	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99_ms")
@@ -444,7 +444,7 @@ func BenchmarkCDCIdleSubscriptions(b *testing.B) {
 				time.Sleep(2 * time.Second)
 				rss, peak := procStatusKBOf(child.Process.Pid, "VmRSS")/1024, procStatusKBOf(child.Process.Pid, "VmHWM")/1024
 				settle()
-				reportLoad(b)
+				testenv.ReportLoad(b)
 				b.ReportMetric(rss, "subs_rss_MB")
 				b.ReportMetric(peak, "subs_peak_MB")
 				b.ReportMetric(rssMB(), "emulator_rss_MB")
@@ -632,7 +632,7 @@ func benchCDCKill9(b *testing.B, d store.Dialect, total int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.StopTimer()
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(resumed.Seconds(), "resume_s")
 	b.Logf("%s: %d changes to %d contacts, SIGKILL after %d; events flowed again %s after the kill (lease takeover included); %d contacts differ from Salesforce at the end",

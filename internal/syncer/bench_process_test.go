@@ -227,14 +227,14 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	}
 	resetHWM()
 	before := procStatusKB("VmRSS")
-	selfCPU, emuCPU := cpuSeconds(), procCPUSeconds(strconv.Itoa(emu.pid))
+	selfCPU, emuCPU := testenv.CPUSeconds(), procCPUSeconds(strconv.Itoa(emu.pid))
 	wrote := procIOBytes("wchar")
 	start := time.Now()
 	b.StartTimer()
 	runToEnd(b, eng, tn.ID, run, syncer.ModeFull)
 	b.StopTimer()
 	wall := time.Since(start)
-	selfCPU, emuCPU = cpuSeconds()-selfCPU, procCPUSeconds(strconv.Itoa(emu.pid))-emuCPU
+	selfCPU, emuCPU = testenv.CPUSeconds()-selfCPU, procCPUSeconds(strconv.Itoa(emu.pid))-emuCPU
 	done, _ := s.GetRun(ctx, tn.ID, run.ID)
 	b.ReportMetric(float64(done.Processed), "records")
 	b.ReportMetric(float64(done.Processed)/wall.Seconds(), "records/s")
@@ -248,7 +248,7 @@ func firstSyncOwnProcessOf(b *testing.B, bin string, d store.Dialect, n int, bul
 	b.ReportMetric(census.seconds, "census_s")
 	b.ReportMetric(census.calls, "census_calls")
 	b.ReportMetric(census.wait, "census_bulk_wait_s")
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	if done.Processed == 0 || done.Counts.Created == 0 {
 		b.Fatalf("the first sync of %s processed %d records and created %d: %s", object, done.Processed, done.Counts.Created, done.Message)
 	}

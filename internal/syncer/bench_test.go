@@ -59,7 +59,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -315,30 +314,6 @@ func (p *heapProbe) end() (peakObjs, peakLive uint64) {
 
 const mb = 1 << 20
 
-// cpuSeconds is the process's user+system CPU time so far: unlike wall
-// time it hardly depends on the machine's load from other work.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// reportLoad reports the machine's 1-minute load average (2 cores,
-// shared) when the measurement ended.
-func reportLoad(b *testing.B) {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return
-	}
-	if fields := strings.Fields(string(raw)); len(fields) > 0 {
-		if v, err := strconv.ParseFloat(fields[0], 64); err == nil {
-			b.ReportMetric(v, "load1")
-		}
-	}
-}
-
 // --- BenchmarkFirstSync ----------------------------------------------
 
 // BenchmarkFirstSync measures the first full Salesforce → platform sync
@@ -408,17 +383,17 @@ func benchFirstSync(b *testing.B, d store.Dialect, n int, bulk bool) {
 		b.Logf("cannot reset VmHWM: peak_rss_MB is the process's peak since it started")
 	}
 	probe := startHeapProbe()
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	start := time.Now()
 	b.StartTimer()
 	run := f.firstSync(b)
 	b.StopTimer()
 	wall := time.Since(start)
-	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
+	b.ReportMetric(testenv.CPUSeconds()-cpu0, "cpu_s")
 	peakObjs, peakLive := probe.end()
 	peak := hwmMB()
 
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	ceiling := int64(math.Ceil(float64(run.Total)/2000)) + 5
 	b.ReportMetric(float64(run.Processed)/wall.Seconds(), "records/s")
 	b.ReportMetric(wall.Seconds(), "wall_s")
@@ -479,7 +454,7 @@ func benchIncremental(b *testing.B, d store.Dialect, n int) {
 			b.Fatal(err)
 		}
 	}
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	start := time.Now()
 	b.StartTimer()
 	run, err := f.eng.SyncNow(f.ctx, f.Tenant.ID)
@@ -489,8 +464,8 @@ func benchIncremental(b *testing.B, d store.Dialect, n int) {
 	run = f.pullToEnd(b, run, syncer.ModeIncremental)
 	b.StopTimer()
 	wall := time.Since(start)
-	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
-	reportLoad(b)
+	b.ReportMetric(testenv.CPUSeconds()-cpu0, "cpu_s")
+	testenv.ReportLoad(b)
 	b.ReportMetric(float64(run.Processed)/wall.Seconds(), "records/s")
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(float64(run.Processed), "records")
@@ -553,7 +528,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 		b.Fatalf("outbox holds %d entries, want %d", n, pushChanges)
 	}
 	used0, _ := f.Org.APIUsage()
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	start := time.Now()
 	b.StartTimer()
 	for i := 0; ; i++ {
@@ -570,7 +545,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 	}
 	b.StopTimer()
 	wall := time.Since(start)
-	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
+	b.ReportMetric(testenv.CPUSeconds()-cpu0, "cpu_s")
 	used1, _ := f.Org.APIUsage()
 	calls := used1 - used0
 	st, _ := f.Store.GetSyncState(f.ctx, f.Tenant.ID)
@@ -580,7 +555,7 @@ func benchPush10k(b *testing.B, d store.Dialect) {
 			b.Fatalf("Salesforce %s LastName = %v, want Push %06d", sfIDs[i], r["LastName"], i)
 		}
 	}
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(pushChanges/wall.Seconds(), "changes/s")
 	b.ReportMetric(float64(calls), "api_calls")
@@ -771,7 +746,7 @@ func benchPushLatency(b *testing.B, d store.Dialect, rate int, dur time.Duration
 	used1, _ := f.Org.APIUsage()
 	calls := used1 - used0
 	patches := log.calls.Load() - calls0
-	reportLoad(b)
+	testenv.ReportLoad(b)
 	b.ReportMetric(float64(total-int(writeErrs.Load()))/produced.Seconds(), "changes/s")
 	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99_ms")
@@ -863,7 +838,7 @@ func benchDriftCheck(b *testing.B, d store.Dialect, n int) {
 			b.Fatal(err)
 		}
 	}
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUSeconds()
 	start := time.Now()
 	b.StartTimer()
 	run, err := f.eng.DriftCheck(f.ctx, f.Tenant.ID)
@@ -877,8 +852,8 @@ func benchDriftCheck(b *testing.B, d store.Dialect, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
-	reportLoad(b)
+	b.ReportMetric(testenv.CPUSeconds()-cpu0, "cpu_s")
+	testenv.ReportLoad(b)
 	b.ReportMetric(wall.Seconds(), "wall_s")
 	b.ReportMetric(float64(run.APICalls), "api_calls")
 	b.ReportMetric(float64(warm.APICalls), "first_check_calls")
