@@ -1373,31 +1373,24 @@ func mustJSON(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// plainStrings is json.Marshal of a non-nil list of strings made only of
-// letters, digits, '_', '.' and '-' (nothing to escape), such as field
-// names.
+// plainStrings is mustJSON's encoder's output for a non-nil list of
+// strings it writes unchanged between quotes (appendPlainString), such
+// as field names.
 func plainStrings(list []string) (string, bool) {
 	if list == nil {
 		return "", false
 	}
-	var b strings.Builder
-	b.WriteByte('[')
+	b := append(make([]byte, 0, 64), '[')
 	for i, s := range list {
-		for j := 0; j < len(s); j++ {
-			c := s[j]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-				return "", false
-			}
-		}
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte('"')
-		b.WriteString(s)
-		b.WriteByte('"')
+		var ok bool
+		if b, ok = appendPlainString(b, s); !ok {
+			return "", false
+		}
 	}
-	b.WriteByte(']')
-	return b.String(), true
+	return string(append(b, ']')), true
 }
 
 // InsertOutboxTx records outbox entries inside a transaction (the engine

@@ -47,7 +47,7 @@ func TestSharedValues(t *testing.T) {
 func TestMustJSONShortcuts(t *testing.T) {
 	t.Parallel()
 	for _, v := range []any{[]string{}, []string(nil), []string{"member_id", "custom_fields.tier", "a-b"}, []string{"a<b"}, []string{"é"},
-		[]string{`q"`}, []string{""}, map[string]any{}, map[string]any(nil), map[string]any{"k": 1}} {
+		[]string{`q"`}, []string{""}, []string{"a\u2028b", "王"}, []string{"\xff"}, []string{"a\nb"}, map[string]any{}, map[string]any(nil), map[string]any{"k": 1}} {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
