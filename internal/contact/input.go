@@ -50,113 +50,27 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 
 // plainSocialList returns the social identities b lists when it is a JSON
 // array of objects whose members are channel_type, channel_id and
-// user_id, each at most once, spelt so, with plainJSONString values;
-// json.Unmarshal would decode them to the same. Anything else (other
-// members, other spellings, escapes, null) reports false and is left to
-// json.Unmarshal, which took two-fifths of a bulk request's decoding
-// through reflection for these (issue 14).
+// user_id, each at most once, spelt so, with plain string values
+// (plainScanner.str); json.Unmarshal would decode them to the same.
+// Anything else (other members, other spellings, escapes, null) reports
+// false and is left to json.Unmarshal, which took two-fifths of a bulk
+// request's decoding through reflection for these (issue 14).
 func plainSocialList(b []byte) ([]SocialIdentity, bool) {
-	ws := func(i int) int {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-			i++
-		}
-		return i
-	}
-	str := func(i int) (string, int, bool) {
-		if i >= len(b) || b[i] != '"' {
-			return "", i, false
-		}
-		for j := i + 1; j < len(b); j++ {
-			switch c := b[j]; {
-			case c == '"':
-				return string(b[i+1 : j]), j + 1, true
-			case c < 0x20 || c >= 0x80 || c == '\\':
-				return "", i, false
-			}
-		}
-		return "", i, false
-	}
-	i := ws(0)
-	if i == len(b) || b[i] != '[' {
-		return nil, false
-	}
-	out := []SocialIdentity{} // as json.Unmarshal makes of []
-	if i = ws(i + 1); i < len(b) && b[i] == ']' {
-		return out, ws(i+1) == len(b)
-	}
-	for {
-		if i == len(b) || b[i] != '{' {
-			return nil, false
-		}
-		var si SocialIdentity
-		var seen [3]bool
-		if i = ws(i + 1); i < len(b) && b[i] == '}' {
-			i++
-		} else {
-			for {
-				key, j, ok := str(i)
-				if !ok {
-					return nil, false
-				}
-				if i = ws(j); i == len(b) || b[i] != ':' {
-					return nil, false
-				}
-				val, j, ok := str(ws(i + 1))
-				if !ok {
-					return nil, false
-				}
-				var k int
-				switch key {
-				case "channel_type":
-					k, si.ChannelType = 0, val
-				case "channel_id":
-					k, si.ChannelID = 1, val
-				case "user_id":
-					k, si.UserID = 2, val
-				default:
-					return nil, false
-				}
-				if seen[k] {
-					return nil, false
-				}
-				seen[k] = true
-				if i = ws(j); i < len(b) && b[i] == ',' {
-					i = ws(i + 1)
-					continue
-				}
-				if i < len(b) && b[i] == '}' {
-					i++
-					break
-				}
-				return nil, false
-			}
-		}
-		out = append(out, si)
-		if i = ws(i); i < len(b) && b[i] == ',' {
-			i = ws(i + 1)
-			continue
-		}
-		if i < len(b) && b[i] == ']' {
-			return out, ws(i+1) == len(b)
-		}
-		return nil, false
-	}
+	p := plainScanner{b: b}
+	p.ws()
+	out, ok := p.socialList()
+	p.ws()
+	return out, ok && p.i == len(b)
 }
 
-// plainJSONString returns the value of b when it is a JSON string of
-// printable ASCII with no escape, which json.Unmarshal would decode to
-// the bytes between the quotes; a bulk request holds a few per item and
-// Unmarshal checks and decodes each again from the start.
+// plainJSONString returns the value of b when it is a JSON string without
+// escapes or control characters (plainScanner.str), which json.Unmarshal
+// would decode to the bytes between the quotes; a bulk request holds a
+// few per item and Unmarshal checks and decodes each again from the start.
 func plainJSONString(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	for _, c := range b[1 : len(b)-1] {
-		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			return "", false
-		}
-	}
-	return string(b[1 : len(b)-1]), true
+	p := plainScanner{b: b}
+	s, ok := p.str()
+	return s, ok && p.i == len(b)
 }
 
 // Some returns an Opt holding v.

@@ -7,8 +7,8 @@ import "unicode/utf8"
 // are among member_id, name, phone, email, birthday, gender, tags and
 // social_identities, each at most once and spelt so, with null or plain
 // values (strings without escapes or control characters, valid UTF-8;
-// tags an array of such strings; social identities as plainSocialList
-// takes them). Anything else (custom fields, numbers, other spellings,
+// tags an array of such strings; social identities as
+// plainScanner.socialList takes them). Anything else (custom fields, numbers, other spellings,
 // which encoding/json matches in any case, a member twice, which it
 // decodes twice, content after the object) reports false and is left to
 // the decoder, which also says what is wrong. Decoding each item of a bulk
@@ -84,16 +84,11 @@ func plainInput(data []byte) (Input, bool) {
 		case null:
 			in.Social = Opt[[]SocialIdentity]{Set: true, Null: true}
 		default:
-			end, ok := p.arrayEnd()
-			if !ok {
-				return Input{}, false
-			}
-			list, ok := plainSocialList(p.b[p.i:end])
+			list, ok := p.socialList()
 			if !ok {
 				return Input{}, false
 			}
 			in.Social = Some(list)
-			p.i = end
 		}
 		p.ws()
 		if p.byte(',') {
@@ -194,33 +189,73 @@ func (p *plainScanner) strings() ([]string, bool) {
 	}
 }
 
-// arrayEnd returns where the array that comes next ends (after its
-// closing bracket), for a value whose strings have no escapes; it does
-// not move.
-func (p *plainScanner) arrayEnd() (int, bool) {
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
-		return 0, false
+// socialList consumes an array of social identities: objects whose
+// members are channel_type, channel_id and user_id, each at most once,
+// spelt so, with str values; [] is an empty, non-nil slice as the
+// decoder makes it.
+func (p *plainScanner) socialList() ([]SocialIdentity, bool) {
+	if !p.byte('[') {
+		return nil, false
 	}
-	depth, inStr := 0, false
-	for j := p.i; j < len(p.b); j++ {
-		c := p.b[j]
-		switch {
-		case inStr:
-			switch c {
-			case '"':
-				inStr = false
-			case '\\':
-				return 0, false
-			}
-		case c == '"':
-			inStr = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			if depth--; depth == 0 {
-				return j + 1, true
+	out := []SocialIdentity{}
+	p.ws()
+	if p.byte(']') {
+		return out, true
+	}
+	for {
+		if !p.byte('{') {
+			return nil, false
+		}
+		var si SocialIdentity
+		var seen [3]bool
+		p.ws()
+		if !p.byte('}') {
+			for {
+				key, ok := p.str()
+				if !ok {
+					return nil, false
+				}
+				p.ws()
+				if !p.byte(':') {
+					return nil, false
+				}
+				p.ws()
+				val, ok := p.str()
+				if !ok {
+					return nil, false
+				}
+				var k int
+				switch key {
+				case "channel_type":
+					k, si.ChannelType = 0, val
+				case "channel_id":
+					k, si.ChannelID = 1, val
+				case "user_id":
+					k, si.UserID = 2, val
+				default:
+					return nil, false
+				}
+				if seen[k] {
+					return nil, false
+				}
+				seen[k] = true
+				p.ws()
+				if p.byte(',') {
+					p.ws()
+					continue
+				}
+				if !p.byte('}') {
+					return nil, false
+				}
+				break
 			}
 		}
+		out = append(out, si)
+		p.ws()
+		if p.byte(',') {
+			p.ws()
+			continue
+		}
+		return out, p.byte(']')
 	}
-	return 0, false
 }

@@ -105,3 +105,26 @@ func FuzzPlainInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainJSONString: where the string shortcut Opt[string] uses takes
+// a value, json.Unmarshal into a string gives the same (FuzzPlainInput's
+// reference decodes Opt through the shortcut itself, so this checks it
+// against the decoder alone).
+func FuzzPlainJSONString(f *testing.F) {
+	for _, s := range []string{`"x"`, `"王小明"`, `"a\"b"`, "\"\xff\"", `"a` + "\u2028" + `b"`, `""`, `"x" `, `null`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, ok := plainJSONString([]byte(in))
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%q: taken, but Unmarshal fails: %v", in, err)
+		}
+		if got != want {
+			t.Fatalf("%q: got %q, want %q", in, got, want)
+		}
+	})
+}

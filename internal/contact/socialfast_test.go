@@ -19,7 +19,8 @@ var socialListCases = []struct {
 	{`[{"Channel_Type":"line"}]`, false},                    // Unmarshal matches names in any case
 	{`[{"channel_type":"line","channel_type":"x"}]`, false}, // last wins in Unmarshal
 	{`[{"channel_type":"li\"ne"}]`, false},
-	{`[{"channel_type":"lïne"}]`, false},
+	{`[{"channel_type":"lïne"}]`, true},         // valid UTF-8 decodes to its own bytes
+	{"[{\"channel_type\":\"l\xffne\"}]", false}, // Unmarshal would write U+FFFD
 	{`[{"channel_type":null}]`, false},
 	{`[{"channel_type":1}]`, false},
 	{`[{"other":"x"}]`, false},
