@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,29 +192,14 @@ func probeWith(client *http.Client, next func(i int) *http.Request, apiKey strin
 // sync locks its own tenant), so its latency is what SQLitePageTime
 // bounds; it makes no Salesforce call.
 func (p *product) writeProbe() (next func(i int) *http.Request, apiKey string) {
-	out := p.cli("tenant", "create", "--name", "Probe", "--language", "en")
-	m := regexp.MustCompile(`tenant (\S+) created`).FindStringSubmatch(out)
-	if m == nil {
-		p.tb.Fatalf("tenant create printed %q", out)
-	}
-	apiKey = strings.TrimSpace(p.cli("apikey", "create", "--tenant", m[1], "--name", "probe"))
-	req, _ := http.NewRequest("POST", p.base+"/api/v1/contacts", strings.NewReader(`{"member_id":"PROBE-1","name":"Probe"}`))
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.tb.Fatal(err)
-	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || err != nil || created.ID == "" {
-		p.tb.Fatalf("creating the probe's contact: status %d, %v", resp.StatusCode, err)
+	apiKey = strings.TrimSpace(p.cli("apikey", "create", "--tenant", p.createTenant("Probe"), "--name", "probe"))
+	created := p.apiAs(apiKey, "POST", "/contacts", map[string]string{"member_id": "PROBE-1", "name": "Probe"}, http.StatusCreated)
+	id, _ := created["id"].(string)
+	if id == "" {
+		p.tb.Fatalf("the probe's contact has no id: %v", created)
 	}
 	return func(i int) *http.Request {
-		req, _ := http.NewRequest("PATCH", p.base+"/api/v1/contacts/"+created.ID, strings.NewReader(fmt.Sprintf(`{"name":"Probe %d"}`, i)))
+		req, _ := http.NewRequest("PATCH", p.base+"/api/v1/contacts/"+id, strings.NewReader(fmt.Sprintf(`{"name":"Probe %d"}`, i)))
 		req.Header.Set("Content-Type", "application/json")
 		return req
 	}, apiKey

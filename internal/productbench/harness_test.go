@@ -242,12 +242,7 @@ func (p *product) startEmulator(contacts int) {
 // serve and logs the admin in.
 func (p *product) setUp() {
 	tb := p.tb
-	out := p.cli("tenant", "create", "--name", "Bench", "--language", "en", "--salesforce-addon=true")
-	m := regexp.MustCompile(`tenant (\S+) created`).FindStringSubmatch(out)
-	if m == nil {
-		tb.Fatalf("tenant create printed %q", out)
-	}
-	p.tenant = m[1]
+	p.tenant = p.createTenant("Bench", "--salesforce-addon=true")
 	const email, password = "admin@bench.example.com", "bench-Pa55word-long"
 	p.cli("admin", "create", "--tenant", p.tenant, "--email", email, "--password", password)
 	p.apiKey = strings.TrimSpace(p.cli("apikey", "create", "--tenant", p.tenant, "--name", "bench"))
@@ -308,7 +303,24 @@ func (p *product) setUp() {
 
 // api calls the JSON API with the tenant's key; it fails the benchmark on
 // a status other than want.
+// createTenant creates a tenant with the CLI and returns its ID.
+func (p *product) createTenant(name string, flags ...string) string {
+	p.tb.Helper()
+	out := p.cli(append([]string{"tenant", "create", "--name", name, "--language", "en"}, flags...)...)
+	m := regexp.MustCompile(`tenant (\S+) created`).FindStringSubmatch(out)
+	if m == nil {
+		p.tb.Fatalf("tenant create printed %q", out)
+	}
+	return m[1]
+}
+
 func (p *product) api(method, path string, body any, want int) map[string]any {
+	p.tb.Helper()
+	return p.apiAs(p.apiKey, method, path, body, want)
+}
+
+// apiAs is api with another tenant's API key.
+func (p *product) apiAs(apiKey, method, path string, body any, want int) map[string]any {
 	p.tb.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -320,7 +332,7 @@ func (p *product) api(method, path string, body any, want int) map[string]any {
 		rd = bytes.NewReader(data)
 	}
 	req, _ := http.NewRequest(method, p.base+"/api/v1"+path, rd)
-	req.Header.Set("Authorization", "Bearer "+p.apiKey)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -184,8 +184,10 @@ func ceilingRows(tenantID string, runID int64, n int) *ceilingSet {
 	return set
 }
 
-// insertRows inserts rows into t: on SQLite 256 a statement; on
-// PostgreSQL all in one, as arrays (unnest), as the store does.
+// insertRows inserts rows into t: on SQLite 256 a statement, a column
+// with one value in every row bound once (store.sharedValues, the store's
+// own builder); on PostgreSQL all in one, as arrays (unnest), as the
+// store does.
 func insertRows(ctx context.Context, tx *sql.Tx, d store.Dialect, t *ceilingTable, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
@@ -196,24 +198,12 @@ func insertRows(ctx context.Context, tx *sql.Tx, d store.Dialect, t *ceilingTabl
 	const per = 256
 	for lo := 0; lo < len(rows); lo += per {
 		chunk := rows[lo:min(lo+per, len(rows))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES ")
-		args := make([]any, 0, len(chunk)*len(t.columns))
-		for i, row := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteByte('(')
-			for j := range row {
-				if j > 0 {
-					sb.WriteString(", ")
-				}
-				sb.WriteByte('?')
-				args = append(args, row[j])
-			}
-			sb.WriteByte(')')
+		flat := make([]any, 0, len(chunk)*len(t.columns))
+		for _, row := range chunk {
+			flat = append(flat, row...)
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		values, args := store.SharedValues(len(t.columns), flat)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.name+" ("+strings.Join(t.columns, ", ")+") VALUES "+values, args...); err != nil {
 			return err
 		}
 	}

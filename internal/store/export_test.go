@@ -12,3 +12,7 @@ func (s *Store) RoundTrips() int64 { return s.trips.n.Load() }
 
 // StmtParses is how many statements the SQLite connections have prepared.
 func StmtParses() int64 { return stmtParses.Load() }
+
+// SharedValues is exported to the write ceiling, which builds its SQLite
+// inserts as the store does.
+var SharedValues = sharedValues
