@@ -95,7 +95,7 @@ func TestYieldWriter(t *testing.T) {
 	start = time.Now()
 	s.YieldWriter(ctx)
 	if d := time.Since(start); d < 10*time.Millisecond {
-		t.Errorf("YieldWriter returned after %v while the connection was held for 15 ms", d)
+		t.Errorf("YieldWriter returned after %v while the connection was held for 15 ms (pool: %+v)", d, s.DB.Stats())
 	}
 	released := make(chan struct{})
 	go func() { hold(400 * time.Millisecond); close(released) }()

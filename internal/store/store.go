@@ -226,13 +226,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	db, dsn, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)",
+	db, dsn, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "foreign_keys(OFF)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit),
 		fmt.Sprintf("cache_size(%d)", -cacheKiB), fmt.Sprintf("cache_spill(%d)", spillPages)})
 	if err != nil {
 		return nil, err
 	}
-	ckpt, err := startCheckpointer(dsn)
+	ckpt, err := startCheckpointer(dsn, db, path)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -240,7 +240,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// The read-only pool: a smaller page cache each (4 MB), at most
 	// readerConns connections.
 	rq := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)} {
+	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)} {
 		rq.Add("_pragma", p)
 	}
 	reader := openSQLiteDB("file:" + path + "?" + rq.Encode())
@@ -263,7 +263,7 @@ func openSQLiteJobs(ctx context.Context, path string) (*sql.DB, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	db, _, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)"})
+	db, _, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS)})
 	return db, err
 }
 
@@ -572,8 +572,15 @@ func (s *Store) writeTx(ctx context.Context, tenantID string, lockContacts bool,
 	return s.Tx(ctx, withTenant)
 }
 
-// yieldCap bounds how long YieldWriter waits.
-const yieldCap = 25 * time.Millisecond
+// busyTimeoutMS is how long a SQLite connection waits for a lock.
+const busyTimeoutMS = 10000
+
+// yieldCap bounds how long YieldWriter waits for others' writes, and
+// pauseCap how long it waits for the log's restart (checkpointer.restart).
+const (
+	yieldCap = 25 * time.Millisecond
+	pauseCap = time.Second
+)
 
 // YieldWriter lets whoever uses SQLite's one writing connection finish,
 // and whoever queued for it go first, before a bulk writer (a first
@@ -582,7 +589,10 @@ const yieldCap = 25 * time.Millisecond
 // database/sql gives a released connection to one of its waiters at
 // random, so a sync taking its next page straight away would often go
 // before an API write (or, when River's tables were in this file, River's
-// fetch) which had waited a whole page already (issue 14).
+// fetch) which had waited a whole page already (issue 14). While the
+// checkpointer restarts the write-ahead log it also waits, for pauseCap at
+// most: the restart needs no commit to come while it copies the log's end
+// (checkpointer.restart).
 func (s *Store) YieldWriter(ctx context.Context) {
 	if s.Dialect != SQLite || s.rehearsal != nil {
 		return
@@ -590,6 +600,10 @@ func (s *Store) YieldWriter(ctx context.Context) {
 	deadline := time.Now().Add(yieldCap)
 	for s.DB.Stats().InUse > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(200 * time.Microsecond)
+	}
+	deadline = time.Now().Add(pauseCap)
+	for s.ckpt != nil && s.ckpt.pausing.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
 	}
 }
 
