@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfsync/sfsync/internal/app"
 	"github.com/sfsync/sfsync/internal/config"
+	"github.com/sfsync/sfsync/internal/gctune"
 	"github.com/sfsync/sfsync/internal/web"
 )
 
@@ -38,6 +39,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 	}
 	defer a.Close()
 	logger := a.Logger
+	tuneGC(ctx, getenv, logger)
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("start sync workers: %w", err)
 	}
@@ -51,6 +53,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 	}
 	tellSetup(ctx, a, cfg, os.Stderr)
 	return serveHTTP(ctx, ln, a.Handler(), logger)
+}
+
+// tuneGC lets the collector run less often while the heap is small
+// (gctune), unless GOGC or GOMEMLIMIT is set.
+func tuneGC(ctx context.Context, getenv func(string) string, logger *slog.Logger) {
+	if gctune.Tune(ctx, getenv, gctune.Floor) {
+		logger.Debug("collector tuned", "gogc", 400, "memory_limit_floor_mib", gctune.Floor>>20)
+	} else {
+		logger.Info("collector left to GOGC / GOMEMLIMIT")
+	}
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts the server down:
@@ -143,6 +155,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string) erro
 	}
 	defer a.Close()
 	logger := a.Logger
+	tuneGC(ctx, getenv, logger)
 	if a.Store.Dialect != "postgres" {
 		logger.Warn("sfsync worker with SQLite: run it as the only process on this database (sfsync serve already runs workers)")
 	}
