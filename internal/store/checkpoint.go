@@ -69,6 +69,10 @@ type checkpointer struct {
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// ctx ends when the checkpointer is closed, so that a restart waiting
+	// for the writing connection does not hold up the store's Close.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// pausing is set while restart wants bulk writers to wait.
 	pausing atomic.Bool
 	// last is the log's size the previous pass found, when it had copied
@@ -94,6 +98,7 @@ func startCheckpointer(dsn string, writer *sql.DB, path string) (*checkpointer, 
 	db.SetConnMaxLifetime(0)
 	c := &checkpointer{db: db, writer: writer, wal: path + "-wal", stop: make(chan struct{}), done: make(chan struct{}), last: -1,
 		restartPages: restartPages, walIdleSize: walIdleSize}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.run()
 	return c, nil
 }
@@ -129,7 +134,7 @@ func (c *checkpointer) next(logPages int) time.Duration {
 // removed file) are left to the next tick and to the writer's own
 // checkpoints.
 func (c *checkpointer) checkpoint() int {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
 	// A failed checkpoint is retried at the next tick, and the writer
 	// checkpoints by itself past the log's size limit: nothing to report.
@@ -215,6 +220,7 @@ func walCheckpoint(ctx context.Context, q interface {
 
 func (c *checkpointer) close() {
 	c.once.Do(func() {
+		c.cancel()
 		close(c.stop)
 		<-c.done
 		c.db.Close()

@@ -153,3 +153,44 @@ func TestYieldWriterWaitsForTheRestart(t *testing.T) {
 		t.Errorf("YieldWriter took %v with no restart and the connection free", d)
 	}
 }
+
+// Closing the store does not wait for a restart that waits for the writing
+// connection (held here by a transaction that never ends).
+func TestCloseDoesNotWaitForARestart(t *testing.T) {
+	smallLog(t)
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "close.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE bulk (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	// 2.4 MiB committed: past restartPages (1 MiB).
+	blob := make([]byte, 8<<10)
+	for range 300 {
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO bulk (b) VALUES (?)`, blob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A transaction that holds the writing connection to the end.
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // the store is closed under it
+	if _, err := tx.ExecContext(ctx, `INSERT INTO bulk (b) VALUES (?)`, blob); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); !s.ckpt.pausing.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("no restart began within 5 s")
+		}
+	}
+	time.Sleep(700 * time.Millisecond) // past its wait for the connection to be free (pauseCap/2): in Conn now
+	start := time.Now()
+	_ = s.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v while a restart waited for the writing connection", d)
+	}
+}
