@@ -10,8 +10,11 @@ package gctune
 
 import (
 	"context"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,10 +40,15 @@ func Limit(live, floor uint64) int64 {
 // Tune sets the collector's target and limit and follows the live heap
 // until ctx ends, unless the operator set GOGC or GOMEMLIMIT (getenv):
 // then Go's own settings stand and Tune does nothing. It returns whether
-// it tuned.
+// it tuned. In a container with a memory limit the floor is at most a
+// third of it (cgroupLimit), so a small container is not filled by a heap
+// that Go's defaults would have kept small.
 func Tune(ctx context.Context, getenv func(string) string, floor uint64) bool {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return false
+	}
+	if c := cgroupLimit(); c > 0 {
+		floor = min(floor, c/3)
 	}
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	live := func() uint64 {
@@ -71,4 +79,28 @@ func Tune(ctx context.Context, getenv func(string) string, floor uint64) bool {
 		}
 	}()
 	return true
+}
+
+// cgroupFiles hold the process's memory limit: cgroup v2, then v1.
+var cgroupFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+
+// cgroupLimit is the memory limit of the process's cgroup, 0 when there
+// is none ("max", or v1's page-rounded largest value) or it cannot be read.
+func cgroupLimit() uint64 {
+	for _, f := range cgroupFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		return parseLimit(string(b))
+	}
+	return 0
+}
+
+func parseLimit(s string) uint64 {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil || n >= 1<<62 {
+		return 0
+	}
+	return n
 }

@@ -3,6 +3,8 @@ package gctune
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -90,5 +92,38 @@ func TestTuneFollowsTheLiveHeap(t *testing.T) {
 	runtime.GC()
 	if limit := wait(func(l int64) bool { return l == floor }); limit != floor {
 		t.Errorf("with the heap freed the limit is %d MiB, want the floor %d MiB", limit>>20, floor>>20)
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	for in, want := range map[string]uint64{
+		"max\n":                 0,
+		"9223372036854771712\n": 0, // cgroup v1 without a limit
+		"268435456\n":           256 << 20,
+		"":                      0,
+	} {
+		if got := parseLimit(in); got != want {
+			t.Errorf("parseLimit(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// In a container of 192 MiB the floor is a third of it.
+func TestTuneFloorInASmallContainer(t *testing.T) {
+	restore(t)
+	files := cgroupFiles
+	t.Cleanup(func() { cgroupFiles = files })
+	f := filepath.Join(t.TempDir(), "memory.max")
+	if err := os.WriteFile(f, []byte("201326592\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cgroupFiles = []string{f}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if !Tune(ctx, func(string) string { return "" }, Floor) {
+		t.Fatal("Tune did not tune")
+	}
+	if limit := debug.SetMemoryLimit(-1); limit != 64<<20 {
+		t.Errorf("in a 192 MiB container the limit is %d MiB, want 64", limit>>20)
 	}
 }
