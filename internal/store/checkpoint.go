@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"os"
 	"sync"
@@ -64,7 +63,7 @@ var (
 
 type checkpointer struct {
 	db     *sql.DB // its own connection
-	writer *sql.DB // the store's one writing connection (restart, truncateIdle)
+	writer *sql.DB // the store's one writing connection (restart)
 	wal    string  // the log file's path
 	stop   chan struct{}
 	done   chan struct{}
@@ -85,11 +84,16 @@ type checkpointer struct {
 	walIdleSize  int64
 }
 
-// startCheckpointer opens its own connection with dsn and checkpoints every
-// checkpointEvery until stopped; writer is the store's writing connection
-// and path its database file.
-func startCheckpointer(dsn string, writer *sql.DB, path string) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn)
+// checkpointBusyMS is how long the checkpointer's connection waits for a
+// lock: only an idle log's TRUNCATE waits (for the writer, then for
+// readers, holding the writer's lock meanwhile); the others never do.
+const checkpointBusyMS = 100
+
+// startCheckpointer opens its own connection to the database file at path
+// and checkpoints every checkpointEvery until stopped; writer is the
+// store's writing connection.
+func startCheckpointer(path string, writer *sql.DB) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", sqliteDSN(path, []string{"synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", checkpointBusyMS)}))
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +169,7 @@ func (c *checkpointer) checkpoint() int {
 func (c *checkpointer) restart(ctx context.Context) (logPages, copied int) {
 	c.pausing.Store(true)
 	defer c.pausing.Store(false)
-	for end := time.Now().Add(pauseCap / 2); c.writer.Stats().InUse > 0 && time.Now().Before(end); {
-		time.Sleep(time.Millisecond)
-	}
+	waitWhile(ctx, pauseCap/2, time.Millisecond, func() bool { return c.writer.Stats().InUse > 0 })
 	_, _, _ = walCheckpoint(ctx, c.db, "PASSIVE")
 	conn, err := c.writer.Conn(ctx)
 	if err != nil {
@@ -184,28 +186,14 @@ func (c *checkpointer) restart(ctx context.Context) (logPages, copied int) {
 // truncateIdle empties the log file when two passes in a row found the log
 // copied and unchanged, and the file is larger than walIdleSize: SQLite
 // cuts it back only to walSizeLimit, when it restarts. TRUNCATE waits for
-// readers on the log (a bounded wait here, busy_timeout 100 ms) and holds
-// the writing connection meanwhile.
+// the writer and then for readers on the log, holding the writer's lock,
+// for checkpointBusyMS at most; a log it could not empty is tried again at
+// the next idle pass.
 func (c *checkpointer) truncateIdle(ctx context.Context) {
 	if fi, err := os.Stat(c.wal); err != nil || fi.Size() <= c.walIdleSize {
 		return
 	}
-	conn, err := c.writer.Conn(ctx)
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 100`); err != nil {
-		return
-	}
-	_, _, _ = walCheckpoint(ctx, conn, "TRUNCATE")
-	restore, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := conn.ExecContext(restore, fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeoutMS)); err != nil {
-		// Not left with the short wait: closed, and opened again
-		// (with the pool's settings) when next needed.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
+	_, _, _ = walCheckpoint(ctx, c.db, "TRUNCATE")
 }
 
 // walCheckpoint runs PRAGMA wal_checkpoint(mode) on q, a connection or a

@@ -226,24 +226,20 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	db, dsn, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "foreign_keys(OFF)",
+	db, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "foreign_keys(OFF)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit),
 		fmt.Sprintf("cache_size(%d)", -cacheKiB), fmt.Sprintf("cache_spill(%d)", spillPages)})
 	if err != nil {
 		return nil, err
 	}
-	ckpt, err := startCheckpointer(dsn, db, path)
+	ckpt, err := startCheckpointer(path, db)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	// The read-only pool: a smaller page cache each (4 MB), at most
 	// readerConns connections.
-	rq := url.Values{}
-	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)} {
-		rq.Add("_pragma", p)
-	}
-	reader := openSQLiteDB("file:" + path + "?" + rq.Encode())
+	reader := openSQLiteDB(sqliteDSN(path, []string{fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "query_only(1)", fmt.Sprintf("cache_size(%d)", -readerCacheKiB)}))
 	reader.SetMaxOpenConns(readerConns)
 	reader.SetMaxIdleConns(readerConns)
 	jobs, err := openSQLiteJobs(ctx, JobsPath(path))
@@ -263,30 +259,33 @@ func openSQLiteJobs(ctx context.Context, path string) (*sql.DB, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	db, _, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS)})
+	db, err := openSQLiteWriter(ctx, path, []string{"journal_mode(WAL)", "synchronous(NORMAL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS)})
 	return db, err
 }
 
 // openSQLiteWriter opens the one writing connection of the SQLite file at
-// path, with pragmas and immediate transactions, once it answers; it
-// returns the connection's DSN too. One connection: SQLite has one writer
+// path, with pragmas and immediate transactions, once it answers. One connection: SQLite has one writer
 // per file; WAL keeps readers cheap.
-func openSQLiteWriter(ctx context.Context, path string, pragmas []string) (*sql.DB, string, error) {
-	q := url.Values{}
-	for _, p := range pragmas {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	db := openSQLiteDB(dsn)
+func openSQLiteWriter(ctx context.Context, path string, pragmas []string) (*sql.DB, error) {
+	db := openSQLiteDB(sqliteDSN(path, pragmas) + "&_txlock=immediate")
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, "", fmt.Errorf("store: open sqlite %s: %w", path, err)
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return db, dsn, nil
+	return db, nil
+}
+
+// sqliteDSN is the DSN of the SQLite file at path with pragmas, run on
+// each connection as it opens.
+func sqliteDSN(path string, pragmas []string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	return "file:" + path + "?" + q.Encode()
 }
 
 // makePrivate creates the database file readable by this user only
@@ -597,13 +596,17 @@ func (s *Store) YieldWriter(ctx context.Context) {
 	if s.Dialect != SQLite || s.rehearsal != nil {
 		return
 	}
-	deadline := time.Now().Add(yieldCap)
-	for s.DB.Stats().InUse > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(200 * time.Microsecond)
+	waitWhile(ctx, yieldCap, 200*time.Microsecond, func() bool { return s.DB.Stats().InUse > 0 })
+	if s.ckpt != nil {
+		waitWhile(ctx, pauseCap, time.Millisecond, s.ckpt.pausing.Load)
 	}
-	deadline = time.Now().Add(pauseCap)
-	for s.ckpt != nil && s.ckpt.pausing.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(time.Millisecond)
+}
+
+// waitWhile sleeps a step at a time while busy holds, for d at most and
+// until ctx ends.
+func waitWhile(ctx context.Context, d, step time.Duration, busy func() bool) {
+	for end := time.Now().Add(d); busy() && time.Now().Before(end) && ctx.Err() == nil; {
+		time.Sleep(step)
 	}
 }
 
