@@ -1,10 +1,14 @@
 package sfemu
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -659,6 +663,39 @@ func TestGzip(t *testing.T) {
 	body := gunzip(t, res.Body)
 	if !strings.Contains(body, `"success":true`) {
 		t.Errorf("gzip body: got %s", body)
+	}
+
+	// The compressors are pooled: answers compressed at the same time, and
+	// one after another on reused writers, each carry their own body.
+	ids := make([]string, 16)
+	for i := range ids {
+		ids[i] = e.create(map[string]any{"LastName": fmt.Sprintf("Zip%02d", i)})
+	}
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for i, id := range ids {
+			wg.Go(func() {
+				req, _ := http.NewRequest("GET", e.ts.URL+sfapi.VersionPath+"/sobjects/Contact/"+id, nil)
+				req.Header.Set("Authorization", "Bearer "+e.token.AccessToken)
+				req.Header.Set("Accept-Encoding", "gzip")
+				res, err := e.ts.Client().Transport.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer res.Body.Close()
+				zr, err := gzip.NewReader(res.Body)
+				if err != nil {
+					t.Errorf("round %d, record %d: %v", round, i, err)
+					return
+				}
+				b, err := io.ReadAll(zr)
+				if want := fmt.Sprintf(`"LastName":"Zip%02d"`, i); err != nil || !strings.Contains(string(b), want) {
+					t.Errorf("round %d, record %d: got %s (%v), want %s", round, i, b, err, want)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
 
