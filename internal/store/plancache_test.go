@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 
 	"github.com/sfsync/sfsync/internal/contact"
@@ -32,5 +33,43 @@ func TestPlanCacheModeRestored(t *testing.T) {
 	}
 	if mode != "force_custom_plan" {
 		t.Errorf("plan_cache_mode after the inserts = %q, want force_custom_plan", mode)
+	}
+}
+
+// TestPostgresSessionSettings: the store's sessions plan every statement
+// with its parameters and compile none (jit off), unless the database URL
+// sets either itself.
+func TestPostgresSessionSettings(t *testing.T) {
+	t.Parallel()
+	s, dsn := storetest.OpenDSN(t, store.Postgres)
+	ctx := context.Background()
+	setting := func(s *store.Store, name string) string {
+		t.Helper()
+		var v string
+		if err := s.DB.QueryRowContext(ctx, `SELECT current_setting($1)`, name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := setting(s, "jit"); got != "off" {
+		t.Errorf("jit = %q, want off", got)
+	}
+	if got := setting(s, "plan_cache_mode"); got != "force_custom_plan" {
+		t.Errorf("plan_cache_mode = %q, want force_custom_plan", got)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	own, err := store.Open(ctx, dsn+sep+"jit=on&plan_cache_mode=auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if got := setting(own, "jit"); got != "on" {
+		t.Errorf("jit with jit=on in the URL = %q, want on", got)
+	}
+	if got := setting(own, "plan_cache_mode"); got != "auto" {
+		t.Errorf("plan_cache_mode with plan_cache_mode=auto in the URL = %q, want auto", got)
 	}
 }

@@ -320,6 +320,12 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
+	// No JIT compilation: with every statement planned anew, each run of a
+	// query the planner thought costly (a page's probes, at first) was
+	// compiled anew, for a query that takes milliseconds.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	trips := &roundTrips{}
 	if cfg.ConnConfig.Tracer == nil {
 		cfg.ConnConfig.Tracer = trips
