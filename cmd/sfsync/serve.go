@@ -59,7 +59,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string) error
 // (gctune), unless GOGC or GOMEMLIMIT is set.
 func tuneGC(ctx context.Context, getenv func(string) string, logger *slog.Logger) {
 	if gctune.Tune(ctx, getenv, gctune.Floor) {
-		logger.Debug("collector tuned", "gogc", 400, "memory_limit_floor_mib", gctune.Floor>>20)
+		logger.Debug("collector tuned", "gogc", gctune.GCPercent, "memory_limit_floor_mib", gctune.Floor>>20)
 	} else {
 		logger.Info("collector left to GOGC / GOMEMLIMIT")
 	}

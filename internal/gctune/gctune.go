@@ -27,9 +27,10 @@ const (
 	Floor = 150 << 20
 	// margin is added to twice the live heap: the runtime's own memory
 	// (stacks, metadata) counts against the limit too.
-	margin    = 32 << 20
-	gcPercent = 400
-	every     = 500 * time.Millisecond
+	margin = 32 << 20
+	every  = 500 * time.Millisecond
+	// GCPercent is GOGC while tuned.
+	GCPercent = 400
 )
 
 // Limit is the soft memory limit for a live heap of live bytes.
@@ -60,7 +61,7 @@ func Tune(ctx context.Context, getenv func(string) string, floor uint64) bool {
 	}
 	limit := Limit(live(), floor)
 	debug.SetMemoryLimit(limit)
-	debug.SetGCPercent(gcPercent)
+	debug.SetGCPercent(GCPercent)
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
